@@ -1,0 +1,58 @@
+"""The condition language: parse, check types, fold, interpret, and generate Python."""
+
+from tierflow.expr._ast import Expr, walk
+from tierflow.expr._check import ExprProblem, Scope, check
+from tierflow.expr._codegen import Constants, to_python
+from tierflow.expr._functions import (
+    ATTENDANCE_KINDS,
+    DEFAULT_FUNCTIONS,
+    EvalContext,
+    Function,
+    FunctionRegistry,
+)
+from tierflow.expr._interp import TraceEntry, fold, format_value, interpret, unparse
+from tierflow.expr._parser import ExprSyntaxError, parse
+from tierflow.expr._types import (
+    ANY,
+    BOOL,
+    DATE,
+    DURATION,
+    NUMBER,
+    STRING,
+    Duration,
+    Type,
+    enum_of,
+    list_of,
+)
+
+__all__ = [
+    "ANY",
+    "ATTENDANCE_KINDS",
+    "BOOL",
+    "DATE",
+    "DEFAULT_FUNCTIONS",
+    "DURATION",
+    "NUMBER",
+    "STRING",
+    "Constants",
+    "Duration",
+    "EvalContext",
+    "Expr",
+    "ExprProblem",
+    "ExprSyntaxError",
+    "Function",
+    "FunctionRegistry",
+    "Scope",
+    "TraceEntry",
+    "Type",
+    "check",
+    "enum_of",
+    "fold",
+    "format_value",
+    "interpret",
+    "list_of",
+    "parse",
+    "to_python",
+    "unparse",
+    "walk",
+]

@@ -1,0 +1,100 @@
+"""Translate a checked expression tree into Python source text.
+
+User text never reaches ``compile``: the generator emits only operators, parentheses, names it
+chose itself (facts become locals ``f_<name>``) and references to constants it stores aside
+(``_k0``, ``_k1``...). Strings and numbers from the rule set travel as constants, not as code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
+from tierflow.expr._functions import FunctionRegistry
+
+__all__ = ["Constants", "to_python"]
+
+
+class Constants:
+    """Constants shared by the generated code of one rule set, by value."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self._index: dict[tuple[type, Any], str] = {}
+
+    def add(self, value: Any) -> str:
+        """Return the global name bound to ``value``, adding it if new."""
+        try:
+            key = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = (type(value), id(value))
+        name = self._index.get(key)
+        if name is None:
+            name = self._index[key] = f"_k{len(self.values)}"
+            self.values[name] = value
+        return name
+
+
+def to_python(
+    node: Expr, names: Mapping[str, str], consts: Constants, functions: FunctionRegistry
+) -> str:
+    """Return a Python expression computing ``node``.
+
+    Args:
+        node: A checked (and ideally folded) expression.
+        names: Python identifier for each name in scope.
+        consts: Where literal values are stored.
+        functions: The registry the calls resolve against; function ``f`` is ``_fn_f`` in the
+            generated module, and context functions take ``_ctx`` first.
+    """
+
+    def go(n: Expr) -> str:
+        if isinstance(n, Const):
+            v = n.value
+            if isinstance(v, bool):
+                return "True" if v else "False"
+            if isinstance(v, (int, float)):
+                return repr(v)
+            return consts.add(v)
+        if isinstance(n, Name):
+            return names[n.name]
+        if isinstance(n, ListExpr):
+            if all(isinstance(i, Const) for i in n.items):
+                values = [i.value for i in n.items if isinstance(i, Const)]
+                try:
+                    return consts.add(frozenset(values))
+                except TypeError:
+                    return consts.add(tuple(values))
+            return "(" + "".join(go(i) + ", " for i in n.items) + ")"
+        if isinstance(n, Neg):
+            return f"(-{go(n.operand)})"
+        if isinstance(n, Not):
+            return f"(not {go(n.operand)})"
+        if isinstance(n, Arith):
+            left, right = go(n.left), go(n.right)
+            if n.left.type.kind == "date":
+                if n.right.type.kind == "duration":
+                    helper = "_add_duration" if n.op == "+" else "_subtract_duration"
+                    return f"{helper}({left}, {right})"
+                return f"({left} - {right}).days"
+            return f"({left} {n.op} {right})"
+        if isinstance(n, BoolOp):
+            return "(" + f" {n.op} ".join(go(v) for v in n.values) + ")"
+        if isinstance(n, Compare):
+            parts = [go(n.operands[0])]
+            for op, operand in zip(n.ops, n.operands[1:], strict=True):
+                parts.append(f"{op} {go(operand)}")
+            return "(" + " ".join(parts) + ")"
+        if isinstance(n, Call):
+            fn = functions.get(n.func)
+            if fn is None:  # pragma: no cover - the checker rejects unknown functions
+                raise KeyError(n.func)
+            args = [go(a) for a in n.args]
+            if fn.context:
+                args.insert(0, "_ctx")
+            return f"_fn_{n.func}({', '.join(args)})"
+        raise TypeError(f"unknown node {n!r}")  # pragma: no cover - exhaustive above
+
+    return go(node)

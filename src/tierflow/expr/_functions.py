@@ -1,0 +1,274 @@
+"""The registry of functions a rule may call.
+
+A function has a typed signature checked at load time and a plain Python implementation. Functions
+marked ``context=True`` receive the :class:`EvalContext` (the student's facts and the as-of date)
+as their first argument; the others are pure and are folded at compile time when every argument is
+a literal. The facts layer registers its calendar-aware window functions here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from tierflow.expr._types import BOOL, DATE, DURATION, NUMBER, STRING, Duration, Type, list_of
+
+__all__ = [
+    "ATTENDANCE_KINDS",
+    "DEFAULT_FUNCTIONS",
+    "EvalContext",
+    "Function",
+    "FunctionRegistry",
+    "add_duration",
+    "subtract_duration",
+]
+
+ATTENDANCE_KINDS: dict[str, frozenset[str]] = {
+    "absence": frozenset({"excused", "unexcused", "suspension"}),
+    "excused": frozenset({"excused"}),
+    "unexcused": frozenset({"unexcused"}),
+    "suspension": frozenset({"suspension"}),
+    "tardy": frozenset({"tardy", "tardy_over_30"}),
+    "tardy_over_30": frozenset({"tardy_over_30"}),
+    "truancy": frozenset({"unexcused", "tardy_over_30"}),
+}
+"""Kinds a window function counts, mapped to the record kinds of ``StudentFacts.attendance_log``.
+
+``truancy`` follows California EC 48260: unexcused absences and tardies of more than 30 minutes.
+"""
+
+
+class EvalContext:
+    """What a context function may read: one student's facts and the as-of date.
+
+    Parsed views of the facts (the history, the attendance log) are built on first use and cached,
+    so a rule set that never reads them never pays for them.
+    """
+
+    __slots__ = ("_cache", "as_of", "facts")
+
+    def __init__(self, facts: Mapping[str, Any], as_of: dt.date) -> None:
+        self.facts = facts
+        self.as_of = as_of
+        self._cache: dict[str, Any] = {}
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """Return ``build()``, computed at most once per context."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = build()
+            return value
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function callable from rule expressions.
+
+    Attributes:
+        name: The name rules call it by.
+        params: Parameter types. A ``Type`` whose ``vocabulary`` is set and ``values`` is None is
+            resolved against the rule set (e.g. ``legal_step``), so literals can be checked.
+        returns: The result type.
+        impl: The implementation.
+        doc: One line for the function reference.
+        context: Whether ``impl`` takes an :class:`EvalContext` first.
+        variadic: Whether the last parameter may repeat (``min``, ``max``).
+        reads: Facts the function reads, so a missing one is reported by name.
+    """
+
+    name: str
+    params: tuple[Type, ...]
+    returns: Type
+    impl: Callable[..., Any]
+    doc: str
+    context: bool = False
+    variadic: bool = False
+    reads: tuple[str, ...] = ()
+
+    @property
+    def signature(self) -> str:
+        """Render as ``name(type, ...) -> type`` for messages and docs."""
+        params = [str(p) if p.vocabulary == "" else f"{p.vocabulary}" for p in self.params]
+        if self.variadic:
+            params.append("...")
+        return f"{self.name}({', '.join(params)}) -> {self.returns}"
+
+
+@dataclass
+class FunctionRegistry:
+    """A set of functions, looked up by name. Copy it before adding your own."""
+
+    functions: dict[str, Function] = field(default_factory=dict)
+
+    def register(self, function: Function) -> Function:
+        """Add ``function``; a name may be registered once."""
+        if function.name in self.functions:
+            raise ValueError(f"function {function.name!r} is already registered")
+        if not function.name.isidentifier() or function.name.startswith("_"):
+            raise ValueError(f"invalid function name {function.name!r}")
+        self.functions[function.name] = function
+        return function
+
+    def copy(self) -> FunctionRegistry:
+        """Return an independent registry with the same functions."""
+        return FunctionRegistry(dict(self.functions))
+
+    def get(self, name: str) -> Function | None:
+        """Return the function called ``name``, or None."""
+        return self.functions.get(name)
+
+    def __iter__(self) -> Iterator[Function]:
+        return iter(sorted(self.functions.values(), key=lambda f: f.name))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.functions
+
+
+def add_duration(day: dt.date, span: Duration) -> dt.date:
+    """Return ``day`` moved forward by ``span`` on the calendar."""
+    return day + relativedelta(months=span.months, days=span.days)
+
+
+def subtract_duration(day: dt.date, span: Duration) -> dt.date:
+    """Return ``day`` moved back by ``span`` on the calendar."""
+    return day - relativedelta(months=span.months, days=span.days)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _round(x: float, digits: float) -> float:
+    return round(x, int(digits))
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _days_between(a: dt.date, b: dt.date) -> int:
+    return (b - a).days
+
+
+def _log(ctx: EvalContext) -> tuple[tuple[dt.date, str, float], ...]:
+    from tierflow.facts._model import attendance_log_of  # noqa: PLC0415  (facts imports expr)
+
+    return ctx.cached("log", lambda: attendance_log_of(ctx.facts))  # type: ignore[no-any-return]
+
+
+def _window(ctx: EvalContext, kind: str, period: Duration) -> list[tuple[dt.date, str, float]]:
+    kinds = ATTENDANCE_KINDS[kind]
+    start = subtract_duration(ctx.as_of, period)
+    return [r for r in _log(ctx) if start < r[0] <= ctx.as_of and r[1] in kinds]
+
+
+def _count_within(ctx: EvalContext, kind: str, period: Duration) -> int:
+    return len(_window(ctx, kind, period))
+
+
+def _days_within(ctx: EvalContext, kind: str, period: Duration) -> float:
+    return sum(r[2] for r in _window(ctx, kind, period))
+
+
+def _history(ctx: EvalContext) -> Any:
+    from tierflow.facts._model import history_of  # noqa: PLC0415  (facts imports expr)
+
+    return ctx.cached("history", lambda: history_of(ctx.facts))
+
+
+def _legal_issued(ctx: EvalContext, step: str) -> bool:
+    return any(s.step == step and s.issued_on <= ctx.as_of for s in _history(ctx).legal_steps)
+
+
+def _legal_count(ctx: EvalContext) -> int:
+    return sum(1 for s in _history(ctx).legal_steps if s.issued_on <= ctx.as_of)
+
+
+def _interventions_tried(ctx: EvalContext, min_level: float) -> int:
+    return sum(
+        1
+        for i in _history(ctx).interventions
+        if i.tier_level >= min_level and i.started_on <= ctx.as_of
+    )
+
+
+def _conferences_held(ctx: EvalContext, kind: str) -> int:
+    return sum(1 for c in _history(ctx).conferences if c.kind == kind and c.held_on <= ctx.as_of)
+
+
+_KIND = Type("string", values=frozenset(ATTENDANCE_KINDS), vocabulary="attendance kind")
+_LEGAL = Type("string", vocabulary="legal_step")
+
+DEFAULT_FUNCTIONS = FunctionRegistry()
+"""The built-in functions. Copy it (``DEFAULT_FUNCTIONS.copy()``) to add your own."""
+
+for _fn in (
+    Function("min", (NUMBER, NUMBER), NUMBER, min, "The smallest of its arguments.", variadic=True),
+    Function("max", (NUMBER, NUMBER), NUMBER, max, "The largest of its arguments.", variadic=True),
+    Function("abs", (NUMBER,), NUMBER, abs, "The absolute value."),
+    Function("round", (NUMBER, NUMBER), NUMBER, _round, "x rounded to n decimal places."),
+    Function("ratio", (NUMBER, NUMBER), NUMBER, _ratio, "a / b, or 0 when b is 0."),
+    Function("len", (list_of(Type("any")),), NUMBER, len, "The number of items in a list."),
+    Function("date", (STRING,), DATE, _date, "The date written 'YYYY-MM-DD'."),
+    Function("days_between", (DATE, DATE), NUMBER, _days_between, "Calendar days from a to b."),
+    Function(
+        "count_within",
+        (_KIND, DURATION),
+        NUMBER,
+        _count_within,
+        "Days or parts of days of a kind in the period ending on the as-of date.",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "days_within",
+        (_KIND, DURATION),
+        NUMBER,
+        _days_within,
+        "Full-day equivalents of a kind in the period ending on the as-of date.",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "legal_issued",
+        (_LEGAL,),
+        BOOL,
+        _legal_issued,
+        "Whether the legal step was issued on or before the as-of date.",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "legal_count",
+        (),
+        NUMBER,
+        _legal_count,
+        "How many legal steps were issued on or before the as-of date.",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "interventions_tried",
+        (NUMBER,),
+        NUMBER,
+        _interventions_tried,
+        "How many interventions of at least this tier level were started.",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "conferences_held",
+        (STRING,),
+        NUMBER,
+        _conferences_held,
+        "How many conferences of a kind (parent_conference, sart, ...) were held.",
+        context=True,
+        reads=("history",),
+    ),
+):
+    DEFAULT_FUNCTIONS.register(_fn)

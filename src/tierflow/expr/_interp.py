@@ -1,0 +1,253 @@
+"""The slow reference interpreter, the unparser and constant folding.
+
+The interpreter walks the tree node by node. It is the specification the generated code must
+agree with (a property test checks that), and it powers explanations: given a trace list it
+records every comparison it evaluated with the values it saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
+from tierflow.expr._functions import (
+    DEFAULT_FUNCTIONS,
+    EvalContext,
+    FunctionRegistry,
+    add_duration,
+    subtract_duration,
+)
+from tierflow.expr._types import Duration
+
+__all__ = ["TraceEntry", "fold", "format_value", "interpret", "unparse"]
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One comparison the interpreter evaluated: its operands' values and its result."""
+
+    node: Compare
+    values: tuple[Any, ...]
+    result: bool
+
+
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    if op == "==":
+        return bool(a == b)
+    if op == "!=":
+        return bool(a != b)
+    if op == "<":
+        return bool(a < b)
+    if op == "<=":
+        return bool(a <= b)
+    if op == ">":
+        return bool(a > b)
+    if op == ">=":
+        return bool(a >= b)
+    if op == "in":
+        return a in b
+    return a not in b
+
+
+def _arith(op: str, a: Any, b: Any) -> Any:
+    if isinstance(a, dt.date):
+        if isinstance(b, Duration):
+            return add_duration(a, b) if op == "+" else subtract_duration(a, b)
+        return (a - b).days
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    return a / b
+
+
+def interpret(
+    node: Expr,
+    env: Mapping[str, Any],
+    ctx: EvalContext | None = None,
+    functions: FunctionRegistry = DEFAULT_FUNCTIONS,
+    trace: list[TraceEntry] | None = None,
+) -> Any:
+    """Evaluate ``node`` by walking the tree.
+
+    Args:
+        node: A type-checked expression.
+        env: Values of the names in scope.
+        ctx: The evaluation context, for context functions.
+        functions: Where calls are looked up.
+        trace: If given, every evaluated comparison is appended to it.
+
+    >>> from tierflow.expr._parser import parse
+    >>> interpret(parse("a * 2 >= 6 and not b"), {"a": 3, "b": False})
+    True
+    """
+
+    def ev(n: Expr) -> Any:
+        if isinstance(n, Const):
+            return n.value
+        if isinstance(n, Name):
+            return env[n.name]
+        if isinstance(n, ListExpr):
+            return tuple(ev(i) for i in n.items)
+        if isinstance(n, Neg):
+            return -ev(n.operand)
+        if isinstance(n, Not):
+            return not ev(n.operand)
+        if isinstance(n, Arith):
+            return _arith(n.op, ev(n.left), ev(n.right))
+        if isinstance(n, BoolOp):
+            if n.op == "and":
+                return all(ev(v) for v in n.values)
+            return any(ev(v) for v in n.values)
+        if isinstance(n, Compare):
+            left = ev(n.operands[0])
+            seen = [left]
+            result = True
+            for op, right_node in zip(n.ops, n.operands[1:], strict=True):
+                right = ev(right_node)
+                seen.append(right)
+                if not _compare(op, left, right):
+                    result = False
+                    break
+                left = right
+            if trace is not None:
+                trace.append(TraceEntry(n, tuple(seen), result))
+            return result
+        if isinstance(n, Call):
+            fn = functions.get(n.func)
+            if fn is None:
+                raise KeyError(n.func)
+            args = [ev(a) for a in n.args]
+            if fn.context:
+                if ctx is None:
+                    raise ValueError(f"{n.func}() needs an evaluation context")
+                return fn.impl(ctx, *args)
+            return fn.impl(*args)
+        raise TypeError(f"unknown node {n!r}")  # pragma: no cover - exhaustive above
+
+    return ev(node)
+
+
+def format_value(value: Any) -> str:
+    """Render a value the way a rule would write it.
+
+    >>> format_value(0.0933333), format_value(3.0), format_value("foster"), format_value(True)
+    ('0.0933', '3', "'foster'", 'true')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return f"date({value.isoformat()!r})"
+    if isinstance(value, Duration):
+        return str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return "[" + ", ".join(format_value(v) for v in items) + "]"
+    return str(value)
+
+
+def _const_text(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return format_value(value)
+
+
+def unparse(node: Expr, parent: int = 0) -> str:
+    """Render a tree back into canonical expression text.
+
+    >>> from tierflow.expr._parser import parse
+    >>> unparse(parse("(a+b)*2 >= 10%   and not(c)"))
+    '(a + b) * 2 >= 0.1 and not c'
+    """
+    if isinstance(node, Const):
+        return _const_text(node.value)
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, ListExpr):
+        return "[" + ", ".join(unparse(i) for i in node.items) + "]"
+    if isinstance(node, Call):
+        return f"{node.func}(" + ", ".join(unparse(a) for a in node.args) + ")"
+    if isinstance(node, Neg):
+        text, prec = "-" + unparse(node.operand, _PRECEDENCE["neg"]), _PRECEDENCE["neg"]
+    elif isinstance(node, Not):
+        text, prec = "not " + unparse(node.operand, _PRECEDENCE["not"]), _PRECEDENCE["not"]
+    elif isinstance(node, Arith):
+        prec = _PRECEDENCE[node.op]
+        right_prec = prec + 1  # left-associative: a - (b - c) keeps its parentheses
+        text = f"{unparse(node.left, prec)} {node.op} {unparse(node.right, right_prec)}"
+    elif isinstance(node, BoolOp):
+        prec = _PRECEDENCE[node.op]
+        text = f" {node.op} ".join(unparse(v, prec + 1) for v in node.values)
+    elif isinstance(node, Compare):
+        prec = _PRECEDENCE["cmp"]
+        parts = [unparse(node.operands[0], prec + 1)]
+        for op, operand in zip(node.ops, node.operands[1:], strict=True):
+            parts.append(f"{op} {unparse(operand, prec + 1)}")
+        text = " ".join(parts)
+    else:  # pragma: no cover - exhaustive above
+        raise TypeError(f"unknown node {node!r}")
+    return f"({text})" if prec < parent else text
+
+
+def fold(node: Expr, functions: FunctionRegistry = DEFAULT_FUNCTIONS) -> Expr:
+    """Replace every sub-tree made only of literals and pure functions by its value.
+
+    Call only on type-checked trees; types are kept.
+
+    >>> from tierflow.expr._parser import parse
+    >>> fold(parse("days_absent >= 2 * 5%")).operands[1].value
+    0.1
+    """
+
+    def is_const(n: Expr) -> bool:
+        return isinstance(n, Const)
+
+    def go(n: Expr) -> Expr:
+        if isinstance(n, ListExpr):
+            n.items = [go(i) for i in n.items]
+            ready = all(is_const(i) for i in n.items)
+        elif isinstance(n, (Neg, Not)):
+            n.operand = go(n.operand)
+            ready = is_const(n.operand)
+        elif isinstance(n, Arith):
+            n.left, n.right = go(n.left), go(n.right)
+            ready = is_const(n.left) and is_const(n.right) and not (
+                n.op == "/" and isinstance(n.right, Const) and n.right.value == 0
+            )
+        elif isinstance(n, Compare):
+            n.operands = [go(o) for o in n.operands]
+            ready = False  # comparisons stay visible, so explanations can show them
+        elif isinstance(n, BoolOp):
+            n.values = [go(v) for v in n.values]
+            ready = False
+        elif isinstance(n, Call):
+            n.args = [go(a) for a in n.args]
+            fn = functions.get(n.func)
+            ready = fn is not None and not fn.context and all(is_const(a) for a in n.args)
+        else:
+            ready = False
+        if not ready:
+            return n
+        try:
+            value = interpret(n, {}, None, functions)
+        except (ValueError, ArithmeticError):
+            return n  # left for run time, where the error names the student
+        folded = Const(n.pos, value)
+        folded.type = n.type
+        return folded
+
+    return go(node)

@@ -1,0 +1,318 @@
+"""The facts a rule reads: a typed, documented model of one student as of one date.
+
+Hosts may pass a :class:`StudentFacts` or a plain mapping with the same keys (what JSON Lines and
+CSV readers produce); the evaluator reads either. A fact that is absent (missing key or ``None``)
+is an error naming the student and the fact, unless the rule set declares a default for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tierflow.errors import DataError
+from tierflow.expr._types import NUMBER, STRING, Type, enum_of, list_of
+
+__all__ = [
+    "CAUSES",
+    "FACTS",
+    "GROUPS",
+    "OUTCOMES",
+    "AttendanceRecord",
+    "Conference",
+    "FactInfo",
+    "History",
+    "IssuedStep",
+    "StudentFacts",
+    "TriedIntervention",
+    "attendance_log_of",
+    "history_of",
+]
+
+CAUSES: tuple[str, ...] = (
+    "health",
+    "mental_health",
+    "transportation",
+    "housing",
+    "food",
+    "engagement",
+    "bullying",
+    "family",
+    "unknown",
+)
+"""The barrier (cause) taxonomy. ``bullying`` covers bullying and school safety; ``family`` covers
+family obligations and an unstable home."""
+
+GROUPS: tuple[str, ...] = (
+    "iep",
+    "section_504",
+    "english_learner",
+    "foster",
+    "homeless",
+    "migrant",
+    "economically_disadvantaged",
+    "pregnant_or_parenting",
+    "principal_earner",
+    "severe_illness",
+)
+"""Student groups watched for equity and for legal exemptions."""
+
+OUTCOMES: tuple[str, ...] = (
+    "positive",
+    "potentially_positive",
+    "mixed",
+    "no_discernible",
+    "potentially_negative",
+    "negative",
+)
+"""Intervention outcomes, aligned with Ed-Fi's InterventionEffectivenessRatingDescriptor."""
+
+_ID = r"^[a-z][a-z0-9_-]*$"
+
+
+@dataclass(frozen=True)
+class FactInfo:
+    """What a fact means, for the type checker and the documentation."""
+
+    name: str
+    type: Type
+    description: str
+    default: Any = None
+
+
+def _facts_table() -> dict[str, FactInfo]:
+    number_facts = {
+        "grade": "Grade level as a number: PK = -1, K = 0, 1-12.",
+        "days_enrolled": "Instructional days enrolled in the school year up to the as-of date.",
+        "days_absent": "Full-day-equivalent absences counted toward chronic absence "
+        "(excused, unexcused and, by policy, suspension days).",
+        "days_excused": "Full-day-equivalent excused absences.",
+        "days_unexcused": "Full-day-equivalent unexcused absences.",
+        "days_suspended": "Out-of-school suspension days.",
+        "tardies": "Tardies (late arrivals), any length.",
+        "tardies_over_30": "Tardies or partial absences of more than 30 minutes without a valid "
+        "excuse (California EC 48260).",
+    }
+    table = {
+        "student_id": FactInfo("student_id", STRING, "The student's identifier."),
+        "school_id": FactInfo("school_id", STRING, "The school's identifier."),
+    }
+    for name, text in number_facts.items():
+        table[name] = FactInfo(name, NUMBER, text)
+    table["causes"] = FactInfo(
+        "causes",
+        list_of(enum_of("cause", set(CAUSES))),
+        "Known barriers behind the absences, most important first.",
+        default=(),
+    )
+    table["groups"] = FactInfo(
+        "groups",
+        list_of(enum_of("student group", set(GROUPS))),
+        "Student groups the student belongs to.",
+        default=(),
+    )
+    return table
+
+
+FACTS: dict[str, FactInfo] = _facts_table()
+"""Every standard fact a rule can name, with its type and meaning."""
+
+
+class AttendanceRecord(BaseModel):
+    """One dated absence or tardy, for window functions such as ``count_within``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: dt.date
+    kind: Literal["excused", "unexcused", "suspension", "tardy", "tardy_over_30"]
+    days: float = Field(default=1.0, ge=0, le=1, description="Fraction of the day missed.")
+
+
+class IssuedStep(BaseModel):
+    """A legal (truancy) step already issued."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    step: str = Field(pattern=_ID)
+    issued_on: dt.date
+
+
+class TriedIntervention(BaseModel):
+    """A supportive intervention already tried, with its outcome when known."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    intervention: str = Field(pattern=_ID)
+    tier_level: int = Field(ge=1, le=9)
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    outcome: Literal[OUTCOMES] | None = None  # type: ignore[valid-type]
+
+
+class Conference(BaseModel):
+    """A documented meeting: a parent conference, a SART meeting, an ARD/504 notice, ..."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = Field(pattern=_ID)
+    held_on: dt.date
+
+
+class History(BaseModel):
+    """What was already done for the student: legal steps, interventions, conferences."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    legal_steps: tuple[IssuedStep, ...] = ()
+    interventions: tuple[TriedIntervention, ...] = ()
+    conferences: tuple[Conference, ...] = ()
+
+
+_GRADE_NAMES = {"pk": -1, "tk": -1, "k": 0, "kg": 0}
+
+
+class StudentFacts(BaseModel):
+    """One student's attendance facts as of a date.
+
+    Keys a rule set declares under ``facts.extra`` may be passed at the top level; they are kept in
+    :attr:`extra`. The model also reads like a mapping (``facts["days_absent"]``, ``facts.get``),
+    which is how the compiled evaluator reads it.
+
+    >>> f = StudentFacts(student_id="s1", days_enrolled=40, days_absent=4, grade="K")
+    >>> f["days_absent"], f.grade, f.get("tardies")
+    (4.0, 0, None)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_id: str = Field(min_length=1)
+    school_id: str | None = None
+    grade: int | None = Field(default=None, ge=-1, le=13)
+    days_enrolled: float | None = Field(default=None, ge=0)
+    days_absent: float | None = Field(default=None, ge=0)
+    days_excused: float | None = Field(default=None, ge=0)
+    days_unexcused: float | None = Field(default=None, ge=0)
+    days_suspended: float | None = Field(default=None, ge=0)
+    tardies: float | None = Field(default=None, ge=0)
+    tardies_over_30: float | None = Field(default=None, ge=0)
+    causes: tuple[str, ...] = ()
+    groups: frozenset[str] = frozenset()
+    attendance_log: tuple[AttendanceRecord, ...] | None = None
+    history: History = History()
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_extra(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            known = cls.model_fields
+            extra = {k: v for k, v in data.items() if k not in known}
+            if extra:
+                data = {k: v for k, v in data.items() if k in known}
+                data["extra"] = {**dict(data.get("extra") or {}), **extra}
+        return data
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grade(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            key = value.strip().lower()
+            if key in _GRADE_NAMES:
+                return _GRADE_NAMES[key]
+            digits = key.removesuffix("th").removesuffix("st").removesuffix("nd").removesuffix("rd")
+            if digits.isdigit():
+                return int(digits)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StudentFacts:
+        if (
+            self.days_absent is not None
+            and self.days_enrolled is not None
+            and self.days_absent > self.days_enrolled
+        ):
+            raise ValueError(
+                f"days_absent ({self.days_absent:g}) exceeds days_enrolled ({self.days_enrolled:g})"
+            )
+        return self
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the fact called ``key`` (a field or an extra), or ``default``."""
+        if key in type(self).model_fields and key != "extra":
+            value = getattr(self, key)
+            return default if value is None else value
+        return self.extra.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def keys(self) -> Iterator[str]:
+        """Iterate over the names of the facts present."""
+        for name in type(self).model_fields:
+            if name != "extra" and getattr(self, name) is not None:
+                yield name
+        yield from self.extra
+
+
+def _data_error(facts: Mapping[str, Any], name: str, exc: ValidationError) -> DataError:
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in (name, *first["loc"]))
+    return DataError(
+        "facts.invalid",
+        f"{loc}: {first['msg']}",
+        student_id=str(facts.get("student_id")),
+        field=name,
+    )
+
+
+def history_of(facts: Mapping[str, Any]) -> History:
+    """Return the student's history as a :class:`History` (empty when absent).
+
+    Raises:
+        DataError: ``facts.invalid`` when the history is malformed.
+    """
+    raw = facts.get("history")
+    if raw is None:
+        return History()
+    if isinstance(raw, History):
+        return raw
+    try:
+        return History.model_validate(raw)
+    except ValidationError as exc:
+        raise _data_error(facts, "history", exc) from exc
+
+
+def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, float], ...]:
+    """Return the dated attendance log as ``(date, kind, days)`` tuples, sorted by date.
+
+    Raises:
+        DataError: ``facts.missing`` when the log is absent (window functions need it), or
+            ``facts.invalid`` when it is malformed.
+    """
+    raw = facts.get("attendance_log")
+    if raw is None:
+        raise DataError(
+            "facts.missing",
+            "fact 'attendance_log' is required by a window function and was not provided",
+            student_id=str(facts.get("student_id")),
+            field="attendance_log",
+        )
+    out = []
+    for i, item in enumerate(raw):
+        try:
+            rec = item if isinstance(item, AttendanceRecord) else AttendanceRecord.model_validate(item)
+        except ValidationError as exc:
+            raise _data_error(facts, f"attendance_log[{i}]", exc) from exc
+        out.append((rec.date, rec.kind, rec.days))
+    out.sort()
+    return tuple(out)

@@ -1,6 +1,18 @@
 """The condition language: parse, check types, fold, interpret, and generate Python."""
 
-from tierflow.expr._ast import Expr, walk
+from tierflow.expr._ast import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    Expr,
+    ListExpr,
+    Name,
+    Neg,
+    Not,
+    walk,
+)
 from tierflow.expr._check import ExprProblem, Scope, check
 from tierflow.expr._codegen import Constants, to_python
 from tierflow.expr._functions import (
@@ -28,6 +40,15 @@ from tierflow.expr._types import (
 __all__ = [
     "ANY",
     "ATTENDANCE_KINDS",
+    "Arith",
+    "BoolOp",
+    "Call",
+    "Compare",
+    "Const",
+    "ListExpr",
+    "Name",
+    "Neg",
+    "Not",
     "BOOL",
     "DATE",
     "DEFAULT_FUNCTIONS",

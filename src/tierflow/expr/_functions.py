@@ -175,6 +175,19 @@ def _days_within(ctx: EvalContext, kind: str, period: Duration) -> float:
     return sum(r[2] for r in _window(ctx, kind, period))
 
 
+def _peak_count(ctx: EvalContext, kind: str, period: Duration) -> int:
+    kinds = ATTENDANCE_KINDS[kind]
+    dates = [r[0] for r in _log(ctx) if r[1] in kinds and r[0] <= ctx.as_of]
+    best = 0
+    first = 0
+    for last, end in enumerate(dates):
+        start = subtract_duration(end, period)
+        while dates[first] <= start:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
 def _history(ctx: EvalContext) -> Any:
     from tierflow.facts._model import history_of  # noqa: PLC0415  (facts imports expr)
 
@@ -231,6 +244,15 @@ for _fn in (
         NUMBER,
         _days_within,
         "Full-day equivalents of a kind in the period ending on the as-of date.",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "peak_count",
+        (_KIND, DURATION),
+        NUMBER,
+        _peak_count,
+        "The most days or parts of days of a kind in any period of this length so far.",
         context=True,
         reads=("attendance_log",),
     ),

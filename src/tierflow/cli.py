@@ -1,0 +1,313 @@
+"""The ``tierflow`` command: a thin shell over the library.
+
+Commands: ``check`` (compile rule sets, print every problem), ``test`` (run inline tests),
+``evaluate`` (facts in, JSON Lines decisions out), ``explain`` (one student, in words),
+``schema`` (JSON Schema of the rule set format) and ``demo`` (a bundled sample district).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from tierflow.compile import builtin_names, load_ruleset
+from tierflow.errors import DataError, Problem, RulesetError
+from tierflow.evaluate import CompiledRuleset
+from tierflow.ingest import FactsRecord, read_facts
+
+__all__ = ["main"]
+
+_PROGRESS_EVERY = 5_000
+
+
+def _ruleset_files(paths: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out += sorted(str(f) for f in path.rglob("*.y*ml") if f.suffix in (".yaml", ".yml"))
+        else:
+            out.append(p)
+    return out
+
+
+def _load_all(paths: Sequence[str]) -> tuple[list[CompiledRuleset], list[Problem]]:
+    rulesets, problems = [], []
+    for p in _ruleset_files(paths):
+        try:
+            rulesets.append(load_ruleset(p))
+        except RulesetError as exc:
+            problems += exc.problems
+    return rulesets, problems
+
+
+def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
+    rulesets, problems = _load_all(args.paths)
+    if args.format == "json":
+        json.dump(
+            {
+                "ok": not problems,
+                "rulesets": [{"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets],
+                "problems": [
+                    {"file": p.span.file, "line": p.span.line, "col": p.span.col, "code": p.code,
+                     "message": p.message, "path": p.path, "hint": p.hint, "severity": p.severity}
+                    for p in problems
+                ],
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+    else:
+        for p in problems:
+            out.write(f"{p}\n")
+        for r in rulesets:
+            out.write(f"ok {r.files[-1]} ({r.id} {r.version}, {len(r.tiers)} tiers, "
+                      f"{len(r.spec.rules)} rules, {len(r.legal_steps)} legal steps)\n")
+        if problems:
+            out.write(f"{len(problems)} problem(s)\n")
+    return 1 if problems else 0
+
+
+def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
+    rulesets, problems = _load_all(args.paths)
+    for p in problems:
+        out.write(f"{p}\n")
+    passed = failed = 0
+    for r in rulesets:
+        for result in r.run_tests():
+            if result.passed:
+                passed += 1
+                if args.verbose:
+                    out.write(f"PASS {r.id}: {result.name}\n")
+            else:
+                failed += 1
+                out.write(f"FAIL {result.location}: {r.id}: {result.name}\n")
+                for d in result.diffs:
+                    out.write(f"    {d}\n")
+    out.write(f"{passed} passed, {failed} failed\n")
+    return 1 if failed or problems else 0
+
+
+def _as_of(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"tierflow: --as-of must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _evaluate_stream(
+    ruleset: CompiledRuleset, path: str, as_of: dt.date, rejects: list[DataError], progress: bool
+) -> Iterator[tuple[FactsRecord, Any]]:
+    kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
+    stream = sys.stdin if path == "-" else None
+    name = "<stdin>.jsonl" if path == "-" else path
+    count = 0
+    for item in read_facts(name, stream=stream, extra_kinds=kinds):
+        count += 1
+        if progress and count % _PROGRESS_EVERY == 0:
+            sys.stderr.write(f"\r{count:,} records read, {len(rejects):,} rejected")
+            sys.stderr.flush()
+        if isinstance(item, DataError):
+            rejects.append(item)
+            continue
+        try:
+            yield item, ruleset.evaluate(item.facts, as_of=as_of)
+        except DataError as exc:
+            sid = exc.student_id if exc.student_id is not None else item.facts.get("student_id")
+            rejects.append(DataError(exc.code, exc.reason, student_id=None if sid is None else str(sid),
+                                     source=item.source, field=exc.field))
+    if progress and count >= _PROGRESS_EVERY:
+        sys.stderr.write("\n")
+
+
+def _write_rejects(rejects: list[DataError], args: argparse.Namespace, err: IO[str]) -> None:
+    if args.rejects:
+        with open(args.rejects, "w", encoding="utf-8") as fh:
+            for r in rejects:
+                fh.write(json.dumps({"source": r.source, "student_id": r.student_id, "code": r.code,
+                                     "field": r.field, "message": r.reason}) + "\n")
+    for r in rejects[: args.show_rejects]:
+        err.write(f"rejected: {r}\n")
+    if len(rejects) > args.show_rejects:
+        err.write(f"... {len(rejects) - args.show_rejects} more rejected records"
+                  f"{' (see ' + args.rejects + ')' if args.rejects else ' (use --rejects FILE)'}\n")
+
+
+def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
+    ruleset = load_ruleset(args.ruleset)
+    as_of = _as_of(args.as_of)
+    rejects: list[DataError] = []
+    accepted = 0
+    progress = sys.stderr.isatty()
+    for _, decision in _evaluate_stream(ruleset, args.input, as_of, rejects, progress):
+        data = decision.to_dict()
+        if args.explain:
+            data["explanation"] = str(decision.explain())
+        out.write(json.dumps(data) + "\n")
+        accepted += 1
+    _write_rejects(rejects, args, sys.stderr)
+    sys.stderr.write(f"read {accepted + len(rejects):,} records: {accepted:,} evaluated, "
+                     f"{len(rejects):,} rejected\n")
+    return 1 if rejects and args.strict else 0
+
+
+def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
+    ruleset = load_ruleset(args.ruleset)
+    as_of = _as_of(args.as_of)
+    if args.facts is not None:
+        facts = json.loads(args.facts)
+    else:
+        if args.input is None:
+            raise SystemExit("tierflow explain: give an INPUT file with --student, or --facts JSON")
+        facts = None
+        for item in read_facts(args.input):
+            if isinstance(item, FactsRecord) and str(item.facts.get("student_id")) == args.student:
+                facts = item.facts
+                break
+        if facts is None:
+            raise SystemExit(f"tierflow explain: no student {args.student!r} in {args.input}")
+    try:
+        explanation = ruleset.explain(facts, as_of=as_of)
+    except DataError as exc:
+        sys.stderr.write(f"tierflow: {exc}\n")
+        return 1
+    if args.format == "json":
+        out.write(json.dumps(explanation.to_dict(), indent=2, default=str) + "\n")
+    else:
+        out.write(str(explanation) + "\n")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.spec import ruleset_json_schema  # noqa: PLC0415  (only this command needs it)
+
+    text = json.dumps(ruleset_json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+    return 0
+
+
+def _table(rows: list[tuple[str, ...]], out: IO[str]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        out.write("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip() + "\n")
+        if n == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+
+
+def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow._sample import SAMPLE_AS_OF  # noqa: PLC0415  (demo only)
+
+    ruleset = load_ruleset(args.ruleset)
+    sample = resources.files("tierflow") / "data" / "sample_district.jsonl"
+    tiers: collections.Counter[str] = collections.Counter()
+    ivs: collections.Counter[str] = collections.Counter()
+    legal: collections.Counter[tuple[str, str]] = collections.Counter()
+    rejects: list[DataError] = []
+    first_legal = None
+    total = 0
+    with resources.as_file(sample) as path:
+        for item, decision in _evaluate_stream(ruleset, str(path), SAMPLE_AS_OF, rejects, False):
+            total += 1
+            tiers[decision.tier] += 1
+            ivs.update(i.id for i in decision.interventions)
+            legal.update((a.step, a.status) for a in decision.legal_actions)
+            if first_legal is None and decision.legal_blocked and decision.tier_level >= 2:
+                first_legal = item
+    out.write(f"tierflow demo: {total:,} students of the bundled sample district through the built-in "
+              f"'{ruleset.id}' rule set ({ruleset.ref}), as of {SAMPLE_AS_OF.isoformat()}\n\n")
+    rows = [("tier", "students", "share")]
+    for t in ruleset.tiers:
+        rows.append((f"{t.id} ({t.label or t.id})", f"{tiers[t.id]:,}", f"{tiers[t.id] / max(total, 1):.1%}"))
+    _table(rows, out)
+    out.write("\n")
+    rows = [("intervention", "owner", "students")]
+    for iv_id, n in ivs.most_common(10):
+        rows.append((iv_id, ruleset.interventions[iv_id].owner, f"{n:,}"))
+    _table(rows, out)
+    if legal:
+        out.write("\n")
+        rows = [("legal step", "due", "blocked", "exempt")]
+        for step in ruleset.legal_steps:
+            rows.append((step.label or step.id, *(f"{legal[(step.id, s)]:,}" for s in ("due", "blocked", "exempt"))))
+        _table(rows, out)
+    if rejects:
+        out.write(f"\n{len(rejects)} records rejected\n")
+        for r in rejects[:5]:
+            out.write(f"  {r}\n")
+    if first_legal is not None:
+        out.write(f"\nOne student, explained ({first_legal.source}):\n")
+        out.write(str(ruleset.explain(first_legal.facts, as_of=SAMPLE_AS_OF)) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tierflow", description="Attendance playbooks as code.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="compile rule sets and print every problem")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="rule set files, directories or built-in names")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("test", help="run the inline tests of rule sets")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list passing tests")
+    p.set_defaults(func=_cmd_test)
+
+    p = sub.add_parser("evaluate", help="evaluate facts (CSV, JSON Lines, JSON) into JSON Lines decisions")
+    p.add_argument("input", metavar="INPUT", help="facts file, or - for JSON Lines on standard input")
+    p.add_argument("--ruleset", "-r", required=True, help=f"built-in ({', '.join(builtin_names())}) or a path")
+    p.add_argument("--as-of", help="date the facts describe (default: today)")
+    p.add_argument("--explain", action="store_true", help="add each decision's explanation")
+    p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
+    p.add_argument("--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 if any record is rejected")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("explain", help="explain the decision for one student")
+    p.add_argument("input", metavar="INPUT", nargs="?", help="facts file holding the student")
+    p.add_argument("--ruleset", "-r", required=True)
+    p.add_argument("--student", help="the student id to explain")
+    p.add_argument("--facts", help="the student's facts as a JSON object instead of INPUT")
+    p.add_argument("--as-of", help="date the facts describe (default: today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the rule set format")
+    p.add_argument("--output", "-o", help="write to this file")
+    p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("demo", help="run the bundled sample district through a built-in rule set")
+    p.add_argument("--ruleset", "-r", default="ca", help="built-in rule set (default: ca)")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        status: int = args.func(args, out or sys.stdout)
+    except RulesetError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

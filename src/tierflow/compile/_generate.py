@@ -1,0 +1,176 @@
+"""Generate, compile and register the Python evaluator of a rule set.
+
+The generated function reads each needed fact once into a local, computes the metrics, then
+walks the tiers (first match), the rules (a bit per rule that fires) and the legal steps (a bit
+per step whose condition holds, and per step that is exempt). It returns four integers; the
+rule set turns them into a :class:`~tierflow.Decision`, caching the parts that depend only on
+them. The source is registered with :mod:`linecache`, and every line that evaluates a rule's
+expression ends with a comment naming the YAML file, line and path, so a traceback shows where
+the rule was written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import linecache
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tierflow.compile._checked import CheckedExpr
+from tierflow.compile._pipeline import Compilation, FactRead
+from tierflow.errors import DataError
+from tierflow.expr import Constants, EvalContext, to_python
+from tierflow.expr._functions import add_duration, subtract_duration
+
+__all__ = ["Evaluator", "generate", "read_fact"]
+
+Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int]]
+"""The generated function: ``(facts, as_of) -> (tier index, rule bits, legal bits, exempt bits)``."""
+
+_KINDS: dict[str, tuple[type, ...]] = {
+    "number": (int, float),
+    "string": (str,),
+    "bool": (bool,),
+    "date": (dt.date,),
+    "list": (list, tuple, set, frozenset),
+}
+
+_counter = itertools.count()
+
+
+def read_fact(facts: Mapping[str, Any], read: FactRead, value: Any) -> Any:
+    """Resolve a fact that is missing or of an unexpected type (the slow path).
+
+    Returns the default for a missing fact that has one, a converted value for a date written as
+    text, or raises :class:`DataError` naming the student and the fact.
+    """
+    student = facts.get("student_id")
+    student_id = None if student is None else str(student)
+    if value is None:
+        if read.has_default:
+            return read.default
+        raise DataError(
+            "facts.missing",
+            f"fact {read.name!r} is required by the rule set and was not provided",
+            student_id=student_id,
+            field=read.name,
+        )
+    if read.kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise DataError(
+                "facts.invalid",
+                f"fact {read.name!r} must be a date (YYYY-MM-DD), got {value!r}",
+                student_id=student_id,
+                field=read.name,
+            ) from exc
+    if read.kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value  # a subclass of int or float (numpy scalars register as such)
+    if read.kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # identifiers such as 604822 arrive as numbers from JSON
+    if isinstance(value, _KINDS[read.kind]) and not (read.kind == "number" and isinstance(value, bool)):
+        return value
+    raise DataError(
+        "facts.invalid",
+        f"fact {read.name!r} must be a {read.kind}, got {type(value).__name__} {value!r}",
+        student_id=student_id,
+        field=read.name,
+    )
+
+
+def _comment(e: CheckedExpr) -> str:
+    return f"  # {e.span} {e.path}"
+
+
+def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
+    """Generate, compile and register the evaluator; return it with its source."""
+    consts = Constants()
+    ns: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    lines = ["def _evaluate(f, as_of, {binds}):", "    get = f.get"]
+    for read in c.fact_reads:
+        local = f"f_{read.name}"
+        names[read.name] = local
+        rname = consts.add(read)
+        kinds = consts.add(frozenset(_KINDS[read.kind]))
+        lines += [
+            f"    {local} = get({read.name!r})",
+            f"    if {local} is None or {local}.__class__ not in {kinds}:",
+            f"        {local} = _read_fact(f, {rname}, {local})",
+        ]
+    names["as_of"] = "as_of"
+    uses_ctx = any(
+        c.functions.functions[fn].context
+        for e in _all_exprs(c)
+        for fn in _calls(e)
+    )
+    if uses_ctx:
+        lines.append("    _ctx = _EvalContext(f, as_of)")
+    for m in c.metric_order:
+        e = c.metric_exprs[m]
+        names[m] = f"m_{m}"
+        lines.append(f"    m_{m} = {to_python(e.tree, names, consts, c.functions)}{_comment(e)}")
+    spec = c.the_spec
+    names["tier"] = "tier_id"
+    names["tier_level"] = "tier_level"
+    default_index = next(i for i, t in enumerate(spec.tiers) if t.default)
+    first = True
+    for i, e in enumerate(c.tier_exprs):
+        if e is None:
+            continue
+        kw = "if" if first else "elif"
+        first = False
+        lines += [f"    {kw} {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}", f"        t = {i}"]
+    if first:
+        lines.append(f"    t = {default_index}")
+    else:
+        lines += ["    else:", f"        t = {default_index}"]
+    later = [*c.rule_exprs, *c.legal_exprs, *[e for e in c.exempt_exprs if e is not None]]
+    later_names = set().union(*(e.names for e in later)) if later else set()
+    if "tier" in later_names:
+        lines.append(f"    tier_id = {consts.add(tuple(t.id for t in spec.tiers))}[t]")
+    if "tier_level" in later_names:
+        lines.append(f"    tier_level = {consts.add(tuple(t.level for t in spec.tiers))}[t]")
+    lines.append("    r = 0")
+    for i, e in enumerate(c.rule_exprs):
+        lines += [f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}", f"        r |= {1 << i}"]
+    lines += ["    l = 0", "    x = 0"]
+    for i, (e, ex) in enumerate(zip(c.legal_exprs, c.exempt_exprs, strict=True)):
+        lines += [f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}", f"        l |= {1 << i}"]
+        if ex is not None:
+            lines += [
+                f"        if {to_python(ex.tree, names, consts, c.functions)}:{_comment(ex)}",
+                f"            x |= {1 << i}",
+            ]
+    lines.append("    return t, r, l, x")
+
+    helpers = {"_read_fact": read_fact, "_EvalContext": EvalContext}
+    helpers |= {"_add_duration": add_duration, "_subtract_duration": subtract_duration}
+    used_fns = {fn for e in _all_exprs(c) for fn in _calls(e)}
+    helpers |= {f"_fn_{fn}": c.functions.functions[fn].impl for fn in sorted(used_fns)}
+    binds = {**consts.values, **helpers}
+    # Bound as default arguments, constants and helpers are fast locals in the function body.
+    lines[0] = lines[0].format(binds=", ".join(f"{k}={k}" for k in binds))
+    source = "\n".join(lines) + "\n"
+    filename = f"<tierflow {module_name} #{next(_counter)}>"
+    code = compile(source, filename, "exec")
+    ns.update(binds)
+    exec(code, ns)  # noqa: S102  (source generated above from checked trees, not user text)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    fn: Evaluator = ns["_evaluate"]
+    return fn, source
+
+
+def _all_exprs(c: Compilation) -> list[CheckedExpr]:
+    out = [c.metric_exprs[m] for m in c.metric_order]
+    out += [e for e in c.tier_exprs if e is not None]
+    out += c.rule_exprs + c.legal_exprs + [e for e in c.exempt_exprs if e is not None]
+    return out
+
+
+def _calls(e: CheckedExpr) -> set[str]:
+    from tierflow.expr import Call, walk  # noqa: PLC0415  (local: keeps the module header short)
+
+    return {n.func for n in walk(e.tree) if isinstance(n, Call)}

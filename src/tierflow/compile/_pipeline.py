@@ -1,0 +1,566 @@
+"""The compiler: an ordered list of named stages from YAML text to a compiled rule set.
+
+Each stage reads and extends one :class:`Compilation`; a stage that finds problems adds them and
+the pipeline stops after it, raising :class:`~tierflow.errors.RulesetError` with all of them.
+Tests can stop after any stage with ``until=``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from tierflow.compile._checked import CheckedExpr
+from tierflow.compile._schema import problems_from_validation
+from tierflow.compile._source import Document, SourceMap, load_documents, merge_documents
+from tierflow.errors import Problem, RulesetError, suggest
+from tierflow.expr import (
+    ANY,
+    BOOL,
+    DATE,
+    NUMBER,
+    STRING,
+    BoolOp,
+    Compare,
+    Const,
+    Expr,
+    ExprSyntaxError,
+    FunctionRegistry,
+    ListExpr,
+    Name,
+    Scope,
+    Type,
+    check,
+    enum_of,
+    fold,
+    list_of,
+    parse,
+    unparse,
+)
+from tierflow.facts._model import CAUSES, FACTS, GROUPS
+from tierflow.source import SourceSpan, format_path
+from tierflow.spec._models import RulesetSpec
+
+__all__ = [
+    "BUILTIN_METRICS",
+    "STAGES",
+    "Compilation",
+    "FactRead",
+    "run_stages",
+]
+
+BUILTIN_METRICS: dict[str, tuple[str, str]] = {
+    "absence_rate": (
+        "ratio(days_absent, days_enrolled)",
+        "Share of enrolled days absent (days_absent / days_enrolled; 0 when not enrolled).",
+    ),
+    "unexcused_rate": (
+        "ratio(days_unexcused, days_enrolled)",
+        "Share of enrolled days with an unexcused absence.",
+    ),
+    "days_present": ("days_enrolled - days_absent", "Enrolled days not absent."),
+}
+"""Metrics every rule set has, defined in the condition language itself."""
+
+_DECLARED_TYPES = {"number": NUMBER, "string": STRING, "bool": BOOL, "date": DATE, "list": list_of(ANY)}
+
+
+@dataclass(frozen=True)
+class FactRead:
+    """A fact the evaluator reads from the input, with its type and default."""
+
+    name: str
+    kind: str
+    has_default: bool
+    default: Any = None
+
+
+@dataclass
+class Compilation:
+    """Everything the stages know about one rule set, filled in stage by stage."""
+
+    root: Document
+    functions: FunctionRegistry
+    documents: list[Document] = field(default_factory=list)
+    merged: dict[str, Any] = field(default_factory=dict)
+    smap: SourceMap = field(default_factory=SourceMap)
+    spec: RulesetSpec | None = None
+    problems: list[Problem] = field(default_factory=list)
+    names: dict[str, Type] = field(default_factory=dict)
+    metric_exprs: dict[str, CheckedExpr] = field(default_factory=dict)
+    tier_exprs: list[CheckedExpr | None] = field(default_factory=list)
+    rule_exprs: list[CheckedExpr] = field(default_factory=list)
+    legal_exprs: list[CheckedExpr] = field(default_factory=list)
+    exempt_exprs: list[CheckedExpr | None] = field(default_factory=list)
+    goal_exprs: dict[str, CheckedExpr] = field(default_factory=dict)
+    fact_reads: list[FactRead] = field(default_factory=list)
+    metric_order: list[str] = field(default_factory=list)
+    content_hash: str = ""
+    completed: list[str] = field(default_factory=list)
+
+    @property
+    def the_spec(self) -> RulesetSpec:
+        """The validated spec (only after ``validate_schema``)."""
+        assert self.spec is not None, "validate_schema has not run"
+        return self.spec
+
+    def problem(
+        self, path: tuple[str | int, ...], code: str, message: str, hint: str = "", key: bool = False
+    ) -> None:
+        """Record a problem at merged ``path`` (the key's position if ``key``)."""
+        span = self.smap.key_span(path) if key else self.smap.span(path)
+        self.problems.append(Problem(span, code, message, format_path(path), hint))
+
+
+# --- stage 1: resolve extends -------------------------------------------------------------
+
+
+def _resolve_extends(c: Compilation) -> None:
+    chain, problems = load_documents(c.root)
+    c.documents = chain
+    c.problems.extend(problems)
+    if problems:
+        return
+    merged, smap, merge_problems = merge_documents(chain)
+    c.merged, c.smap = merged, smap
+    c.problems.extend(merge_problems)
+
+
+# --- stage 2: validate against the spec models ---------------------------------------------
+
+
+def _validate_schema(c: Compilation) -> None:
+    try:
+        c.spec = RulesetSpec.model_validate(c.merged)
+    except ValidationError as exc:
+        c.problems.extend(problems_from_validation(exc, c.merged, c.smap))
+        return
+    body = c.spec.model_dump(mode="json", exclude={"tests"})
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    c.content_hash = hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- stage 3: cross references ---------------------------------------------------------------
+
+
+def _check_unique(c: Compilation, section: str, ids: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, entry_id in enumerate(ids):
+        if entry_id in seen:
+            first = c.smap.span((section, seen[entry_id], "id"))
+            c.problem(
+                (section, i, "id"),
+                "ref.duplicate_id",
+                f"{section} id {entry_id!r} is already used at line {first.line}",
+            )
+        else:
+            seen[entry_id] = i
+
+
+def _check_refs(
+    c: Compilation,
+    path: tuple[str | int, ...],
+    values: Iterable[str],
+    known: Iterable[str],
+    code: str,
+    what: str,
+) -> None:
+    known_list = list(known)
+    for j, value in enumerate(values):
+        if value not in known_list:
+            c.problem(
+                (*path, j) if not isinstance(values, str) else path,
+                code,
+                f"unknown {what} {value!r}",
+                suggest(value, known_list) or (f"known: {', '.join(known_list)}" if known_list else ""),
+            )
+
+
+def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over every section)
+    s = c.the_spec
+    for section in ("references", "metrics", "tiers", "rules", "interventions", "legal"):
+        _check_unique(c, section, [e.id for e in getattr(s, section)])
+    refs = [r.id for r in s.references]
+    tiers = [t.id for t in s.tiers]
+    ivs = [i.id for i in s.interventions]
+    steps = [step.id for step in s.legal]
+    causes = [*CAUSES, *s.facts.causes]
+    groups = [*GROUPS, *s.facts.groups]
+
+    for section in ("metrics", "tiers", "rules", "interventions", "legal"):
+        for i, entry in enumerate(getattr(s, section)):
+            _check_refs(c, (section, i, "cites"), entry.cites, refs, "ref.unknown_citation", "reference")
+
+    if not s.tiers:
+        c.problem(("tiers",) if "tiers" in c.merged else (), "tier.none", "a rule set needs tiers")
+    defaults = [i for i, t in enumerate(s.tiers) if t.default]
+    if s.tiers and not defaults:
+        c.problem(
+            ("tiers", len(s.tiers) - 1),
+            "tier.no_default",
+            "no default tier: some students would match no tier",
+            "mark the last tier 'default: true'",
+        )
+    for i in defaults[1:]:
+        c.problem(("tiers", i, "default"), "tier.multiple_defaults", "only one tier may be the default")
+    for i, tier in enumerate(s.tiers):
+        if tier.default and tier.when is not None:
+            c.problem(
+                ("tiers", i, "when"),
+                "tier.default_with_condition",
+                "the default tier matches everyone; it takes no 'when'",
+            )
+        if not tier.default and tier.when is None:
+            c.problem(("tiers", i), "tier.missing_condition", f"tier {tier.id!r} needs a 'when'")
+        if defaults and i > defaults[0]:
+            c.problem(
+                ("tiers", i, "id"),
+                "tier.after_default",
+                f"tier {tier.id!r} comes after the default tier and can never match",
+                "move it before the default tier (or use 'before:' when extending)",
+            )
+        _check_refs(c, ("tiers", i, "assign"), tier.assign, ivs, "ref.unknown_intervention", "intervention")
+
+    for i, rule in enumerate(s.rules):
+        _check_refs(c, ("rules", i, "assign"), rule.assign, ivs, "ref.unknown_intervention", "intervention")
+        _check_refs(c, ("rules", i, "tiers"), rule.tiers or (), tiers, "ref.unknown_tier", "tier")
+        _check_refs(c, ("rules", i, "causes"), rule.causes or (), causes, "ref.unknown_cause", "cause")
+        _check_refs(c, ("rules", i, "groups"), rule.groups or (), groups, "ref.unknown_group", "group")
+        if rule.when is None and rule.tiers is None and rule.causes is None and rule.groups is None:
+            c.problem(
+                ("rules", i),
+                "rule.no_condition",
+                f"rule {rule.id!r} has no condition and would fire for every student",
+                "add 'when', 'tiers', 'causes' or 'groups' (or assign it on the default tier)",
+            )
+
+    by_id = {iv.id: iv for iv in s.interventions}
+    for i, iv in enumerate(s.interventions):
+        if iv.tier not in tiers:
+            _check_refs(c, ("interventions", i, "tier"), [iv.tier], tiers, "ref.unknown_tier", "tier")
+        if iv.escalates_to is not None and iv.escalates_to not in by_id:
+            _check_refs(
+                c,
+                ("interventions", i, "escalates_to"),
+                [iv.escalates_to],
+                ivs,
+                "ref.unknown_intervention",
+                "intervention",
+            )
+    for i, iv in enumerate(s.interventions):
+        seen = [iv.id]
+        nxt = iv.escalates_to
+        while nxt is not None and nxt in by_id:
+            if nxt in seen:
+                if nxt == iv.id:
+                    loop = " -> ".join([*seen, nxt])
+                    c.problem(
+                        ("interventions", i, "escalates_to"),
+                        "ref.escalation_cycle",
+                        f"escalation never ends: {loop}",
+                    )
+                break
+            seen.append(nxt)
+            nxt = by_id[nxt].escalates_to
+
+    for i, step in enumerate(s.legal):
+        req = step.requires
+        _check_refs(c, ("legal", i, "requires", "steps"), req.steps, steps, "ref.unknown_step", "legal step")
+        for j, other in enumerate(req.steps):
+            if other in steps and steps.index(other) >= i:
+                c.problem(
+                    ("legal", i, "requires", "steps", j),
+                    "legal.requires_later_step",
+                    f"{step.id!r} requires {other!r}, which comes at or after it in the ladder",
+                )
+        if req.supportive_min_tier is not None:
+            _check_refs(
+                c,
+                ("legal", i, "requires", "supportive_min_tier"),
+                [req.supportive_min_tier],
+                tiers,
+                "ref.unknown_tier",
+                "tier",
+            )
+        if i == 0 and req.previous:
+            c.problem(
+                ("legal", i, "requires", "previous"),
+                "legal.no_previous",
+                f"{step.id!r} is the first step; it has no previous step",
+            )
+        _check_refs(c, ("legal", i, "exempt_groups"), step.exempt_groups, groups, "ref.unknown_group", "group")
+
+    std = set(FACTS) | set(BUILTIN_METRICS) | {"as_of", "tier", "tier_level"}
+    for name in s.facts.extra:
+        if name in std:
+            c.problem(("facts", "extra", name), "ref.name_clash", f"{name!r} is a standard name", key=True)
+    for i, metric in enumerate(s.metrics):
+        if metric.id in std or metric.id in s.facts.extra:
+            c.problem(("metrics", i, "id"), "ref.name_clash", f"metric {metric.id!r} hides a fact")
+    for name, value in s.facts.defaults.items():
+        if name not in FACTS:
+            known = [k for k in FACTS if k != "student_id"]
+            hint = suggest(name, known) or "declare extra facts under facts.extra"
+            c.problem(("facts", "defaults", name), "ref.unknown_fact", f"no standard fact {name!r}", hint, key=True)
+        elif not _value_fits(FACTS[name].type, value):
+            c.problem(
+                ("facts", "defaults", name),
+                "schema.invalid_type",
+                f"default for {name!r} must be a {FACTS[name].type}, got {value!r}",
+            )
+    for name, decl in s.facts.extra.items():
+        if decl.default is not None and not _value_fits(_DECLARED_TYPES[decl.type], decl.default):
+            c.problem(
+                ("facts", "extra", name, "default"),
+                "schema.invalid_type",
+                f"default for {name!r} must be a {decl.type}, got {decl.default!r}",
+            )
+
+
+def _value_fits(t: Type, value: Any) -> bool:
+    if t.kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t.kind == "string":
+        return isinstance(value, str)
+    if t.kind == "bool":
+        return isinstance(value, bool)
+    if t.kind == "date":
+        return isinstance(value, dt.date)
+    if t.kind == "list":
+        return isinstance(value, (list, tuple))
+    return True
+
+
+# --- stage 4: expressions ----------------------------------------------------------------------
+
+
+def _scope_names(c: Compilation) -> dict[str, Type]:
+    s = c.the_spec
+    names: dict[str, Type] = {}
+    for name, info in FACTS.items():
+        t = info.type
+        if name == "causes":
+            t = list_of(enum_of("cause", {*CAUSES, *s.facts.causes}))
+        elif name == "groups":
+            t = list_of(enum_of("student group", {*GROUPS, *s.facts.groups}))
+        names[name] = t
+    for name, decl in s.facts.extra.items():
+        names[name] = _DECLARED_TYPES[decl.type]
+    names["as_of"] = DATE
+    return names
+
+
+def _compile_expr(
+    c: Compilation,
+    text: str,
+    path: tuple[str | int, ...],
+    scope: Scope,
+    expected: Type | None,
+) -> CheckedExpr | None:
+    span = c.smap.span(path)
+    doc = c.smap.document(path)
+    try:
+        tree = parse(text)
+    except ExprSyntaxError as exc:
+        c.problems.append(
+            Problem(doc.expression_span(span, exc.pos), "expr.syntax", exc.message, format_path(path), exc.hint)
+        )
+        return None
+    found = check(tree, scope, expected)
+    for p in found:
+        c.problems.append(Problem(doc.expression_span(span, p.pos), p.code, p.message, format_path(path), p.hint))
+    if found:
+        return None
+    return CheckedExpr(fold(tree, scope.functions), text, span, format_path(path))
+
+
+def _builtin_metric(c: Compilation, name: str, scope: Scope) -> CheckedExpr:
+    text = BUILTIN_METRICS[name][0]
+    tree = parse(text)
+    assert not check(tree, scope, NUMBER)  # noqa: S101  (built-in definitions are fixed)
+    return CheckedExpr(fold(tree, scope.functions), text, SourceSpan("<tierflow built-in>"), name)
+
+
+def _shorthand(rule_when: CheckedExpr | None, parts: list[Expr], path: str, span: SourceSpan) -> CheckedExpr | None:
+    if not parts:
+        return rule_when
+    conds = [*parts, *([rule_when.tree] if rule_when is not None else [])]
+    tree = conds[0] if len(conds) == 1 else BoolOp(0, "and", conds)
+    tree.type = BOOL
+    tree = fold(tree)
+    text = unparse(tree)
+    return CheckedExpr(tree, text, rule_when.span if rule_when else span, path)
+
+
+def _membership(name: str, values: tuple[str, ...], scope_type: Type) -> Expr:
+    """Build ``name in [values]`` (scalar name) or ``'a' in name or ...`` (list name)."""
+    if scope_type.kind == "list":
+        alts: list[Expr] = []
+        for v in values:
+            const = Const(0, v)
+            const.type = STRING
+            ref = Name(0, name)
+            ref.type = scope_type
+            cmp = Compare(0, ["in"], [const, ref])
+            cmp.type = BOOL
+            alts.append(cmp)
+        if len(alts) == 1:
+            return alts[0]
+        node: Expr = BoolOp(0, "or", alts)
+        node.type = BOOL
+        return node
+    ref = Name(0, name)
+    ref.type = scope_type
+    items: list[Expr] = []
+    for v in values:
+        const = Const(0, v)
+        const.type = STRING
+        items.append(const)
+    lst = ListExpr(0, items)
+    lst.type = list_of(STRING)
+    cmp = Compare(0, ["in"], [ref, lst])
+    cmp.type = BOOL
+    return cmp
+
+
+def _check_expressions(c: Compilation) -> None:
+    s = c.the_spec
+    names = _scope_names(c)
+    vocab = {"legal_step": frozenset(st.id for st in s.legal), "tier": frozenset(t.id for t in s.tiers)}
+    base = Scope(names, c.functions, vocab)
+    for name in BUILTIN_METRICS:
+        c.metric_exprs[name] = _builtin_metric(c, name, base)
+        names[name] = NUMBER
+    for i, metric in enumerate(s.metrics):
+        checked = _compile_expr(c, metric.expr, ("metrics", i, "expr"), Scope(dict(names), c.functions, vocab), None)
+        if checked is not None:
+            c.metric_exprs[metric.id] = checked
+            names[metric.id] = checked.tree.type
+        else:
+            names[metric.id] = ANY  # reported already; keep checking the rest without noise
+    tier_scope = Scope(dict(names), c.functions, vocab)
+    for i, tier in enumerate(s.tiers):
+        c.tier_exprs.append(
+            _compile_expr(c, tier.when, ("tiers", i, "when"), tier_scope, BOOL) if tier.when else None
+        )
+    after = dict(names)
+    after["tier"] = enum_of("tier", {t.id for t in s.tiers})
+    after["tier_level"] = NUMBER
+    after_scope = Scope(after, c.functions, vocab)
+    for i, rule in enumerate(s.rules):
+        when = _compile_expr(c, rule.when, ("rules", i, "when"), after_scope, BOOL) if rule.when else None
+        if rule.when is not None and when is None:
+            continue
+        parts: list[Expr] = []
+        if rule.tiers is not None:
+            parts.append(_membership("tier", rule.tiers, after["tier"]))
+        if rule.causes is not None:
+            parts.append(_membership("causes", rule.causes, names["causes"]))
+        if rule.groups is not None:
+            parts.append(_membership("groups", rule.groups, names["groups"]))
+        combined = _shorthand(when, parts, format_path(("rules", i)), c.smap.span(("rules", i)))
+        if combined is not None:
+            c.rule_exprs.append(combined)
+    for i, step in enumerate(s.legal):
+        when = _compile_expr(c, step.when, ("legal", i, "when"), after_scope, BOOL)
+        if when is not None:
+            c.legal_exprs.append(when)
+        exempt = None
+        if step.exempt_when is not None:
+            exempt = _compile_expr(c, step.exempt_when, ("legal", i, "exempt_when"), after_scope, BOOL)
+        parts = [fold(_membership("groups", step.exempt_groups, names["groups"]))] if step.exempt_groups else []
+        if parts and exempt is not None:
+            tree: Expr = BoolOp(0, "or", [*parts, exempt.tree])
+            tree.type = BOOL
+            exempt = CheckedExpr(tree, unparse(tree), exempt.span, exempt.path)
+        elif parts:
+            exempt = CheckedExpr(parts[0], unparse(parts[0]), c.smap.span(("legal", i)), format_path(("legal", i, "exempt_groups")))
+        c.exempt_exprs.append(exempt)
+    for i, iv in enumerate(s.interventions):
+        if iv.goal is not None:
+            goal = _compile_expr(c, iv.goal.when, ("interventions", i, "goal", "when"), tier_scope, BOOL)
+            if goal is not None:
+                c.goal_exprs[iv.id] = goal
+    c.names = names
+    if not c.problems:
+        _plan_reads(c)
+
+
+def _plan_reads(c: Compilation) -> None:
+    """Decide which facts and metrics the evaluator reads, in dependency order."""
+    s = c.the_spec
+    roots: set[str] = set()
+    for e in [*c.tier_exprs, *c.rule_exprs, *c.legal_exprs, *c.exempt_exprs]:
+        if e is not None:
+            roots |= e.names
+    needed_metrics: list[str] = []
+    pending = [n for n in roots if n in c.metric_exprs]
+    closure: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        pending.extend(n for n in c.metric_exprs[name].names if n in c.metric_exprs)
+    needed_metrics = [m for m in c.metric_exprs if m in closure]  # definition order
+    c.metric_order = needed_metrics
+    reads: set[str] = set(roots)
+    for m in needed_metrics:
+        reads |= c.metric_exprs[m].names
+    reads.add("student_id")
+    out = []
+    for name in [*FACTS, *s.facts.extra]:
+        if name not in reads:
+            continue
+        if name in FACTS:
+            info = FACTS[name]
+            if name in s.facts.defaults:
+                out.append(FactRead(name, info.type.kind, True, _freeze(s.facts.defaults[name])))
+            elif info.default is not None:
+                out.append(FactRead(name, info.type.kind, True, _freeze(info.default)))
+            else:
+                out.append(FactRead(name, info.type.kind, False))
+        else:
+            decl = s.facts.extra[name]
+            has = decl.default is not None
+            out.append(FactRead(name, _DECLARED_TYPES[decl.type].kind, has, _freeze(decl.default)))
+    c.fact_reads = out
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+STAGES: dict[str, Callable[[Compilation], None]] = {
+    "resolve_extends": _resolve_extends,
+    "validate_schema": _validate_schema,
+    "check_references": _check_references,
+    "check_expressions": _check_expressions,
+}
+"""The compiler's stages, in order. Code generation follows in :mod:`tierflow.compile`."""
+
+
+def run_stages(c: Compilation, until: str | None = None) -> Compilation:
+    """Run the stages in order (up to and including ``until``), raising on problems."""
+    if until is not None and until not in STAGES:
+        raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGES)}")
+    for name, stage in STAGES.items():
+        stage(c)
+        errors = [p for p in c.problems if p.severity == "error"]
+        if errors:
+            raise RulesetError(errors)
+        c.completed.append(name)
+        if name == until:
+            break
+    return c
+
+
+def reads_as_mapping(c: Compilation) -> Mapping[str, FactRead]:
+    """Return the planned fact reads by name."""
+    return {r.name: r for r in c.fact_reads}

@@ -1,0 +1,151 @@
+"""Map pydantic validation errors to located problems with stable codes and hints."""
+
+from __future__ import annotations
+
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from tierflow.compile._source import SourceMap
+from tierflow.errors import Problem, suggest
+from tierflow.source import format_path
+from tierflow.spec._models import RulesetSpec
+
+__all__ = ["problems_from_validation"]
+
+_TYPE_ERRORS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "dict_type": "a mapping of keys",
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+    "list_type": "a list",
+    "tuple_type": "a list",
+}
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """Return the spec model that holds the last key of ``loc``."""
+    model: Any = RulesetSpec
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _unwrap(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    for _ in range(5):
+        origin = get_origin(annotation)
+        if origin is None:
+            return annotation
+        args = [a for a in get_args(annotation) if a is not type(None) and a is not Ellipsis]
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if models:
+            return models[0]
+        if origin is dict and len(args) == 2:
+            annotation = args[1]
+        elif args:
+            annotation = args[0]
+        else:
+            return annotation
+    return annotation
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """Keep only the parts of a pydantic ``loc`` that index the data."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict):
+            out.append(part)  # a missing or unknown key: keep it, it names the problem
+            break
+        # otherwise a union or validator tag such as 'function-after[...]': skip it
+    return tuple(out)
+
+
+def problems_from_validation(
+    exc: ValidationError, data: Any, smap: SourceMap
+) -> list[Problem]:
+    """Turn every pydantic error into a :class:`Problem` at its YAML location."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc(tuple(err["loc"]), data)
+        kind = err["type"]
+        path = format_path(loc)
+        hint = ""
+        given = err.get("input")
+        if kind == "extra_forbidden":
+            model = _model_at(loc)
+            known = sorted(model.model_fields) if model else []
+            name = str(loc[-1]) if loc else ""
+            hint = suggest(name, known) or (f"known keys: {', '.join(known)}" if known else "")
+            problems.append(
+                Problem(smap.key_span(loc), "schema.unknown_field", f"unknown key {name!r}", path, hint)
+            )
+            continue
+        if kind == "missing":
+            name = str(loc[-1]) if loc else ""
+            parent = loc[:-1]
+            problems.append(
+                Problem(
+                    smap.span(parent),
+                    "schema.missing_field",
+                    f"required key {name!r} is missing",
+                    format_path(parent),
+                )
+            )
+            continue
+        span = smap.span(loc)
+        if kind == "string_pattern_mismatch":
+            code = "schema.invalid_id"
+            message = f"{given!r} is not a valid id"
+            hint = "ids use lower-case letters, digits, '_' and '-', starting with a letter"
+            if isinstance(given, str) and given.lower() != given:
+                hint = f"write {given.lower()!r}"
+        elif kind in _TYPE_ERRORS:
+            code = "schema.invalid_type"
+            message = f"expected {_TYPE_ERRORS[kind]}, got {_describe(given)}"
+        elif kind in ("literal_error", "enum"):
+            code = "schema.invalid_value"
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"{given!r} is not allowed; expected {expected}"
+        elif kind == "value_error":
+            code = "schema.invalid_value"
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            code = "schema.invalid_value"
+            message = f"{err['msg']}, got {_describe(given)}"
+        problems.append(Problem(span, code, message, path, hint))
+    return problems
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,379 @@
+"""Loading rule set files, following ``extends``, and merging entries by id.
+
+Every merged value remembers where it came from (file and path), so a problem found after the
+merge is still reported at the line and column its author wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tierflow.errors import Problem, RulesetError, suggest
+from tierflow.source import SourceSpan, format_path
+from tierflow.spec._yaml import DEFAULT_LIMITS, LoadedYaml, YamlLimits, load_yaml
+
+__all__ = [
+    "BUILTIN_DIR",
+    "MERGED_SECTIONS",
+    "Document",
+    "SourceMap",
+    "builtin_names",
+    "document_from_text",
+    "load_documents",
+    "merge_documents",
+    "read_document",
+    "resolve_path",
+]
+
+MERGED_SECTIONS = ("references", "metrics", "tiers", "rules", "interventions", "legal")
+"""Sections whose entries a child rule set overrides, removes or adds by id."""
+
+_POSITION_KEYS = ("remove", "before", "after")
+
+BUILTIN_DIR = Path(str(resources.files("tierflow") / "rulesets"))
+"""Where the built-in rule sets live."""
+
+
+def builtin_names() -> list[str]:
+    """Return the names of the built-in rule sets, sorted."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded file of an ``extends`` chain: its text and located YAML."""
+
+    name: str
+    path: Path | None
+    text: str
+    yaml: LoadedYaml
+
+    def expression_span(self, span: SourceSpan, pos: int) -> SourceSpan:
+        """Map offset ``pos`` of an expression whose YAML value starts at ``span``.
+
+        Plain and quoted one-line scalars map exactly; for ``|`` block scalars the line is found
+        by counting newlines. Otherwise the value's start is returned.
+        """
+        lines = self.text.splitlines()
+        if span.line <= 0 or span.line > len(lines):
+            return span
+        line = lines[span.line - 1]
+        head = line[span.col - 1 : span.col] if span.col >= 1 else ""
+        if head in ("'", '"'):
+            return span.shifted(1 + pos)
+        if head in ("|", ">"):
+            if head == ">" or span.line >= len(lines):
+                return span
+            body = lines[span.line]
+            indent = len(body) - len(body.lstrip(" "))
+            before = self._expr_text_prefix(span, pos)
+            row = before.count("\n")
+            col = pos - (before.rfind("\n") + 1) if row else pos
+            return SourceSpan(span.file, span.line + 1 + row, indent + 1 + col)
+        value_end = len(line) - (span.col - 1)
+        return span.shifted(pos) if pos <= value_end else span
+
+    def _expr_text_prefix(self, span: SourceSpan, pos: int) -> str:
+        lines = self.text.splitlines()[span.line :]
+        if not lines:
+            return ""
+        indent = len(lines[0]) - len(lines[0].lstrip(" "))
+        body = "\n".join(ln[indent:] for ln in lines)
+        return body[:pos]
+
+
+@dataclass
+class SourceMap:
+    """Where each part of a merged rule set came from."""
+
+    origins: dict[tuple[str | int, ...], tuple[Document, tuple[str | int, ...]]] = field(
+        default_factory=dict
+    )
+
+    def locate(self, path: tuple[str | int, ...]) -> tuple[Document, tuple[str | int, ...]]:
+        """Return the document and original path of the longest known prefix of ``path``."""
+        for cut in range(len(path), -1, -1):
+            hit = self.origins.get(path[:cut])
+            if hit is not None:
+                doc, orig = hit
+                return doc, orig + path[cut:]
+        raise KeyError(path)  # pragma: no cover - the root is always mapped
+
+    def span(self, path: tuple[str | int, ...]) -> SourceSpan:
+        """Return the span of the value at merged ``path``."""
+        doc, orig = self.locate(path)
+        return doc.yaml.span_of(orig)
+
+    def key_span(self, path: tuple[str | int, ...]) -> SourceSpan:
+        """Return the span of the key of the entry at merged ``path``."""
+        doc, orig = self.locate(path)
+        return doc.yaml.key_span_of(orig)
+
+    def document(self, path: tuple[str | int, ...]) -> Document:
+        """Return the document the value at ``path`` came from."""
+        return self.locate(path)[0]
+
+
+def resolve_path(source: str | os.PathLike[str], base: Path | None = None) -> tuple[str, Path]:
+    """Turn a rule set reference (a built-in name or a path) into ``(display name, path)``.
+
+    A bare name without a slash or ``.yaml``/``.yml`` suffix names a built-in rule set.
+    """
+    text = os.fspath(source)
+    is_path = "/" in text or os.sep in text or text.endswith((".yaml", ".yml"))
+    if not is_path:
+        path = BUILTIN_DIR / f"{text}.yaml"
+        return f"{text}.yaml (built-in)", path
+    path = Path(text)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        display = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        display = str(path)
+    if display.startswith(".." + os.sep + ".."):
+        display = str(path)
+    return display, path
+
+
+def _read(display: str, path: Path, limits: YamlLimits, at: SourceSpan | None) -> Document:
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limits.max_bytes + 1)
+    except FileNotFoundError as exc:
+        where = at or SourceSpan(display)
+        known = builtin_names()
+        hint = suggest(path.stem, known) if display.endswith("(built-in)") else ""
+        if not hint and display.endswith("(built-in)"):
+            hint = f"built-in rule sets: {', '.join(known)}"
+        code = "extends.not_found" if at is not None else "load.not_found"
+        raise RulesetError([Problem(where, code, f"no rule set at {display}", hint=hint)]) from exc
+    except OSError as exc:
+        raise RulesetError(
+            [Problem(at or SourceSpan(display), "load.unreadable", f"cannot read {display}: {exc}")]
+        ) from exc
+    loaded = load_yaml(raw, display, limits=limits)
+    text = raw.decode("utf-8", errors="replace")
+    return Document(display, path, text, loaded)
+
+
+def document_from_text(text: str, name: str, limits: YamlLimits = DEFAULT_LIMITS) -> Document:
+    """Load a rule set given as text (for tests and hosts that store playbooks elsewhere)."""
+    loaded = load_yaml(text, name, limits=limits)
+    return Document(name, None, text, loaded)
+
+
+def load_documents(
+    root: Document, limits: YamlLimits = DEFAULT_LIMITS
+) -> tuple[list[Document], list[Problem]]:
+    """Follow ``extends`` from ``root``: return the chain, base first, and any problems."""
+    chain = [root]
+    seen = {str(root.path.resolve()) if root.path else root.name}
+    problems: list[Problem] = []
+    doc = root
+    while True:
+        data = doc.yaml.data
+        parent = data.get("extends") if isinstance(data, Mapping) else None
+        if parent is None:
+            break
+        at = doc.yaml.span_of(("extends",))
+        if not isinstance(parent, str) or not parent.strip():
+            problems.append(
+                Problem(at, "extends.invalid", "extends must name a built-in rule set or a file", "extends")
+            )
+            break
+        base = doc.path.parent if doc.path is not None else Path.cwd()
+        display, path = resolve_path(parent.strip(), base)
+        key = str(path.resolve())
+        if key in seen:
+            names = " -> ".join([d.name for d in reversed(chain)] + [display])
+            problems.append(
+                Problem(at, "extends.cycle", f"rule sets extend each other in a cycle: {names}", "extends")
+            )
+            break
+        seen.add(key)
+        doc = _read(display, path, limits, at)
+        chain.append(doc)
+    chain.reverse()
+    return chain, problems
+
+
+def read_document(
+    source: str | os.PathLike[str], limits: YamlLimits = DEFAULT_LIMITS
+) -> Document:
+    """Read the rule set a user named: a built-in name or a path."""
+    display, path = resolve_path(source)
+    return _read(display, path, limits, None)
+
+
+def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, list[Problem]]:
+    """Merge an ``extends`` chain (base first) into one mapping, remembering origins."""
+    problems: list[Problem] = []
+    smap = SourceMap()
+    merged: dict[str, Any] = {}
+    for depth, doc in enumerate(chain):
+        data = doc.yaml.data
+        if not isinstance(data, Mapping):
+            problems.append(
+                Problem(
+                    doc.yaml.span_of(()),
+                    "schema.invalid_type",
+                    f"a rule set must be a mapping of keys, not a {type(data).__name__}",
+                )
+            )
+            return {}, smap, problems
+        smap.origins[()] = (doc, ())
+        has_parent = depth > 0
+        for key, value in data.items():
+            path: tuple[str | int, ...] = (key,)
+            if key in MERGED_SECTIONS and isinstance(value, list):
+                base = merged.get(key) if has_parent else None
+                merged[key] = _merge_section(
+                    key, base if isinstance(base, list) else [], value, doc, smap, problems, has_parent
+                )
+            elif key == "facts" and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+                merged[key] = _merge_facts(merged[key], value, doc, smap)
+            else:
+                merged[key] = value
+                _remap(smap, path, doc, path, value)
+        if has_parent and "tests" not in data:
+            merged.pop("tests", None)  # a parent's tests check the parent, not the child
+    merged.pop("extends", None)
+    if len(chain) > 1:
+        merged["extends"] = chain[-1].yaml.data.get("extends")
+        smap.origins[("extends",)] = (chain[-1], ("extends",))
+    return merged, smap, problems
+
+
+def _remap(
+    smap: SourceMap,
+    path: tuple[str | int, ...],
+    doc: Document,
+    orig: tuple[str | int, ...],
+    value: Any,
+) -> None:
+    # Drop stale origins below this path (they described the parent's value) and map it anew.
+    for known in [p for p in smap.origins if p[: len(path)] == path and len(p) > len(path)]:
+        del smap.origins[known]
+    smap.origins[path] = (doc, orig)
+
+
+def _merge_facts(
+    base: Mapping[str, Any], child: Mapping[str, Any], doc: Document, smap: SourceMap
+) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in child.items():
+        path: tuple[str | int, ...] = ("facts", key)
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = {**out[key], **value}
+            for sub in value:
+                smap.origins[(*path, sub)] = (doc, (*path, sub))
+        elif isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = list(dict.fromkeys([*out[key], *value]))
+            smap.origins[path] = (doc, path)
+        else:
+            out[key] = value
+            _remap(smap, path, doc, path, value)
+    return out
+
+
+def _merge_section(
+    section: str,
+    base: list[Any],
+    child: list[Any],
+    doc: Document,
+    smap: SourceMap,
+    problems: list[Problem],
+    has_parent: bool,
+) -> list[Any]:
+    # Entries carry their origins along while the list is rearranged, then get re-indexed.
+    entries: list[tuple[Any, dict[tuple[str | int, ...], tuple[Document, tuple[str | int, ...]]]]]
+    entries = []
+    for i, item in enumerate(base):
+        prefix: tuple[str | int, ...] = (section, i)
+        own = {p[2:]: o for p, o in smap.origins.items() if p[:2] == prefix}
+        entries.append((item, own))
+    ids = [e[0].get("id") if isinstance(e[0], Mapping) else None for e in entries]
+
+    for j, item in enumerate(child):
+        orig: tuple[str | int, ...] = (section, j)
+        if not isinstance(item, Mapping):
+            entries.append((item, {(): (doc, orig)}))
+            ids.append(None)
+            continue
+        placement = {k: item[k] for k in _POSITION_KEYS if k in item}
+        body = {k: v for k, v in item.items() if k not in _POSITION_KEYS}
+        entry_id = body.get("id")
+        if placement and not has_parent:
+            key = next(iter(placement))
+            problems.append(
+                Problem(
+                    doc.yaml.key_span_of((*orig, key)),
+                    "extends.no_parent",
+                    f"{key!r} only applies in a rule set that extends another",
+                    format_path((*orig, key)),
+                )
+            )
+        if entry_id in ids and entry_id is not None:
+            k = ids.index(entry_id)
+            if placement.get("remove") is True:
+                del entries[k]
+                del ids[k]
+                continue
+            old_item, old_orig = entries[k]
+            new_orig = dict(old_orig)
+            for key in body:
+                for p in [p for p in new_orig if p[:1] == (key,)]:
+                    del new_orig[p]
+                new_orig[(key,)] = (doc, (*orig, key))
+            entries[k] = ({**old_item, **body}, new_orig)
+            continue
+        if placement.get("remove") is True and has_parent:
+            problems.append(
+                Problem(
+                    doc.yaml.span_of((*orig, "id")),
+                    "extends.unknown_id",
+                    f"cannot remove {entry_id!r}: the parent has no such {section} entry",
+                    format_path((*orig, "id")),
+                    hint=suggest(str(entry_id), [i for i in ids if isinstance(i, str)]),
+                )
+            )
+            continue
+        new_entry = (body, {(): (doc, orig)})
+        anchor = placement.get("before") or placement.get("after")
+        if anchor is not None and has_parent:
+            if anchor not in ids:
+                where = "before" if "before" in placement else "after"
+                problems.append(
+                    Problem(
+                        doc.yaml.span_of((*orig, where)),
+                        "extends.unknown_id",
+                        f"no {section} entry {anchor!r} to place {entry_id!r} {where}",
+                        format_path((*orig, where)),
+                        hint=suggest(str(anchor), [i for i in ids if isinstance(i, str)]),
+                    )
+                )
+                entries.append(new_entry)
+                ids.append(entry_id)
+                continue
+            k = ids.index(anchor) + (0 if "before" in placement else 1)
+            entries.insert(k, new_entry)
+            ids.insert(k, entry_id)
+        else:
+            entries.append(new_entry)
+            ids.append(entry_id)
+
+    for p in [p for p in smap.origins if p[:1] == (section,)]:
+        del smap.origins[p]
+    smap.origins[(section,)] = (doc, (section,))
+    out = []
+    for i, (item, own) in enumerate(entries):
+        out.append(item)
+        for sub, origin in own.items():
+            smap.origins[(section, i, *sub)] = origin
+    return out

@@ -1,0 +1,500 @@
+"""A compiled rule set: load once, evaluate many times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tierflow.compile._checked import CheckedExpr
+from tierflow.compile._generate import Evaluator, read_fact
+from tierflow.compile._pipeline import Compilation
+from tierflow.errors import DataError
+from tierflow.evaluate._decision import (
+    AssignedIntervention,
+    Decision,
+    Explanation,
+    LegalAction,
+    Reason,
+    RulesetRef,
+    _Outcome,
+)
+from tierflow.expr import Const, EvalContext, TraceEntry, format_value, interpret, unparse
+from tierflow.facts._model import History, history_of
+from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
+
+__all__ = ["CompiledRuleset", "TestResult"]
+
+_NEXT_TIER_HORIZON = 60
+"""How many more absences ``explain`` tries when saying how far the next tier is."""
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The outcome of one inline test case.
+
+    Attributes:
+        ruleset: Id of the rule set the test belongs to.
+        name: The test's name.
+        passed: Whether every expectation held.
+        diffs: One line per expectation that did not hold: ``tier: expected 'tier3', got 'tier2'``.
+        location: Where the test is written (``file:line:col``).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    ruleset: str
+    name: str
+    passed: bool
+    diffs: tuple[str, ...]
+    location: str
+
+
+class CompiledRuleset:
+    """A rule set compiled into a Python evaluator. Create it with :func:`tierflow.load_ruleset`.
+
+    Evaluation is a pure function of the facts and the as-of date; the object holds no state that
+    evaluation changes, so it may be shared between threads.
+    """
+
+    def __init__(self, compilation: Compilation, evaluator: Evaluator, source: str) -> None:
+        spec = compilation.the_spec
+        self._c = compilation
+        self._fn = evaluator
+        self.python_source = source
+        self.spec: RulesetSpec = spec
+        self.ref = RulesetRef(spec.id, spec.name, spec.version, compilation.content_hash)
+        self.files: tuple[str, ...] = tuple(d.name for d in compilation.documents)
+        self._interventions = {iv.id: iv for iv in spec.interventions}
+        self._tier_by_id = {t.id: t for t in spec.tiers}
+        self._refs = {r.id: r for r in spec.references}
+        self._outcomes: dict[tuple[int, int], _Outcome] = {}
+        self._reads = {r.name: r for r in compilation.fact_reads}
+
+    # --- metadata --------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The rule set's id."""
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        """The rule set's version."""
+        return self.spec.version
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the merged rule set (without its tests)."""
+        return self.ref.content_hash
+
+    @property
+    def tiers(self) -> tuple[TierSpec, ...]:
+        """The tiers, in matching order."""
+        return self.spec.tiers
+
+    @property
+    def interventions(self) -> Mapping[str, InterventionSpec]:
+        """The intervention catalogue by id."""
+        return self._interventions
+
+    @property
+    def legal_steps(self) -> tuple[LegalStepSpec, ...]:
+        """The legal ladder, in order."""
+        return self.spec.legal
+
+    @property
+    def required_facts(self) -> tuple[str, ...]:
+        """Facts the host must pass (those the rule set reads that have no default)."""
+        return tuple(r.name for r in self._c.fact_reads if not r.has_default)
+
+    def goal(self, intervention: str) -> CheckedExpr | None:
+        """Return the checked goal condition of an intervention, if it has one."""
+        return self._c.goal_exprs.get(intervention)
+
+    def __repr__(self) -> str:
+        return f"<CompiledRuleset {self.ref}>"
+
+    # --- evaluation -----------------------------------------------------------------------
+
+    def _run(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[int, int, int, int]:
+        try:
+            return self._fn(facts, as_of)
+        except ZeroDivisionError as exc:
+            raise DataError(
+                "expr.division_by_zero",
+                f"division by zero in rule set {self.id!r} (use ratio(a, b) for rates)",
+                student_id=_student(facts),
+            ) from exc
+        except AttributeError as exc:
+            if not hasattr(facts, "get"):
+                raise DataError(
+                    "facts.invalid", f"facts must be a mapping, got {type(facts).__name__}"
+                ) from exc
+            raise
+
+    def evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Decision:
+        """Decide the tier, interventions and legal steps for one student.
+
+        Args:
+            facts: A :class:`~tierflow.StudentFacts` or a mapping with the same keys.
+            as_of: The date the facts describe.
+
+        Raises:
+            DataError: A fact the rule set needs is missing or malformed.
+        """
+        t, r, legal_bits, exempt_bits = self._run(facts, as_of)
+        outcome = self._outcomes.get((t, r))
+        if outcome is None:
+            outcome = self._outcome(t, r)
+        legal = self._legal(legal_bits, exempt_bits, facts, as_of) if legal_bits else ()
+        return Decision(str(facts["student_id"]), as_of, outcome, legal, self, facts)
+
+    def evaluate_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        as_of: dt.date,
+        rejects: list[DataError] | None = None,
+    ) -> Iterator[Decision]:
+        """Evaluate a stream of students lazily, one decision per record.
+
+        Args:
+            records: Facts, one per student; read one at a time.
+            as_of: The date the facts describe.
+            rejects: If given, a record that fails is appended here (its ``source`` names the
+                record index) and the stream goes on; otherwise the first failure is raised.
+        """
+        for index, facts in enumerate(records):
+            try:
+                yield self.evaluate(facts, as_of=as_of)
+            except DataError as exc:
+                if rejects is None:
+                    raise
+                source = exc.source or f"record {index + 1}"
+                rejects.append(
+                    DataError(exc.code, exc.reason, student_id=exc.student_id, source=source, field=exc.field)
+                )
+
+    def _outcome(self, t: int, r: int) -> _Outcome:
+        tier = self.spec.tiers[t]
+        fired = tuple(rule.id for i, rule in enumerate(self.spec.rules) if r >> i & 1)
+        by: dict[str, list[str]] = {iv: [f"tier:{tier.id}"] for iv in tier.assign}
+        for i, rule in enumerate(self.spec.rules):
+            if r >> i & 1:
+                for iv in rule.assign:
+                    by.setdefault(iv, []).append(f"rule:{rule.id}")
+        assigned = tuple(
+            self._assigned(iv, tuple(by[iv.id])) for iv in self.spec.interventions if iv.id in by
+        )
+        outcome = _Outcome(tier.id, tier.level, tier.label or tier.id, assigned, fired)
+        self._outcomes[(t, r)] = outcome
+        return outcome
+
+    def _assigned(self, iv: InterventionSpec, by: tuple[str, ...]) -> AssignedIntervention:
+        tier = self._tier_by_id[iv.tier]
+        return AssignedIntervention(
+            iv.id,
+            iv.label or iv.id,
+            iv.tier,
+            tier.level,
+            iv.owner,
+            str(iv.cadence) if iv.cadence else None,
+            iv.goal.text if iv.goal else None,
+            iv.review_after_days,
+            iv.escalates_to,
+            by,
+        )
+
+    def _legal(
+        self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
+    ) -> tuple[LegalAction, ...]:
+        history = history_of(facts)
+        issued = {s.step: s.issued_on for s in history.legal_steps if s.issued_on <= as_of}
+        out = []
+        for i, step in enumerate(self.spec.legal):
+            if not bits >> i & 1 or step.id in issued:
+                continue
+            label = step.label or step.id
+            if exempt >> i & 1:
+                out.append(LegalAction(step.id, label, "exempt", (), step.cites))
+                continue
+            missing = self.missing_evidence(i, history, issued, as_of)
+            status = "blocked" if missing else "due"
+            out.append(LegalAction(step.id, label, status, missing, step.cites))
+        return tuple(out)
+
+    def missing_evidence(
+        self, index: int, history: History, issued: Mapping[str, dt.date], as_of: dt.date
+    ) -> tuple[str, ...]:
+        """Return what legal step ``index`` still needs, in plain words (empty when ready)."""
+        step = self.spec.legal[index]
+        req = step.requires
+        missing: list[str] = []
+        needs_previous = req.previous if req.previous is not None else index > 0
+        if needs_previous and index > 0:
+            prev = self.spec.legal[index - 1]
+            name = prev.label or prev.id
+            if prev.id not in issued:
+                missing.append(f"{name} has not been issued")
+            elif req.min_days_after_previous:
+                days = (as_of - issued[prev.id]).days
+                if days < req.min_days_after_previous:
+                    missing.append(
+                        f"{name} was issued {days} days ago; at least "
+                        f"{req.min_days_after_previous} days must pass"
+                    )
+        for other in req.steps:
+            if other not in issued:
+                spec = next(s for s in self.spec.legal if s.id == other)
+                missing.append(f"{spec.label or spec.id} has not been issued")
+        for kind in req.conferences:
+            if not any(c.kind == kind and c.held_on <= as_of for c in history.conferences):
+                missing.append(f"no {kind.replace('_', ' ')} has been held")
+        if req.supportive_interventions:
+            floor = self._tier_by_id[req.supportive_min_tier].level if req.supportive_min_tier else 1
+            tried = [
+                i
+                for i in history.interventions
+                if i.tier_level >= floor
+                and i.started_on <= as_of
+                and (i.intervention not in self._interventions or self._interventions[i.intervention].supportive)
+                and (i.outcome is not None or not req.with_outcome)
+            ]
+            if len(tried) < req.supportive_interventions:
+                what = f"tier {floor}+ " if floor > 1 else ""
+                outcome = " with a recorded outcome" if req.with_outcome else ""
+                missing.append(
+                    f"{req.supportive_interventions} supportive {what}intervention(s){outcome} "
+                    f"must have been tried; found {len(tried)}"
+                )
+        return tuple(missing)
+
+    # --- the reference interpreter and explanations -----------------------------------------
+
+    def environment(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[dict[str, Any], EvalContext]:
+        """Return every name's value for ``facts`` (the reference interpreter's view)."""
+        env: dict[str, Any] = {"as_of": as_of}
+        for read in self._c.fact_reads:
+            value = facts.get(read.name)
+            ok = value is not None and value.__class__ in _CLASSES[read.kind]
+            env[read.name] = value if ok else read_fact(facts, read, value)
+        ctx = EvalContext(facts, as_of)
+        for name in self._c.metric_order:
+            env[name] = interpret(self._c.metric_exprs[name].tree, env, ctx, self._c.functions)
+        return env, ctx
+
+    def reference_evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> tuple[int, int, int, int]:
+        """Evaluate with the slow tree-walking interpreter: the specification of ``evaluate``.
+
+        Returns the same ``(tier index, rule bits, legal bits, exempt bits)`` as the compiled
+        evaluator; a property test checks that they agree.
+        """
+        c = self._c
+        env, ctx = self.environment(facts, as_of)
+        fns = c.functions
+        t = next(i for i, tier in enumerate(self.spec.tiers) if tier.default)
+        for i, e in enumerate(c.tier_exprs):
+            if e is not None and interpret(e.tree, env, ctx, fns):
+                t = i
+                break
+        env["tier"] = self.spec.tiers[t].id
+        env["tier_level"] = self.spec.tiers[t].level
+        r = sum(1 << i for i, e in enumerate(c.rule_exprs) if interpret(e.tree, env, ctx, fns))
+        legal = exempt = 0
+        for i, (e, ex) in enumerate(zip(c.legal_exprs, c.exempt_exprs, strict=True)):
+            if interpret(e.tree, env, ctx, fns):
+                legal |= 1 << i
+                if ex is not None and interpret(ex.tree, env, ctx, fns):
+                    exempt |= 1 << i
+        return t, r, legal, exempt
+
+    def _reason(
+        self,
+        subject: str,
+        expr: CheckedExpr,
+        env: Mapping[str, Any],
+        ctx: EvalContext,
+        cites: tuple[str, ...],
+        outcome: str | None = None,
+    ) -> tuple[Reason, bool]:
+        trace: list[TraceEntry] = []
+        result = bool(interpret(expr.tree, env, ctx, self._c.functions, trace))
+        relevant = [e for e in trace if e.result == result] or trace
+        because = tuple(_render(e) for e in relevant)
+        used: set[str] = set().union(*(_names(e) for e in relevant)) if relevant else set()
+        if not relevant:  # a condition that is a plain boolean name, e.g. a derived metric
+            used = set(expr.names)
+            because = tuple(f"{n} = {format_value(env[n])}" for n in sorted(used) if n in env)
+        metrics = self._c.metric_exprs
+        pending = [m for m in used if m in metrics]
+        while pending:  # explain the metrics those metrics are built from, too
+            for n in metrics[pending.pop()].names:
+                if n in metrics and n not in used:
+                    used.add(n)
+                    pending.append(n)
+        where = tuple(
+            f"{m} = {metrics[m].canonical}"
+            + ("" if metrics[m].canonical == format_value(env[m]) else f" = {format_value(env[m])}")
+            for m in self._c.metric_order
+            if m in used
+        )
+        titles = tuple(self._refs[c].title for c in cites if c in self._refs)
+        text = outcome or ("matched" if result else "did not match")
+        return Reason(subject, text, expr.canonical, because, where, (), titles), result
+
+    def explain(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Explanation:
+        """Explain the decision for ``facts`` in plain words, with the values each condition saw."""
+        decision = self.evaluate(facts, as_of=as_of)
+        env, ctx = self.environment(facts, as_of)
+        c = self._c
+        tiers = self.spec.tiers
+        t = next(i for i, tier in enumerate(tiers) if tier.id == decision.tier)
+        tier = tiers[t]
+        label = tier.label or tier.id
+        if c.tier_exprs[t] is not None:
+            expr = c.tier_exprs[t]
+            assert expr is not None
+            tier_reason, _ = self._reason(f"tier {tier.id} ({label})", expr, env, ctx, tier.cites)
+        else:
+            tier_reason = Reason(
+                f"tier {tier.id} ({label})", "matched as the default tier: no earlier tier matched"
+            )
+        higher = []
+        for i in range(t):
+            e = c.tier_exprs[i]
+            if e is not None and tiers[i].level > tier.level:
+                reason, _ = self._reason(f"tier {tiers[i].id}", e, env, ctx, tiers[i].cites)
+                higher.append(reason)
+        env["tier"], env["tier_level"] = tier.id, tier.level
+        rules = []
+        for i, rule in enumerate(self.spec.rules):
+            if rule.id in decision.rules:
+                reason, _ = self._reason(
+                    f"rule {rule.id}", c.rule_exprs[i], env, ctx, rule.cites,
+                    "fired: assigns " + ", ".join(rule.assign),
+                )
+                rules.append(reason)
+        actions = {a.step: a for a in decision.legal_actions}
+        legal = []
+        for i, step in enumerate(self.spec.legal):
+            action = actions.get(step.id)
+            if action is None:
+                continue
+            reason, _ = self._reason(f"legal {step.label or step.id}", c.legal_exprs[i], env, ctx, step.cites, action.status)
+            if action.status == "exempt" and c.exempt_exprs[i] is not None:
+                ex = c.exempt_exprs[i]
+                assert ex is not None
+                ex_reason, _ = self._reason("", ex, env, ctx, ())
+                reason = Reason(reason.subject, "exempt", reason.condition, ex_reason.because, reason.where, (), reason.cites)
+            elif action.missing:
+                reason = Reason(reason.subject, reason.outcome, reason.condition, reason.because, reason.where, action.missing, reason.cites)
+            legal.append(reason)
+        return Explanation(
+            self.ref,
+            decision.student_id,
+            as_of,
+            tier_reason,
+            tuple(higher),
+            tuple(rules),
+            tuple(legal),
+            self._distance(facts, as_of, tier),
+        )
+
+    def _distance(self, facts: Mapping[str, Any], as_of: dt.date, tier: TierSpec) -> str | None:
+        """Say how many more unexcused absences would move the student to a higher tier."""
+        if not any(t.level > tier.level for t in self.spec.tiers):
+            return None
+        keys = [k for k in ("days_enrolled", "days_absent", "days_unexcused") if k in self._reads]
+        if not keys:
+            return None
+        base = {k: facts.get(k) for k in keys}
+        if any(v is None or isinstance(v, bool) or not isinstance(v, (int, float)) for v in base.values()):
+            return None
+        data = dict(facts.items()) if isinstance(facts, dict) else {k: facts.get(k) for k in facts.keys()}
+        for k in range(1, _NEXT_TIER_HORIZON + 1):
+            for key in keys:
+                data[key] = base[key] + k
+            t = self._run(data, as_of)[0]
+            found = self.spec.tiers[t]
+            if found.level > tier.level:
+                what = "absence" if k == 1 else "absences"
+                return (
+                    f"{k} more unexcused {what} (and no other change) would reach "
+                    f"{found.label or found.id} ({found.id})"
+                )
+        return f"more than {_NEXT_TIER_HORIZON} further absences from a higher tier"
+
+    # --- inline tests ----------------------------------------------------------------------
+
+    def run_tests(self) -> list[TestResult]:
+        """Run the rule set's inline ``tests:`` and return one result per case."""
+        results = []
+        for i, case in enumerate(self.spec.tests):
+            where = str(self._c.smap.span(("tests", i)))
+            diffs: list[str] = []
+            try:
+                d = self.evaluate(case.facts, as_of=case.as_of)
+            except DataError as exc:
+                if case.expect.error != exc.code:
+                    diffs.append(f"error: expected {case.expect.error!r}, got {exc.code!r} ({exc})")
+                results.append(TestResult(self.id, case.name, not diffs, tuple(diffs), where))
+                continue
+            exp = case.expect
+            if exp.error is not None:
+                diffs.append(f"error: expected {exp.error!r}, got a decision")
+            if exp.tier is not None and exp.tier != d.tier:
+                diffs.append(f"tier: expected {exp.tier!r}, got {d.tier!r}")
+            checks = (
+                ("interventions", exp.interventions, [iv.id for iv in d.interventions]),
+                ("rules", exp.rules, list(d.rules)),
+                ("legal_due", exp.legal_due, list(d.legal_due)),
+                ("legal_blocked", exp.legal_blocked, list(d.legal_blocked)),
+                ("legal_exempt", exp.legal_exempt, [a.step for a in d.legal_actions if a.status == "exempt"]),
+            )
+            for name, want, got in checks:
+                if want is not None and set(want) != set(got):
+                    extra = sorted(set(got) - set(want))
+                    lack = sorted(set(want) - set(got))
+                    parts = ([f"missing {lack}"] if lack else []) + ([f"unexpected {extra}"] if extra else [])
+                    diffs.append(f"{name}: expected {sorted(want)}, got {sorted(got)} ({'; '.join(parts)})")
+            results.append(TestResult(self.id, case.name, not diffs, tuple(diffs), where))
+        return results
+
+
+_CLASSES: dict[str, frozenset[type]] = {
+    "number": frozenset({int, float}),
+    "string": frozenset({str}),
+    "bool": frozenset({bool}),
+    "date": frozenset({dt.date}),
+    "list": frozenset({list, tuple, set, frozenset}),
+}
+
+
+def _student(facts: Mapping[str, Any]) -> str | None:
+    try:
+        value = facts.get("student_id")
+    except AttributeError:
+        return None
+    return None if value is None else str(value)
+
+
+def _render(entry: TraceEntry) -> str:
+    parts = []
+    operands = entry.node.operands
+    for i, value in enumerate(entry.values):
+        node = operands[i]
+        text = format_value(value) if isinstance(node, Const) else f"{unparse(node)} = {format_value(value)}"
+        if i:
+            parts.append(entry.node.ops[i - 1])
+        parts.append(text)
+    if len(entry.values) < len(operands):
+        parts.append("...")
+    return " ".join(parts) + ("" if entry.result else " is false")
+
+
+def _names(entry: TraceEntry) -> set[str]:
+    from tierflow.expr import Name, walk  # noqa: PLC0415  (local: explanation-only helper)
+
+    return {n.name for o in entry.node.operands for n in walk(o) if isinstance(n, Name)}

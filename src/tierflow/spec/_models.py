@@ -1,0 +1,281 @@
+"""Pydantic models of what a rule set file may say.
+
+These models are the single source of truth for the YAML format: the loader validates against
+them, ``tierflow schema`` exports them as JSON Schema for editors, and the docs describe them.
+Expressions stay strings here; the compiler parses and checks them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "ID_PATTERN",
+    "CadenceSpec",
+    "ExpectSpec",
+    "FactDeclSpec",
+    "FactsSpec",
+    "GoalSpec",
+    "InterventionSpec",
+    "LegalStepSpec",
+    "MetricSpec",
+    "ReferenceSpec",
+    "RequiresSpec",
+    "RuleSpec",
+    "RulesetSpec",
+    "TestCaseSpec",
+    "TierSpec",
+]
+
+ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+"""Ids of every entry: lower case letters, digits, ``_`` and ``-``, starting with a letter."""
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+Expression = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _Entry(_Spec):
+    """Common fields of catalogue entries, which ``extends`` merges by id."""
+
+    id: Id = Field(description="Unique id within its section; a child rule set overrides by id.")
+    label: str | None = Field(default=None, description="Short human-readable name.")
+    description: str | None = Field(default=None, description="What it is for, in plain words.")
+    cites: tuple[Id, ...] = Field(
+        default=(), description="Ids of `references` (statutes, policies) this entry encodes."
+    )
+    remove: bool = Field(
+        default=False, description="In a rule set that extends another: drop the inherited entry."
+    )
+    before: Id | None = Field(
+        default=None, description="In a rule set that extends another: place a new entry here."
+    )
+    after: Id | None = Field(
+        default=None, description="In a rule set that extends another: place a new entry here."
+    )
+
+
+class ReferenceSpec(_Spec):
+    """A statute section or policy document that entries cite."""
+
+    id: Id
+    title: str = Field(description="E.g. 'California Education Code 48260'.")
+    url: str | None = None
+    note: str | None = None
+
+
+class FactDeclSpec(_Spec):
+    """An extra fact a host passes and the rule set reads."""
+
+    type: Literal["number", "string", "bool", "date", "list"]
+    description: str | None = None
+    default: Any = Field(default=None, description="Value used when the host does not pass it.")
+
+
+class FactsSpec(_Spec):
+    """Facts the rule set reads beyond the standard ones, and defaults for missing facts."""
+
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Default values for standard facts a host may omit (e.g. tardies: 0).",
+    )
+    extra: dict[Annotated[str, Field(pattern=ID_PATTERN)], FactDeclSpec] = Field(
+        default_factory=dict, description="Extra facts, by name."
+    )
+    causes: tuple[Id, ...] = Field(default=(), description="Local causes beyond the taxonomy.")
+    groups: tuple[Id, ...] = Field(default=(), description="Local student groups.")
+
+
+class MetricSpec(_Entry):
+    """A derived metric: a named expression over facts and earlier metrics."""
+
+    expr: Expression = Field(description="E.g. 'days_unexcused + tardies_over_30'.")
+
+
+class TierSpec(_Entry):
+    """A tier. Tiers are tried in order; the first whose condition holds wins."""
+
+    level: int = Field(ge=1, le=9, description="1 universal, 2 targeted, 3 intensive.")
+    when: Expression | None = Field(default=None, description="Condition; omit on the default.")
+    default: bool = Field(default=False, description="The catch-all tier (exactly one, last).")
+    assign: tuple[Id, ...] = Field(default=(), description="Interventions every student here gets.")
+
+
+class RuleSpec(_Entry):
+    """A rule. Every rule whose conditions all hold assigns its interventions."""
+
+    when: Expression | None = Field(default=None, description="Condition over facts and `tier`.")
+    tiers: tuple[Id, ...] | None = Field(default=None, description="Only in these tiers.")
+    causes: tuple[Id, ...] | None = Field(default=None, description="Only with one of these causes.")
+    groups: tuple[Id, ...] | None = Field(
+        default=None, description="Only for students in one of these groups."
+    )
+    assign: tuple[Id, ...] = Field(min_length=1, description="Interventions to assign.")
+
+
+class CadenceSpec(_Spec):
+    """How often an intervention's owner follows up: exactly one of the fields."""
+
+    every_school_days: int | None = Field(default=None, ge=1, le=200)
+    every_weeks: int | None = Field(default=None, ge=1, le=52)
+    rrule: str | None = Field(
+        default=None, description="An RFC 5545 RRULE, e.g. 'FREQ=WEEKLY;BYDAY=MO,TH'."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: Any) -> Any:
+        named = {"daily": {"every_school_days": 1}, "weekly": {"every_weeks": 1}}
+        named |= {"biweekly": {"every_weeks": 2}, "monthly": {"rrule": "FREQ=MONTHLY"}}
+        if isinstance(data, str):
+            if data not in named:
+                raise ValueError(f"unknown cadence {data!r}; use one of {', '.join(named)}")
+            return named[data]
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CadenceSpec:
+        given = [v for v in (self.every_school_days, self.every_weeks, self.rrule) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of every_school_days, every_weeks, rrule")
+        if self.rrule is not None:
+            from dateutil.rrule import rrulestr  # noqa: PLC0415  (only rrule cadences need it)
+
+            try:
+                rrulestr(self.rrule, dtstart=dt.datetime(2000, 1, 3))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"invalid rrule {self.rrule!r}: {exc}") from exc
+        return self
+
+    def __str__(self) -> str:
+        if self.every_school_days is not None:
+            n = self.every_school_days
+            return "every school day" if n == 1 else f"every {n} school days"
+        if self.every_weeks is not None:
+            return "weekly" if self.every_weeks == 1 else f"every {self.every_weeks} weeks"
+        return f"rrule {self.rrule}"
+
+
+class GoalSpec(_Spec):
+    """A measurable goal: a condition over facts that holds once the goal is met."""
+
+    text: str = Field(description="The goal as staff and families read it.")
+    when: Expression = Field(description="Condition that is true when the goal is met.")
+
+
+class InterventionSpec(_Entry):
+    """An intervention in the catalogue: who does what, how often, toward which goal."""
+
+    tier: Id = Field(description="Id of the tier this intervention belongs to.")
+    owner: Id = Field(description="Owner role: counselor, mentor, social_worker, ...")
+    cadence: CadenceSpec | None = Field(default=None, description="Follow-up cadence.")
+    goal: GoalSpec | None = None
+    review_after_days: int | None = Field(
+        default=None, ge=1, le=365, description="School days until progress is reviewed."
+    )
+    escalates_to: Id | None = Field(
+        default=None, description="Intervention to escalate to when the goal is not met."
+    )
+    supportive: bool = Field(
+        default=True, description="Counts as a supportive intervention for legal prerequisites."
+    )
+
+    @field_validator("cadence", mode="before")
+    @classmethod
+    def _cadence(cls, value: Any) -> Any:
+        return CadenceSpec.model_validate(value) if isinstance(value, str) else value
+
+
+class RequiresSpec(_Spec):
+    """Evidence a legal step needs before it may be issued."""
+
+    previous: bool | None = Field(
+        default=None,
+        description="The previous step must have been issued (default: true except first step).",
+    )
+    steps: tuple[Id, ...] = Field(default=(), description="Other steps that must be issued.")
+    min_days_after_previous: int = Field(
+        default=0, ge=0, description="Calendar days that must pass after the previous step."
+    )
+    conferences: tuple[Id, ...] = Field(
+        default=(), description="Conference kinds that must be held (parent_conference, sart)."
+    )
+    supportive_interventions: int = Field(
+        default=0, ge=0, description="How many supportive interventions must have been tried."
+    )
+    supportive_min_tier: Id | None = Field(
+        default=None, description="Only interventions of this tier's level or higher count."
+    )
+    with_outcome: bool = Field(
+        default=False, description="Only interventions with a recorded outcome count."
+    )
+
+
+class LegalStepSpec(_Entry):
+    """A step of the legal (truancy) track, issued in order."""
+
+    when: Expression = Field(description="Condition under which the step is warranted.")
+    requires: RequiresSpec = Field(default_factory=RequiresSpec)
+    exempt_groups: tuple[Id, ...] = Field(
+        default=(), description="Students in these groups are exempt from this step."
+    )
+    exempt_when: Expression | None = Field(default=None, description="Other exemption condition.")
+
+
+class ExpectSpec(_Spec):
+    """What an inline test expects. Lists are compared as sets; omitted keys are not checked."""
+
+    tier: Id | None = None
+    interventions: tuple[Id, ...] | None = None
+    rules: tuple[Id, ...] | None = None
+    legal_due: tuple[Id, ...] | None = None
+    legal_blocked: tuple[Id, ...] | None = None
+    legal_exempt: tuple[Id, ...] | None = None
+    error: str | None = Field(default=None, description="Expected data error code.")
+
+
+class TestCaseSpec(_Spec):
+    """An inline test: facts in, expected decision out."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str = Field(min_length=1)
+    as_of: dt.date
+    facts: dict[str, Any]
+    expect: ExpectSpec
+
+
+class RulesetSpec(_Spec):
+    """A rule set: a district's attendance playbook."""
+
+    id: Id
+    name: str
+    version: str = Field(description="The rule set's own version, e.g. '2025.1'.")
+    jurisdiction: str | None = Field(default=None, description="E.g. 'US-CA'.")
+    description: str | None = None
+    last_checked: dt.date | None = Field(
+        default=None, description="When the cited law was last checked against this file."
+    )
+    extends: str | None = Field(
+        default=None, description="A built-in rule set name or a path relative to this file."
+    )
+    references: tuple[ReferenceSpec, ...] = ()
+    facts: FactsSpec = Field(default_factory=FactsSpec)
+    metrics: tuple[MetricSpec, ...] = ()
+    tiers: tuple[TierSpec, ...] = Field(default=(), description="First match wins.")
+    rules: tuple[RuleSpec, ...] = ()
+    interventions: tuple[InterventionSpec, ...] = ()
+    legal: tuple[LegalStepSpec, ...] = ()
+    tests: tuple[TestCaseSpec, ...] = ()
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        # YAML reads `version: 2025.1` as a float; keep what the author wrote.
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value

@@ -1,0 +1,269 @@
+"""Safe YAML loading with source locations and limits.
+
+Rule sets are read with ``yaml.compose`` on PyYAML's ``SafeLoader`` and the Python data is built
+by walking the node tree here, so that every value's position is known (``spans``), duplicate
+keys are rejected, and the size, nesting depth and alias expansion of a document are bounded
+(a "billion laughs" file fails fast). Positions are 1-based; for block scalars (``|``, ``>``) the
+span is the position of the indicator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tierflow.errors import Problem, RulesetError
+from tierflow.source import SourceSpan, format_path
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "LoadedYaml",
+    "YamlLimits",
+    "load_yaml",
+    "load_yaml_file",
+]
+
+Path_ = tuple[str | int, ...]
+
+_STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "binary")
+)
+
+
+@dataclass(frozen=True)
+class YamlLimits:
+    """Bounds on what a rule set file may make the loader do."""
+
+    max_bytes: int = 2_000_000
+    max_depth: int = 50
+    max_nodes: int = 200_000
+    max_aliases: int = 1_000
+
+
+DEFAULT_LIMITS = YamlLimits()
+
+
+@dataclass(frozen=True)
+class LoadedYaml:
+    """A loaded document: the data and where each value (and mapping key) starts."""
+
+    file: str
+    data: Any
+    spans: Mapping[Path_, SourceSpan] = field(default_factory=dict)
+    key_spans: Mapping[Path_, SourceSpan] = field(default_factory=dict)
+
+    def span_of(self, path: Sequence[str | int]) -> SourceSpan:
+        """Return the span of the value at ``path``, or of its nearest known ancestor."""
+        p = tuple(path)
+        for cut in range(len(p), -1, -1):
+            span = self.spans.get(p[:cut])
+            if span is not None:
+                return span
+        return SourceSpan(self.file, 1, 1)
+
+    def key_span_of(self, path: Sequence[str | int]) -> SourceSpan:
+        """Return the span of the key of the mapping entry at ``path`` (else :meth:`span_of`)."""
+        return self.key_spans.get(tuple(path)) or self.span_of(path)
+
+
+class _Limit(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+class _Builder:
+    def __init__(self, file: str, limits: YamlLimits) -> None:
+        self.file = file
+        self.limits = limits
+        self.nodes = 0
+        self.aliases = 0
+        self.spans: dict[Path_, SourceSpan] = {}
+        self.key_spans: dict[Path_, SourceSpan] = {}
+        self.problems: list[Problem] = []
+        self.scalars = SafeConstructor()
+        self.seen: set[int] = set()
+
+    def span(self, node: Node) -> SourceSpan:
+        return SourceSpan(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: Node, path: Path_, depth: int, record: bool = True) -> Any:
+        self.nodes += 1
+        if id(node) in self.seen:
+            self.aliases += 1
+        else:
+            self.seen.add(id(node))
+        if self.nodes > self.limits.max_nodes or self.aliases > self.limits.max_aliases:
+            raise _Limit(
+                Problem(
+                    self.span(node),
+                    "yaml.alias_expansion",
+                    f"the document expands to more than {self.limits.max_nodes} nodes or uses "
+                    f"more than {self.limits.max_aliases} aliases",
+                    format_path(path),
+                    "this looks like an alias bomb; write the values out",
+                )
+            )
+        if depth > self.limits.max_depth:
+            raise _Limit(
+                Problem(
+                    self.span(node),
+                    "yaml.too_deep",
+                    f"nesting deeper than {self.limits.max_depth} levels",
+                    format_path(path),
+                )
+            )
+        if record:
+            self.spans[path] = self.span(node)
+        if node.tag not in _STANDARD_TAGS:
+            self.problems.append(
+                Problem(
+                    self.span(node),
+                    "yaml.unsupported_tag",
+                    f"tag {node.tag!r} is not allowed",
+                    format_path(path),
+                    "rule sets use plain YAML values only",
+                )
+            )
+            return None
+        if isinstance(node, ScalarNode):
+            try:
+                return self.scalars.construct_object(node, deep=True)
+            except (ConstructorError, ValueError) as exc:
+                self.problems.append(
+                    Problem(self.span(node), "yaml.invalid_value", str(exc).splitlines()[0], format_path(path))
+                )
+                return None
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path, depth)
+        return None  # pragma: no cover - PyYAML has no other node kinds
+
+    def mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        merged: list[tuple[str, Any, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for src in sources:
+                    if not isinstance(src, MappingNode):
+                        self.problems.append(
+                            Problem(self.span(src), "yaml.invalid_merge", "'<<' merges mappings only", format_path(path))
+                        )
+                        continue
+                    for k, v in self.mapping(src, path, depth + 1).items():
+                        merged.append((k, v, src))
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                shown = key_node.value if isinstance(key_node, ScalarNode) else "a collection"
+                self.problems.append(
+                    Problem(
+                        self.span(key_node),
+                        "yaml.invalid_key",
+                        f"mapping keys must be text, got {shown!r}",
+                        format_path(path),
+                        f"quote it: '{shown}'" if isinstance(key_node, ScalarNode) else "",
+                    )
+                )
+                continue
+            key = key_node.value
+            if key in first_line:
+                self.problems.append(
+                    Problem(
+                        self.span(key_node),
+                        "yaml.duplicate_key",
+                        f"duplicate key {key!r} (first at line {first_line[key]})",
+                        format_path((*path, key)),
+                        "remove one of them",
+                    )
+                )
+                continue
+            first_line[key] = key_node.start_mark.line + 1
+            self.key_spans[(*path, key)] = self.span(key_node)
+            out[key] = self.build(value_node, (*path, key), depth + 1)
+        for key, value, src in merged:
+            if key not in out:
+                out[key] = value
+                self.spans.setdefault((*path, key), self.span(src))
+        return out
+
+
+def load_yaml(
+    text: str | bytes, file: str = "<string>", *, limits: YamlLimits = DEFAULT_LIMITS
+) -> LoadedYaml:
+    """Load one YAML document safely, with the location of every value.
+
+    Raises:
+        RulesetError: With every problem found (``yaml.*`` codes), or the first limit exceeded.
+
+    >>> doc = load_yaml("tiers:\\n  - id: tier3\\n    when: absence_rate >= 0.2\\n", "x.yaml")
+    >>> str(doc.span_of(("tiers", 0, "when")))
+    'x.yaml:3:11'
+    """
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > limits.max_bytes:
+        raise RulesetError(
+            [Problem(SourceSpan(file, 1, 1), "yaml.too_large", f"file is larger than {limits.max_bytes:,} bytes")]
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RulesetError(
+                [Problem(SourceSpan(file, 1, 1), "yaml.encoding", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+            ) from exc
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file, 1, 1)
+        message = exc.problem or "invalid YAML"
+        if exc.context:
+            message = f"{exc.context}: {message}"
+        raise RulesetError([Problem(span, "yaml.syntax", message)]) from exc
+    except yaml.YAMLError as exc:
+        raise RulesetError([Problem(SourceSpan(file, 1, 1), "yaml.syntax", str(exc))]) from exc
+    nodes = [n for n in nodes if n is not None]
+    if len(nodes) > 1:
+        second = nodes[1]
+        raise RulesetError(
+            [
+                Problem(
+                    SourceSpan(file, second.start_mark.line + 1, second.start_mark.column + 1),
+                    "yaml.multiple_documents",
+                    "a rule set file holds one YAML document",
+                    hint="remove the '---' separator or split the file",
+                )
+            ]
+        )
+    if not nodes:
+        raise RulesetError([Problem(SourceSpan(file, 1, 1), "yaml.empty", "the file holds no YAML document")])
+    builder = _Builder(file, limits)
+    try:
+        data = builder.build(nodes[0], (), 0)
+    except _Limit as exc:
+        raise RulesetError([exc.problem]) from None
+    if builder.problems:
+        raise RulesetError(builder.problems)
+    return LoadedYaml(file, data, builder.spans, builder.key_spans)
+
+
+def load_yaml_file(
+    path: str | os.PathLike[str],
+    *,
+    limits: YamlLimits = DEFAULT_LIMITS,
+    display_name: str | None = None,
+) -> LoadedYaml:
+    """Load a YAML file (reading at most ``limits.max_bytes + 1`` bytes)."""
+    name = display_name or os.fspath(path)
+    with open(path, "rb") as fh:
+        raw = fh.read(limits.max_bytes + 1)
+    return load_yaml(raw, name, limits=limits)

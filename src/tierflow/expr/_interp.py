@@ -140,7 +140,7 @@ def format_value(value: Any) -> str:
     """Render a value the way a rule would write it.
 
     >>> format_value(0.0933333), format_value(3.0), format_value("foster"), format_value(True)
-    ('0.0933', '3', "'foster'", 'true')
+    ('0.09333', '3', "'foster'", 'true')
     """
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -60,22 +60,32 @@ def _student(rng: random.Random, index: int) -> dict[str, Any]:
         "days_suspended": suspended,
         "tardies": tardies,
         "tardies_over_30": min(tardies, rng.choice((0, 0, 0, 1, 2))),
-        "causes": sorted(rng.sample(CAUSES[:-1], k=rng.choice((1, 1, 2)))) if rate >= 0.05 and rng.random() < 0.6 else [],
+        "causes": sorted(rng.sample(CAUSES[:-1], k=rng.choice((1, 1, 2))))
+        if rate >= 0.05 and rng.random() < 0.6
+        else [],
         "groups": sorted(g for g, p in _GROUP_RATES.items() if rng.random() < p),
     }
     truancies = unexcused + facts["tardies_over_30"]
     if truancies >= 3 and rng.random() < 0.7:
         steps = [{"step": "not1", "issued_on": "2025-10-20"}]
-        tried = [{"intervention": "root-cause-meeting", "tier_level": 2, "started_on": "2025-10-27"}]
+        tried = [
+            {"intervention": "root-cause-meeting", "tier_level": 2, "started_on": "2025-10-27"}
+        ]
         if truancies >= 6 and rng.random() < 0.6:
             steps.append({"step": "not2", "issued_on": "2025-12-08"})
             tried.append(
-                {"intervention": "weekly-checkin", "tier_level": 2, "started_on": "2025-12-10",
-                 "outcome": rng.choice(("mixed", "no_discernible", "positive"))}
+                {
+                    "intervention": "weekly-checkin",
+                    "tier_level": 2,
+                    "started_on": "2025-12-10",
+                    "outcome": rng.choice(("mixed", "no_discernible", "positive")),
+                }
             )
         facts["history"] = {"legal_steps": steps, "interventions": tried}
         if rng.random() < 0.5:
-            facts["history"]["conferences"] = [{"kind": "parent_conference", "held_on": "2025-11-05"}]
+            facts["history"]["conferences"] = [
+                {"kind": "parent_conference", "held_on": "2025-11-05"}
+            ]
     return facts
 
 

@@ -39,7 +39,8 @@ def _ruleset_files(paths: Sequence[str]) -> list[str]:
 
 
 def _load_all(paths: Sequence[str]) -> tuple[list[CompiledRuleset], list[Problem]]:
-    rulesets, problems = [], []
+    rulesets: list[CompiledRuleset] = []
+    problems: list[Problem] = []
     for p in _ruleset_files(paths):
         try:
             rulesets.append(load_ruleset(p))
@@ -54,10 +55,20 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
         json.dump(
             {
                 "ok": not problems,
-                "rulesets": [{"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets],
+                "rulesets": [
+                    {"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets
+                ],
                 "problems": [
-                    {"file": p.span.file, "line": p.span.line, "col": p.span.col, "code": p.code,
-                     "message": p.message, "path": p.path, "hint": p.hint, "severity": p.severity}
+                    {
+                        "file": p.span.file,
+                        "line": p.span.line,
+                        "col": p.span.col,
+                        "code": p.code,
+                        "message": p.message,
+                        "path": p.path,
+                        "hint": p.hint,
+                        "severity": p.severity,
+                    }
                     for p in problems
                 ],
             },
@@ -69,8 +80,10 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
         for p in problems:
             out.write(f"{p}\n")
         for r in rulesets:
-            out.write(f"ok {r.files[-1]} ({r.id} {r.version}, {len(r.tiers)} tiers, "
-                      f"{len(r.spec.rules)} rules, {len(r.legal_steps)} legal steps)\n")
+            out.write(
+                f"ok {r.files[-1]} ({r.id} {r.version}, {len(r.tiers)} tiers, "
+                f"{len(r.spec.rules)} rules, {len(r.legal_steps)} legal steps)\n"
+            )
         if problems:
             out.write(f"{len(problems)} problem(s)\n")
     return 1 if problems else 0
@@ -124,8 +137,15 @@ def _evaluate_stream(
             yield item, ruleset.evaluate(item.facts, as_of=as_of)
         except DataError as exc:
             sid = exc.student_id if exc.student_id is not None else item.facts.get("student_id")
-            rejects.append(DataError(exc.code, exc.reason, student_id=None if sid is None else str(sid),
-                                     source=item.source, field=exc.field))
+            rejects.append(
+                DataError(
+                    exc.code,
+                    exc.reason,
+                    student_id=None if sid is None else str(sid),
+                    source=item.source,
+                    field=exc.field,
+                )
+            )
     if progress and count >= _PROGRESS_EVERY:
         sys.stderr.write("\n")
 
@@ -134,13 +154,25 @@ def _write_rejects(rejects: list[DataError], args: argparse.Namespace, err: IO[s
     if args.rejects:
         with open(args.rejects, "w", encoding="utf-8") as fh:
             for r in rejects:
-                fh.write(json.dumps({"source": r.source, "student_id": r.student_id, "code": r.code,
-                                     "field": r.field, "message": r.reason}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "source": r.source,
+                            "student_id": r.student_id,
+                            "code": r.code,
+                            "field": r.field,
+                            "message": r.reason,
+                        }
+                    )
+                    + "\n"
+                )
     for r in rejects[: args.show_rejects]:
         err.write(f"rejected: {r}\n")
     if len(rejects) > args.show_rejects:
-        err.write(f"... {len(rejects) - args.show_rejects} more rejected records"
-                  f"{' (see ' + args.rejects + ')' if args.rejects else ' (use --rejects FILE)'}\n")
+        err.write(
+            f"... {len(rejects) - args.show_rejects} more rejected records"
+            f"{' (see ' + args.rejects + ')' if args.rejects else ' (use --rejects FILE)'}\n"
+        )
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
@@ -156,8 +188,10 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(json.dumps(data) + "\n")
         accepted += 1
     _write_rejects(rejects, args, sys.stderr)
-    sys.stderr.write(f"read {accepted + len(rejects):,} records: {accepted:,} evaluated, "
-                     f"{len(rejects):,} rejected\n")
+    sys.stderr.write(
+        f"read {accepted + len(rejects):,} records: {accepted:,} evaluated, "
+        f"{len(rejects):,} rejected\n"
+    )
     return 1 if rejects and args.strict else 0
 
 
@@ -189,7 +223,7 @@ def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace, out: IO[str]) -> int:
-    from tierflow.spec import ruleset_json_schema  # noqa: PLC0415  (only this command needs it)
+    from tierflow.spec import ruleset_json_schema
 
     text = json.dumps(ruleset_json_schema(), indent=2) + "\n"
     if args.output:
@@ -199,16 +233,22 @@ def _cmd_schema(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
-def _table(rows: list[tuple[str, ...]], out: IO[str]) -> None:
+def _table(rows: Sequence[Sequence[str]], out: IO[str]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        out.write("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip() + "\n")
+        out.write(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            + "\n"
+        )
         if n == 0:
             out.write("  ".join("-" * w for w in widths) + "\n")
 
 
 def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
-    from tierflow._sample import SAMPLE_AS_OF  # noqa: PLC0415  (demo only)
+    from tierflow._sample import SAMPLE_AS_OF
 
     ruleset = load_ruleset(args.ruleset)
     sample = resources.files("tierflow") / "data" / "sample_district.jsonl"
@@ -226,11 +266,19 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
             legal.update((a.step, a.status) for a in decision.legal_actions)
             if first_legal is None and decision.legal_blocked and decision.tier_level >= 2:
                 first_legal = item
-    out.write(f"tierflow demo: {total:,} students of the bundled sample district through the built-in "
-              f"'{ruleset.id}' rule set ({ruleset.ref}), as of {SAMPLE_AS_OF.isoformat()}\n\n")
-    rows = [("tier", "students", "share")]
+    out.write(
+        f"tierflow demo: {total:,} students of the bundled sample district through the built-in "
+        f"'{ruleset.id}' rule set ({ruleset.ref}), as of {SAMPLE_AS_OF.isoformat()}\n\n"
+    )
+    rows: list[tuple[str, ...]] = [("tier", "students", "share")]
     for t in ruleset.tiers:
-        rows.append((f"{t.id} ({t.label or t.id})", f"{tiers[t.id]:,}", f"{tiers[t.id] / max(total, 1):.1%}"))
+        rows.append(
+            (
+                f"{t.id} ({t.label or t.id})",
+                f"{tiers[t.id]:,}",
+                f"{tiers[t.id] / max(total, 1):.1%}",
+            )
+        )
     _table(rows, out)
     out.write("\n")
     rows = [("intervention", "owner", "students")]
@@ -241,7 +289,12 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
         out.write("\n")
         rows = [("legal step", "due", "blocked", "exempt")]
         for step in ruleset.legal_steps:
-            rows.append((step.label or step.id, *(f"{legal[(step.id, s)]:,}" for s in ("due", "blocked", "exempt"))))
+            rows.append(
+                (
+                    step.label or step.id,
+                    *(f"{legal[(step.id, s)]:,}" for s in ("due", "blocked", "exempt")),
+                )
+            )
         _table(rows, out)
     if rejects:
         out.write(f"\n{len(rejects)} records rejected\n")
@@ -258,7 +311,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="compile rule sets and print every problem")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="rule set files, directories or built-in names")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="rule set files, directories or built-in names"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_check)
 
@@ -267,14 +322,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="also list passing tests")
     p.set_defaults(func=_cmd_test)
 
-    p = sub.add_parser("evaluate", help="evaluate facts (CSV, JSON Lines, JSON) into JSON Lines decisions")
-    p.add_argument("input", metavar="INPUT", help="facts file, or - for JSON Lines on standard input")
-    p.add_argument("--ruleset", "-r", required=True, help=f"built-in ({', '.join(builtin_names())}) or a path")
+    p = sub.add_parser(
+        "evaluate", help="evaluate facts (CSV, JSON Lines, JSON) into JSON Lines decisions"
+    )
+    p.add_argument(
+        "input", metavar="INPUT", help="facts file, or - for JSON Lines on standard input"
+    )
+    p.add_argument(
+        "--ruleset", "-r", required=True, help=f"built-in ({', '.join(builtin_names())}) or a path"
+    )
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--explain", action="store_true", help="add each decision's explanation")
     p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
-    p.add_argument("--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 if any record is rejected")
+    p.add_argument(
+        "--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any record is rejected"
+    )
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("explain", help="explain the decision for one student")

@@ -42,8 +42,8 @@ def compile_document(
 
 
 def _finish(c: Compilation) -> CompiledRuleset:
-    from tierflow.compile._generate import generate  # noqa: PLC0415  (avoids an import cycle)
-    from tierflow.evaluate._ruleset import CompiledRuleset  # noqa: PLC0415
+    from tierflow.compile._generate import generate
+    from tierflow.evaluate._ruleset import CompiledRuleset
 
     fn, source = generate(c, c.the_spec.id)
     return CompiledRuleset(c, fn, source)
@@ -94,7 +94,9 @@ def parse_ruleset(
     ...   - {id: tier2, level: 2, when: "absence_rate >= 10%"}
     ...   - {id: tier1, level: 1, default: true}
     ... ''')
-    >>> rs.evaluate({"student_id": "s1", "days_enrolled": 20, "days_absent": 2}, as_of=__import__("datetime").date(2025, 10, 1)).tier
+    >>> import datetime
+    >>> facts = {"student_id": "s1", "days_enrolled": 20, "days_absent": 2}
+    >>> rs.evaluate(facts, as_of=datetime.date(2025, 10, 1)).tier
     'tier2'
     """
     doc = document_from_text(text, name, limits)

@@ -26,7 +26,7 @@ from tierflow.expr._functions import add_duration, subtract_duration
 __all__ = ["Evaluator", "generate", "read_fact"]
 
 Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int]]
-"""The generated function: ``(facts, as_of) -> (tier index, rule bits, legal bits, exempt bits)``."""
+"""The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits)``."""
 
 _KINDS: dict[str, tuple[type, ...]] = {
     "number": (int, float),
@@ -70,7 +70,9 @@ def read_fact(facts: Mapping[str, Any], read: FactRead, value: Any) -> Any:
         return value  # a subclass of int or float (numpy scalars register as such)
     if read.kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)  # identifiers such as 604822 arrive as numbers from JSON
-    if isinstance(value, _KINDS[read.kind]) and not (read.kind == "number" and isinstance(value, bool)):
+    if isinstance(value, _KINDS[read.kind]) and not (
+        read.kind == "number" and isinstance(value, bool)
+    ):
         return value
     raise DataError(
         "facts.invalid",
@@ -101,11 +103,7 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
             f"        {local} = _read_fact(f, {rname}, {local})",
         ]
     names["as_of"] = "as_of"
-    uses_ctx = any(
-        c.functions.functions[fn].context
-        for e in _all_exprs(c)
-        for fn in _calls(e)
-    )
+    uses_ctx = any(c.functions.functions[fn].context for e in _all_exprs(c) for fn in _calls(e))
     if uses_ctx:
         lines.append("    _ctx = _EvalContext(f, as_of)")
     for m in c.metric_order:
@@ -117,12 +115,13 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     names["tier_level"] = "tier_level"
     default_index = next(i for i, t in enumerate(spec.tiers) if t.default)
     first = True
-    for i, e in enumerate(c.tier_exprs):
-        if e is None:
+    for i, cond in enumerate(c.tier_exprs):
+        if cond is None:
             continue
         kw = "if" if first else "elif"
         first = False
-        lines += [f"    {kw} {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}", f"        t = {i}"]
+        code = to_python(cond.tree, names, consts, c.functions)
+        lines += [f"    {kw} {code}:{_comment(cond)}", f"        t = {i}"]
     if first:
         lines.append(f"    t = {default_index}")
     else:
@@ -135,10 +134,16 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         lines.append(f"    tier_level = {consts.add(tuple(t.level for t in spec.tiers))}[t]")
     lines.append("    r = 0")
     for i, e in enumerate(c.rule_exprs):
-        lines += [f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}", f"        r |= {1 << i}"]
+        lines += [
+            f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}",
+            f"        r |= {1 << i}",
+        ]
     lines += ["    l = 0", "    x = 0"]
     for i, (e, ex) in enumerate(zip(c.legal_exprs, c.exempt_exprs, strict=True)):
-        lines += [f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}", f"        l |= {1 << i}"]
+        lines += [
+            f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}",
+            f"        l |= {1 << i}",
+        ]
         if ex is not None:
             lines += [
                 f"        if {to_python(ex.tree, names, consts, c.functions)}:{_comment(ex)}",
@@ -155,9 +160,9 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     lines[0] = lines[0].format(binds=", ".join(f"{k}={k}" for k in binds))
     source = "\n".join(lines) + "\n"
     filename = f"<tierflow {module_name} #{next(_counter)}>"
-    code = compile(source, filename, "exec")
+    compiled = compile(source, filename, "exec")
     ns.update(binds)
-    exec(code, ns)  # noqa: S102  (source generated above from checked trees, not user text)
+    exec(compiled, ns)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     fn: Evaluator = ns["_evaluate"]
     return fn, source
@@ -171,6 +176,6 @@ def _all_exprs(c: Compilation) -> list[CheckedExpr]:
 
 
 def _calls(e: CheckedExpr) -> set[str]:
-    from tierflow.expr import Call, walk  # noqa: PLC0415  (local: keeps the module header short)
+    from tierflow.expr import Call, walk
 
     return {n.func for n in walk(e.tree) if isinstance(n, Call)}

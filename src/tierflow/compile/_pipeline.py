@@ -68,7 +68,13 @@ BUILTIN_METRICS: dict[str, tuple[str, str]] = {
 }
 """Metrics every rule set has, defined in the condition language itself."""
 
-_DECLARED_TYPES = {"number": NUMBER, "string": STRING, "bool": BOOL, "date": DATE, "list": list_of(ANY)}
+_DECLARED_TYPES = {
+    "number": NUMBER,
+    "string": STRING,
+    "bool": BOOL,
+    "date": DATE,
+    "list": list_of(ANY),
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,12 @@ class Compilation:
         return self.spec
 
     def problem(
-        self, path: tuple[str | int, ...], code: str, message: str, hint: str = "", key: bool = False
+        self,
+        path: tuple[str | int, ...],
+        code: str,
+        message: str,
+        hint: str = "",
+        key: bool = False,
     ) -> None:
         """Record a problem at merged ``path`` (the key's position if ``key``)."""
         span = self.smap.key_span(path) if key else self.smap.span(path)
@@ -178,11 +189,12 @@ def _check_refs(
                 (*path, j) if not isinstance(values, str) else path,
                 code,
                 f"unknown {what} {value!r}",
-                suggest(value, known_list) or (f"known: {', '.join(known_list)}" if known_list else ""),
+                suggest(value, known_list)
+                or (f"known: {', '.join(known_list)}" if known_list else ""),
             )
 
 
-def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over every section)
+def _check_references(c: Compilation) -> None:
     s = c.the_spec
     for section in ("references", "metrics", "tiers", "rules", "interventions", "legal"):
         _check_unique(c, section, [e.id for e in getattr(s, section)])
@@ -195,7 +207,9 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
 
     for section in ("metrics", "tiers", "rules", "interventions", "legal"):
         for i, entry in enumerate(getattr(s, section)):
-            _check_refs(c, (section, i, "cites"), entry.cites, refs, "ref.unknown_citation", "reference")
+            _check_refs(
+                c, (section, i, "cites"), entry.cites, refs, "ref.unknown_citation", "reference"
+            )
 
     if not s.tiers:
         c.problem(("tiers",) if "tiers" in c.merged else (), "tier.none", "a rule set needs tiers")
@@ -208,7 +222,9 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
             "mark the last tier 'default: true'",
         )
     for i in defaults[1:]:
-        c.problem(("tiers", i, "default"), "tier.multiple_defaults", "only one tier may be the default")
+        c.problem(
+            ("tiers", i, "default"), "tier.multiple_defaults", "only one tier may be the default"
+        )
     for i, tier in enumerate(s.tiers):
         if tier.default and tier.when is not None:
             c.problem(
@@ -225,13 +241,21 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
                 f"tier {tier.id!r} comes after the default tier and can never match",
                 "move it before the default tier (or use 'before:' when extending)",
             )
-        _check_refs(c, ("tiers", i, "assign"), tier.assign, ivs, "ref.unknown_intervention", "intervention")
+        _check_refs(
+            c, ("tiers", i, "assign"), tier.assign, ivs, "ref.unknown_intervention", "intervention"
+        )
 
     for i, rule in enumerate(s.rules):
-        _check_refs(c, ("rules", i, "assign"), rule.assign, ivs, "ref.unknown_intervention", "intervention")
+        _check_refs(
+            c, ("rules", i, "assign"), rule.assign, ivs, "ref.unknown_intervention", "intervention"
+        )
         _check_refs(c, ("rules", i, "tiers"), rule.tiers or (), tiers, "ref.unknown_tier", "tier")
-        _check_refs(c, ("rules", i, "causes"), rule.causes or (), causes, "ref.unknown_cause", "cause")
-        _check_refs(c, ("rules", i, "groups"), rule.groups or (), groups, "ref.unknown_group", "group")
+        _check_refs(
+            c, ("rules", i, "causes"), rule.causes or (), causes, "ref.unknown_cause", "cause"
+        )
+        _check_refs(
+            c, ("rules", i, "groups"), rule.groups or (), groups, "ref.unknown_group", "group"
+        )
         if rule.when is None and rule.tiers is None and rule.causes is None and rule.groups is None:
             c.problem(
                 ("rules", i),
@@ -243,7 +267,9 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
     by_id = {iv.id: iv for iv in s.interventions}
     for i, iv in enumerate(s.interventions):
         if iv.tier not in tiers:
-            _check_refs(c, ("interventions", i, "tier"), [iv.tier], tiers, "ref.unknown_tier", "tier")
+            _check_refs(
+                c, ("interventions", i, "tier"), [iv.tier], tiers, "ref.unknown_tier", "tier"
+            )
         if iv.escalates_to is not None and iv.escalates_to not in by_id:
             _check_refs(
                 c,
@@ -271,7 +297,9 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
 
     for i, step in enumerate(s.legal):
         req = step.requires
-        _check_refs(c, ("legal", i, "requires", "steps"), req.steps, steps, "ref.unknown_step", "legal step")
+        _check_refs(
+            c, ("legal", i, "requires", "steps"), req.steps, steps, "ref.unknown_step", "legal step"
+        )
         for j, other in enumerate(req.steps):
             if other in steps and steps.index(other) >= i:
                 c.problem(
@@ -294,12 +322,21 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
                 "legal.no_previous",
                 f"{step.id!r} is the first step; it has no previous step",
             )
-        _check_refs(c, ("legal", i, "exempt_groups"), step.exempt_groups, groups, "ref.unknown_group", "group")
+        _check_refs(
+            c,
+            ("legal", i, "exempt_groups"),
+            step.exempt_groups,
+            groups,
+            "ref.unknown_group",
+            "group",
+        )
 
     std = set(FACTS) | set(BUILTIN_METRICS) | {"as_of", "tier", "tier_level"}
     for name in s.facts.extra:
         if name in std:
-            c.problem(("facts", "extra", name), "ref.name_clash", f"{name!r} is a standard name", key=True)
+            c.problem(
+                ("facts", "extra", name), "ref.name_clash", f"{name!r} is a standard name", key=True
+            )
     for i, metric in enumerate(s.metrics):
         if metric.id in std or metric.id in s.facts.extra:
             c.problem(("metrics", i, "id"), "ref.name_clash", f"metric {metric.id!r} hides a fact")
@@ -307,7 +344,13 @@ def _check_references(c: Compilation) -> None:  # noqa: C901  (one pass over eve
         if name not in FACTS:
             known = [k for k in FACTS if k != "student_id"]
             hint = suggest(name, known) or "declare extra facts under facts.extra"
-            c.problem(("facts", "defaults", name), "ref.unknown_fact", f"no standard fact {name!r}", hint, key=True)
+            c.problem(
+                ("facts", "defaults", name),
+                "ref.unknown_fact",
+                f"no standard fact {name!r}",
+                hint,
+                key=True,
+            )
         elif not _value_fits(FACTS[name].type, value):
             c.problem(
                 ("facts", "defaults", name),
@@ -369,12 +412,20 @@ def _compile_expr(
         tree = parse(text)
     except ExprSyntaxError as exc:
         c.problems.append(
-            Problem(doc.expression_span(span, exc.pos), "expr.syntax", exc.message, format_path(path), exc.hint)
+            Problem(
+                doc.expression_span(span, exc.pos),
+                "expr.syntax",
+                exc.message,
+                format_path(path),
+                exc.hint,
+            )
         )
         return None
     found = check(tree, scope, expected)
     for p in found:
-        c.problems.append(Problem(doc.expression_span(span, p.pos), p.code, p.message, format_path(path), p.hint))
+        c.problems.append(
+            Problem(doc.expression_span(span, p.pos), p.code, p.message, format_path(path), p.hint)
+        )
     if found:
         return None
     return CheckedExpr(fold(tree, scope.functions), text, span, format_path(path))
@@ -383,11 +434,13 @@ def _compile_expr(
 def _builtin_metric(c: Compilation, name: str, scope: Scope) -> CheckedExpr:
     text = BUILTIN_METRICS[name][0]
     tree = parse(text)
-    assert not check(tree, scope, NUMBER)  # noqa: S101  (built-in definitions are fixed)
+    assert not check(tree, scope, NUMBER)
     return CheckedExpr(fold(tree, scope.functions), text, SourceSpan("<tierflow built-in>"), name)
 
 
-def _shorthand(rule_when: CheckedExpr | None, parts: list[Expr], path: str, span: SourceSpan) -> CheckedExpr | None:
+def _shorthand(
+    rule_when: CheckedExpr | None, parts: list[Expr], path: str, span: SourceSpan
+) -> CheckedExpr | None:
     if not parts:
         return rule_when
     conds = [*parts, *([rule_when.tree] if rule_when is not None else [])]
@@ -432,13 +485,18 @@ def _membership(name: str, values: tuple[str, ...], scope_type: Type) -> Expr:
 def _check_expressions(c: Compilation) -> None:
     s = c.the_spec
     names = _scope_names(c)
-    vocab = {"legal_step": frozenset(st.id for st in s.legal), "tier": frozenset(t.id for t in s.tiers)}
+    vocab = {
+        "legal_step": frozenset(st.id for st in s.legal),
+        "tier": frozenset(t.id for t in s.tiers),
+    }
     base = Scope(names, c.functions, vocab)
     for name in BUILTIN_METRICS:
         c.metric_exprs[name] = _builtin_metric(c, name, base)
         names[name] = NUMBER
     for i, metric in enumerate(s.metrics):
-        checked = _compile_expr(c, metric.expr, ("metrics", i, "expr"), Scope(dict(names), c.functions, vocab), None)
+        checked = _compile_expr(
+            c, metric.expr, ("metrics", i, "expr"), Scope(dict(names), c.functions, vocab), None
+        )
         if checked is not None:
             c.metric_exprs[metric.id] = checked
             names[metric.id] = checked.tree.type
@@ -447,14 +505,20 @@ def _check_expressions(c: Compilation) -> None:
     tier_scope = Scope(dict(names), c.functions, vocab)
     for i, tier in enumerate(s.tiers):
         c.tier_exprs.append(
-            _compile_expr(c, tier.when, ("tiers", i, "when"), tier_scope, BOOL) if tier.when else None
+            _compile_expr(c, tier.when, ("tiers", i, "when"), tier_scope, BOOL)
+            if tier.when
+            else None
         )
     after = dict(names)
     after["tier"] = enum_of("tier", {t.id for t in s.tiers})
     after["tier_level"] = NUMBER
     after_scope = Scope(after, c.functions, vocab)
     for i, rule in enumerate(s.rules):
-        when = _compile_expr(c, rule.when, ("rules", i, "when"), after_scope, BOOL) if rule.when else None
+        when = (
+            _compile_expr(c, rule.when, ("rules", i, "when"), after_scope, BOOL)
+            if rule.when
+            else None
+        )
         if rule.when is not None and when is None:
             continue
         parts: list[Expr] = []
@@ -473,18 +537,31 @@ def _check_expressions(c: Compilation) -> None:
             c.legal_exprs.append(when)
         exempt = None
         if step.exempt_when is not None:
-            exempt = _compile_expr(c, step.exempt_when, ("legal", i, "exempt_when"), after_scope, BOOL)
-        parts = [fold(_membership("groups", step.exempt_groups, names["groups"]))] if step.exempt_groups else []
+            exempt = _compile_expr(
+                c, step.exempt_when, ("legal", i, "exempt_when"), after_scope, BOOL
+            )
+        parts = (
+            [fold(_membership("groups", step.exempt_groups, names["groups"]))]
+            if step.exempt_groups
+            else []
+        )
         if parts and exempt is not None:
             tree: Expr = BoolOp(0, "or", [*parts, exempt.tree])
             tree.type = BOOL
             exempt = CheckedExpr(tree, unparse(tree), exempt.span, exempt.path)
         elif parts:
-            exempt = CheckedExpr(parts[0], unparse(parts[0]), c.smap.span(("legal", i)), format_path(("legal", i, "exempt_groups")))
+            exempt = CheckedExpr(
+                parts[0],
+                unparse(parts[0]),
+                c.smap.span(("legal", i)),
+                format_path(("legal", i, "exempt_groups")),
+            )
         c.exempt_exprs.append(exempt)
     for i, iv in enumerate(s.interventions):
         if iv.goal is not None:
-            goal = _compile_expr(c, iv.goal.when, ("interventions", i, "goal", "when"), tier_scope, BOOL)
+            goal = _compile_expr(
+                c, iv.goal.when, ("interventions", i, "goal", "when"), tier_scope, BOOL
+            )
             if goal is not None:
                 c.goal_exprs[iv.id] = goal
     c.names = names

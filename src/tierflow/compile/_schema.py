@@ -71,10 +71,9 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             out.append(part)
             node = node[part]
         elif isinstance(part, str) and isinstance(node, dict):
@@ -84,9 +83,7 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def problems_from_validation(
-    exc: ValidationError, data: Any, smap: SourceMap
-) -> list[Problem]:
+def problems_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
     """Turn every pydantic error into a :class:`Problem` at its YAML location."""
     problems = []
     for err in exc.errors(include_url=False):
@@ -101,7 +98,9 @@ def problems_from_validation(
             name = str(loc[-1]) if loc else ""
             hint = suggest(name, known) or (f"known keys: {', '.join(known)}" if known else "")
             problems.append(
-                Problem(smap.key_span(loc), "schema.unknown_field", f"unknown key {name!r}", path, hint)
+                Problem(
+                    smap.key_span(loc), "schema.unknown_field", f"unknown key {name!r}", path, hint
+                )
             )
             continue
         if kind == "missing":

@@ -184,7 +184,12 @@ def load_documents(
         at = doc.yaml.span_of(("extends",))
         if not isinstance(parent, str) or not parent.strip():
             problems.append(
-                Problem(at, "extends.invalid", "extends must name a built-in rule set or a file", "extends")
+                Problem(
+                    at,
+                    "extends.invalid",
+                    "extends must name a built-in rule set or a file",
+                    "extends",
+                )
             )
             break
         base = doc.path.parent if doc.path is not None else Path.cwd()
@@ -193,7 +198,12 @@ def load_documents(
         if key in seen:
             names = " -> ".join([d.name for d in reversed(chain)] + [display])
             problems.append(
-                Problem(at, "extends.cycle", f"rule sets extend each other in a cycle: {names}", "extends")
+                Problem(
+                    at,
+                    "extends.cycle",
+                    f"rule sets extend each other in a cycle: {names}",
+                    "extends",
+                )
             )
             break
         seen.add(key)
@@ -203,9 +213,7 @@ def load_documents(
     return chain, problems
 
 
-def read_document(
-    source: str | os.PathLike[str], limits: YamlLimits = DEFAULT_LIMITS
-) -> Document:
+def read_document(source: str | os.PathLike[str], limits: YamlLimits = DEFAULT_LIMITS) -> Document:
     """Read the rule set a user named: a built-in name or a path."""
     display, path = resolve_path(source)
     return _read(display, path, limits, None)
@@ -234,9 +242,19 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
             if key in MERGED_SECTIONS and isinstance(value, list):
                 base = merged.get(key) if has_parent else None
                 merged[key] = _merge_section(
-                    key, base if isinstance(base, list) else [], value, doc, smap, problems, has_parent
+                    key,
+                    base if isinstance(base, list) else [],
+                    value,
+                    doc,
+                    smap,
+                    problems,
+                    has_parent,
                 )
-            elif key == "facts" and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            elif (
+                key == "facts"
+                and isinstance(value, Mapping)
+                and isinstance(merged.get(key), Mapping)
+            ):
                 merged[key] = _merge_facts(merged[key], value, doc, smap)
             else:
                 merged[key] = value
@@ -282,6 +300,9 @@ def _merge_facts(
     return out
 
 
+_Entry = tuple[Any, dict[tuple[str | int, ...], tuple[Document, tuple[str | int, ...]]]]
+
+
 def _merge_section(
     section: str,
     base: list[Any],
@@ -292,8 +313,7 @@ def _merge_section(
     has_parent: bool,
 ) -> list[Any]:
     # Entries carry their origins along while the list is rearranged, then get re-indexed.
-    entries: list[tuple[Any, dict[tuple[str | int, ...], tuple[Document, tuple[str | int, ...]]]]]
-    entries = []
+    entries: list[_Entry] = []
     for i, item in enumerate(base):
         prefix: tuple[str | int, ...] = (section, i)
         own = {p[2:]: o for p, o in smap.origins.items() if p[:2] == prefix}
@@ -344,7 +364,7 @@ def _merge_section(
                 )
             )
             continue
-        new_entry = (body, {(): (doc, orig)})
+        new_entry: _Entry = (body, {(): (doc, orig)})
         anchor = placement.get("before") or placement.get("after")
         if anchor is not None and has_parent:
             if anchor not in ids:

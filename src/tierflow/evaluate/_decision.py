@@ -247,7 +247,9 @@ class Explanation:
     next_tier: str | None
 
     def __str__(self) -> str:
-        out = [f"Student {self.student_id} as of {self.as_of.isoformat()} (rule set {self.ruleset})"]
+        out = [
+            f"Student {self.student_id} as of {self.as_of.isoformat()} (rule set {self.ruleset})"
+        ]
         out += self.tier.lines()
         for r in self.higher_tiers:
             out += r.lines()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
@@ -174,7 +174,13 @@ class CompiledRuleset:
                     raise
                 source = exc.source or f"record {index + 1}"
                 rejects.append(
-                    DataError(exc.code, exc.reason, student_id=exc.student_id, source=source, field=exc.field)
+                    DataError(
+                        exc.code,
+                        exc.reason,
+                        student_id=exc.student_id,
+                        source=source,
+                        field=exc.field,
+                    )
                 )
 
     def _outcome(self, t: int, r: int) -> _Outcome:
@@ -221,7 +227,7 @@ class CompiledRuleset:
                 out.append(LegalAction(step.id, label, "exempt", (), step.cites))
                 continue
             missing = self.missing_evidence(i, history, issued, as_of)
-            status = "blocked" if missing else "due"
+            status: Literal["due", "blocked"] = "blocked" if missing else "due"
             out.append(LegalAction(step.id, label, status, missing, step.cites))
         return tuple(out)
 
@@ -253,13 +259,18 @@ class CompiledRuleset:
             if not any(c.kind == kind and c.held_on <= as_of for c in history.conferences):
                 missing.append(f"no {kind.replace('_', ' ')} has been held")
         if req.supportive_interventions:
-            floor = self._tier_by_id[req.supportive_min_tier].level if req.supportive_min_tier else 1
+            floor = (
+                self._tier_by_id[req.supportive_min_tier].level if req.supportive_min_tier else 1
+            )
             tried = [
                 i
                 for i in history.interventions
                 if i.tier_level >= floor
                 and i.started_on <= as_of
-                and (i.intervention not in self._interventions or self._interventions[i.intervention].supportive)
+                and (
+                    i.intervention not in self._interventions
+                    or self._interventions[i.intervention].supportive
+                )
                 and (i.outcome is not None or not req.with_outcome)
             ]
             if len(tried) < req.supportive_interventions:
@@ -273,7 +284,9 @@ class CompiledRuleset:
 
     # --- the reference interpreter and explanations -----------------------------------------
 
-    def environment(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[dict[str, Any], EvalContext]:
+    def environment(
+        self, facts: Mapping[str, Any], as_of: dt.date
+    ) -> tuple[dict[str, Any], EvalContext]:
         """Return every name's value for ``facts`` (the reference interpreter's view)."""
         env: dict[str, Any] = {"as_of": as_of}
         for read in self._c.fact_reads:
@@ -285,7 +298,9 @@ class CompiledRuleset:
             env[name] = interpret(self._c.metric_exprs[name].tree, env, ctx, self._c.functions)
         return env, ctx
 
-    def reference_evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> tuple[int, int, int, int]:
+    def reference_evaluate(
+        self, facts: Mapping[str, Any], *, as_of: dt.date
+    ) -> tuple[int, int, int, int]:
         """Evaluate with the slow tree-walking interpreter: the specification of ``evaluate``.
 
         Returns the same ``(tier index, rule bits, legal bits, exempt bits)`` as the compiled
@@ -372,7 +387,11 @@ class CompiledRuleset:
         for i, rule in enumerate(self.spec.rules):
             if rule.id in decision.rules:
                 reason, _ = self._reason(
-                    f"rule {rule.id}", c.rule_exprs[i], env, ctx, rule.cites,
+                    f"rule {rule.id}",
+                    c.rule_exprs[i],
+                    env,
+                    ctx,
+                    rule.cites,
                     "fired: assigns " + ", ".join(rule.assign),
                 )
                 rules.append(reason)
@@ -382,14 +401,37 @@ class CompiledRuleset:
             action = actions.get(step.id)
             if action is None:
                 continue
-            reason, _ = self._reason(f"legal {step.label or step.id}", c.legal_exprs[i], env, ctx, step.cites, action.status)
+            reason, _ = self._reason(
+                f"legal {step.label or step.id}",
+                c.legal_exprs[i],
+                env,
+                ctx,
+                step.cites,
+                action.status,
+            )
             if action.status == "exempt" and c.exempt_exprs[i] is not None:
                 ex = c.exempt_exprs[i]
                 assert ex is not None
                 ex_reason, _ = self._reason("", ex, env, ctx, ())
-                reason = Reason(reason.subject, "exempt", reason.condition, ex_reason.because, reason.where, (), reason.cites)
+                reason = Reason(
+                    reason.subject,
+                    "exempt",
+                    reason.condition,
+                    ex_reason.because,
+                    reason.where,
+                    (),
+                    reason.cites,
+                )
             elif action.missing:
-                reason = Reason(reason.subject, reason.outcome, reason.condition, reason.because, reason.where, action.missing, reason.cites)
+                reason = Reason(
+                    reason.subject,
+                    reason.outcome,
+                    reason.condition,
+                    reason.because,
+                    reason.where,
+                    action.missing,
+                    reason.cites,
+                )
             legal.append(reason)
         return Explanation(
             self.ref,
@@ -409,10 +451,17 @@ class CompiledRuleset:
         keys = [k for k in ("days_enrolled", "days_absent", "days_unexcused") if k in self._reads]
         if not keys:
             return None
-        base = {k: facts.get(k) for k in keys}
-        if any(v is None or isinstance(v, bool) or not isinstance(v, (int, float)) for v in base.values()):
-            return None
-        data = dict(facts.items()) if isinstance(facts, dict) else {k: facts.get(k) for k in facts.keys()}
+        base: dict[str, float] = {}
+        for key in keys:
+            value = facts.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            base[key] = value
+        data = (
+            dict(facts.items())
+            if isinstance(facts, dict)
+            else {k: facts.get(k) for k in facts.keys()}  # noqa: SIM118  (StudentFacts is no dict)
+        )
         for k in range(1, _NEXT_TIER_HORIZON + 1):
             for key in keys:
                 data[key] = base[key] + k
@@ -451,14 +500,22 @@ class CompiledRuleset:
                 ("rules", exp.rules, list(d.rules)),
                 ("legal_due", exp.legal_due, list(d.legal_due)),
                 ("legal_blocked", exp.legal_blocked, list(d.legal_blocked)),
-                ("legal_exempt", exp.legal_exempt, [a.step for a in d.legal_actions if a.status == "exempt"]),
+                (
+                    "legal_exempt",
+                    exp.legal_exempt,
+                    [a.step for a in d.legal_actions if a.status == "exempt"],
+                ),
             )
             for name, want, got in checks:
                 if want is not None and set(want) != set(got):
                     extra = sorted(set(got) - set(want))
                     lack = sorted(set(want) - set(got))
-                    parts = ([f"missing {lack}"] if lack else []) + ([f"unexpected {extra}"] if extra else [])
-                    diffs.append(f"{name}: expected {sorted(want)}, got {sorted(got)} ({'; '.join(parts)})")
+                    parts = ([f"missing {lack}"] if lack else []) + (
+                        [f"unexpected {extra}"] if extra else []
+                    )
+                    diffs.append(
+                        f"{name}: expected {sorted(want)}, got {sorted(got)} ({'; '.join(parts)})"
+                    )
             results.append(TestResult(self.id, case.name, not diffs, tuple(diffs), where))
         return results
 
@@ -485,7 +542,11 @@ def _render(entry: TraceEntry) -> str:
     operands = entry.node.operands
     for i, value in enumerate(entry.values):
         node = operands[i]
-        text = format_value(value) if isinstance(node, Const) else f"{unparse(node)} = {format_value(value)}"
+        text = (
+            format_value(value)
+            if isinstance(node, Const)
+            else f"{unparse(node)} = {format_value(value)}"
+        )
         if i:
             parts.append(entry.node.ops[i - 1])
         parts.append(text)
@@ -495,6 +556,6 @@ def _render(entry: TraceEntry) -> str:
 
 
 def _names(entry: TraceEntry) -> set[str]:
-    from tierflow.expr import Name, walk  # noqa: PLC0415  (local: explanation-only helper)
+    from tierflow.expr import Name, walk
 
     return {n.name for o in entry.node.operands for n in walk(o) if isinstance(n, Name)}

@@ -12,6 +12,7 @@ from typing import Any
 from tierflow.expr._types import ANY, Type
 
 __all__ = [
+    "Arith",
     "BoolOp",
     "Call",
     "Compare",
@@ -21,7 +22,6 @@ __all__ = [
     "Name",
     "Neg",
     "Not",
-    "Arith",
     "walk",
 ]
 

@@ -140,9 +140,7 @@ class _Checker:
             if elem is None or elem.kind == "any":
                 elem = t
             elif not elem.accepts(t):
-                self.report(
-                    item.pos, "expr.type_mismatch", f"a list mixes {elem} and {t} items"
-                )
+                self.report(item.pos, "expr.type_mismatch", f"a list mixes {elem} and {t} items")
         return list_of(elem or ANY)
 
     def arith(self, node: Arith) -> Type:
@@ -235,7 +233,9 @@ class _Checker:
         arg_types = [self.visit(a) for a in node.args]
         if fn is None:
             if node.func in self.scope.names:
-                return self.report(node.pos, "expr.unknown_function", f"{node.func!r} is not a function")
+                return self.report(
+                    node.pos, "expr.unknown_function", f"{node.func!r} is not a function"
+                )
             return self.report(
                 node.pos,
                 "expr.unknown_function",

@@ -156,7 +156,7 @@ def _days_between(a: dt.date, b: dt.date) -> int:
 
 
 def _log(ctx: EvalContext) -> tuple[tuple[dt.date, str, float], ...]:
-    from tierflow.facts._model import attendance_log_of  # noqa: PLC0415  (facts imports expr)
+    from tierflow.facts._model import attendance_log_of
 
     return ctx.cached("log", lambda: attendance_log_of(ctx.facts))  # type: ignore[no-any-return]
 
@@ -189,7 +189,7 @@ def _peak_count(ctx: EvalContext, kind: str, period: Duration) -> int:
 
 
 def _history(ctx: EvalContext) -> Any:
-    from tierflow.facts._model import history_of  # noqa: PLC0415  (facts imports expr)
+    from tierflow.facts._model import history_of
 
     return ctx.cached("history", lambda: history_of(ctx.facts))
 

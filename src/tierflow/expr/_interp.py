@@ -225,8 +225,10 @@ def fold(node: Expr, functions: FunctionRegistry = DEFAULT_FUNCTIONS) -> Expr:
             ready = is_const(n.operand)
         elif isinstance(n, Arith):
             n.left, n.right = go(n.left), go(n.right)
-            ready = is_const(n.left) and is_const(n.right) and not (
-                n.op == "/" and isinstance(n.right, Const) and n.right.value == 0
+            ready = (
+                is_const(n.left)
+                and is_const(n.right)
+                and not (n.op == "/" and isinstance(n.right, Const) and n.right.value == 0)
             )
         elif isinstance(n, Compare):
             n.operands = [go(o) for o in n.operands]

@@ -265,7 +265,9 @@ class _Parser:
             self.depth -= 1
             return ListExpr(t.pos, items)
         if t.kind == "eof":
-            raise ExprSyntaxError(t.pos, "expression ends too early" if self.i else "empty expression")
+            raise ExprSyntaxError(
+                t.pos, "expression ends too early" if self.i else "empty expression"
+            )
         raise ExprSyntaxError(t.pos, f"unexpected {t.text!r}", _MISTAKES.get(t.text, ""))
 
     def name_or_call(self) -> Expr:

@@ -310,7 +310,11 @@ def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, flo
     out = []
     for i, item in enumerate(raw):
         try:
-            rec = item if isinstance(item, AttendanceRecord) else AttendanceRecord.model_validate(item)
+            rec = (
+                item
+                if isinstance(item, AttendanceRecord)
+                else AttendanceRecord.model_validate(item)
+            )
         except ValidationError as exc:
             raise _data_error(facts, f"attendance_log[{i}]", exc) from exc
         out.append((rec.date, rec.kind, rec.days))

@@ -33,7 +33,9 @@ class FactsRecord:
 
 def _number(text: str) -> int | float:
     value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    return (
+        int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    )
 
 
 def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> Any:
@@ -44,14 +46,19 @@ def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> A
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DataError("ingest.invalid_json", f"column {column!r}: {exc.msg}", source=source, field=column) from exc
+            raise DataError(
+                "ingest.invalid_json", f"column {column!r}: {exc.msg}", source=source, field=column
+            ) from exc
     kind = kinds.get(column)
     if kind == "number":
         try:
             return _number(text)
         except ValueError as exc:
             raise DataError(
-                "ingest.invalid_number", f"column {column!r}: {text!r} is not a number", source=source, field=column
+                "ingest.invalid_number",
+                f"column {column!r}: {text!r} is not a number",
+                source=source,
+                field=column,
             ) from exc
     if kind == "list":
         return [part.strip() for part in text.replace("|", ";").split(";") if part.strip()]
@@ -61,7 +68,12 @@ def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> A
             return True
         if lowered in ("false", "no", "0", "n"):
             return False
-        raise DataError("ingest.invalid_bool", f"column {column!r}: {text!r} is not true/false", source=source, field=column)
+        raise DataError(
+            "ingest.invalid_bool",
+            f"column {column!r}: {text!r} is not true/false",
+            source=source,
+            field=column,
+        )
     return text
 
 
@@ -72,7 +84,9 @@ def _kinds(extra: Mapping[str, str] | None) -> dict[str, str]:
     return kinds
 
 
-def _read_csv(fh: IO[str], name: str, kinds: Mapping[str, str]) -> Iterator[FactsRecord | DataError]:
+def _read_csv(
+    fh: IO[str], name: str, kinds: Mapping[str, str]
+) -> Iterator[FactsRecord | DataError]:
     reader = csv.reader(fh)
     try:
         header = next(reader)
@@ -88,7 +102,9 @@ def _read_csv(fh: IO[str], name: str, kinds: Mapping[str, str]) -> Iterator[Fact
                 "ingest.column_count",
                 f"expected {len(header)} columns, got {len(row)}",
                 source=source,
-                student_id=row[header.index("student_id")] if "student_id" in header and len(row) > header.index("student_id") else None,
+                student_id=row[header.index("student_id")]
+                if "student_id" in header and len(row) > header.index("student_id")
+                else None,
             )
             continue
         try:
@@ -112,10 +128,16 @@ def _read_jsonl(fh: IO[str], name: str) -> Iterator[FactsRecord | DataError]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield DataError("ingest.invalid_json", f"{exc.msg} at column {exc.colno}", source=source)
+            yield DataError(
+                "ingest.invalid_json", f"{exc.msg} at column {exc.colno}", source=source
+            )
             continue
         if not isinstance(value, dict):
-            yield DataError("ingest.not_an_object", f"expected a JSON object, got {type(value).__name__}", source=source)
+            yield DataError(
+                "ingest.not_an_object",
+                f"expected a JSON object, got {type(value).__name__}",
+                source=source,
+            )
             continue
         yield FactsRecord(source, value)
 
@@ -146,17 +168,27 @@ def read_facts(
             try:
                 data = json.load(fh)
             except json.JSONDecodeError as exc:
-                yield DataError("ingest.invalid_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}", source=name)
+                yield DataError(
+                    "ingest.invalid_json",
+                    f"{exc.msg} at line {exc.lineno} column {exc.colno}",
+                    source=name,
+                )
                 return
             if not isinstance(data, list):
-                yield DataError("ingest.not_a_list", "a .json facts file holds a list of objects", source=name)
+                yield DataError(
+                    "ingest.not_a_list", "a .json facts file holds a list of objects", source=name
+                )
                 return
             for i, item in enumerate(data):
                 source = f"{name}[{i}]"
                 if isinstance(item, dict):
                     yield FactsRecord(source, item)
                 else:
-                    yield DataError("ingest.not_an_object", f"expected an object, got {type(item).__name__}", source=source)
+                    yield DataError(
+                        "ingest.not_an_object",
+                        f"expected an object, got {type(item).__name__}",
+                        source=source,
+                    )
         else:
             yield from _read_jsonl(fh, name)
     finally:

@@ -13,8 +13,8 @@ from tierflow.spec._models import (
     MetricSpec,
     ReferenceSpec,
     RequiresSpec,
-    RuleSpec,
     RulesetSpec,
+    RuleSpec,
     TestCaseSpec,
     TierSpec,
 )

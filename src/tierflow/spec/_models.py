@@ -112,7 +112,9 @@ class RuleSpec(_Entry):
 
     when: Expression | None = Field(default=None, description="Condition over facts and `tier`.")
     tiers: tuple[Id, ...] | None = Field(default=None, description="Only in these tiers.")
-    causes: tuple[Id, ...] | None = Field(default=None, description="Only with one of these causes.")
+    causes: tuple[Id, ...] | None = Field(
+        default=None, description="Only with one of these causes."
+    )
     groups: tuple[Id, ...] | None = Field(
         default=None, description="Only for students in one of these groups."
     )
@@ -131,7 +133,10 @@ class CadenceSpec(_Spec):
     @model_validator(mode="before")
     @classmethod
     def _named(cls, data: Any) -> Any:
-        named = {"daily": {"every_school_days": 1}, "weekly": {"every_weeks": 1}}
+        named: dict[str, dict[str, Any]] = {
+            "daily": {"every_school_days": 1},
+            "weekly": {"every_weeks": 1},
+        }
         named |= {"biweekly": {"every_weeks": 2}, "monthly": {"rrule": "FREQ=MONTHLY"}}
         if isinstance(data, str):
             if data not in named:
@@ -145,7 +150,7 @@ class CadenceSpec(_Spec):
         if len(given) != 1:
             raise ValueError("give exactly one of every_school_days, every_weeks, rrule")
         if self.rrule is not None:
-            from dateutil.rrule import rrulestr  # noqa: PLC0415  (only rrule cadences need it)
+            from dateutil.rrule import rrulestr
 
             try:
                 rrulestr(self.rrule, dtstart=dt.datetime(2000, 1, 3))
@@ -278,4 +283,6 @@ class RulesetSpec(_Spec):
     @classmethod
     def _version(cls, value: Any) -> Any:
         # YAML reads `version: 2025.1` as a float; keep what the author wrote.
-        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        return (
+            str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        )

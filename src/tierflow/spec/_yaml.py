@@ -137,7 +137,12 @@ class _Builder:
                 return self.scalars.construct_object(node, deep=True)
             except (ConstructorError, ValueError) as exc:
                 self.problems.append(
-                    Problem(self.span(node), "yaml.invalid_value", str(exc).splitlines()[0], format_path(path))
+                    Problem(
+                        self.span(node),
+                        "yaml.invalid_value",
+                        str(exc).splitlines()[0],
+                        format_path(path),
+                    )
                 )
                 return None
         if isinstance(node, SequenceNode):
@@ -156,7 +161,12 @@ class _Builder:
                 for src in sources:
                     if not isinstance(src, MappingNode):
                         self.problems.append(
-                            Problem(self.span(src), "yaml.invalid_merge", "'<<' merges mappings only", format_path(path))
+                            Problem(
+                                self.span(src),
+                                "yaml.invalid_merge",
+                                "'<<' merges mappings only",
+                                format_path(path),
+                            )
                         )
                         continue
                     for k, v in self.mapping(src, path, depth + 1).items():
@@ -199,26 +209,38 @@ class _Builder:
 def load_yaml(
     text: str | bytes, file: str = "<string>", *, limits: YamlLimits = DEFAULT_LIMITS
 ) -> LoadedYaml:
-    """Load one YAML document safely, with the location of every value.
+    r"""Load one YAML document safely, with the location of every value.
 
     Raises:
         RulesetError: With every problem found (``yaml.*`` codes), or the first limit exceeded.
 
-    >>> doc = load_yaml("tiers:\\n  - id: tier3\\n    when: absence_rate >= 0.2\\n", "x.yaml")
+    >>> doc = load_yaml("tiers:\n  - id: tier3\n    when: absence_rate >= 0.2\n", "x.yaml")
     >>> str(doc.span_of(("tiers", 0, "when")))
     'x.yaml:3:11'
     """
     size = len(text.encode("utf-8") if isinstance(text, str) else text)
     if size > limits.max_bytes:
         raise RulesetError(
-            [Problem(SourceSpan(file, 1, 1), "yaml.too_large", f"file is larger than {limits.max_bytes:,} bytes")]
+            [
+                Problem(
+                    SourceSpan(file, 1, 1),
+                    "yaml.too_large",
+                    f"file is larger than {limits.max_bytes:,} bytes",
+                )
+            ]
         )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RulesetError(
-                [Problem(SourceSpan(file, 1, 1), "yaml.encoding", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+                [
+                    Problem(
+                        SourceSpan(file, 1, 1),
+                        "yaml.encoding",
+                        f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                    )
+                ]
             ) from exc
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -245,7 +267,9 @@ def load_yaml(
             ]
         )
     if not nodes:
-        raise RulesetError([Problem(SourceSpan(file, 1, 1), "yaml.empty", "the file holds no YAML document")])
+        raise RulesetError(
+            [Problem(SourceSpan(file, 1, 1), "yaml.empty", "the file holds no YAML document")]
+        )
     builder = _Builder(file, limits)
     try:
         data = builder.build(nodes[0], (), 0)

@@ -151,8 +151,14 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
             ]
     lines.append("    return t, r, l, x")
 
-    helpers = {"_read_fact": read_fact, "_EvalContext": EvalContext}
-    helpers |= {"_add_duration": add_duration, "_subtract_duration": subtract_duration}
+    body = "\n".join(lines)
+    available = {
+        "_read_fact": read_fact,
+        "_EvalContext": EvalContext,
+        "_add_duration": add_duration,
+        "_subtract_duration": subtract_duration,
+    }
+    helpers = {name: fn for name, fn in available.items() if name in body}
     used_fns = {fn for e in _all_exprs(c) for fn in _calls(e)}
     helpers |= {f"_fn_{fn}": c.functions.functions[fn].impl for fn in sorted(used_fns)}
     binds = {**consts.values, **helpers}

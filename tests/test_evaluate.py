@@ -1,0 +1,197 @@
+"""Evaluation API: decisions, streaming with rejects, explanations, tracebacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import traceback
+
+import pytest
+
+import tierflow
+from tierflow import DataError, Function, StudentFacts
+from tierflow.expr import NUMBER
+
+AS_OF = dt.date(2025, 11, 3)
+
+TINY = """
+id: tiny
+name: Tiny
+version: "1"
+facts:
+  defaults: {tardies: 0}
+  extra:
+    gpa: {type: number, default: 4}
+tiers:
+  - id: tier3
+    level: 3
+    when: absence_rate >= 20%
+  - id: tier2
+    level: 2
+    when: absence_rate >= 10% or gpa < 2
+  - id: tier1
+    level: 1
+    default: true
+rules:
+  - id: late
+    when: tardies / days_absent > 1
+    assign: [call]
+interventions:
+  - {id: call, tier: tier2, owner: counselor, cadence: weekly}
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tierflow.CompiledRuleset:
+    return tierflow.parse_ruleset(TINY, name="tiny.yaml")
+
+
+def test_dict_and_studentfacts_give_the_same_decision() -> None:
+    ca = tierflow.load_ruleset("ca")
+    raw = {"student_id": "s1", "days_enrolled": 60, "days_absent": 7, "days_unexcused": 4,
+           "causes": ["transportation"], "groups": ["english_learner"]}
+    a = ca.evaluate(raw, as_of=AS_OF)
+    b = ca.evaluate(StudentFacts(**raw), as_of=AS_OF)
+    assert a.to_dict() == b.to_dict()
+    assert a.tier == "tier2"
+    assert [i.id for i in a.interventions] == [
+        "weekly-checkin", "family-call", "attendance-plan", "transport-support", "el-family-outreach",
+        "root-cause-meeting",
+    ]
+    assert a.legal_due == ("not1",)
+    json.dumps(a.to_dict())  # JSON-ready
+
+
+def test_assigned_intervention_carries_workflow_fields() -> None:
+    d = tierflow.load_ruleset("mtss").evaluate(
+        {"student_id": "s", "days_enrolled": 100, "days_absent": 12}, as_of=AS_OF
+    )
+    plan = {i.id: i for i in d.interventions}["attendance-plan"]
+    assert (plan.owner, plan.cadence, plan.review_after_days, plan.escalates_to) == (
+        "counselor", "weekly", 15, "home-visit"
+    )
+    assert plan.goal == "Attend at least 4 of 5 days per week for 3 consecutive weeks"
+    assert plan.assigned_by == ("rule:chronic-plan",)
+    assert {i.id: i for i in d.interventions}["weekly-checkin"].assigned_by == ("tier:tier2",)
+
+
+def test_missing_fact_names_student_and_fact(tiny: tierflow.CompiledRuleset) -> None:
+    with pytest.raises(DataError) as info:
+        tiny.evaluate({"student_id": "S9", "days_enrolled": 10}, as_of=AS_OF)
+    err = info.value
+    assert (err.code, err.student_id, err.field) == ("facts.missing", "S9", "days_absent")
+    assert "student S9" in str(err) and "'days_absent'" in str(err)
+
+
+def test_declared_defaults_fill_missing_facts(tiny: tierflow.CompiledRuleset) -> None:
+    d = tiny.evaluate({"student_id": "s", "days_enrolled": 10, "days_absent": 0.5}, as_of=AS_OF)
+    assert d.tier == "tier1"  # gpa defaults to 4, tardies to 0
+    d = tiny.evaluate({"student_id": "s", "days_enrolled": 10, "days_absent": 0.5, "gpa": 1.5}, as_of=AS_OF)
+    assert d.tier == "tier2"
+
+
+def test_wrong_type_is_a_data_error(tiny: tierflow.CompiledRuleset) -> None:
+    with pytest.raises(DataError) as info:
+        tiny.evaluate({"student_id": "s", "days_enrolled": "ten", "days_absent": 1}, as_of=AS_OF)
+    assert info.value.code == "facts.invalid"
+    assert "days_enrolled" in str(info.value)
+    with pytest.raises(DataError):
+        tiny.evaluate({"student_id": "s", "days_enrolled": True, "days_absent": 1}, as_of=AS_OF)
+
+
+def test_division_by_zero_is_a_data_error(tiny: tierflow.CompiledRuleset) -> None:
+    with pytest.raises(DataError) as info:
+        tiny.evaluate({"student_id": "Z1", "days_enrolled": 10, "days_absent": 0, "tardies": 3}, as_of=AS_OF)
+    assert info.value.code == "expr.division_by_zero"
+    assert info.value.student_id == "Z1"
+
+
+def test_evaluate_many_streams_and_collects_rejects(tiny: tierflow.CompiledRuleset) -> None:
+    records = [
+        {"student_id": "a", "days_enrolled": 10, "days_absent": 3},
+        {"student_id": "b", "days_enrolled": 10},
+        {"student_id": "c", "days_enrolled": 10, "days_absent": 1},
+    ]
+    rejects: list[DataError] = []
+    out = list(tiny.evaluate_many(iter(records), as_of=AS_OF, rejects=rejects))
+    assert [d.student_id for d in out] == ["a", "c"]
+    assert [(r.source, r.student_id, r.code) for r in rejects] == [("record 2", "b", "facts.missing")]
+    with pytest.raises(DataError):
+        list(tiny.evaluate_many(records, as_of=AS_OF))
+
+
+def test_explanation_shows_values_and_distance_to_next_tier() -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    facts = {"student_id": "s1", "days_enrolled": 100, "days_absent": 9.3}
+    text = str(mtss.evaluate(facts, as_of=AS_OF).explain())
+    assert "absence_rate = 0.093 >= at_risk_from = 0.05" in text
+    assert "where absence_rate = ratio(days_absent, days_enrolled) = 0.093" in text
+    assert "tier tier3: did not match" in text
+    # (9.3 + k) / (100 + k) >= 0.2 first holds at k = 14
+    assert "next tier: 14 more unexcused absences (and no other change) would reach Tier 3" in text
+
+
+def test_explanation_names_missing_evidence() -> None:
+    ca = tierflow.load_ruleset("ca")
+    facts = {"student_id": "s1", "days_enrolled": 60, "days_absent": 7, "days_unexcused": 7}
+    exp = ca.explain(facts, as_of=AS_OF)
+    (not2,) = [r for r in exp.legal if r.subject.startswith("legal NOT2")]
+    assert not2.outcome == "blocked"
+    assert "NOT1 - first truancy notification has not been issued" in not2.missing
+    assert any("supportive tier 2+ intervention" in m for m in not2.missing)
+    assert exp.to_dict()["student_id"] == "s1"
+
+
+def test_backtesting_ignores_later_history() -> None:
+    ca = tierflow.load_ruleset("ca")
+    facts = {"student_id": "s1", "days_enrolled": 60, "days_absent": 3, "days_unexcused": 3,
+             "history": {"legal_steps": [{"step": "not1", "issued_on": "2025-12-01"}]}}
+    assert ca.evaluate(facts, as_of=AS_OF).legal_due == ("not1",)
+    assert ca.evaluate(facts, as_of=dt.date(2025, 12, 2)).legal_due == ()
+
+
+def test_traceback_points_at_the_yaml_line() -> None:
+    registry = tierflow.DEFAULT_FUNCTIONS.copy()
+
+    def boom(x: float) -> float:
+        raise RuntimeError("host function failed")
+
+    registry.register(Function("boom", (NUMBER,), NUMBER, boom, "Fails.", context=False))
+    rs = tierflow.parse_ruleset(
+        'id: tb\nname: T\nversion: "1"\ntiers:\n  - id: t2\n    level: 2\n    when: boom(days_absent) > 1\n'
+        "  - {id: t1, level: 1, default: true}\n",
+        name="tb.yaml",
+        functions=registry,
+    )
+    with pytest.raises(RuntimeError) as info:
+        rs.evaluate({"student_id": "s", "days_absent": 2}, as_of=AS_OF)
+    text = "".join(traceback.format_exception(info.value))
+    assert "tb.yaml:7:11 tiers[0].when" in text
+    assert "_fn_boom(f_days_absent)" in text
+
+
+def test_custom_function_is_checked_and_called() -> None:
+    registry = tierflow.DEFAULT_FUNCTIONS.copy()
+    registry.register(Function("double", (NUMBER,), NUMBER, lambda x: 2 * x, "Twice x."))
+    text = 'id: cf\nname: C\nversion: "1"\ntiers:\n  - {id: t2, level: 2, when: "double(days_absent) >= 4"}\n  - {id: t1, level: 1, default: true}\n'
+    rs = tierflow.parse_ruleset(text, functions=registry)
+    assert rs.evaluate({"student_id": "s", "days_absent": 2}, as_of=AS_OF).tier == "t2"
+    with pytest.raises(tierflow.RulesetError) as info:
+        tierflow.parse_ruleset(text)  # the default registry has no 'double'
+    assert info.value.codes == ["expr.unknown_function"]
+
+
+def test_content_hash_is_stable_and_ignores_tests() -> None:
+    a = tierflow.load_ruleset("ca")
+    b = tierflow.load_ruleset("ca")
+    assert a.content_hash == b.content_hash and len(a.content_hash) == 64
+    assert a.ref.version == "2025.1"
+
+
+def test_generated_source_is_plain_python(tiny: tierflow.CompiledRuleset) -> None:
+    src = tiny.python_source
+    assert src.startswith("def _evaluate(f, as_of,")
+    assert "tiny.yaml:" in src
+    for word in ("import", "eval(", "exec(", "getattr", "lambda", "open("):
+        assert word not in src
+    assert src.replace(".__class__", "").count("__") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
@@ -21,7 +21,7 @@ from tierflow.evaluate._decision import (
     _Outcome,
 )
 from tierflow.expr import Const, EvalContext, TraceEntry, format_value, interpret, unparse
-from tierflow.facts._model import History, history_of
+from tierflow.facts._model import History, HistoryView, history_view, issued_steps
 from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
 
 __all__ = ["CompiledRuleset", "TestResult"]
@@ -71,6 +71,8 @@ class CompiledRuleset:
         self._refs = {r.id: r for r in spec.references}
         self._outcomes: dict[tuple[int, int], _Outcome] = {}
         self._reads = {r.name: r for r in compilation.fact_reads}
+        self._plans = tuple(_LegalPlan.build(spec, i) for i in range(len(spec.legal)))
+        self._unsupportive = frozenset(iv.id for iv in spec.interventions if not iv.supportive)
 
     # --- metadata --------------------------------------------------------------------------
 
@@ -216,71 +218,34 @@ class CompiledRuleset:
     def _legal(
         self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
     ) -> tuple[LegalAction, ...]:
-        history = history_of(facts)
-        issued = {s.step: s.issued_on for s in history.legal_steps if s.issued_on <= as_of}
+        issued = {s.step: s.issued_on for s in issued_steps(facts) if s.issued_on <= as_of}
+        history: History | HistoryView | None = None  # read in full only if evidence is needed
         out = []
-        for i, step in enumerate(self.spec.legal):
-            if not bits >> i & 1 or step.id in issued:
+        for i, plan in enumerate(self._plans):
+            if not bits >> i & 1 or plan.id in issued:
                 continue
-            label = step.label or step.id
             if exempt >> i & 1:
-                out.append(LegalAction(step.id, label, "exempt", (), step.cites))
+                out.append(plan.exempt)
                 continue
-            missing = self.missing_evidence(i, history, issued, as_of)
-            status: Literal["due", "blocked"] = "blocked" if missing else "due"
-            out.append(LegalAction(step.id, label, status, missing, step.cites))
+            if history is None:
+                history = history_view(facts)
+            missing = plan.missing(history, issued, as_of, self._unsupportive)
+            out.append(
+                LegalAction(plan.id, plan.label, "blocked", missing, plan.cites)
+                if missing
+                else plan.due
+            )
         return tuple(out)
 
     def missing_evidence(
-        self, index: int, history: History, issued: Mapping[str, dt.date], as_of: dt.date
+        self,
+        index: int,
+        history: History | HistoryView,
+        issued: Mapping[str, dt.date],
+        as_of: dt.date,
     ) -> tuple[str, ...]:
         """Return what legal step ``index`` still needs, in plain words (empty when ready)."""
-        step = self.spec.legal[index]
-        req = step.requires
-        missing: list[str] = []
-        needs_previous = req.previous if req.previous is not None else index > 0
-        if needs_previous and index > 0:
-            prev = self.spec.legal[index - 1]
-            name = prev.label or prev.id
-            if prev.id not in issued:
-                missing.append(f"{name} has not been issued")
-            elif req.min_days_after_previous:
-                days = (as_of - issued[prev.id]).days
-                if days < req.min_days_after_previous:
-                    missing.append(
-                        f"{name} was issued {days} days ago; at least "
-                        f"{req.min_days_after_previous} days must pass"
-                    )
-        for other in req.steps:
-            if other not in issued:
-                spec = next(s for s in self.spec.legal if s.id == other)
-                missing.append(f"{spec.label or spec.id} has not been issued")
-        for kind in req.conferences:
-            if not any(c.kind == kind and c.held_on <= as_of for c in history.conferences):
-                missing.append(f"no {kind.replace('_', ' ')} has been held")
-        if req.supportive_interventions:
-            floor = (
-                self._tier_by_id[req.supportive_min_tier].level if req.supportive_min_tier else 1
-            )
-            tried = [
-                i
-                for i in history.interventions
-                if i.tier_level >= floor
-                and i.started_on <= as_of
-                and (
-                    i.intervention not in self._interventions
-                    or self._interventions[i.intervention].supportive
-                )
-                and (i.outcome is not None or not req.with_outcome)
-            ]
-            if len(tried) < req.supportive_interventions:
-                what = f"tier {floor}+ " if floor > 1 else ""
-                outcome = " with a recorded outcome" if req.with_outcome else ""
-                missing.append(
-                    f"{req.supportive_interventions} supportive {what}intervention(s){outcome} "
-                    f"must have been tried; found {len(tried)}"
-                )
-        return tuple(missing)
+        return self._plans[index].missing(history, issued, as_of, self._unsupportive)
 
     # --- the reference interpreter and explanations -----------------------------------------
 
@@ -518,6 +483,91 @@ class CompiledRuleset:
                     )
             results.append(TestResult(self.id, case.name, not diffs, tuple(diffs), where))
         return results
+
+
+@dataclass(frozen=True)
+class _LegalPlan:
+    """A legal step's prerequisites, resolved once per rule set so each check is cheap."""
+
+    id: str
+    label: str
+    cites: tuple[str, ...]
+    previous: tuple[str, str] | None
+    min_days: int
+    steps: tuple[tuple[str, str], ...]
+    conferences: tuple[str, ...]
+    supportive: int
+    floor: int
+    with_outcome: bool
+    due: LegalAction
+    exempt: LegalAction
+
+    @classmethod
+    def build(cls, spec: RulesetSpec, index: int) -> _LegalPlan:
+        step = spec.legal[index]
+        req = step.requires
+        labels = {s.id: s.label or s.id for s in spec.legal}
+        needs_previous = req.previous if req.previous is not None else index > 0
+        prev = spec.legal[index - 1].id if needs_previous and index > 0 else None
+        levels = {t.id: t.level for t in spec.tiers}
+        label = step.label or step.id
+        return cls(
+            step.id,
+            label,
+            step.cites,
+            (prev, labels[prev]) if prev is not None else None,
+            req.min_days_after_previous,
+            tuple((s, labels[s]) for s in req.steps),
+            req.conferences,
+            req.supportive_interventions,
+            levels[req.supportive_min_tier] if req.supportive_min_tier else 1,
+            req.with_outcome,
+            LegalAction(step.id, label, "due", (), step.cites),
+            LegalAction(step.id, label, "exempt", (), step.cites),
+        )
+
+    def missing(
+        self,
+        history: History | HistoryView,
+        issued: Mapping[str, dt.date],
+        as_of: dt.date,
+        unsupportive: frozenset[str],
+    ) -> tuple[str, ...]:
+        """Return the evidence still missing for this step, in plain words."""
+        missing: list[str] = []
+        if self.previous is not None:
+            prev, name = self.previous
+            when = issued.get(prev)
+            if when is None:
+                missing.append(f"{name} has not been issued")
+            elif self.min_days and (as_of - when).days < self.min_days:
+                missing.append(
+                    f"{name} was issued {(as_of - when).days} days ago; "
+                    f"at least {self.min_days} days must pass"
+                )
+        for other, name in self.steps:
+            if other not in issued:
+                missing.append(f"{name} has not been issued")
+        for kind in self.conferences:
+            if not any(c.kind == kind and c.held_on <= as_of for c in history.conferences):
+                missing.append(f"no {kind.replace('_', ' ')} has been held")
+        if self.supportive:
+            tried = sum(
+                1
+                for i in history.interventions
+                if i.tier_level >= self.floor
+                and i.started_on <= as_of
+                and i.intervention not in unsupportive
+                and (i.outcome is not None or not self.with_outcome)
+            )
+            if tried < self.supportive:
+                what = f"tier {self.floor}+ " if self.floor > 1 else ""
+                outcome = " with a recorded outcome" if self.with_outcome else ""
+                missing.append(
+                    f"{self.supportive} supportive {what}intervention(s){outcome} "
+                    f"must have been tried; found {tried}"
+                )
+        return tuple(missing)
 
 
 _CLASSES: dict[str, frozenset[type]] = {

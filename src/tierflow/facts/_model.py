@@ -8,9 +8,10 @@ is an error naming the student and the fact, unless the rule set declares a defa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -31,6 +32,8 @@ __all__ = [
     "TriedIntervention",
     "attendance_log_of",
     "history_of",
+    "history_view",
+    "issued_steps",
 ]
 
 CAUSES: tuple[str, ...] = (
@@ -290,6 +293,152 @@ def history_of(facts: Mapping[str, Any]) -> History:
         return History.model_validate(raw)
     except ValidationError as exc:
         raise _data_error(facts, "history", exc) from exc
+
+
+class StepView(NamedTuple):
+    """A read-only issued legal step (same attributes as :class:`IssuedStep`)."""
+
+    step: str
+    issued_on: dt.date
+
+
+class InterventionView(NamedTuple):
+    """A read-only tried intervention (same attributes as :class:`TriedIntervention`)."""
+
+    intervention: str
+    tier_level: int
+    started_on: dt.date
+    ended_on: dt.date | None
+    outcome: str | None
+
+
+class ConferenceView(NamedTuple):
+    """A read-only conference (same attributes as :class:`Conference`)."""
+
+    kind: str
+    held_on: dt.date
+
+
+class HistoryView(NamedTuple):
+    """A read-only history with the attributes of :class:`History`, cheap to build."""
+
+    legal_steps: tuple[StepView | IssuedStep, ...]
+    interventions: tuple[InterventionView | TriedIntervention, ...]
+    conferences: tuple[ConferenceView | Conference, ...]
+
+
+_EMPTY_VIEW = HistoryView((), (), ())
+_HISTORY_KEYS = frozenset(History.model_fields)
+_ID_RE = re.compile(_ID)
+_OUTCOME_SET = frozenset(OUTCOMES)
+
+
+class _Irregular(Exception):
+    """The fast path met something unusual; pydantic validation decides (and explains)."""
+
+
+def _day(value: Any) -> dt.date:
+    if type(value) is dt.date:
+        return value
+    if type(value) is str and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _Irregular from None
+    raise _Irregular
+
+
+def _ident(value: Any) -> str:
+    if type(value) is str and _ID_RE.match(value):
+        return value
+    raise _Irregular
+
+
+def _fast_steps(raw: Any) -> tuple[StepView, ...]:
+    if type(raw) is not dict or not raw.keys() <= _HISTORY_KEYS:
+        raise _Irregular
+    steps = []
+    for item in raw.get("legal_steps") or ():
+        if type(item) is not dict or len(item) != 2:
+            raise _Irregular
+        steps.append(StepView(_ident(item.get("step")), _day(item.get("issued_on"))))
+    return tuple(steps)
+
+
+def _fast_history(raw: Mapping[str, Any]) -> HistoryView:
+    if type(raw) is not dict or not raw.keys() <= _HISTORY_KEYS:
+        raise _Irregular
+    steps = []
+    for item in raw.get("legal_steps") or ():
+        if type(item) is not dict or len(item) != 2:
+            raise _Irregular
+        steps.append(StepView(_ident(item.get("step")), _day(item.get("issued_on"))))
+    tried = []
+    for item in raw.get("interventions") or ():
+        if type(item) is not dict or not item.keys() <= _TRIED_KEYS:
+            raise _Irregular
+        level = item.get("tier_level")
+        if type(level) is not int or not 1 <= level <= 9:
+            raise _Irregular
+        ended = item.get("ended_on")
+        outcome = item.get("outcome")
+        if outcome is not None and outcome not in _OUTCOME_SET:
+            raise _Irregular
+        tried.append(
+            InterventionView(
+                _ident(item.get("intervention")),
+                level,
+                _day(item.get("started_on")),
+                None if ended is None else _day(ended),
+                outcome,
+            )
+        )
+    held = []
+    for item in raw.get("conferences") or ():
+        if type(item) is not dict or len(item) != 2:
+            raise _Irregular
+        held.append(ConferenceView(_ident(item.get("kind")), _day(item.get("held_on"))))
+    return HistoryView(tuple(steps), tuple(tried), tuple(held))
+
+
+_TRIED_KEYS = frozenset(TriedIntervention.model_fields)
+
+
+def history_view(facts: Mapping[str, Any]) -> History | HistoryView:
+    """Return the student's history for reading, as cheaply as possible.
+
+    Plain dicts in the common shape are read directly; anything else goes through
+    :func:`history_of` (full validation, with its error messages), so both accept the same input.
+
+    Raises:
+        DataError: ``facts.invalid`` when the history is malformed.
+    """
+    raw = facts.get("history")
+    if raw is None:
+        return _EMPTY_VIEW
+    if isinstance(raw, History):
+        return raw
+    try:
+        return _fast_history(raw)
+    except _Irregular:
+        return history_of(facts)
+
+
+def issued_steps(facts: Mapping[str, Any]) -> tuple[StepView | IssuedStep, ...]:
+    """Return only the legal steps already issued (the cheapest part of the history to read).
+
+    Raises:
+        DataError: ``facts.invalid`` when the history is malformed.
+    """
+    raw = facts.get("history")
+    if raw is None:
+        return ()
+    if isinstance(raw, History):
+        return raw.legal_steps
+    try:
+        return _fast_steps(raw)
+    except _Irregular:
+        return history_of(facts).legal_steps
 
 
 def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, float], ...]:

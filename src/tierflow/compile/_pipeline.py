@@ -151,10 +151,61 @@ def _validate_schema(c: Compilation) -> None:
         c.spec = RulesetSpec.model_validate(c.merged)
     except ValidationError as exc:
         c.problems.extend(problems_from_validation(exc, c.merged, c.smap))
+        _check_raw_expressions(c)
         return
     body = c.spec.model_dump(mode="json", exclude={"tests"})
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     c.content_hash = hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_RAW_EXPRESSIONS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("metrics", ("expr",), False),
+    ("tiers", ("when",), True),
+    ("rules", ("when",), True),
+    ("legal", ("when",), True),
+    ("legal", ("exempt_when",), True),
+    ("interventions", ("goal", "when"), True),
+)
+
+
+def _check_raw_expressions(c: Compilation) -> None:
+    """Check the expressions of a rule set whose schema failed, so all problems show at once.
+
+    Only well-formed strings at known places are checked, in a scope where metrics have an
+    unknown type (their definitions may be among the broken parts); problems at a path that
+    already has a schema problem are left out.
+    """
+    data = c.merged
+    names: dict[str, Type] = {name: info.type for name, info in FACTS.items()}
+    names |= dict.fromkeys(BUILTIN_METRICS, NUMBER) | {"as_of": DATE}
+    extra = data.get("facts", {}).get("extra") if isinstance(data.get("facts"), dict) else None
+    if isinstance(extra, dict):
+        names |= dict.fromkeys((k for k in extra if isinstance(k, str)), ANY)
+
+    def entries(section: str) -> list[tuple[int, dict[str, Any]]]:
+        items = data.get(section)
+        return (
+            [(i, e) for i, e in enumerate(items) if isinstance(e, dict)]
+            if isinstance(items, list)
+            else []
+        )
+
+    names |= {e["id"]: ANY for _, e in entries("metrics") if isinstance(e.get("id"), str)}
+    tier_ids = {e["id"] for _, e in entries("tiers") if isinstance(e.get("id"), str)}
+    step_ids = {e["id"] for _, e in entries("legal") if isinstance(e.get("id"), str)}
+    after = names | {"tier": enum_of("tier", tier_ids), "tier_level": NUMBER}
+    vocab = {"legal_step": frozenset(step_ids), "tier": frozenset(tier_ids)}
+    broken = {p.path for p in c.problems}
+    for section, keys, boolean in _RAW_EXPRESSIONS:
+        for i, entry in entries(section):
+            value: Any = entry
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            path: tuple[str | int, ...] = (section, i, *keys)
+            if not isinstance(value, str) or not value.strip() or format_path(path) in broken:
+                continue
+            scope = Scope(after if section in ("rules", "legal") else names, c.functions, vocab)
+            _compile_expr(c, value, path, scope, BOOL if boolean else None)
 
 
 # --- stage 3: cross references ---------------------------------------------------------------

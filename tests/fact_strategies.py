@@ -12,7 +12,15 @@ from tierflow.facts import CAUSES, GROUPS
 YEAR_START = dt.date(2025, 8, 18)
 AS_OF = dt.date(2026, 2, 2)
 
-LEGAL_IDS = ("not1", "not2", "not3", "sarb-referral", "parent-notice", "prevention-measures", "court-referral")
+LEGAL_IDS = (
+    "not1",
+    "not2",
+    "not3",
+    "sarb-referral",
+    "parent-notice",
+    "prevention-measures",
+    "court-referral",
+)
 
 
 def _dates(start: dt.date, end: dt.date) -> st.SearchStrategy[dt.date]:
@@ -41,10 +49,19 @@ def student_facts(draw: st.DrawFn, *, as_of: dt.date = AS_OF) -> dict[str, Any]:
     history = {
         "legal_steps": [
             {"step": s, "issued_on": d.isoformat()}
-            for s, d in draw(st.lists(st.tuples(st.sampled_from(LEGAL_IDS), _dates(YEAR_START, as_of)), max_size=4))
+            for s, d in draw(
+                st.lists(
+                    st.tuples(st.sampled_from(LEGAL_IDS), _dates(YEAR_START, as_of)), max_size=4
+                )
+            )
         ],
         "interventions": [
-            {"intervention": "weekly-checkin", "tier_level": lvl, "started_on": d.isoformat(), "outcome": o}
+            {
+                "intervention": "weekly-checkin",
+                "tier_level": lvl,
+                "started_on": d.isoformat(),
+                "outcome": o,
+            }
             for lvl, d, o in draw(
                 st.lists(
                     st.tuples(
@@ -59,7 +76,12 @@ def student_facts(draw: st.DrawFn, *, as_of: dt.date = AS_OF) -> dict[str, Any]:
         "conferences": [
             {"kind": k, "held_on": d.isoformat()}
             for k, d in draw(
-                st.lists(st.tuples(st.sampled_from(["parent_conference", "sart"]), _dates(YEAR_START, as_of)), max_size=2)
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(["parent_conference", "sart"]), _dates(YEAR_START, as_of)
+                    ),
+                    max_size=2,
+                )
             )
         ],
     }

@@ -47,7 +47,9 @@ def test_check_reports_every_problem_and_fails(tmp_path: Path) -> None:
     status, out = run("check", "--format", "json", str(bad))
     data = json.loads(out)
     assert status == 1 and not data["ok"]
-    assert [(p["code"], p["line"], p["col"]) for p in data["problems"]] == [("expr.unknown_name", 7, 11)]
+    assert [(p["code"], p["line"], p["col"]) for p in data["problems"]] == [
+        ("expr.unknown_name", 7, 11)
+    ]
 
 
 def test_test_command_runs_inline_tests() -> None:
@@ -77,8 +79,17 @@ def test_evaluate_jsonl_with_rejects(tmp_path: Path, capsys: pytest.CaptureFixtu
         '{"student_id": "b", "days_enrolled": 100}\n'
     )
     rejects = tmp_path / "rejects.jsonl"
-    status, out = run("evaluate", "--ruleset", "ca", "--as-of", "2025-11-03", str(facts),
-                      "--rejects", str(rejects), "--explain")
+    status, out = run(
+        "evaluate",
+        "--ruleset",
+        "ca",
+        "--as-of",
+        "2025-11-03",
+        str(facts),
+        "--rejects",
+        str(rejects),
+        "--explain",
+    )
     assert status == 0
     (decision,) = [json.loads(line) for line in out.splitlines()]
     assert decision["student_id"] == "a" and decision["tier"] == "tier2"
@@ -104,7 +115,11 @@ def test_evaluate_csv(tmp_path: Path) -> None:
     assert status == 0
     first, second = (json.loads(line) for line in out.splitlines())
     assert first["student_id"] == "604822"
-    assert {i["id"] for i in first["interventions"]} >= {"transport-support", "nurse-consult", "el-family-outreach"}
+    assert {i["id"] for i in first["interventions"]} >= {
+        "transport-support",
+        "nurse-consult",
+        "el-family-outreach",
+    }
     assert second["tier"] == "tier1"
 
 
@@ -121,7 +136,9 @@ def test_schema_is_json_schema(tmp_path: Path) -> None:
     assert status == 0
     schema = json.loads(out)
     assert schema["$schema"].startswith("https://json-schema.org/")
-    assert {"tiers", "rules", "interventions", "legal", "tests", "extends"} <= set(schema["properties"])
+    assert {"tiers", "rules", "interventions", "legal", "tests", "extends"} <= set(
+        schema["properties"]
+    )
     target = tmp_path / "schema.json"
     assert run("schema", "-o", str(target))[0] == 0
     assert json.loads(target.read_text()) == schema

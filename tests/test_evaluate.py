@@ -48,14 +48,24 @@ def tiny() -> tierflow.CompiledRuleset:
 
 def test_dict_and_studentfacts_give_the_same_decision() -> None:
     ca = tierflow.load_ruleset("ca")
-    raw = {"student_id": "s1", "days_enrolled": 60, "days_absent": 7, "days_unexcused": 4,
-           "causes": ["transportation"], "groups": ["english_learner"]}
+    raw = {
+        "student_id": "s1",
+        "days_enrolled": 60,
+        "days_absent": 7,
+        "days_unexcused": 4,
+        "causes": ["transportation"],
+        "groups": ["english_learner"],
+    }
     a = ca.evaluate(raw, as_of=AS_OF)
     b = ca.evaluate(StudentFacts(**raw), as_of=AS_OF)
     assert a.to_dict() == b.to_dict()
     assert a.tier == "tier2"
     assert [i.id for i in a.interventions] == [
-        "weekly-checkin", "family-call", "attendance-plan", "transport-support", "el-family-outreach",
+        "weekly-checkin",
+        "family-call",
+        "attendance-plan",
+        "transport-support",
+        "el-family-outreach",
         "root-cause-meeting",
     ]
     assert a.legal_due == ("not1",)
@@ -68,7 +78,10 @@ def test_assigned_intervention_carries_workflow_fields() -> None:
     )
     plan = {i.id: i for i in d.interventions}["attendance-plan"]
     assert (plan.owner, plan.cadence, plan.review_after_days, plan.escalates_to) == (
-        "counselor", "weekly", 15, "home-visit"
+        "counselor",
+        "weekly",
+        15,
+        "home-visit",
     )
     assert plan.goal == "Attend at least 4 of 5 days per week for 3 consecutive weeks"
     assert plan.assigned_by == ("rule:chronic-plan",)
@@ -86,7 +99,9 @@ def test_missing_fact_names_student_and_fact(tiny: tierflow.CompiledRuleset) -> 
 def test_declared_defaults_fill_missing_facts(tiny: tierflow.CompiledRuleset) -> None:
     d = tiny.evaluate({"student_id": "s", "days_enrolled": 10, "days_absent": 0.5}, as_of=AS_OF)
     assert d.tier == "tier1"  # gpa defaults to 4, tardies to 0
-    d = tiny.evaluate({"student_id": "s", "days_enrolled": 10, "days_absent": 0.5, "gpa": 1.5}, as_of=AS_OF)
+    d = tiny.evaluate(
+        {"student_id": "s", "days_enrolled": 10, "days_absent": 0.5, "gpa": 1.5}, as_of=AS_OF
+    )
     assert d.tier == "tier2"
 
 
@@ -101,7 +116,9 @@ def test_wrong_type_is_a_data_error(tiny: tierflow.CompiledRuleset) -> None:
 
 def test_division_by_zero_is_a_data_error(tiny: tierflow.CompiledRuleset) -> None:
     with pytest.raises(DataError) as info:
-        tiny.evaluate({"student_id": "Z1", "days_enrolled": 10, "days_absent": 0, "tardies": 3}, as_of=AS_OF)
+        tiny.evaluate(
+            {"student_id": "Z1", "days_enrolled": 10, "days_absent": 0, "tardies": 3}, as_of=AS_OF
+        )
     assert info.value.code == "expr.division_by_zero"
     assert info.value.student_id == "Z1"
 
@@ -115,7 +132,9 @@ def test_evaluate_many_streams_and_collects_rejects(tiny: tierflow.CompiledRules
     rejects: list[DataError] = []
     out = list(tiny.evaluate_many(iter(records), as_of=AS_OF, rejects=rejects))
     assert [d.student_id for d in out] == ["a", "c"]
-    assert [(r.source, r.student_id, r.code) for r in rejects] == [("record 2", "b", "facts.missing")]
+    assert [(r.source, r.student_id, r.code) for r in rejects] == [
+        ("record 2", "b", "facts.missing")
+    ]
     with pytest.raises(DataError):
         list(tiny.evaluate_many(records, as_of=AS_OF))
 
@@ -144,8 +163,13 @@ def test_explanation_names_missing_evidence() -> None:
 
 def test_backtesting_ignores_later_history() -> None:
     ca = tierflow.load_ruleset("ca")
-    facts = {"student_id": "s1", "days_enrolled": 60, "days_absent": 3, "days_unexcused": 3,
-             "history": {"legal_steps": [{"step": "not1", "issued_on": "2025-12-01"}]}}
+    facts = {
+        "student_id": "s1",
+        "days_enrolled": 60,
+        "days_absent": 3,
+        "days_unexcused": 3,
+        "history": {"legal_steps": [{"step": "not1", "issued_on": "2025-12-01"}]},
+    }
     assert ca.evaluate(facts, as_of=AS_OF).legal_due == ("not1",)
     assert ca.evaluate(facts, as_of=dt.date(2025, 12, 2)).legal_due == ()
 
@@ -158,7 +182,8 @@ def test_traceback_points_at_the_yaml_line() -> None:
 
     registry.register(Function("boom", (NUMBER,), NUMBER, boom, "Fails.", context=False))
     rs = tierflow.parse_ruleset(
-        'id: tb\nname: T\nversion: "1"\ntiers:\n  - id: t2\n    level: 2\n    when: boom(days_absent) > 1\n'
+        'id: tb\nname: T\nversion: "1"\ntiers:\n  - id: t2\n    level: 2\n'
+        "    when: boom(days_absent) > 1\n"
         "  - {id: t1, level: 1, default: true}\n",
         name="tb.yaml",
         functions=registry,
@@ -173,7 +198,11 @@ def test_traceback_points_at_the_yaml_line() -> None:
 def test_custom_function_is_checked_and_called() -> None:
     registry = tierflow.DEFAULT_FUNCTIONS.copy()
     registry.register(Function("double", (NUMBER,), NUMBER, lambda x: 2 * x, "Twice x."))
-    text = 'id: cf\nname: C\nversion: "1"\ntiers:\n  - {id: t2, level: 2, when: "double(days_absent) >= 4"}\n  - {id: t1, level: 1, default: true}\n'
+    text = (
+        'id: cf\nname: C\nversion: "1"\ntiers:\n'
+        '  - {id: t2, level: 2, when: "double(days_absent) >= 4"}\n'
+        "  - {id: t1, level: 1, default: true}\n"
+    )
     rs = tierflow.parse_ruleset(text, functions=registry)
     assert rs.evaluate({"student_id": "s", "days_absent": 2}, as_of=AS_OF).tier == "t2"
     with pytest.raises(tierflow.RulesetError) as info:

@@ -58,7 +58,12 @@ def test_public_classes_claim_the_top_level_module_or_their_package() -> None:
 def test_errors_subclass_matching_builtins() -> None:
     assert issubclass(tierflow.RulesetError, ValueError)
     assert issubclass(tierflow.DataError, ValueError)
-    for cls in (tierflow.RulesetError, tierflow.DataError, tierflow.WorkflowError, tierflow.StoreError):
+    for cls in (
+        tierflow.RulesetError,
+        tierflow.DataError,
+        tierflow.WorkflowError,
+        tierflow.StoreError,
+    ):
         assert issubclass(cls, tierflow.TierflowError)
 
 
@@ -66,6 +71,11 @@ def test_import_is_light() -> None:
     import subprocess
     import sys
 
-    code = "import sys, tierflow; bad = [m for m in ('hypothesis', 'transitions', 'sqlalchemy') if m in sys.modules]; print(bad)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys, tierflow; "
+        "print([m for m in ('hypothesis', 'transitions', 'sqlalchemy') if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

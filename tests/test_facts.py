@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from tierflow import DataError, History, StudentFacts
 from tierflow.facts._model import attendance_log_of, history_of, history_view, issued_steps
 
-_ids = st.one_of(st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True), st.sampled_from(["NOT1", "", "x y"]))
+_ids = st.one_of(
+    st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True), st.sampled_from(["NOT1", "", "x y"])
+)
 _dates = st.one_of(
     st.dates(dt.date(2024, 1, 1), dt.date(2027, 1, 1)).map(dt.date.isoformat),
     st.dates(dt.date(2024, 1, 1), dt.date(2027, 1, 1)),
@@ -22,15 +24,26 @@ _dates = st.one_of(
 _history = st.fixed_dictionaries(
     {},
     optional={
-        "legal_steps": st.lists(st.fixed_dictionaries({"step": _ids, "issued_on": _dates}), max_size=3),
+        "legal_steps": st.lists(
+            st.fixed_dictionaries({"step": _ids, "issued_on": _dates}), max_size=3
+        ),
         "interventions": st.lists(
             st.fixed_dictionaries(
-                {"intervention": _ids, "tier_level": st.one_of(st.integers(0, 10), st.just("2")), "started_on": _dates},
-                optional={"outcome": st.sampled_from([None, "positive", "mixed", "great"]), "ended_on": _dates},
+                {
+                    "intervention": _ids,
+                    "tier_level": st.one_of(st.integers(0, 10), st.just("2")),
+                    "started_on": _dates,
+                },
+                optional={
+                    "outcome": st.sampled_from([None, "positive", "mixed", "great"]),
+                    "ended_on": _dates,
+                },
             ),
             max_size=3,
         ),
-        "conferences": st.lists(st.fixed_dictionaries({"kind": _ids, "held_on": _dates}), max_size=2),
+        "conferences": st.lists(
+            st.fixed_dictionaries({"kind": _ids, "held_on": _dates}), max_size=2
+        ),
         "notes": st.just("free text"),
     },
 )
@@ -43,14 +56,19 @@ def _read(fn: Any, facts: dict[str, Any]) -> Any:
         return ("error", exc.code)
     return (
         [(s.step, s.issued_on) for s in h.legal_steps],
-        [(i.intervention, i.tier_level, i.started_on, i.ended_on, i.outcome) for i in h.interventions],
+        [
+            (i.intervention, i.tier_level, i.started_on, i.ended_on, i.outcome)
+            for i in h.interventions
+        ],
         [(c.kind, c.held_on) for c in h.conferences],
     )
 
 
 @settings(max_examples=300, deadline=None)
 @given(history=_history)
-def test_cheap_history_reader_accepts_exactly_what_validation_accepts(history: dict[str, Any]) -> None:
+def test_cheap_history_reader_accepts_exactly_what_validation_accepts(
+    history: dict[str, Any],
+) -> None:
     facts = {"student_id": "s", "history": history}
     assert _read(history_view, facts) == _read(history_of, facts)
     full = _read(history_of, facts)
@@ -60,7 +78,10 @@ def test_cheap_history_reader_accepts_exactly_what_validation_accepts(history: d
 
 
 def test_malformed_history_names_student_and_place() -> None:
-    facts = {"student_id": "S7", "history": {"legal_steps": [{"step": "not1", "issued_on": "soon"}]}}
+    facts = {
+        "student_id": "S7",
+        "history": {"legal_steps": [{"step": "not1", "issued_on": "soon"}]},
+    }
     with pytest.raises(DataError) as info:
         history_view(facts)
     assert info.value.code == "facts.invalid"
@@ -102,7 +123,9 @@ def test_attendance_log_is_sorted_and_validated() -> None:
         (dt.date(2025, 10, 2), "unexcused", 1.0),
     )
     with pytest.raises(DataError) as info:
-        attendance_log_of({"student_id": "s", "attendance_log": [{"date": "2025-10-01", "kind": "absent"}]})
+        attendance_log_of(
+            {"student_id": "s", "attendance_log": [{"date": "2025-10-01", "kind": "absent"}]}
+        )
     assert info.value.code == "facts.invalid" and "attendance_log[0]" in str(info.value)
     with pytest.raises(DataError) as info:
         attendance_log_of({"student_id": "s9"})

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from fact_strategies import AS_OF, student_facts
 
 import tierflow
+from fact_strategies import AS_OF, student_facts
 
 RULESETS = Path(__file__).resolve().parent.parent / "rulesets"
 LOADED = {p.stem: tierflow.load_ruleset(str(p)) for p in sorted(RULESETS.rglob("*.yaml"))}
@@ -71,4 +71,6 @@ legal:
 def test_generated_rulesets_agree(text: str, facts: list) -> None:
     rs = tierflow.parse_ruleset(text, name="generated.yaml")
     for f in facts:
-        assert _outcome(lambda x, as_of: rs._run(x, as_of), f, AS_OF) == _outcome(rs.reference_evaluate, f, AS_OF)
+        assert _outcome(lambda x, as_of: rs._run(x, as_of), f, AS_OF) == _outcome(
+            rs.reference_evaluate, f, AS_OF
+        )

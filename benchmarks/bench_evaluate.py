@@ -1,0 +1,265 @@
+"""Benchmark: tierflow's compiled rule sets against hand-written Python of identical meaning.
+
+Generates student fact records with a fixed seed (:func:`tierflow._sample.generate_facts`),
+evaluates them with the built-in ``mtss`` and ``ca`` rule sets and with the functions below
+(written by hand the way a district developer would code the same playbook), checks that every
+decision agrees, and prints records per second and the ratio tierflow / hand-written.
+
+Also measures loading plus compiling each built-in rule set (target: under 50 ms) and the
+memory a streamed evaluation holds.
+
+Run::
+
+    python benchmarks/bench_evaluate.py            # 200,000 records, best of 5
+    python benchmarks/bench_evaluate.py --records 20000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import tierflow
+from tierflow._sample import SAMPLE_AS_OF, generate_facts
+
+# A decision reduced to what both sides must agree on: tier, interventions (catalogue order),
+# legal steps as (step, status, number of missing pieces of evidence).
+Outcome = tuple[str, tuple[str, ...], tuple[tuple[str, str, int], ...]]
+
+# --- hand-written mtss ------------------------------------------------------------------------
+
+_MTSS_CATALOGUE = (
+    "weekly-checkin",
+    "family-call",
+    "attendance-plan",
+    "transport-support",
+    "nurse-consult",
+    "counseling-referral",
+    "basic-needs-referral",
+    "mentor",
+    "safety-plan",
+    "family-meeting",
+    "foster-liaison",
+    "el-family-outreach",
+    "iep-team-notice",
+    "home-visit",
+    "wraparound-plan",
+)
+_CA_CATALOGUE = (*_MTSS_CATALOGUE, "root-cause-meeting", "sart-meeting")
+_CAUSE_SUPPORT = (
+    ("transportation", "transport-support"),
+    ("health", "nurse-consult"),
+    ("mental_health", "counseling-referral"),
+    ("housing", "basic-needs-referral"),
+    ("food", "basic-needs-referral"),
+    ("engagement", "mentor"),
+    ("bullying", "safety-plan"),
+    ("family", "family-meeting"),
+)
+_GROUP_SUPPORT = (
+    ("homeless", "basic-needs-referral"),
+    ("foster", "foster-liaison"),
+    ("english_learner", "el-family-outreach"),
+    ("iep", "iep-team-notice"),
+    ("section_504", "iep-team-notice"),
+)
+
+
+def _mtss_core(f: Mapping[str, Any]) -> tuple[str, set[str], float, bool]:
+    enrolled = f["days_enrolled"]
+    absent = f["days_absent"]
+    rate = absent / enrolled if enrolled else 0.0
+    counts = enrolled >= 10
+    if counts and rate >= 0.20:
+        tier, assigned = "tier3", {"home-visit", "wraparound-plan"}
+    elif (counts and rate >= 0.05) or (not counts and absent >= 2):
+        tier, assigned = "tier2", {"weekly-checkin", "family-call"}
+    else:
+        return "tier1", set(), rate, counts
+    if tier == "tier2" and counts and rate >= 0.10:
+        assigned.add("attendance-plan")
+    causes = f.get("causes") or ()
+    for cause, support in _CAUSE_SUPPORT:
+        if cause in causes:
+            assigned.add(support)
+    groups = f.get("groups") or ()
+    for group, support in _GROUP_SUPPORT:
+        if group in groups:
+            assigned.add(support)
+    return tier, assigned, rate, counts
+
+
+def mtss_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
+    """The mtss playbook, written by hand."""
+    tier, assigned, _, _ = _mtss_core(f)
+    return tier, tuple(iv for iv in _MTSS_CATALOGUE if iv in assigned), ()
+
+
+# --- hand-written ca ----------------------------------------------------------------------------
+
+_CA_STEPS = (
+    # step, from truancies, previous step, min days after it, conferences, supportive, outcome
+    ("not1", 3, None, 0, (), 0, False),
+    ("not2", 6, "not1", 10, (), 1, False),
+    ("not3", 9, "not2", 10, ("parent_conference",), 2, False),
+    ("sarb-referral", 9, "not3", 0, ("sart",), 1, True),
+)
+
+
+def ca_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
+    """The ca playbook (mtss plus California truancy law), written by hand."""
+    tier, assigned, _, counts = _mtss_core(f)
+    unexcused = f["days_unexcused"]
+    truancies = unexcused + (f.get("tardies_over_30") or 0)
+    if truancies >= 3:
+        assigned.add("root-cause-meeting")
+    enrolled = f["days_enrolled"]
+    if counts and (unexcused / enrolled if enrolled else 0.0) >= 0.10:
+        assigned.add("sart-meeting")
+    interventions = tuple(iv for iv in _CA_CATALOGUE if iv in assigned)
+    if truancies < 3:
+        return tier, interventions, ()
+    history = f.get("history") or {}
+    issued = {}
+    for s in history.get("legal_steps", ()):
+        on = dt.date.fromisoformat(s["issued_on"])
+        if on <= as_of:
+            issued[s["step"]] = on
+    legal = []
+    for step, start, previous, min_days, conferences, supportive, outcome in _CA_STEPS:
+        if truancies < start or step in issued:
+            continue
+        missing = 0
+        if previous is not None:
+            when = issued.get(previous)
+            if when is None or (min_days and (as_of - when).days < min_days):
+                missing += 1
+        held = {
+            c["kind"]
+            for c in history.get("conferences", ())
+            if dt.date.fromisoformat(c["held_on"]) <= as_of
+        }
+        missing += sum(1 for c in conferences if c not in held)
+        if supportive:
+            tried = sum(
+                1
+                for i in history.get("interventions", ())
+                if i["tier_level"] >= 2
+                and dt.date.fromisoformat(i["started_on"]) <= as_of
+                and (not outcome or i.get("outcome") is not None)
+            )
+            missing += tried < supportive
+        legal.append((step, "blocked" if missing else "due", missing))
+    return tier, interventions, tuple(legal)
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def _outcome(d: tierflow.Decision) -> Outcome:
+    return (
+        d.tier,
+        tuple(iv.id for iv in d.interventions),
+        tuple((a.step, a.status, len(a.missing)) for a in d.legal_actions),
+    )
+
+
+def _best(run: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _load_ms(name: str, repeat: int) -> tuple[float, float]:
+    """Best and median wall time, in ms, of loading and compiling built-in ``name`` afresh."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        tierflow.load_ruleset(name)
+        times.append((time.perf_counter() - start) * 1000)
+    return min(times), statistics.median(times)
+
+
+def _peak_streaming_kib(ruleset: tierflow.CompiledRuleset, records: Iterable[Any]) -> float:
+    tracemalloc.start()
+    for decision in ruleset.evaluate_many(records, as_of=SAMPLE_AS_OF):
+        decision.tier  # noqa: B018 - consume the decision as a host would
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=2025)
+    args = parser.parse_args(argv)
+
+    print(f"Python {sys.version.split()[0]}, tierflow {tierflow.__version__}")
+    print(f"generating {args.records:,} records (seed {args.seed}) ...")
+    records = list(generate_facts(args.records, seed=args.seed))
+    as_of = SAMPLE_AS_OF
+
+    print("\nload + compile (fresh each time)       best ms   median ms   target")
+    for name in ("mtss", "ca", "tx"):
+        best, median = _load_ms(name, max(args.repeat * 4, 10))
+        verdict = "ok" if best < 50 else "OVER"
+        print(f"  {name:<36} {best:8.1f}   {median:9.1f}   < 50 ms {verdict}")
+
+    baselines: dict[str, Callable[[Mapping[str, Any], dt.date], Outcome]] = {
+        "mtss": mtss_by_hand,
+        "ca": ca_by_hand,
+    }
+    print(
+        "\nevaluate                 records/s   us/record   ratio vs hand-written (target <= 1.5)"
+    )
+    failures = 0
+    for name, by_hand in baselines.items():
+        ruleset = tierflow.load_ruleset(name)
+        evaluate = ruleset.evaluate
+        mismatches = [
+            (f["student_id"], got, want)
+            for f in records
+            if (got := _outcome(evaluate(f, as_of=as_of))) != (want := by_hand(f, as_of))
+        ]
+        if mismatches:
+            failures += 1
+            print(f"  {name}: {len(mismatches)} decisions differ from the hand-written function")
+            for sid, got, want in mismatches[:5]:
+                print(f"    {sid}: tierflow {got}\n    {' ' * len(sid)}  by hand  {want}")
+            continue
+        hand = _best(lambda: [by_hand(f, as_of) for f in records], args.repeat)  # noqa: B023
+        full = _best(lambda: [evaluate(f, as_of=as_of) for f in records], args.repeat)  # noqa: B023
+        fn = ruleset._fn  # the generated function alone, for the breakdown
+        core = _best(lambda: [fn(f, as_of) for f in records], args.repeat)  # noqa: B023
+        n = len(records)
+        for label, secs in (
+            (f"{name} hand-written", hand),
+            (f"{name} tierflow evaluate", full),
+            (f"{name}  (generated fn only)", core),
+        ):
+            ratio = "" if secs is hand else f"{secs / hand:5.2f}x"
+            print(f"  {label:<26} {n / secs:10,.0f}   {secs / n * 1e6:8.2f}   {ratio}")
+        verdict = "ok" if full / hand <= 1.5 else "OVER"
+        print(f"  {name}: {n:,} decisions equal; ratio {full / hand:.2f}x {verdict}")
+
+    ruleset = tierflow.load_ruleset("ca")
+    peak = _peak_streaming_kib(ruleset, generate_facts(min(args.records, 50_000), seed=args.seed))
+    print(f"\nstreaming ca over generated records: peak traced memory {peak:,.0f} KiB")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

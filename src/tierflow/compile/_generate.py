@@ -20,7 +20,18 @@ from typing import Any
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._pipeline import Compilation, FactRead
 from tierflow.errors import DataError
-from tierflow.expr import Constants, EvalContext, to_python
+from tierflow.expr import (
+    BoolOp,
+    Compare,
+    Const,
+    Constants,
+    EvalContext,
+    Expr,
+    ListExpr,
+    Name,
+    to_python,
+    walk,
+)
 from tierflow.expr._functions import add_duration, subtract_duration
 
 __all__ = ["Evaluator", "generate", "read_fact"]
@@ -108,6 +119,9 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         lines.append("    _ctx = _EvalContext(f, as_of)")
     for m in c.metric_order:
         e = c.metric_exprs[m]
+        if isinstance(e.tree, Const) and type(e.tree.value) in (int, float, bool):
+            names[m] = repr(e.tree.value)  # a threshold: inlined where it is used
+            continue
         names[m] = f"m_{m}"
         lines.append(f"    m_{m} = {to_python(e.tree, names, consts, c.functions)}{_comment(e)}")
     spec = c.the_spec
@@ -126,18 +140,33 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         lines.append(f"    t = {default_index}")
     else:
         lines += ["    else:", f"        t = {default_index}"]
-    later = [*c.rule_exprs, *c.legal_exprs, *[e for e in c.exempt_exprs if e is not None]]
-    later_names = set().union(*(e.names for e in later)) if later else set()
+    # Rules restricted to some tiers are grouped under one test of the tier index, so a
+    # student in a tier no rule names costs one comparison, not one per rule.
+    index = {t.id: i for i, t in enumerate(spec.tiers)}
+    by_tiers: dict[frozenset[int] | None, list[tuple[int, CheckedExpr, Expr | None]]] = {}
+    for i, e in enumerate(c.rule_exprs):
+        tiers, rest = _split_tiers(e.tree, index)
+        by_tiers.setdefault(tiers, []).append((i, e, rest if tiers is not None else e.tree))
+    rest_trees = [rest for group in by_tiers.values() for _, _, rest in group if rest is not None]
+    later = [*c.legal_exprs, *[e for e in c.exempt_exprs if e is not None]]
+    later_names = set().union(*(e.names for e in later), *(_names(t) for t in rest_trees))
     if "tier" in later_names:
         lines.append(f"    tier_id = {consts.add(tuple(t.id for t in spec.tiers))}[t]")
     if "tier_level" in later_names:
         lines.append(f"    tier_level = {consts.add(tuple(t.level for t in spec.tiers))}[t]")
     lines.append("    r = 0")
-    for i, e in enumerate(c.rule_exprs):
-        lines += [
-            f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}",
-            f"        r |= {1 << i}",
-        ]
+    for tiers, group in by_tiers.items():
+        pad = "    "
+        if tiers is not None:
+            test = f"t == {next(iter(tiers))}" if len(tiers) == 1 else f"t in {consts.add(tiers)}"
+            lines.append(f"    if {test}:")
+            pad = "        "
+        for i, e, rest in group:
+            if rest is None:
+                lines.append(f"{pad}r |= {1 << i}{_comment(e)}")
+            else:
+                code = to_python(rest, names, consts, c.functions)
+                lines += [f"{pad}if {code}:{_comment(e)}", f"{pad}    r |= {1 << i}"]
     lines += ["    l = 0", "    x = 0"]
     for i, (e, ex) in enumerate(zip(c.legal_exprs, c.exempt_exprs, strict=True)):
         lines += [
@@ -172,6 +201,43 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     fn: Evaluator = ns["_evaluate"]
     return fn, source
+
+
+def _split_tiers(tree: Expr, index: Mapping[str, int]) -> tuple[frozenset[int] | None, Expr | None]:
+    """Split ``tier in [...] and rest`` into the tier indices and ``rest`` (None: always)."""
+    first, rest = tree, None
+    if isinstance(tree, BoolOp) and tree.op == "and":
+        first = tree.values[0]
+        if len(tree.values) == 2:
+            rest = tree.values[1]
+        else:
+            rest = BoolOp(tree.pos, "and", tree.values[1:])
+            rest.type = tree.type
+    if (
+        isinstance(first, Compare)
+        and first.ops == ["in"]
+        and isinstance(first.operands[0], Name)
+        and first.operands[0].name == "tier"
+    ):
+        values = _constant_strings(first.operands[1])
+        if values is not None and all(v in index for v in values):
+            return frozenset(index[v] for v in values), rest
+    return None, tree
+
+
+def _constant_strings(node: Expr) -> tuple[str, ...] | None:
+    """The strings of a constant list (folded or not), else None."""
+    if isinstance(node, Const) and isinstance(node.value, (tuple, list, frozenset)):
+        items = tuple(node.value)
+    elif isinstance(node, ListExpr) and all(isinstance(i, Const) for i in node.items):
+        items = tuple(i.value for i in node.items if isinstance(i, Const))
+    else:
+        return None
+    return items if all(isinstance(v, str) for v in items) else None
+
+
+def _names(tree: Expr) -> set[str]:
+    return {n.name for n in walk(tree) if isinstance(n, Name)}
 
 
 def _all_exprs(c: Compilation) -> list[CheckedExpr]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
@@ -123,18 +123,22 @@ class CompiledRuleset:
     def _run(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[int, int, int, int]:
         try:
             return self._fn(facts, as_of)
-        except ZeroDivisionError as exc:
+        except (ZeroDivisionError, AttributeError) as exc:
+            self._failed(facts, exc)
+
+    def _failed(self, facts: Mapping[str, Any], exc: Exception) -> NoReturn:
+        """Turn an error raised by the generated code into the DataError it stands for."""
+        if isinstance(exc, ZeroDivisionError):
             raise DataError(
                 "expr.division_by_zero",
                 f"division by zero in rule set {self.id!r} (use ratio(a, b) for rates)",
                 student_id=_student(facts),
             ) from exc
-        except AttributeError as exc:
-            if not hasattr(facts, "get"):
-                raise DataError(
-                    "facts.invalid", f"facts must be a mapping, got {type(facts).__name__}"
-                ) from exc
-            raise
+        if not hasattr(facts, "get"):
+            raise DataError(
+                "facts.invalid", f"facts must be a mapping, got {type(facts).__name__}"
+            ) from exc
+        raise exc
 
     def evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Decision:
         """Decide the tier, interventions and legal steps for one student.
@@ -146,7 +150,11 @@ class CompiledRuleset:
         Raises:
             DataError: A fact the rule set needs is missing or malformed.
         """
-        t, r, legal_bits, exempt_bits = self._run(facts, as_of)
+        try:
+            t, r, legal_bits, exempt_bits = self._fn(facts, as_of)
+        except (ZeroDivisionError, AttributeError) as exc:
+            self._failed(facts, exc)
+            raise  # pragma: no cover - _failed always raises
         outcome = self._outcomes.get((t, r))
         if outcome is None:
             outcome = self._outcome(t, r)
@@ -218,7 +226,8 @@ class CompiledRuleset:
     def _legal(
         self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
     ) -> tuple[LegalAction, ...]:
-        issued = {s.step: s.issued_on for s in issued_steps(facts) if s.issued_on <= as_of}
+        steps = issued_steps(facts)
+        issued = {s.step: s.issued_on for s in steps if s.issued_on <= as_of}
         history: History | HistoryView | None = None  # read in full only if evidence is needed
         out = []
         for i, plan in enumerate(self._plans):
@@ -228,7 +237,7 @@ class CompiledRuleset:
                 out.append(plan.exempt)
                 continue
             if history is None:
-                history = history_view(facts)
+                history = history_view(facts, steps)
             missing = plan.missing(history, issued, as_of, self._unsupportive)
             out.append(
                 LegalAction(plan.id, plan.label, "blocked", missing, plan.cites)
@@ -548,18 +557,22 @@ class _LegalPlan:
         for other, name in self.steps:
             if other not in issued:
                 missing.append(f"{name} has not been issued")
-        for kind in self.conferences:
-            if not any(c.kind == kind and c.held_on <= as_of for c in history.conferences):
-                missing.append(f"no {kind.replace('_', ' ')} has been held")
+        if self.conferences:
+            held = {c.kind for c in history.conferences if c.held_on <= as_of}
+            for kind in self.conferences:
+                if kind not in held:
+                    missing.append(f"no {kind.replace('_', ' ')} has been held")
         if self.supportive:
-            tried = sum(
-                1
-                for i in history.interventions
-                if i.tier_level >= self.floor
-                and i.started_on <= as_of
-                and i.intervention not in unsupportive
-                and (i.outcome is not None or not self.with_outcome)
-            )
+            tried = 0
+            floor, with_outcome = self.floor, self.with_outcome
+            for i in history.interventions:
+                if (
+                    i.tier_level >= floor
+                    and i.started_on <= as_of
+                    and i.intervention not in unsupportive
+                    and (i.outcome is not None or not with_outcome)
+                ):
+                    tried += 1
             if tried < self.supportive:
                 what = f"tier {self.floor}+ " if self.floor > 1 else ""
                 outcome = " with a recorded outcome" if self.with_outcome else ""

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
-from tierflow.expr._functions import FunctionRegistry
+from tierflow.expr._functions import FunctionRegistry, _ratio
 
 __all__ = ["Constants", "to_python"]
 
@@ -92,6 +92,9 @@ def to_python(
             if fn is None:  # pragma: no cover - the checker rejects unknown functions
                 raise KeyError(n.func)
             args = [go(a) for a in n.args]
+            if fn.impl is _ratio and all(isinstance(a, (Name, Const)) for a in n.args):
+                # Inlined: the commonest call (every rate) without a Python call's cost.
+                return f"({args[0]} / {args[1]} if {args[1]} else 0.0)"
             if fn.context:
                 args.insert(0, "_ctx")
             return f"_fn_{n.func}({', '.join(args)})"

@@ -329,7 +329,7 @@ class HistoryView(NamedTuple):
 
 _EMPTY_VIEW = HistoryView((), (), ())
 _HISTORY_KEYS = frozenset(History.model_fields)
-_ID_RE = re.compile(_ID)
+_ID_RE = re.compile(_ID[1:-1])  # used with fullmatch: "$" would accept a final newline
 _OUTCOME_SET = frozenset(OUTCOMES)
 
 
@@ -337,21 +337,45 @@ class _Irregular(Exception):
     """The fast path met something unusual; pydantic validation decides (and explains)."""
 
 
+# Histories repeat the same few dates and ids across a district; remembering the ones already
+# checked makes reading them cheap. Both caches are bounded (cleared when full).
+_DAYS: dict[str, dt.date] = {}
+_IDS: set[str] = set()
+_CACHE_LIMIT = 4096
+
+
 def _day(value: Any) -> dt.date:
-    if type(value) is dt.date:
+    if type(value) is str:
+        day = _DAYS.get(value)
+        if day is not None:
+            return day
+        if len(value) == 10:
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                raise _Irregular from None
+            if len(_DAYS) >= _CACHE_LIMIT:
+                _DAYS.clear()
+            _DAYS[value] = day
+            return day
+    elif type(value) is dt.date:
         return value
-    if type(value) is str and len(value) == 10:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise _Irregular from None
     raise _Irregular
 
 
 def _ident(value: Any) -> str:
-    if type(value) is str and _ID_RE.match(value):
-        return value
+    if type(value) is str:
+        if value in _IDS:
+            return value
+        if _ID_RE.fullmatch(value):
+            if len(_IDS) >= _CACHE_LIMIT:
+                _IDS.clear()
+            _IDS.add(value)
+            return value
     raise _Irregular
+
+
+_new = tuple.__new__  # builds the views below without NamedTuple.__new__'s Python frame
 
 
 def _fast_steps(raw: Any) -> tuple[StepView, ...]:
@@ -361,18 +385,15 @@ def _fast_steps(raw: Any) -> tuple[StepView, ...]:
     for item in raw.get("legal_steps") or ():
         if type(item) is not dict or len(item) != 2:
             raise _Irregular
-        steps.append(StepView(_ident(item.get("step")), _day(item.get("issued_on"))))
+        steps.append(_new(StepView, (_ident(item.get("step")), _day(item.get("issued_on")))))
     return tuple(steps)
 
 
-def _fast_history(raw: Mapping[str, Any]) -> HistoryView:
-    if type(raw) is not dict or not raw.keys() <= _HISTORY_KEYS:
+def _fast_history(raw: Mapping[str, Any], steps: tuple[StepView, ...] | None = None) -> HistoryView:
+    if steps is None:
+        steps = _fast_steps(raw)
+    elif type(raw) is not dict or not raw.keys() <= _HISTORY_KEYS:
         raise _Irregular
-    steps = []
-    for item in raw.get("legal_steps") or ():
-        if type(item) is not dict or len(item) != 2:
-            raise _Irregular
-        steps.append(StepView(_ident(item.get("step")), _day(item.get("issued_on"))))
     tried = []
     for item in raw.get("interventions") or ():
         if type(item) is not dict or not item.keys() <= _TRIED_KEYS:
@@ -385,30 +406,39 @@ def _fast_history(raw: Mapping[str, Any]) -> HistoryView:
         if outcome is not None and outcome not in _OUTCOME_SET:
             raise _Irregular
         tried.append(
-            InterventionView(
-                _ident(item.get("intervention")),
-                level,
-                _day(item.get("started_on")),
-                None if ended is None else _day(ended),
-                outcome,
+            _new(
+                InterventionView,
+                (
+                    _ident(item.get("intervention")),
+                    level,
+                    _day(item.get("started_on")),
+                    None if ended is None else _day(ended),
+                    outcome,
+                ),
             )
         )
     held = []
     for item in raw.get("conferences") or ():
         if type(item) is not dict or len(item) != 2:
             raise _Irregular
-        held.append(ConferenceView(_ident(item.get("kind")), _day(item.get("held_on"))))
-    return HistoryView(tuple(steps), tuple(tried), tuple(held))
+        held.append(_new(ConferenceView, (_ident(item.get("kind")), _day(item.get("held_on")))))
+    return _new(HistoryView, (steps, tuple(tried), tuple(held)))
 
 
 _TRIED_KEYS = frozenset(TriedIntervention.model_fields)
 
 
-def history_view(facts: Mapping[str, Any]) -> History | HistoryView:
+def history_view(
+    facts: Mapping[str, Any], steps: tuple[StepView | IssuedStep, ...] | None = None
+) -> History | HistoryView:
     """Return the student's history for reading, as cheaply as possible.
 
     Plain dicts in the common shape are read directly; anything else goes through
     :func:`history_of` (full validation, with its error messages), so both accept the same input.
+
+    Args:
+        facts: The student's facts.
+        steps: The issued steps, when :func:`issued_steps` has read them already.
 
     Raises:
         DataError: ``facts.invalid`` when the history is malformed.
@@ -419,7 +449,8 @@ def history_view(facts: Mapping[str, Any]) -> History | HistoryView:
     if isinstance(raw, History):
         return raw
     try:
-        return _fast_history(raw)
+        fast = steps if steps is None or all(type(s) is StepView for s in steps) else None
+        return _fast_history(raw, fast)  # type: ignore[arg-type]
     except _Irregular:
         return history_of(facts)
 

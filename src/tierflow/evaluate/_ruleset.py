@@ -21,6 +21,9 @@ from tierflow.evaluate._decision import (
     _Outcome,
 )
 from tierflow.expr import Const, EvalContext, TraceEntry, format_value, interpret, unparse
+from tierflow.facts._model import (
+    EMPTY_HISTORY_VIEW as _NO_HISTORY,
+)
 from tierflow.facts._model import History, HistoryView, history_view, issued_steps
 from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
 
@@ -227,23 +230,31 @@ class CompiledRuleset:
         self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
     ) -> tuple[LegalAction, ...]:
         steps = issued_steps(facts)
-        issued = {s.step: s.issued_on for s in steps if s.issued_on <= as_of}
-        history: History | HistoryView | None = None  # read in full only if evidence is needed
+        issued = {s.step: s.issued_on for s in steps if s.issued_on <= as_of} if steps else {}
+        history: History | HistoryView = _NO_HISTORY  # read only if evidence is needed
         out = []
-        for i, plan in enumerate(self._plans):
-            if not bits >> i & 1 or plan.id in issued:
+        for plan in self._plans:
+            if not bits:
+                break
+            bit = bits & 1
+            bits >>= 1
+            skip = exempt & 1
+            exempt >>= 1
+            if not bit or plan.id in issued:
                 continue
-            if exempt >> i & 1:
+            if skip:
                 out.append(plan.exempt)
-                continue
-            if history is None:
-                history = history_view(facts, steps)
-            missing = plan.missing(history, issued, as_of, self._unsupportive)
-            out.append(
-                LegalAction(plan.id, plan.label, "blocked", missing, plan.cites)
-                if missing
-                else plan.due
-            )
+            elif plan.unconditional:
+                out.append(plan.due)
+            else:
+                if plan.reads_history and history is _NO_HISTORY:
+                    history = history_view(facts, steps)
+                missing = plan.missing(history, issued, as_of, self._unsupportive)
+                out.append(
+                    LegalAction(plan.id, plan.label, "blocked", missing, plan.cites)
+                    if missing
+                    else plan.due
+                )
         return tuple(out)
 
     def missing_evidence(
@@ -510,6 +521,15 @@ class _LegalPlan:
     with_outcome: bool
     due: LegalAction
     exempt: LegalAction
+    reads_history: bool = False
+    """Checking this step reads conferences or interventions tried."""
+    unconditional: bool = False
+    """The step has no prerequisites: due whenever its condition holds."""
+
+    def __post_init__(self) -> None:
+        reads = bool(self.conferences or self.supportive)
+        object.__setattr__(self, "reads_history", reads)
+        object.__setattr__(self, "unconditional", not (self.previous or self.steps or reads))
 
     @classmethod
     def build(cls, spec: RulesetSpec, index: int) -> _LegalPlan:

@@ -327,7 +327,7 @@ class HistoryView(NamedTuple):
     conferences: tuple[ConferenceView | Conference, ...]
 
 
-_EMPTY_VIEW = HistoryView((), (), ())
+EMPTY_HISTORY_VIEW = _EMPTY_VIEW = HistoryView((), (), ())
 _HISTORY_KEYS = frozenset(History.model_fields)
 _ID_RE = re.compile(_ID[1:-1])  # used with fullmatch: "$" would accept a final newline
 _OUTCOME_SET = frozenset(OUTCOMES)

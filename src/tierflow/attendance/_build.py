@@ -1,0 +1,549 @@
+"""Turn calendars, enrollment spans and attendance events into the facts rules read.
+
+The builder keeps, per student, only the days that have an exception (absence, tardy, ...), so
+memory grows with students and exceptions, not with every present day. Facts are computed as of
+any date: events after it are ignored, which is what back-testing and corrections need.
+
+Conflict rules (one student, one day), applied as events arrive and reported, never silent:
+
+1. An event equal to one already accepted (same category, duration and minutes) is rejected as
+   ``event.duplicate``.
+2. A full-day absence and any other event (a partial absence, a tardy, a present record) cannot
+   both stand: the full-day absence is kept and the other is rejected as ``event.conflict``,
+   whichever arrived first.
+3. Partial absences add up; one that would take the day past a full day is rejected as
+   ``event.conflict``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tierflow.attendance._calendar import SchoolCalendar
+from tierflow.attendance._events import (
+    ABSENCE_CATEGORIES,
+    CATEGORIES,
+    AttendanceEvent,
+    CauseMap,
+    Enrollment,
+    category_of,
+)
+from tierflow.attendance._policy import AttendancePolicy
+from tierflow.errors import DataError
+
+__all__ = ["FactsBuilder", "IngestReport"]
+
+_WEEKDAY_FACTS = (
+    "absences_monday",
+    "absences_tuesday",
+    "absences_wednesday",
+    "absences_thursday",
+    "absences_friday",
+)
+
+
+@dataclass
+class IngestReport:
+    """What happened to every record read: ``read == accepted + rejected`` always.
+
+    Attributes:
+        read: Records offered to the builder.
+        accepted: Records kept.
+        rejects: One :class:`~tierflow.DataError` per rejected record, with its source, the
+            student and a reason code.
+        assumptions: Choices made for data that was not given (e.g. full-year enrollment).
+    """
+
+    read: int = 0
+    accepted: int = 0
+    rejects: list[DataError] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Records rejected."""
+        return len(self.rejects)
+
+    def by_code(self) -> dict[str, int]:
+        """Rejected records per reason code."""
+        return dict(Counter(r.code for r in self.rejects))
+
+    def summary(self) -> str:
+        """One line: read, accepted, rejected (by code)."""
+        codes = ", ".join(f"{k} {v}" for k, v in sorted(self.by_code().items()))
+        return f"read {self.read}, accepted {self.accepted}, rejected {self.rejected}" + (
+            f" ({codes})" if codes else ""
+        )
+
+
+class _Day:
+    """The accepted events of one student on one day."""
+
+    __slots__ = ("events", "full")
+
+    def __init__(self) -> None:
+        self.events: list[AttendanceEvent] = []
+        self.full: AttendanceEvent | None = None
+
+
+@dataclass
+class _Student:
+    spans: list[Enrollment] = field(default_factory=list)
+    days: dict[dt.date, _Day] = field(default_factory=dict)
+
+
+class FactsBuilder:
+    """Accumulates calendars, enrollments and events; yields facts as of any date.
+
+    >>> cal = SchoolCalendar.from_pattern("lincoln", dt.date(2025, 9, 1), dt.date(2025, 9, 30))
+    >>> b = FactsBuilder({"lincoln": cal})
+    >>> b.add_enrollment(Enrollment("s1", "lincoln", dt.date(2025, 9, 1)))
+    True
+    >>> b.add_event(AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 8), "unexcused_absence"))
+    True
+    >>> b.add_event(AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 13), "tardy"))  # Saturday
+    False
+    >>> f = next(b.facts(as_of=dt.date(2025, 9, 30)))
+    >>> f["days_enrolled"], f["days_absent"], f["days_unexcused"]
+    (22, 1.0, 1.0)
+    >>> b.report.summary()
+    'read 3, accepted 2, rejected 1 (event.not_instructional 1)'
+    """
+
+    def __init__(
+        self,
+        calendars: Mapping[str, SchoolCalendar],
+        *,
+        policy: AttendancePolicy | None = None,
+        causes: CauseMap | None = None,
+        assume_full_year: bool = False,
+    ) -> None:
+        """Create a builder.
+
+        Args:
+            calendars: Calendars by id; an enrollment uses its ``calendar_id``, else the one
+                whose id is its school id.
+            policy: Counting choices (default :class:`AttendancePolicy`).
+            causes: Maps event reasons to causes (default :meth:`CauseMap.default`).
+            assume_full_year: A student with events but no enrollment is taken as enrolled at
+                the event's school from the calendar's first day (recorded in
+                ``report.assumptions``); otherwise such events are rejected.
+        """
+        self.calendars = dict(calendars)
+        self.policy = policy or AttendancePolicy()
+        self.causes = causes if causes is not None else CauseMap.default()
+        self.assume_full_year = assume_full_year
+        self.report = IngestReport()
+        self._students: dict[str, _Student] = {}
+        self._assumed: set[str] = set()
+
+    # --- input --------------------------------------------------------------------------------
+
+    def _reject(self, code: str, message: str, student: str | None, source: str | None) -> bool:
+        self.report.rejects.append(DataError(code, message, student_id=student, source=source))
+        return False
+
+    def reject(self, error: DataError) -> None:
+        """Count a record a reader could not parse as read and rejected."""
+        self.report.read += 1
+        self.report.rejects.append(error)
+
+    def _calendar_for(self, span: Enrollment) -> SchoolCalendar | None:
+        return self.calendars.get(span.calendar_id or span.school_id)
+
+    def add_enrollment(self, span: Enrollment) -> bool:
+        """Add an enrollment span; return whether it was accepted (else it is in the report)."""
+        self.report.read += 1
+        if self._calendar_for(span) is None:
+            which = span.calendar_id or span.school_id
+            return self._reject(
+                "enrollment.unknown_calendar",
+                f"no calendar {which!r} for school {span.school_id!r}",
+                span.student_id,
+                span.source,
+            )
+        if span.exit is not None and span.exit < span.entry:
+            return self._reject(
+                "enrollment.invalid",
+                f"exit date {span.exit} is before entry date {span.entry}",
+                span.student_id,
+                span.source,
+            )
+        student = self._students.setdefault(span.student_id, _Student())
+        for other in student.spans:
+            if _overlap(other, span):
+                return self._reject(
+                    "enrollment.overlap",
+                    f"span at {span.school_id!r} from {span.entry} overlaps the span at "
+                    f"{other.school_id!r} from {other.entry}",
+                    span.student_id,
+                    span.source,
+                )
+        student.spans.append(span)
+        student.spans.sort(key=lambda s: s.entry)
+        self.report.accepted += 1
+        return True
+
+    def add_enrollments(self, spans: Iterable[Enrollment]) -> None:
+        """Add many enrollment spans."""
+        for span in spans:
+            self.add_enrollment(span)
+
+    def add_event(self, event: AttendanceEvent) -> bool:
+        """Add one event; return whether it was accepted (else it is in the report)."""
+        self.report.read += 1
+        sid, src = event.student_id, event.source
+        if event.category not in CATEGORIES:
+            mapped = category_of(event.category)
+            if mapped is None:
+                return self._reject(
+                    "event.unknown_category",
+                    f"unknown attendance category {event.category!r}",
+                    sid,
+                    src,
+                )
+            event = _replace(event, category=mapped)
+        for name in ("duration", "minutes"):
+            value = getattr(event, name)
+            if value is not None and not value >= 0:
+                return self._reject(
+                    "event.invalid_duration", f"{name} must not be negative, got {value}", sid, src
+                )
+        if event.duration is not None and event.duration > 1:
+            return self._reject(
+                "event.invalid_duration",
+                f"duration is a fraction of a day, at most 1; got {event.duration}",
+                sid,
+                src,
+            )
+        student = self._students.get(sid)
+        span = _span_on(student, event.date) if student else None
+        if span is None and self.assume_full_year and (student is None or not student.spans):
+            span = self._assume(sid, event.school_id, src)
+            student = self._students[sid]
+        if span is None or student is None:
+            return self._reject(
+                "event.not_enrolled",
+                f"{event.date} is outside the student's enrollment",
+                sid,
+                src,
+            )
+        if span.school_id != event.school_id:
+            return self._reject(
+                "event.not_enrolled",
+                f"on {event.date} the student is enrolled at {span.school_id!r}, "
+                f"not {event.school_id!r}",
+                sid,
+                src,
+            )
+        calendar = self._calendar_for(span)
+        if calendar is None or event.date not in calendar:
+            weekday = event.date.strftime("%A")
+            return self._reject(
+                "event.not_instructional",
+                f"{event.date} ({weekday}) is not an instructional day in calendar "
+                f"{span.calendar_id or span.school_id!r}",
+                sid,
+                src,
+            )
+        return self._accept(student, event, calendar)
+
+    def add_events(self, events: Iterable[AttendanceEvent]) -> None:
+        """Add many events."""
+        for event in events:
+            self.add_event(event)
+
+    def _assume(self, sid: str, school: str, source: str | None) -> Enrollment | None:
+        calendar = self.calendars.get(school)
+        if calendar is None:
+            return None
+        span = Enrollment(sid, school, calendar.first_day, source="assumed")
+        self._students.setdefault(sid, _Student()).spans.append(span)
+        if not self._assumed:
+            self.report.assumptions.append(
+                "students with events but no enrollment record are taken as enrolled for the "
+                "whole year at the school that recorded their events"
+            )
+        self._assumed.add(sid)
+        return span
+
+    def _accept(self, student: _Student, event: AttendanceEvent, cal: SchoolCalendar) -> bool:
+        day = student.days.get(event.date)
+        if day is None:
+            day = student.days[event.date] = _Day()
+        sid, src = event.student_id, event.source
+        key = (event.category, event.duration, event.minutes)
+        for other in day.events:
+            if (other.category, other.duration, other.minutes) == key:
+                where = f" (first at {other.source})" if other.source else ""
+                return self._reject(
+                    "event.duplicate",
+                    f"a {event.category} event on {event.date} was already recorded{where}",
+                    sid,
+                    src,
+                )
+        fraction = self._absence_fraction(event, cal)
+        if day.full is not None:
+            where = f" (at {day.full.source})" if day.full.source else ""
+            return self._reject(
+                "event.conflict",
+                f"{event.date} already has a full-day {day.full.category}{where}; "
+                f"a {event.category} event cannot stand beside it",
+                sid,
+                src,
+            )
+        if fraction >= 1:
+            for other in day.events:  # rule 2: the full day wins; the others are reported
+                self.report.accepted -= 1
+                where = f" (at {src})" if src else ""
+                self._reject(
+                    "event.conflict",
+                    f"{event.date} has a full-day {event.category}{where}; "
+                    f"this {other.category} event cannot stand beside it",
+                    other.student_id,
+                    other.source,
+                )
+            day.events = [event]
+            day.full = event
+        else:
+            used = sum(self._absence_fraction(e, cal) for e in day.events)
+            if fraction and used + fraction > 1 + 1e-9:
+                return self._reject(
+                    "event.conflict",
+                    f"absences on {event.date} would add up to {used + fraction:.2f} days",
+                    sid,
+                    src,
+                )
+            day.events.append(event)
+        self.report.accepted += 1
+        return True
+
+    def _absence_fraction(self, event: AttendanceEvent, cal: SchoolCalendar) -> float:
+        """The fraction of the school day an event takes away (0 for attendance)."""
+        if event.category not in ABSENCE_CATEGORIES and event.category != "early_departure":
+            return 0.0
+        if event.duration is not None:
+            return float(event.duration)
+        if event.minutes is not None:
+            day_minutes = self.policy.minutes_per_day * cal.fraction(event.date)
+            return min(1.0, event.minutes / day_minutes) if day_minutes else 0.0
+        return 0.0 if event.category == "early_departure" else 1.0
+
+    # --- output -------------------------------------------------------------------------------
+
+    @property
+    def student_ids(self) -> list[str]:
+        """Students known to the builder, sorted."""
+        return sorted(self._students)
+
+    def facts(self, as_of: dt.date) -> Iterator[dict[str, Any]]:
+        """Yield the facts of every student enrolled by ``as_of``, sorted by student id."""
+        for sid in sorted(self._students):
+            facts = self.facts_for(sid, as_of)
+            if facts is not None:
+                yield facts
+
+    def facts_for(self, student_id: str, as_of: dt.date) -> dict[str, Any] | None:
+        """The facts of one student as of a date (None when not enrolled by then)."""
+        student = self._students.get(student_id)
+        if student is None:
+            return None
+        spans = [s for s in student.spans if s.entry <= as_of]
+        if not spans:
+            return None
+        policy = self.policy
+        enrolled = 0
+        for span in spans:
+            cal = self._calendar_for(span)
+            assert cal is not None  # checked when the span was added
+            end = as_of if span.exit is None else min(as_of, span.exit)
+            enrolled += cal.count(span.entry, end)
+        excused = unexcused = suspended = 0.0
+        absent = 0.0
+        tardies = over = 0
+        streak_days: list[dt.date] = []
+        weekday = [0.0] * 5
+        log: list[dict[str, Any]] = []
+        causes: Counter[str] = Counter()
+        digest = hashlib.sha256()
+        events = 0
+        for day_date in sorted(d for d in student.days if d <= as_of):
+            day = student.days[day_date]
+            cal = self._calendar_for(_span_on(student, day_date) or spans[-1])
+            assert cal is not None
+            parts = {"excused": 0.0, "unexcused": 0.0, "suspension": 0.0}
+            for e in day.events:
+                events += 1
+                digest.update(
+                    f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
+                )
+                cause = self.causes(e.reason)
+                if cause is not None:
+                    causes[cause] += 1
+                if e.category in ("tardy", "early_departure"):
+                    tardies += e.category == "tardy"
+                    long = e.minutes is not None and e.minutes > policy.truancy_tardy_minutes
+                    over += long
+                    if e.category == "tardy" or long:
+                        kind = "tardy_over_30" if long else "tardy"
+                        log.append({"date": day_date, "kind": kind, "days": 0.0})
+                    if e.category == "tardy":
+                        continue
+                fraction = self._absence_fraction(e, cal)
+                if not fraction:
+                    continue
+                if e.category == "excused_absence":
+                    parts["excused"] += fraction
+                elif e.category == "unexcused_absence":
+                    parts["unexcused"] += fraction
+                elif e.category == "suspension_out":
+                    parts["suspension"] += fraction
+                else:  # partial or early departure: the reason decides, else the policy
+                    said = category_of(e.reason or "")
+                    excused_part = (
+                        said == "excused_absence"
+                        if said in ("excused_absence", "unexcused_absence")
+                        else policy.partial_absence == "excused"
+                    )
+                    parts["excused" if excused_part else "unexcused"] += fraction
+            total = min(1.0, sum(parts.values()))
+            if not total:
+                continue
+            if policy.absent_day_threshold is not None:
+                counted = 1.0 if total >= policy.absent_day_threshold - 1e-9 else 0.0
+                share = {
+                    k: (counted if v == max(parts.values()) else 0.0) for k, v in parts.items()
+                }
+                if counted and list(share.values()).count(1.0) > 1:  # a tie: unexcused first
+                    first = next(k for k in ("unexcused", "excused", "suspension") if share[k])
+                    share = {k: (1.0 if k == first else 0.0) for k in share}
+            else:
+                counted, share = total, parts
+            excused += share["excused"]
+            unexcused += share["unexcused"]
+            suspended += share["suspension"]
+            day_absent = counted - (
+                0.0 if policy.suspensions_count_as_absence else share["suspension"]
+            )
+            absent += day_absent
+            if day_absent and day_date.weekday() < 5:
+                weekday[day_date.weekday()] += day_absent
+            if total >= policy.streak_threshold - 1e-9:
+                streak_days.append(day_date)
+            for kind, value in share.items():
+                if value:
+                    log.append({"date": day_date, "kind": kind, "days": round(min(value, 1.0), 6)})
+        current, longest = self._streaks(student, spans, streak_days, as_of)
+        recent_rate = self._recent_rate(student, spans, as_of, log)
+        last = spans[-1]
+        rate = absent / enrolled if enrolled else 0.0
+        facts: dict[str, Any] = {
+            "student_id": student_id,
+            "school_id": last.school_id,
+            "days_enrolled": enrolled,
+            "days_present": max(0.0, enrolled - excused - unexcused - suspended),
+            "days_absent": absent,
+            "days_excused": excused,
+            "days_unexcused": unexcused,
+            "days_suspended": suspended,
+            "tardies": tardies,
+            "tardies_over_30": over,
+            "current_absence_streak": current,
+            "longest_absence_streak": longest,
+            "recent_absence_rate": recent_rate,
+            "absence_trend": recent_rate - rate,
+            "causes": [c for c, _ in causes.most_common()],
+            "groups": sorted({g for s in spans for g in s.groups}),
+            "attendance_log": log,
+            "provenance": {
+                "calendars": sorted({s.calendar_id or s.school_id for s in spans}),
+                "events": events,
+                "events_sha256": digest.hexdigest(),
+                "assumed_enrollment": student_id in self._assumed,
+            },
+        }
+        facts.update(zip(_WEEKDAY_FACTS, weekday, strict=True))
+        if last.grade is not None:
+            facts["grade"] = last.grade
+        return facts
+
+    def _days_enrolled(
+        self, spans: list[Enrollment], as_of: dt.date
+    ) -> list[tuple[SchoolCalendar, dt.date, dt.date]]:
+        out = []
+        for span in spans:
+            cal = self._calendar_for(span)
+            assert cal is not None
+            end = as_of if span.exit is None else min(as_of, span.exit)
+            if end >= span.entry:
+                out.append((cal, span.entry, end))
+        return out
+
+    def _streaks(
+        self, student: _Student, spans: list[Enrollment], absent: list[dt.date], as_of: dt.date
+    ) -> tuple[int, int]:
+        """Current and longest runs of consecutive enrolled school days absent."""
+        days: list[dt.date] = []
+        for cal, start, end in self._days_enrolled(spans, as_of):
+            days.extend(cal.days_between(start, end))
+        if not days or not absent:
+            return 0, 0
+        position = {d: i for i, d in enumerate(days)}
+        longest = run = 0
+        previous = -2
+        for d in absent:
+            i = position.get(d)
+            if i is None:
+                continue
+            run = run + 1 if i == previous + 1 else 1
+            previous = i
+            longest = max(longest, run)
+        current = run if previous == len(days) - 1 else 0
+        return current, longest
+
+    def _recent_rate(
+        self, student: _Student, spans: list[Enrollment], as_of: dt.date, log: list[dict[str, Any]]
+    ) -> float:
+        """Absence rate over the last ``policy.recent_days`` enrolled school days."""
+        days: list[dt.date] = []
+        for cal, start, end in self._days_enrolled(spans, as_of):
+            days.extend(cal.days_between(start, end))
+        recent = days[-self.policy.recent_days :]
+        if not recent:
+            return 0.0
+        first = recent[0]
+        counts = self.policy.suspensions_count_as_absence
+        missed = sum(
+            r["days"]
+            for r in log
+            if r["date"] >= first
+            and r["kind"] in ("excused", "unexcused", "suspension")
+            and (counts or r["kind"] != "suspension")
+        )
+        return min(1.0, float(missed) / len(recent))
+
+
+def _overlap(a: Enrollment, b: Enrollment) -> bool:
+    a_end = a.exit or dt.date.max
+    b_end = b.exit or dt.date.max
+    return a.entry <= b_end and b.entry <= a_end
+
+
+def _span_on(student: _Student | None, day: dt.date) -> Enrollment | None:
+    if student is None:
+        return None
+    for span in student.spans:
+        if span.entry <= day and (span.exit is None or day <= span.exit):
+            return span
+    return None
+
+
+def _replace(event: AttendanceEvent, **changes: Any) -> AttendanceEvent:
+    values = {name: getattr(event, name) for name in AttendanceEvent.__slots__}
+    values.update(changes)
+    return AttendanceEvent(**values)

@@ -446,7 +446,9 @@ class FactsBuilder:
             "student_id": student_id,
             "school_id": last.school_id,
             "days_enrolled": enrolled,
-            "days_present": max(0.0, enrolled - excused - unexcused - suspended),
+            # As the built-in metric: suspension days count as present when the policy keeps
+            # them out of days_absent.
+            "days_present": max(0.0, enrolled - absent),
             "days_absent": absent,
             "days_excused": excused,
             "days_unexcused": unexcused,

@@ -462,6 +462,8 @@ class FactsBuilder:
             "causes": [c for c, _ in causes.most_common()],
             "groups": sorted({g for s in spans for g in s.groups}),
             "attendance_log": log,
+            "school_days": self._school_days(spans, as_of),
+            "minutes_per_day": policy.minutes_per_day,
             "provenance": {
                 "calendars": sorted({s.calendar_id or s.school_id for s in spans}),
                 "events": events,
@@ -485,6 +487,13 @@ class FactsBuilder:
             if end >= span.entry:
                 out.append((cal, span.entry, end))
         return out
+
+    def _school_days(self, spans: list[Enrollment], as_of: dt.date) -> tuple[dt.date, ...]:
+        """The instructional days the student was enrolled, up to ``as_of``, in order."""
+        days: list[dt.date] = []
+        for cal, start, end in self._days_enrolled(spans, as_of):
+            days.extend(cal.days_between(start, end))
+        return tuple(days)
 
     def _streaks(
         self, student: _Student, spans: list[Enrollment], absent: list[dt.date], as_of: dt.date

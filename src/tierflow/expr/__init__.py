@@ -1,5 +1,6 @@
 """The condition language: parse, check types, fold, interpret, and generate Python."""
 
+import tierflow.expr._windows  # noqa: F401  (registers the calendar-aware window functions)
 from tierflow.expr._ast import (
     Arith,
     BoolOp,

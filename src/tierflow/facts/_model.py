@@ -99,6 +99,20 @@ def _facts_table() -> dict[str, FactInfo]:
         "tardies": "Tardies (late arrivals), any length.",
         "tardies_over_30": "Tardies or partial absences of more than 30 minutes without a valid "
         "excuse (California EC 48260).",
+        "current_absence_streak": "Consecutive school days absent up to the as-of date "
+        "(from events).",
+        "longest_absence_streak": "The longest run of consecutive school days absent this year "
+        "(from events).",
+        "recent_absence_rate": "Absence rate over the last school days (the attendance policy's "
+        "recent_days, default 20; from events).",
+        "absence_trend": "recent_absence_rate minus the year-to-date absence rate: above 0 "
+        "means getting worse (from events).",
+        "absences_monday": "Full-day-equivalent absences on Mondays (from events).",
+        "absences_tuesday": "Full-day-equivalent absences on Tuesdays (from events).",
+        "absences_wednesday": "Full-day-equivalent absences on Wednesdays (from events).",
+        "absences_thursday": "Full-day-equivalent absences on Thursdays (from events).",
+        "absences_friday": "Full-day-equivalent absences on Fridays (from events).",
+        "minutes_per_day": "Length of a school day in minutes (from the attendance policy).",
     }
     table = {
         "student_id": FactInfo("student_id", STRING, "The student's identifier."),

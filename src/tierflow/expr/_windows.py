@@ -1,0 +1,182 @@
+"""Calendar-aware window functions: school days, calendar months, hours.
+
+They read two facts that :class:`tierflow.attendance.FactsBuilder` provides: ``school_days`` (the
+instructional days the student was enrolled, in order) and ``minutes_per_day`` (the length of a
+school day, for hours). Windows skip weekends and holidays because they count school days, not
+calendar days; events after the as-of date never count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Mapping
+from typing import Any
+
+from tierflow.errors import DataError
+from tierflow.expr._functions import (
+    ATTENDANCE_KINDS,
+    DEFAULT_FUNCTIONS,
+    EvalContext,
+    Function,
+    _log,
+)
+from tierflow.expr._types import NUMBER, Type
+
+__all__: list[str] = []
+
+_KIND = Type("string", values=frozenset(ATTENDANCE_KINDS), vocabulary="attendance kind")
+
+
+def _school_days(ctx: EvalContext) -> tuple[dt.date, ...]:
+    def build() -> tuple[dt.date, ...]:
+        raw = ctx.facts.get("school_days")
+        if raw is None:
+            raise DataError(
+                "facts.missing",
+                "fact 'school_days' is required by a school-day window and was not provided "
+                "(facts built from events carry it)",
+                student_id=_sid(ctx.facts),
+                field="school_days",
+            )
+        try:
+            days = sorted(d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in raw)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                "facts.invalid",
+                f"school_days must be a list of dates: {exc}",
+                student_id=_sid(ctx.facts),
+                field="school_days",
+            ) from exc
+        return tuple(days[: bisect_right(days, ctx.as_of)])
+
+    return ctx.cached("school_days", build)  # type: ignore[no-any-return]
+
+
+def _sid(facts: Mapping[str, Any]) -> str | None:
+    value = facts.get("student_id")
+    return None if value is None else str(value)
+
+
+def _recent(ctx: EvalContext, kind: str, n: float) -> list[tuple[dt.date, str, float]]:
+    days = _school_days(ctx)
+    count = int(n)
+    if count <= 0 or not days:
+        return []
+    start = days[max(0, len(days) - count)]
+    kinds = ATTENDANCE_KINDS[kind]
+    return [r for r in _log(ctx) if start <= r[0] <= ctx.as_of and r[1] in kinds]
+
+
+def _recent_count(ctx: EvalContext, kind: str, n: float) -> int:
+    return len(_recent(ctx, kind, n))
+
+
+def _recent_days(ctx: EvalContext, kind: str, n: float) -> float:
+    return sum(r[2] for r in _recent(ctx, kind, n))
+
+
+def _by_month(ctx: EvalContext, kind: str) -> dict[tuple[int, int], float]:
+    kinds = ATTENDANCE_KINDS[kind]
+    months: dict[tuple[int, int], float] = {}
+    for day, k, days in _log(ctx):
+        if k in kinds and day <= ctx.as_of:
+            key = (day.year, day.month)
+            months[key] = months.get(key, 0.0) + days
+    return months
+
+
+def _month_days(ctx: EvalContext, kind: str) -> float:
+    return _by_month(ctx, kind).get((ctx.as_of.year, ctx.as_of.month), 0.0)
+
+
+def _peak_month_days(ctx: EvalContext, kind: str) -> float:
+    return max(_by_month(ctx, kind).values(), default=0.0)
+
+
+def _hours_per_day(ctx: EvalContext) -> float:
+    value = ctx.facts.get("minutes_per_day")
+    if value is None:
+        raise DataError(
+            "facts.missing",
+            "fact 'minutes_per_day' is required to count hours and was not provided",
+            student_id=_sid(ctx.facts),
+            field="minutes_per_day",
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise DataError(
+            "facts.invalid",
+            f"minutes_per_day must be a positive number, got {value!r}",
+            student_id=_sid(ctx.facts),
+            field="minutes_per_day",
+        )
+    return float(value) / 60
+
+
+def _hours(ctx: EvalContext, kind: str) -> float:
+    kinds = ATTENDANCE_KINDS[kind]
+    days = sum(r[2] for r in _log(ctx) if r[1] in kinds and r[0] <= ctx.as_of)
+    return days * _hours_per_day(ctx)
+
+
+def _peak_month_hours(ctx: EvalContext, kind: str) -> float:
+    return _peak_month_days(ctx, kind) * _hours_per_day(ctx)
+
+
+for _fn in (
+    Function(
+        "recent_count",
+        (_KIND, NUMBER),
+        NUMBER,
+        _recent_count,
+        "Days or parts of days of a kind in the last n school days enrolled (IL: 180).",
+        context=True,
+        reads=("attendance_log", "school_days"),
+    ),
+    Function(
+        "recent_days",
+        (_KIND, NUMBER),
+        NUMBER,
+        _recent_days,
+        "Full-day equivalents of a kind in the last n school days enrolled.",
+        context=True,
+        reads=("attendance_log", "school_days"),
+    ),
+    Function(
+        "month_days",
+        (_KIND,),
+        NUMBER,
+        _month_days,
+        "Full-day equivalents of a kind in the calendar month of the as-of date.",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "peak_month_days",
+        (_KIND,),
+        NUMBER,
+        _peak_month_days,
+        "The most full-day equivalents of a kind in any one calendar month so far (WA).",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "hours",
+        (_KIND,),
+        NUMBER,
+        _hours,
+        "Hours of a kind so far this year, from the school day's length (OH: 72).",
+        context=True,
+        reads=("attendance_log", "minutes_per_day"),
+    ),
+    Function(
+        "peak_month_hours",
+        (_KIND,),
+        NUMBER,
+        _peak_month_hours,
+        "The most hours of a kind in any one calendar month so far (OH: 42).",
+        context=True,
+        reads=("attendance_log", "minutes_per_day"),
+    ),
+):
+    DEFAULT_FUNCTIONS.register(_fn)

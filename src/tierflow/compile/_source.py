@@ -251,11 +251,11 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
                     has_parent,
                 )
             elif (
-                key == "facts"
+                key in ("facts", "attendance")
                 and isinstance(value, Mapping)
                 and isinstance(merged.get(key), Mapping)
             ):
-                merged[key] = _merge_facts(merged[key], value, doc, smap)
+                merged[key] = _merge_mapping(key, merged[key], value, doc, smap)
             else:
                 merged[key] = value
                 _remap(smap, path, doc, path, value)
@@ -281,12 +281,17 @@ def _remap(
     smap.origins[path] = (doc, orig)
 
 
-def _merge_facts(
-    base: Mapping[str, Any], child: Mapping[str, Any], doc: Document, smap: SourceMap
+def _merge_mapping(
+    section: str,
+    base: Mapping[str, Any],
+    child: Mapping[str, Any],
+    doc: Document,
+    smap: SourceMap,
 ) -> dict[str, Any]:
+    """Merge a mapping section key by key: the child's keys override, lists are unioned."""
     out = dict(base)
     for key, value in child.items():
-        path: tuple[str | int, ...] = ("facts", key)
+        path: tuple[str | int, ...] = (section, key)
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = {**out[key], **value}
             for sub in value:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from tierflow.attendance._policy import AttendancePolicy
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
 from tierflow.compile._pipeline import Compilation
@@ -93,6 +94,11 @@ class CompiledRuleset:
     def content_hash(self) -> str:
         """SHA-256 of the merged rule set (without its tests)."""
         return self.ref.content_hash
+
+    @property
+    def attendance_policy(self) -> AttendancePolicy:
+        """How raw attendance events are counted for this rule set (its ``attendance:``)."""
+        return self.spec.attendance
 
     @property
     def tiers(self) -> tuple[TierSpec, ...]:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tierflow.attendance._policy import AttendancePolicy
+
 __all__ = [
     "ID_PATTERN",
     "CadenceSpec",
@@ -272,6 +274,11 @@ class RulesetSpec(_Spec):
     )
     references: tuple[ReferenceSpec, ...] = ()
     facts: FactsSpec = Field(default_factory=FactsSpec)
+    attendance: AttendancePolicy = Field(
+        default_factory=AttendancePolicy,
+        description="How raw attendance events are counted (used when facts are built from "
+        "events).",
+    )
     metrics: tuple[MetricSpec, ...] = ()
     tiers: tuple[TierSpec, ...] = Field(default=(), description="First match wins.")
     rules: tuple[RuleSpec, ...] = ()

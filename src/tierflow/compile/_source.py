@@ -56,8 +56,10 @@ class Document:
     def expression_span(self, span: SourceSpan, pos: int) -> SourceSpan:
         """Map offset ``pos`` of an expression whose YAML value starts at ``span``.
 
-        Plain and quoted one-line scalars map exactly; for ``|`` block scalars the line is found
-        by counting newlines. Otherwise the value's start is returned.
+        Plain and quoted one-line scalars map exactly. In ``|`` and ``>`` block scalars each
+        line break of the source is one character of the value (a newline, or a space when
+        folded), so the line and column are found by walking the lines; a folded block with
+        blank or more-indented lines (where folding is not one-for-one) maps to its start.
         """
         lines = self.text.splitlines()
         if span.line <= 0 or span.line > len(lines):
@@ -67,24 +69,29 @@ class Document:
         if head in ("'", '"'):
             return span.shifted(1 + pos)
         if head in ("|", ">"):
-            if head == ">" or span.line >= len(lines):
-                return span
-            body = lines[span.line]
-            indent = len(body) - len(body.lstrip(" "))
-            before = self._expr_text_prefix(span, pos)
-            row = before.count("\n")
-            col = pos - (before.rfind("\n") + 1) if row else pos
-            return SourceSpan(span.file, span.line + 1 + row, indent + 1 + col)
+            return self._block_span(span, pos, lines, folded=head == ">")
         value_end = len(line) - (span.col - 1)
         return span.shifted(pos) if pos <= value_end else span
 
-    def _expr_text_prefix(self, span: SourceSpan, pos: int) -> str:
-        lines = self.text.splitlines()[span.line :]
-        if not lines:
-            return ""
-        indent = len(lines[0]) - len(lines[0].lstrip(" "))
-        body = "\n".join(ln[indent:] for ln in lines)
-        return body[:pos]
+    @staticmethod
+    def _block_span(span: SourceSpan, pos: int, lines: list[str], *, folded: bool) -> SourceSpan:
+        body = lines[span.line :]
+        if not body or not body[0].strip():
+            return span
+        indent = len(body[0]) - len(body[0].lstrip(" "))
+        content: list[str] = []
+        for text in body:
+            if text.strip() and len(text) - len(text.lstrip(" ")) < indent:
+                break
+            if folded and (not text.strip() or text[indent : indent + 1] in (" ", "\t")):
+                break  # folding is not one-for-one past here: later offsets map to the start
+            content.append(text[indent:])
+        offset = 0
+        for row, text in enumerate(content):
+            if pos <= offset + len(text):
+                return SourceSpan(span.file, span.line + 1 + row, indent + 1 + pos - offset)
+            offset += len(text) + 1
+        return span
 
 
 @dataclass
@@ -196,7 +203,7 @@ def load_documents(
         display, path = resolve_path(parent.strip(), base)
         key = str(path.resolve())
         if key in seen:
-            names = " -> ".join([d.name for d in reversed(chain)] + [display])
+            names = " -> ".join([d.name for d in chain] + [display])
             problems.append(
                 Problem(
                     at,
@@ -324,6 +331,7 @@ def _merge_section(
         own = {p[2:]: o for p, o in smap.origins.items() if p[:2] == prefix}
         entries.append((item, own))
     ids = [e[0].get("id") if isinstance(e[0], Mapping) else None for e in entries]
+    own_ids: dict[str, tuple[str | int, ...]] = {}  # ids this document defined, for duplicates
 
     for j, item in enumerate(child):
         orig: tuple[str | int, ...] = (section, j)
@@ -344,6 +352,20 @@ def _merge_section(
                     format_path((*orig, key)),
                 )
             )
+        if isinstance(entry_id, str) and entry_id in own_ids:
+            first = doc.yaml.span_of((*own_ids[entry_id], "id"))
+            problems.append(
+                Problem(
+                    doc.yaml.span_of((*orig, "id")),
+                    "ref.duplicate_id",
+                    f"{section} id {entry_id!r} is already used at line {first.line}",
+                    format_path((*orig, "id")),
+                    hint="give each entry its own id (to change an inherited entry, write it once)",
+                )
+            )
+            continue
+        if isinstance(entry_id, str):
+            own_ids[entry_id] = orig
         if entry_id in ids and entry_id is not None:
             k = ids.index(entry_id)
             if placement.get("remove") is True:

@@ -18,8 +18,10 @@ from tierflow.spec._models import (
     TestCaseSpec,
     TierSpec,
 )
+from tierflow.spec._yaml import DEFAULT_LIMITS, LoadedYaml, YamlLimits, load_yaml, load_yaml_file
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "ID_PATTERN",
     "CadenceSpec",
     "ExpectSpec",
@@ -27,6 +29,7 @@ __all__ = [
     "FactsSpec",
     "GoalSpec",
     "InterventionSpec",
+    "LoadedYaml",
     "LegalStepSpec",
     "MetricSpec",
     "ReferenceSpec",
@@ -35,5 +38,8 @@ __all__ = [
     "RulesetSpec",
     "TestCaseSpec",
     "TierSpec",
+    "YamlLimits",
+    "load_yaml",
+    "load_yaml_file",
     "ruleset_json_schema",
 ]

@@ -236,12 +236,16 @@ def load_yaml(
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
+            before = bytes(exc.object[: exc.start])
+            line = before.count(b"\n") + 1
+            col = exc.start - (before.rfind(b"\n") + 1) + 1
             raise RulesetError(
                 [
                     Problem(
-                        SourceSpan(file, 1, 1),
+                        SourceSpan(file, line, col),
                         "yaml.encoding",
                         f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                        hint="save the file as UTF-8",
                     )
                 ]
             ) from exc
@@ -259,10 +263,16 @@ def load_yaml(
     nodes = [n for n in nodes if n is not None]
     if len(nodes) > 1:
         second = nodes[1]
+        line, col = second.start_mark.line + 1, second.start_mark.column + 1
+        lines = text.splitlines()
+        for i in range(min(second.start_mark.line, len(lines) - 1), -1, -1):
+            if lines[i].startswith("---"):  # point at the separator that starts document 2
+                line, col = i + 1, 1
+                break
         raise RulesetError(
             [
                 Problem(
-                    SourceSpan(file, second.start_mark.line + 1, second.start_mark.column + 1),
+                    SourceSpan(file, line, col),
                     "yaml.multiple_documents",
                     "a rule set file holds one YAML document",
                     hint="remove the '---' separator or split the file",

@@ -126,7 +126,7 @@ class Compilation:
     ) -> None:
         """Record a problem at merged ``path`` (the key's position if ``key``)."""
         span = self.smap.key_span(path) if key else self.smap.span(path)
-        self.problems.append(Problem(span, code, message, format_path(path), hint))
+        self.problems.append(Problem(span, code, message, self.smap.path_in_source(path), hint))
 
 
 # --- stage 1: resolve extends -------------------------------------------------------------
@@ -467,7 +467,7 @@ def _compile_expr(
                 doc.expression_span(span, exc.pos),
                 "expr.syntax",
                 exc.message,
-                format_path(path),
+                c.smap.path_in_source(path),
                 exc.hint,
             )
         )
@@ -475,7 +475,13 @@ def _compile_expr(
     found = check(tree, scope, expected)
     for p in found:
         c.problems.append(
-            Problem(doc.expression_span(span, p.pos), p.code, p.message, format_path(path), p.hint)
+            Problem(
+                doc.expression_span(span, p.pos),
+                p.code,
+                p.message,
+                c.smap.path_in_source(path),
+                p.hint,
+            )
         )
     if found:
         return None
@@ -681,6 +687,16 @@ def run_stages(c: Compilation, until: str | None = None) -> Compilation:
     for name, stage in STAGES.items():
         stage(c)
         errors = [p for p in c.problems if p.severity == "error"]
+        if errors and name == "check_references" and (until is None or until != name):
+            # Bad references do not stop the expressions from being checked: report both at
+            # once. Expression problems that only restate a reference problem are dropped.
+            seen = {(p.span, p.path) for p in errors}
+            before = len(c.problems)
+            _check_expressions(c)
+            fresh = [p for p in c.problems[before:] if (p.span, p.path) not in seen]
+            del c.problems[before:]
+            c.problems.extend(fresh)
+            errors = [p for p in c.problems if p.severity == "error"]
         if errors:
             raise RulesetError(errors)
         c.completed.append(name)

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ValidationError
 
 from tierflow.compile._source import SourceMap
 from tierflow.errors import Problem, suggest
-from tierflow.source import format_path
 from tierflow.spec._models import RulesetSpec
 
 __all__ = ["problems_from_validation"]
@@ -89,7 +88,7 @@ def problems_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -
     for err in exc.errors(include_url=False):
         loc = _clean_loc(tuple(err["loc"]), data)
         kind = err["type"]
-        path = format_path(loc)
+        path = smap.path_in_source(loc)
         hint = ""
         given = err.get("input")
         if kind == "extra_forbidden":
@@ -111,7 +110,7 @@ def problems_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -
                     smap.span(parent),
                     "schema.missing_field",
                     f"required key {name!r} is missing",
-                    format_path(parent),
+                    smap.path_in_source(parent),
                 )
             )
             continue

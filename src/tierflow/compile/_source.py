@@ -111,6 +111,10 @@ class SourceMap:
                 return doc, orig + path[cut:]
         raise KeyError(path)  # pragma: no cover - the root is always mapped
 
+    def path_in_source(self, path: tuple[str | int, ...]) -> str:
+        """Return merged ``path`` as written in the file it came from (``rules[0].when``)."""
+        return format_path(self.locate(path)[1])
+
     def span(self, path: tuple[str | int, ...]) -> SourceSpan:
         """Return the span of the value at merged ``path``."""
         doc, orig = self.locate(path)

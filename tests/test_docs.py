@@ -73,7 +73,9 @@ def test_every_error_code_has_a_section_in_errors_md() -> None:
     text = (DOCS / "errors.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^### `([a-z_]+\.[a-z_]+)`", text, re.MULTILINE))
     assert codes - documented == set(), f"undocumented codes: {sorted(codes - documented)}"
-    assert documented - codes == set(), f"documented codes that no longer exist: {documented - codes}"
+    assert documented - codes == set(), (
+        f"documented codes that no longer exist: {documented - codes}"
+    )
 
 
 def _fields(model: type) -> set[str]:

@@ -30,8 +30,23 @@ def test_compiled_equals_reference(name: str, facts: dict, days: int) -> None:
     rs = LOADED[name]
     as_of = AS_OF + dt.timedelta(days=days)
     compiled = _outcome(lambda f, as_of: rs._run(f, as_of), facts, as_of)
-    reference = _outcome(rs.reference_evaluate, facts, as_of)
+    reference = _outcome(rs._reference_bits, facts, as_of)
     assert compiled == reference
+
+
+@pytest.mark.parametrize("name", sorted(LOADED))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(facts=student_facts())
+def test_reference_decision_equals_evaluate(name: str, facts: dict) -> None:
+    rs = LOADED[name]
+    try:
+        fast = rs.evaluate(facts, as_of=AS_OF).to_dict()
+    except tierflow.DataError as exc:
+        with pytest.raises(tierflow.DataError) as ref:
+            rs.reference_evaluate(facts, as_of=AS_OF)
+        assert ref.value.code == exc.code
+        return
+    assert rs.reference_evaluate(facts, as_of=AS_OF).to_dict() == fast
 
 
 @st.composite
@@ -72,5 +87,5 @@ def test_generated_rulesets_agree(text: str, facts: list) -> None:
     rs = tierflow.parse_ruleset(text, name="generated.yaml")
     for f in facts:
         assert _outcome(lambda x, as_of: rs._run(x, as_of), f, AS_OF) == _outcome(
-            rs.reference_evaluate, f, AS_OF
+            rs._reference_bits, f, AS_OF
         )

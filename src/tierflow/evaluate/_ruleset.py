@@ -289,14 +289,24 @@ class CompiledRuleset:
             env[name] = interpret(self._c.metric_exprs[name].tree, env, ctx, self._c.functions)
         return env, ctx
 
-    def reference_evaluate(
-        self, facts: Mapping[str, Any], *, as_of: dt.date
-    ) -> tuple[int, int, int, int]:
-        """Evaluate with the slow tree-walking interpreter: the specification of ``evaluate``.
+    def reference_evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Decision:
+        """Decide with the slow tree-walking interpreter: the specification of :meth:`evaluate`.
 
-        Returns the same ``(tier index, rule bits, legal bits, exempt bits)`` as the compiled
-        evaluator; a property test checks that they agree.
+        It gives the same decision as :meth:`evaluate` (a property test checks that they agree
+        on generated students and rule sets), only slower; use it to double-check one.
+
+        Raises:
+            DataError: A fact the rule set needs is missing or malformed.
         """
+        t, r, legal_bits, exempt_bits = self._reference_bits(facts, as_of)
+        outcome = self._outcomes.get((t, r)) or self._outcome(t, r)
+        legal = self._legal(legal_bits, exempt_bits, facts, as_of) if legal_bits else ()
+        return Decision(str(facts["student_id"]), as_of, outcome, legal, self, facts)
+
+    def _reference_bits(
+        self, facts: Mapping[str, Any], as_of: dt.date
+    ) -> tuple[int, int, int, int]:
+        """``(tier index, rule bits, legal bits, exempt bits)`` from the reference interpreter."""
         c = self._c
         env, ctx = self.environment(facts, as_of)
         fns = c.functions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -119,8 +120,11 @@ def problems_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -
             code = "schema.invalid_id"
             message = f"{given!r} is not a valid id"
             hint = "ids use lower-case letters, digits, '_' and '-', starting with a letter"
-            if isinstance(given, str) and given.lower() != given:
-                hint = f"write {given.lower()!r}"
+            if isinstance(given, str):
+                slug = re.sub(r"[^a-z0-9_-]+", "-", given.strip().lower()).strip("-")
+                slug = re.sub(r"^[^a-z]+", "", slug)
+                if slug and slug != given:
+                    hint = f"write {slug!r}"
         elif kind in _TYPE_ERRORS:
             code = "schema.invalid_type"
             message = f"expected {_TYPE_ERRORS[kind]}, got {_describe(given)}"

@@ -147,8 +147,8 @@ def resolve_path(source: str | os.PathLike[str], base: Path | None = None) -> tu
         display = os.path.relpath(path)
     except ValueError:  # pragma: no cover - another drive on Windows
         display = str(path)
-    if display.startswith(".." + os.sep + ".."):
-        display = str(path)
+    if display.startswith(".." + os.sep):  # outside the working directory: say where
+        display = str(path.resolve()) if not path.is_absolute() else str(path)
     return display, path
 
 

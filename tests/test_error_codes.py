@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 
 import tierflow
-from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
+from tierflow.attendance import (
+    AttendanceEvent,
+    Enrollment,
+    FactsBuilder,
+    SchoolCalendar,
+    read_calendars,
+    read_events,
+)
 from tierflow.errors import DataError, RulesetError
 from tierflow.ingest import read_facts
 from tierflow.spec import YamlLimits, load_yaml
@@ -384,6 +391,55 @@ def test_calendar_errors() -> None:
     assert weekday.value.code == "calendar.invalid"
 
 
+# --- attendance readers ----------------------------------------------------------------------
+
+HEAD = "student_id,school_id,date,category\n"
+READER_CASES = [
+    ("events.csv", HEAD + "s1,x,2025-99-01,tardy\n", "ingest.invalid_date", 2, "s1"),
+    ("events.csv", HEAD + "s1,x,,tardy\n", "ingest.missing_value", 2, "s1"),
+    (
+        "events.csv",
+        "student_id,date,category\ns1,2025-09-01,tardy\n",
+        "ingest.missing_column",
+        1,
+        None,
+    ),
+    ("events.xml", "<I><StudentSchoolAttendanceEvent>\n<EventDate>", "ingest.invalid_xml", 2, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code", "line", "student"), READER_CASES, ids=[c[2] for c in READER_CASES]
+)
+def test_reader_errors_name_line_and_student(
+    tmp_path: Path, name: str, text: str, code: str, line: int, student: str | None
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (err,) = [r for r in read_events(path) if isinstance(r, DataError)]
+    assert (err.code, err.source, err.student_id) == (code, f"{path}:{line}", student)
+
+
+def test_session_total_disagreeing_with_calendar_dates(tmp_path: Path) -> None:
+    dates = "".join(
+        f"<CalendarDate><Date>2025-09-0{d}</Date><SchoolReference><SchoolId>7</SchoolId>"
+        "</SchoolReference><CalendarEvent>Instructional day</CalendarEvent></CalendarDate>\n"
+        for d in (1, 2, 3)
+    )
+    session = (
+        "<Session><SessionName>Fall</SessionName><BeginDate>2025-09-01</BeginDate>"
+        "<EndDate>2025-09-30</EndDate><TotalInstructionalDays>5</TotalInstructionalDays>"
+        "<SchoolReference><SchoolId>7</SchoolId></SchoolReference></Session>\n"
+    )
+    path = tmp_path / "calendar.xml"
+    path.write_text(f"<Interchange>\n{session}{dates}</Interchange>\n", encoding="utf-8")
+    found = read_calendars(path)
+    (warning,) = found.warnings
+    assert (warning.code, warning.source) == ("calendar.session_mismatch", f"{path}:2")
+    assert "states 5" in warning.reason and "has 3" in warning.reason
+    assert len(found.calendars["7"]) == 3
+
+
 # --- every code has a case -------------------------------------------------------------------
 
 TESTED_HERE = {
@@ -401,6 +457,8 @@ TESTED_HERE = {
     *(c[2] for c in INGEST_CASES),
     *(c[0] for c in EVENT_CASES),
     *(c[0] for c in ENROLLMENT_CASES),
+    *(c[2] for c in READER_CASES),
+    "calendar.session_mismatch",
 }
 
 

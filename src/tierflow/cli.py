@@ -175,12 +175,89 @@ def _write_rejects(rejects: list[DataError], args: argparse.Namespace, err: IO[s
         )
 
 
+def _events_stream(
+    ruleset: CompiledRuleset,
+    args: argparse.Namespace,
+    as_of: dt.date,
+    rejects: list[DataError],
+    err: IO[str],
+) -> Iterator[tuple[FactsRecord, Any]]:
+    """Build facts from calendars, enrollments and events, then evaluate them."""
+    from tierflow.attendance import (
+        ColumnMapping,
+        FactsBuilder,
+        read_calendars,
+        read_enrollments,
+        read_events,
+    )
+
+    if not args.calendar:
+        raise SystemExit("tierflow evaluate: --events needs --calendar FILE")
+    mapping = ColumnMapping.load(args.mapping) if args.mapping else None
+    calendars = {}
+    for path in args.calendar:
+        found = read_calendars(path)
+        calendars.update(found.calendars)
+        for warning in found.warnings:
+            err.write(f"warning: {warning}\n")
+    builder = FactsBuilder(
+        calendars, policy=ruleset.attendance_policy, assume_full_year=args.assume_full_year
+    )
+    for path in args.enrollments or ():
+        for span in read_enrollments(path, mapping=mapping):
+            if isinstance(span, DataError):
+                builder.reject(span)
+            else:
+                builder.add_enrollment(span)
+    for path in args.events:
+        for event in read_events(path, mapping=mapping):
+            if isinstance(event, DataError):
+                builder.reject(event)
+            else:
+                builder.add_event(event)
+    report = builder.report
+    rejects.extend(report.rejects)
+    err.write(f"attendance records: {report.summary()}\n")
+    for note in report.assumptions:
+        err.write(f"assumed: {note}\n")
+    for facts in builder.facts(as_of):
+        record = FactsRecord(f"student {facts['student_id']}", facts)
+        try:
+            yield record, ruleset.evaluate(facts, as_of=as_of)
+        except DataError as exc:
+            rejects.append(
+                DataError(
+                    exc.code,
+                    exc.reason,
+                    student_id=exc.student_id,
+                    source=record.source,
+                    field=exc.field,
+                )
+            )
+
+
 def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     ruleset = load_ruleset(args.ruleset)
     as_of = _as_of(args.as_of)
     rejects: list[DataError] = []
     accepted = 0
     progress = sys.stderr.isatty()
+    if args.events:
+        if args.input is not None:
+            raise SystemExit("tierflow evaluate: give either INPUT (facts) or --events, not both")
+        stream = _events_stream(ruleset, args, as_of, rejects, sys.stderr)
+        for _, decision in stream:
+            data = decision.to_dict()
+            if args.explain:
+                data["explanation"] = str(decision.explain())
+            out.write(json.dumps(data) + "\n")
+            accepted += 1
+        students = sum(1 for r in rejects if r.source and r.source.startswith("student "))
+        _write_rejects(rejects, args, sys.stderr)
+        sys.stderr.write(f"students: {accepted:,} evaluated, {students:,} rejected\n")
+        return 1 if rejects and args.strict else 0
+    if args.input is None:
+        raise SystemExit("tierflow evaluate: give INPUT (a facts file) or --events and --calendar")
     for _, decision in _evaluate_stream(ruleset, args.input, as_of, rejects, progress):
         data = decision.to_dict()
         if args.explain:
@@ -326,13 +403,30 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate", help="evaluate facts (CSV, JSON Lines, JSON) into JSON Lines decisions"
     )
     p.add_argument(
-        "input", metavar="INPUT", help="facts file, or - for JSON Lines on standard input"
+        "input",
+        metavar="INPUT",
+        nargs="?",
+        help="facts file, or - for JSON Lines on standard input (or give --events)",
     )
     p.add_argument(
         "--ruleset", "-r", required=True, help=f"built-in ({', '.join(builtin_names())}) or a path"
     )
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--explain", action="store_true", help="add each decision's explanation")
+    raw = p.add_argument_group("facts from raw attendance data (instead of INPUT)")
+    raw.add_argument(
+        "--events", action="append", metavar="FILE", help="attendance events (Ed-Fi XML/JSON, CSV)"
+    )
+    raw.add_argument(
+        "--calendar", action="append", metavar="FILE", help="school calendars (Ed-Fi XML/JSON, CSV)"
+    )
+    raw.add_argument("--enrollments", action="append", metavar="FILE", help="enrollment spans")
+    raw.add_argument("--mapping", metavar="FILE", help="column mapping for vendor CSV exports")
+    raw.add_argument(
+        "--assume-full-year",
+        action="store_true",
+        help="without enrollment records, enrol students for the whole year at their school",
+    )
     p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
     p.add_argument(
         "--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects"

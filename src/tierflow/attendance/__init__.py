@@ -23,6 +23,13 @@ from tierflow.attendance._events import (
     Enrollment,
     category_of,
 )
+from tierflow.attendance._io import (
+    CalendarSet,
+    ColumnMapping,
+    read_calendars,
+    read_enrollments,
+    read_events,
+)
 from tierflow.attendance._policy import AttendancePolicy
 
 __all__ = [
@@ -30,10 +37,15 @@ __all__ = [
     "CATEGORIES",
     "AttendanceEvent",
     "AttendancePolicy",
+    "CalendarSet",
     "CauseMap",
+    "ColumnMapping",
     "Enrollment",
     "FactsBuilder",
     "IngestReport",
     "SchoolCalendar",
     "category_of",
+    "read_calendars",
+    "read_enrollments",
+    "read_events",
 ]

@@ -1,0 +1,783 @@
+"""Read calendars, enrollment spans and attendance events from the files SIS products export.
+
+Formats:
+
+- **Ed-Fi XML interchange files** (any Data Standard version: elements are matched by local name,
+  so the ``http://ed-fi.org/0220``, ``/3.2.0`` and ``/5.2.0`` namespaces all work):
+  ``StudentSchoolAttendanceEvent``, ``StudentSchoolAssociation``, ``CalendarDate`` and
+  ``Session``. Read as a stream with the line where each record starts.
+- **Ed-Fi API JSON** resources (a JSON array, or JSON Lines): ``studentSchoolAttendanceEvents``,
+  ``studentSchoolAssociations``, ``calendarDates``.
+- **tierflow's own CSV or JSON Lines** columns (see ``docs/attendance.md``), with an optional
+  column-mapping file for vendor exports.
+
+Readers yield records or :class:`~tierflow.DataError` for a record that cannot be read (with its
+``file:line`` and student id), never stopping the stream; hand the errors to
+:meth:`FactsBuilder.reject` so the counts add up.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import xml.parsers.expat
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from tierflow.attendance._calendar import SchoolCalendar
+from tierflow.attendance._events import AttendanceEvent, Enrollment, category_of
+from tierflow.errors import DataError
+
+__all__ = [
+    "CalendarSet",
+    "ColumnMapping",
+    "read_calendars",
+    "read_enrollments",
+    "read_events",
+]
+
+_INSTRUCTIONAL = frozenset({"instructional day", "make-up day", "makeup day", "make up day"})
+_GRADES = {
+    "infant/toddler": -1,
+    "preschool/prekindergarten": -1,
+    "prekindergarten": -1,
+    "transitional kindergarten": -1,
+    "kindergarten": 0,
+    "first grade": 1,
+    "second grade": 2,
+    "third grade": 3,
+    "fourth grade": 4,
+    "fifth grade": 5,
+    "sixth grade": 6,
+    "seventh grade": 7,
+    "eighth grade": 8,
+    "ninth grade": 9,
+    "tenth grade": 10,
+    "eleventh grade": 11,
+    "twelfth grade": 12,
+}
+
+
+# --- column mapping ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How a vendor's export maps onto tierflow's columns and categories.
+
+    Attributes:
+        columns: Vendor column name to tierflow column name (``{"StuID": "student_id"}``).
+        categories: Vendor category code to tierflow category (``{"A": "unexcused_absence"}``).
+        date_format: ``strptime`` format of dates when they are not ISO ``YYYY-MM-DD``.
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    categories: Mapping[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> ColumnMapping:
+        """Read a mapping file (YAML, read with tierflow's safe loader).
+
+        The file looks like this::
+
+            columns: {StuID: student_id, SchoolCode: school_id, AttDate: date, Code: category}
+            categories: {A: unexcused_absence, E: excused_absence, T: tardy}
+            date_format: "%m/%d/%Y"
+
+        Raises:
+            RulesetError: The file is not valid YAML, or has keys other than these three.
+        """
+        from tierflow.errors import Problem, RulesetError
+        from tierflow.spec import load_yaml_file
+
+        loaded = load_yaml_file(path)
+        data = loaded.data
+        problems = []
+        if not isinstance(data, dict):
+            problems.append(
+                Problem(loaded.span_of(()), "schema.invalid_type", "a mapping file is a mapping")
+            )
+            raise RulesetError(problems)
+        for key, value in data.items():
+            if key not in ("columns", "categories", "date_format"):
+                problems.append(
+                    Problem(
+                        loaded.key_span_of((key,)),
+                        "schema.unknown_field",
+                        f"unknown key {key!r}",
+                        str(key),
+                        "known keys: categories, columns, date_format",
+                    )
+                )
+            elif key in ("columns", "categories") and not (
+                isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+            ):
+                problems.append(
+                    Problem(
+                        loaded.span_of((key,)),
+                        "schema.invalid_type",
+                        f"{key} maps names to names",
+                        str(key),
+                    )
+                )
+        if problems:
+            raise RulesetError(problems)
+        return cls(
+            {str(k): v for k, v in (data.get("columns") or {}).items()},
+            {str(k): v for k, v in (data.get("categories") or {}).items()},
+            data.get("date_format"),
+        )
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def _date(text: str, source: str, sid: str | None, column: str, fmt: str | None) -> dt.date:
+    value = text.strip()
+    try:
+        if fmt:
+            return dt.datetime.strptime(value, fmt).date()
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise DataError(
+            "ingest.invalid_date",
+            f"{column} {value!r} is not a date" + (f" ({fmt})" if fmt else " (YYYY-MM-DD)"),
+            student_id=sid,
+            source=source,
+            field=column,
+        ) from None
+
+
+def _number(text: Any, source: str, sid: str | None, column: str) -> float | None:
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if isinstance(text, bool):
+        raise DataError(
+            "ingest.invalid_number", f"{column} is not a number", student_id=sid, source=source
+        )
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise DataError(
+            "ingest.invalid_number",
+            f"{column} {text!r} is not a number",
+            student_id=sid,
+            source=source,
+            field=column,
+        ) from None
+
+
+def _grade(text: str | None) -> int | None:
+    if not text:
+        return None
+    value = text.rsplit("#", 1)[-1].strip().lower()
+    if value in _GRADES:
+        return _GRADES[value]
+    if value in ("k", "kg"):
+        return 0
+    if value in ("pk", "tk"):
+        return -1
+    digits = value.removesuffix("th").removesuffix("st").removesuffix("nd").removesuffix("rd")
+    return int(digits) if digits.isdigit() else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+# --- Ed-Fi XML ----------------------------------------------------------------------------------
+
+
+class _Node:
+    """A small element tree of one record: local tag, attributes, text, children."""
+
+    __slots__ = ("attrs", "children", "tag", "text")
+
+    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.children: list[_Node] = []
+        self.text = ""
+
+    def find(self, tag: str) -> _Node | None:
+        """The first descendant with this local tag, depth first in document order."""
+        for child in self.children:
+            if child.tag == tag:
+                return child
+            found = child.find(tag)
+            if found is not None:
+                return found
+        return None
+
+    def value(self, tag: str) -> str | None:
+        """The text of the first descendant ``tag`` (a descriptor's ``CodeValue`` if nested)."""
+        node = self.find(tag)
+        if node is None:
+            return None
+        if node.children:
+            code = node.find("CodeValue")
+            return code.text.strip() if code is not None else None
+        return node.text.strip() or None
+
+    def values(self, tag: str) -> list[str]:
+        """The texts of every descendant ``tag``, in document order."""
+        out: list[str] = []
+        for child in self.children:
+            if child.tag == tag:
+                if child.children:
+                    code = child.find("CodeValue")
+                    if code is not None:
+                        out.append(code.text.strip())
+                    else:
+                        out.extend(child.values(tag))
+                elif child.text.strip():
+                    out.append(child.text.strip())
+            else:
+                out.extend(child.values(tag))
+        return out
+
+
+def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]]:
+    """Stream the records (children of the root) whose local tag is in ``tags``.
+
+    Yields ``(line where the record starts, its tree)``; only one record is held at a time.
+    """
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    stack: list[_Node] = []
+    ready: list[tuple[int, _Node]] = []
+    depth = 0
+    start_line = 0
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth, start_line
+        depth += 1
+        tag = name.rsplit(" ", 1)[-1]
+        if depth == 2 and tag in tags:
+            start_line = parser.CurrentLineNumber
+            stack.append(_Node(tag, attrs))
+        elif stack:
+            node = _Node(tag, attrs)
+            stack[-1].children.append(node)
+            stack.append(node)
+
+    def end(name: str) -> None:
+        nonlocal depth
+        if stack:
+            node = stack.pop()
+            if not stack:
+                ready.append((start_line, node))
+        depth -= 1
+
+    def chars(data: str) -> None:
+        if stack:
+            stack[-1].text += data
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            parser.Parse(chunk, not chunk)
+            yield from ready
+            ready.clear()
+            if not chunk:
+                break
+
+
+def _xml_events(path: Path, mapping: ColumnMapping | None) -> Iterator[AttendanceEvent | DataError]:
+    name = str(path)
+    extra = dict(mapping.categories) if mapping else None
+    try:
+        for line, rec in _xml_records(path, frozenset({"StudentSchoolAttendanceEvent"})):
+            yield _edfi_event(
+                {
+                    "student_id": rec.value("StudentUniqueId"),
+                    "school_id": rec.value("SchoolId"),
+                    "date": rec.value("EventDate"),
+                    "category": rec.value("AttendanceEventCategory"),
+                    "reason": rec.value("AttendanceEventReason"),
+                    "duration": rec.value("EventDuration"),
+                    "minutes": rec.value("SchoolAttendanceDuration"),
+                },
+                f"{name}:{line}",
+                extra,
+            )
+    except xml.parsers.expat.ExpatError as exc:
+        yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
+
+
+def _edfi_event(
+    row: Mapping[str, Any], source: str, extra: Mapping[str, str] | None, fmt: str | None = None
+) -> AttendanceEvent | DataError:
+    sid = _text(row.get("student_id"))
+    try:
+        for column in ("student_id", "school_id", "date", "category"):
+            if _text(row.get(column)) is None:
+                raise DataError(
+                    "ingest.missing_value",
+                    f"{column} is missing",
+                    student_id=sid,
+                    source=source,
+                    field=column,
+                )
+        raw_category = str(row["category"]).strip()
+        category = category_of(raw_category, extra)
+        if category is None:
+            raise DataError(
+                "event.unknown_category",
+                f"unknown attendance category {raw_category!r}",
+                student_id=sid,
+                source=source,
+                field="category",
+            )
+        return AttendanceEvent(
+            str(sid),
+            str(_text(row["school_id"])),
+            _date(str(row["date"]), source, sid, "date", fmt),
+            category,
+            _number(row.get("duration"), source, sid, "duration"),
+            _number(row.get("minutes"), source, sid, "minutes"),
+            _text(row.get("reason")),
+            source,
+        )
+    except DataError as err:
+        return err
+
+
+def _xml_enrollments(path: Path) -> Iterator[Enrollment | DataError]:
+    name = str(path)
+    try:
+        for line, rec in _xml_records(path, frozenset({"StudentSchoolAssociation"})):
+            source = f"{name}:{line}"
+            sid = rec.value("StudentUniqueId")
+            try:
+                if sid is None or rec.value("SchoolId") is None or rec.value("EntryDate") is None:
+                    raise DataError(
+                        "ingest.missing_value",
+                        "an enrollment needs StudentUniqueId, SchoolId and EntryDate",
+                        student_id=sid,
+                        source=source,
+                    )
+                exit_text = rec.value("ExitWithdrawDate")
+                yield Enrollment(
+                    sid,
+                    str(rec.value("SchoolId")),
+                    _date(str(rec.value("EntryDate")), source, sid, "EntryDate", None),
+                    _date(exit_text, source, sid, "ExitWithdrawDate", None) if exit_text else None,
+                    rec.value("CalendarCode"),
+                    _grade(rec.value("EntryGradeLevel")),
+                    source=source,
+                )
+            except DataError as err:
+                yield err
+    except xml.parsers.expat.ExpatError as exc:
+        yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
+
+
+# --- calendars ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarSet:
+    """Calendars read from a file, by id, with what looked wrong in the source.
+
+    Attributes:
+        calendars: By id: the calendar code when the source has one, else the school id.
+        warnings: Disagreements found (``calendar.session_mismatch``: a session states a number
+            of instructional days its calendar dates do not have; the calendar dates win),
+            and calendar dates that could not be read.
+        schools: The school each calendar belongs to.
+    """
+
+    calendars: dict[str, SchoolCalendar] = field(default_factory=dict)
+    warnings: list[DataError] = field(default_factory=list)
+    schools: dict[str, str] = field(default_factory=dict)
+
+
+def _calendar_set(
+    days: Mapping[str, set[dt.date]],
+    fractions: Mapping[str, dict[dt.date, float]],
+    schools: Mapping[str, str],
+    sessions: list[tuple[str, str, dt.date, dt.date, int, str]],
+    warnings: list[DataError],
+) -> CalendarSet:
+    out = CalendarSet(warnings=warnings)
+    for cal_id, dates in sorted(days.items()):
+        if not dates:
+            continue
+        try:
+            out.calendars[cal_id] = SchoolCalendar(cal_id, dates, fractions.get(cal_id))
+        except DataError as err:
+            out.warnings.append(err)
+            continue
+        out.schools[cal_id] = schools.get(cal_id, cal_id)
+    for school, session, begin, end, stated, source in sessions:
+        for cal_id, cal in out.calendars.items():
+            if out.schools[cal_id] != school:
+                continue
+            counted = cal.count(begin, end)
+            if counted != stated:
+                out.warnings.append(
+                    DataError(
+                        "calendar.session_mismatch",
+                        f"session {session!r} of school {school} states {stated} instructional "
+                        f"days from {begin} to {end}, but calendar {cal_id!r} has {counted}; "
+                        "the calendar dates are used",
+                        source=source,
+                    )
+                )
+    return out
+
+
+def _xml_calendars(path: Path) -> CalendarSet:
+    name = str(path)
+    days: dict[str, set[dt.date]] = defaultdict(set)
+    fractions: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    schools: dict[str, str] = {}
+    sessions: list[tuple[str, str, dt.date, dt.date, int, str]] = []
+    warnings: list[DataError] = []
+    try:
+        for line, rec in _xml_records(path, frozenset({"CalendarDate", "Session"})):
+            source = f"{name}:{line}"
+            try:
+                if rec.tag == "Session":
+                    total = rec.value("TotalInstructionalDays")
+                    school, begin, end = (
+                        rec.value("SchoolId"),
+                        rec.value("BeginDate"),
+                        rec.value("EndDate"),
+                    )
+                    if total and school and begin and end:
+                        sessions.append(
+                            (
+                                school,
+                                rec.value("SessionName") or "",
+                                _date(begin, source, None, "BeginDate", None),
+                                _date(end, source, None, "EndDate", None),
+                                int(float(total)),
+                                source,
+                            )
+                        )
+                    continue
+                school = rec.value("SchoolId")
+                text = rec.value("Date")
+                if school is None or text is None:
+                    raise DataError(
+                        "ingest.missing_value",
+                        "a CalendarDate needs a Date and a SchoolId",
+                        source=source,
+                    )
+                cal_id = rec.value("CalendarCode") or school
+                schools[cal_id] = school
+                day = _date(text, source, None, "Date", None)
+                kinds = [v.rsplit("#", 1)[-1].strip().lower() for v in rec.values("CalendarEvent")]
+                days.setdefault(cal_id, set())
+                if any(k in _INSTRUCTIONAL for k in kinds):
+                    days[cal_id].add(day)
+                    duration = rec.value("EventDuration")
+                    if duration is not None and 0 < float(duration) < 1:
+                        fractions[cal_id][day] = float(duration)
+            except (DataError, ValueError) as err:
+                warnings.append(
+                    err
+                    if isinstance(err, DataError)
+                    else DataError("ingest.invalid_number", str(err), source=source)
+                )
+    except xml.parsers.expat.ExpatError as exc:
+        warnings.append(DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}"))
+    return _calendar_set(days, fractions, schools, sessions, warnings)
+
+
+# --- JSON, JSON Lines, CSV ----------------------------------------------------------------------
+
+_EVENT_KEYS = {
+    "studentReference": None,
+    "studentUniqueId": "student_id",
+    "schoolId": "school_id",
+    "eventDate": "date",
+    "attendanceEventCategoryDescriptor": "category",
+    "attendanceEventReason": "reason",
+    "eventDuration": "duration",
+    "schoolAttendanceDuration": "minutes",
+}
+
+
+def _rows(path: Path, mapping: ColumnMapping | None) -> Iterator[tuple[str, Any]]:
+    """Yield ``(source, row)`` from CSV (dicts by column), JSON Lines or a JSON array."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    columns = dict(mapping.columns) if mapping else {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        if suffix == ".csv":
+            yield from _csv_rows(fh, name, columns)
+        elif suffix == ".json":
+            try:
+                data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                yield (
+                    f"{name}:{exc.lineno}",
+                    DataError("ingest.invalid_json", exc.msg, source=f"{name}:{exc.lineno}"),
+                )
+                return
+            if not isinstance(data, list):
+                yield (
+                    name,
+                    DataError(
+                        "ingest.not_a_list", "a .json file holds a list of records", source=name
+                    ),
+                )
+                return
+            for i, item in enumerate(data):
+                yield f"{name}[{i}]", _renamed(item, columns)
+        else:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                source = f"{name}:{number}"
+                try:
+                    yield source, _renamed(json.loads(line), columns)
+                except json.JSONDecodeError as exc:
+                    yield source, DataError("ingest.invalid_json", exc.msg, source=source)
+
+
+def _renamed(item: Any, columns: Mapping[str, str]) -> Any:
+    if isinstance(item, dict) and columns:
+        return {columns.get(k, k): v for k, v in item.items()}
+    return item
+
+
+def _csv_rows(fh: IO[str], name: str, columns: Mapping[str, str]) -> Iterator[tuple[str, Any]]:
+    reader = csv.reader(fh)
+    header = next(reader, None)
+    if header is None:
+        return
+    header = [columns.get(h.strip(), h.strip()) for h in header]
+    for row in reader:
+        source = f"{name}:{reader.line_num}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            sid = (
+                row[header.index("student_id")]
+                if "student_id" in header and len(row) > header.index("student_id")
+                else None
+            )
+            yield (
+                source,
+                DataError(
+                    "ingest.column_count",
+                    f"expected {len(header)} columns, got {len(row)}",
+                    student_id=sid,
+                    source=source,
+                ),
+            )
+            continue
+        yield source, dict(zip(header, row, strict=True))
+
+
+def _flatten_api_event(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An Ed-Fi API studentSchoolAttendanceEvent resource as tierflow columns."""
+    return {
+        "student_id": (item.get("studentReference") or {}).get("studentUniqueId"),
+        "school_id": (item.get("schoolReference") or {}).get("schoolId"),
+        "date": item.get("eventDate"),
+        "category": item.get("attendanceEventCategoryDescriptor"),
+        "reason": item.get("attendanceEventReason"),
+        "duration": item.get("eventDuration"),
+        "minutes": item.get("schoolAttendanceDuration"),
+    }
+
+
+def _not_an_object(source: str, item: Any) -> DataError:
+    return DataError(
+        "ingest.not_an_object", f"expected an object, got {type(item).__name__}", source=source
+    )
+
+
+def _missing_columns(
+    path: Path, needed: tuple[str, ...], mapping: ColumnMapping | None
+) -> DataError | None:
+    if path.suffix.lower() != ".csv":
+        return None
+    columns = dict(mapping.columns) if mapping else {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    have = {columns.get(h.strip(), h.strip()) for h in header}
+    missing = [c for c in needed if c not in have]
+    if missing:
+        return DataError(
+            "ingest.missing_column",
+            f"missing column(s) {', '.join(missing)}; found {', '.join(sorted(have)) or 'none'}"
+            + ("" if mapping else " (a column-mapping file can rename a vendor's columns)"),
+            source=f"{path}:1",
+        )
+    return None
+
+
+def read_events(
+    path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
+) -> Iterator[AttendanceEvent | DataError]:
+    """Yield every attendance event of a file, or a :class:`DataError` for one that is bad.
+
+    The format follows the file: ``.xml`` is an Ed-Fi interchange; ``.json`` / ``.jsonl``
+    holds Ed-Fi API resources or tierflow's columns (told apart per record); ``.csv`` has
+    tierflow's columns ``student_id, school_id, date, category, duration, minutes, reason``
+    (``duration`` a fraction of a day, ``minutes`` minutes; both optional).
+
+    Args:
+        path: The file.
+        mapping: A :class:`ColumnMapping` (or the path of a mapping file) for vendor exports.
+    """
+    file = Path(path)
+    cmap = ColumnMapping.load(mapping) if isinstance(mapping, (str, Path)) else mapping
+    if file.suffix.lower() == ".xml":
+        yield from _xml_events(file, cmap)
+        return
+    missing = _missing_columns(file, ("student_id", "school_id", "date", "category"), cmap)
+    if missing is not None:
+        yield missing
+        return
+    extra = dict(cmap.categories) if cmap else None
+    fmt = cmap.date_format if cmap else None
+    for source, row in _rows(file, cmap):
+        if isinstance(row, DataError):
+            yield row
+        elif not isinstance(row, dict):
+            yield _not_an_object(source, row)
+        else:
+            flat = _flatten_api_event(row) if "studentReference" in row else row
+            yield _edfi_event(flat, source, extra, fmt)
+
+
+def read_enrollments(
+    path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
+) -> Iterator[Enrollment | DataError]:
+    """Yield every enrollment span of a file, or a :class:`DataError` for one that is bad.
+
+    ``.xml``: Ed-Fi ``StudentSchoolAssociation``; ``.json``/``.jsonl``: Ed-Fi API
+    ``studentSchoolAssociations`` or tierflow's columns; ``.csv``: ``student_id, school_id,
+    entry_date, exit_date, calendar_id, grade, groups`` (groups separated by ``;``).
+    """
+    file = Path(path)
+    cmap = ColumnMapping.load(mapping) if isinstance(mapping, (str, Path)) else mapping
+    if file.suffix.lower() == ".xml":
+        yield from _xml_enrollments(file)
+        return
+    missing = _missing_columns(file, ("student_id", "school_id", "entry_date"), cmap)
+    if missing is not None:
+        yield missing
+        return
+    fmt = cmap.date_format if cmap else None
+    for source, row in _rows(file, cmap):
+        if isinstance(row, DataError):
+            yield row
+            continue
+        if not isinstance(row, dict):
+            yield _not_an_object(source, row)
+            continue
+        if "studentReference" in row:
+            row = {
+                "student_id": (row.get("studentReference") or {}).get("studentUniqueId"),
+                "school_id": (row.get("schoolReference") or {}).get("schoolId"),
+                "entry_date": row.get("entryDate"),
+                "exit_date": row.get("exitWithdrawDate"),
+                "calendar_id": (row.get("calendarReference") or {}).get("calendarCode"),
+                "grade": row.get("entryGradeLevelDescriptor"),
+            }
+        sid = _text(row.get("student_id"))
+        try:
+            for column in ("student_id", "school_id", "entry_date"):
+                if _text(row.get(column)) is None:
+                    raise DataError(
+                        "ingest.missing_value",
+                        f"{column} is missing",
+                        student_id=sid,
+                        source=source,
+                        field=column,
+                    )
+            exit_text = _text(row.get("exit_date"))
+            groups = row.get("groups") or ()
+            if isinstance(groups, str):
+                groups = [g.strip() for g in groups.split(";") if g.strip()]
+            yield Enrollment(
+                str(sid),
+                str(_text(row["school_id"])),
+                _date(str(row["entry_date"]), source, sid, "entry_date", fmt),
+                _date(exit_text, source, sid, "exit_date", fmt) if exit_text else None,
+                _text(row.get("calendar_id")),
+                _grade(_text(row.get("grade"))),
+                tuple(groups),
+                source,
+            )
+        except DataError as err:
+            yield err
+
+
+def read_calendars(path: str | Path) -> CalendarSet:
+    """Read school calendars from a file.
+
+    ``.xml``: Ed-Fi ``CalendarDate`` rows ("Instructional day" and "Make-up day" count) and
+    ``Session`` totals, which are checked against the dates; ``.json``/``.jsonl``: Ed-Fi API
+    ``calendarDates`` or tierflow's columns; ``.csv``: ``calendar_id, date`` and optionally
+    ``fraction`` (a shortened day) and ``school_id``. Every listed date of a tierflow file is an
+    instructional day.
+    """
+    file = Path(path)
+    if file.suffix.lower() == ".xml":
+        return _xml_calendars(file)
+    days: dict[str, set[dt.date]] = defaultdict(set)
+    fractions: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    schools: dict[str, str] = {}
+    warnings: list[DataError] = []
+    missing = _missing_columns(file, ("calendar_id", "date"), None)
+    if missing is not None:
+        return CalendarSet(warnings=[missing])
+    for source, row in _rows(file, None):
+        if isinstance(row, DataError):
+            warnings.append(row)
+            continue
+        if not isinstance(row, dict):
+            warnings.append(_not_an_object(source, row))
+            continue
+        try:
+            if "calendarReference" in row:
+                ref = row.get("calendarReference") or {}
+                cal_id = _text(ref.get("calendarCode")) or _text(ref.get("schoolId"))
+                school = _text(ref.get("schoolId")) or cal_id
+                kinds = [
+                    str(e.get("calendarEventDescriptor", "")).rsplit("#", 1)[-1].strip().lower()
+                    for e in row.get("calendarEvents") or ()
+                    if isinstance(e, dict)
+                ]
+                instructional = any(k in _INSTRUCTIONAL for k in kinds)
+                fraction = None
+            else:
+                cal_id = _text(row.get("calendar_id"))
+                school = _text(row.get("school_id")) or cal_id
+                instructional = True
+                fraction = _number(row.get("fraction"), source, None, "fraction")
+            if cal_id is None or _text(row.get("date")) is None:
+                raise DataError(
+                    "ingest.missing_value",
+                    "a calendar date needs a calendar and a date",
+                    source=source,
+                )
+            day = _date(str(row["date"]), source, None, "date", None)
+            schools[cal_id] = str(school)
+            days.setdefault(cal_id, set())
+            if instructional:
+                days[cal_id].add(day)
+                if fraction is not None and fraction != 1:
+                    fractions[cal_id][day] = fraction
+        except DataError as err:
+            warnings.append(err)
+    return _calendar_set(days, fractions, schools, [], warnings)

@@ -1,0 +1,262 @@
+"""Readers of raw attendance data: tierflow CSV/JSON Lines, Ed-Fi API JSON, Ed-Fi XML, mappings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from tierflow.attendance import (
+    AttendanceEvent,
+    ColumnMapping,
+    Enrollment,
+    FactsBuilder,
+    read_calendars,
+    read_enrollments,
+    read_events,
+)
+from tierflow.errors import DataError, RulesetError
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_csv_events_with_every_column(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "events.csv",
+        "student_id,school_id,date,category,duration,minutes,reason\n"
+        "s1,lincoln,2025-09-08,unexcused_absence,,,missed the bus\n"
+        "s1,lincoln,2025-09-09,tardy,,35,\n"
+        "s2,lincoln,2025-09-09,partial,0.5,,doctor\n",
+    )
+    events = list(read_events(path))
+    assert events == [
+        AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 8), "unexcused_absence", None, None,
+                        "missed the bus", f"{path}:2"),
+        AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 9), "tardy", None, 35.0, None,
+                        f"{path}:3"),
+        AttendanceEvent("s2", "lincoln", dt.date(2025, 9, 9), "partial", 0.5, None, "doctor",
+                        f"{path}:4"),
+    ]  # fmt: skip
+
+
+def test_csv_event_errors_name_line_and_student(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "events.csv",
+        "student_id,school_id,date,category,minutes\n"
+        "s1,lincoln,09/08/2025,unexcused_absence,\n"
+        "s2,lincoln,2025-09-08,walkabout,\n"
+        "s3,lincoln,2025-09-08,tardy,ten\n"
+        "s4,lincoln,2025-09-08\n"
+        ",lincoln,2025-09-08,tardy,\n"
+        "s6,lincoln,2025-09-08,tardy,5\n",
+    )
+    results = list(read_events(path))
+    errors = [(r.code, r.source, r.student_id) for r in results if isinstance(r, DataError)]
+    assert errors == [
+        ("ingest.invalid_date", f"{path}:2", "s1"),
+        ("event.unknown_category", f"{path}:3", "s2"),
+        ("ingest.invalid_number", f"{path}:4", "s3"),
+        ("ingest.column_count", f"{path}:5", "s4"),
+        ("ingest.missing_value", f"{path}:6", None),
+    ]
+    assert [r.student_id for r in results if isinstance(r, AttendanceEvent)] == ["s6"]
+
+
+def test_missing_column_is_reported_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "events.csv", "student,school_id,date,category\ns1,x,2025-09-08,tardy\n"
+    )
+    (err,) = list(read_events(path))
+    assert isinstance(err, DataError)
+    assert (err.code, err.source) == ("ingest.missing_column", f"{path}:1")
+    assert "student_id" in err.reason and "column-mapping" in err.reason
+
+
+def test_vendor_export_through_a_mapping_file(tmp_path: Path) -> None:
+    mapping = _write(
+        tmp_path / "vendor.yaml",
+        "columns: {StuID: student_id, Bldg: school_id, AttDate: date, Code: category}\n"
+        "categories: {A: unexcused_absence, E: excused_absence, T: tardy}\n"
+        'date_format: "%m/%d/%Y"\n',
+    )
+    path = _write(
+        tmp_path / "export.csv",
+        "StuID,Bldg,AttDate,Code\n1001,lincoln,09/08/2025,A\n1002,lincoln,09/09/2025,T\n",
+    )
+    events = list(read_events(path, mapping=mapping))
+    assert [
+        (e.student_id, e.date, e.category) for e in events if isinstance(e, AttendanceEvent)
+    ] == [
+        ("1001", dt.date(2025, 9, 8), "unexcused_absence"),
+        ("1002", dt.date(2025, 9, 9), "tardy"),
+    ]
+
+
+def test_bad_mapping_file_names_the_key(tmp_path: Path) -> None:
+    mapping = _write(tmp_path / "vendor.yaml", "columns: {A: student_id}\ncolumn: {B: date}\n")
+    with pytest.raises(RulesetError) as info:
+        ColumnMapping.load(mapping)
+    (problem,) = info.value.problems
+    assert (problem.code, problem.span.line, problem.span.col) == ("schema.unknown_field", 2, 1)
+
+
+def test_edfi_api_json_resources(tmp_path: Path) -> None:
+    resource = {
+        "studentReference": {"studentUniqueId": "604822"},
+        "schoolReference": {"schoolId": 255901001},
+        "sessionReference": {"schoolId": 255901001, "schoolYear": 2022, "sessionName": "Fall"},
+        "eventDate": "2021-09-01",
+        "attendanceEventCategoryDescriptor": "uri://ed-fi.org/AttendanceEventCategoryDescriptor#Tardy",
+        "attendanceEventReason": "Late bus",
+        "schoolAttendanceDuration": 20,
+    }
+    path = _write(tmp_path / "events.jsonl", json.dumps(resource) + "\n[1]\n{bad json\n")
+    results = list(read_events(path))
+    event = results[0]
+    assert isinstance(event, AttendanceEvent)
+    assert (event.student_id, event.school_id, event.category, event.minutes, event.reason) == (
+        "604822", "255901001", "tardy", 20.0, "Late bus"
+    )  # fmt: skip
+    assert [(r.code, r.source) for r in results[1:] if isinstance(r, DataError)] == [
+        ("ingest.not_an_object", f"{path}:2"),
+        ("ingest.invalid_json", f"{path}:3"),
+    ]
+
+
+def test_edfi_api_enrollments_and_calendar_dates(tmp_path: Path) -> None:
+    associations = [
+        {
+            "studentReference": {"studentUniqueId": "604822"},
+            "schoolReference": {"schoolId": 255901107},
+            "entryDate": "2021-08-23",
+            "exitWithdrawDate": "2022-01-14",
+            "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Fifth grade",
+            "calendarReference": {"calendarCode": "107-main", "schoolId": 255901107},
+        }
+    ]
+    dates = [
+        {
+            "calendarReference": {"calendarCode": "107-main", "schoolId": 255901107},
+            "date": f"2021-08-{day}",
+            "calendarEvents": [{"calendarEventDescriptor": f"uri://ed-fi.org/CalendarEventDescriptor#{kind}"}],
+        }
+        for day, kind in ((23, "Instructional day"), (24, "Instructional day"), (25, "Holiday"),
+                          (28, "Make-up day"))
+    ]  # fmt: skip
+    (span,) = list(read_enrollments(_write(tmp_path / "ssa.json", json.dumps(associations))))
+    assert span == Enrollment(
+        "604822", "255901107", dt.date(2021, 8, 23), dt.date(2022, 1, 14), "107-main", 5,
+        source=f"{tmp_path / 'ssa.json'}[0]",
+    )  # fmt: skip
+    found = read_calendars(_write(tmp_path / "dates.json", json.dumps(dates)))
+    cal = found.calendars["107-main"]
+    assert cal.days == (dt.date(2021, 8, 23), dt.date(2021, 8, 24), dt.date(2021, 8, 28))
+    assert found.schools == {"107-main": "255901107"} and not found.warnings
+
+
+def test_csv_enrollments_and_calendar(tmp_path: Path) -> None:
+    enr = _write(
+        tmp_path / "enrollments.csv",
+        "student_id,school_id,entry_date,exit_date,grade,groups\n"
+        "s1,lincoln,2025-09-01,,K,foster;english_learner\n"
+        "s2,lincoln,2025-09-01,2025-09-03,3rd,\n"
+        "s3,lincoln,,,,\n",
+    )
+    cal = _write(
+        tmp_path / "calendar.csv",
+        "calendar_id,date,fraction\nlincoln,2025-09-01,\nlincoln,2025-09-02,0.5\n"
+        "lincoln,2025-09-03,\nlincoln,2025-09-04,\nlincoln,not-a-date,\n",
+    )
+    spans = list(read_enrollments(enr))
+    assert isinstance(spans[0], Enrollment) and spans[0].groups == ("foster", "english_learner")
+    assert isinstance(spans[1], Enrollment) and (spans[1].grade, spans[1].exit) == (
+        3, dt.date(2025, 9, 3)
+    )  # fmt: skip
+    assert isinstance(spans[2], DataError) and spans[2].code == "ingest.missing_value"
+    found = read_calendars(cal)
+    assert len(found.calendars["lincoln"]) == 4
+    assert found.calendars["lincoln"].fraction(dt.date(2025, 9, 2)) == 0.5
+    assert [(w.code, w.source) for w in found.warnings] == [("ingest.invalid_date", f"{cal}:6")]
+    builder = FactsBuilder(found.calendars)
+    for span in spans:
+        if isinstance(span, DataError):
+            builder.reject(span)
+        else:
+            builder.add_enrollment(span)
+    assert builder.report.read == 3 and builder.report.accepted == 2
+    facts = builder.facts_for("s1", dt.date(2025, 9, 4))
+    assert facts is not None and facts["groups"] == ["english_learner", "foster"]
+    assert facts["grade"] == 0 and facts["days_enrolled"] == 4
+
+
+CATEGORY = "uri://ed-fi.org/AttendanceEventCategoryDescriptor#"
+EDFI_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
+<InterchangeStudentAttendance xmlns="http://ed-fi.org/5.2.0">
+  <StudentSchoolAttendanceEvent>
+    <AttendanceEvent>
+      <EventDate>2021-09-01</EventDate>
+      <AttendanceEventCategory>{CATEGORY}Unexcused Absence</AttendanceEventCategory>
+      <AttendanceEventReason>Absent unexcused</AttendanceEventReason>
+      <EventDuration>1</EventDuration>
+    </AttendanceEvent>
+    <StudentReference><StudentIdentity><StudentUniqueId>1</StudentUniqueId></StudentIdentity></StudentReference>
+    <SchoolReference><SchoolIdentity><SchoolId>9</SchoolId></SchoolIdentity></SchoolReference>
+  </StudentSchoolAttendanceEvent>
+  <StudentSchoolAttendanceEvent>
+    <AttendanceEvent>
+      <EventDate>2021-13-01</EventDate>
+      <AttendanceEventCategory>{CATEGORY}Tardy</AttendanceEventCategory>
+    </AttendanceEvent>
+    <StudentReference><StudentIdentity><StudentUniqueId>2</StudentUniqueId></StudentIdentity></StudentReference>
+    <SchoolReference><SchoolIdentity><SchoolId>9</SchoolId></SchoolIdentity></SchoolReference>
+  </StudentSchoolAttendanceEvent>
+  <StudentSchoolAttendanceEvent>
+    <AttendanceEvent>
+"""
+
+
+def test_edfi_xml_stream_reports_bad_records_and_a_broken_file(tmp_path: Path) -> None:
+    path = _write(tmp_path / "attendance.xml", EDFI_XML)
+    results = list(read_events(path))
+    first = results[0]
+    assert isinstance(first, AttendanceEvent)
+    assert (first.student_id, first.school_id, first.category, first.duration, first.source) == (
+        "1", "9", "unexcused_absence", 1.0, f"{path}:3"
+    )  # fmt: skip
+    assert [(r.code, r.source, r.student_id) for r in results[1:] if isinstance(r, DataError)] == [
+        ("ingest.invalid_date", f"{path}:13", "2"),
+        ("ingest.invalid_xml", f"{path}:23", None),
+    ]
+
+
+def test_edfi_xml_enrollments(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "enrollment.xml",
+        """<?xml version="1.0"?>
+<InterchangeStudentEnrollment xmlns="http://ed-fi.org/5.2.0">
+  <StudentSchoolAssociation>
+    <StudentReference><StudentIdentity><StudentUniqueId>604822</StudentUniqueId></StudentIdentity></StudentReference>
+    <SchoolReference><SchoolIdentity><SchoolId>255901107</SchoolId></SchoolIdentity></SchoolReference>
+    <EntryDate>2021-08-23</EntryDate>
+    <EntryGradeLevel>uri://ed-fi.org/GradeLevelDescriptor#Fifth grade</EntryGradeLevel>
+  </StudentSchoolAssociation>
+  <StudentSchoolAssociation>
+    <StudentReference><StudentIdentity><StudentUniqueId>604823</StudentUniqueId></StudentIdentity></StudentReference>
+    <EntryDate>2021-08-23</EntryDate>
+  </StudentSchoolAssociation>
+</InterchangeStudentEnrollment>
+""",
+    )
+    first, second = list(read_enrollments(path))
+    assert first == Enrollment(
+        "604822", "255901107", dt.date(2021, 8, 23), None, None, 5, source=f"{path}:3"
+    )
+    assert isinstance(second, DataError)
+    assert (second.code, second.source, second.student_id) == (
+        "ingest.missing_value", f"{path}:9", "604823"
+    )  # fmt: skip

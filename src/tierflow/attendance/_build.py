@@ -437,7 +437,7 @@ class FactsBuilder:
                 streak_days.append(day_date)
             for kind, value in share.items():
                 if value:
-                    log.append({"date": day_date, "kind": kind, "days": round(min(value, 1.0), 6)})
+                    log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
         current, longest = self._streaks(student, spans, streak_days, as_of)
         recent_rate = self._recent_rate(student, spans, as_of, log)
         last = spans[-1]

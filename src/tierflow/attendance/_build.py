@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -438,8 +439,9 @@ class FactsBuilder:
             for kind, value in share.items():
                 if value:
                     log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
-        current, longest = self._streaks(student, spans, streak_days, as_of)
-        recent_rate = self._recent_rate(student, spans, as_of, log)
+        school_days = self._school_days(spans, as_of)
+        current, longest = _streaks(school_days, streak_days)
+        recent_rate = self._recent_rate(school_days, log)
         last = spans[-1]
         rate = absent / enrolled if enrolled else 0.0
         facts: dict[str, Any] = {
@@ -462,7 +464,7 @@ class FactsBuilder:
             "causes": [c for c, _ in causes.most_common()],
             "groups": sorted({g for s in spans for g in s.groups}),
             "attendance_log": log,
-            "school_days": self._school_days(spans, as_of),
+            "school_days": school_days,
             "minutes_per_day": policy.minutes_per_day,
             "provenance": {
                 "calendars": sorted({s.calendar_id or s.school_id for s in spans}),
@@ -495,35 +497,8 @@ class FactsBuilder:
             days.extend(cal.days_between(start, end))
         return tuple(days)
 
-    def _streaks(
-        self, student: _Student, spans: list[Enrollment], absent: list[dt.date], as_of: dt.date
-    ) -> tuple[int, int]:
-        """Current and longest runs of consecutive enrolled school days absent."""
-        days: list[dt.date] = []
-        for cal, start, end in self._days_enrolled(spans, as_of):
-            days.extend(cal.days_between(start, end))
-        if not days or not absent:
-            return 0, 0
-        position = {d: i for i, d in enumerate(days)}
-        longest = run = 0
-        previous = -2
-        for d in absent:
-            i = position.get(d)
-            if i is None:
-                continue
-            run = run + 1 if i == previous + 1 else 1
-            previous = i
-            longest = max(longest, run)
-        current = run if previous == len(days) - 1 else 0
-        return current, longest
-
-    def _recent_rate(
-        self, student: _Student, spans: list[Enrollment], as_of: dt.date, log: list[dict[str, Any]]
-    ) -> float:
+    def _recent_rate(self, days: tuple[dt.date, ...], log: list[dict[str, Any]]) -> float:
         """Absence rate over the last ``policy.recent_days`` enrolled school days."""
-        days: list[dt.date] = []
-        for cal, start, end in self._days_enrolled(spans, as_of):
-            days.extend(cal.days_between(start, end))
         recent = days[-self.policy.recent_days :]
         if not recent:
             return 0.0
@@ -537,6 +512,26 @@ class FactsBuilder:
             and (counts or r["kind"] != "suspension")
         )
         return min(1.0, float(missed) / len(recent))
+
+
+def _streaks(days: tuple[dt.date, ...], absent: list[dt.date]) -> tuple[int, int]:
+    """Current and longest runs of consecutive enrolled school days absent.
+
+    ``days`` are the enrolled school days in order; ``absent`` the days absent, in order.
+    """
+    if not days or not absent:
+        return 0, 0
+    longest = run = 0
+    previous = -2
+    for d in absent:
+        i = bisect_left(days, d)
+        if i == len(days) or days[i] != d:
+            continue
+        run = run + 1 if i == previous + 1 else 1
+        previous = i
+        longest = max(longest, run)
+    current = run if previous == len(days) - 1 else 0
+    return current, longest
 
 
 def _overlap(a: Enrollment, b: Enrollment) -> bool:

@@ -156,6 +156,7 @@ class CauseMap:
             ValueError: A cause outside :data:`tierflow.facts.CAUSES`, or a bad pattern.
         """
         self._codes = {k.strip().lower(): v for k, v in (codes or {}).items()}
+        self._seen: dict[str, str | None] = {}  # reasons already mapped (they repeat a lot)
         self._patterns = [(re.compile(p, re.IGNORECASE), c) for p, c in patterns]
         for cause in [*self._codes.values(), *(c for _, c in self._patterns)]:
             if cause not in CAUSES:
@@ -185,11 +186,15 @@ class CauseMap:
         """The cause a reason points to, or None."""
         if not reason:
             return None
+        try:
+            return self._seen[reason]
+        except KeyError:
+            pass
         text = reason.strip()
-        code = self._codes.get(text.lower())
-        if code is not None:
-            return code
-        for pattern, cause in self._patterns:
-            if pattern.search(text):
-                return cause
-        return None
+        found = self._codes.get(text.lower())
+        if found is None:
+            found = next((c for p, c in self._patterns if p.search(text)), None)
+        if len(self._seen) >= 10_000:
+            self._seen.clear()
+        self._seen[reason] = found
+        return found

@@ -260,3 +260,26 @@ def test_edfi_xml_enrollments(tmp_path: Path) -> None:
     assert (second.code, second.source, second.student_id) == (
         "ingest.missing_value", f"{path}:9", "604823"
     )  # fmt: skip
+
+
+def test_explicit_presence_is_marked_not_stored() -> None:
+    from tierflow.attendance import SchoolCalendar
+
+    cal = SchoolCalendar.from_pattern("a", dt.date(2025, 9, 1), dt.date(2025, 9, 5))
+    b = FactsBuilder({"a": cal})
+    b.add_enrollment(Enrollment("s1", "a", dt.date(2025, 9, 1)))
+    for day in cal.days:
+        assert b.add_event(AttendanceEvent("s1", "a", day, "present", source=f"p:{day.day}"))
+    assert not b.add_event(AttendanceEvent("s1", "a", cal.days[0], "present", source="p:dup"))
+    assert b.add_event(AttendanceEvent("s1", "a", cal.days[1], "unexcused_absence", source="a:1"))
+    assert not b.add_event(AttendanceEvent("s1", "a", cal.days[1], "present", source="p:late"))
+    codes = [(r.code, r.source) for r in b.report.rejects]
+    assert codes == [
+        ("event.duplicate", "p:dup"),
+        ("event.conflict", "present record of 2025-09-02"),
+        ("event.conflict", "p:late"),
+    ]
+    assert b.report.read == b.report.accepted + b.report.rejected == 9
+    assert b._students["s1"].days.keys() == {cal.days[1]}  # presence holds no records
+    facts = b.facts_for("s1", cal.days[-1])
+    assert facts is not None and (facts["days_absent"], facts["days_present"]) == (1.0, 4.0)

@@ -13,6 +13,11 @@ Conflict rules (one student, one day), applied as events arrive and reported, ne
    whichever arrived first.
 3. Partial absences add up; one that would take the day past a full day is rejected as
    ``event.conflict``.
+4. Explicit present records (an SIS that exports every day) are kept as one mark per day, not
+   as records, so memory does not grow with them. A second one on a day is ``event.duplicate``;
+   one on a day with a full-day absence is rejected; a full-day absence arriving after one
+   withdraws the mark, reported as ``event.conflict`` with the source ``present record of
+   <date>`` (the present record's own line is not kept).
 """
 
 from __future__ import annotations
@@ -96,6 +101,19 @@ class _Day:
 class _Student:
     spans: list[Enrollment] = field(default_factory=list)
     days: dict[dt.date, _Day] = field(default_factory=dict)
+    # Explicit "present" records are only marked, one byte per day of the year, so that an SIS
+    # that exports every present day does not make memory grow with the number of records.
+    present: dict[int, bytearray] = field(default_factory=dict)
+
+    def is_present(self, day: dt.date) -> bool:
+        marks = self.present.get(day.year)
+        return marks is not None and marks[day.timetuple().tm_yday] == 1
+
+    def mark_present(self, day: dt.date, value: int) -> None:
+        marks = self.present.get(day.year)
+        if marks is None:
+            marks = self.present[day.year] = bytearray(367)
+        marks[day.timetuple().tm_yday] = value
 
 
 class FactsBuilder:
@@ -274,10 +292,24 @@ class FactsBuilder:
         return span
 
     def _accept(self, student: _Student, event: AttendanceEvent, cal: SchoolCalendar) -> bool:
+        sid, src = event.student_id, event.source
+        if event.category == "present" and event.duration is None and event.minutes is None:
+            return self._accept_present(student, event)
+        if student.present and student.is_present(event.date):
+            fraction = self._absence_fraction(event, cal)
+            if fraction >= 1:  # rule 4: the absence stands; the present mark is withdrawn
+                student.mark_present(event.date, 0)
+                self.report.accepted -= 1
+                self._reject(
+                    "event.conflict",
+                    f"the present record of {event.date} is superseded by a full-day "
+                    f"{event.category}" + (f" (at {src})" if src else ""),
+                    sid,
+                    f"present record of {event.date}",
+                )
         day = student.days.get(event.date)
         if day is None:
             day = student.days[event.date] = _Day()
-        sid, src = event.student_id, event.source
         key = (event.category, event.duration, event.minutes)
         for other in day.events:
             if (other.category, other.duration, other.minutes) == key:
@@ -321,6 +353,26 @@ class FactsBuilder:
                     src,
                 )
             day.events.append(event)
+        self.report.accepted += 1
+        return True
+
+    def _accept_present(self, student: _Student, event: AttendanceEvent) -> bool:
+        sid, src = event.student_id, event.source
+        if student.is_present(event.date):
+            return self._reject(
+                "event.duplicate", f"{event.date} was already recorded as present", sid, src
+            )
+        day = student.days.get(event.date)
+        if day is not None and day.full is not None:
+            where = f" (at {day.full.source})" if day.full.source else ""
+            return self._reject(
+                "event.conflict",
+                f"{event.date} already has a full-day {day.full.category}{where}; "
+                "a present record cannot stand beside it",
+                sid,
+                src,
+            )
+        student.mark_present(event.date, 1)
         self.report.accepted += 1
         return True
 

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "edfi-grand-ben
 CALENDAR = DATA / "edfi-ds-2.2.0_2010-2011" / "EducationOrgCalendar.xml"
 EVENTS = DATA / "edfi-ds-3.2.0_2010-2011" / "StudentSchoolAttendance.xml"
 LAST_DAY = dt.date(2011, 5, 27)
+
+if not (CALENDAR.exists() and EVENTS.exists()) and os.environ.get("TIERFLOW_REQUIRE_SAMPLE_DATA"):
+    raise RuntimeError(f"TIERFLOW_REQUIRE_SAMPLE_DATA is set but the Ed-Fi sample is not at {DATA}")
 
 pytestmark = pytest.mark.skipif(
     not (CALENDAR.exists() and EVENTS.exists()),

@@ -74,10 +74,18 @@ def category_of(text: str, extra: Mapping[str, str] | None = None) -> str | None
     """
     if extra and text in extra:
         return extra[text]
+    try:
+        return _MAPPED[text]
+    except KeyError:
+        pass
     value = text.rsplit("#", 1)[-1].strip()
-    if value in CATEGORIES:
-        return value
-    return _CATEGORY_ALIASES.get(value.lower().replace("_", " "))
+    found = value if value in CATEGORIES else _CATEGORY_ALIASES.get(value.lower().replace("_", " "))
+    if len(_MAPPED) < 10_000:  # categories repeat: remember the spellings seen
+        _MAPPED[text] = found
+    return found
+
+
+_MAPPED: dict[str, str | None] = {}
 
 
 @dataclass(frozen=True, slots=True)

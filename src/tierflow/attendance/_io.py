@@ -293,24 +293,94 @@ def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]
                 break
 
 
+def _xml_flat_records(
+    path: Path, record: str, wanted: Mapping[str, str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Stream records named ``record``, keeping only the first text of each ``wanted`` tag.
+
+    ``wanted`` maps local tag names to the keys of the yielded dicts. A descriptor written as a
+    nested ``CodeValue`` (Data Standard 2.x) counts as the text of its parent. Faster than
+    building a tree, for the large attendance files.
+    """
+    parser = xml.parsers.expat.ParserCreate()
+    depth = 0
+    start_line = 0
+    current: dict[str, str] | None = None
+    tags: list[str] = []
+    texts: list[str] = []
+    ready: list[tuple[int, dict[str, str]]] = []
+
+    def local(name: str) -> str:
+        return name.rsplit(":", 1)[-1]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth, start_line, current
+        depth += 1
+        tag = local(name)
+        if depth == 2:
+            if tag == record:
+                start_line = parser.CurrentLineNumber
+                current = {}
+            return
+        if current is not None:
+            tags.append(tag)
+            texts.clear()
+
+    def end(name: str) -> None:
+        nonlocal depth, current
+        depth -= 1
+        if current is None:
+            return
+        if depth == 1:
+            ready.append((start_line, current))
+            current = None
+            tags.clear()
+            return
+        tag = tags.pop()
+        key = wanted.get(tag)
+        if key is None and tag == "CodeValue" and tags:
+            key = wanted.get(tags[-1])
+        if key is not None and key not in current:
+            text = "".join(texts).strip()
+            if text:
+                current[key] = text
+        texts.clear()
+
+    def chars(data: str) -> None:
+        if current is not None and tags:
+            texts.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    parser.buffer_text = True
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            parser.Parse(chunk, not chunk)
+            yield from ready
+            ready.clear()
+            if not chunk:
+                break
+
+
+_EVENT_TAGS = {
+    "StudentUniqueId": "student_id",
+    "SchoolId": "school_id",
+    "EventDate": "date",
+    "AttendanceEventCategory": "category",
+    "AttendanceEventReason": "reason",
+    "EventDuration": "duration",
+    "SchoolAttendanceDuration": "minutes",
+}
+
+
 def _xml_events(path: Path, mapping: ColumnMapping | None) -> Iterator[AttendanceEvent | DataError]:
     name = str(path)
     extra = dict(mapping.categories) if mapping else None
     try:
-        for line, rec in _xml_records(path, frozenset({"StudentSchoolAttendanceEvent"})):
-            yield _edfi_event(
-                {
-                    "student_id": rec.value("StudentUniqueId"),
-                    "school_id": rec.value("SchoolId"),
-                    "date": rec.value("EventDate"),
-                    "category": rec.value("AttendanceEventCategory"),
-                    "reason": rec.value("AttendanceEventReason"),
-                    "duration": rec.value("EventDuration"),
-                    "minutes": rec.value("SchoolAttendanceDuration"),
-                },
-                f"{name}:{line}",
-                extra,
-            )
+        for line, row in _xml_flat_records(path, "StudentSchoolAttendanceEvent", _EVENT_TAGS):
+            yield _edfi_event(row, f"{name}:{line}", extra)
     except xml.parsers.expat.ExpatError as exc:
         yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
 

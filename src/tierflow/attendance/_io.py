@@ -245,6 +245,18 @@ class _Node:
         return out
 
 
+def _feed(parser: Any, path: Path, ready: list[Any]) -> Iterator[Any]:
+    """Feed ``path`` to an expat parser in chunks, yielding what its handlers made ready."""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            parser.Parse(chunk, not chunk)
+            yield from ready
+            ready.clear()
+            if not chunk:
+                break
+
+
 def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]]:
     """Stream the records (children of the root) whose local tag is in ``tags``.
 
@@ -283,14 +295,7 @@ def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(1 << 16)
-            parser.Parse(chunk, not chunk)
-            yield from ready
-            ready.clear()
-            if not chunk:
-                break
+    yield from _feed(parser, path, ready)
 
 
 def _xml_flat_records(
@@ -354,14 +359,7 @@ def _xml_flat_records(
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
     parser.buffer_text = True
-    with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(1 << 16)
-            parser.Parse(chunk, not chunk)
-            yield from ready
-            ready.clear()
-            if not chunk:
-                break
+    yield from _feed(parser, path, ready)
 
 
 _EVENT_TAGS = {

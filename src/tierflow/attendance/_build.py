@@ -106,14 +106,16 @@ class _Student:
     present: dict[int, bytearray] = field(default_factory=dict)
 
     def is_present(self, day: dt.date) -> bool:
-        marks = self.present.get(day.year)
-        return marks is not None and marks[day.timetuple().tm_yday] == 1
+        n = day.toordinal()
+        marks = self.present.get(n >> 9)
+        return marks is not None and marks[n & 511] == 1
 
     def mark_present(self, day: dt.date, value: int) -> None:
-        marks = self.present.get(day.year)
+        n = day.toordinal()
+        marks = self.present.get(n >> 9)
         if marks is None:
-            marks = self.present[day.year] = bytearray(367)
-        marks[day.timetuple().tm_yday] = value
+            marks = self.present[n >> 9] = bytearray(512)
+        marks[n & 511] = value
 
 
 class FactsBuilder:
@@ -227,12 +229,15 @@ class FactsBuilder:
                     src,
                 )
             event = _replace(event, category=mapped)
-        for name in ("duration", "minutes"):
-            value = getattr(event, name)
-            if value is not None and not value >= 0:
-                return self._reject(
-                    "event.invalid_duration", f"{name} must not be negative, got {value}", sid, src
-                )
+        if event.duration is not None or event.minutes is not None:
+            for name, value in (("duration", event.duration), ("minutes", event.minutes)):
+                if value is not None and not value >= 0:
+                    return self._reject(
+                        "event.invalid_duration",
+                        f"{name} must not be negative, got {value}",
+                        sid,
+                        src,
+                    )
         if event.duration is not None and event.duration > 1:
             return self._reject(
                 "event.invalid_duration",

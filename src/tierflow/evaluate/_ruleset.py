@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 from tierflow.attendance._policy import AttendancePolicy
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
-from tierflow.compile._pipeline import Compilation
+from tierflow.compile._pipeline import Compilation, FactRead
 from tierflow.errors import DataError
 from tierflow.evaluate._decision import (
     AssignedIntervention,
@@ -25,7 +25,7 @@ from tierflow.expr import Const, EvalContext, TraceEntry, format_value, interpre
 from tierflow.facts._model import (
     EMPTY_HISTORY_VIEW as _NO_HISTORY,
 )
-from tierflow.facts._model import History, HistoryView, history_view, issued_steps
+from tierflow.facts._model import FACTS, History, HistoryView, history_view, issued_steps
 from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
 
 __all__ = ["CompiledRuleset", "TestResult"]
@@ -116,6 +116,11 @@ class CompiledRuleset:
         return self.spec.legal
 
     @property
+    def read_facts(self) -> tuple[str, ...]:
+        """Every fact evaluation reads (with or without a default)."""
+        return tuple(r.name for r in self._c.fact_reads)
+
+    @property
     def required_facts(self) -> tuple[str, ...]:
         """Facts the host must pass (those the rule set reads that have no default)."""
         return tuple(r.name for r in self._c.fact_reads if not r.has_default)
@@ -123,6 +128,36 @@ class CompiledRuleset:
     def goal(self, intervention: str) -> CheckedExpr | None:
         """Return the checked goal condition of an intervention, if it has one."""
         return self._c.goal_exprs.get(intervention)
+
+    def goal_met(
+        self, intervention: str, facts: Mapping[str, Any], *, as_of: dt.date
+    ) -> bool | None:
+        """Whether an intervention's measurable goal holds for ``facts`` (None: it has no goal).
+
+        Raises:
+            DataError: A fact the goal reads is missing or malformed.
+        """
+        goal = self.goal(intervention)
+        if goal is None:
+            return None
+        env, ctx = self.environment(facts, as_of)
+        self._fill(env, ctx, goal.names, facts)
+        return bool(interpret(goal.tree, env, ctx, self._c.functions))
+
+    def _fill(
+        self, env: dict[str, Any], ctx: EvalContext, names: Iterable[str], facts: Mapping[str, Any]
+    ) -> None:
+        """Add to ``env`` the names an expression reads that evaluation did not need."""
+        c = self._c
+        for name in names:
+            if name in env:
+                continue
+            if name in c.metric_exprs:
+                metric = c.metric_exprs[name]
+                self._fill(env, ctx, metric.names, facts)
+                env[name] = interpret(metric.tree, env, ctx, c.functions)
+            elif name in FACTS or name in self.spec.facts.extra:
+                env[name] = read_fact(facts, _fact_read(self.spec, name), facts.get(name))
 
     def __repr__(self) -> str:
         return f"<CompiledRuleset {self.ref}>"
@@ -626,6 +661,17 @@ _CLASSES: dict[str, frozenset[type]] = {
     "date": frozenset({dt.date}),
     "list": frozenset({list, tuple, set, frozenset}),
 }
+
+
+def _fact_read(spec: RulesetSpec, name: str) -> FactRead:
+    """How to read fact ``name`` when evaluation did not plan to (goals read more facts)."""
+    if name in spec.facts.extra:
+        decl = spec.facts.extra[name]
+        return FactRead(name, decl.type, decl.default is not None, decl.default)
+    info = FACTS[name]
+    if name in spec.facts.defaults:
+        return FactRead(name, info.type.kind, True, spec.facts.defaults[name])
+    return FactRead(name, info.type.kind, info.default is not None, info.default)
 
 
 def _student(facts: Mapping[str, Any]) -> str | None:

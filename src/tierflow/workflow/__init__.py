@@ -1,0 +1,58 @@
+"""The intervention workflow: each intervention a tracked state machine, nobody forgotten.
+
+>>> import datetime as dt, tierflow
+>>> from tierflow.workflow import Engine, Roster, StaffMember
+>>> engine = Engine(tierflow.load_ruleset("mtss"),
+...                 roster=Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor"))]))
+>>> plan = engine.run(dt.date(2025, 10, 6), [
+...     {"student_id": "s1", "school_id": "lincoln", "days_enrolled": 30, "days_absent": 3}])
+>>> for iv in plan.opened:
+...     print(iv.intervention, iv.owner, iv.state, iv.next_follow_up)
+weekly-checkin ms-lee assigned 2025-10-13
+family-call ms-lee assigned 2025-10-20
+attendance-plan ms-lee assigned 2025-10-13
+"""
+
+from tierflow.workflow._engine import Engine
+from tierflow.workflow._machine import (
+    LIFECYCLE,
+    OPEN_STATES,
+    STATES,
+    TERMINAL_STATES,
+    Lifecycle,
+    TransitionDef,
+)
+from tierflow.workflow._records import (
+    CONTACT_TYPES,
+    CheckIn,
+    Intervention,
+    Plan,
+    StaffMember,
+    Unassigned,
+    WorkflowEvent,
+)
+from tierflow.workflow._repository import InMemoryRepository, Repository
+from tierflow.workflow._roster import Roster
+from tierflow.workflow._schedule import SchoolDays, next_follow_up
+
+__all__ = [
+    "CONTACT_TYPES",
+    "LIFECYCLE",
+    "OPEN_STATES",
+    "STATES",
+    "TERMINAL_STATES",
+    "CheckIn",
+    "Engine",
+    "InMemoryRepository",
+    "Intervention",
+    "Lifecycle",
+    "Plan",
+    "Repository",
+    "Roster",
+    "SchoolDays",
+    "StaffMember",
+    "TransitionDef",
+    "Unassigned",
+    "WorkflowEvent",
+    "next_follow_up",
+]

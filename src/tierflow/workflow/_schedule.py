@@ -1,0 +1,89 @@
+"""Follow-ups and reviews land on school days: cadences measured on the school calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+
+from dateutil.rrule import rrulestr
+
+from tierflow.attendance import SchoolCalendar
+from tierflow.spec import CadenceSpec
+
+__all__ = ["SchoolDays", "next_follow_up"]
+
+
+class SchoolDays:
+    """School-day arithmetic on a calendar; Monday to Friday where there is none.
+
+    Beyond the calendar's last day (summer), school days are weekdays again, so a date can
+    always be computed.
+
+    >>> cal = SchoolCalendar.from_pattern("x", dt.date(2025, 9, 1), dt.date(2025, 9, 30),
+    ...                                   holidays=[dt.date(2025, 9, 8)])
+    >>> days = SchoolDays(cal)
+    >>> days.add(dt.date(2025, 9, 5), 1)  # Friday + 1 school day skips the weekend and a holiday
+    datetime.date(2025, 9, 9)
+    >>> SchoolDays(None).on_or_after(dt.date(2025, 9, 6))
+    datetime.date(2025, 9, 8)
+    """
+
+    def __init__(self, calendar: SchoolCalendar | None) -> None:
+        """Measure on ``calendar`` (None: weekdays)."""
+        self.calendar = calendar
+
+    def _is_weekday(self, day: dt.date) -> bool:
+        return day.weekday() < 5
+
+    def is_school_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a school day."""
+        cal = self.calendar
+        if cal is None or not cal.first_day <= day <= cal.last_day:
+            return self._is_weekday(day)
+        return day in cal
+
+    def on_or_after(self, day: dt.date) -> dt.date:
+        """The first school day on or after ``day``."""
+        cal = self.calendar
+        if cal is not None and cal.first_day <= day <= cal.last_day:
+            return cal.days[bisect_left(cal.days, day)]
+        if cal is not None and day < cal.first_day:
+            return cal.first_day
+        while not self._is_weekday(day):
+            day += dt.timedelta(days=1)
+        return day
+
+    def add(self, day: dt.date, count: int) -> dt.date:
+        """The school day ``count`` school days after ``day`` (``day`` itself not counted)."""
+        cal = self.calendar
+        if cal is not None and day < cal.last_day:
+            index = bisect_right(cal.days, day) + count - 1
+            if index < len(cal.days):
+                return cal.days[index]
+            count = index - len(cal.days) + 1
+            day = cal.last_day
+        while count > 0:
+            day += dt.timedelta(days=1)
+            if self._is_weekday(day):
+                count -= 1
+        return day
+
+
+def next_follow_up(cadence: CadenceSpec | None, after: dt.date, days: SchoolDays) -> dt.date | None:
+    """The next follow-up after ``after`` for a cadence (None: no cadence, no follow-ups).
+
+    ``every_school_days: N`` counts school days; ``every_weeks: N`` adds weeks and moves to the
+    next school day; an ``rrule`` takes its first occurrence after ``after`` that is a school day.
+    """
+    if cadence is None:
+        return None
+    if cadence.every_school_days is not None:
+        return days.add(after, cadence.every_school_days)
+    if cadence.every_weeks is not None:
+        return days.on_or_after(after + dt.timedelta(weeks=cadence.every_weeks))
+    assert cadence.rrule is not None  # the spec requires exactly one
+    rule = rrulestr(cadence.rrule, dtstart=dt.datetime.combine(after, dt.time()))
+    for occurrence in rule.xafter(dt.datetime.combine(after, dt.time()), count=400):
+        if days.is_school_day(occurrence.date()):
+            return occurrence.date()
+    return None

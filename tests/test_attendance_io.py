@@ -97,6 +97,22 @@ def test_vendor_export_through_a_mapping_file(tmp_path: Path) -> None:
     ]
 
 
+def test_mapping_file_local_cause_codes_reach_the_facts(tmp_path: Path) -> None:
+    from tierflow.attendance import CauseMap, SchoolCalendar
+
+    mapping = _write(tmp_path / "vendor.yaml", "causes: {TR: transportation, MED: health}\n")
+    cmap = ColumnMapping.load(mapping)
+    causes = CauseMap.default(cmap.causes)
+    assert (causes("TR"), causes("med"), causes("missed the bus"), causes("ZZ")) == (
+        "transportation", "health", "transportation", None
+    )  # fmt: skip
+    cal = SchoolCalendar.from_pattern("a", dt.date(2025, 9, 1), dt.date(2025, 9, 5))
+    b = FactsBuilder({"a": cal}, causes=causes, assume_full_year=True)
+    b.add_event(AttendanceEvent("s1", "a", dt.date(2025, 9, 2), "unexcused_absence", reason="MED"))
+    facts = b.facts_for("s1", dt.date(2025, 9, 5))
+    assert facts is not None and facts["causes"] == ["health"]
+
+
 def test_bad_mapping_file_names_the_key(tmp_path: Path) -> None:
     mapping = _write(tmp_path / "vendor.yaml", "columns: {A: student_id}\ncolumn: {B: date}\n")
     with pytest.raises(RulesetError) as info:

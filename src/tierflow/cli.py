@@ -184,6 +184,7 @@ def _events_stream(
 ) -> Iterator[tuple[FactsRecord, Any]]:
     """Build facts from calendars, enrollments and events, then evaluate them."""
     from tierflow.attendance import (
+        CauseMap,
         ColumnMapping,
         FactsBuilder,
         read_calendars,
@@ -201,7 +202,10 @@ def _events_stream(
         for warning in found.warnings:
             err.write(f"warning: {warning}\n")
     builder = FactsBuilder(
-        calendars, policy=ruleset.attendance_policy, assume_full_year=args.assume_full_year
+        calendars,
+        policy=ruleset.attendance_policy,
+        causes=CauseMap.default(mapping.causes if mapping else None),
+        assume_full_year=args.assume_full_year,
     )
     for path in args.enrollments or ():
         for span in read_enrollments(path, mapping=mapping):

@@ -171,9 +171,10 @@ class CauseMap:
                 raise ValueError(f"unknown cause {cause!r}; expected one of {', '.join(CAUSES)}")
 
     @classmethod
-    def default(cls) -> CauseMap:
-        """A keyword map for common English reasons."""
+    def default(cls, codes: Mapping[str, str] | None = None) -> CauseMap:
+        """A keyword map for common English reasons, after the local ``codes`` given."""
         return cls(
+            codes,
             patterns=[
                 (r"\b(bus|ride|transport\w*|car (broke|trouble)|no ride)\b", "transportation"),
                 (r"\b(anxiety|depress\w*|mental|counsel\w*|therap\w*)\b", "mental_health"),
@@ -187,7 +188,7 @@ class CauseMap:
                 (r"\b(bull\w*|unsafe|threat\w*|fight\w*|harass\w*)\b", "bullying"),
                 (r"\b(babysit\w*|sibling|family|care ?giv\w*|funeral|work\w*)\b", "family"),
                 (r"\b(disengag\w*|skip\w*|cut class|bored|refus\w*)\b", "engagement"),
-            ]
+            ],
         )
 
     def __call__(self, reason: str | None) -> str | None:

@@ -73,11 +73,14 @@ class ColumnMapping:
         columns: Vendor column name to tierflow column name (``{"StuID": "student_id"}``).
         categories: Vendor category code to tierflow category (``{"A": "unexcused_absence"}``).
         date_format: ``strptime`` format of dates when they are not ISO ``YYYY-MM-DD``.
+        causes: Local reason codes to tierflow causes (``{"TR": "transportation"}``), tried
+            before the built-in keyword patterns.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     categories: Mapping[str, str] = field(default_factory=dict)
     date_format: str | None = None
+    causes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> ColumnMapping:
@@ -88,6 +91,7 @@ class ColumnMapping:
             columns: {StuID: student_id, SchoolCode: school_id, AttDate: date, Code: category}
             categories: {A: unexcused_absence, E: excused_absence, T: tardy}
             date_format: "%m/%d/%Y"
+            causes: {TR: transportation, MED: health}
 
         Raises:
             RulesetError: The file is not valid YAML, or has keys other than these three.
@@ -104,17 +108,17 @@ class ColumnMapping:
             )
             raise RulesetError(problems)
         for key, value in data.items():
-            if key not in ("columns", "categories", "date_format"):
+            if key not in ("columns", "categories", "date_format", "causes"):
                 problems.append(
                     Problem(
                         loaded.key_span_of((key,)),
                         "schema.unknown_field",
                         f"unknown key {key!r}",
                         str(key),
-                        "known keys: categories, columns, date_format",
+                        "known keys: categories, causes, columns, date_format",
                     )
                 )
-            elif key in ("columns", "categories") and not (
+            elif key in ("columns", "categories", "causes") and not (
                 isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
             ):
                 problems.append(
@@ -131,6 +135,7 @@ class ColumnMapping:
             {str(k): v for k, v in (data.get("columns") or {}).items()},
             {str(k): v for k, v in (data.get("categories") or {}).items()},
             data.get("date_format"),
+            {str(k): v for k, v in (data.get("causes") or {}).items()},
         )
 
 

@@ -214,7 +214,9 @@ def test_review_meets_the_goal_or_escalates_to_the_next_intervention() -> None:
         3,
     )
     why = [ev.why for ev in e.timeline("bad") if ev.trigger == "escalate"]
-    assert why and "goal not met by review" in why[0] and "home-visit" in why[0]
+    assert why == [
+        "goal not met at review: Miss at most 1 day in the last 4 weeks; escalates to home-visit"
+    ]
 
 
 def test_without_a_measurable_goal_the_review_is_extended() -> None:
@@ -226,7 +228,6 @@ def test_without_a_measurable_goal_the_review_is_extended() -> None:
     assert first is not None
     e.run(first, [student("s1", 3)])
     assert call.state != "escalated" and call.review_on is not None and call.review_on > first
-    assert e.timeline("s1")[-1].kind in ("reviewed", "transition")
     assert any(ev.kind == "reviewed" and "no measurable goal" in ev.why for ev in e.timeline("s1"))
 
 
@@ -303,7 +304,7 @@ def test_a_correction_withdraws_an_escalation_and_an_unissued_legal_step() -> No
     assert [iv.intervention for iv in plan.withdrawn] == ["home-visit"]
     assert plan.legal_withdrawn == [("c1", "not1")]
     reasons = [ev.why for ev in e.timeline("c1") if ev.kind in ("legal_withdrawn", "transition")]
-    assert any("corrected attendance data" in r for r in reasons)
+    assert sum("on corrected data" in r for r in reasons) == 2
 
 
 def test_hooks_see_every_event_once_in_order() -> None:

@@ -19,6 +19,7 @@ from tierflow.workflow._machine import (
     OPEN_STATES,
     STATES,
     TERMINAL_STATES,
+    IllegalTransitionError,
     Lifecycle,
     TransitionDef,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "TERMINAL_STATES",
     "CheckIn",
     "Engine",
+    "IllegalTransitionError",
     "InMemoryRepository",
     "Intervention",
     "Lifecycle",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import DataError, WorkflowError
-from tierflow.evaluate import CompiledRuleset, Decision
-from tierflow.workflow._machine import LIFECYCLE, OPEN_STATES, TERMINAL_STATES, Lifecycle
+from tierflow.evaluate import CompiledRuleset, Decision, LegalAction
+from tierflow.workflow._machine import (
+    LIFECYCLE,
+    OPEN_STATES,
+    TERMINAL_STATES,
+    IllegalTransitionError,
+)
 from tierflow.workflow._records import (
     CONTACT_TYPES,
     CheckIn,
@@ -25,6 +31,7 @@ from tierflow.workflow._schedule import SchoolDays, next_follow_up
 __all__ = ["Engine"]
 
 Hook = Callable[[WorkflowEvent], None]
+"""A host's subscriber: called with each event after it is recorded."""
 _BULKY = frozenset({"history", "attendance_log", "school_days", "provenance"})
 _OUTCOMES = frozenset(
     {"positive", "potentially_positive", "mixed", "no_discernible", "potentially_negative",
@@ -32,20 +39,41 @@ _OUTCOMES = frozenset(
 )  # fmt: skip
 
 
+@dataclass(slots=True)
+class _Recall:
+    """What a student's timeline says the engine already did (so a reopened store resumes)."""
+
+    decision: tuple[Any, ...] | None = None
+    reported: dict[str, dt.date] = field(default_factory=dict)
+    conferences: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _decision_key(decision: Decision) -> tuple[Any, ...]:
+    return (
+        decision.tier,
+        [i.id for i in decision.interventions],
+        [f"{a.step}:{a.status}" for a in decision.legal_actions],
+    )
+
+
 class Engine:
     """Runs a playbook over time, keeping one event per accepted change.
 
-    It opens interventions, schedules follow-ups, reviews goals, escalates and tracks the legal
-    ladder.
+    It opens the interventions decisions call for, names their owners, schedules follow-ups on
+    school days, reviews goals, escalates, tracks the legal ladder and withdraws what corrected
+    data no longer supports. Time is always passed in; nothing sleeps or runs in the background.
+    Everything it needs to resume lives in the repository (interventions, check-ins, legal
+    steps issued and the events of the timeline), so an engine built on a reopened store goes on
+    where the last one stopped.
 
-    Time is always passed in; nothing sleeps or runs in the background. Runs are idempotent:
-    running the same day twice opens nothing new and records nothing new.
+    Runs are idempotent: running the same day twice on the same facts opens nothing and records
+    nothing new.
 
     No flapping: a decision only ever *opens* interventions. An open intervention ends by its
-    goal (met at review), by escalation (goal not met at review), by an explicit close, or by a
-    correction of the data it was opened on. A student hovering around a threshold therefore
-    keeps the interventions already opened, and an intervention that ended is not reopened for
-    the same student until ``cooldown_days`` school days have passed.
+    goal (met at review), by escalation (not met at review), by an explicit close, or by a
+    correction that withdraws an escalation. A student hovering around a threshold therefore
+    keeps the interventions already opened, and an intervention that ended is not opened again
+    for the same student until ``cooldown_days`` school days after it ended.
 
     Args:
         ruleset: The compiled playbook.
@@ -54,10 +82,12 @@ class Engine:
             opening is reported unassigned).
         calendars: School calendars by school id (follow-ups and reviews land on school days;
             Monday to Friday for a school without one).
-        lifecycle: The state machine definition (default: :data:`LIFECYCLE`).
-        grace_days: School days after a missed follow-up before it counts as overdue.
-        cooldown_days: School days after an intervention ended before the same one can open
-            again for the student.
+        grace_days: School days after a missed follow-up before it is flagged overdue.
+        cooldown_days: School days after an intervention ended before the same catalogue
+            intervention can open again for the student.
+        default_review_days: School days between reviews for an intervention whose catalogue
+            entry gives no review period (its review is extended by this much when it cannot
+            be decided).
     """
 
     def __init__(
@@ -67,37 +97,50 @@ class Engine:
         repository: Repository | None = None,
         roster: Roster | None = None,
         calendars: Mapping[str, SchoolCalendar] | None = None,
-        lifecycle: Lifecycle = LIFECYCLE,
         grace_days: int = 2,
         cooldown_days: int = 10,
+        default_review_days: int = 20,
     ) -> None:
+        if min(grace_days, cooldown_days) < 0 or default_review_days < 1:
+            raise WorkflowError(
+                "grace_days and cooldown_days must be >= 0 and default_review_days >= 1"
+            )
         self.ruleset = ruleset
-        self.repository: Repository = repository or InMemoryRepository()
-        self.roster = roster or Roster()
+        self.repository: Repository = repository if repository is not None else InMemoryRepository()
+        self.roster = roster if roster is not None else Roster()
         self.calendars = dict(calendars or {})
-        self.lifecycle = lifecycle
+        self.lifecycle = LIFECYCLE
         self.grace_days = grace_days
         self.cooldown_days = cooldown_days
-        self._hooks: list[Hook] = []
+        self.default_review_days = default_review_days
+        self._hooks: list[tuple[Hook, frozenset[str] | None]] = []
         self._levels = {t.id: t.level for t in ruleset.tiers}
-        self._last_decision: dict[str, tuple[Any, ...]] = {}
-        self._legal_reported: dict[str, set[str]] = {}
-        self._digest: dict[str, str] = {}
-        self._conferences: dict[str, list[dict[str, Any]]] = {}
+        self._days_cache: dict[str, SchoolDays] = {}
         for iv in self.repository.open_interventions():  # a reopened store: count caseloads
             if iv.owner is not None:
                 self.roster.load[iv.owner] += 1
 
     # --- hooks and reading --------------------------------------------------------------------
 
-    def subscribe(self, hook: Hook) -> None:
-        """Call ``hook(event)`` after every event is recorded (to message, create a task...)."""
-        self._hooks.append(hook)
+    def subscribe(self, hook: Hook, *, kinds: Collection[str] | None = None) -> None:
+        """Call ``hook(event)`` after each event is recorded (to send a message, open a task).
+
+        Hooks are plain Python callables registered by the host, called in the order they were
+        subscribed. An exception from a hook propagates to the caller after the event has been
+        recorded and the change kept.
+
+        Args:
+            hook: The callable.
+            kinds: Only events of these kinds (``transition``, ``opened``, ``legal_due``...);
+                None for every event.
+        """
+        self._hooks.append((hook, None if kinds is None else frozenset(kinds)))
 
     def timeline(self, student_id: str) -> list[WorkflowEvent]:
         """Everything that happened for a student, in order.
 
-        Decisions, openings, transitions, check-ins, reviews, conferences and legal steps.
+        Decisions (when they change), openings, transitions (check-ins among them), reviews,
+        overdue flags, conferences and legal steps reported due, issued or withdrawn.
         """
         return self.repository.events(student_id)
 
@@ -106,23 +149,46 @@ class Engine:
         return self.repository.for_student(student_id)
 
     def _days(self, school_id: str | None) -> SchoolDays:
-        return SchoolDays(self.calendars.get(school_id or ""))
+        key = school_id or ""
+        days = self._days_cache.get(key)
+        if days is None:
+            days = self._days_cache[key] = SchoolDays(self.calendars.get(key))
+        return days
 
     def _record(self, event: WorkflowEvent) -> WorkflowEvent:
         stored = self.repository.append(event)
-        for hook in self._hooks:
-            hook(stored)
+        for hook, kinds in self._hooks:
+            if kinds is None or stored.kind in kinds:
+                hook(stored)
         return stored
 
     def _snapshot(self, facts: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The decisive facts worth keeping in an event (not the bulky logs)."""
         if facts is None:
             return None
-        names = self.ruleset.read_facts
-        snap = {k: facts.get(k) for k in names if k not in _BULKY and facts.get(k) is not None}
+        snap = {}
+        for name in self.ruleset.read_facts:
+            value = facts.get(name)
+            if value is not None and name not in _BULKY:
+                snap[name] = value
         provenance = facts.get("provenance")
         if isinstance(provenance, Mapping) and "events_sha256" in provenance:
             snap["events_sha256"] = provenance["events_sha256"]
         return snap
+
+    def _recall(self, student_id: str) -> _Recall:
+        recall = _Recall()
+        for ev in self.repository.events(student_id):
+            if ev.kind == "decision" and ev.detail is not None:
+                d = ev.detail
+                recall.decision = (d["tier"], list(d["interventions"]), list(d["legal"]))
+            elif ev.kind == "conference" and ev.detail is not None:
+                recall.conferences.append({"kind": ev.detail["kind"], "held_on": ev.at})
+            elif ev.kind == "legal_due" and ev.detail is not None:
+                recall.reported.setdefault(ev.detail["step"], ev.at)
+            elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
+                recall.reported.pop(ev.detail["step"], None)
+        return recall
 
     # --- transitions ---------------------------------------------------------------------------
 
@@ -136,14 +202,11 @@ class Engine:
         facts: Mapping[str, Any] | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> WorkflowEvent:
-        target = self.lifecycle.target(trigger, iv.state)
-        if target is None:
-            allowed = [t for t in self.lifecycle.triggers if self.lifecycle.target(t, iv.state)]
-            raise WorkflowError(
-                f"intervention {iv.id} ({iv.intervention}, student {iv.student_id}) is "
-                f"{iv.state}: {trigger!r} is not allowed there; allowed: "
-                f"{', '.join(allowed) if allowed else 'nothing (it has ended)'}"
-            )
+        """Apply ``trigger`` to ``iv`` through the shared lifecycle and record one event.
+
+        ``facts`` is the snapshot of the facts that justified it (None for a person's action).
+        """
+        target = self._check(iv, trigger)
         before, version = iv.state, iv.version
         iv.state = target
         iv.version += 1
@@ -153,21 +216,23 @@ class Engine:
         self.repository.save(iv, version)
         return self._record(
             WorkflowEvent(
-                0,
-                on,
-                iv.student_id,
-                "transition",
-                iv.id,
-                trigger,
-                before,
-                target,
-                who,
-                why,
-                self.ruleset.ref,
-                self._snapshot(facts),
-                detail,
+                0, on, iv.student_id, "transition", iv.id, trigger, before, target, who, why,
+                self.ruleset.ref, facts, detail,
             )
-        )
+        )  # fmt: skip
+
+    def _check(self, iv: Intervention, trigger: str) -> str:
+        """The state ``trigger`` leads ``iv`` to, or raise :class:`IllegalTransitionError`."""
+        target = self.lifecycle.target(trigger, iv.state)
+        if target is None:
+            raise IllegalTransitionError(
+                iv.id,
+                iv.state,
+                trigger,
+                self.lifecycle.allowed(iv.state),
+                f"{iv.intervention}, student {iv.student_id}",
+            )
+        return target
 
     def _get(self, intervention_id: str) -> Intervention:
         try:
@@ -179,7 +244,8 @@ class Engine:
         """The owner starts the intervention (assigned to active).
 
         Raises:
-            WorkflowError: It is not in a state that can start; nothing changes.
+            WorkflowError: There is no such intervention, or it is not in a state that can
+                start (:class:`IllegalTransitionError`); nothing changes.
         """
         iv = self._get(intervention_id)
         self._fire(iv, "start", on, by, "started by its owner")
@@ -196,11 +262,22 @@ class Engine:
         note: str = "",
         outcome: str | None = None,
     ) -> Intervention:
-        """Record a check-in: back to active, next follow-up scheduled on school days.
+        """Record a check-in: back to active, the next follow-up scheduled on school days.
+
+        Args:
+            intervention_id: The intervention.
+            on: The date of the check-in.
+            by: Staff id of who checked in.
+            goal_met: Whether the period's goal was met, in the owner's judgement.
+            contact_type: One of :data:`CONTACT_TYPES`.
+            note: Free text.
+            outcome: Ed-Fi style effectiveness (``positive``, ``potentially_positive``,
+                ``mixed``, ``no_discernible``, ``potentially_negative``, ``negative``).
 
         Raises:
-            WorkflowError: The intervention has ended, or the contact type or outcome is unknown;
-                nothing changes.
+            WorkflowError: No such intervention, an unknown contact type or outcome, a check-in
+                dated before the intervention opened, or an intervention that has ended
+                (:class:`IllegalTransitionError`); nothing changes.
         """
         iv = self._get(intervention_id)
         if contact_type not in CONTACT_TYPES:
@@ -211,22 +288,26 @@ class Engine:
             raise WorkflowError(
                 f"unknown outcome {outcome!r}; use one of {', '.join(sorted(_OUTCOMES))}"
             )
-        if self.lifecycle.target("check_in", iv.state) is None:
-            self._fire(iv, "check_in", on, by, "")  # raises, naming the state
-        check = CheckIn(intervention_id, on, by, goal_met, contact_type, note, outcome)
-        self.repository.add_check_in(check)
+        if on < iv.opened_on:
+            raise WorkflowError(
+                f"a check-in on {on} predates intervention {iv.id}, opened on {iv.opened_on}"
+            )
+        self._check(iv, "check_in")
+        self.repository.add_check_in(
+            CheckIn(intervention_id, on, by, goal_met, contact_type, note, outcome)
+        )
         spec = self.ruleset.interventions.get(iv.intervention)
         iv.next_follow_up = next_follow_up(
             spec.cadence if spec else None, on, self._days(iv.school_id)
         )
         iv.overdue = False
-        goal = {True: "goal met this period", False: "goal not met this period", None: ""}
+        verdict = {True: "; goal met this period", False: "; goal not met this period", None: ""}
         self._fire(
             iv,
             "check_in",
             on,
             by,
-            f"{contact_type} check-in" + (f"; {goal[goal_met]}" if goal_met is not None else ""),
+            f"{contact_type} check-in{verdict[goal_met]}",
             detail={
                 "goal_met": goal_met,
                 "contact_type": contact_type,
@@ -241,7 +322,8 @@ class Engine:
         """End an open intervention for a reason (withdrew, transferred, plan ended...).
 
         Raises:
-            WorkflowError: It has already ended, or no reason was given; nothing changes.
+            WorkflowError: No reason was given, there is no such intervention, or it has ended
+                already (:class:`IllegalTransitionError`); nothing changes.
         """
         if not reason.strip():
             raise WorkflowError("closing an intervention needs a reason")
@@ -249,10 +331,17 @@ class Engine:
         self._fire(iv, "close", on, by, reason)
         return iv
 
-    def record_conference(self, student_id: str, kind: str, *, on: dt.date, by: str) -> None:
-        """Document a conference (``parent_conference``, ``sart``...): evidence for legal steps."""
-        self._conferences.setdefault(student_id, []).append({"kind": kind, "held_on": on})
-        self._record(
+    def record_conference(
+        self, student_id: str, kind: str, *, on: dt.date, by: str
+    ) -> WorkflowEvent:
+        """Document a conference (``parent_conference``, ``sart``...): evidence for legal steps.
+
+        Raises:
+            WorkflowError: The kind is empty.
+        """
+        if not kind.strip():
+            raise WorkflowError("a conference needs a kind (parent_conference, sart...)")
+        return self._record(
             WorkflowEvent(
                 0, on, student_id, "conference", who=by, why=f"{kind} held", detail={"kind": kind}
             )
@@ -260,7 +349,9 @@ class Engine:
 
     # --- legal ---------------------------------------------------------------------------------
 
-    def with_history(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+    def with_history(
+        self, facts: Mapping[str, Any], recall: _Recall | None = None
+    ) -> Mapping[str, Any]:
         """The facts with what the workflow documented added to their ``history``.
 
         Legal steps issued, interventions tried (their tier level, start, end and the last
@@ -270,7 +361,7 @@ class Engine:
         sid = str(facts.get("student_id"))
         issued = self.repository.issued(sid)
         ivs = self.repository.for_student(sid)
-        held = self._conferences.get(sid, [])
+        held = (recall or self._recall(sid)).conferences
         if not (issued or ivs or held):
             return facts
         host = facts.get("history") or {}
@@ -305,21 +396,26 @@ class Engine:
     ) -> WorkflowEvent:
         """Record that a legal step was issued: only in order, only when it is due.
 
+        The rule set is evaluated on ``facts`` with the workflow's own records as history, so
+        the step must be due: its condition holds, the steps before it were issued long enough
+        ago, the supportive interventions and conferences it requires are documented, and the
+        student is not exempt.
+
         Raises:
-            WorkflowError: The step is not due (its condition does not hold, it was issued
-                already, prerequisites are missing: named, or the student is exempt); nothing
-                is recorded.
+            WorkflowError: The facts are another student's, the step is unknown or already
+                issued, or it is not due (the message names what is missing, or the
+                exemption); nothing is recorded.
         """
         if str(facts.get("student_id")) != student_id:
             raise WorkflowError(f"the facts given are not student {student_id}'s")
+        known = [s.id for s in self.ruleset.legal_steps]
+        if step not in known:
+            raise WorkflowError(f"no legal step {step!r}; steps: {', '.join(known) or 'none'}")
+        if step in self.repository.issued(student_id):
+            raise WorkflowError(f"{step} was already issued to student {student_id}")
         decision = self.ruleset.evaluate(self.with_history(facts), as_of=on)
         action = next((a for a in decision.legal_actions if a.step == step), None)
         if action is None:
-            known = [s.id for s in self.ruleset.legal_steps]
-            if step not in known:
-                raise WorkflowError(f"no legal step {step!r}; steps: {', '.join(known)}")
-            if step in self.repository.issued(student_id):
-                raise WorkflowError(f"{step} was already issued to student {student_id}")
             raise WorkflowError(
                 f"{step} is not warranted for student {student_id} on {on}: its condition "
                 "does not hold"
@@ -328,30 +424,28 @@ class Engine:
             why = "; ".join(action.missing) if action.missing else "the student is exempt"
             raise WorkflowError(f"{step} cannot be issued to student {student_id}: {why}")
         self.repository.record_issued(student_id, step, on)
-        self._legal_reported.get(student_id, set()).discard(step)
         return self._record(
             WorkflowEvent(
-                0,
-                on,
-                student_id,
-                "legal_issued",
-                who=by,
-                why=f"{action.label} issued",
-                ruleset=self.ruleset.ref,
-                facts=self._snapshot(facts),
+                0, on, student_id, "legal_issued", who=by, why=f"{action.label} issued",
+                ruleset=self.ruleset.ref, facts=self._snapshot(facts),
                 detail={"step": step, "cites": list(action.cites)},
             )
-        )
+        )  # fmt: skip
 
     # --- runs ----------------------------------------------------------------------------------
 
     def run(self, as_of: dt.date, facts: Iterable[Mapping[str, Any]]) -> Plan:
         """Evaluate the playbook for a batch of students and act on the decisions.
 
-        For each student: review open interventions whose review date came (goal met: met_goal;
-        not met: escalate to the catalogue's next intervention), withdraw what corrected data no
-        longer supports, open the interventions the decision calls for that are not open yet,
-        and report legal steps due or blocked. Then follow-ups are advanced as of the date.
+        For each student: withdraw escalations that corrected data no longer supports, review
+        open interventions whose review date came (goal met: met_goal; not met: escalate to the
+        catalogue's next intervention), open the interventions the decision calls for that the
+        student does not have open (nor ended within the cool-down), and report legal steps due
+        or blocked (withdrawing any reported due that are no longer due). Then follow-ups are
+        advanced as of the date (see :meth:`advance`).
+
+        A student whose facts cannot be evaluated is reported in ``plan.rejected``; the batch
+        goes on.
         """
         plan = Plan(as_of)
         for record in facts:
@@ -366,8 +460,9 @@ class Engine:
         """Move missed follow-ups to follow_up_due; flag those past the grace period overdue.
 
         An active intervention whose follow-up date passed without a check-in moves to
-        ``follow_up_due``; one that stays there more than ``grace_days`` school days is marked
-        ``overdue``. Every intervention with a follow-up due is listed in the plan.
+        ``follow_up_due``; once ``now`` is more than ``grace_days`` school days past the
+        follow-up date it is flagged ``overdue`` (one ``overdue`` event). Every open
+        intervention whose follow-up date has come is listed in ``plan.due``.
         """
         plan = Plan(now)
         self._advance(now, plan)
@@ -388,119 +483,124 @@ class Engine:
                 iv.overdue = True
                 iv.version += 1
                 self.repository.save(iv, version)
+                self._record(
+                    WorkflowEvent(
+                        0, now, iv.student_id, "overdue", iv.id, who="tierflow",
+                        why=f"follow-up of {iv.next_follow_up} is more than {self.grace_days} "
+                        "school days late",
+                    )
+                )  # fmt: skip
             plan.due.append(iv)
 
-    def _run_student(self, as_of: dt.date, facts: Mapping[str, Any], plan: Plan) -> None:
-        sid = str(facts.get("student_id"))
-        facts = self.with_history(facts)
+    def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
+        sid = str(raw.get("student_id"))
+        recall = self._recall(sid)
+        facts = self.with_history(raw, recall)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
-        self._record_decision(sid, as_of, decision, facts)
-        corrected = self._corrected(sid, facts)
-        self._review(as_of, facts, decision, plan)
-        if corrected:
-            self._withdraw(as_of, facts, decision, plan)
-        self._open(as_of, facts, decision, plan)
-        self._legal(as_of, sid, facts, decision, plan, corrected)
+        snapshot = self._snapshot(facts)
+        key = _decision_key(decision)
+        if recall.decision != key:
+            self._record(
+                WorkflowEvent(
+                    0, as_of, sid, "decision",
+                    why=f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
+                    ruleset=self.ruleset.ref, facts=snapshot,
+                    detail={"tier": key[0], "interventions": key[1], "legal": key[2]},
+                )
+            )  # fmt: skip
+        self._withdraw(as_of, facts, snapshot, plan)
+        self._review(as_of, facts, snapshot, plan)
+        for assigned in decision.interventions:
+            if self._blocks_opening(sid, assigned.id, as_of):
+                continue
+            self._open(
+                as_of, facts, snapshot, assigned.id, plan,
+                f"{decision.tier}: assigned by {', '.join(assigned.assigned_by)}",
+            )  # fmt: skip
+        self._legal(as_of, sid, facts, snapshot, decision, recall, plan)
 
-    def _record_decision(
-        self, sid: str, as_of: dt.date, decision: Decision, facts: Mapping[str, Any]
+    def _withdraw(
+        self, as_of: dt.date, facts: Mapping[str, Any], snapshot: Any, plan: Plan
     ) -> None:
-        key = (
-            decision.tier,
-            tuple(i.id for i in decision.interventions),
-            tuple((a.step, a.status) for a in decision.legal_actions),
-        )
-        if self._last_decision.get(sid) == key:
-            return
-        self._last_decision[sid] = key
-        self._record(
-            WorkflowEvent(
-                0,
-                as_of,
-                sid,
-                "decision",
-                why=f"tier {decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
-                ruleset=self.ruleset.ref,
-                facts=self._snapshot(facts),
-                detail={
-                    "tier": decision.tier,
-                    "interventions": list(key[1]),
-                    "legal": [f"{s}:{st}" for s, st in key[2]],
-                },
+        """Withdraw open escalations whose reason no longer holds on the facts given now.
+
+        An escalation was justified by a goal not met at a review. It is re-checked as of that
+        review date, so attendance that improves *after* the review does not withdraw it (that
+        would be flapping), while a correction of the days before the review does.
+        """
+        for iv in self.repository.for_student(str(facts.get("student_id"))):
+            if iv.state not in OPEN_STATES or iv.escalated_from is None:
+                continue
+            before = self.repository.get(iv.escalated_from)
+            if before.ended_on is None:
+                continue
+            if self.ruleset.goal_met(before.intervention, facts, as_of=before.ended_on):
+                self._fire(
+                    iv, "close", as_of, "tierflow",
+                    f"withdrawn: on corrected data the goal of {before.intervention} "
+                    f"({before.id}) was met by its review on {before.ended_on}, so the "
+                    "escalation is no longer supported", snapshot,
+                )  # fmt: skip
+                plan.withdrawn.append(iv)
+
+    def _judge(
+        self, iv: Intervention, facts: Mapping[str, Any], as_of: dt.date
+    ) -> tuple[bool | None, str]:
+        """Whether ``iv``'s goal is met at review, and why in words.
+
+        A measurable goal is evaluated on the facts; without one, the owner's judgement at the
+        latest check-in that recorded one decides; with neither, the review cannot decide.
+        """
+        spec = self.ruleset.interventions.get(iv.intervention)
+        met = self.ruleset.goal_met(iv.intervention, facts, as_of=as_of)
+        if met is not None and spec is not None and spec.goal is not None:
+            return met, f"goal {'met' if met else 'not met'} at review: {spec.goal.text}"
+        judged = [c for c in self.repository.check_ins(iv.id) if c.goal_met is not None]
+        if judged:
+            last = judged[-1]
+            verdict = "met" if last.goal_met else "not met"
+            return last.goal_met, (
+                f"no measurable goal; the latest check-in ({last.on}, {last.by}) says the goal "
+                f"was {verdict}"
             )
-        )
+        return None, "no measurable goal and no check-in judged the goal"
 
-    def _corrected(self, sid: str, facts: Mapping[str, Any]) -> bool:
-        provenance = facts.get("provenance")
-        digest = provenance.get("events_sha256") if isinstance(provenance, Mapping) else None
-        if not isinstance(digest, str):
-            return False
-        before = self._digest.get(sid)
-        self._digest[sid] = digest
-        return before is not None and before != digest
-
-    def _review(
-        self, as_of: dt.date, facts: Mapping[str, Any], decision: Decision, plan: Plan
-    ) -> None:
-        for iv in self.repository.for_student(decision.student_id):
-            if iv.state not in ("active", "follow_up_due") or iv.review_on is None:
+    def _review(self, as_of: dt.date, facts: Mapping[str, Any], snapshot: Any, plan: Plan) -> None:
+        for iv in self.repository.for_student(str(facts.get("student_id"))):
+            if iv.review_on is None or iv.review_on > as_of:
                 continue
-            if iv.review_on > as_of:
-                continue
-            spec = self.ruleset.interventions.get(iv.intervention)
-            met = self.ruleset.goal_met(iv.intervention, facts, as_of=as_of)
-            goal = spec.goal.text if spec and spec.goal else "no measurable goal"
+            if self.lifecycle.target("meet_goal", iv.state) is None:
+                continue  # not started yet (or ended): reviewed once it is being worked
+            met, why = self._judge(iv, facts, as_of)
             if met:
-                self._fire(iv, "meet_goal", as_of, "tierflow", f"goal met at review: {goal}", facts)
+                self._fire(iv, "meet_goal", as_of, "tierflow", why, snapshot)
                 plan.met_goal.append(iv)
             elif met is False and iv.escalates_to:
                 self._fire(
                     iv, "escalate", as_of, "tierflow",
-                    f"goal not met by review on {iv.review_on} ({goal}); escalates to "
-                    f"{iv.escalates_to}", facts,
+                    f"{why}; escalates to {iv.escalates_to}", snapshot,
                 )  # fmt: skip
                 plan.escalated.append(iv)
-                successor = self.ruleset.interventions.get(iv.escalates_to)
-                if successor is not None and not self._has_open(iv.student_id, successor.id):
-                    self._open_one(
-                        as_of, facts, successor.id, plan,
-                        f"escalated from {iv.intervention} ({iv.id}): goal not met by review",
-                        escalated_from=iv.id,
+                if not self._has_open(iv.student_id, iv.escalates_to):
+                    self._open(
+                        as_of, facts, snapshot, iv.escalates_to, plan,
+                        f"escalated from {iv.intervention} ({iv.id}): {why}", escalated_from=iv.id,
                     )  # fmt: skip
             else:
-                spec_days = spec.review_after_days if spec and spec.review_after_days else 20
+                spec = self.ruleset.interventions.get(iv.intervention)
+                period = (spec.review_after_days if spec else None) or self.default_review_days
                 version = iv.version
-                iv.review_on = self._days(iv.school_id).add(as_of, spec_days)
+                iv.review_on = self._days(iv.school_id).add(as_of, period)
                 iv.version += 1
                 self.repository.save(iv, version)
-                why = (
-                    "goal not met; no escalation is defined"
-                    if met is False
-                    else "no measurable goal to review"
-                )
+                rest = "no escalation is defined" if met is False else "the review is extended"
                 self._record(
                     WorkflowEvent(
                         0, as_of, iv.student_id, "reviewed", iv.id,
-                        why=f"{why}; next review {iv.review_on}",
-                        ruleset=self.ruleset.ref, facts=self._snapshot(facts),
+                        why=f"{why}; {rest}; next review {iv.review_on}",
+                        ruleset=self.ruleset.ref, facts=snapshot,
                     )
                 )  # fmt: skip
-
-    def _withdraw(
-        self, as_of: dt.date, facts: Mapping[str, Any], decision: Decision, plan: Plan
-    ) -> None:
-        for iv in self.repository.for_student(decision.student_id):
-            if (
-                iv.state in OPEN_STATES
-                and iv.escalated_from
-                and iv.tier_level > decision.tier_level
-            ):
-                self._fire(
-                    iv, "close", as_of, "tierflow",
-                    f"withdrawn: corrected attendance data puts the student in {decision.tier}, "
-                    "which no longer supports this escalation", facts,
-                )  # fmt: skip
-                plan.withdrawn.append(iv)
 
     def _has_open(self, student_id: str, intervention: str) -> bool:
         return any(
@@ -508,32 +608,25 @@ class Engine:
             for iv in self.repository.for_student(student_id)
         )
 
-    def _cooling_down(self, student_id: str, intervention: str, as_of: dt.date) -> bool:
+    def _blocks_opening(self, student_id: str, intervention: str, as_of: dt.date) -> bool:
+        """An open one of the same kind, or one that ended within the cool-down."""
         for iv in self.repository.for_student(student_id):
+            if iv.intervention != intervention:
+                continue
+            if iv.state in OPEN_STATES:
+                return True
             if (
-                iv.intervention == intervention
-                and iv.ended_on is not None
+                iv.ended_on is not None
                 and self._days(iv.school_id).add(iv.ended_on, self.cooldown_days) > as_of
             ):
                 return True
         return False
 
     def _open(
-        self, as_of: dt.date, facts: Mapping[str, Any], decision: Decision, plan: Plan
-    ) -> None:
-        for assigned in decision.interventions:
-            if self._has_open(decision.student_id, assigned.id):
-                continue
-            if self._cooling_down(decision.student_id, assigned.id, as_of):
-                continue
-            self._open_one(
-                as_of, facts, assigned.id, plan, f"assigned by {', '.join(assigned.assigned_by)}"
-            )
-
-    def _open_one(
         self,
         as_of: dt.date,
         facts: Mapping[str, Any],
+        snapshot: Any,
         catalogue_id: str,
         plan: Plan,
         reason: str,
@@ -566,7 +659,7 @@ class Engine:
         self._record(
             WorkflowEvent(
                 0, as_of, sid, "opened", iv.id, to_state=iv.state, why=reason,
-                ruleset=self.ruleset.ref, facts=self._snapshot(facts),
+                ruleset=self.ruleset.ref, facts=snapshot,
                 detail={"intervention": spec.id, "owner": owner, "role": spec.owner},
             )
         )  # fmt: skip
@@ -580,35 +673,47 @@ class Engine:
         as_of: dt.date,
         sid: str,
         facts: Mapping[str, Any],
+        snapshot: Any,
         decision: Decision,
+        recall: _Recall,
         plan: Plan,
-        corrected: bool,
     ) -> None:
-        reported = self._legal_reported.setdefault(sid, set())
-        due_now = set()
+        now = {a.step: a for a in decision.legal_actions}
         for action in decision.legal_actions:
             if action.status == "due":
                 plan.legal_due.append((sid, action))
-                due_now.add(action.step)
-                if action.step not in reported:
-                    reported.add(action.step)
+                if action.step not in recall.reported:
                     self._record(
                         WorkflowEvent(
                             0, as_of, sid, "legal_due", why=f"{action.label} is due",
-                            ruleset=self.ruleset.ref, facts=self._snapshot(facts),
+                            ruleset=self.ruleset.ref, facts=snapshot,
                             detail={"step": action.step},
                         )
                     )  # fmt: skip
             elif action.status == "blocked":
                 plan.legal_blocked.append((sid, action))
-        for step in sorted(reported - due_now):
-            reported.discard(step)
+        for step, reported_on in sorted(recall.reported.items()):
+            current = now.get(step)
+            if current is not None and current.status == "due":
+                continue
             plan.legal_withdrawn.append((sid, step))
-            cause = "corrected attendance data" if corrected else "the latest data"
             self._record(
                 WorkflowEvent(
                     0, as_of, sid, "legal_withdrawn",
-                    why=f"{step} is no longer due on {cause}; it had not been issued",
-                    ruleset=self.ruleset.ref, facts=self._snapshot(facts), detail={"step": step},
+                    why=f"{step} was reported due on {reported_on} and not issued; "
+                    + self._why_not_due(step, current, facts, reported_on),
+                    ruleset=self.ruleset.ref, facts=snapshot, detail={"step": step},
                 )
             )  # fmt: skip
+
+    def _why_not_due(
+        self, step: str, current: LegalAction | None, facts: Mapping[str, Any], since: dt.date
+    ) -> str:
+        if current is not None and current.status == "exempt":
+            return "the student is now exempt"
+        if current is not None:
+            return f"it is now blocked: {'; '.join(current.missing)}"
+        then = self.ruleset.evaluate(facts, as_of=since)
+        if any(a.step == step and a.status == "due" for a in then.legal_actions):
+            return f"its condition no longer holds as of {then.as_of}"
+        return f"on corrected data its condition did not hold on {since} either"

@@ -18,7 +18,15 @@ from transitions import Machine
 
 from tierflow.errors import WorkflowError
 
-__all__ = ["LIFECYCLE", "OPEN_STATES", "STATES", "TERMINAL_STATES", "Lifecycle", "TransitionDef"]
+__all__ = [
+    "LIFECYCLE",
+    "OPEN_STATES",
+    "STATES",
+    "TERMINAL_STATES",
+    "IllegalTransitionError",
+    "Lifecycle",
+    "TransitionDef",
+]
 
 STATES: tuple[str, ...] = ("assigned", "active", "follow_up_due", "met_goal", "escalated", "closed")
 """Every state an intervention can be in."""
@@ -28,6 +36,29 @@ OPEN_STATES = frozenset({"assigned", "active", "follow_up_due"})
 
 TERMINAL_STATES = frozenset({"met_goal", "escalated", "closed"})
 """States an intervention never leaves."""
+
+
+class IllegalTransitionError(WorkflowError):
+    """A trigger that the lifecycle does not allow from the intervention's state.
+
+    Attributes:
+        intervention_id: The intervention.
+        state: Its state (unchanged).
+        trigger: The refused trigger.
+        allowed: The triggers its state does allow (empty once it has ended).
+    """
+
+    def __init__(
+        self, intervention_id: str, state: str, trigger: str, allowed: Sequence[str], what: str
+    ) -> None:
+        self.intervention_id = intervention_id
+        self.state = state
+        self.trigger = trigger
+        self.allowed = tuple(allowed)
+        super().__init__(
+            f"intervention {intervention_id} ({what}) is {state}: {trigger!r} is not allowed "
+            f"there; allowed: {', '.join(allowed) if allowed else 'nothing (it has ended)'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -129,6 +160,10 @@ class Lifecycle:
     def target(self, trigger: str, state: str) -> str | None:
         """The state ``trigger`` leads to from ``state``, or None if it is not allowed there."""
         return self._table.get((trigger, state))
+
+    def allowed(self, state: str) -> tuple[str, ...]:
+        """The triggers allowed from ``state``, in declaration order."""
+        return tuple(t for t in self.triggers if (t, state) in self._table)
 
     def check(self) -> None:
         """Check the graph (see the constructor); raise :class:`WorkflowError` if unsound."""

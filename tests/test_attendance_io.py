@@ -299,3 +299,63 @@ def test_explicit_presence_is_marked_not_stored() -> None:
     assert b._students["s1"].days.keys() == {cal.days[1]}  # presence holds no records
     facts = b.facts_for("s1", cal.days[-1])
     assert facts is not None and (facts["days_absent"], facts["days_present"]) == (1.0, 4.0)
+
+
+CHARACTERISTIC = "uri://ed-fi.org/StudentCharacteristicDescriptor#"
+
+
+def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
+    from tierflow.attendance import SchoolCalendar, StudentGroups, read_groups
+
+    seoa = {
+        "studentReference": {"studentUniqueId": "604822"},
+        "educationOrganizationReference": {"educationOrganizationId": 255901},
+        "studentCharacteristics": [
+            {"studentCharacteristicDescriptor": "uri://ed-fi.org/StudentCharacteristicDescriptor#Homeless"},
+            {"studentCharacteristicDescriptor": "uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted"},
+        ],
+        "limitedEnglishProficiencyDescriptor": "uri://ed-fi.org/LimitedEnglishProficiencyDescriptor#Limited",
+    }  # fmt: skip
+    sped = {
+        "studentReference": {"studentUniqueId": "604823"},
+        "programReference": {"programName": "Special Education", "programTypeDescriptor": "x"},
+        "ideaEligibility": True,
+    }
+    api = _write(tmp_path / "groups.jsonl", json.dumps(seoa) + "\n" + json.dumps(sped) + "\n")
+    first, second = list(read_groups(api))
+    assert first == StudentGroups(
+        "604822", ("homeless", "english_learner"), ("uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted",),
+        f"{api}:1",
+    )  # fmt: skip
+    assert isinstance(second, StudentGroups) and second.groups == ("iep",)
+    xml_path = _write(
+        tmp_path / "seoa.xml",
+        f"""<?xml version="1.0"?>
+<InterchangeStudentEnrollment xmlns="http://ed-fi.org/3.2.0">
+  <StudentEducationOrganizationAssociation>
+    <StudentReference><StudentIdentity><StudentUniqueId>7</StudentUniqueId></StudentIdentity></StudentReference>
+    <StudentCharacteristic>
+      <StudentCharacteristic>{CHARACTERISTIC}Foster Care</StudentCharacteristic>
+    </StudentCharacteristic>
+  </StudentEducationOrganizationAssociation>
+</InterchangeStudentEnrollment>
+""",
+    )  # fmt: skip
+    (from_xml,) = list(read_groups(xml_path))
+    assert isinstance(from_xml, StudentGroups) and (from_xml.groups, from_xml.source) == (
+        ("foster",), f"{xml_path}:3"
+    )  # fmt: skip
+    csv_path = _write(tmp_path / "groups.csv", "student_id,groups\n9,foster;iep\n,homeless\n")
+    rows = list(read_groups(csv_path))
+    assert isinstance(rows[0], StudentGroups) and rows[0].groups == ("foster", "iep")
+    assert isinstance(rows[1], DataError) and rows[1].code == "ingest.missing_value"
+    cal = SchoolCalendar.from_pattern("a", dt.date(2025, 9, 1), dt.date(2025, 9, 5))
+    b = FactsBuilder({"a": cal})
+    b.add_enrollment(Enrollment("604822", "a", dt.date(2025, 9, 1), groups=("iep",)))
+    b.add_groups(first)
+    facts = b.facts_for("604822", dt.date(2025, 9, 5))
+    assert facts is not None and facts["groups"] == ["english_learner", "homeless", "iep"]
+    assert b.report.read == b.report.accepted == 2
+    assert b.report.ignored == [
+        f"{api}:1: student 604822: '{CHARACTERISTIC}Gifted' maps to no tierflow group"
+    ]

@@ -190,6 +190,7 @@ def _events_stream(
         read_calendars,
         read_enrollments,
         read_events,
+        read_groups,
     )
 
     if not args.calendar:
@@ -213,6 +214,12 @@ def _events_stream(
                 builder.reject(span)
             else:
                 builder.add_enrollment(span)
+    for path in args.groups or ():
+        for record in read_groups(path):
+            if isinstance(record, DataError):
+                builder.reject(record)
+            else:
+                builder.add_groups(record)
     for path in args.events:
         for event in read_events(path, mapping=mapping):
             if isinstance(event, DataError):
@@ -224,6 +231,8 @@ def _events_stream(
     err.write(f"attendance records: {report.summary()}\n")
     for note in report.assumptions:
         err.write(f"assumed: {note}\n")
+    for note in report.ignored:
+        err.write(f"ignored: {note}\n")
     for facts in builder.facts(as_of):
         record = FactsRecord(f"student {facts['student_id']}", facts)
         try:
@@ -425,6 +434,12 @@ def _parser() -> argparse.ArgumentParser:
         "--calendar", action="append", metavar="FILE", help="school calendars (Ed-Fi XML/JSON, CSV)"
     )
     raw.add_argument("--enrollments", action="append", metavar="FILE", help="enrollment spans")
+    raw.add_argument(
+        "--groups",
+        action="append",
+        metavar="FILE",
+        help="student groups (Ed-Fi characteristics and programs, or CSV student_id,groups)",
+    )
     raw.add_argument("--mapping", metavar="FILE", help="column mapping for vendor CSV exports")
     raw.add_argument(
         "--assume-full-year",

@@ -21,7 +21,9 @@ from tierflow.attendance._events import (
     AttendanceEvent,
     CauseMap,
     Enrollment,
+    StudentGroups,
     category_of,
+    group_of,
 )
 from tierflow.attendance._io import (
     CalendarSet,
@@ -29,6 +31,7 @@ from tierflow.attendance._io import (
     read_calendars,
     read_enrollments,
     read_events,
+    read_groups,
 )
 from tierflow.attendance._policy import AttendancePolicy
 
@@ -44,8 +47,11 @@ __all__ = [
     "FactsBuilder",
     "IngestReport",
     "SchoolCalendar",
+    "StudentGroups",
     "category_of",
+    "group_of",
     "read_calendars",
     "read_enrollments",
     "read_events",
+    "read_groups",
 ]

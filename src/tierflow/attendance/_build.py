@@ -37,6 +37,7 @@ from tierflow.attendance._events import (
     AttendanceEvent,
     CauseMap,
     Enrollment,
+    StudentGroups,
     category_of,
 )
 from tierflow.attendance._policy import AttendancePolicy
@@ -63,12 +64,15 @@ class IngestReport:
         rejects: One :class:`~tierflow.DataError` per rejected record, with its source, the
             student and a reason code.
         assumptions: Choices made for data that was not given (e.g. full-year enrollment).
+        ignored: Values kept out of the facts on purpose, with why (e.g. a student
+            characteristic that maps to no tierflow group), so nothing goes unmentioned.
     """
 
     read: int = 0
     accepted: int = 0
     rejects: list[DataError] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -162,6 +166,7 @@ class FactsBuilder:
         self.report = IngestReport()
         self._students: dict[str, _Student] = {}
         self._assumed: set[str] = set()
+        self._groups: dict[str, set[str]] = {}
 
     # --- input --------------------------------------------------------------------------------
 
@@ -276,6 +281,18 @@ class FactsBuilder:
                 src,
             )
         return self._accept(student, event, calendar)
+
+    def add_groups(self, record: StudentGroups) -> bool:
+        """Add a student's groups (from Ed-Fi characteristics, programs, or a CSV)."""
+        self.report.read += 1
+        self._groups.setdefault(record.student_id, set()).update(record.groups)
+        for value in record.unmapped:
+            self.report.ignored.append(
+                f"{record.source or 'groups'}: student {record.student_id}: {value!r} maps to "
+                "no tierflow group"
+            )
+        self.report.accepted += 1
+        return True
 
     def add_events(self, events: Iterable[AttendanceEvent]) -> None:
         """Add many events."""
@@ -519,7 +536,9 @@ class FactsBuilder:
             "recent_absence_rate": recent_rate,
             "absence_trend": recent_rate - rate,
             "causes": [c for c, _ in causes.most_common()],
-            "groups": sorted({g for s in spans for g in s.groups}),
+            "groups": sorted(
+                {g for s in spans for g in s.groups} | self._groups.get(student_id, set())
+            ),
             "attendance_log": log,
             "school_days": school_days,
             "minutes_per_day": policy.minutes_per_day,

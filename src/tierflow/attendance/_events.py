@@ -15,7 +15,9 @@ __all__ = [
     "AttendanceEvent",
     "CauseMap",
     "Enrollment",
+    "StudentGroups",
     "category_of",
+    "group_of",
 ]
 
 CATEGORIES: tuple[str, ...] = (
@@ -136,6 +138,60 @@ class Enrollment:
     grade: int | None = None
     groups: tuple[str, ...] = ()
     source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentGroups:
+    """Student groups read from a source (Ed-Fi characteristics and programs, or a CSV).
+
+    Attributes:
+        student_id: The student.
+        groups: tierflow groups (``foster``, ``homeless``, ``english_learner``...).
+        unmapped: Values the source gave that map to no tierflow group (reported, not used).
+        source: Where it was read.
+    """
+
+    student_id: str
+    groups: tuple[str, ...]
+    unmapped: tuple[str, ...] = ()
+    source: str | None = None
+
+
+_GROUP_ALIASES: dict[str, str] = {
+    # Ed-Fi StudentCharacteristicDescriptor defaults and common spellings, lower-cased.
+    "foster care": "foster",
+    "foster": "foster",
+    "homeless": "homeless",
+    "unaccompanied homeless youth": "homeless",
+    "pregnant": "pregnant_or_parenting",
+    "parenting": "pregnant_or_parenting",
+    "pregnant or parenting": "pregnant_or_parenting",
+    "migrant": "migrant",
+    "economic disadvantaged": "economically_disadvantaged",
+    "economically disadvantaged": "economically_disadvantaged",
+    "limited english proficiency": "english_learner",
+    "limited": "english_learner",
+    "english learner": "english_learner",
+    "english as a second language": "english_learner",
+    "section 504 handicapped": "section_504",
+    "section 504": "section_504",
+    "504 plan": "section_504",
+    "special education": "iep",
+    "idea": "iep",
+    "iep": "iep",
+    "principal earner": "principal_earner",
+    "severe illness": "severe_illness",
+}
+
+
+def group_of(text: str) -> str | None:
+    """Map a student characteristic or program as an SIS writes it onto a tierflow group.
+
+    >>> group_of("uri://ed-fi.org/StudentCharacteristicDescriptor#Foster Care"), group_of("Gifted")
+    ('foster', None)
+    """
+    value = text.rsplit("#", 1)[-1].strip().lower().replace("_", " ")
+    return _GROUP_ALIASES.get(value)
 
 
 class CauseMap:

@@ -23,13 +23,19 @@ import datetime as dt
 import json
 import xml.parsers.expat
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from tierflow.attendance._calendar import SchoolCalendar
-from tierflow.attendance._events import AttendanceEvent, Enrollment, category_of
+from tierflow.attendance._events import (
+    AttendanceEvent,
+    Enrollment,
+    StudentGroups,
+    category_of,
+    group_of,
+)
 from tierflow.errors import DataError
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "read_calendars",
     "read_enrollments",
     "read_events",
+    "read_groups",
 ]
 
 _INSTRUCTIONAL = frozenset({"instructional day", "make-up day", "makeup day", "make up day"})
@@ -854,3 +861,103 @@ def read_calendars(path: str | Path) -> CalendarSet:
         except DataError as err:
             warnings.append(err)
     return _calendar_set(days, fractions, schools, [], warnings)
+
+
+# --- student groups ---------------------------------------------------------------------------
+
+_GROUP_NAMES = frozenset(
+    {"iep", "section_504", "english_learner", "foster", "homeless", "migrant",
+     "economically_disadvantaged", "pregnant_or_parenting", "principal_earner", "severe_illness"}
+)  # fmt: skip
+
+
+def _groups_record(sid: str, values: Iterable[str], source: str) -> StudentGroups:
+    groups: list[str] = []
+    unmapped: list[str] = []
+    for value in values:
+        text = value.strip()
+        if not text:
+            continue
+        group = text if text in _GROUP_NAMES else group_of(text)
+        if group is None:
+            unmapped.append(text)
+        elif group not in groups:
+            groups.append(group)
+    return StudentGroups(sid, tuple(groups), tuple(unmapped), source)
+
+
+def _api_group_values(item: Mapping[str, Any]) -> list[str]:
+    values = [
+        str(c.get("studentCharacteristicDescriptor", ""))
+        for c in item.get("studentCharacteristics") or ()
+        if isinstance(c, Mapping)
+    ]
+    lep = item.get("limitedEnglishProficiencyDescriptor")
+    if isinstance(lep, str) and lep.rsplit("#", 1)[-1].strip().lower().startswith("limited"):
+        values.append("english_learner")
+    program = item.get("programReference")
+    if isinstance(program, Mapping) and program.get("programName"):
+        values.append(str(program["programName"]))
+    if "specialEducationSettingDescriptor" in item or "ideaEligibility" in item:
+        values.append("iep")
+    return values
+
+
+def read_groups(path: str | Path) -> Iterator[StudentGroups | DataError]:
+    """Yield each student's groups from a file, or a :class:`DataError` for a bad record.
+
+    ``.xml``: Ed-Fi ``StudentEducationOrganizationAssociation`` characteristics and student
+    program associations (program names); ``.json``/``.jsonl``: the Ed-Fi API's
+    ``studentEducationOrganizationAssociations`` (``studentCharacteristics``,
+    ``limitedEnglishProficiencyDescriptor``) and program associations (special education
+    means ``iep``); ``.csv``: ``student_id, groups`` (separated by ``;``). Values that map to
+    no tierflow group are carried in ``unmapped`` for the report.
+    """
+    file = Path(path)
+    name = str(file)
+    if file.suffix.lower() == ".xml":
+        tags = frozenset(
+            {"StudentEducationOrganizationAssociation", "StudentProgramAssociation",
+             "StudentSpecialEducationProgramAssociation"}
+        )  # fmt: skip
+        try:
+            for line, rec in _xml_records(file, tags):
+                source = f"{name}:{line}"
+                sid = rec.value("StudentUniqueId")
+                if sid is None:
+                    yield DataError(
+                        "ingest.missing_value", "StudentUniqueId is missing", source=source
+                    )
+                    continue
+                values = rec.values("StudentCharacteristic") + rec.values("ProgramName")
+                if rec.tag == "StudentSpecialEducationProgramAssociation":
+                    values.append("iep")
+                lep = rec.value("LimitedEnglishProficiency")
+                if lep and lep.rsplit("#", 1)[-1].strip().lower().startswith("limited"):
+                    values.append("english_learner")
+                yield _groups_record(sid, values, source)
+        except xml.parsers.expat.ExpatError as exc:
+            yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
+        return
+    missing = _missing_columns(file, ("student_id", "groups"), None)
+    if missing is not None:
+        yield missing
+        return
+    for source, row in _rows(file, None):
+        if isinstance(row, DataError):
+            yield row
+            continue
+        if not isinstance(row, dict):
+            yield _not_an_object(source, row)
+            continue
+        if "studentReference" in row:
+            sid = _text((row.get("studentReference") or {}).get("studentUniqueId"))
+            values = _api_group_values(row)
+        else:
+            sid = _text(row.get("student_id"))
+            raw = row.get("groups") or ()
+            values = [g for g in raw.split(";")] if isinstance(raw, str) else list(raw)
+        if sid is None:
+            yield DataError("ingest.missing_value", "student_id is missing", source=source)
+            continue
+        yield _groups_record(sid, [str(v) for v in values], source)

@@ -44,6 +44,7 @@ class _Recall:
     """What a student's timeline says the engine already did (so a reopened store resumes)."""
 
     decision: tuple[Any, ...] | None = None
+    decisions: list[tuple[dt.date, list[str]]] = field(default_factory=list)
     reported: dict[str, dt.date] = field(default_factory=dict)
     conferences: list[dict[str, Any]] = field(default_factory=list)
 
@@ -182,6 +183,7 @@ class Engine:
             if ev.kind == "decision" and ev.detail is not None:
                 d = ev.detail
                 recall.decision = (d["tier"], list(d["interventions"]), list(d["legal"]))
+                recall.decisions.append((ev.at, recall.decision[1]))
             elif ev.kind == "conference" and ev.detail is not None:
                 recall.conferences.append({"kind": ev.detail["kind"], "held_on": ev.at})
             elif ev.kind == "legal_due" and ev.detail is not None:
@@ -511,7 +513,7 @@ class Engine:
         self._withdraw(as_of, facts, snapshot, plan)
         self._review(as_of, facts, snapshot, plan)
         for assigned in decision.interventions:
-            if self._blocks_opening(sid, assigned.id, as_of):
+            if self._blocks_opening(sid, assigned.id, as_of, facts, recall):
                 continue
             self._open(
                 as_of, facts, snapshot, assigned.id, plan,
@@ -608,18 +610,46 @@ class Engine:
             for iv in self.repository.for_student(student_id)
         )
 
-    def _blocks_opening(self, student_id: str, intervention: str, as_of: dt.date) -> bool:
-        """An open one of the same kind, or one that ended within the cool-down."""
+    def _blocks_opening(
+        self,
+        student_id: str,
+        intervention: str,
+        as_of: dt.date,
+        facts: Mapping[str, Any],
+        recall: _Recall,
+    ) -> bool:
+        """Whether a decision calling for ``intervention`` must not open it (no flapping).
+
+        Only the student's latest intervention of that kind matters. It blocks while it is
+        open, and for ``cooldown_days`` school days after it ended. After that, one that was
+        escalated blocks while what it escalated to is open; one that met its goal blocks while
+        its measurable goal still holds (or, without one, until the decisions since it ended
+        stopped calling for it at least once: the student left the tier and came back); one
+        that was closed no longer blocks.
+        """
+        latest = None
         for iv in self.repository.for_student(student_id):
-            if iv.intervention != intervention:
-                continue
-            if iv.state in OPEN_STATES:
-                return True
-            if (
-                iv.ended_on is not None
-                and self._days(iv.school_id).add(iv.ended_on, self.cooldown_days) > as_of
-            ):
-                return True
+            if iv.intervention == intervention:
+                latest = iv
+        if latest is None:
+            return False
+        if latest.state in OPEN_STATES or latest.ended_on is None:
+            return True
+        ended = latest.ended_on
+        if self._days(latest.school_id).add(ended, self.cooldown_days) > as_of:
+            return True
+        if latest.state == "escalated":
+            return any(
+                iv.escalated_from == latest.id and iv.state in OPEN_STATES
+                for iv in self.repository.for_student(student_id)
+            )
+        if latest.state == "met_goal":
+            holds = self.ruleset.goal_met(intervention, facts, as_of=as_of)
+            if holds is not None:
+                return holds
+            return not any(
+                on >= ended and intervention not in called for on, called in recall.decisions
+            )
         return False
 
     def _open(

@@ -50,11 +50,18 @@ def _load_all(paths: Sequence[str]) -> tuple[list[CompiledRuleset], list[Problem
 
 
 def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.analysis import analyze
+
     rulesets, problems = _load_all(args.paths)
+    errors = len(problems)
+    for r in rulesets:
+        problems.extend(f.as_problem() for f in analyze(r))
+    warnings = sum(1 for p in problems if p.severity == "warning")
+    failed = bool(errors or (args.strict and warnings))
     if args.format == "json":
         json.dump(
             {
-                "ok": not problems,
+                "ok": not failed,
                 "rulesets": [
                     {"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets
                 ],
@@ -84,9 +91,11 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
                 f"ok {r.files[-1]} ({r.id} {r.version}, {len(r.tiers)} tiers, "
                 f"{len(r.spec.rules)} rules, {len(r.legal_steps)} legal steps)\n"
             )
-        if problems:
-            out.write(f"{len(problems)} problem(s)\n")
-    return 1 if problems else 0
+        if errors:
+            out.write(f"{errors} problem(s)\n")
+        if warnings:
+            out.write(f"{warnings} warning(s){' (--strict: failing)' if args.strict else ''}\n")
+    return 1 if failed else 0
 
 
 def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
@@ -215,11 +224,11 @@ def _events_stream(
             else:
                 builder.add_enrollment(span)
     for path in args.groups or ():
-        for record in read_groups(path):
-            if isinstance(record, DataError):
-                builder.reject(record)
+        for item in read_groups(path):
+            if isinstance(item, DataError):
+                builder.reject(item)
             else:
-                builder.add_groups(record)
+                builder.add_groups(item)
     for path in args.events:
         for event in read_events(path, mapping=mapping):
             if isinstance(event, DataError):
@@ -405,6 +414,9 @@ def _parser() -> argparse.ArgumentParser:
         "paths", nargs="+", metavar="PATH", help="rule set files, directories or built-in names"
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 on warnings from the analysis too"
+    )
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("test", help="run the inline tests of rule sets")

@@ -485,7 +485,7 @@ def _compile_expr(
         )
     if found:
         return None
-    return CheckedExpr(fold(tree, scope.functions), text, span, format_path(path))
+    return CheckedExpr(fold(tree, scope.functions), text, span, c.smap.path_in_source(path))
 
 
 def _builtin_metric(c: Compilation, name: str, scope: Scope) -> CheckedExpr:
@@ -585,7 +585,9 @@ def _check_expressions(c: Compilation) -> None:
             parts.append(_membership("causes", rule.causes, names["causes"]))
         if rule.groups is not None:
             parts.append(_membership("groups", rule.groups, names["groups"]))
-        combined = _shorthand(when, parts, format_path(("rules", i)), c.smap.span(("rules", i)))
+        combined = _shorthand(
+            when, parts, c.smap.path_in_source(("rules", i)), c.smap.span(("rules", i))
+        )
         if combined is not None:
             c.rule_exprs.append(combined)
     for i, step in enumerate(s.legal):

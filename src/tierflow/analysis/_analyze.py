@@ -1,0 +1,372 @@
+"""Static analysis of a compiled rule set: findings with concrete witnesses.
+
+What is checked (each finding has a code, the place in the YAML and, where one exists, the
+smallest student facts that show it):
+
+- ``analysis.shadowed_tier``: a tier that can never match, because every student its condition
+  accepts is taken by an earlier tier (first match wins); the witness is such a student.
+- ``analysis.unsatisfiable``: a tier, rule or legal step whose condition can never be true.
+- ``analysis.rule_never_fires``: a rule whose condition can never hold together with the tiers
+  it is restricted to (say, a Tier 1 rule requiring 10% absence when Tier 1 ends at 5%).
+- ``analysis.duplicate_rule``: two rules with the same condition and the same interventions.
+- ``analysis.legal_out_of_order``: a later legal step can be warranted while an earlier one is
+  not (a ladder whose thresholds decrease); the witness is such a student.
+- ``analysis.unmeetable_prerequisite``: a legal step requires more supportive interventions
+  than the catalogue has at the required tier.
+- ``analysis.escalation_down``: an intervention escalates to one of a lower tier.
+- ``analysis.outside_fragment``: a condition the exact reasoning does not cover (it reads a
+  window or history function, or compares two terms); generated students are searched instead.
+
+Gaps (a student who matches no tier) cannot happen: a rule set must have a default tier
+(``tier.no_default`` is a load error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tierflow.analysis._fragment import Fragment, OutsideFragment, inline
+from tierflow.errors import DataError, Problem
+from tierflow.evaluate import CompiledRuleset
+from tierflow.expr import Arith, Call, Compare, Const, Expr, Name
+from tierflow.facts import FACTS
+from tierflow.source import SourceSpan
+
+__all__ = ["Finding", "analyze"]
+
+WITNESS_AS_OF = dt.date(2026, 1, 15)
+"""The date witnesses are evaluated as of."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing static analysis found.
+
+    Attributes:
+        code: ``analysis.*``.
+        severity: ``warning`` or ``info``.
+        message: What is wrong, in words.
+        span: Where in the YAML.
+        path: The entry (``tiers[1].when``).
+        witness: Student facts that show it, checked with the compiled rule set, when one exists.
+    """
+
+    code: str
+    severity: str
+    message: str
+    span: SourceSpan
+    path: str
+    witness: Mapping[str, Any] | None = None
+
+    def as_problem(self) -> Problem:
+        """The finding as a :class:`~tierflow.Problem` (for ``tierflow check`` output)."""
+        hint = f"witness: {_render(self.witness)}" if self.witness else ""
+        return Problem(self.span, self.code, self.message, self.path, hint, self.severity)
+
+
+def _render(facts: Mapping[str, Any] | None) -> str:
+    if not facts:
+        return ""
+    parts = [f"{k}={_fmt(v)}" for k, v in facts.items() if k != "student_id"]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+class _Analysis:
+    def __init__(self, ruleset: CompiledRuleset) -> None:
+        self.rs = ruleset
+        self.c = ruleset._c  # the compilation: checked expressions with their places
+        self.metrics = {k: v.tree for k, v in self.c.metric_exprs.items()}
+        self.findings: list[Finding] = []
+        spec = ruleset.spec
+        self.tier_ids = [t.id for t in spec.tiers]
+        self.default = next(i for i, t in enumerate(spec.tiers) if t.default)
+        self.tier_conds: list[Expr | None] = [
+            inline(e.tree, self.metrics) if e is not None else None for e in self.c.tier_exprs
+        ]
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        span: SourceSpan,
+        path: str,
+        witness: Mapping[str, Any] | None = None,
+        severity: str = "warning",
+    ) -> None:
+        self.findings.append(Finding(code, severity, message, span, path, witness))
+
+    # --- the grid ---------------------------------------------------------------------------
+
+    def fragment(self, *conds: Expr) -> Fragment:
+        frag = Fragment()
+        for cond in [*(c for c in self.tier_conds if c is not None), *conds]:
+            frag.add(cond)
+        return frag
+
+    def tier_at(self, frag: Fragment, point: dict[str, Any]) -> int:
+        for i, cond in enumerate(self.tier_conds):
+            if cond is not None and frag.holds(cond, point):
+                return i
+        return self.default
+
+    def search(
+        self, frag: Fragment, wanted: Callable[[dict[str, Any], int], bool]
+    ) -> dict[str, Any] | None:
+        """The first grid point (with its tier) where ``wanted`` holds, or None."""
+        for point in frag.points():
+            t = self.tier_at(frag, point)
+            point["tier"] = self.tier_ids[t]
+            if wanted(point, t):
+                return point
+        return None
+
+    # --- witnesses ----------------------------------------------------------------------------
+
+    def realize(self, frag: Fragment, point: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Concrete student facts giving each term its value at ``point`` (None if unsure)."""
+        facts: dict[str, Any] = {"student_id": "witness"}
+        later: list[tuple[Expr, float]] = []
+        for key, var in frag.variables.items():
+            value = point.get(key)
+            term = var.term
+            if var.kind == "tier" or term is None:
+                continue
+            if var.kind == "member":
+                assert isinstance(term, Compare)
+                const, listed = term.operands
+                if value and isinstance(const, Const) and isinstance(listed, Name):
+                    facts.setdefault(listed.name, []).append(const.value)
+            elif isinstance(term, Name):
+                facts[term.name] = value
+            else:
+                later.append((term, float(value or 0)))
+        for term, value in later:
+            if not self._solve(term, value, facts):
+                return None
+        for name in self.rs.read_facts:
+            if name not in facts:
+                kind = FACTS[name].type.kind if name in FACTS else "number"
+                facts[name] = {"list": [], "bool": False, "string": "x"}.get(kind, 0)
+        facts.setdefault("days_enrolled", 100)
+        for name, value in list(facts.items()):
+            if isinstance(value, float) and value.is_integer():
+                facts[name] = int(value)
+        return facts
+
+    def _solve(self, term: Expr, value: float, facts: dict[str, Any]) -> bool:
+        if isinstance(term, Call) and term.func == "ratio" and len(term.args) == 2:
+            num, den = term.args
+        elif isinstance(term, Arith) and term.op == "/":
+            num, den = term.left, term.right
+        elif isinstance(term, Arith) and term.op == "+":
+            left, right = term.left, term.right
+            if isinstance(left, Name) and isinstance(right, Name):
+                if left.name in facts and right.name not in facts:
+                    facts[right.name] = value - facts[left.name]
+                else:
+                    facts.setdefault(right.name, 0)
+                    facts[left.name] = value - facts[right.name]
+                return True
+            return False
+        else:
+            return False
+        if not (isinstance(num, Name) and isinstance(den, Name)):
+            return False
+        denominator = facts.setdefault(den.name, 100)
+        if not denominator:
+            return value == 0
+        facts[num.name] = value * denominator
+        return True
+
+    def checked(
+        self, frag: Fragment, point: dict[str, Any] | None, ok: Callable[[Any], bool]
+    ) -> dict[str, Any] | None:
+        """Realize a point and keep it only if the compiled rule set confirms ``ok(decision)``."""
+        if point is None:
+            return None
+        facts = self.realize(frag, point)
+        if facts is None or any(isinstance(v, (int, float)) and v < 0 for v in facts.values()):
+            return None
+        try:
+            decision = self.rs.evaluate(facts, as_of=WITNESS_AS_OF)
+        except DataError:
+            return None
+        return facts if ok(decision) else None
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def outside(self, span: SourceSpan, path: str, exc: OutsideFragment) -> None:
+        self.add(
+            "analysis.outside_fragment",
+            f"not checked exactly: {exc}",
+            span,
+            path,
+            severity="info",
+        )
+
+    def tiers(self) -> None:
+        try:
+            frag = self.fragment()
+            reached = {self.tier_at(frag, p) for p in frag.points()}
+        except OutsideFragment as exc:
+            first = next(e for e in self.c.tier_exprs if e is not None)
+            self.outside(first.span, first.path, exc)
+            return
+        for j, cond in enumerate(self.tier_conds):
+            expr = self.c.tier_exprs[j]
+            if cond is None or j in reached or expr is None:
+                continue
+            point = self.search(frag, _holds(frag, cond))
+            tier_id = self.tier_ids[j]
+            if point is None:
+                self.add("analysis.unsatisfiable", f"tier {tier_id!r} can never match: its "
+                         "condition is never true", expr.span, expr.path)  # fmt: skip
+                continue
+            taken = point["tier"]
+            witness = self.checked(frag, point, _in_tier(taken))
+            self.add(
+                "analysis.shadowed_tier",
+                f"tier {tier_id!r} can never match: every student its condition accepts is "
+                f"taken by an earlier tier first (here {taken!r})",
+                expr.span,
+                expr.path,
+                witness,
+            )
+
+    def rules(self) -> None:
+        spec = self.rs.spec
+        seen: dict[tuple[str, frozenset[str]], str] = {}
+        for i, expr in enumerate(self.c.rule_exprs):
+            rule = spec.rules[i]
+            key = (expr.canonical, frozenset(rule.assign))
+            if key in seen:
+                self.add(
+                    "analysis.duplicate_rule",
+                    f"rule {rule.id!r} has the same condition and interventions as rule "
+                    f"{seen[key]!r}",
+                    expr.span,
+                    expr.path,
+                )
+            seen.setdefault(key, rule.id)
+            cond = inline(expr.tree, self.metrics)
+            try:
+                frag = self.fragment(cond)
+                point = self.search(frag, _holds(frag, cond))
+            except OutsideFragment as exc:
+                self.outside(expr.span, expr.path, exc)
+                continue
+            if point is None:
+                self.add(
+                    "analysis.rule_never_fires",
+                    f"rule {rule.id!r} can never fire: its condition never holds in the tiers "
+                    "where it applies",
+                    expr.span,
+                    expr.path,
+                )
+
+    def legal(self) -> None:
+        spec = self.rs.spec
+        exprs = self.c.legal_exprs
+        for i in range(1, len(exprs)):
+            before, after = exprs[i - 1], exprs[i]
+            c_before = inline(before.tree, self.metrics)
+            c_after = inline(after.tree, self.metrics)
+            try:
+                frag = self.fragment(c_before, c_after)
+                point = self.search(frag, _later_without_earlier(frag, c_before, c_after))
+            except OutsideFragment as exc:
+                self.outside(after.span, after.path, exc)
+                continue
+            if point is not None:
+                step, prev = spec.legal[i].id, spec.legal[i - 1].id
+                witness = self.checked(frag, point, lambda d: True)
+                self.add(
+                    "analysis.legal_out_of_order",
+                    f"legal step {step!r} can be warranted while the earlier {prev!r} is not: "
+                    "the ladder's conditions should only get stricter",
+                    after.span,
+                    after.path,
+                    witness,
+                )
+        levels = {t.id: t.level for t in spec.tiers}
+        for i, entry in enumerate(spec.legal):
+            req = entry.requires
+            if not req.supportive_interventions:
+                continue
+            floor = levels.get(req.supportive_min_tier or "", 1) if req.supportive_min_tier else 1
+            available = [
+                iv.id
+                for iv in spec.interventions
+                if iv.supportive and levels.get(iv.tier, 0) >= floor
+            ]
+            if len(available) < req.supportive_interventions:
+                self.add(
+                    "analysis.unmeetable_prerequisite",
+                    f"legal step {entry.id!r} needs {req.supportive_interventions} supportive "
+                    f"interventions at tier level {floor} or above, but the catalogue has "
+                    f"{len(available)}",
+                    self.c.smap.span(("legal", i, "requires")),
+                    f"legal[{i}].requires",
+                )
+
+    def escalations(self) -> None:
+        spec = self.rs.spec
+        levels = {t.id: t.level for t in spec.tiers}
+        by_id = {iv.id: iv for iv in spec.interventions}
+        for i, iv in enumerate(spec.interventions):
+            target = by_id.get(iv.escalates_to or "")
+            if target is not None and levels.get(target.tier, 0) < levels.get(iv.tier, 0):
+                self.add(
+                    "analysis.escalation_down",
+                    f"{iv.id!r} ({iv.tier}) escalates to {target.id!r} of a lower tier "
+                    f"({target.tier}); escalation should climb",
+                    self.c.smap.span(("interventions", i, "escalates_to")),
+                    f"interventions[{i}].escalates_to",
+                )
+
+
+def _holds(frag: Fragment, cond: Expr) -> Callable[[dict[str, Any], int], bool]:
+    def wanted(point: dict[str, Any], tier: int) -> bool:
+        return frag.holds(cond, point)
+
+    return wanted
+
+
+def _in_tier(tier_id: str) -> Callable[[Any], bool]:
+    def ok(decision: Any) -> bool:
+        return bool(decision.tier == tier_id)
+
+    return ok
+
+
+def _later_without_earlier(
+    frag: Fragment, earlier: Expr, later: Expr
+) -> Callable[[dict[str, Any], int], bool]:
+    def wanted(point: dict[str, Any], tier: int) -> bool:
+        return frag.holds(later, point) and not frag.holds(earlier, point)
+
+    return wanted
+
+
+def analyze(ruleset: CompiledRuleset) -> list[Finding]:
+    """Analyse a compiled rule set; return the findings sorted by place.
+
+    >>> import tierflow
+    >>> analyze(tierflow.load_ruleset("ca"))
+    []
+    """
+    a = _Analysis(ruleset)
+    a.tiers()
+    a.rules()
+    a.legal()
+    a.escalations()
+    return sorted(a.findings, key=lambda f: (f.span, f.code))

@@ -1,0 +1,207 @@
+"""Static analysis: seeded faults each give the right finding, with a checked witness."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import tierflow
+from tierflow.analysis import Finding, analyze
+from tierflow.analysis._analyze import WITNESS_AS_OF
+
+HEAD = 'id: seeded\nname: Seeded\nversion: "1"\n'
+TIERS = """
+tiers:
+  - id: tier3
+    level: 3
+    when: absence_rate >= 20%
+  - id: tier2
+    level: 2
+    when: absence_rate >= 5%
+  - id: tier1
+    level: 1
+    default: true
+"""
+CATALOGUE = """
+interventions:
+  - id: call
+    tier: tier2
+    owner: counselor
+  - id: visit
+    tier: tier3
+    owner: social_worker
+"""
+
+
+def findings(text: str) -> list[Finding]:
+    return analyze(tierflow.parse_ruleset(HEAD + text, name="seeded.yaml"))
+
+
+@pytest.mark.parametrize("name", ["mtss", "ca", "tx"])
+def test_built_in_rule_sets_have_no_warnings(name: str) -> None:
+    assert [f for f in analyze(tierflow.load_ruleset(name)) if f.severity == "warning"] == []
+
+
+def test_a_shadowed_tier_is_found_with_a_student_who_shows_it() -> None:
+    (f,) = findings(
+        """
+tiers:
+  - id: tier2
+    level: 2
+    when: absence_rate >= 5%
+  - id: tier3
+    level: 3
+    when: absence_rate >= 20%
+  - id: tier1
+    level: 1
+    default: true
+"""
+    )
+    where = (f.code, f.path, f.span.line, f.span.col)
+    assert where == ("analysis.shadowed_tier", "tiers[1].when", 11, 11)
+    assert "taken by an earlier tier first (here 'tier2')" in f.message
+    assert f.witness is not None
+    rs = tierflow.parse_ruleset(HEAD + TIERS, name="x.yaml")
+    # the witness reaches Tier 3 under the right ordering: its condition really holds
+    assert rs.evaluate(f.witness, as_of=WITNESS_AS_OF).tier == "tier3"
+
+
+def test_a_tier_whose_condition_is_never_true() -> None:
+    (f,) = findings(
+        """
+tiers:
+  - id: tier2
+    level: 2
+    when: days_absent >= 10 and days_absent < 5
+  - id: tier1
+    level: 1
+    default: true
+"""
+    )
+    assert (f.code, f.path, f.witness) == ("analysis.unsatisfiable", "tiers[0].when", None)
+
+
+def test_a_rule_that_can_never_fire_in_its_tiers() -> None:
+    (f,) = findings(
+        TIERS
+        + CATALOGUE
+        + """
+rules:
+  - id: tier1-chronic
+    tiers: [tier1]
+    when: absence_rate >= 10%
+    assign: [call]
+"""
+    )
+    assert (f.code, f.path) == ("analysis.rule_never_fires", "rules[0]")
+
+
+def test_duplicate_rules() -> None:
+    (f,) = findings(
+        TIERS
+        + CATALOGUE
+        + """
+rules:
+  - id: bus
+    causes: [transportation]
+    assign: [call]
+  - id: bus-again
+    causes: [transportation]
+    assign: [call]
+"""
+    )
+    assert (f.code, f.path) == ("analysis.duplicate_rule", "rules[1]")
+    assert "same condition and interventions as rule 'bus'" in f.message
+
+
+def test_a_decreasing_ladder_is_out_of_order_with_a_witness() -> None:
+    (f,) = findings(
+        TIERS
+        + CATALOGUE
+        + """
+legal:
+  - id: letter-1
+    when: days_unexcused >= 6
+  - id: letter-2
+    when: days_unexcused >= 3
+"""
+    )
+    assert (f.code, f.path, f.span.line) == ("analysis.legal_out_of_order", "legal[1].when", 28)
+    assert f.witness is not None and 3 <= f.witness["days_unexcused"] < 6
+
+
+def test_an_unmeetable_prerequisite_and_a_downward_escalation() -> None:
+    found = findings(
+        TIERS
+        + """
+interventions:
+  - id: call
+    tier: tier2
+    owner: counselor
+  - id: visit
+    tier: tier3
+    owner: social_worker
+    escalates_to: call
+legal:
+  - id: letter-1
+    when: days_unexcused >= 3
+    requires:
+      supportive_interventions: 2
+      supportive_min_tier: tier3
+"""
+    )
+    assert [(f.code, f.path) for f in found] == [
+        ("analysis.escalation_down", "interventions[1].escalates_to"),
+        ("analysis.unmeetable_prerequisite", "legal[0].requires"),
+    ]
+
+
+def test_window_functions_are_reasoned_about_as_numbers() -> None:
+    found = findings(
+        TIERS
+        + CATALOGUE
+        + """
+legal:
+  - id: notice
+    when: peak_count('unexcused', 4w) >= 3
+  - id: court
+    when: peak_count('unexcused', 4w) >= 2
+"""
+    )
+    assert [f.code for f in found] == ["analysis.legal_out_of_order"]
+    assert found[0].witness is None  # no facts can be made up for a window function
+
+
+def test_check_prints_warnings_and_strict_fails_on_them(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from tierflow.cli import main
+
+    path = Path(str(tmp_path)) / "shadow.yaml"
+    path.write_text(
+        HEAD
+        + """
+tiers:
+  - id: tier2
+    level: 2
+    when: absence_rate >= 5%
+  - id: tier3
+    level: 3
+    when: absence_rate >= 20%
+  - id: tier1
+    level: 1
+    default: true
+"""
+    )
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}:11:11: analysis.shadowed_tier:" in out and "witness: {" in out
+    assert main(["check", "--strict", str(path)]) == 1
+    assert main(["check", "--strict", "ca"]) == 0
+
+
+def test_witnesses_are_evaluated_as_of_a_fixed_date() -> None:
+    assert isinstance(WITNESS_AS_OF, dt.date)

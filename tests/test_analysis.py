@@ -205,3 +205,52 @@ tiers:
 
 def test_witnesses_are_evaluated_as_of_a_fixed_date() -> None:
     assert isinstance(WITNESS_AS_OF, dt.date)
+
+
+def test_coverage_names_what_no_test_exercised() -> None:
+    from tierflow.analysis import coverage
+
+    rs = tierflow.parse_ruleset(
+        HEAD
+        + TIERS
+        + CATALOGUE
+        + """
+rules:
+  - id: bus
+    causes: [transportation]
+    assign: [call]
+tests:
+  - name: tier 2
+    as_of: 2025-11-03
+    facts: {student_id: a, days_enrolled: 100, days_absent: 5}
+    expect: {tier: tier2}
+""",
+        name="cov.yaml",
+    )
+    cov = coverage(rs)
+    assert cov.missing() == {"tiers": ["tier3", "tier1"], "rules": ["bus"], "legal steps": []}
+    assert cov.summary() == (
+        "tiers 1/3 (not exercised: tier3, tier1), rules 0/1 (not exercised: bus), legal steps 0/0"
+    )
+
+
+def test_boundary_cases_sit_at_every_threshold_and_pass_when_pasted_in() -> None:
+    import yaml
+
+    from tierflow.analysis import boundary_cases
+
+    rs = tierflow.parse_ruleset(HEAD + TIERS, name="b.yaml")
+    cases = boundary_cases(rs)
+    names = [c["name"] for c in cases]
+    for c in ("0.05", "0.2"):
+        assert [n for n in names if n.endswith(c)] == [
+            f"ratio(days_absent, days_enrolled) {where} {c}" for where in ("below", "at", "above")
+        ]
+    tiers = {c["name"]: c["expect"]["tier"] for c in cases}
+    assert tiers["ratio(days_absent, days_enrolled) below 0.05"] == "tier1"
+    assert tiers["ratio(days_absent, days_enrolled) at 0.05"] == "tier2"
+    assert tiers["ratio(days_absent, days_enrolled) at 0.2"] == "tier3"
+    pasted = tierflow.parse_ruleset(
+        HEAD + TIERS + yaml.safe_dump({"tests": cases}, sort_keys=False), name="pasted.yaml"
+    )
+    assert all(r.passed for r in pasted.run_tests()) and len(pasted.run_tests()) == len(cases)

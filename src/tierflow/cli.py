@@ -99,9 +99,18 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.analysis import boundary_cases, coverage
+
     rulesets, problems = _load_all(args.paths)
     for p in problems:
         out.write(f"{p}\n")
+    if args.boundaries:
+        import yaml
+
+        for r in rulesets:
+            out.write(f"# boundary cases for {r.id}: review, then paste into its tests:\n")
+            out.write(yaml.safe_dump(boundary_cases(r), sort_keys=False, width=100))
+        return 1 if problems else 0
     passed = failed = 0
     for r in rulesets:
         for result in r.run_tests():
@@ -114,6 +123,9 @@ def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
                 out.write(f"FAIL {result.location}: {r.id}: {result.name}\n")
                 for d in result.diffs:
                     out.write(f"    {d}\n")
+    for r in rulesets:
+        if args.coverage:
+            out.write(f"coverage of {r.id}: {coverage(r).summary()}\n")
     out.write(f"{passed} passed, {failed} failed\n")
     return 1 if failed or problems else 0
 
@@ -422,6 +434,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="run the inline tests of rule sets")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-v", "--verbose", action="store_true", help="also list passing tests")
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list tiers, rules and legal steps no test exercised",
+    )
+    p.add_argument(
+        "--boundaries",
+        action="store_true",
+        help="print test cases one below, at and one above every threshold, as YAML",
+    )
     p.set_defaults(func=_cmd_test)
 
     p = sub.add_parser(

@@ -7,5 +7,6 @@
 """
 
 from tierflow.analysis._analyze import Finding, analyze
+from tierflow.analysis._coverage import Coverage, boundary_cases, coverage
 
-__all__ = ["Finding", "analyze"]
+__all__ = ["Coverage", "Finding", "analyze", "boundary_cases", "coverage"]

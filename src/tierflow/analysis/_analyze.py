@@ -104,6 +104,10 @@ class _Analysis:
     ) -> None:
         self.findings.append(Finding(code, severity, message, span, path, witness))
 
+    def inline_legal(self, index: int) -> Expr:
+        """Legal step ``index``'s condition with metrics inlined."""
+        return inline(self.c.legal_exprs[index].tree, self.metrics)
+
     # --- the grid ---------------------------------------------------------------------------
 
     def fragment(self, *conds: Expr) -> Fragment:

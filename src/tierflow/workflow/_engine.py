@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from tierflow.attendance import SchoolCalendar
@@ -117,6 +118,7 @@ class Engine:
         self._hooks: list[tuple[Hook, frozenset[str] | None]] = []
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache: dict[str, SchoolDays] = {}
+        self._shared: dict[Any, Any] = {}
         for iv in self.repository.open_interventions():  # a reopened store: count caseloads
             if iv.owner is not None:
                 self.roster.load[iv.owner] += 1
@@ -176,6 +178,16 @@ class Engine:
         if isinstance(provenance, Mapping) and "events_sha256" in provenance:
             snap["events_sha256"] = provenance["events_sha256"]
         return snap
+
+    def _share(self, key: Any, value: Any) -> Any:
+        """One shared immutable object per distinct value (reasons, event details).
+
+        A district's million open interventions carry a few hundred distinct reasons and
+        opening details; sharing them keeps memory proportional to the records, not the text.
+        """
+        if len(self._shared) > 50_000:
+            self._shared.clear()
+        return self._shared.setdefault(key, value)
 
     def _recall(self, student_id: str) -> _Recall:
         recall = _Recall()
@@ -500,26 +512,50 @@ class Engine:
         facts = self.with_history(raw, recall)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)
-        key = _decision_key(decision)
-        if recall.decision != key:
-            self._record(
-                WorkflowEvent(
-                    0, as_of, sid, "decision",
-                    why=f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
-                    ruleset=self.ruleset.ref, facts=snapshot,
-                    detail={"tier": key[0], "interventions": key[1], "legal": key[2]},
-                )
-            )  # fmt: skip
+        last = self._record_decision(as_of, decision, snapshot, recall.decision)
+        changes = plan.changes()
         self._withdraw(as_of, facts, snapshot, plan)
         self._review(as_of, facts, snapshot, plan)
         for assigned in decision.interventions:
             if self._blocks_opening(sid, assigned.id, as_of, facts, recall):
                 continue
-            self._open(
-                as_of, facts, snapshot, assigned.id, plan,
+            reason = self._share(
+                ("reason", decision.tier, assigned.assigned_by),
                 f"{decision.tier}: assigned by {', '.join(assigned.assigned_by)}",
-            )  # fmt: skip
+            )
+            self._open(as_of, facts, snapshot, assigned.id, plan, reason)
+        if plan.changes() != changes:
+            # What this run documented (an intervention tried, one ended) is history the legal
+            # ladder reads: decide again so a second run the same day finds nothing new.
+            facts = self.with_history(raw, recall)
+            decision = self.ruleset.evaluate(facts, as_of=as_of)
+            self._record_decision(as_of, decision, snapshot, last)
         self._legal(as_of, sid, facts, snapshot, decision, recall, plan)
+
+    def _record_decision(
+        self,
+        as_of: dt.date,
+        decision: Decision,
+        snapshot: Mapping[str, Any] | None,
+        last: tuple[Any, ...] | None,
+    ) -> tuple[Any, ...]:
+        """Record the decision if it differs from the last one recorded; return its key."""
+        key = _decision_key(decision)
+        if key != last:
+            self._record(
+                WorkflowEvent(
+                    0, as_of, decision.student_id, "decision",
+                    why=f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
+                    ruleset=self.ruleset.ref, facts=snapshot,
+                    detail=self._share(
+                        ("decision", repr(key)),
+                        MappingProxyType(
+                            {"tier": key[0], "interventions": key[1], "legal": key[2]}
+                        ),
+                    ),
+                )
+            )  # fmt: skip
+        return key
 
     def _withdraw(
         self, as_of: dt.date, facts: Mapping[str, Any], snapshot: Any, plan: Plan
@@ -690,7 +726,10 @@ class Engine:
             WorkflowEvent(
                 0, as_of, sid, "opened", iv.id, to_state=iv.state, why=reason,
                 ruleset=self.ruleset.ref, facts=snapshot,
-                detail={"intervention": spec.id, "owner": owner, "role": spec.owner},
+                detail=self._share(
+                    ("opened", spec.id, owner),
+                    MappingProxyType({"intervention": spec.id, "owner": owner, "role": spec.owner}),
+                ),
             )
         )  # fmt: skip
         if owner is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from tierflow.evaluate import LegalAction, RulesetRef
 
@@ -66,16 +66,18 @@ class Intervention:
     version: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class WorkflowEvent:
+class WorkflowEvent(NamedTuple):
     """One accepted change: exactly one per transition, opening, check-in or legal step.
 
+    Events are immutable rows (a named tuple: cheap to create, compact to hold by the million,
+    and a natural row for a database table).
+
     Attributes:
-        seq: Order of the event in its repository.
+        seq: Order of the event in its repository (0 until the repository numbers it).
         at: The date it took effect.
         student_id: The student.
-        kind: ``decision``, ``opened``, ``transition``, ``legal_issued``, ``legal_due``,
-            ``legal_withdrawn``, ``unassigned``.
+        kind: ``decision``, ``opened``, ``transition``, ``reviewed``, ``overdue``,
+            ``conference``, ``legal_due``, ``legal_issued`` or ``legal_withdrawn``.
         intervention_id: The intervention, for intervention events.
         trigger: The lifecycle trigger, for transitions.
         from_state: State before, for transitions.
@@ -83,7 +85,7 @@ class WorkflowEvent:
         who: Who did it (staff id, or ``tierflow`` for automatic changes).
         why: Why, in words.
         ruleset: The rule set (id, version, content hash) whose decision justified it.
-        facts: The facts that justified it (the decisive ones), as given.
+        facts: The facts that justified it (the decisive ones, not the logs), as given.
         detail: Anything else worth keeping (check-in notes, legal step ids...).
     """
 
@@ -185,6 +187,10 @@ class Plan:
     legal_withdrawn: list[tuple[str, str]] = field(default_factory=list)
     unassigned: list[Unassigned] = field(default_factory=list)
     rejected: list[Exception] = field(default_factory=list)
+
+    def changes(self) -> tuple[int, ...]:
+        """How many interventions this plan opened, escalated, met their goal or withdrew."""
+        return len(self.opened), len(self.escalated), len(self.met_goal), len(self.withdrawn)
 
     def summary(self) -> str:
         """One line of counts."""

@@ -130,21 +130,7 @@ class InMemoryRepository:
 
     def append(self, event: WorkflowEvent) -> WorkflowEvent:
         """Append an event, numbering it."""
-        stored = WorkflowEvent(
-            next(self._seq),
-            event.at,
-            event.student_id,
-            event.kind,
-            event.intervention_id,
-            event.trigger,
-            event.from_state,
-            event.to_state,
-            event.who,
-            event.why,
-            event.ruleset,
-            event.facts,
-            event.detail,
-        )
+        stored = event._replace(seq=next(self._seq))
         self._events.setdefault(event.student_id, []).append(stored)
         return stored
 

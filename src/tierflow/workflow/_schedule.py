@@ -16,8 +16,9 @@ __all__ = ["SchoolDays", "next_follow_up"]
 class SchoolDays:
     """School-day arithmetic on a calendar; Monday to Friday where there is none.
 
-    Beyond the calendar's last day (summer), school days are weekdays again, so a date can
-    always be computed.
+    Before the calendar's first day there are none (the year has not started); beyond its last
+    day (summer, and no calendar for next year yet) school days are weekdays again, so a date
+    can always be computed.
 
     >>> cal = SchoolCalendar.from_pattern("x", dt.date(2025, 9, 1), dt.date(2025, 9, 30),
     ...                                   holidays=[dt.date(2025, 9, 8)])
@@ -31,6 +32,9 @@ class SchoolDays:
     def __init__(self, calendar: SchoolCalendar | None) -> None:
         """Measure on ``calendar`` (None: weekdays)."""
         self.calendar = calendar
+        # A run schedules thousands of follow-ups from the same date: compute each once, and
+        # share the date objects (a million open interventions hold few distinct dates).
+        self._added: dict[tuple[dt.date, int], dt.date] = {}
 
     def _is_weekday(self, day: dt.date) -> bool:
         return day.weekday() < 5
@@ -38,7 +42,7 @@ class SchoolDays:
     def is_school_day(self, day: dt.date) -> bool:
         """Whether ``day`` is a school day."""
         cal = self.calendar
-        if cal is None or not cal.first_day <= day <= cal.last_day:
+        if cal is None or day > cal.last_day:
             return self._is_weekday(day)
         return day in cal
 
@@ -55,6 +59,15 @@ class SchoolDays:
 
     def add(self, day: dt.date, count: int) -> dt.date:
         """The school day ``count`` school days after ``day`` (``day`` itself not counted)."""
+        key = (day, count)
+        found = self._added.get(key)
+        if found is None:
+            if len(self._added) > 100_000:
+                self._added.clear()
+            found = self._added[key] = self._add(day, count)
+        return found
+
+    def _add(self, day: dt.date, count: int) -> dt.date:
         cal = self.calendar
         if cal is not None and day < cal.last_day:
             index = bisect_right(cal.days, day) + count - 1
@@ -62,6 +75,12 @@ class SchoolDays:
                 return cal.days[index]
             count = index - len(cal.days) + 1
             day = cal.last_day
+        if count > 5:  # whole weeks at once: five weekdays are seven days
+            weeks = (count - 1) // 5
+            if day.weekday() > 4:  # from a weekend, counting starts as from its Friday
+                day -= dt.timedelta(days=day.weekday() - 4)
+            day += dt.timedelta(weeks=weeks)
+            count -= weeks * 5
         while count > 0:
             day += dt.timedelta(days=1)
             if self._is_weekday(day):

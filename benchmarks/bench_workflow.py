@@ -1,0 +1,308 @@
+"""Benchmark: the intervention workflow at state scale, against hand-written minimal code.
+
+Memory: a fresh process runs the engine once over generated Tier 2 students (two interventions
+each under the built-in ``mtss`` rule set) and holds every opened intervention, its opening
+event and each student's decision event; its resident memory is compared with a hand-written
+minimal baseline (a list per intervention, a tuple per event) holding the same records, and
+with one ``transitions.Machine`` per intervention (what the design avoids), extrapolated from
+a sample.
+
+Speed: every intervention goes through start, follow_up_due (by ``advance``), check_in and
+close, through the engine's public methods, then through a hand-written baseline (a dict
+lookup table, a state field, an event tuple) and through per-object ``transitions`` machines.
+The final states and the number of events must agree before any figure is printed.
+
+Run::
+
+    python benchmarks/bench_workflow.py                     # 1,000,000 open interventions
+    python benchmarks/bench_workflow.py --students 20000 --machines 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import tierflow
+from tierflow.workflow import LIFECYCLE, Engine, Roster, StaffMember
+
+SCHOOLS = 50
+DAY = dt.date(2025, 10, 6)
+LATER = dt.date(2025, 11, 20)  # every weekly and biweekly follow-up has passed, and its grace
+TRIGGERS = (("start", "assigned"), ("follow_up_due", "active"), ("check_in", "follow_up_due"))
+
+
+def facts(students: int) -> Iterator[dict[str, Any]]:
+    """Tier 2 students (3 absences in 40 days): weekly check-in and family call each."""
+    for i in range(students):
+        yield {
+            "student_id": f"st{i:07d}",
+            "school_id": f"sch{i % SCHOOLS:02d}",
+            "days_enrolled": 40,
+            "days_absent": 3,
+        }
+
+
+def roster() -> Roster:
+    return Roster(
+        StaffMember(f"sch{s:02d}-{role}-{k}", f"sch{s:02d}", (role,), caseload_limit=10**9)
+        for s in range(SCHOOLS)
+        for role in ("mentor", "counselor")
+        for k in range(3)
+    )
+
+
+def _rss_kib() -> int:
+    """Current resident set size of this process, in KiB."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# --- hand-written minimal baseline --------------------------------------------------------------
+
+# The same lifecycle as a plain table, written by hand.
+BASE_TABLE = {
+    ("start", "assigned"): "active",
+    ("follow_up_due", "active"): "follow_up_due",
+    ("check_in", "follow_up_due"): "active",
+    ("check_in", "active"): "active",
+    ("check_in", "assigned"): "active",
+    ("close", "assigned"): "closed",
+    ("close", "active"): "closed",
+    ("close", "follow_up_due"): "closed",
+}
+# Record fields: id, student, school, intervention, owner, state, follow-up, review.
+STATE = 5
+
+
+class Baseline:
+    """What a developer would write for the same bookkeeping, with nothing extra."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[Any]] = {}
+        self.events: list[tuple[Any, ...]] = []
+
+    def open_many(self, students: int) -> None:
+        follow = {
+            "weekly-checkin": DAY + dt.timedelta(weeks=1),
+            "family-call": DAY + dt.timedelta(weeks=2),
+        }
+        review = DAY + dt.timedelta(days=21)
+        n = 0
+        for f in facts(students):
+            sid, school = f["student_id"], f["school_id"]
+            self.events.append((len(self.events) + 1, DAY, sid, "decision", "tier2"))
+            for iv, role in (("weekly-checkin", "mentor"), ("family-call", "counselor")):
+                n += 1
+                rid = f"iv-{n:07d}"
+                owner = f"{school}-{role}-{n % 3}"
+                self.records[rid] = [rid, sid, school, iv, owner, "assigned", follow[iv], review]
+                self.events.append((len(self.events) + 1, DAY, sid, "opened", rid, owner))
+
+    def fire(self, rid: str, trigger: str, on: dt.date, who: str) -> None:
+        record = self.records[rid]
+        target = BASE_TABLE.get((trigger, record[STATE]))
+        if target is None:
+            raise ValueError(f"{rid} is {record[STATE]}: {trigger} not allowed")
+        self.events.append(
+            (len(self.events) + 1, on, record[1], trigger, rid, record[STATE], target, who)
+        )
+        record[STATE] = target
+
+
+# --- children measuring memory in a fresh process ---------------------------------------------
+
+
+def child_memory(kind: str, students: int) -> dict[str, Any]:
+    gc.collect()
+    before = _rss_kib()
+    started = time.perf_counter()
+    if kind == "engine":
+        engine = Engine(tierflow.load_ruleset("mtss"), roster=roster())
+        loaded = _rss_kib()  # the rule set and its compiled code are not per-intervention
+        plan = engine.run(DAY, facts(students))
+        opened = len(plan.opened)
+        events = sum(len(engine.timeline(iv.student_id)) for iv in plan.opened[::2])
+        open_count = sum(1 for _ in engine.repository.open_interventions())
+        del plan
+    else:
+        base = Baseline()
+        loaded = _rss_kib()
+        base.open_many(students)
+        opened = open_count = len(base.records)
+        events = len(base.events)
+    seconds = time.perf_counter() - started
+    gc.collect()
+    after = _rss_kib()
+    return {
+        "opened": opened,
+        "open": open_count,
+        "events": events,
+        "kib": after - loaded,
+        "total_kib": after,
+        "startup_kib": loaded - before,
+        "seconds": seconds,
+    }
+
+
+def machines(count: int) -> dict[str, Any]:
+    """One ``transitions.Machine`` per intervention: creation time, memory, trigger rate."""
+    import tracemalloc
+
+    from transitions import Machine
+
+    spec = [
+        {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
+        for t in LIFECYCLE.transitions
+    ]
+
+    class Model:
+        pass
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    models = []
+    for _ in range(count):
+        model = Model()
+        Machine(model=model, states=list(LIFECYCLE.states), transitions=spec,
+                initial="assigned", auto_transitions=False)  # fmt: skip
+        models.append(model)
+    create = time.perf_counter() - started
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    started = time.perf_counter()
+    for model in models:
+        model.start()  # type: ignore[attr-defined]
+        model.follow_up_due()  # type: ignore[attr-defined]
+        model.check_in()  # type: ignore[attr-defined]
+        model.close()  # type: ignore[attr-defined]
+    fire = time.perf_counter() - started
+    assert all(m.state == "closed" for m in models)  # type: ignore[attr-defined]
+    return {"count": count, "create": create, "bytes": size / count, "rate": 4 * count / fire}
+
+
+# --- speed in this process ----------------------------------------------------------------------
+
+
+def speed(students: int) -> dict[str, Any]:
+    engine = Engine(tierflow.load_ruleset("mtss"), roster=roster())
+    ivs = engine.run(DAY, facts(students)).opened
+    events_before = sum(len(engine.timeline(iv.student_id)) for iv in ivs[::2])
+    figures: dict[str, float] = {}
+    gc.collect()
+    started = time.perf_counter()
+    for iv in ivs:
+        engine.start(iv.id, on=DAY, by="owner")
+    figures["start"] = time.perf_counter() - started
+    started = time.perf_counter()
+    due = engine.advance(LATER).due
+    figures["advance"] = time.perf_counter() - started
+    assert len(due) == len(ivs) and all(iv.state == "follow_up_due" for iv in ivs)
+    started = time.perf_counter()
+    for iv in ivs:
+        engine.check_in(iv.id, on=LATER, by="owner", goal_met=True, contact_type="call")
+    figures["check_in"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for iv in ivs:
+        engine.close(iv.id, on=LATER, by="owner", reason="plan ended")
+    figures["close"] = time.perf_counter() - started
+    events = sum(len(engine.timeline(iv.student_id)) for iv in ivs[::2]) - events_before
+    states = [iv.state for iv in ivs]
+
+    base = Baseline()
+    base.open_many(students)
+    base_before = len(base.events)
+    rids = list(base.records)
+    started = time.perf_counter()
+    for trigger, _ in TRIGGERS:
+        for rid in rids:
+            base.fire(rid, trigger, LATER, "owner")
+    for rid in rids:
+        base.fire(rid, "close", LATER, "owner")
+    figures["baseline"] = time.perf_counter() - started
+    base_states = [r[STATE] for r in base.records.values()]
+    # The engine also records one overdue flag per intervention (advance, past the grace period).
+    if states != base_states or events != len(base.events) - base_before + len(ivs):
+        raise SystemExit(
+            f"MISMATCH: engine {events} events, baseline {len(base.events) - base_before}"
+        )
+    return {"transitions": 4 * len(ivs), "figures": figures}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=500_000, help="two interventions each")
+    parser.add_argument("--speed-students", type=int, default=100_000)
+    parser.add_argument("--machines", type=int, default=10_000, help="transitions.Machine sample")
+    parser.add_argument("--memory-child", choices=["engine", "baseline"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        print(json.dumps(child_memory(args.memory_child, args.students)))
+        return 0
+
+    mem = {}
+    for kind in ("engine", "baseline"):
+        command = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            kind,
+            "--students",
+            str(args.students),
+        ]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        mem[kind] = json.loads(out)
+    eng, base = mem["engine"], mem["baseline"]
+    if eng["open"] != base["open"] or eng["opened"] != 2 * args.students:
+        print(f"MISMATCH: engine holds {eng['open']:,} open, baseline {base['open']:,}")
+        return 1
+    print(f"memory: {eng['open']:,} open interventions equal in engine and baseline")
+    mach = machines(args.machines)
+    per_engine = eng["kib"] * 1024 / eng["open"]
+    per_base = base["kib"] * 1024 / base["open"]
+    print(
+        f"  engine    {eng['kib'] / 1024:8,.0f} MiB held ({per_engine:,.0f} B per intervention, "
+        f"events included; process total {eng['total_kib'] / 1024:,.0f} MiB; opened in "
+        f"{eng['seconds']:.1f} s)"
+    )
+    print(
+        f"  baseline  {base['kib'] / 1024:8,.0f} MiB held ({per_base:,.0f} B per intervention; "
+        f"engine/baseline {per_engine / per_base:.2f}x)"
+    )
+    print(
+        f"  one transitions.Machine per intervention: {mach['bytes']:,.0f} B each, "
+        f"{mach['create'] / mach['count'] * 1e6:,.0f} us to create (x {eng['open']:,} = "
+        f"{mach['bytes'] * eng['open'] / 2**30:,.1f} GiB, "
+        f"{mach['create'] / mach['count'] * eng['open']:,.0f} s), for {mach['count']:,} sampled"
+    )
+
+    result = speed(min(args.speed_students, args.students))
+    n = result["transitions"]
+    f = result["figures"]
+    per = n // 4
+    print(f"speed: {n:,} transitions, final states and event counts equal to the baseline")
+    engine_total = f["start"] + f["advance"] + f["check_in"] + f["close"]
+    for name in ("start", "advance", "check_in", "close"):
+        print(f"  engine.{name:<14}{per / f[name]:12,.0f} transitions/s")
+    print(f"  engine, all four     {n / engine_total:12,.0f} transitions/s")
+    print(
+        f"  hand-written         {n / f['baseline']:12,.0f} transitions/s "
+        f"(engine takes {engine_total / f['baseline']:.1f}x its time)"
+    )
+    print(f"  transitions.Machine  {mach['rate']:12,.0f} transitions/s (one machine per model)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

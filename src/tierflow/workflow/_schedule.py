@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from typing import Any
 
 from dateutil.rrule import rrulestr
 
@@ -35,6 +36,7 @@ class SchoolDays:
         # A run schedules thousands of follow-ups from the same date: compute each once, and
         # share the date objects (a million open interventions hold few distinct dates).
         self._added: dict[tuple[dt.date, int], dt.date] = {}
+        self._follow_ups: dict[tuple[Any, ...], dt.date | None] = {}
 
     def _is_weekday(self, day: dt.date) -> bool:
         return day.weekday() < 5
@@ -67,6 +69,28 @@ class SchoolDays:
             found = self._added[key] = self._add(day, count)
         return found
 
+    def follow_up(self, cadence: CadenceSpec, after: dt.date) -> dt.date | None:
+        """The next follow-up after ``after`` for ``cadence`` (see :func:`next_follow_up`)."""
+        key = (cadence.every_school_days, cadence.every_weeks, cadence.rrule, after)
+        if key in self._follow_ups:
+            return self._follow_ups[key]
+        if len(self._follow_ups) > 100_000:
+            self._follow_ups.clear()
+        found = self._follow_ups[key] = self._follow_up(cadence, after)
+        return found
+
+    def _follow_up(self, cadence: CadenceSpec, after: dt.date) -> dt.date | None:
+        if cadence.every_school_days is not None:
+            return self.add(after, cadence.every_school_days)
+        if cadence.every_weeks is not None:
+            return self.on_or_after(after + dt.timedelta(weeks=cadence.every_weeks))
+        assert cadence.rrule is not None  # the spec requires exactly one
+        start = dt.datetime.combine(after, dt.time())
+        for occurrence in rrulestr(cadence.rrule, dtstart=start).xafter(start, count=400):
+            if self.is_school_day(occurrence.date()):
+                return occurrence.date()
+        return None
+
     def _add(self, day: dt.date, count: int) -> dt.date:
         cal = self.calendar
         if cal is not None and day < cal.last_day:
@@ -96,6 +120,7 @@ def next_follow_up(cadence: CadenceSpec | None, after: dt.date, days: SchoolDays
     """
     if cadence is None:
         return None
+    return days.follow_up(cadence, after)
     if cadence.every_school_days is not None:
         return days.add(after, cadence.every_school_days)
     if cadence.every_weeks is not None:

@@ -1,0 +1,41 @@
+"""The workflow benchmark runs tiny: its engine and baseline must agree (no timing asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_workflow.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_workflow", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_runs_and_engine_and_baseline_agree(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench = _load()
+    assert bench.main(["--students", "300", "--speed-students", "200", "--machines", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "memory: 600 open interventions equal in engine and baseline" in out
+    assert "speed: 1,600 transitions, final states and event counts equal to the baseline" in out
+    assert "transitions.Machine" in out
+
+
+def test_a_baseline_that_disagrees_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = _load()
+    wrong = dict(bench.BASE_TABLE)
+    wrong[("close", "active")] = "met_goal"
+    monkeypatch.setattr(bench, "BASE_TABLE", wrong)
+    with pytest.raises(SystemExit, match="MISMATCH"):
+        bench.speed(50)

@@ -1,0 +1,116 @@
+"""Hypothesis strategies for student facts consistent with a school year."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tierflow.facts import CAUSES, GROUPS
+
+__all__ = ["AS_OF", "histories", "student_facts"]
+
+YEAR_START = dt.date(2025, 8, 18)
+AS_OF = dt.date(2026, 2, 2)
+"""The as-of date the strategies generate facts for (mid school year)."""
+
+
+def _dates(start: dt.date, end: dt.date) -> st.SearchStrategy[dt.date]:
+    return st.dates(min_value=start, max_value=end)
+
+
+@st.composite
+def histories(
+    draw: st.DrawFn,
+    *,
+    legal_steps: tuple[str, ...] = ("not1", "not2", "not3", "sarb-referral"),
+    as_of: dt.date = AS_OF,
+) -> dict[str, Any]:
+    """A history summary: legal steps issued, interventions tried, conferences held.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        legal_steps: Step ids that may have been issued.
+        as_of: Nothing in the history is dated after it.
+    """
+    steps = draw(st.lists(st.tuples(st.sampled_from(legal_steps), _dates(YEAR_START, as_of)),
+                          max_size=3, unique_by=lambda t: t[0]))  # fmt: skip
+    tried = draw(
+        st.lists(
+            st.tuples(
+                st.integers(1, 3),
+                _dates(YEAR_START, as_of),
+                st.sampled_from([None, "positive", "mixed", "no_discernible", "negative"]),
+            ),
+            max_size=3,
+        )
+    )
+    held = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["parent_conference", "sart"]), _dates(YEAR_START, as_of)),
+            max_size=2,
+        )
+    )
+    return {
+        "legal_steps": [{"step": s, "issued_on": d.isoformat()} for s, d in steps],
+        "interventions": [
+            {"intervention": "weekly-checkin", "tier_level": lvl, "started_on": d.isoformat()}
+            | ({"outcome": o} if o else {})
+            for lvl, d, o in tried
+        ],
+        "conferences": [{"kind": k, "held_on": d.isoformat()} for k, d in held],
+    }
+
+
+@st.composite
+def student_facts(
+    draw: st.DrawFn,
+    *,
+    as_of: dt.date = AS_OF,
+    max_days: int = 180,
+    legal_steps: tuple[str, ...] = ("not1", "not2", "not3", "sarb-referral"),
+) -> dict[str, Any]:
+    """Facts of one student, consistent with a school year.
+
+    Absences (in half days) never exceed days enrolled, unexcused and suspension days never
+    exceed absences, tardies over 30 minutes never exceed tardies, and the attendance log and
+    history are dated within the year up to ``as_of``.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        as_of: The evaluation date the facts describe.
+        max_days: The most days enrolled.
+        legal_steps: Step ids the history may say were issued.
+    """
+    enrolled = draw(st.integers(min_value=0, max_value=max_days))
+    halves = draw(st.integers(min_value=0, max_value=2 * enrolled))
+    absent = halves / 2
+    unexcused = draw(st.integers(min_value=0, max_value=halves)) / 2
+    suspended = draw(st.integers(min_value=0, max_value=int(absent - unexcused)))
+    tardies = draw(st.integers(min_value=0, max_value=20))
+    log = draw(
+        st.lists(
+            st.tuples(
+                _dates(YEAR_START, as_of),
+                st.sampled_from(["excused", "unexcused", "suspension", "tardy", "tardy_over_30"]),
+                st.sampled_from([1.0, 0.5]),
+            ),
+            max_size=20,
+        )
+    )
+    return {
+        "student_id": draw(st.from_regex(r"[A-Z][0-9]{3,6}", fullmatch=True)),
+        "grade": draw(st.integers(min_value=-1, max_value=12)),
+        "days_enrolled": enrolled,
+        "days_absent": absent,
+        "days_excused": absent - unexcused - suspended,
+        "days_unexcused": unexcused,
+        "days_suspended": float(suspended),
+        "tardies": tardies,
+        "tardies_over_30": draw(st.integers(min_value=0, max_value=tardies)),
+        "causes": draw(st.lists(st.sampled_from(CAUSES), unique=True, max_size=3)),
+        "groups": draw(st.lists(st.sampled_from(GROUPS), unique=True, max_size=3)),
+        "attendance_log": [{"date": d.isoformat(), "kind": k, "days": f} for d, k, f in log],
+        "history": draw(histories(legal_steps=legal_steps, as_of=as_of)),
+    }

@@ -1,0 +1,142 @@
+"""tierflow.testing: strategies, ready-made properties and the pytest plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+
+import tierflow
+from tierflow.testing import (
+    PropertyFailure,
+    check_deterministic,
+    check_escalation_upward,
+    check_monotone,
+    check_totality,
+    student_facts,
+)
+
+pytest_plugins = ["pytester"]
+
+NON_MONOTONE = """id: bumpy
+name: Non-monotone
+version: "1"
+tiers:
+  - id: tier2
+    level: 2
+    when: days_absent >= 5 and days_absent < 9
+  - id: tier1
+    level: 1
+    default: true
+"""
+
+
+@settings(max_examples=200, deadline=None)
+@given(student_facts())
+def test_generated_facts_are_consistent(facts: dict[str, object]) -> None:
+    enrolled, absent = facts["days_enrolled"], facts["days_absent"]
+    assert isinstance(enrolled, int) and isinstance(absent, float)
+    assert 0 <= absent <= enrolled
+    assert facts["days_unexcused"] + facts["days_suspended"] <= absent  # type: ignore[operator]
+    assert facts["tardies_over_30"] <= facts["tardies"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("name", ["mtss", "ca", "tx"])
+def test_built_in_rule_sets_have_the_properties(name: str) -> None:
+    rs = tierflow.load_ruleset(name)
+    check_totality(rs, max_examples=25)
+    check_deterministic(rs, max_examples=10)
+    check_monotone(rs, "days_absent", max_examples=25)
+    check_monotone(rs, "days_unexcused", max_examples=25)
+    check_escalation_upward(rs)
+
+
+def test_a_non_monotone_rule_set_fails_with_paste_ready_test_cases() -> None:
+    rs = tierflow.parse_ruleset(NON_MONOTONE, name="bumpy.yaml")
+    with pytest.raises(PropertyFailure) as info:
+        check_monotone(rs, "days_absent")
+    message = str(info.value)
+    assert "tier tier2 became tier1" in message
+    cases = yaml.safe_load(message.split("\n", 1)[1])
+    assert [c["name"] for c in cases] == ["before", "after"]
+    assert cases[0]["expect"]["tier"] == "tier2" and cases[1]["expect"]["tier"] == "tier1"
+    pasted = tierflow.parse_ruleset(NON_MONOTONE + yaml.safe_dump({"tests": cases}), name="p.yaml")
+    assert all(r.passed for r in pasted.run_tests())
+
+
+def test_totality_fails_when_the_rule_set_needs_a_fact_nobody_provides() -> None:
+    rs = tierflow.parse_ruleset(
+        """id: needy
+name: Needs a fact
+version: "1"
+facts:
+  extra:
+    gpa: {type: number}
+tiers:
+  - id: t2
+    level: 2
+    when: gpa < 2
+  - id: t1
+    level: 1
+    default: true
+""",
+        name="needy.yaml",
+    )
+    with pytest.raises(PropertyFailure, match=r"facts\.missing: fact 'gpa'"):
+        check_totality(rs, max_examples=10)
+
+
+def test_downward_escalation_is_named() -> None:
+    rs = tierflow.parse_ruleset(
+        """id: down
+name: Down
+version: "1"
+tiers:
+  - id: t3
+    level: 3
+    when: days_absent >= 10
+  - id: t1
+    level: 1
+    default: true
+interventions:
+  - id: visit
+    tier: t3
+    owner: social_worker
+    escalates_to: call
+  - id: call
+    tier: t1
+    owner: counselor
+""",
+        name="down.yaml",
+    )
+    with pytest.raises(PropertyFailure, match=r"visit \(t3\) -> call \(t1\)"):
+        check_escalation_upward(rs)
+
+
+def test_pytest_plugin_collects_tests_properties_and_analysis(pytester: pytest.Pytester) -> None:
+    folder = Path(pytester.path) / "rulesets"
+    folder.mkdir()
+    (folder / "bumpy.yaml").write_text(
+        NON_MONOTONE.replace(
+            "days_absent >= 5 and days_absent < 9", "days_unexcused >= 3 and days_unexcused < 8"
+        )
+        + """tests:
+  - name: three unexcused days is tier 2
+    as_of: 2025-11-03
+    facts: {student_id: a, days_enrolled: 50, days_absent: 5, days_unexcused: 3}
+    expect: {tier: tier2}
+  - name: a wrong expectation
+    as_of: 2025-11-03
+    facts: {student_id: b, days_enrolled: 50, days_absent: 1, days_unexcused: 1}
+    expect: {tier: tier2}
+"""
+    )
+    # the plugin loads through its entry point
+    result = pytester.runpytest("--tierflow", str(folder), "--tierflow-examples", "60")
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] == 6 and outcomes["failed"] == 2
+    text = result.stdout.str()
+    assert "tier: expected 'tier2', got 'tier1'" in text
+    assert "more days_unexcused: tier tier2 became tier1" in text

@@ -39,6 +39,8 @@ _OUTCOMES = frozenset(
      "negative"}
 )  # fmt: skip
 
+_VERDICT = {True: "; goal met this period", False: "; goal not met this period", None: ""}
+
 
 @dataclass(slots=True)
 class _Recall:
@@ -315,19 +317,18 @@ class Engine:
             spec.cadence if spec else None, on, self._days(iv.school_id)
         )
         iv.overdue = False
-        verdict = {True: "; goal met this period", False: "; goal not met this period", None: ""}
         self._fire(
             iv,
             "check_in",
             on,
             by,
-            f"{contact_type} check-in{verdict[goal_met]}",
+            f"{contact_type} check-in{_VERDICT[goal_met]}",
             detail={
                 "goal_met": goal_met,
                 "contact_type": contact_type,
                 "note": note,
                 "outcome": outcome,
-                "next_follow_up": iv.next_follow_up.isoformat() if iv.next_follow_up else None,
+                "next_follow_up": iv.next_follow_up,
             },
         )
         return iv

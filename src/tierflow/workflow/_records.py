@@ -104,9 +104,8 @@ class WorkflowEvent(NamedTuple):
     detail: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CheckIn:
-    """A follow-up with the student or family.
+class CheckIn(NamedTuple):
+    """A follow-up with the student or family (an immutable row, like events).
 
     Attributes:
         intervention_id: The intervention.

@@ -254,3 +254,36 @@ def test_boundary_cases_sit_at_every_threshold_and_pass_when_pasted_in() -> None
         HEAD + TIERS + yaml.safe_dump({"tests": cases}, sort_keys=False), name="pasted.yaml"
     )
     assert all(r.passed for r in pasted.run_tests()) and len(pasted.run_tests()) == len(cases)
+
+
+def test_impact_of_lowering_a_threshold() -> None:
+    import json
+
+    from tierflow._sample import generate_facts
+    from tierflow.analysis import impact
+
+    ca = tierflow.load_ruleset("ca")
+    lower = tierflow.parse_ruleset(
+        'id: ca-4\nname: Lower\nversion: "2"\nextends: ca\n'
+        "metrics:\n  - id: at_risk_from\n    expr: '4%'\n",
+        name="ca-4.yaml",
+    )
+    records = list(generate_facts(400))
+    result = impact(ca, lower, [*records, {"student_id": "broken"}], as_of=dt.date(2026, 1, 30))
+    assert result.students == 400 and len(result.rejected) == 1
+    expected_moves = sum(
+        1
+        for f in records
+        if ca.evaluate(f, as_of=dt.date(2026, 1, 30)).tier
+        != lower.evaluate(f, as_of=dt.date(2026, 1, 30)).tier
+    )
+    assert result.moved == expected_moves == result.transitions[("tier1", "tier2")] > 0
+    assert result.gained["weekly-checkin"] == expected_moves and not result.lost
+    moved_up = sum(up for up, _ in result.by["school_id"].values())
+    assert moved_up == expected_moves
+    example = result.examples["tier1->tier2"][0]
+    facts = next(f for f in records if f["student_id"] == example)
+    assert lower.evaluate(facts, as_of=dt.date(2026, 1, 30)).tier == "tier2"
+    report = result.report()
+    assert f"{expected_moves} change tier" in report and "e.g. tier1 -> tier2" in report
+    assert json.loads(json.dumps(result.to_dict()))["moved"] == expected_moves

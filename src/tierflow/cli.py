@@ -333,6 +333,19 @@ def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.analysis import impact
+
+    old, new = load_ruleset(args.old), load_ruleset(args.new)
+    records = (item.facts for item in read_facts(args.facts) if isinstance(item, FactsRecord))
+    result = impact(old, new, records, as_of=_as_of(args.as_of))
+    if args.format == "json":
+        out.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        out.write(result.report() + "\n")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.spec import ruleset_json_schema
 
@@ -497,6 +510,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("diff", help="show what changes for students when a rule set changes")
+    p.add_argument("old", metavar="OLD", help="the rule set in use (built-in or path)")
+    p.add_argument("new", metavar="NEW", help="the proposed rule set")
+    p.add_argument("--facts", required=True, metavar="FILE", help="students' facts to compare on")
+    p.add_argument("--as-of", help="date the facts describe (default: today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the rule set format")
     p.add_argument("--output", "-o", help="write to this file")

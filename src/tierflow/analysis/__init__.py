@@ -8,5 +8,6 @@
 
 from tierflow.analysis._analyze import Finding, analyze
 from tierflow.analysis._coverage import Coverage, boundary_cases, coverage
+from tierflow.analysis._impact import Impact, impact
 
-__all__ = ["Coverage", "Finding", "analyze", "boundary_cases", "coverage"]
+__all__ = ["Coverage", "Finding", "Impact", "analyze", "boundary_cases", "coverage", "impact"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -136,7 +138,73 @@ def test_pytest_plugin_collects_tests_properties_and_analysis(pytester: pytest.P
     # the plugin loads through its entry point
     result = pytester.runpytest("--tierflow", str(folder), "--tierflow-examples", "60")
     outcomes = result.parseoutcomes()
-    assert outcomes["passed"] == 6 and outcomes["failed"] == 2
+    assert outcomes["passed"] == 8 and outcomes["failed"] == 2
     text = result.stdout.str()
     assert "tier: expected 'tier2', got 'tier1'" in text
     assert "more days_unexcused: tier tier2 became tier1" in text
+
+
+def test_legal_prerequisites_and_exemptions_hold_for_the_built_ins() -> None:
+    from tierflow.testing import check_exemptions, check_legal_prerequisites
+
+    for name in ("ca", "tx"):
+        rs = tierflow.load_ruleset(name)
+        check_legal_prerequisites(rs, max_examples=40)
+        check_exemptions(rs, max_examples=40)
+
+
+LADDER = """id: ladder
+name: Ladder
+version: "1"
+tiers:
+  - {id: t1, level: 1, default: true}
+legal:
+  - id: l1
+    when: days_unexcused >= 1
+    requires: {conferences: [sart]}
+    exempt_groups: [foster]
+"""
+
+
+def test_legal_property_catches_an_evaluator_that_ignores_prerequisites(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tierflow.evaluate import _ruleset
+    from tierflow.testing import check_legal_prerequisites
+
+    rs = tierflow.parse_ruleset(LADDER, name="ladder.yaml")
+    check_legal_prerequisites(rs, max_examples=40)  # the real evaluator passes
+    monkeypatch.setattr(_ruleset._LegalPlan, "missing", lambda *args: ())
+    with pytest.raises(PropertyFailure, match=r"l1 was due on .* without: no sart"):
+        check_legal_prerequisites(rs, max_examples=40)
+
+
+def test_exemption_property_catches_an_evaluator_that_forgets_an_exemption(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tierflow.testing import check_exemptions
+
+    rs = tierflow.parse_ruleset(LADDER, name="ladder.yaml")
+    check_exemptions(rs, max_examples=40)  # the real evaluator passes
+    monkeypatch.setattr(type(rs), "_legal", _without_exemptions(type(rs)._legal))
+    with pytest.raises(PropertyFailure, match="for a student in exempt group foster"):
+        check_exemptions(rs, max_examples=100)
+
+
+def _without_exemptions(legal: Any) -> Any:
+    def patched(self: Any, bits: int, exempt: int, facts: Any, as_of: Any) -> Any:
+        return legal(self, bits, 0, facts, as_of)
+
+    return patched
+
+
+def test_generated_rule_sets_load_and_evaluate() -> None:
+    from tierflow.testing import rule_sets
+
+    @settings(max_examples=30, deadline=None)
+    @given(rule_sets(), student_facts())
+    def prop(text: str, facts: dict[str, object]) -> None:
+        rs = tierflow.parse_ruleset(text, name="fuzz.yaml")
+        assert rs.evaluate(facts, as_of=dt.date(2026, 2, 2)).tier in {"t1", "t2", "t3"}
+
+    prop()

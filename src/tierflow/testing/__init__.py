@@ -19,10 +19,12 @@ from tierflow.testing._properties import (
     as_test_case,
     check_deterministic,
     check_escalation_upward,
+    check_exemptions,
+    check_legal_prerequisites,
     check_monotone,
     check_totality,
 )
-from tierflow.testing._strategies import AS_OF, histories, student_facts
+from tierflow.testing._strategies import AS_OF, histories, rule_sets, student_facts
 
 __all__ = [
     "AS_OF",
@@ -30,8 +32,11 @@ __all__ = [
     "as_test_case",
     "check_deterministic",
     "check_escalation_upward",
+    "check_exemptions",
+    "check_legal_prerequisites",
     "check_monotone",
     "check_totality",
     "histories",
+    "rule_sets",
     "student_facts",
 ]

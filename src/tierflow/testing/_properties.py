@@ -20,6 +20,8 @@ __all__ = [
     "as_test_case",
     "check_deterministic",
     "check_escalation_upward",
+    "check_exemptions",
+    "check_legal_prerequisites",
     "check_monotone",
     "check_totality",
 ]
@@ -156,3 +158,157 @@ def check_escalation_upward(ruleset: CompiledRuleset) -> None:
     ]
     if down:
         raise PropertyFailure("escalation goes down: " + "; ".join(down))
+
+
+def _prerequisites_missing(
+    ruleset: CompiledRuleset, index: int, history: Mapping[str, Any], as_of: dt.date
+) -> list[str]:
+    """The prerequisites of legal step ``index`` that ``history`` does not meet.
+
+    An independent reading of the rule set's ``requires``, to check the evaluator against.
+    """
+    spec = ruleset.spec
+    step = spec.legal[index]
+    req = step.requires
+    issued = {
+        s["step"]: dt.date.fromisoformat(str(s["issued_on"]))
+        for s in history.get("legal_steps", ())
+        if dt.date.fromisoformat(str(s["issued_on"])) <= as_of
+    }
+    missing = []
+    previous = req.previous if req.previous is not None else index > 0
+    if previous and index > 0:
+        prev = spec.legal[index - 1].id
+        if prev not in issued:
+            missing.append(f"{prev} not issued")
+        elif (as_of - issued[prev]).days < req.min_days_after_previous:
+            missing.append(f"{prev} issued too recently")
+    missing += [f"{s} not issued" for s in req.steps if s not in issued]
+    held = {
+        c["kind"]
+        for c in history.get("conferences", ())
+        if dt.date.fromisoformat(str(c["held_on"])) <= as_of
+    }
+    missing += [f"no {k}" for k in req.conferences if k not in held]
+    if req.supportive_interventions:
+        levels = {t.id: t.level for t in spec.tiers}
+        floor = levels[req.supportive_min_tier] if req.supportive_min_tier else 1
+        unsupportive = {iv.id for iv in spec.interventions if not iv.supportive}
+        tried = [
+            i
+            for i in history.get("interventions", ())
+            if i["tier_level"] >= floor
+            and dt.date.fromisoformat(str(i["started_on"])) <= as_of
+            and i["intervention"] not in unsupportive
+            and (i.get("outcome") is not None or not req.with_outcome)
+        ]
+        if len(tried) < req.supportive_interventions:
+            missing.append("not enough supportive interventions")
+    return missing
+
+
+def check_legal_prerequisites(
+    ruleset: CompiledRuleset, *, max_examples: int = 100, days: int = 120
+) -> None:
+    """On simulated school years, no legal step is ever due without its prerequisites.
+
+    Each example is a year of ``days`` days: unexcused absences arrive at random, the school
+    issues every step as soon as it is due, and sometimes tries an intervention or holds a
+    conference. Whenever a step is due, its ``requires`` (read independently of the evaluator)
+    must be met, and steps are issued in ladder order.
+
+    Raises:
+        PropertyFailure: With the day and the history that let a step through.
+    """
+    ids = [s.id for s in ruleset.spec.legal]
+    if not ids:
+        return
+    start = AS_OF - dt.timedelta(days=days)
+
+    @_settings(max_examples)
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(0, days - 1),
+                st.sampled_from(["absence", "intervention", "conference"]),
+                st.sampled_from(["parent_conference", "sart"]),
+                st.sampled_from([None, "positive", "mixed"]),
+            ),
+            max_size=60,
+        )
+    )
+    def prop(happenings: list[tuple[int, str, str, str | None]]) -> None:
+        by_day: dict[int, list[tuple[str, str, str | None]]] = {}
+        for day, what, kind, outcome in happenings:
+            by_day.setdefault(day, []).append((what, kind, outcome))
+        history: dict[str, list[dict[str, Any]]] = {
+            "legal_steps": [],
+            "interventions": [],
+            "conferences": [],
+        }
+        unexcused = 0
+        log: list[dict[str, Any]] = []
+        for day in range(days):
+            today = start + dt.timedelta(days=day)
+            for what, kind, outcome in by_day.get(day, ()):
+                if what == "absence":
+                    unexcused += 1
+                    log.append({"date": today.isoformat(), "kind": "unexcused"})
+                elif what == "intervention":
+                    entry = {"intervention": "tried", "tier_level": 2, "started_on": today}
+                    history["interventions"].append(
+                        entry | ({"outcome": outcome} if outcome else {})
+                    )
+                else:
+                    history["conferences"].append({"kind": kind, "held_on": today})
+            facts = {
+                "student_id": "sim", "days_enrolled": day + 1, "days_absent": unexcused,
+                "days_unexcused": unexcused, "tardies_over_30": 0, "attendance_log": log,
+                "history": history,
+            }  # fmt: skip
+            try:
+                decision = ruleset.evaluate(facts, as_of=today)
+            except DataError:
+                return  # the rule set needs facts this simulation does not provide
+            for action in decision.legal_actions:
+                if action.status != "due":
+                    continue
+                index = ids.index(action.step)
+                missing = _prerequisites_missing(ruleset, index, history, today)
+                if missing:
+                    raise PropertyFailure(
+                        f"{action.step} was due on {today} without: {'; '.join(missing)}\n"
+                        + as_test_case("premature step", facts, decision, today)
+                    )
+                history["legal_steps"].append({"step": action.step, "issued_on": today})
+        order = [ids.index(s["step"]) for s in history["legal_steps"]]
+        if order != sorted(order):
+            raise PropertyFailure(f"steps issued out of ladder order: {history['legal_steps']}")
+
+    _run(prop, max_examples)
+
+
+def check_exemptions(ruleset: CompiledRuleset, *, max_examples: int = 200) -> None:
+    """A student in a step's exempt groups never has that step due or blocked, only exempt.
+
+    Raises:
+        PropertyFailure: With the student as a YAML test case.
+    """
+    exempt = {s.id: set(s.exempt_groups) for s in ruleset.spec.legal if s.exempt_groups}
+    if not exempt:
+        return
+
+    @_settings(max_examples)
+    @given(student_facts(), st.sampled_from(sorted({g for gs in exempt.values() for g in gs})))
+    def prop(facts: dict[str, Any], group: str) -> None:
+        facts = dict(facts)
+        facts["groups"] = sorted({*facts["groups"], group})
+        decision = ruleset.evaluate(facts, as_of=AS_OF)
+        for action in decision.legal_actions:
+            if group in exempt.get(action.step, ()) and action.status != "exempt":
+                raise PropertyFailure(
+                    f"{action.step} is {action.status} for a student in exempt group {group}\n"
+                    + as_test_case("exemption", facts, decision)
+                )
+
+    _run(prop, max_examples)

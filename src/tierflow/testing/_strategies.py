@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tierflow.facts import CAUSES, GROUPS
 
-__all__ = ["AS_OF", "histories", "student_facts"]
+__all__ = ["AS_OF", "histories", "rule_sets", "student_facts"]
 
 YEAR_START = dt.date(2025, 8, 18)
 AS_OF = dt.date(2026, 2, 2)
@@ -114,3 +114,43 @@ def student_facts(
         "attendance_log": [{"date": d.isoformat(), "kind": k, "days": f} for d, k, f in log],
         "history": draw(histories(legal_steps=legal_steps, as_of=as_of)),
     }
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> str:
+    """YAML text of small, valid rule sets with random thresholds, operators and filters.
+
+    For fuzzing an engine that embeds tierflow: every generated rule set loads, and uses
+    metrics, every shorthand filter, ``tier`` in rules, a window function and a legal ladder
+    with an exemption and a prerequisite.
+
+    Args:
+        draw: Supplied by Hypothesis.
+    """
+    t3 = draw(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+    t2 = draw(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+    op = draw(st.sampled_from([">=", ">", "==", "!=", "<", "<="]))
+    n = draw(st.integers(min_value=0, max_value=30))
+    combine = draw(st.sampled_from(["and", "or"]))
+    cause = draw(st.sampled_from(["transportation", "health", "housing"]))
+    return f"""
+id: generated
+name: Generated
+version: "1"
+metrics:
+  - {{id: load, expr: "days_absent * 2 - tardies / 4"}}
+tiers:
+  - {{id: t3, level: 3, when: "absence_rate {op} {t3!r} {combine} days_unexcused >= {n}"}}
+  - {{id: t2, level: 2, when: "absence_rate >= {t2!r} or load > {n} and not ('foster' in groups)"}}
+  - {{id: t1, level: 1, default: true}}
+rules:
+  - {{id: r1, tiers: [t2, t3], causes: [{cause}], assign: [a]}}
+  - {{id: r2, when: "tier_level >= 2 and max(tardies, days_suspended) >= {n}", assign: [a, b]}}
+  - {{id: r3, groups: [iep, foster], when: "tier != 't1'", assign: [b]}}
+interventions:
+  - {{id: a, tier: t2, owner: counselor}}
+  - {{id: b, tier: t3, owner: social_worker}}
+legal:
+  - {{id: l1, when: "days_unexcused + tardies_over_30 >= {n}", exempt_groups: [homeless]}}
+  - {{id: l2, when: "count_within('truancy', 4w) >= 2", requires: {{conferences: [sart]}}}}
+"""

@@ -2,7 +2,8 @@
 
 For each rule set it collects one item per inline test case, the ready-made properties
 (totality, determinism, monotonicity in ``days_absent`` and ``days_unexcused``, escalation
-upward) and the static analysis (warnings fail). A failing property prints its shrunk
+upward, legal steps only with their prerequisites on simulated school years, exemptions
+respected) and the static analysis (warnings fail). A failing property prints its shrunk
 counterexample as a YAML test case to paste into the rule set.
 
 The plugin is registered through the ``pytest11`` entry point; it imports tierflow's testing
@@ -74,6 +75,8 @@ def _checks(path: Path, examples: int) -> Iterator[tuple[str, Callable[[], None]
     from tierflow.testing import (
         check_deterministic,
         check_escalation_upward,
+        check_exemptions,
+        check_legal_prerequisites,
         check_monotone,
         check_totality,
     )
@@ -111,6 +114,11 @@ def _checks(path: Path, examples: int) -> Iterator[tuple[str, Callable[[], None]
         lambda: check_monotone(ruleset, "days_unexcused", max_examples=n),
     )
     yield "property: escalation upward", lambda: check_escalation_upward(ruleset)
+    yield (
+        "property: legal steps only with their prerequisites",
+        lambda: check_legal_prerequisites(ruleset, max_examples=n),
+    )
+    yield "property: exemptions respected", lambda: check_exemptions(ruleset, max_examples=n)
 
 
 def pytest_collection_modifyitems(

@@ -13,7 +13,7 @@ family-call ms-lee assigned 2025-10-20
 attendance-plan ms-lee assigned 2025-10-13
 """
 
-from tierflow.workflow._engine import Engine
+from tierflow.workflow._engine import Engine, Hook
 from tierflow.workflow._machine import (
     LIFECYCLE,
     OPEN_STATES,
@@ -44,6 +44,7 @@ __all__ = [
     "TERMINAL_STATES",
     "CheckIn",
     "Engine",
+    "Hook",
     "IllegalTransitionError",
     "InMemoryRepository",
     "Intervention",

@@ -29,7 +29,7 @@ from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays, next_follow_up
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Hook"]
 
 Hook = Callable[[WorkflowEvent], None]
 """A host's subscriber: called with each event after it is recorded."""
@@ -364,19 +364,20 @@ class Engine:
 
     # --- legal ---------------------------------------------------------------------------------
 
-    def with_history(
-        self, facts: Mapping[str, Any], recall: _Recall | None = None
-    ) -> Mapping[str, Any]:
+    def with_history(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
         """The facts with what the workflow documented added to their ``history``.
 
         Legal steps issued, interventions tried (their tier level, start, end and the last
         outcome recorded at a check-in) and conferences held come from the workflow's records,
         so legal prerequisites are met only by what was documented here (or by the host).
         """
+        return self._with_history(facts, self._recall(str(facts.get("student_id"))))
+
+    def _with_history(self, facts: Mapping[str, Any], recall: _Recall) -> Mapping[str, Any]:
         sid = str(facts.get("student_id"))
         issued = self.repository.issued(sid)
         ivs = self.repository.for_student(sid)
-        held = (recall or self._recall(sid)).conferences
+        held = recall.conferences
         if not (issued or ivs or held):
             return facts
         host = facts.get("history") or {}
@@ -510,7 +511,7 @@ class Engine:
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))
         recall = self._recall(sid)
-        facts = self.with_history(raw, recall)
+        facts = self._with_history(raw, recall)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)
         last = self._record_decision(as_of, decision, snapshot, recall.decision)
@@ -528,7 +529,7 @@ class Engine:
         if plan.changes() != changes:
             # What this run documented (an intervention tried, one ended) is history the legal
             # ladder reads: decide again so a second run the same day finds nothing new.
-            facts = self.with_history(raw, recall)
+            facts = self._with_history(raw, recall)
             decision = self.ruleset.evaluate(facts, as_of=as_of)
             self._record_decision(as_of, decision, snapshot, last)
         self._legal(as_of, sid, facts, snapshot, decision, recall, plan)

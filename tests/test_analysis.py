@@ -287,3 +287,25 @@ def test_impact_of_lowering_a_threshold() -> None:
     report = result.report()
     assert f"{expected_moves} change tier" in report and "e.g. tier1 -> tier2" in report
     assert json.loads(json.dumps(result.to_dict()))["moved"] == expected_moves
+
+
+def test_outside_the_fragment_generated_students_are_searched() -> None:
+    found = findings(
+        """
+tiers:
+  - id: tier3
+    level: 3
+    when: days_absent > days_enrolled
+  - id: tier2
+    level: 2
+    when: days_unexcused * 2 >= days_absent and days_absent >= 3
+  - id: tier1
+    level: 1
+    default: true
+"""
+    )
+    codes = [(f.code, f.path, f.severity) for f in found]
+    assert ("analysis.outside_fragment", "tiers[0].when", "info") in codes
+    # nobody is absent more days than enrolled: the search does not reach tier3
+    assert ("analysis.not_reached", "tiers[0].when", "info") in codes
+    assert not any(f.path == "tiers[1].when" and f.code == "analysis.not_reached" for f in found)

@@ -14,8 +14,9 @@ smallest student facts that show it):
 - ``analysis.unmeetable_prerequisite``: a legal step requires more supportive interventions
   than the catalogue has at the required tier.
 - ``analysis.escalation_down``: an intervention escalates to one of a lower tier.
-- ``analysis.outside_fragment``: a condition the exact reasoning does not cover (it reads a
-  window or history function, or compares two terms); generated students are searched instead.
+- ``analysis.outside_fragment``: a condition the exact reasoning does not cover (it compares
+  two terms); generated students are searched instead, and ``analysis.not_reached`` reports a
+  tier or rule none of them reached (a search, not a proof).
 
 Gaps (a student who matches no tier) cannot happen: a rule set must have a default tier
 (``tier.no_default`` is a load error).
@@ -39,6 +40,9 @@ __all__ = ["Finding", "analyze"]
 
 WITNESS_AS_OF = dt.date(2026, 1, 15)
 """The date witnesses are evaluated as of."""
+
+SEARCH_STUDENTS = 2_000
+"""Generated students searched for conditions outside the comparison fragment."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class _Analysis:
         self.c = ruleset._c  # the compilation: checked expressions with their places
         self.metrics = {k: v.tree for k, v in self.c.metric_exprs.items()}
         self.findings: list[Finding] = []
+        self._sampled: list[Any] | None = None
         spec = ruleset.spec
         self.tier_ids = [t.id for t in spec.tiers]
         self.default = next(i for i, t in enumerate(spec.tiers) if t.default)
@@ -217,6 +222,19 @@ class _Analysis:
             severity="info",
         )
 
+    def sampled(self) -> list[Any]:
+        """Decisions for generated students: the fallback outside the fragment."""
+        if self._sampled is None:
+            from tierflow._sample import SAMPLE_AS_OF, generate_facts
+
+            self._sampled = []
+            for facts in generate_facts(SEARCH_STUDENTS, seed=7):
+                try:
+                    self._sampled.append(self.rs.evaluate(facts, as_of=SAMPLE_AS_OF))
+                except DataError:
+                    continue
+        return self._sampled
+
     def tiers(self) -> None:
         try:
             frag = self.fragment()
@@ -224,6 +242,17 @@ class _Analysis:
         except OutsideFragment as exc:
             first = next(e for e in self.c.tier_exprs if e is not None)
             self.outside(first.span, first.path, exc)
+            seen = {d.tier for d in self.sampled()}
+            for j, expr in enumerate(self.c.tier_exprs):
+                if expr is not None and self.tier_ids[j] not in seen and self.sampled():
+                    self.add(
+                        "analysis.not_reached",
+                        f"tier {self.tier_ids[j]!r} was not reached by any of "
+                        f"{len(self.sampled()):,} generated students (a search, not a proof)",
+                        expr.span,
+                        expr.path,
+                        severity="info",
+                    )
             return
         for j, cond in enumerate(self.tier_conds):
             expr = self.c.tier_exprs[j]
@@ -267,6 +296,15 @@ class _Analysis:
                 point = self.search(frag, _holds(frag, cond))
             except OutsideFragment as exc:
                 self.outside(expr.span, expr.path, exc)
+                if self.sampled() and not any(rule.id in d.rules for d in self.sampled()):
+                    self.add(
+                        "analysis.not_reached",
+                        f"rule {rule.id!r} did not fire for any of {len(self.sampled()):,} "
+                        "generated students (a search, not a proof)",
+                        expr.span,
+                        expr.path,
+                        severity="info",
+                    )
                 continue
             if point is None:
                 self.add(

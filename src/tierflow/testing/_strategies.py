@@ -70,6 +70,7 @@ def student_facts(
     as_of: dt.date = AS_OF,
     max_days: int = 180,
     legal_steps: tuple[str, ...] = ("not1", "not2", "not3", "sarb-referral"),
+    future_days: int = 0,
 ) -> dict[str, Any]:
     """Facts of one student, consistent with a school year.
 
@@ -82,6 +83,8 @@ def student_facts(
         as_of: The evaluation date the facts describe.
         max_days: The most days enrolled.
         legal_steps: Step ids the history may say were issued.
+        future_days: Let the attendance log run this many days past ``as_of`` (records an
+            evaluation must ignore: back-testing).
     """
     enrolled = draw(st.integers(min_value=0, max_value=max_days))
     halves = draw(st.integers(min_value=0, max_value=2 * enrolled))
@@ -92,7 +95,7 @@ def student_facts(
     log = draw(
         st.lists(
             st.tuples(
-                _dates(YEAR_START, as_of),
+                _dates(YEAR_START, as_of + dt.timedelta(days=future_days)),
                 st.sampled_from(["excused", "unexcused", "suspension", "tardy", "tardy_over_30"]),
                 st.sampled_from([1.0, 0.5]),
             ),

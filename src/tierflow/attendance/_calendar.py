@@ -90,7 +90,8 @@ class SchoolCalendar:
             weekdays: Days of the week with school (``MO`` .. ``FR``).
             holidays: Single days off.
             breaks: Inclusive ``(start, end)`` spans off (winter break, spring break).
-            makeup_days: Extra instructional days (a Saturday make-up day, say).
+            makeup_days: Extra instructional days (a Saturday make-up day, say); they count even
+                on a holiday or during a break (the day is given back).
             shortened: Days shorter than a full day, as a fraction of one.
 
         Raises:
@@ -119,9 +120,10 @@ class SchoolCalendar:
                     until=dt.datetime.combine(high, dt.time()),
                 )
             )
-        for day in makeup_days:
-            rules.rdate(dt.datetime.combine(day, dt.time()))
-        return cls(id, (d.date() for d in rules), shortened)
+        # Make-up days are added after the holidays and breaks are taken out (an rdate of the
+        # rruleset would be excluded again by them): a snow day made up on a holiday or during
+        # a break is a school day.
+        return cls(id, [*(d.date() for d in rules), *makeup_days], shortened)
 
     # --- queries ------------------------------------------------------------------------------
 

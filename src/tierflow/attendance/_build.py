@@ -452,7 +452,9 @@ class FactsBuilder:
             cal = self._calendar_for(_span_on(student, day_date) or spans[-1])
             assert cal is not None
             parts = {"excused": 0.0, "unexcused": 0.0, "suspension": 0.0}
-            for e in day.events:
+            # In a canonical order, so that the digest, the log and ties between causes do not
+            # depend on the order a day's events arrived in (they are unique by this key).
+            for e in sorted(day.events, key=_event_key) if len(day.events) > 1 else day.events:
                 events += 1
                 digest.update(
                     f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
@@ -608,6 +610,15 @@ def _streaks(days: tuple[dt.date, ...], absent: list[dt.date]) -> tuple[int, int
         longest = max(longest, run)
     current = run if previous == len(days) - 1 else 0
     return current, longest
+
+
+def _event_key(event: AttendanceEvent) -> tuple[str, float, float]:
+    """Order a day's accepted events; no two share a key (rule 1 rejects the second)."""
+    return (
+        event.category,
+        -1.0 if event.duration is None else event.duration,
+        -1.0 if event.minutes is None else event.minutes,
+    )
 
 
 def _overlap(a: Enrollment, b: Enrollment) -> bool:

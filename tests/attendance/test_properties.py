@@ -804,3 +804,22 @@ def test_an_invalid_calendar_is_rejected(make: Any) -> None:
         make()
     assert caught.value.code == "calendar.invalid"
     assert "'x'" in str(caught.value)
+
+
+def test_assume_full_year_enrolls_a_student_without_records_and_says_so(
+    september: SchoolCalendar,
+) -> None:
+    b = FactsBuilder({"a": september}, assume_full_year=True)
+    assert b.add_event(_ev(3, "unexcused_absence", source="e:1"))
+    assert not b.add_event(replace(_ev(4, "tardy", source="e:2"), school_id="b"))
+    assert [(r.code, r.student_id, r.source) for r in b.report.rejects] == [
+        ("event.not_enrolled", "s1", "e:2")
+    ]
+    assert len(b.report.assumptions) == 1
+    facts = b.facts_for("s1", dt.date(2025, 9, 30))
+    assert facts is not None
+    assert (facts["days_enrolled"], facts["days_absent"]) == (22, 1.0)
+    assert facts["provenance"]["assumed_enrollment"] is True
+    strict = FactsBuilder({"a": september})
+    assert not strict.add_event(_ev(3, "unexcused_absence", source="e:1"))
+    assert strict.report.rejects[0].code == "event.not_enrolled"

@@ -2,7 +2,8 @@
 
 Commands: ``check`` (compile rule sets, print every problem), ``test`` (run inline tests),
 ``evaluate`` (facts in, JSON Lines decisions out), ``explain`` (one student, in words),
-``schema`` (JSON Schema of the rule set format) and ``demo`` (a bundled sample district).
+``schema`` (JSON Schema of the rule set format), ``demo`` (a bundled sample district) and
+``audit verify`` (tamper evidence of a store's records).
 """
 
 from __future__ import annotations
@@ -430,6 +431,30 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.errors import StoreError
+    from tierflow.store import SqliteRepository, verify
+
+    if not Path(args.db).is_file():
+        sys.stderr.write(f"tierflow audit verify: no database file {args.db}\n")
+        return 2
+    try:
+        with SqliteRepository(args.db) as repo:
+            findings = verify(repo)
+            rows, students = len(repo.chain_rows()), len(repo.chain_heads())
+    except StoreError as exc:
+        sys.stderr.write(f"tierflow audit verify: {exc}\n")
+        return 2
+    for finding in findings:
+        out.write(f"{args.db}: {finding}\n")
+    if findings:
+        n = len(findings)
+        out.write(f"{n} problem{'s' * (n != 1)}: the records were changed outside tierflow\n")
+        return 1
+    out.write(f"{args.db}: ok, {rows:,} rows in {students:,} student chains verified\n")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tierflow", description="Attendance playbooks as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -526,6 +551,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the bundled sample district through a built-in rule set")
     p.add_argument("--ruleset", "-r", default="ca", help="built-in rule set (default: ca)")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("audit", help="check stored workflow records (needs tierflow[sql])")
+    audit = p.add_subparsers(dest="audit_command", required=True)
+    p = audit.add_parser("verify", help="find edited or deleted rows of a store's event chains")
+    p.add_argument("db", metavar="DB", help="a SQLite store file")
+    p.set_defaults(func=_cmd_audit_verify)
     return parser
 
 

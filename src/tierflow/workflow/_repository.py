@@ -115,6 +115,9 @@ class InMemoryRepository:
                 f"(version {stored.version}, expected {expected_version})"
             )
         self._by_id[intervention.id] = intervention
+        if stored is not intervention:  # a copy was changed: it replaces the stored object
+            mine = self._by_student[stored.student_id]
+            mine[next(i for i, iv in enumerate(mine) if iv is stored)] = intervention
         if intervention.state in OPEN_STATES:
             self._open[intervention.id] = intervention
         else:

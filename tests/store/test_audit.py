@@ -1,0 +1,117 @@
+"""Tamper evidence: an edited or deleted row of the events table is found and named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import tierflow
+from tierflow.cli import main
+from tierflow.store import Finding, SqliteRepository, verify
+from tierflow.workflow import Engine, Roster, StaffMember
+
+D = dt.date(2025, 10, 6)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A store with a run, a check-in and a legal step for a few students."""
+    path = tmp_path / "records.db"
+    with SqliteRepository(path) as repo:
+        roster = Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor"))])
+        engine = Engine(tierflow.load_ruleset("mtss"), repository=repo, roster=roster)
+        plan = engine.run(D, [
+            {"student_id": f"s{i}", "school_id": "lincoln", "days_enrolled": 30,
+             "days_absent": 3 + i} for i in range(3)
+        ])  # fmt: skip
+        iv = plan.opened[0]
+        engine.start(iv.id, on=D, by="ms-lee")
+        engine.check_in(iv.id, on=D + dt.timedelta(days=2), by="ms-lee", goal_met=False)
+        repo.record_issued("s1", "letter1", D)
+        assert verify(repo) == []
+    return path
+
+
+def sql(path: Path, statement: str, *args: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(statement, args).fetchall()
+    conn.close()
+    return rows
+
+
+def findings(path: Path) -> list[Finding]:
+    with SqliteRepository(path) as repo:
+        return verify(repo)
+
+
+def test_an_edited_why_is_named(db: Path) -> None:
+    ((row, seq, body),) = sql(
+        db, "SELECT row, seq, body FROM events WHERE student_id='s0' AND record='event' "
+        "AND body LIKE '%\"kind\":\"opened\"%' ORDER BY seq LIMIT 1",
+    )  # fmt: skip
+    data = json.loads(str(body))
+    data["why"] = "nothing to see here"
+    sql(db, "UPDATE events SET body=? WHERE row=?", json.dumps(data), row)
+    found = findings(db)
+    assert found[0].student_id == "s0" and found[0].seq == seq
+    assert "edited" in found[0].problem
+    assert str(found[0]).startswith(f"student s0, seq {seq}: edited")
+
+
+def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Path) -> None:
+    from tierflow.store._codec import chain_hash
+    from tierflow.store._sqlite import envelope
+
+    row, record, prev, body = sql(
+        db, "SELECT row, record, prev_hash, body FROM events WHERE student_id='s0' AND seq=2"
+    )[0]
+    data = json.loads(str(body))
+    data["forged"] = True
+    forged = chain_hash(str(prev), envelope(str(record), "s0", 2, data))
+    sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", json.dumps(data), forged, row)
+    assert [(f.student_id, f.seq) for f in findings(db)] == [("s0", 3)]
+
+
+def test_a_deleted_row_is_named(db: Path) -> None:
+    sql(db, "DELETE FROM events WHERE student_id='s1' AND seq=2")
+    found = findings(db)
+    assert [(f.student_id, f.seq) for f in found] == [("s1", 2)]
+    assert "deleted" in found[0].problem
+
+
+def test_a_deleted_last_row_is_named(db: Path) -> None:
+    ((last,),) = sql(db, "SELECT max(seq) FROM events WHERE student_id='s2'")
+    sql(db, "DELETE FROM events WHERE student_id='s2' AND seq=?", last)
+    assert [(f.student_id, f.seq, "deleted" in f.problem) for f in findings(db)] == [
+        ("s2", last, True)
+    ]
+
+
+def test_an_edited_current_state_is_found(db: Path) -> None:
+    sql(db, "UPDATE issued SET \"on\"='2020-01-01' WHERE student_id='s1'")
+    found = findings(db)
+    assert [f.student_id for f in found] == ["s1"]
+    assert "issued steps differ" in found[0].problem
+
+
+def test_cli_audit_verify(db: Path) -> None:
+    out = io.StringIO()
+    assert main(["audit", "verify", str(db)], out) == 0
+    assert "ok" in out.getvalue() and "student chains verified" in out.getvalue()
+    sql(db, "DELETE FROM events WHERE student_id='s1' AND seq=1")
+    out = io.StringIO()
+    assert main(["audit", "verify", str(db)], out) == 1
+    assert f"{db}: student s1, seq 1: deleted" in out.getvalue()
+
+
+def test_cli_audit_verify_without_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", str(tmp_path / "none.db")], io.StringIO()) == 2
+    assert "no database file" in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()

@@ -3,7 +3,8 @@
 Commands: ``check`` (compile rule sets, print every problem), ``test`` (run inline tests),
 ``evaluate`` (facts in, JSON Lines decisions out), ``explain`` (one student, in words),
 ``schema`` (JSON Schema of the rule set format), ``demo`` (a bundled sample district) and
-``audit verify`` (tamper evidence of a store's records).
+``audit verify`` (tamper evidence of a store's records) and ``export packet`` (a student's
+documentation).
 """
 
 from __future__ import annotations
@@ -455,6 +456,37 @@ def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.errors import StoreError
+    from tierflow.store import SqliteRepository, build_packet
+
+    if not Path(args.db).is_file():
+        sys.stderr.write(f"tierflow export packet: no database file {args.db}\n")
+        return 2
+    try:
+        with SqliteRepository(args.db) as repo:
+            name = args.ruleset or next(
+                (e.ruleset.id for e in repo.events(args.student) if e.ruleset is not None), None
+            )
+            if name is None:
+                sys.stderr.write(f"tierflow export packet: no records name a rule set for "
+                                 f"student {args.student}; give --ruleset\n")  # fmt: skip
+                return 2
+            packet = build_packet(
+                repo, args.student, load_ruleset(name), as_of=_as_of(args.as_of),
+                step=args.readiness,
+            )  # fmt: skip
+    except (StoreError, KeyError) as exc:
+        sys.stderr.write(f"tierflow export packet: {exc}\n")
+        return 2
+    text = {"json": packet.to_json, "csv": packet.to_csv, "html": packet.to_html}[args.format]()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tierflow", description="Attendance playbooks as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -557,6 +589,18 @@ def _parser() -> argparse.ArgumentParser:
     p = audit.add_parser("verify", help="find edited or deleted rows of a store's event chains")
     p.add_argument("db", metavar="DB", help="a SQLite store file")
     p.set_defaults(func=_cmd_audit_verify)
+
+    p = sub.add_parser("export", help="export documentation from a store (needs tierflow[sql])")
+    export = p.add_subparsers(dest="export_command", required=True)
+    p = export.add_parser("packet", help="a student's timeline with the rule behind each step")
+    p.add_argument("student", metavar="STUDENT", help="the student id")
+    p.add_argument("--db", required=True, help="a SQLite store file")
+    p.add_argument("--format", choices=("json", "csv", "html"), default="html")
+    p.add_argument("--ruleset", "-r", help="for citations (default: the one in the records)")
+    p.add_argument("--as-of", help="date the packet is prepared for (default: today)")
+    p.add_argument("--readiness", metavar="STEP", help="check a legal step (sarb-referral)")
+    p.add_argument("--output", "-o", help="write to this file")
+    p.set_defaults(func=_cmd_export_packet)
     return parser
 
 

@@ -17,6 +17,18 @@ except ImportError as exc:  # pragma: no cover - the dev extra installs it
     raise ImportError("tierflow.store needs SQLAlchemy: pip install 'tierflow[sql]'") from exc
 
 from tierflow.store._audit import Finding, Replayed, replay, verify
+from tierflow.store._packet import Packet, PacketEntry, Readiness, build_packet
 from tierflow.store._sqlite import ChainRow, SqliteRepository
 
-__all__ = ["ChainRow", "Finding", "Replayed", "SqliteRepository", "replay", "verify"]
+__all__ = [
+    "ChainRow",
+    "Finding",
+    "Packet",
+    "PacketEntry",
+    "Readiness",
+    "Replayed",
+    "SqliteRepository",
+    "build_packet",
+    "replay",
+    "verify",
+]

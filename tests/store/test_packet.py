@@ -1,0 +1,133 @@
+"""The student packet: the timeline with its rules and statutes, in JSON, CSV and HTML."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import tierflow
+from tierflow.cli import main
+from tierflow.store import SqliteRepository, build_packet
+from tierflow.workflow import Engine, Roster, StaffMember
+
+CA = tierflow.load_ruleset("ca")
+D = dt.date(2025, 10, 15)
+TRUANT = {"student_id": "c1", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 4,
+          "days_unexcused": 4}  # fmt: skip
+ROLES = ("mentor", "counselor", "social_worker", "attendance_team")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "records.db"
+    with SqliteRepository(path) as repo:
+        engine = Engine(
+            CA, repository=repo, roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)])
+        )
+        plan = engine.run(D, [TRUANT])
+        assert plan.legal_due and plan.opened
+        engine.issue_legal("c1", "not1", on=D, by="clerk", facts=TRUANT)
+        tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
+        engine.start(tier2.id, on=D, by="ms-lee")
+        engine.check_in(tier2.id, on=D + dt.timedelta(days=7), by="ms-lee", goal_met=False,
+                        outcome="mixed", note="bus pass <arranged> & family called")  # fmt: skip
+    return path
+
+
+def test_the_packet_holds_every_event_with_its_citations(db: Path) -> None:
+    with SqliteRepository(db) as repo:
+        packet = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8))
+        events = repo.events("c1")
+    assert [e.on for e in packet.timeline] == [e.at for e in events]
+    assert [e.kind for e in packet.timeline] == [e.kind for e in events]
+    issued = next(e for e in packet.timeline if e.kind == "legal_issued")
+    refs = {r.id: r.title for r in CA.spec.references}
+    assert issued.cites == tuple(refs[c] for c in CA.legal_steps[0].cites)
+    assert issued.what == f"Legal step issued: {CA.legal_steps[0].label}"
+    assert {e.ruleset for e in packet.timeline} <= {str(CA.ref), ""}
+    check_in = next(e for e in packet.timeline if "check_in" in e.what)
+    assert "outcome mixed" in check_in.what and "note: bus pass" in check_in.what
+    decision = packet.timeline[0]
+    assert decision.kind == "decision" and decision.cites
+
+
+def test_sarb_readiness_names_what_is_missing_then_what_is_present(db: Path) -> None:
+    with SqliteRepository(db) as repo:
+        before = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8), step="sarb-referral")
+        assert before.readiness is not None and not before.readiness.ready
+        missing = " | ".join(before.readiness.missing)
+        assert "NOT2" in missing and "NOT3" in missing and "sart" in missing
+        assert any("NOT1" in p for p in before.readiness.present)
+        assert any("outcome mixed" in p for p in before.readiness.present)
+        repo.record_issued("c1", "not2", D + dt.timedelta(days=20))
+        repo.record_issued("c1", "not3", D + dt.timedelta(days=40))
+        Engine(CA, repository=repo).record_conference("c1", "sart", on=D + dt.timedelta(days=41),
+                                                      by="ms-lee")  # fmt: skip
+        after = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=45), step="sarb-referral")
+    assert after.readiness is not None and after.readiness.ready, after.readiness
+    assert after.readiness.missing == ()
+
+
+def test_an_unknown_step_is_refused(db: Path) -> None:
+    with SqliteRepository(db) as repo, pytest.raises(KeyError, match="no legal step 'sarb'"):
+        build_packet(repo, "c1", CA, as_of=D, step="sarb")
+
+
+def test_json_and_csv_hold_the_same_timeline(db: Path) -> None:
+    out = io.StringIO()
+    assert main(["export", "packet", "c1", "--db", str(db), "--format", "json",
+                 "--as-of", "2025-11-01", "--readiness", "sarb-referral"], out) == 0  # fmt: skip
+    data = json.loads(out.getvalue())
+    assert data["student_id"] == "c1" and data["readiness"]["ready"] is False
+    out = io.StringIO()
+    assert main(["export", "packet", "c1", "--db", str(db), "--format", "csv"], out) == 0
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["kind"] for r in rows] == [e["kind"] for e in data["timeline"]]
+    assert [r["cites"] for r in rows] == ["; ".join(e["cites"]) for e in data["timeline"]]
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.cells = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ("meta", "br"):
+            self.stack.append(tag)
+        self.cells += tag == "td"
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_html_page_is_well_formed_escaped_and_printable(db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "c1.html"
+    args = ["--as-of", "2025-11-01", "--readiness", "sarb-referral", "-o", str(target)]
+    assert main(["export", "packet", "c1", "--db", str(db), *args], io.StringIO()) == 0
+    page = target.read_text(encoding="utf-8")
+    parser = _Page()
+    parser.feed(page)
+    assert parser.stack == [] and parser.cells > 10
+    assert "<arranged>" not in page and "bus pass &lt;arranged&gt; &amp; family" in page
+    assert "@media print" in page and "table-header-group" in page
+    text = "".join(parser.text)
+    assert "SARB referral: not ready" in text and "student c1" in text
+
+
+def test_export_without_records_or_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "packet", "c1", "--db", str(tmp_path / "no.db")], io.StringIO()) == 2
+    db = tmp_path / "empty.db"
+    SqliteRepository(db).close()
+    assert main(["export", "packet", "nobody", "--db", str(db)], io.StringIO()) == 2
+    assert "give --ruleset" in capsys.readouterr().err

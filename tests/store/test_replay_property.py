@@ -1,10 +1,10 @@
 """An engine on SQLite behaves exactly as on memory, and its events rebuild its state.
 
 A ``hypothesis.stateful`` machine drives two engines in lockstep, one on the in-memory
-repository and one on a SQLite store, through random school days, runs, follow-up sweeps,
-starts, check-ins, closes and legal steps. After every step both hold the same interventions,
-timelines, check-ins and issued steps, and replaying the store's events table rebuilds exactly
-the state the store holds.
+repository and one on a SQLite store, through random school days, runs (some in one batch),
+follow-up sweeps, starts, check-ins, closes and legal steps. After every step both hold the
+same interventions, timelines, check-ins and issued steps, and replaying the store's events
+table rebuilds exactly the state the store holds.
 """
 
 from __future__ import annotations
@@ -88,9 +88,13 @@ class Lockstep(RuleBasedStateMachine):
                 {"date": self.day.isoformat(), "kind": "unexcused" if unexcused else "excused"}
             )
 
-    @rule()
-    def run(self) -> None:
-        self._both("run", self.day, list(self.facts.values()))
+    @rule(batched=st.booleans())
+    def run(self, batched: bool) -> None:
+        if batched:
+            with self.store.batch():
+                self._both("run", self.day, list(self.facts.values()))
+        else:
+            self._both("run", self.day, list(self.facts.values()))
 
     @rule()
     def advance(self) -> None:

@@ -141,3 +141,50 @@ def test_replay_rebuilds_the_stored_state() -> None:
             )
             assert state.events.get(sid, []) == repo.events(sid)
         assert state.check_ins[iv.id] == repo.check_ins(iv.id)
+
+
+def test_a_batch_keeps_the_same_records_as_single_changes(tmp_path: Path) -> None:
+    with SqliteRepository(tmp_path / "one.db") as one, SqliteRepository(tmp_path / "b.db") as b:
+        engine(one).run(D, STUDENTS)
+        with b.batch():
+            engine(b).run(D, STUDENTS)
+        assert b.chain_rows() == one.chain_rows()
+        assert verify(b) == []
+
+
+def test_a_failed_batch_leaves_nothing_and_the_day_reruns_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "records.db"
+    with SqliteRepository(path) as repo:
+        with pytest.raises(RuntimeError, match="crash"), repo.batch():
+            engine(repo).run(D, STUDENTS)
+            assert repo.chain_rows()  # visible inside the batch
+            raise RuntimeError("crash part way")
+        assert repo.chain_rows() == [] and list(repo.open_interventions()) == []
+    with SqliteRepository(path) as repo:
+        with repo.batch():
+            plan = engine(repo).run(D, STUDENTS)
+        assert plan.opened and verify(repo) == []
+        rows = repo.chain_rows()
+    with SqliteRepository(tmp_path / "clean.db") as clean:
+        engine(clean).run(D, STUDENTS)
+        assert [r.hash for r in clean.chain_rows()] == [r.hash for r in rows]
+
+
+def test_a_refused_change_inside_a_batch_undoes_only_itself() -> None:
+    with SqliteRepository() as repo:
+        with repo.batch():
+            plan = engine(repo).run(D, STUDENTS)
+            iv = plan.opened[0]
+            with pytest.raises(StoreError, match="expected version 7"):
+                repo.save(iv, 7)
+            with pytest.raises(StoreError, match="already exists"):
+                repo.add(iv)
+        assert repo.get(iv.id) == iv
+        assert verify(repo) == []
+
+
+def test_batches_do_not_nest() -> None:
+    with SqliteRepository() as repo, repo.batch():
+        inner = repo.batch()
+        with pytest.raises(StoreError, match="already open"):
+            inner.__enter__()

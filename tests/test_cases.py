@@ -1,0 +1,259 @@
+"""Every load and data error code, with the exact place it names, from data-only case files.
+
+Each case in ``tests/cases/`` is a file (or a folder) that declares, in header comments, exactly
+the problems loading it must report, all at once::
+
+    # expect: ref.unknown_tier at 12:14 path rules[0].tiers[0] says did you mean 'tier2'?
+
+- Rule set cases: ``<code>[--<variant>].yaml``, or a folder with ``main.yaml`` (and the files it
+  ``extends``). ``at`` is ``line:col`` in the case file, or ``file.yaml:line:col`` for a problem in
+  another file of the folder. ``path`` is the data path (``-`` for none). ``says`` is text the
+  printed problem (message, hint and path) must contain.
+- Data cases: a folder with ``case.yaml`` naming the rule set, the input file and the number of
+  records that must still be evaluated; ``at`` is the record's source (``facts.csv:3``,
+  ``facts.json[1]``), then optionally ``student ID`` and ``field NAME`` (``-`` for none). They run
+  through ``tierflow evaluate --rejects``, which names each rejected record's file and line.
+- ``# limits: max_depth=3`` loads the case with those :class:`YamlLimits`.
+- ``# known-bug: ...`` marks a case whose exact location is wrong today: its codes are still
+  checked, and the exact check is a strict xfail, so fixing the bug makes it fail until the
+  marker goes.
+
+Lines and columns are 1-based and were worked out by hand from the case text, not copied from the
+loader's output. A meta-test fails when the source gains an error code that no case covers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import tierflow
+from tierflow.cli import main
+from tierflow.errors import Problem, RulesetError
+from tierflow.spec import YamlLimits
+
+HERE = Path(__file__).parent
+CASES = HERE / "cases"
+SRC = HERE.parent / "src" / "tierflow"
+
+EXPECT = re.compile(
+    r"^# expect: (?P<code>[a-z_]+\.[a-z_]+) at (?P<at>\S+)"
+    r"(?: path (?P<path>\S+))?(?: student (?P<student>\S+))?(?: field (?P<field>\S+))?"
+    r"(?: says (?P<text>.+))?$"
+)
+AT = re.compile(r"^(?:(?P<file>[\w.-]+\.ya?ml):)?(?P<line>\d+):(?P<col>\d+)$")
+KNOWN_BUG = re.compile(r"^# known-bug: (?P<reason>.+)$")
+LIMITS = re.compile(r"^# limits: (?P<limits>.+)$")
+CODE = re.compile(
+    r"""["'](?P<code>(?:yaml|schema|expr|extends|ref|rule|tier|legal|facts|ingest|load)"""
+    r"""\.[a-z_]+)["']"""
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """One problem a case must report."""
+
+    code: str
+    at: str
+    path: str | None = None
+    student: str | None = None
+    field: str | None = None
+    text: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """A case file (or folder) and what its header comments declare."""
+
+    name: str
+    file: Path
+    expected: tuple[Expected, ...]
+    known_bug: str | None
+    limits: YamlLimits
+
+    @property
+    def is_data(self) -> bool:
+        return self.file.name == "case.yaml"
+
+
+def _header(file: Path) -> list[str]:
+    return file.read_bytes().decode("utf-8", errors="replace").splitlines()
+
+
+def _none_if_dash(value: str | None) -> str | None:
+    return None if value == "-" else value
+
+
+def _read_case(file: Path) -> Case:
+    expected: list[Expected] = []
+    known_bug = None
+    limits = YamlLimits()
+    for raw in _header(file):
+        if m := EXPECT.match(raw):
+            expected.append(
+                Expected(
+                    m["code"],
+                    m["at"],
+                    "" if m["path"] == "-" else m["path"],
+                    _none_if_dash(m["student"]),
+                    _none_if_dash(m["field"]),
+                    m["text"],
+                )
+            )
+        elif m := KNOWN_BUG.match(raw):
+            known_bug = m["reason"]
+        elif m := LIMITS.match(raw):
+            pairs = (item.split("=") for item in m["limits"].split())
+            limits = YamlLimits(**{k: int(v) for k, v in pairs})
+        elif raw.startswith("# expect"):
+            raise AssertionError(f"{file}: cannot read {raw!r}")
+    name = file.parent.name if file.name in ("main.yaml", "case.yaml") else file.stem
+    return Case(name, file, tuple(expected), known_bug, limits)
+
+
+def _all_cases() -> list[Case]:
+    files = sorted(CASES.glob("*.yaml"))
+    for folder in sorted(p for p in CASES.iterdir() if p.is_dir()):
+        main_file = folder / "main.yaml"
+        files.append(main_file if main_file.exists() else folder / "case.yaml")
+    return [_read_case(f) for f in files]
+
+
+ALL = _all_cases()
+RULESET_CASES = [c for c in ALL if not c.is_data]
+DATA_CASES = [c for c in ALL if c.is_data]
+
+
+def _params(cases: list[Case], *, strict_bugs: bool) -> list[Any]:
+    out = []
+    for case in cases:
+        marks = []
+        if strict_bugs and case.known_bug:
+            marks.append(pytest.mark.xfail(reason=case.known_bug, strict=True))
+        out.append(pytest.param(case, id=case.name, marks=marks))
+    return out
+
+
+# --- rule set cases --------------------------------------------------------------------------
+
+
+def _load(case: Case) -> tuple[Problem, ...]:
+    with pytest.raises(RulesetError) as info:
+        tierflow.load_ruleset(case.file, limits=case.limits)
+    assert not info.value.omitted
+    return info.value.problems
+
+
+def _where(case: Case, e: Expected) -> tuple[str, int, int]:
+    m = AT.match(e.at)
+    assert m, f"{case.file}: 'at {e.at}' is not [file:]line:col"
+    return m["file"] or case.file.name, int(m["line"]), int(m["col"])
+
+
+@pytest.mark.parametrize("case", _params(RULESET_CASES, strict_bugs=False))
+def test_case_reports_its_codes(case: Case) -> None:
+    assert case.expected, f"{case.file} declares no '# expect:' line"
+    problems = _load(case)
+    assert Counter(p.code for p in problems) == Counter(e.code for e in case.expected), "\n".join(
+        map(str, problems)
+    )
+    for p in problems:
+        assert Path(p.span.file).resolve().parent == case.file.parent.resolve(), p
+
+
+@pytest.mark.parametrize("case", _params(RULESET_CASES, strict_bugs=True))
+def test_case_reports_each_problem_where_it_is(case: Case) -> None:
+    problems = _load(case)
+    got = Counter((Path(p.span.file).name, p.span.line, p.span.col, p.code) for p in problems)
+    want = Counter((*_where(case, e), e.code) for e in case.expected)
+    assert got == want, "\n".join(map(str, problems))
+    for e in case.expected:
+        file, line, col = _where(case, e)
+        (problem,) = [
+            p
+            for p in problems
+            if (Path(p.span.file).name, p.span.line, p.span.col, p.code)
+            == (file, line, col, e.code)
+        ]
+        rendered = str(problem)
+        assert rendered.startswith(f"{problem.span.file}:{line}:{col}: {e.code}: ")
+        if e.path is not None:
+            assert problem.path == e.path, rendered
+        if e.text is not None:
+            assert e.text in rendered
+
+
+def _text_cases() -> list[Any]:
+    """Cases whose text is UTF-8 and which are loaded with the default limits."""
+    return [
+        pytest.param(c, id=c.name)
+        for c in RULESET_CASES
+        if c.limits == YamlLimits() and _is_utf8(c.file)
+    ]
+
+
+def _is_utf8(file: Path) -> bool:
+    try:
+        file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("case", _text_cases())
+def test_parse_ruleset_reports_the_same_problems(case: Case) -> None:
+    with pytest.raises(RulesetError) as info:
+        tierflow.parse_ruleset(
+            case.file.read_text(encoding="utf-8"), name=case.file.name, base_dir=case.file.parent
+        )
+    got = sorted((p.code, p.span.line, p.span.col, p.path) for p in info.value.problems)
+    want = sorted((p.code, p.span.line, p.span.col, p.path) for p in _load(case))
+    assert got == want
+
+
+# --- data cases ------------------------------------------------------------------------------
+
+
+def _evaluate(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, list[dict[str, Any]], str, dict[str, Any]]:
+    spec = yaml.safe_load(case.file.read_text(encoding="utf-8"))
+    monkeypatch.chdir(case.file.parent)
+    rejects = tmp_path / "rejects.jsonl"
+    out = io.StringIO()
+    argv = ["evaluate", spec["input"], "-r", spec["ruleset"], "--as-of", str(spec["as_of"])]
+    status = main([*argv, "--rejects", str(rejects), "--strict"], out=out)
+    decisions = [json.loads(line) for line in out.getvalue().splitlines()]
+    found = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    return status, found, str(len(decisions)), spec
+
+
+@pytest.mark.parametrize("case", _params(DATA_CASES, strict_bugs=True))
+def test_data_case_rejects_each_record_by_source_and_student(
+    case: Case,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert case.expected, f"{case.file} declares no '# expect:' line"
+    status, found, evaluated, spec = _evaluate(case, tmp_path, monkeypatch)
+    got = Counter((r["code"], r["source"], r["student_id"], r["field"]) for r in found)
+    want = Counter((e.code, e.at, e.student, e.field) for e in case.expected)
+    assert got == want, found
+    assert status == 1  # --strict: a rejected record fails the run
+    assert evaluated == str(spec["evaluated"]), "the rest of the batch must go on"
+    err = capsys.readouterr().err
+    for e in case.expected:
+        who = f", student {e.student}" if e.student is not None else ""
+        line = next(x for x in err.splitlines() if x.startswith(f"rejected: {e.at}{who}: {e.code}"))
+        if e.text is not None:
+            assert e.text in line

@@ -45,7 +45,7 @@ CASES = HERE / "cases"
 SRC = HERE.parent / "src" / "tierflow"
 
 EXPECT = re.compile(
-    r"^# expect: (?P<code>[a-z_]+\.[a-z_]+) at (?P<at>\S+)"
+    r"^# (?P<kind>expect|today): (?P<code>[a-z_]+\.[a-z_]+) at (?P<at>\S+)"
     r"(?: path (?P<path>\S+))?(?: student (?P<student>\S+))?(?: field (?P<field>\S+))?"
     r"(?: says (?P<text>.+))?$"
 )
@@ -78,6 +78,7 @@ class Case:
     file: Path
     expected: tuple[Expected, ...]
     known_bug: str | None
+    today: tuple[Expected, ...]
     limits: YamlLimits
 
     @property
@@ -94,12 +95,12 @@ def _none_if_dash(value: str | None) -> str | None:
 
 
 def _read_case(file: Path) -> Case:
-    expected: list[Expected] = []
+    found: dict[str, list[Expected]] = {"expect": [], "today": []}
     known_bug = None
     limits = YamlLimits()
     for raw in _header(file):
         if m := EXPECT.match(raw):
-            expected.append(
+            found[m["kind"]].append(
                 Expected(
                     m["code"],
                     m["at"],
@@ -114,10 +115,11 @@ def _read_case(file: Path) -> Case:
         elif m := LIMITS.match(raw):
             pairs = (item.split("=") for item in m["limits"].split())
             limits = YamlLimits(**{k: int(v) for k, v in pairs})
-        elif raw.startswith("# expect"):
+        elif raw.startswith(("# expect", "# today", "# known", "# limits")):
             raise AssertionError(f"{file}: cannot read {raw!r}")
     name = file.parent.name if file.name in ("main.yaml", "case.yaml") else file.stem
-    return Case(name, file, tuple(expected), known_bug, limits)
+    expected, today = tuple(found["expect"]), tuple(found["today"])
+    return Case(name, file, expected, known_bug, today, limits)
 
 
 def _all_cases() -> list[Case]:
@@ -190,6 +192,26 @@ def test_case_reports_each_problem_where_it_is(case: Case) -> None:
             assert problem.path == e.path, rendered
         if e.text is not None:
             assert e.text in rendered
+
+
+def _exactly(case: Case, problems: tuple[Problem, ...], expected: tuple[Expected, ...]) -> None:
+    got = Counter(
+        (Path(p.span.file).name, p.span.line, p.span.col, p.code, p.path) for p in problems
+    )
+    want = Counter((*_where(case, e), e.code, e.path) for e in expected)
+    assert got == want, "\n".join(map(str, problems))
+
+
+def test_known_bugs_are_declared_with_what_happens_today() -> None:
+    for case in ALL:
+        assert bool(case.known_bug) == bool(case.today), f"{case.file}: known-bug needs today"
+        assert all(e.path is not None for e in case.today), f"{case.file}: today needs a path"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in ALL if c.known_bug])
+def test_known_bug_fails_only_as_described(case: Case) -> None:
+    """Pin what a known-bug case reports today, so its xfail cannot hide another failure."""
+    _exactly(case, _load(case), case.today)
 
 
 def _text_cases() -> list[Any]:

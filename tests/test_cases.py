@@ -25,6 +25,7 @@ loader's output. A meta-test fails when the source gains an error code that no c
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import re
@@ -37,12 +38,14 @@ import yaml
 
 import tierflow
 from tierflow.cli import main
-from tierflow.errors import Problem, RulesetError
-from tierflow.spec import YamlLimits
+from tierflow.errors import DataError, Problem, RulesetError
+from tierflow.ingest import read_facts
+from tierflow.spec import DEFAULT_LIMITS, YamlLimits, load_yaml
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
 SRC = HERE.parent / "src" / "tierflow"
+AS_OF = dt.date(2025, 11, 3)
 
 EXPECT = re.compile(
     r"^# (?P<kind>expect|today): (?P<code>[a-z_]+\.[a-z_]+) at (?P<at>\S+)"
@@ -304,3 +307,193 @@ def test_known_data_bug_fails_only_as_described(
     run = _evaluate(case, tmp_path, monkeypatch)
     assert run.rejected() == _want(case.today), run.rejects
     assert run.evaluated == run.want_evaluated
+
+
+def test_evaluate_many_names_the_record_number_and_student() -> None:
+    ruleset = tierflow.load_ruleset("mtss")
+    records = [
+        {"student_id": "s1", "days_enrolled": 40, "days_absent": 1},
+        {"student_id": "s2", "days_enrolled": 40},
+        {"student_id": "s3", "days_enrolled": 40, "days_absent": "many"},
+    ]
+    rejects: list[DataError] = []
+    decisions = list(ruleset.evaluate_many(records, as_of=AS_OF, rejects=rejects))
+    assert [d.student_id for d in decisions] == ["s1"]
+    got = [(r.code, r.source, r.student_id, r.field) for r in rejects]
+    assert got == [
+        ("facts.missing", "record 2", "s2", "days_absent"),
+        ("facts.invalid", "record 3", "s3", "days_absent"),
+    ]
+    assert str(rejects[0]).startswith("record 2, student s2: facts.missing: ")
+
+
+def test_read_facts_yields_the_same_rejects_as_the_command_line() -> None:
+    for case in DATA_CASES:
+        spec = yaml.safe_load(case.file.read_text(encoding="utf-8"))
+        codes = {e.code for e in case.expected}
+        if "input" not in spec or not all(c.startswith("ingest.") for c in codes):
+            continue
+        kinds = {"has_plan": "bool"}
+        items = list(read_facts(case.file.parent / spec["input"], extra_kinds=kinds))
+        errors = [i for i in items if isinstance(i, DataError)]
+        want = case.today or case.expected
+        got = Counter((e.code, Path(e.source or "").name, e.student_id, e.field) for e in errors)
+        assert got == _want(want), case.name
+        assert len(items) - len(errors) == spec["evaluated"], case.name
+
+
+# --- YAML limits with their defaults, on generated inputs (nothing huge is committed) ---------
+
+
+def test_billion_laughs_fails_fast_with_alias_expansion() -> None:
+    # Ten levels of nine aliases each: 9**10 strings if expanded. The default limits stop it
+    # after 1,000 alias uses, so the test finishing at all is the point.
+    lines = ["lol: &a0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    text = "\n".join(lines) + "\n"
+    with pytest.raises(RulesetError) as info:
+        load_yaml(text, "laughs.yaml")
+    (problem,) = info.value.problems
+    assert problem.code == "yaml.alias_expansion"
+    assert problem.span.file == "laughs.yaml"
+    assert 1 <= problem.span.line <= len(lines)
+    assert f"more than {DEFAULT_LIMITS.max_aliases} aliases" in problem.message
+
+
+def test_deep_nesting_stops_at_the_first_value_too_deep() -> None:
+    depth = DEFAULT_LIMITS.max_depth + 10
+    text = "".join(f"{'  ' * i}k{i}:\n" for i in range(depth)) + f"{'  ' * depth}leaf\n"
+    with pytest.raises(RulesetError) as info:
+        load_yaml(text, "deep.yaml")
+    (problem,) = info.value.problems
+    # The root is depth 0 and k{i}'s value depth i + 1, so the first value too deep is that of
+    # k{max_depth}: the mapping that starts on the next line with key k{max_depth + 1}.
+    limit = DEFAULT_LIMITS.max_depth
+    assert problem.code == "yaml.too_deep"
+    assert (problem.span.line, problem.span.col) == (limit + 2, 2 * (limit + 1) + 1)
+    assert problem.path == ".".join(f"k{i}" for i in range(limit + 1))
+
+
+def test_oversized_file_is_refused_before_it_is_read_whole(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("id: big\nnotes: " + "x" * DEFAULT_LIMITS.max_bytes + "\n", encoding="utf-8")
+    with pytest.raises(RulesetError) as info:
+        tierflow.load_ruleset(big)
+    (problem,) = info.value.problems
+    assert (problem.code, problem.span.line, problem.span.col) == ("yaml.too_large", 1, 1)
+    assert Path(problem.span.file).name == "big.yaml"
+
+
+@pytest.mark.xfail(
+    reason="known bug: load_ruleset(limits=) is not passed on to the files a rule set extends "
+    "(load_documents reads them with DEFAULT_LIMITS)",
+    strict=True,
+)
+def test_limits_reach_files_that_are_extended(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("id: base\nnotes: " + "x" * 300 + "\n", encoding="utf-8")
+    child = tmp_path / "child.yaml"
+    child.write_text('id: child\nname: C\nversion: "1"\nextends: base.yaml\n', encoding="utf-8")
+    with pytest.raises(RulesetError) as info:
+        tierflow.load_ruleset(child, limits=YamlLimits(max_bytes=200))
+    assert [(Path(p.span.file).name, p.code) for p in info.value.problems] == [
+        ("base.yaml", "yaml.too_large")
+    ]
+
+
+# --- files that cannot be read ------------------------------------------------------------------
+
+
+def test_missing_file_is_load_not_found(tmp_path: Path) -> None:
+    with pytest.raises(RulesetError) as info:
+        tierflow.load_ruleset(tmp_path / "nowhere.yaml")
+    (problem,) = info.value.problems
+    assert problem.code == "load.not_found"
+    assert Path(problem.span.file).name == "nowhere.yaml"
+    assert str(problem).endswith(
+        "nowhere.yaml: load.not_found: no rule set at " + problem.span.file
+    )
+
+
+def test_missing_builtin_is_load_not_found_with_a_suggestion() -> None:
+    with pytest.raises(RulesetError) as info:
+        tierflow.load_ruleset("mtsss")
+    (problem,) = info.value.problems
+    assert (problem.code, problem.hint) == ("load.not_found", "did you mean 'mtss'?")
+
+
+def test_a_folder_is_load_unreadable(tmp_path: Path) -> None:
+    folder = tmp_path / "district.yaml"
+    folder.mkdir()
+    with pytest.raises(RulesetError) as info:
+        tierflow.load_ruleset(folder)
+    (problem,) = info.value.problems
+    assert problem.code == "load.unreadable"
+    assert Path(problem.span.file).name == "district.yaml"
+
+
+# --- the command line prints file:line:col: code: message and fails ------------------------------
+
+
+def test_check_prints_every_problem_as_file_line_col_code_message() -> None:
+    case = CASES / "expr.type_mismatch.yaml"
+    out = io.StringIO()
+    status = main(["check", str(case)], out=out)
+    assert status == 1
+    lines = out.getvalue().splitlines()
+    expected = _read_case(case).expected
+    assert lines[-1] == f"{len(expected)} problem(s)"
+    pattern = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[a-z_]+\.[a-z_]+): ")
+    printed = [pattern.match(line) for line in lines[:-1]]
+    assert all(printed), lines
+    got = [(Path(m["file"]).name, int(m["line"]), int(m["col"]), m["code"]) for m in printed if m]
+    want = sorted((*_where(_read_case(case), e), e.code) for e in expected)
+    assert got == want  # sorted by location, as compilers print
+
+
+def test_check_reports_every_file_and_keeps_going() -> None:
+    cases = [CASES / "tier.none.yaml", CASES / "extends.cycle", CASES / "yaml.empty.yaml"]
+    out = io.StringIO()
+    status = main(["check", *map(str, cases)], out=out)
+    assert status == 1
+    text = out.getvalue()
+    assert re.search(
+        r"tier\.none\.yaml:6:8: tier\.none: a rule set needs tiers \(tiers\)$", text, re.M
+    )
+    assert re.search(r"extends\.cycle/b\.yaml:4:10: extends\.cycle: ", text, re.M)
+    assert re.search(r"yaml\.empty\.yaml:1:1: yaml\.empty: ", text, re.M)
+
+
+def test_check_json_gives_line_and_column_fields() -> None:
+    out = io.StringIO()
+    status = main(["check", "--format", "json", str(CASES / "ref.unknown_tier.yaml")], out=out)
+    data = json.loads(out.getvalue())
+    assert status == 1 and data["ok"] is False
+    assert [(p["code"], p["line"], p["col"], p["path"]) for p in data["problems"]] == [
+        ("ref.unknown_tier", 11, 20, "rules[0].tiers[1]")
+    ]
+
+
+# --- every code has a case ----------------------------------------------------------------------
+
+TESTED_ABOVE = {"load.not_found", "load.unreadable"}
+"""Codes checked by the generated tests above rather than by a case file."""
+
+
+def _codes_in_source() -> set[str]:
+    codes: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        codes |= {m["code"] for m in CODE.finditer(path.read_text(encoding="utf-8"))}
+    return codes
+
+
+def test_every_error_code_in_the_source_has_a_case() -> None:
+    covered = {e.code for case in ALL for e in case.expected} | TESTED_ABOVE
+    missing = _codes_in_source() - covered
+    assert not missing, f"error codes without a case in tests/cases: {sorted(missing)}"
+
+
+def test_every_case_expects_the_code_it_is_named_for() -> None:
+    for case in ALL:
+        code = case.name.split("--")[0]
+        assert code in {e.code for e in case.expected}, f"{case.file} is named for {code}"
+    assert len(_codes_in_source()) >= 60  # the pattern still finds the codes

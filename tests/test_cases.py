@@ -37,6 +37,7 @@ import pytest
 import yaml
 
 import tierflow
+from tierflow.attendance import SchoolCalendar
 from tierflow.cli import main
 from tierflow.errors import DataError, Problem, RulesetError
 from tierflow.ingest import read_facts
@@ -54,10 +55,11 @@ EXPECT = re.compile(
 )
 AT = re.compile(r"^(?:(?P<file>[\w.-]+\.ya?ml):)?(?P<line>\d+):(?P<col>\d+)$")
 KNOWN_BUG = re.compile(r"^# known-bug: (?P<reason>.+)$")
+TODAY_RAISES = re.compile(r"^# today-raises: (?P<name>\w+)$")
 LIMITS = re.compile(r"^# limits: (?P<limits>.+)$")
 CODE = re.compile(
-    r"""["'](?P<code>(?:yaml|schema|expr|extends|ref|rule|tier|legal|facts|ingest|load)"""
-    r"""\.[a-z_]+)["']"""
+    r"""["'](?P<code>(?:yaml|schema|expr|extends|ref|rule|tier|legal|facts|ingest|load|event"""
+    r"""|enrollment|calendar)\.[a-z_]+)["']"""
 )
 
 
@@ -82,6 +84,7 @@ class Case:
     expected: tuple[Expected, ...]
     known_bug: str | None
     today: tuple[Expected, ...]
+    today_raises: str | None
     limits: YamlLimits
 
     @property
@@ -100,6 +103,7 @@ def _none_if_dash(value: str | None) -> str | None:
 def _read_case(file: Path) -> Case:
     found: dict[str, list[Expected]] = {"expect": [], "today": []}
     known_bug = None
+    today_raises = None
     limits = YamlLimits()
     for raw in _header(file):
         if m := EXPECT.match(raw):
@@ -115,6 +119,8 @@ def _read_case(file: Path) -> Case:
             )
         elif m := KNOWN_BUG.match(raw):
             known_bug = m["reason"]
+        elif m := TODAY_RAISES.match(raw):
+            today_raises = m["name"]
         elif m := LIMITS.match(raw):
             pairs = (item.split("=") for item in m["limits"].split())
             limits = YamlLimits(**{k: int(v) for k, v in pairs})
@@ -122,7 +128,7 @@ def _read_case(file: Path) -> Case:
             raise AssertionError(f"{file}: cannot read {raw!r}")
     name = file.parent.name if file.name in ("main.yaml", "case.yaml") else file.stem
     expected, today = tuple(found["expect"]), tuple(found["today"])
-    return Case(name, file, expected, known_bug, today, limits)
+    return Case(name, file, expected, known_bug, today, today_raises, limits)
 
 
 def _all_cases() -> list[Case]:
@@ -207,7 +213,8 @@ def _exactly(case: Case, problems: tuple[Problem, ...], expected: tuple[Expected
 
 def test_known_bugs_are_declared_with_what_happens_today() -> None:
     for case in ALL:
-        assert bool(case.known_bug) == bool(case.today), f"{case.file}: known-bug needs today"
+        today = bool(case.today or case.today_raises)
+        assert bool(case.known_bug) == today, f"{case.file}: known-bug needs today"
         if not case.is_data:
             assert all(e.path is not None for e in case.today), f"{case.file}: today needs a path"
 
@@ -249,20 +256,49 @@ def test_parse_ruleset_reports_the_same_problems(case: Case) -> None:
 # --- data cases ------------------------------------------------------------------------------
 
 
-def _evaluate(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Run:
-    """Run ``tierflow evaluate --rejects`` on the case's input, from the case's folder."""
+WARNING = re.compile(
+    r"^warning: (?:(?P<source>[^,]+?)(?:, student (?P<student>\S+))?: )?"
+    r"(?P<code>[a-z_]+\.[a-z_]+): (?P<message>.*)$"
+)
+
+
+def _evaluate(
+    case: Case,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> _Run:
+    """Run ``tierflow evaluate --rejects --strict`` on the case's input, from its folder."""
     spec = yaml.safe_load(case.file.read_text(encoding="utf-8"))
     monkeypatch.chdir(case.file.parent)
     rejects = tmp_path / "rejects.jsonl"
     argv = ["evaluate", "-r", spec["ruleset"], "--as-of", str(spec["as_of"])]
     if "events" in spec:
-        argv += ["--events", spec["events"], "--calendar", spec["calendar"], "--assume-full-year"]
+        argv += ["--events", spec["events"], "--calendar", spec["calendar"]]
+        if "enrollments" in spec:
+            argv += ["--enrollments", spec["enrollments"]]
+        else:
+            argv.append("--assume-full-year")
     else:
         argv.append(spec["input"])
+    capsys.readouterr()
     out = io.StringIO()
     status = main([*argv, "--rejects", str(rejects), "--strict"], out=out)
+    err = capsys.readouterr().err.splitlines()
     found = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
-    return _Run(status, found, len(out.getvalue().splitlines()), int(spec["evaluated"]))
+    # Calendar problems are warnings (the calendar's other dates are still used), printed only.
+    for line in err:
+        if m := WARNING.match(line):
+            found.append({"code": m["code"], "source": m["source"], "student_id": m["student"]})
+            found[-1] |= {"field": None, "warning": True}
+    return _Run(
+        status,
+        found,
+        len(out.getvalue().splitlines()),
+        int(spec["evaluated"]),
+        int(spec.get("status", 1)),
+        err,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,13 +307,17 @@ class _Run:
     rejects: list[dict[str, Any]]
     evaluated: int
     want_evaluated: int
+    want_status: int
+    err: list[str]
 
-    def rejected(self) -> Counter[tuple[str, str, str | None, str | None]]:
+    def rejected(self) -> Counter[tuple[str, str | None, str | None, str | None]]:
         return Counter((r["code"], r["source"], r["student_id"], r["field"]) for r in self.rejects)
 
 
-def _want(expected: tuple[Expected, ...]) -> Counter[tuple[str, str, str | None, str | None]]:
-    return Counter((e.code, e.at, e.student, e.field) for e in expected)
+def _want(
+    expected: tuple[Expected, ...],
+) -> Counter[tuple[str, str | None, str | None, str | None]]:
+    return Counter((e.code, _none_if_dash(e.at), e.student, e.field) for e in expected)
 
 
 @pytest.mark.parametrize("case", _params(DATA_CASES, strict_bugs=True))
@@ -288,23 +328,31 @@ def test_data_case_rejects_each_record_by_source_and_student(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert case.expected, f"{case.file} declares no '# expect:' line"
-    run = _evaluate(case, tmp_path, monkeypatch)
+    run = _evaluate(case, tmp_path, monkeypatch, capsys)
     assert run.rejected() == _want(case.expected), run.rejects
-    assert run.status == 1  # --strict: a rejected record fails the run
+    assert run.status == run.want_status  # --strict: a rejected record fails the run
     assert run.evaluated == run.want_evaluated, "the rest of the batch must go on"
-    err = capsys.readouterr().err.splitlines()
-    for e in case.expected:
-        who = f", student {e.student}" if e.student is not None else ""
-        (line,) = [x for x in err if x.startswith(f"rejected: {e.at}{who}: {e.code}: ")]
-        if e.text is not None:
-            assert e.text in line
+    for r in run.rejects:
+        who = f", student {r['student_id']}" if r["student_id"] is not None else ""
+        kind = "warning: " if r.get("warning") else "rejected: "
+        (line,) = [x for x in run.err if x.startswith(f"{kind}{r['source']}{who}: {r['code']}: ")]
+        texts = [e.text for e in case.expected if e.code == r["code"] and e.text]
+        assert all(text in line for text in texts), line
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in DATA_CASES if c.known_bug])
 def test_known_data_bug_fails_only_as_described(
-    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: Case,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = _evaluate(case, tmp_path, monkeypatch)
+    if case.today_raises:
+        with pytest.raises(Exception) as info:
+            _evaluate(case, tmp_path, monkeypatch, capsys)
+        assert type(info.value).__name__ == case.today_raises
+        return
+    run = _evaluate(case, tmp_path, monkeypatch, capsys)
     assert run.rejected() == _want(case.today), run.rejects
     assert run.evaluated == run.want_evaluated
 
@@ -473,9 +521,17 @@ def test_check_json_gives_line_and_column_fields() -> None:
     ]
 
 
+def test_a_calendar_without_days_is_calendar_empty() -> None:
+    # Unreachable from files: the readers skip a calendar that lists no instructional day.
+    with pytest.raises(DataError) as info:
+        SchoolCalendar("lincoln", [])
+    assert (info.value.code, info.value.source) == ("calendar.empty", None)
+    assert str(info.value) == "calendar.empty: calendar 'lincoln' has no instructional days"
+
+
 # --- every code has a case ----------------------------------------------------------------------
 
-TESTED_ABOVE = {"load.not_found", "load.unreadable"}
+TESTED_ABOVE = {"load.not_found", "load.unreadable", "calendar.empty"}
 """Codes checked by the generated tests above rather than by a case file."""
 
 

@@ -8,15 +8,19 @@ the problems loading it must report, all at once::
 - Rule set cases: ``<code>[--<variant>].yaml``, or a folder with ``main.yaml`` (and the files it
   ``extends``). ``at`` is ``line:col`` in the case file, or ``file.yaml:line:col`` for a problem in
   another file of the folder. ``path`` is the data path (``-`` for none). ``says`` is text the
-  printed problem (message, hint and path) must contain.
-- Data cases: a folder with ``case.yaml`` naming the rule set, the input file and the number of
-  records that must still be evaluated; ``at`` is the record's source (``facts.csv:3``,
-  ``facts.json[1]``), then optionally ``student ID`` and ``field NAME`` (``-`` for none). They run
-  through ``tierflow evaluate --rejects``, which names each rejected record's file and line.
-- ``# limits: max_depth=3`` loads the case with those :class:`YamlLimits`.
-- ``# known-bug: ...`` marks a case whose exact location is wrong today: its codes are still
-  checked, and the exact check is a strict xfail, so fixing the bug makes it fail until the
-  marker goes.
+  printed problem (message, hint and path) must contain. ``# limits: max_depth=3`` loads the case
+  with those :class:`YamlLimits`. Each case is loaded with ``load_ruleset`` (a path) and again
+  with ``parse_ruleset`` (text), which must agree.
+- Data cases: a folder with ``case.yaml`` naming the rule set, the facts ``input`` (or ``events``,
+  ``calendar`` and optionally ``enrollments``), the date, how many students must still be
+  evaluated, and the exit ``status`` (default 1). They run through ``tierflow evaluate --rejects
+  --strict``; ``at`` is the record's source (``facts.csv:3``, ``facts.json[1]``, ``-`` for none),
+  then ``student ID`` and ``field NAME`` (``-`` for none). Calendar problems are warnings, read
+  from standard error.
+- ``# known-bug: ...`` marks a case whose location is wrong today. Its codes are still checked,
+  its ``# expect:`` lines (the right answer) run as a strict xfail, and ``# today:`` lines (or
+  ``# today-raises: KeyError``) pin what happens now, so the xfail cannot hide another failure
+  and fixing the bug makes the suite say so.
 
 Lines and columns are 1-based and were worked out by hand from the case text, not copied from the
 loader's output. A meta-test fails when the source gains an error code that no case covers.

@@ -212,7 +212,9 @@ class _Checker:
                     right.pos,
                     "expr.type_mismatch",
                     f"cannot compare a {lt} with a {rt} ('{op}')",
-                    "quote strings and write numbers bare" if STRING in (lt, rt) else "",
+                    "quote strings and write numbers bare"
+                    if "string" in (lt.kind, rt.kind)
+                    else "",
                 )
                 continue
             if op not in ("==", "!=") and lt.kind not in ("number", "date"):

@@ -7,6 +7,8 @@ chose itself (facts become locals ``f_<name>``) and references to constants it s
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,23 +52,31 @@ def to_python(
             generated module, and context functions take ``_ctx`` first.
     """
 
+    def member_set(n: Expr) -> str:
+        """A literal list searched by ``in``: a frozenset (a hash lookup), else as usual.
+
+        Only there: a set drops duplicates and order, which ``len`` and ``==`` would see.
+        """
+        if isinstance(n, ListExpr) and all(
+            isinstance(i, Const) and isinstance(i.value, (str, int, float, dt.date))
+            for i in n.items
+        ):
+            return consts.add(frozenset(i.value for i in n.items if isinstance(i, Const)))
+        return go(n)
+
     def go(n: Expr) -> str:
         if isinstance(n, Const):
             v = n.value
             if isinstance(v, bool):
                 return "True" if v else "False"
-            if isinstance(v, (int, float)):
+            if isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)):
                 return repr(v)
-            return consts.add(v)
+            return consts.add(v)  # strings, dates, lists; and inf and nan, which have no literal
         if isinstance(n, Name):
             return names[n.name]
         if isinstance(n, ListExpr):
             if all(isinstance(i, Const) for i in n.items):
-                values = [i.value for i in n.items if isinstance(i, Const)]
-                try:
-                    return consts.add(frozenset(values))
-                except TypeError:
-                    return consts.add(tuple(values))
+                return consts.add(tuple(i.value for i in n.items if isinstance(i, Const)))
             return "(" + "".join(go(i) + ", " for i in n.items) + ")"
         if isinstance(n, Neg):
             return f"(-{go(n.operand)})"
@@ -85,7 +95,7 @@ def to_python(
         if isinstance(n, Compare):
             parts = [go(n.operands[0])]
             for op, operand in zip(n.ops, n.operands[1:], strict=True):
-                parts.append(f"{op} {go(operand)}")
+                parts.append(f"{op} {member_set(operand) if op.endswith('in') else go(operand)}")
             return "(" + " ".join(parts) + ")"
         if isinstance(n, Call):
             fn = functions.get(n.func)

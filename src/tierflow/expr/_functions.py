@@ -182,7 +182,8 @@ def _peak_count(ctx: EvalContext, kind: str, period: Duration) -> int:
     first = 0
     for last, end in enumerate(dates):
         start = subtract_duration(end, period)
-        while dates[first] <= start:
+        # A zero-length period holds nothing, so ``first`` may pass ``last``; stop at the end.
+        while first <= last and dates[first] <= start:
             first += 1
         best = max(best, last - first + 1)
     return best

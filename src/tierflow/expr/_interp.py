@@ -8,6 +8,7 @@ records every comparison it evaluated with the values it saw.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,7 +146,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if value == int(value) and abs(value) < 1e15:
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
             return str(int(value))
         return f"{value:.4g}"
     if isinstance(value, str):
@@ -160,9 +161,28 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_ESCAPED = {"\\": "\\\\", "\n": "\\n", "\t": "\\t"}
+
+
+def _quote(text: str) -> str:
+    # Not repr(): it writes escapes (\r, \x00, \u200b) the parser does not know.
+    quote = '"' if "'" in text and '"' not in text else "'"
+    body = "".join(_ESCAPED.get(ch, "\\" + ch if ch == quote else ch) for ch in text)
+    return quote + body + quote
+
+
 def _const_text(value: Any) -> str:
+    """Render a literal as text the parser reads back to the same value."""
     if isinstance(value, float):
+        if math.isnan(value):
+            return "(1e999 - 1e999)"  # the language has no NaN literal; this folds back to one
+        if math.isinf(value):
+            return "1e999" if value > 0 else "-1e999"
         return repr(value)
+    if isinstance(value, str):
+        return _quote(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_const_text(v) for v in value) + "]"
     return format_value(value)
 
 

@@ -49,8 +49,8 @@ KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false"})
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<dur>\d+(?:mo|d|w|y)(?![A-Za-z0-9_]))
-  | (?P<num>\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?%?)
+  | (?P<dur>[0-9]+(?:mo|d|w|y)(?![A-Za-z0-9_]))
+  | (?P<num>[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?(?:[eE][+-]?[0-9]+)?%?)
   | (?P<str>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,)
@@ -114,10 +114,10 @@ def _tokenize(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     pos = 0
     while pos < len(text):
-        m = _TOKEN.match(text, pos)
+        two = text[pos : pos + 2]
+        m = None if two == "**" else _TOKEN.match(text, pos)  # not two '*' operators
         if m is None:
             ch = text[pos]
-            two = text[pos : pos + 2]
             if two in ("&&", "||", "**"):
                 hint = {"&&": "use 'and'", "||": "use 'or'", "**": "there is no power operator"}
                 raise ExprSyntaxError(pos, f"unexpected {two!r}", hint[two])
@@ -216,17 +216,28 @@ class _Parser:
         return first if not ops else Compare(first.pos, ops, operands)
 
     def sum(self) -> Expr:
+        # Each operator of a chain nests the tree one level deeper (``a + b + c`` is
+        # ``(a + b) + c``), so it counts against MAX_DEPTH like a parenthesis: every later stage
+        # walks the tree recursively and must not meet a RecursionError.
         node = self.term()
+        chain = 0
         while self.at("+", "-"):
-            op = self.advance().text
-            node = Arith(node.pos, op, node, self.term())
+            t = self.advance()
+            self.enter(t.pos)
+            chain += 1
+            node = Arith(node.pos, t.text, node, self.term())
+        self.depth -= chain
         return node
 
     def term(self) -> Expr:
         node = self.unary()
+        chain = 0
         while self.at("*", "/"):
-            op = self.advance().text
-            node = Arith(node.pos, op, node, self.unary())
+            t = self.advance()
+            self.enter(t.pos)
+            chain += 1
+            node = Arith(node.pos, t.text, node, self.unary())
+        self.depth -= chain
         return node
 
     def unary(self) -> Expr:
@@ -318,7 +329,7 @@ def _number(t: _Tok) -> int | float:
 
 
 def _duration(text: str) -> Duration:
-    m = re.fullmatch(r"(\d+)(mo|d|w|y)", text)
+    m = re.fullmatch(r"([0-9]+)(mo|d|w|y)", text)
     assert m is not None  # the tokenizer only produces matching text
     n, unit = int(m.group(1)), m.group(2)
     if unit == "d":

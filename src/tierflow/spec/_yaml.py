@@ -139,15 +139,26 @@ class _Builder:
             try:
                 return self.scalars.construct_object(node, deep=True)
             except (ConstructorError, ValueError) as exc:
-                self.problems.append(
-                    Problem(
-                        self.span(node),
-                        "yaml.invalid_value",
-                        str(exc).splitlines()[0],
-                        format_path(path),
-                    )
+                message = str(exc).splitlines()[0]
+            # PyYAML's constructors fail in their own ways on text their tag does not fit:
+            # `!!bool abc` raises a KeyError, `!!timestamp abc` an AttributeError.
+            except (LookupError, AttributeError, TypeError):
+                message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}"
+            self.problems.append(
+                Problem(self.span(node), "yaml.invalid_value", message, format_path(path))
+            )
+            return None
+        kind = "seq" if isinstance(node, SequenceNode) else "map"
+        if node.tag != "tag:yaml.org,2002:" + kind:  # `!!str [1]` is no string
+            self.problems.append(
+                Problem(
+                    self.span(node),
+                    "yaml.invalid_value",
+                    f"tag {node.tag!r} does not fit a {'list' if kind == 'seq' else 'mapping'}",
+                    format_path(path),
                 )
-                return None
+            )
+            return None
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -158,8 +169,21 @@ class _Builder:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         merged: list[tuple[str, Any, Node]] = []
+        merge_line = 0
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
+                if merge_line:
+                    self.problems.append(
+                        Problem(
+                            self.span(key_node),
+                            "yaml.duplicate_key",
+                            f"duplicate key '<<' (first at line {merge_line})",
+                            format_path(path),
+                            "merge several mappings with one key: '<<: [*a, *b]'",
+                        )
+                    )
+                    continue
+                merge_line = key_node.start_mark.line + 1
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for src in sources:
                     if not isinstance(src, MappingNode):
@@ -209,6 +233,55 @@ class _Builder:
         return out
 
 
+def _check_nesting(text: str, file: str, limits: YamlLimits) -> None:
+    """Refuse nesting deeper than ``limits.max_depth`` from the event stream, before composing.
+
+    The composer recurses once per level (libyaml's in C: ``[`` repeated 30,000 times, 60 kB,
+    crashes the interpreter with a segmentation fault; PyYAML's in Python: a RecursionError), so
+    the limit must hold before it runs. Events stream without recursion, and the scan stops at
+    the first value too deep. A syntax error is left for the composer to report.
+    """
+    # One frame per open collection: [is a mapping, nodes in it so far, last key, its path part].
+    stack: list[list[Any]] = []
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            part: Any = None
+            is_key = False
+            if stack:
+                frame = stack[-1]
+                is_key = frame[0] and frame[1] % 2 == 0
+                if is_key:
+                    frame[2] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                    part = "?"
+                else:
+                    part = frame[2] if frame[0] else frame[1]
+                frame[1] += 1
+            if len(stack) > limits.max_depth and not is_key:  # as the builder: values only
+                mark = event.start_mark
+                span = (
+                    SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file)
+                )
+                raise RulesetError(
+                    [
+                        Problem(
+                            span,
+                            "yaml.too_deep",
+                            f"nesting deeper than {limits.max_depth} levels",
+                            format_path((*(f[3] for f in stack[1:]), part)),
+                        )
+                    ]
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([isinstance(event, yaml.MappingStartEvent), 0, None, part])
+    except yaml.YAMLError:
+        return
+
+
 def load_yaml(
     text: str | bytes, file: str = "<string>", *, limits: YamlLimits = DEFAULT_LIMITS
 ) -> LoadedYaml:
@@ -249,6 +322,7 @@ def load_yaml(
                     )
                 ]
             ) from exc
+    _check_nesting(text, file, limits)
     try:
         nodes = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:

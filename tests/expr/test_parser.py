@@ -1,0 +1,563 @@
+"""The condition language's grammar: literals, precedence, errors, limits and what it refuses."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tierflow.expr import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    Duration,
+    Expr,
+    ExprSyntaxError,
+    ListExpr,
+    Name,
+    Neg,
+    Not,
+    parse,
+    unparse,
+)
+from tierflow.expr._parser import KEYWORDS, MAX_DEPTH, MAX_LENGTH
+
+
+def shape(node: Expr) -> Any:
+    """The tree as nested tuples, prefix style, so trees compare by structure."""
+    if isinstance(node, Const):
+        return node.value if isinstance(node.value, (bool, Duration)) else ("const", node.value)
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, Neg):
+        return ("neg", shape(node.operand))
+    if isinstance(node, Not):
+        return ("not", shape(node.operand))
+    if isinstance(node, Arith):
+        return (node.op, shape(node.left), shape(node.right))
+    if isinstance(node, Compare):
+        return ("cmp", tuple(node.ops), *[shape(o) for o in node.operands])
+    if isinstance(node, BoolOp):
+        return (node.op, *[shape(v) for v in node.values])
+    if isinstance(node, Call):
+        return ("call", node.func, *[shape(a) for a in node.args])
+    if isinstance(node, ListExpr):
+        return ("list", *[shape(i) for i in node.items])
+    raise TypeError(node)
+
+
+def c(value: Any) -> Any:
+    return ("const", value)
+
+
+# --- literals -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("42", 42),
+        ("1_000", 1000),
+        ("1_000.5", 1000.5),
+        ("3.25", 3.25),
+        ("1e3", 1000.0),
+        ("2.5E-2", 0.025),
+        ("10%", 0.1),
+        ("12.5%", 0.125),
+        ("100%", 1.0),
+        ("0%", 0.0),
+        ("1e2%", 1.0),
+    ],
+)
+def test_numbers(text: str, value: float) -> None:
+    node = parse(text)
+    assert isinstance(node, Const)
+    assert node.value == value
+    assert type(node.value) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0d", Duration(days=0)),
+        ("28d", Duration(days=28)),
+        ("1w", Duration(days=7)),
+        ("4w", Duration(days=28)),
+        ("6mo", Duration(months=6)),
+        ("1y", Duration(months=12)),
+        ("2y", Duration(months=24)),
+        ("365d", Duration(days=365)),
+    ],
+)
+def test_durations(text: str, value: Duration) -> None:
+    node = parse(text)
+    assert isinstance(node, Const)
+    assert node.value == value
+
+
+@pytest.mark.parametrize("text", ["3m", "3days", "3dd", "3wk", "3mon", "3yr", "3d2", "1.5d"])
+def test_malformed_durations_are_refused(text: str) -> None:
+    with pytest.raises(ExprSyntaxError):
+        parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("'foster'", "foster"),
+        ('"foster"', "foster"),
+        ("''", ""),
+        ("'it\\'s'", "it's"),
+        ('"say \\"hi\\""', 'say "hi"'),
+        ('"it\'s"', "it's"),
+        ("'a\\nb\\tc\\\\d'", "a\nb\tc\\d"),
+        ("'é ü 中'", "é ü 中"),
+        ("'and or not in'", "and or not in"),
+    ],
+)
+def test_strings(text: str, value: str) -> None:
+    node = parse(text)
+    assert isinstance(node, Const)
+    assert node.value == value
+
+
+def test_booleans_are_lowercase() -> None:
+    assert shape(parse("true")) is True
+    assert shape(parse("false")) is False
+    for text in ("True", "False"):
+        with pytest.raises(ExprSyntaxError) as info:
+            parse(text)
+        assert info.value.hint == f"write {text.lower()!r}"
+
+
+@pytest.mark.parametrize("text", ["\u0663", "1\u0663", "\u0663d", "\uff11"])
+def test_numbers_are_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ExprSyntaxError):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", ["1_", "1__0", "1_.5", "1._5"])
+def test_underscores_only_between_digits(text: str) -> None:
+    with pytest.raises(ExprSyntaxError):
+        parse(text)
+
+
+# --- precedence and associativity ---------------------------------------------------------------
+
+PRECEDENCE = [
+    # arithmetic
+    ("a + b * c", ("+", "a", ("*", "b", "c"))),
+    ("a * b + c", ("+", ("*", "a", "b"), "c")),
+    ("a - b / c", ("-", "a", ("/", "b", "c"))),
+    ("(a + b) * c", ("*", ("+", "a", "b"), "c")),
+    ("-a * b", ("*", ("neg", "a"), "b")),
+    ("-a + b", ("+", ("neg", "a"), "b")),
+    ("a * -b", ("*", "a", ("neg", "b"))),
+    ("-(a + b)", ("neg", ("+", "a", "b"))),
+    ("--a", ("neg", ("neg", "a"))),
+    # comparisons bind looser than arithmetic
+    ("a + 1 > b * 2", ("cmp", (">",), ("+", "a", c(1)), ("*", "b", c(2)))),
+    ("a < b <= c", ("cmp", ("<", "<="), "a", "b", "c")),
+    ("a == b != c", ("cmp", ("==", "!="), "a", "b", "c")),
+    ("a in b", ("cmp", ("in",), "a", "b")),
+    ("a not in b", ("cmp", ("not in",), "a", "b")),
+    ("a not in b in c", ("cmp", ("not in", "in"), "a", "b", "c")),
+    ("a in [1, 2]", ("cmp", ("in",), "a", ("list", c(1), c(2)))),
+    # not binds looser than comparisons, tighter than and/or
+    ("not a == b", ("not", ("cmp", ("==",), "a", "b"))),
+    ("not a in b", ("not", ("cmp", ("in",), "a", "b"))),
+    ("not a and b", ("and", ("not", "a"), "b")),
+    ("not not a", ("not", ("not", "a"))),
+    ("not (a and b)", ("not", ("and", "a", "b"))),
+    # and binds tighter than or
+    ("a or b and c", ("or", "a", ("and", "b", "c"))),
+    ("a and b or c", ("or", ("and", "a", "b"), "c")),
+    ("a and (b or c)", ("and", "a", ("or", "b", "c"))),
+    ("a < 1 and b > 2 or c", ("or", ("and", ("cmp", ("<",), "a", c(1)),
+                                     ("cmp", (">",), "b", c(2))), "c")),
+    # calls and lists are primaries
+    ("max(a, b) * 2", ("*", ("call", "max", "a", "b"), c(2))),
+    ("-f(x)", ("neg", ("call", "f", "x"))),
+    ("f()", ("call", "f")),
+    ("f(a or b, not c)", ("call", "f", ("or", "a", "b"), ("not", "c"))),
+    ("[]", ("list",)),
+    ("[a + 1, [b]]", ("list", ("+", "a", c(1)), ("list", "b"))),
+    # trailing commas
+    ("f(a,)", ("call", "f", "a")),
+    ("[1,]", ("list", c(1))),
+    # whitespace, including newlines from YAML block scalars
+    ("a\n  and\tb", ("and", "a", "b")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "tree"), PRECEDENCE)
+def test_precedence(text: str, tree: Any) -> None:
+    assert shape(parse(text)) == tree
+
+
+ASSOCIATIVITY = [
+    ("a - b - c", ("-", ("-", "a", "b"), "c")),
+    ("a - b + c", ("+", ("-", "a", "b"), "c")),
+    ("a + b - c", ("-", ("+", "a", "b"), "c")),
+    ("a / b / c", ("/", ("/", "a", "b"), "c")),
+    ("a / b * c", ("*", ("/", "a", "b"), "c")),
+    ("a * b / c", ("/", ("*", "a", "b"), "c")),
+    ("a - (b - c)", ("-", "a", ("-", "b", "c"))),
+    ("a / (b / c)", ("/", "a", ("/", "b", "c"))),
+    # and/or are n-ary and flat
+    ("a or b or c", ("or", "a", "b", "c")),
+    ("a and b and c and d", ("and", "a", "b", "c", "d")),
+    ("(a or b) or c", ("or", ("or", "a", "b"), "c")),
+    # comparison chains are one node, not nested
+    ("a < b < c < d", ("cmp", ("<", "<", "<"), "a", "b", "c", "d")),
+]
+
+
+@pytest.mark.parametrize(("text", "tree"), ASSOCIATIVITY)
+def test_associativity(text: str, tree: Any) -> None:
+    assert shape(parse(text)) == tree
+
+
+def test_positions_are_0_based_offsets_of_first_character() -> None:
+    tree = parse("  days_absent >= max(3, x)")
+    assert isinstance(tree, Compare)
+    assert tree.pos == 2
+    left, right = tree.operands
+    assert left.pos == 2
+    assert isinstance(right, Call) and right.pos == 17
+    assert [a.pos for a in right.args] == [21, 24]
+    assert parse("(a)").pos == 1
+    assert parse("not a").pos == 0
+    assert isinstance(n := parse("x - -y"), Arith) and n.right.pos == 4
+
+
+# --- syntax errors --------------------------------------------------------------------------
+
+
+SYNTAX_ERRORS = [
+    # text, pos, message contains, hint contains
+    ("", 0, "empty expression", ""),
+    ("   \n ", 0, "empty expression", ""),
+    ("a = 1", 2, "unexpected character '='", "use '=='"),
+    ("a && b", 2, "unexpected '&&'", "use 'and'"),
+    ("a || b", 2, "unexpected '||'", "use 'or'"),
+    ("a & b", 2, "'&'", "use 'and'"),
+    ("a | b", 2, "'|'", "use 'or'"),
+    ("a ** 2", 2, "'**'", "no power operator"),
+    ("!a", 0, "'!'", "use 'not'"),
+    ("a ? b : c", 2, "'?'", "no conditional operator"),
+    ("{'a': 1}", 0, "'{'", "mappings are not part"),
+    ("x.y", 1, "'.'", "attribute access"),
+    ("10 %", 3, "'%'", "suffix of numbers"),
+    ("'abc", 0, "unterminated string", "close it on the same line"),
+    ("'ab\nc'", 0, "unterminated string", ""),
+    ("a b", 2, "unexpected 'b' after a complete expression", "join conditions"),
+    ("a 3", 2, "after a complete expression", "join conditions"),
+    ("1 2", 2, "after a complete expression", ""),
+    ("a 'x'", 2, "after a complete expression", "join conditions"),
+    ("(a", 2, "expected ')' to close '(' at column 1, found the end", ""),
+    ("(a b", 3, "expected ')' to close '(' at column 1, found 'b'", ""),
+    ("max(a, b", 8, "expected ')' to close '(' at column 4", ""),
+    ("[1, 2", 5, "expected ']' to close '[' at column 1", ""),
+    ("a)", 1, "unexpected ')' after a complete expression", ""),
+    ("a +", 3, "expression ends too early", ""),
+    ("a and", 5, "expression ends too early", ""),
+    ("not", 3, "expression ends too early", ""),
+    ("f(,)", 2, "unexpected ','", ""),
+    ("[,]", 1, "unexpected ','", ""),
+    ("f(a,,b)", 4, "unexpected ','", ""),
+    ("a ==", 4, "ends too early", ""),
+    ("a < < b", 4, "unexpected '<'", ""),
+    ("and", 0, "unexpected keyword 'and'", ""),
+    ("a or in b", 5, "unexpected keyword 'in'", ""),
+    ("a not b", 2, "unexpected 'not' after a complete expression", ""),
+    ("'a\\qb'", 3, "unknown escape '\\q'", ""),
+    ("'\\x41'", 2, "unknown escape '\\x'", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "pos", "message", "hint"), SYNTAX_ERRORS)
+def test_syntax_errors(text: str, pos: int, message: str, hint: str) -> None:
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(text)
+    err = info.value
+    assert err.pos == pos, err
+    assert message in err.message
+    assert str(err) == err.message
+    assert hint in err.hint
+    if hint:
+        assert err.hint
+
+
+def test_every_keyword_is_reserved() -> None:
+    for kw in sorted(KEYWORDS - {"true", "false", "not"}):
+        with pytest.raises(ExprSyntaxError):
+            parse(kw)
+        with pytest.raises(ExprSyntaxError):
+            parse(f"{kw}(1)")
+    assert shape(parse("true")) is True
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+def test_length_limit() -> None:
+    padded = "a" + " " * (MAX_LENGTH - 1)
+    assert shape(parse(padded)) == "a"
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(padded + " ")
+    assert info.value.pos == 0
+    assert str(MAX_LENGTH) in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("build", "levels"),
+    [
+        (lambda n: "(" * n + "a" + ")" * n, "parentheses"),
+        (lambda n: "[" * n + "a" + "]" * n, "lists"),
+        (lambda n: "f(" * n + "a" + ")" * n, "calls"),
+        (lambda n: "-" * n + "a", "negations"),
+        (lambda n: "not " * n + "a", "nots"),
+        (lambda n: "a" + " + a" * n, "additions"),
+        (lambda n: "a" + " * a" * n, "multiplications"),
+        (lambda n: "a" + " - a" * (n // 2) + " / a" * (n - n // 2), "mixed arithmetic"),
+    ],
+)
+def test_depth_limit(build: Any, levels: str) -> None:
+    parse(build(MAX_DEPTH))
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(build(MAX_DEPTH + 1))
+    assert "nested deeper" in info.value.message, levels
+
+
+def test_long_operator_chain_is_a_syntax_error_not_a_recursion_error() -> None:
+    # 2,000 additions fit in MAX_LENGTH; the tree would be 2,000 levels deep, and every later
+    # stage (checker, interpreter, unparser) recurses once per level.
+    text = "1" + "+1" * ((MAX_LENGTH - 1) // 2)
+    assert len(text) <= MAX_LENGTH
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(text)
+    assert "nested deeper" in info.value.message
+
+
+def test_chains_inside_parentheses_share_the_depth_budget() -> None:
+    half = MAX_DEPTH // 2
+    inner = "a" + " + a" * half
+    parse("(" * (MAX_DEPTH - half) + inner + ")" * (MAX_DEPTH - half))
+    with pytest.raises(ExprSyntaxError):
+        parse("(" * (MAX_DEPTH - half + 1) + inner + ")" * (MAX_DEPTH - half + 1))
+
+
+def test_sibling_chains_do_not_accumulate_depth() -> None:
+    chain = "a" + " + a" * (MAX_DEPTH - 1)
+    text = " and ".join(f"{chain} > 0" for _ in range(5))
+    assert isinstance(parse(text), BoolOp)
+
+
+# --- what the language refuses --------------------------------------------------------------
+
+REFUSED = [
+    "__import__('os')",
+    "__import__('os').system('rm -rf /')",
+    "__builtins__",
+    "_private",
+    "a._b",
+    "x.__class__",
+    "().__class__.__bases__[0].__subclasses__()",
+    "''.join",
+    "days_absent.real",
+    "facts['days_absent']",
+    "groups[0]",
+    "groups[1:2]",
+    "x[0]",
+    "lambda: 1",
+    "lambda x: x",
+    "import os",
+    "from os import system",
+    "a if b else c",
+    "a; b",
+    "a := 1",
+    "f(x=1)",
+    "f(*args)",
+    "f(**kw)",
+    "`a`",
+    "@decorator",
+    "a @ b",
+    "{1, 2}",
+    "{'a': 1}",
+    "(x for x in y)",
+    "[x for x in y]",
+    "f'{x}'",
+    "b'x'",
+    "r'x'",
+    "0x1f",
+    "0o7",
+    "1j",
+    "a ^ b",
+    "~a",
+    "a << 1",
+    "a // b",
+    "a % b",
+    "'a' 'b'",
+    "print 'x'",
+    "exec 'x'",
+    "yield x",
+    "await x",
+    "a is b",
+    "a is not b",
+    "a\\\nb",
+    "# comment",
+    "a # comment",
+]
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_parser_refuses_python_beyond_the_language(text: str) -> None:
+    with pytest.raises(ExprSyntaxError):
+        parse(text)
+
+
+@pytest.mark.parametrize("name", ["__class__", "__dict__", "_", "_x", "__init__"])
+def test_underscore_names_are_refused_as_names_and_as_calls(name: str) -> None:
+    for text in (name, f"{name}(1)", f"a + {name}", f"f({name})"):
+        with pytest.raises(ExprSyntaxError) as info:
+            parse(text)
+        assert "'_'" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '\'__import__("os").system("echo pwned")\'',
+        '\'"); import os; os.system("x"); ("\'',
+        "'\\'; __import__(\\'os\\')'",
+        "'{0.__class__}'",
+        "'%(x)s'",
+    ],
+)
+def test_code_inside_strings_stays_a_string(text: str) -> None:
+    node = parse(text)
+    assert isinstance(node, Const)
+    assert isinstance(node.value, str)
+
+
+def test_calls_parse_by_name_only() -> None:
+    # The parser knows no function; a call is a name and arguments, resolved (or refused) by
+    # the checker against the registry. See test_check for eval/exec/open.
+    assert shape(parse("eval('1')")) == ("call", "eval", c("1"))
+
+
+# --- round trip -----------------------------------------------------------------------------
+
+ROUND_TRIP = [text for text, _ in PRECEDENCE + ASSOCIATIVITY] + [
+    "absence_rate >= 10% and 'foster' in groups",
+    "as_of - enrolled_on > 28 and count_within('absence', 4w) >= 3",
+    "not (a or b) and c",
+    "(not a) == b",
+    "(a < b) == (c < d)",
+    "-(-a)",
+    "a - -1",
+    "(a and b) or (c and d)",
+    "tier in ['tier1', 'tier2'] and tier_level >= 2",
+    'x == \'it\\\'s\' or x == "say \\"hi\\""',
+    "d == 6mo or d == 1y or d == 2w",
+    "x > 1e999",
+    "1.5e-07 < x",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP)
+def test_parse_unparse_parse(text: str) -> None:
+    tree = parse(text)
+    canonical = unparse(tree)
+    again = parse(canonical)
+    assert shape(again) == shape(tree)
+    assert unparse(again) == canonical  # canonical text is a fixed point
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("(a+b)*2 >= 10%   and not(c)", "(a + b) * 2 >= 0.1 and not c"),
+        ("((a))", "a"),
+        ("a-(b-c)", "a - (b - c)"),
+        ("(a-b)-c", "a - b - c"),
+        ("a or (b or c)", "a or (b or c)"),
+        ("not(a==b)", "not a == b"),
+        ("f( a ,b, )", "f(a, b)"),
+        ("[ 1,2 , ]", "[1, 2]"),
+        ("2w", "14d"),
+        ("1y", "12mo"),
+        ('"x"', "'x'"),
+        ('"it\'s"', '"it\'s"'),
+    ],
+)
+def test_unparse_is_canonical(text: str, canonical: str) -> None:
+    assert unparse(parse(text)) == canonical
+
+
+_NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(lambda n: n not in KEYWORDS)
+
+
+def _trees() -> st.SearchStrategy[Expr]:
+    leaves = st.one_of(
+        _NAMES.map(lambda n: Name(0, n)),
+        st.integers(min_value=0, max_value=10**12).map(lambda v: Const(0, v)),
+        st.floats(min_value=0, allow_nan=False).map(lambda v: Const(0, abs(v))),
+        st.text(max_size=8).map(lambda v: Const(0, v)),
+        st.booleans().map(lambda v: Const(0, v)),
+        st.integers(min_value=0, max_value=400).map(lambda v: Const(0, Duration(days=v))),
+        st.integers(min_value=1, max_value=30).map(lambda v: Const(0, Duration(months=v))),
+    )
+
+    def extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+        many = st.lists(children, min_size=2, max_size=3)
+        return st.one_of(
+            children.map(lambda e: Neg(0, e)),
+            children.map(lambda e: Not(0, e)),
+            st.builds(lambda op, a, b: Arith(0, op, a, b), st.sampled_from("+-*/"), children,
+                      children),
+            st.builds(lambda op, vs: BoolOp(0, op, vs), st.sampled_from(["and", "or"]), many),
+            many.flatmap(
+                lambda vs: st.lists(
+                    st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in"]),
+                    min_size=len(vs) - 1,
+                    max_size=len(vs) - 1,
+                ).map(lambda ops: Compare(0, ops, vs))
+            ),
+            st.builds(lambda f, args: Call(0, f, args), _NAMES,
+                      st.lists(children, max_size=3)),
+            st.lists(children, max_size=3).map(lambda items: ListExpr(0, items)),
+        )  # fmt: skip
+
+    return st.recursive(leaves, extend, max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_trees())
+def test_unparse_then_parse_gives_the_same_tree(tree: Expr) -> None:
+    text = unparse(tree)
+    assert shape(parse(text)) == shape(tree), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_string_literal_round_trips(value: str) -> None:
+    text = unparse(Const(0, value))
+    node = parse(text)
+    assert isinstance(node, Const)
+    assert node.value == value
+
+
+@given(st.text(alphabet=string.printable, max_size=40))
+def test_parser_raises_only_expr_syntax_error(text: str) -> None:
+    try:
+        parse(text)
+    except ExprSyntaxError as err:
+        assert 0 <= err.pos <= len(text)

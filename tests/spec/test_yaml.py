@@ -1,0 +1,518 @@
+"""The safe YAML loader: spans, duplicate keys, merges, tags, documents, encoding and limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tierflow.errors import Problem, RulesetError
+from tierflow.source import SourceSpan
+from tierflow.spec import YamlLimits, load_yaml
+from tierflow.spec import _yaml as yaml_module
+from tierflow.spec._yaml import DEFAULT_LIMITS, load_yaml_file
+
+
+def fails(text: str | bytes, **limits: int) -> list[Problem]:
+    with pytest.raises(RulesetError) as info:
+        load_yaml(text, "f.yaml", limits=YamlLimits(**limits))
+    assert isinstance(info.value, ValueError)
+    return list(info.value.problems)
+
+
+def one(text: str | bytes, **limits: int) -> Problem:
+    found = fails(text, **limits)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def at(p: Problem) -> tuple[str, int, int]:
+    return (p.code, p.span.line, p.span.col)
+
+
+# --- data and spans ---------------------------------------------------------------------------
+
+DOC = """\
+id: demo
+tiers:
+  - id: tier1
+    when: days_absent >= 3
+  - {id: tier2, when: "x > 1"}
+note: |
+  two
+  lines
+empty:
+"""
+
+
+def test_data() -> None:
+    doc = load_yaml(DOC, "d.yaml")
+    assert doc.file == "d.yaml"
+    assert doc.data == {
+        "id": "demo",
+        "tiers": [{"id": "tier1", "when": "days_absent >= 3"}, {"id": "tier2", "when": "x > 1"}],
+        "note": "two\nlines\n",
+        "empty": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "col"),
+    [
+        ((), 1, 1),
+        (("id",), 1, 5),
+        (("tiers",), 3, 3),
+        (("tiers", 0), 3, 5),
+        (("tiers", 0, "when"), 4, 11),
+        (("tiers", 1), 5, 5),
+        (("tiers", 1, "when"), 5, 23),
+        (("note",), 6, 7),  # a block scalar is located at its indicator
+        (("tiers", 0, "missing"), 3, 5),  # the nearest known ancestor
+        (("nowhere", 3), 1, 1),
+    ],
+)
+def test_spans_are_1_based(path: tuple[Any, ...], line: int, col: int) -> None:
+    doc = load_yaml(DOC, "d.yaml")
+    assert doc.span_of(path) == SourceSpan("d.yaml", line, col)
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "col"),
+    [
+        (("id",), 1, 1),
+        (("tiers", 0, "when"), 4, 5),
+        (("tiers", 1, "when"), 5, 17),
+        (("tiers", 0), 3, 5),  # no key: falls back to the value
+    ],
+)
+def test_key_spans(path: tuple[Any, ...], line: int, col: int) -> None:
+    doc = load_yaml(DOC, "d.yaml")
+    assert doc.key_span_of(path) == SourceSpan("d.yaml", line, col)
+
+
+def test_span_of_an_empty_document_root() -> None:
+    doc = load_yaml("[]", "e.yaml")
+    assert doc.data == []
+    assert doc.span_of((0,)) == SourceSpan("e.yaml", 1, 1)
+
+
+def test_scalars_use_the_safe_core_schema() -> None:
+    doc = load_yaml(
+        "a: 1\nb: 1.5\nc: true\nd: null\ne: 2026-02-02\nf: '3'\ng: !!str 4\nh: !!binary aGk=\n"
+        "i: 0x10\nj: ~\n"
+    )
+    assert doc.data == {
+        "a": 1,
+        "b": 1.5,
+        "c": True,
+        "d": None,
+        "e": dt.date(2026, 2, 2),
+        "f": "3",
+        "g": "4",
+        "h": b"hi",
+        "i": 16,
+        "j": None,
+    }
+
+
+# --- duplicate keys -----------------------------------------------------------------------------
+
+
+def test_duplicate_key_reports_the_second_key() -> None:
+    p = one("a: 1\nb: 2\na: 3\n")
+    assert at(p) == ("yaml.duplicate_key", 3, 1)
+    assert p.message == "duplicate key 'a' (first at line 1)"
+    assert p.path == "a"
+
+
+def test_nested_duplicate_key_line_and_column() -> None:
+    p = one("top:\n  x:\n    k: 1\n    other: 2\n    k: 3\n")
+    assert at(p) == ("yaml.duplicate_key", 5, 5)
+    assert p.path == "top.x.k"
+    assert "first at line 3" in p.message
+
+
+def test_duplicate_key_in_a_flow_mapping() -> None:
+    p = one("items:\n  - {a: 1, b: 2, a: 3}\n")
+    assert at(p) == ("yaml.duplicate_key", 2, 18)
+    assert p.path == "items[0].a"
+
+
+def test_every_duplicate_is_reported() -> None:
+    found = fails("a: 1\na: 2\nb: 1\nb: 2\na: 3\n")
+    assert [at(p) for p in found] == [
+        ("yaml.duplicate_key", 2, 1),
+        ("yaml.duplicate_key", 4, 1),
+        ("yaml.duplicate_key", 5, 1),
+    ]
+
+
+def test_quoted_and_plain_spellings_of_a_key_are_the_same_key() -> None:
+    assert at(one("a: 1\n'a': 2\n")) == ("yaml.duplicate_key", 2, 1)
+    assert at(one('a: 1\n"a": 2\n')) == ("yaml.duplicate_key", 2, 1)
+
+
+# --- merge keys -------------------------------------------------------------------------------
+
+MERGE = """\
+base: &base
+  x: 1
+  y: 2
+derived:
+  <<: *base
+  y: 3
+"""
+
+
+def test_merge_key_explicit_keys_win() -> None:
+    doc = load_yaml(MERGE)
+    assert doc.data["derived"] == {"x": 1, "y": 3}
+    assert doc.data["base"] == {"x": 1, "y": 2}
+
+
+def test_merged_values_are_located_where_they_are_written() -> None:
+    doc = load_yaml(MERGE, "m.yaml")
+    assert doc.span_of(("derived", "y")) == SourceSpan("m.yaml", 6, 6)
+    assert doc.span_of(("derived", "x")) == SourceSpan("m.yaml", 2, 6)
+
+
+def test_merge_of_several_mappings_first_wins() -> None:
+    doc = load_yaml("a: &a {k: 1, a: 1}\nb: &b {k: 2, b: 2}\nc:\n  <<: [*a, *b]\n")
+    assert doc.data["c"] == {"k": 1, "a": 1, "b": 2}
+
+
+def test_explicit_key_before_the_merge_also_wins() -> None:
+    doc = load_yaml("b: &b {x: 1}\nc: {x: 2, <<: *b}\n")
+    assert doc.data["c"] == {"x": 2}
+
+
+def test_inline_merge() -> None:
+    assert load_yaml("- <<: {a: 1}\n  b: 2\n").data == [{"a": 1, "b": 2}]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [("c:\n  <<: 1\n", 2, 7), ("c:\n  <<: [1]\n", 2, 8), ("c:\n  <<: [{a: 1}, [2]]\n", 2, 16)],
+)
+def test_merge_of_a_non_mapping(text: str, line: int, col: int) -> None:
+    p = one(text)
+    assert at(p) == ("yaml.invalid_merge", line, col)
+    assert p.message == "'<<' merges mappings only"
+
+
+def test_a_repeated_merge_key_is_a_duplicate() -> None:
+    p = one("c:\n  <<: {x: 1}\n  <<: {x: 2}\n")
+    assert at(p) == ("yaml.duplicate_key", 3, 3)
+    assert "'<<'" in p.message and "first at line 2" in p.message
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+REFUSED_TAGS = [
+    "!!python/object:os.system {}",
+    "!!python/object/apply:os.system ['echo pwned']",
+    "!!python/object/new:builtins.dict {}",
+    "!!python/name:os.system",
+    "!!python/module:os",
+    "!!python/tuple [1, 2]",
+    "!!python/str x",
+    "!!set {a, b}",
+    "!!omap [{a: 1}]",
+    "!!pairs [{a: 1}]",
+    "!custom 1",
+    "!<tag:example.com,2000:app/foo> 1",
+]
+
+
+@pytest.mark.parametrize("value", REFUSED_TAGS)
+def test_unsupported_tags_are_refused(value: str) -> None:
+    p = one(f"key: {value}\n")
+    assert at(p) == ("yaml.unsupported_tag", 1, 6)
+    assert p.path == "key"
+    assert "is not allowed" in p.message
+
+
+def test_python_tags_are_never_constructed(tmp_path: Path) -> None:
+    target = tmp_path / "made"
+    text = (
+        f"a: !!python/object/apply:os.mkdir ['{target}']\n"
+        f"b: !!python/object/apply:builtins.exec [\"open('{target}x', 'w')\"]\n"
+    )
+    found = fails(text)
+    assert [p.code for p in found] == ["yaml.unsupported_tag", "yaml.unsupported_tag"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tags_inside_collections_are_refused_too() -> None:
+    found = fails("a:\n  - 1\n  - !!python/none ''\n  - {b: !foo x}\n")
+    assert [(at(p), p.path) for p in found] == [
+        (("yaml.unsupported_tag", 3, 5), "a[1]"),
+        (("yaml.unsupported_tag", 4, 9), "a[2].b"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "invalid literal for int()"),
+        ("!!float abc", "could not convert string to float"),
+        ("!!bool abc", "'abc' is not a valid bool"),  # was an uncaught KeyError
+        ("!!timestamp nope", "'nope' is not a valid timestamp"),  # was an AttributeError
+        ("!!timestamp 2026-02-30", "day is out of range"),
+        ("!!map abc", "expected a mapping node"),
+        ("!!seq abc", "expected a sequence node"),
+        ("!!str [1]", "does not fit a list"),  # was silently a list
+        ("!!int {a: 1}", "does not fit a mapping"),
+        ("!!seq {a: 1}", "does not fit a mapping"),
+        ("!!map [1]", "does not fit a list"),
+    ],
+)
+def test_values_that_do_not_fit_their_tag(value: str, message: str) -> None:
+    p = one(f"a: {value}\n")
+    assert at(p) == ("yaml.invalid_value", 1, 4)
+    assert message in p.message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "hint"),
+    [
+        ("1: a\n", "'1'", "quote it: '1'"),
+        ("null: a\n", "'null'", "quote it"),
+        ("true: a\n", "'true'", "quote it"),
+        ("2026-01-01: a\n", "'2026-01-01'", "quote it"),
+        ("? [a, b]\n: c\n", "'a collection'", ""),
+        ("? {a: 1}\n: c\n", "'a collection'", ""),
+    ],
+)
+def test_keys_must_be_text(text: str, shown: str, hint: str) -> None:
+    p = one(text)
+    assert p.code == "yaml.invalid_key"
+    assert p.message == f"mapping keys must be text, got {shown}"
+    assert hint in p.hint
+    if not hint:
+        assert p.hint == ""
+
+
+# --- documents and syntax -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: 1\n---\nb: 2\n", 2),
+        ("---\na: 1\n---\nb: 2\n", 3),
+        ("a: 1\n---\n", 2),
+        ("a: 1\n...\n---\nb: 2\n", 3),
+        ("a: 1\n--- b\n", 2),
+    ],
+)
+def test_one_document_only(text: str, line: int) -> None:
+    p = one(text)
+    assert at(p) == ("yaml.multiple_documents", line, 1)
+
+
+def test_explicit_document_markers_around_one_document() -> None:
+    assert load_yaml("---\na: 1\n...\n").data == {"a": 1}
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_empty(text: str) -> None:
+    p = one(text)
+    assert at(p) == ("yaml.empty", 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        ("a: [1, 2\n", 2, 1),
+        ("a:\n\tb: 1\n", 2, 1),
+        ("a: 'x\n", 2, 1),
+        ("a: *nowhere\n", 1, 4),
+        ("a: b: c\n", 1, 5),
+        ("- a\nb: 1\n", 2, 1),
+    ],
+)
+def test_syntax_errors_are_located(text: str, line: int, col: int) -> None:
+    assert at(one(text)) == ("yaml.syntax", line, col)
+
+
+# --- encoding ---------------------------------------------------------------------------------
+
+
+def test_utf8_bytes_and_bom() -> None:
+    assert load_yaml("name: café 中\n".encode()).data == {"name": "café 中"}
+    assert load_yaml(b"\xef\xbb\xbfa: 1\n").data == {"a": 1}
+    assert load_yaml("\ufeffa: 1\n").data == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("raw", "line", "col", "byte"),
+    [
+        (b"a: 1\nb: \xff\n", 2, 4, 8),
+        (b"\xff\xfea\x00:\x00", 1, 1, 0),  # UTF-16
+        (b"a: caf\xe9\n", 1, 7, 6),  # Latin-1
+    ],
+)
+def test_non_utf8_bytes(raw: bytes, line: int, col: int, byte: int) -> None:
+    p = one(raw)
+    assert at(p) == ("yaml.encoding", line, col)
+    assert f"at byte {byte}" in p.message
+    assert p.hint == "save the file as UTF-8"
+
+
+def test_control_characters_are_a_syntax_error() -> None:
+    assert one("a: \x00\n").code == "yaml.syntax"
+
+
+# --- limits -------------------------------------------------------------------------------------
+
+
+def test_default_limits() -> None:
+    assert (
+        YamlLimits(max_bytes=2_000_000, max_depth=50, max_nodes=200_000, max_aliases=1_000)
+        == DEFAULT_LIMITS
+    )
+
+
+def test_max_bytes_counts_utf8_bytes() -> None:
+    text = "a: " + "é" * 10  # 23 bytes, 13 characters
+    assert load_yaml(text, limits=YamlLimits(max_bytes=23)).data == {"a": "é" * 10}
+    p = one(text, max_bytes=22)
+    assert at(p) == ("yaml.too_large", 1, 1)
+    assert "22 bytes" in p.message
+    assert one(text.encode(), max_bytes=22).code == "yaml.too_large"
+
+
+def test_load_yaml_file_reads_at_most_one_byte_too_many(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * 5000)
+    with pytest.raises(RulesetError) as info:
+        load_yaml_file(path, limits=YamlLimits(max_bytes=100), display_name="shown.yaml")
+    (p,) = info.value.problems
+    assert p.code == "yaml.too_large"
+    assert p.span.file == "shown.yaml"
+    small = tmp_path / "small.yaml"
+    small.write_bytes(b"a: 1\n")
+    doc = load_yaml_file(small)
+    assert doc.data == {"a": 1}
+    assert doc.file == str(small)
+
+
+def _laughs(levels: int = 10, fan: int = 9) -> str:
+    lines = ['a0: &a0 "lol"']
+    for i in range(1, levels):
+        refs = ", ".join([f"*a{i - 1}"] * fan)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Count the builder's steps instead of timing it: without the limit it would take 9**9.
+    calls = 0
+    build = yaml_module._Builder.build
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(yaml_module._Builder, "build", counting)
+    p = one(_laughs())
+    assert p.code == "yaml.alias_expansion"
+    assert "alias bomb" in p.hint
+    assert calls <= DEFAULT_LIMITS.max_aliases + 200
+
+
+def test_aliases_within_the_limit_work() -> None:
+    text = "a: &x 1\nb: *x\nc: *x\n"
+    assert load_yaml(text, limits=YamlLimits(max_aliases=2)).data == {"a": 1, "b": 1, "c": 1}
+    p = one(text, max_aliases=1)
+    assert p.code == "yaml.alias_expansion"
+    assert p.path == "c"
+    # The line and column are the anchored value's, not the alias's: PyYAML's node tree has no trace
+    # of where an alias was written (tests/cases/yaml.alias_expansion.yaml pins it).
+    assert (p.span.line, p.span.col) == (1, 4)
+
+
+def test_an_aliased_collection_counts_its_nodes_again() -> None:
+    text = "a: &x [1, 2]\nb: *x\n"
+    doc = load_yaml(text, limits=YamlLimits(max_aliases=3))
+    assert doc.data == {"a": [1, 2], "b": [1, 2]}
+    assert doc.data["a"] is not doc.data["b"]  # built twice: changing one leaves the other
+    assert one(text, max_aliases=2).code == "yaml.alias_expansion"
+
+
+def test_small_laughs_within_generous_limits() -> None:
+    doc = load_yaml(_laughs(levels=3, fan=3))
+    assert doc.data["a2"] == [["lol"] * 3] * 3
+
+
+def test_max_nodes_boundary() -> None:
+    text = "[" + ", ".join(str(i) for i in range(9)) + "]"  # the list and 9 items
+    assert load_yaml(text, limits=YamlLimits(max_nodes=10)).data == list(range(9))
+    p = one(text, max_nodes=9)
+    assert p.code == "yaml.alias_expansion"
+    assert "more than 9 nodes" in p.message
+    assert p.path == "[8]"
+
+
+def test_max_depth_boundary() -> None:
+    text = "a:\n  b:\n    c: 1\n"  # the value 1 is at depth 3
+    assert load_yaml(text, limits=YamlLimits(max_depth=3)).data == {"a": {"b": {"c": 1}}}
+    p = one(text, max_depth=2)
+    assert at(p) == ("yaml.too_deep", 3, 8)
+    assert p.path == "a.b.c"
+    assert p.message == "nesting deeper than 2 levels"
+
+
+def test_keys_do_not_count_as_depth() -> None:
+    assert load_yaml("a: {b: 1}\n", limits=YamlLimits(max_depth=2)).data == {"a": {"b": 1}}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col", "path"),
+    [
+        ("[" * 60 + "]" * 60, 1, 52, "[0]" * 51),
+        ("a:\n" + "".join("  " * i + "- b:\n" for i in range(1, 60)), 27, 53, None),
+    ],
+)
+def test_depth_bombs(text: str, line: int, col: int, path: str | None) -> None:
+    p = one(text, max_depth=50)
+    assert at(p)[0] == "yaml.too_deep"
+    if path is not None:
+        assert (p.span.line, p.span.col, p.path) == (line, col, path)
+
+
+@pytest.mark.parametrize("levels", [30_000, 500_000])
+def test_deep_flow_nesting_is_refused_before_composing(levels: int) -> None:
+    # libyaml's composer recurses once per level: 30,000 levels crashed the interpreter with a
+    # segmentation fault before the depth limit was looked at.
+    p = one("[" * levels + "]" * levels)
+    assert at(p) == ("yaml.too_deep", 1, DEFAULT_LIMITS.max_depth + 2)
+
+
+def test_deep_nesting_with_a_syntax_error_first_reports_the_syntax_error() -> None:
+    p = one("a: [1, 2\nb: " + "[" * 100 + "]" * 100)
+    assert p.code == "yaml.syntax"
+
+
+def test_recursive_alias_is_bounded() -> None:
+    p = one("a: &a [*a]\n")
+    assert p.code in ("yaml.too_deep", "yaml.alias_expansion")
+
+
+def test_merge_depth_and_path() -> None:
+    p = one("a:\n  <<: {b: {c: 1}}\n", max_depth=2)
+    assert p.code == "yaml.too_deep"
+    assert (p.span.line, p.span.col) == (2, 11)
+
+
+def test_problems_of_several_kinds_are_reported_together() -> None:
+    found = fails("a: 1\na: 2\nb: !!python/name:os.system\nc:\n  <<: 1\n")
+    assert [at(p) for p in found] == [
+        ("yaml.duplicate_key", 2, 1),
+        ("yaml.unsupported_tag", 3, 4),
+        ("yaml.invalid_merge", 5, 7),
+    ]

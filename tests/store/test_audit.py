@@ -99,6 +99,25 @@ def test_an_edited_current_state_is_found(db: Path) -> None:
     assert "issued steps differ" in found[0].problem
 
 
+def test_an_edited_intervention_state_is_found(db: Path) -> None:
+    ((iid, body),) = sql(db, "SELECT id, body FROM interventions WHERE student_id='s2' LIMIT 1")
+    data = json.loads(str(body))
+    data["owner"] = "someone-else"
+    sql(db, "UPDATE interventions SET body=? WHERE id=?", json.dumps(data), iid)
+    assert [(f.student_id, "interventions differ" in f.problem) for f in findings(db)] == [
+        ("s2", True)
+    ]
+
+
+def test_a_file_name_with_url_characters(tmp_path: Path) -> None:
+    path = tmp_path / "odd?name#1.db"
+    with SqliteRepository(path) as repo:
+        repo.record_issued("s1", "not1", D)
+    with SqliteRepository(path) as repo:
+        assert repo.issued("s1") == {"not1": D}
+    assert path.is_file()
+
+
 def test_cli_audit_verify(db: Path) -> None:
     out = io.StringIO()
     assert main(["audit", "verify", str(db)], out) == 0

@@ -125,8 +125,9 @@ def verify(repository: SqliteRepository) -> list[Finding]:
 
     An edited row no longer matches its hash (or breaks the link to the next row); a deleted
     row leaves a gap in the student's positions, or a chain shorter than its recorded head.
-    Each finding names the student and the position. An edit to the current-state tables that
-    the events do not explain is reported too (at the student's last position).
+    Each finding names the student and the position. When every chain is intact, the
+    current-state tables are compared with the replayed events, and an edit the events do not
+    explain is reported too (at the student's last position).
 
     Returns:
         The findings, by student and position; empty when nothing was tampered with.

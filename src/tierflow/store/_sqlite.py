@@ -77,7 +77,8 @@ class SqliteRepository:
         now: dt.datetime | None = None,
     ) -> None:
         self.path = str(path)
-        url = "sqlite://" if self.path == ":memory:" else f"sqlite:///{self.path}"
+        # URL.create, not an f-string: a file name may hold '?' or '#'.
+        url = sa.URL.create("sqlite", database=None if self.path == ":memory:" else self.path)
         self._engine = sa.create_engine(url)
         sa.event.listen(self._engine, "connect", _on_connect)
         sa.event.listen(self._engine, "begin", _on_begin)

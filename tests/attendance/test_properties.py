@@ -823,3 +823,21 @@ def test_assume_full_year_enrolls_a_student_without_records_and_says_so(
     strict = FactsBuilder({"a": september})
     assert not strict.add_event(_ev(3, "unexcused_absence", source="e:1"))
     assert strict.report.rejects[0].code == "event.not_enrolled"
+
+
+def test_assume_full_year_rejects_an_event_at_a_school_without_a_calendar(
+    september: SchoolCalendar,
+) -> None:
+    # The student's first event names a school with no calendar: there is nothing to enrol them
+    # in, so the event is rejected (it used to raise KeyError); a later event at a known school
+    # still enrols them.
+    b = FactsBuilder({"a": september}, assume_full_year=True)
+    assert not b.add_event(replace(_ev(3, "tardy", source="e:1"), school_id="typo"))
+    error = _only_reject(b)
+    assert (error.code, error.student_id, error.source) == ("event.not_enrolled", "s1", "e:1")
+    assert "no calendar for school 'typo'" in str(error)
+    assert b.facts_for("s1", dt.date(2025, 9, 30)) is None
+    assert b.add_event(_ev(4, "unexcused_absence", source="e:2"))
+    facts = b.facts_for("s1", dt.date(2025, 9, 30))
+    assert facts is not None
+    assert (facts["days_enrolled"], facts["days_absent"]) == (22, 1.0)

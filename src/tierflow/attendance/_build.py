@@ -253,15 +253,19 @@ class FactsBuilder:
         student = self._students.get(sid)
         span = _span_on(student, event.date) if student else None
         if span is None and self.assume_full_year and (student is None or not student.spans):
+            # No calendar for the event's school: nothing to enrol the student in, so the
+            # event is rejected below like any other outside an enrollment.
             span = self._assume(sid, event.school_id, src)
-            student = self._students[sid]
+            if span is not None:
+                student = self._students[sid]
         if span is None or student is None:
-            return self._reject(
-                "event.not_enrolled",
-                f"{event.date} is outside the student's enrollment",
-                sid,
-                src,
-            )
+            why = f"{event.date} is outside the student's enrollment"
+            if self.assume_full_year and event.school_id not in self.calendars:
+                why = (
+                    f"no enrollment record, and no calendar for school {event.school_id!r} "
+                    "to assume a full-year enrollment at"
+                )
+            return self._reject("event.not_enrolled", why, sid, src)
         if span.school_id != event.school_id:
             return self._reject(
                 "event.not_enrolled",

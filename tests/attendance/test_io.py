@@ -359,3 +359,40 @@ def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
     assert b.report.ignored == [
         f"{api}:1: student 604822: '{CHARACTERISTIC}Gifted' maps to no tierflow group"
     ]
+
+
+def test_a_bad_shortened_day_names_the_line_it_was_read_from(tmp_path: Path) -> None:
+    cal = _write(
+        tmp_path / "calendar.csv",
+        "calendar_id,date,fraction\nlincoln,2025-09-01,\nroosevelt,2025-09-01,\n"
+        "roosevelt,2025-09-02,1.5\n",
+    )
+    found = read_calendars(cal)
+    assert list(found.calendars) == ["lincoln"]  # the other calendar is refused, this one kept
+    assert [(w.code, w.source) for w in found.warnings] == [("calendar.invalid", f"{cal}:4")]
+    assert str(found.warnings[0]) == (
+        f"{cal}:4: calendar.invalid: calendar 'roosevelt': day 2025-09-02 lasts 1.5 of a day; "
+        "expected (0, 1]"
+    )
+    xml = _write(
+        tmp_path / "calendar.xml",
+        """<?xml version="1.0"?>
+<InterchangeEducationOrgCalendar xmlns="http://ed-fi.org/0220">
+  <CalendarDate>
+    <Date>2025-09-01</Date>
+    <CalendarEvent><EventDuration>1</EventDuration>
+      <CalendarEvent><CodeValue>Instructional day</CodeValue></CalendarEvent></CalendarEvent>
+    <SchoolReference><SchoolIdentity><SchoolId>9</SchoolId></SchoolIdentity></SchoolReference>
+  </CalendarDate>
+  <CalendarDate>
+    <Date>2025-09-02</Date>
+    <CalendarEvent><EventDuration>0</EventDuration>
+      <CalendarEvent><CodeValue>Instructional day</CodeValue></CalendarEvent></CalendarEvent>
+    <SchoolReference><SchoolIdentity><SchoolId>9</SchoolId></SchoolIdentity></SchoolReference>
+  </CalendarDate>
+</InterchangeEducationOrgCalendar>
+""",
+    )
+    found = read_calendars(xml)
+    assert found.calendars == {}  # a zero-length instructional day is not silently a full day
+    assert [(w.code, w.source) for w in found.warnings] == [("calendar.invalid", f"{xml}:9")]

@@ -39,6 +39,8 @@ class SchoolCalendar:
         id: str,
         days: Iterable[dt.date],
         fractions: Mapping[dt.date, float] | None = None,
+        *,
+        sources: Mapping[dt.date, str] | None = None,
     ) -> None:
         """Build a calendar from its instructional days.
 
@@ -46,6 +48,8 @@ class SchoolCalendar:
             id: Calendar id (a school id, or ``school:program``).
             days: The instructional days, in any order; duplicates are ignored.
             fractions: Shortened days, as the fraction of a full day they last (default 1).
+            sources: Where each shortened day was read (``file:line``), named by the error
+                about it.
 
         Raises:
             DataError: ``calendar.empty`` with no days; ``calendar.invalid`` for a fraction that
@@ -57,15 +61,19 @@ class SchoolCalendar:
             raise DataError("calendar.empty", f"calendar {id!r} has no instructional days")
         self._set = frozenset(self.days)
         self._fractions = dict(fractions or {})
+        where = sources or {}
         for day, fraction in self._fractions.items():
             if day not in self._set:
                 raise DataError(
-                    "calendar.invalid", f"calendar {id!r}: shortened day {day} is not instructional"
+                    "calendar.invalid",
+                    f"calendar {id!r}: shortened day {day} is not instructional",
+                    source=where.get(day),
                 )
             if not 0 < fraction <= 1:
                 raise DataError(
                     "calendar.invalid",
-                    f"calendar {id!r}: day {day} lasts {fraction} of a day; expected (0, 1]",
+                    f"calendar {id!r}: day {day} lasts {fraction:g} of a day; expected (0, 1]",
+                    source=where.get(day),
                 )
 
     @classmethod

@@ -489,13 +489,16 @@ def _calendar_set(
     schools: Mapping[str, str],
     sessions: list[tuple[str, str, dt.date, dt.date, int, str]],
     warnings: list[DataError],
+    sources: Mapping[str, dict[dt.date, str]] | None = None,
 ) -> CalendarSet:
     out = CalendarSet(warnings=warnings)
     for cal_id, dates in sorted(days.items()):
         if not dates:
             continue
         try:
-            out.calendars[cal_id] = SchoolCalendar(cal_id, dates, fractions.get(cal_id))
+            out.calendars[cal_id] = SchoolCalendar(
+                cal_id, dates, fractions.get(cal_id), sources=(sources or {}).get(cal_id)
+            )
         except DataError as err:
             out.warnings.append(err)
             continue
@@ -522,6 +525,7 @@ def _xml_calendars(path: Path) -> CalendarSet:
     name = str(path)
     days: dict[str, set[dt.date]] = defaultdict(set)
     fractions: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    sources: dict[str, dict[dt.date, str]] = defaultdict(dict)
     schools: dict[str, str] = {}
     sessions: list[tuple[str, str, dt.date, dt.date, int, str]] = []
     warnings: list[DataError] = []
@@ -564,8 +568,11 @@ def _xml_calendars(path: Path) -> CalendarSet:
                 if any(k in _INSTRUCTIONAL for k in kinds):
                     days[cal_id].add(day)
                     duration = rec.value("EventDuration")
-                    if duration is not None and 0 < float(duration) < 1:
+                    if duration is not None and float(duration) != 1:
+                        # A shortened day; one outside (0, 1] refuses the calendar, naming
+                        # this record (calendar.invalid).
                         fractions[cal_id][day] = float(duration)
+                        sources[cal_id][day] = source
             except (DataError, ValueError) as err:
                 warnings.append(
                     err
@@ -574,7 +581,7 @@ def _xml_calendars(path: Path) -> CalendarSet:
                 )
     except xml.parsers.expat.ExpatError as exc:
         warnings.append(DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}"))
-    return _calendar_set(days, fractions, schools, sessions, warnings)
+    return _calendar_set(days, fractions, schools, sessions, warnings, sources)
 
 
 # --- JSON, JSON Lines, CSV ----------------------------------------------------------------------
@@ -816,6 +823,7 @@ def read_calendars(path: str | Path) -> CalendarSet:
         return _xml_calendars(file)
     days: dict[str, set[dt.date]] = defaultdict(set)
     fractions: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    sources: dict[str, dict[dt.date, str]] = defaultdict(dict)
     schools: dict[str, str] = {}
     warnings: list[DataError] = []
     missing = _missing_columns(file, ("calendar_id", "date"), None)
@@ -858,9 +866,10 @@ def read_calendars(path: str | Path) -> CalendarSet:
                 days[cal_id].add(day)
                 if fraction is not None and fraction != 1:
                     fractions[cal_id][day] = fraction
+                    sources[cal_id][day] = source
         except DataError as err:
             warnings.append(err)
-    return _calendar_set(days, fractions, schools, [], warnings)
+    return _calendar_set(days, fractions, schools, [], warnings, sources)
 
 
 # --- student groups ---------------------------------------------------------------------------

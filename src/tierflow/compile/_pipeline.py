@@ -459,12 +459,17 @@ def _compile_expr(
 ) -> CheckedExpr | None:
     span = c.smap.span(path)
     doc = c.smap.document(path)
+    # The models strip surrounding spaces: offsets are into the text as its file wrote it.
+    raw = c.smap.raw_value(path)
+    written, lead = text, 0
+    if isinstance(raw, str) and raw.strip() == text:
+        written, lead = raw, len(raw) - len(raw.lstrip())
     try:
         tree = parse(text)
     except ExprSyntaxError as exc:
         c.problems.append(
             Problem(
-                doc.expression_span(span, exc.pos),
+                doc.expression_span(span, lead + exc.pos, written),
                 "expr.syntax",
                 exc.message,
                 c.smap.path_in_source(path),
@@ -476,7 +481,7 @@ def _compile_expr(
     for p in found:
         c.problems.append(
             Problem(
-                doc.expression_span(span, p.pos),
+                doc.expression_span(span, lead + p.pos, written),
                 p.code,
                 p.message,
                 c.smap.path_in_source(path),

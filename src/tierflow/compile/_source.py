@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tierflow.errors import Problem, RulesetError, suggest
-from tierflow.source import SourceSpan, format_path
+from tierflow.source import SourceSpan, format_path, position_in_scalar
 from tierflow.spec._yaml import DEFAULT_LIMITS, LoadedYaml, YamlLimits, load_yaml
 
 __all__ = [
@@ -53,45 +53,13 @@ class Document:
     text: str
     yaml: LoadedYaml
 
-    def expression_span(self, span: SourceSpan, pos: int) -> SourceSpan:
-        """Map offset ``pos`` of an expression whose YAML value starts at ``span``.
+    def expression_span(self, span: SourceSpan, pos: int, value: str) -> SourceSpan:
+        """Map offset ``pos`` of expression ``value`` (a YAML scalar starting at ``span``).
 
-        Plain and quoted one-line scalars map exactly. In ``|`` and ``>`` block scalars each
-        line break of the source is one character of the value (a newline, or a space when
-        folded), so the line and column are found by walking the lines; a folded block with
-        blank or more-indented lines (where folding is not one-for-one) maps to its start.
+        Every scalar style maps exactly (see :func:`tierflow.source.position_in_scalar`):
+        escapes, doubled quotes, folded and continued lines, blank lines and block indentation.
         """
-        lines = self.text.splitlines()
-        if span.line <= 0 or span.line > len(lines):
-            return span
-        line = lines[span.line - 1]
-        head = line[span.col - 1 : span.col] if span.col >= 1 else ""
-        if head in ("'", '"'):
-            return span.shifted(1 + pos)
-        if head in ("|", ">"):
-            return self._block_span(span, pos, lines, folded=head == ">")
-        value_end = len(line) - (span.col - 1)
-        return span.shifted(pos) if pos <= value_end else span
-
-    @staticmethod
-    def _block_span(span: SourceSpan, pos: int, lines: list[str], *, folded: bool) -> SourceSpan:
-        body = lines[span.line :]
-        if not body or not body[0].strip():
-            return span
-        indent = len(body[0]) - len(body[0].lstrip(" "))
-        content: list[str] = []
-        for text in body:
-            if text.strip() and len(text) - len(text.lstrip(" ")) < indent:
-                break
-            if folded and (not text.strip() or text[indent : indent + 1] in (" ", "\t")):
-                break  # folding is not one-for-one past here: later offsets map to the start
-            content.append(text[indent:])
-        offset = 0
-        for row, text in enumerate(content):
-            if pos <= offset + len(text):
-                return SourceSpan(span.file, span.line + 1 + row, indent + 1 + pos - offset)
-            offset += len(text) + 1
-        return span
+        return position_in_scalar(self.text, span, value, pos)
 
 
 @dataclass
@@ -124,6 +92,18 @@ class SourceMap:
         """Return the span of the key of the entry at merged ``path``."""
         doc, orig = self.locate(path)
         return doc.yaml.key_span_of(orig)
+
+    def raw_value(self, path: tuple[str | int, ...]) -> Any:
+        """Return the value at merged ``path`` as its file wrote it (before any stripping)."""
+        doc, orig = self.locate(path)
+        value: Any = doc.yaml.data
+        for part in orig:
+            in_mapping = isinstance(part, str) and isinstance(value, Mapping) and part in value
+            in_list = isinstance(part, int) and isinstance(value, list) and 0 <= part < len(value)
+            if not (in_mapping or in_list):
+                return None
+            value = value[part]
+        return value
 
     def document(self, path: tuple[str | int, ...]) -> Document:
         """Return the document the value at ``path`` came from."""

@@ -431,9 +431,25 @@ def test_aliases_within_the_limit_work() -> None:
     p = one(text, max_aliases=1)
     assert p.code == "yaml.alias_expansion"
     assert p.path == "c"
-    # The line and column are the anchored value's, not the alias's: PyYAML's node tree has no trace
-    # of where an alias was written (tests/cases/yaml.alias_expansion.yaml pins it).
-    assert (p.span.line, p.span.col) == (1, 4)
+    # Located at the alias that is one too many, not at the anchored value.
+    assert (p.span.line, p.span.col) == (3, 4)
+
+
+def test_an_alias_is_located_where_it_is_used() -> None:
+    text = "a: &x {k: 1}\nb: &y 2\nc:\n  - *x\n  - *y\n"
+    doc = load_yaml(text, "f.yaml")
+    assert doc.data == {"a": {"k": 1}, "b": 2, "c": [{"k": 1}, 2]}
+    assert doc.span_of(("c", 0)) == SourceSpan("f.yaml", 4, 5)
+    assert doc.span_of(("c", 1)) == SourceSpan("f.yaml", 5, 5)
+    assert doc.span_of(("b",)) == SourceSpan("f.yaml", 2, 4)  # the anchored value itself
+    # Inside an aliased collection, values are where the anchor's own children are written.
+    assert doc.span_of(("c", 0, "k")) == SourceSpan("f.yaml", 1, 11)
+
+
+def test_an_undefined_alias_is_a_syntax_error() -> None:
+    p = one("a: *nowhere\n")
+    assert at(p) == ("yaml.syntax", 1, 4)
+    assert "undefined alias 'nowhere'" in p.message
 
 
 def test_an_aliased_collection_counts_its_nodes_again() -> None:

@@ -4,7 +4,8 @@ Rule sets are read with ``yaml.compose`` on PyYAML's ``SafeLoader`` and the Pyth
 by walking the node tree here, so that every value's position is known (``spans``), duplicate
 keys are rejected, and the size, nesting depth and alias expansion of a document are bounded
 (a "billion laughs" file fails fast). Positions are 1-based; for block scalars (``|``, ``>``) the
-span is the position of the indicator.
+span is the position of the indicator, and a value given by an alias (``*name``) is located
+where the alias is written, not at its anchor.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer, ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tierflow.errors import Problem, RulesetError
@@ -33,6 +36,62 @@ Path_ = tuple[str | int, ...]
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML was built with it (about 10x faster), else the Python one."""
+
+
+class _Loader(Composer, _LOADER):  # type: ignore[misc]
+    """The safe loader, composing in Python so that each alias use keeps its own position.
+
+    PyYAML's composer returns the anchored node itself for an alias, which leaves no trace of
+    where the alias was written. Here an alias gives a shallow copy of that node, marked at the
+    alias, whose children are the anchored node's own (so expansion is still bounded by
+    counting revisited nodes). ``alias_uses`` holds the ids of those copies.
+    """
+
+    def __init__(self, stream: str) -> None:
+        _LOADER.__init__(self, stream)
+        Composer.__init__(self)
+        self.alias_uses: set[int] = set()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if not self.check_event(AliasEvent):
+            return Composer.compose_node(self, parent, index)
+        event = self.get_event()
+        if event.anchor not in self.anchors:
+            raise ComposerError(
+                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+            )
+        target = self.anchors[event.anchor]
+        copy: Node
+        if isinstance(target, ScalarNode):
+            copy = ScalarNode(
+                target.tag, target.value, event.start_mark, event.end_mark, target.style
+            )
+        elif isinstance(target, SequenceNode):
+            copy = SequenceNode(
+                target.tag, target.value, event.start_mark, event.end_mark, target.flow_style
+            )
+        else:
+            assert isinstance(target, MappingNode)
+            copy = MappingNode(
+                target.tag, target.value, event.start_mark, event.end_mark, target.flow_style
+            )
+        self.alias_uses.add(id(copy))
+        return copy
+
+
+def _compose_all(text: str) -> tuple[list[Node], set[int]]:
+    """Compose every document of ``text``; return the roots and the ids of alias uses."""
+    loader = _Loader(text)
+    try:
+        nodes: list[Node] = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                nodes.append(node)
+        return nodes, loader.alias_uses
+    finally:
+        loader.dispose()
+
 
 _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + t
@@ -82,8 +141,9 @@ class _Limit(Exception):
 
 
 class _Builder:
-    def __init__(self, file: str, limits: YamlLimits) -> None:
+    def __init__(self, file: str, limits: YamlLimits, alias_uses: set[int]) -> None:
         self.file = file
+        self.alias_uses = alias_uses
         self.limits = limits
         self.nodes = 0
         self.aliases = 0
@@ -98,7 +158,7 @@ class _Builder:
 
     def build(self, node: Node, path: Path_, depth: int, record: bool = True) -> Any:
         self.nodes += 1
-        if id(node) in self.seen:
+        if id(node) in self.seen or id(node) in self.alias_uses:
             self.aliases += 1
         else:
             self.seen.add(id(node))
@@ -324,7 +384,7 @@ def load_yaml(
             ) from exc
     _check_nesting(text, file, limits)
     try:
-        nodes = list(yaml.compose_all(text, Loader=_LOADER))
+        nodes, alias_uses = _compose_all(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file, 1, 1)
@@ -357,7 +417,7 @@ def load_yaml(
         raise RulesetError(
             [Problem(SourceSpan(file, 1, 1), "yaml.empty", "the file holds no YAML document")]
         )
-    builder = _Builder(file, limits)
+    builder = _Builder(file, limits, alias_uses)
     try:
         data = builder.build(nodes[0], (), 0)
     except _Limit as exc:

@@ -353,6 +353,7 @@ def test_utf8_bytes_and_bom() -> None:
         (b"a: 1\nb: \xff\n", 2, 4, 8),
         (b"\xff\xfea\x00:\x00", 1, 1, 0),  # UTF-16
         (b"a: caf\xe9\n", 1, 7, 6),  # Latin-1
+        ("x: é\na: «é» ".encode() + b"\xe9\n", 2, 8, 16),  # columns count characters, not bytes
     ],
 )
 def test_non_utf8_bytes(raw: bytes, line: int, col: int, byte: int) -> None:

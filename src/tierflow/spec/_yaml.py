@@ -371,7 +371,8 @@ def load_yaml(
         except UnicodeDecodeError as exc:
             before = bytes(exc.object[: exc.start])
             line = before.count(b"\n") + 1
-            col = exc.start - (before.rfind(b"\n") + 1) + 1
+            # Columns count characters, as everywhere else; the line so far is valid UTF-8.
+            col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1
             raise RulesetError(
                 [
                     Problem(

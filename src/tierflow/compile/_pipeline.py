@@ -228,16 +228,22 @@ def _check_unique(c: Compilation, section: str, ids: list[str]) -> None:
 def _check_refs(
     c: Compilation,
     path: tuple[str | int, ...],
-    values: Iterable[str],
+    values: str | Iterable[str],
     known: Iterable[str],
     code: str,
     what: str,
 ) -> None:
+    """Report each of ``values`` not in ``known``: at ``path[j]``, or at ``path`` for one text."""
     known_list = list(known)
-    for j, value in enumerate(values):
+    located = (
+        [(path, values)]
+        if isinstance(values, str)
+        else [((*path, j), v) for j, v in enumerate(values)]
+    )
+    for where, value in located:
         if value not in known_list:
             c.problem(
-                (*path, j) if not isinstance(values, str) else path,
+                where,
                 code,
                 f"unknown {what} {value!r}",
                 suggest(value, known_list)
@@ -318,14 +324,12 @@ def _check_references(c: Compilation) -> None:
     by_id = {iv.id: iv for iv in s.interventions}
     for i, iv in enumerate(s.interventions):
         if iv.tier not in tiers:
-            _check_refs(
-                c, ("interventions", i, "tier"), [iv.tier], tiers, "ref.unknown_tier", "tier"
-            )
+            _check_refs(c, ("interventions", i, "tier"), iv.tier, tiers, "ref.unknown_tier", "tier")
         if iv.escalates_to is not None and iv.escalates_to not in by_id:
             _check_refs(
                 c,
                 ("interventions", i, "escalates_to"),
-                [iv.escalates_to],
+                iv.escalates_to,
                 ivs,
                 "ref.unknown_intervention",
                 "intervention",
@@ -362,7 +366,7 @@ def _check_references(c: Compilation) -> None:
             _check_refs(
                 c,
                 ("legal", i, "requires", "supportive_min_tier"),
-                [req.supportive_min_tier],
+                req.supportive_min_tier,
                 tiers,
                 "ref.unknown_tier",
                 "tier",

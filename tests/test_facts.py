@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tierflow
 from tierflow import DataError, History, StudentFacts
 from tierflow.facts._model import attendance_log_of, history_of, history_view, issued_steps
+from tierflow.ingest import FactsRecord, read_facts
 
 _ids = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True), st.sampled_from(["NOT1", "", "x y"])
@@ -130,3 +133,106 @@ def test_attendance_log_is_sorted_and_validated() -> None:
     with pytest.raises(DataError) as info:
         attendance_log_of({"student_id": "s9"})
     assert (info.value.code, info.value.student_id) == ("facts.missing", "s9")
+
+
+# --- CSV cells become typed facts ---------------------------------------------------------------
+
+
+def _csv(tmp_path: Path, text: str, *, bom: bool = False, **kinds: str) -> list[Any]:
+    path = tmp_path / "facts.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return list(read_facts(path, extra_kinds=kinds))
+
+
+def _rejects(items: list[Any]) -> list[tuple[str, str | None, str | None, str | None]]:
+    return [
+        (e.code, Path(e.source or "").name, e.student_id, e.field)
+        for e in items
+        if isinstance(e, DataError)
+    ]
+
+
+def test_a_csv_with_a_byte_order_mark_reads_its_first_column(tmp_path: Path) -> None:
+    items = _csv(tmp_path, "student_id,days_enrolled,days_absent\ns1,40,4\n", bom=True)
+    assert [i.facts for i in items] == [{"student_id": "s1", "days_enrolled": 40, "days_absent": 4}]
+    decision = tierflow.load_ruleset("mtss").evaluate(items[0].facts, as_of=dt.date(2025, 11, 3))
+    assert decision.student_id == "s1"
+
+
+def test_csv_grades_become_grade_levels(tmp_path: Path) -> None:
+    items = _csv(
+        tmp_path,
+        "student_id,grade\ns1,3\ns2,K\ns3,PK\ns4,3rd\n"
+        "s5,uri://ed-fi.org/GradeLevelDescriptor#Ninth grade\ns6,12\ns7,x\ns8,14\ns9,2.5\n",
+    )
+    assert [i.facts["grade"] for i in items if isinstance(i, FactsRecord)] == [3, 0, -1, 3, 9, 12]
+    assert _rejects(items) == [
+        ("ingest.invalid_number", "facts.csv:8", "s7", "grade"),
+        ("ingest.invalid_number", "facts.csv:9", "s8", "grade"),
+        ("ingest.invalid_number", "facts.csv:10", "s9", "grade"),
+    ]
+    assert "'x' is not a grade level (a whole number from -1 to 13, K or PK)" in str(items[6])
+
+
+def test_a_csv_grade_reaches_a_rule_as_a_number(tmp_path: Path) -> None:
+    # It used to stay text, so every student was rejected: fact 'grade' must be a number.
+    (tmp_path / "r.yaml").write_text(
+        'id: g\nname: G\nversion: "1"\nextends: mtss\n'
+        "tiers:\n  - {id: tier1, default: true}\n  - {id: tier2, when: grade >= 9}\n",
+        encoding="utf-8",
+    )
+    ruleset = tierflow.load_ruleset(tmp_path / "r.yaml")
+    items = _csv(tmp_path, "student_id,days_enrolled,days_absent,grade\ns1,40,0,9th\ns2,40,0,K\n")
+    tiers = [ruleset.evaluate(i.facts, as_of=dt.date(2025, 11, 3)).tier for i in items]
+    assert tiers == ["tier2", "tier1"]
+
+
+def test_csv_cells_of_every_fact_type(tmp_path: Path) -> None:
+    items = _csv(
+        tmp_path,
+        "student_id,days_absent,causes,on_plan,plan_date,note\n"
+        "s1,2.5,health|transportation,yes,2025-10-01,[draft]\n"
+        "s2,nan,,,,\n"
+        "s3,1,,maybe,,\n"
+        "s4,1,,,10/01/2025,\n"
+        "s5,inf,,,,\n",
+        on_plan="bool",
+        plan_date="date",
+        note="string",
+    )
+    assert items[0].facts == {
+        "student_id": "s1",
+        "days_absent": 2.5,
+        "causes": ["health", "transportation"],
+        "on_plan": True,
+        "plan_date": dt.date(2025, 10, 1),
+        "note": "[draft]",  # a string fact is text, even when it looks like JSON
+    }
+    assert _rejects(items) == [
+        ("ingest.invalid_number", "facts.csv:3", "s2", "days_absent"),
+        ("ingest.invalid_bool", "facts.csv:4", "s3", "on_plan"),
+        ("ingest.invalid_date", "facts.csv:5", "s4", "plan_date"),
+        ("ingest.invalid_number", "facts.csv:6", "s5", "days_absent"),
+    ]
+
+
+def test_a_multi_line_csv_record_is_reported_where_it_starts(tmp_path: Path) -> None:
+    items = _csv(
+        tmp_path,
+        'student_id,history\ns1,"{""legal_steps"":\n  [}"\ns2,\n',
+    )
+    assert _rejects(items) == [("ingest.invalid_json", "facts.csv:2", "s1", "history")]
+    assert "at line 2 column 4 of the cell" in str(items[0])
+    assert [i.source for i in items[1:]] == [f"{tmp_path / 'facts.csv'}:4"]
+
+
+def test_a_cut_short_json_lines_record_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "facts.jsonl"
+    path.write_text('{"student_id": "s1"}\n{"student_id": "s2", "days_absent": 3\n[1,\n')
+    errors = [e for e in read_facts(path) if isinstance(e, DataError)]
+    assert [str(e) for e in errors] == [
+        f"{path}:2: ingest.invalid_json: the line ends before its JSON object does (Expecting "
+        "',' delimiter at column 38); each line must hold one whole object",
+        f"{path}:3: ingest.invalid_json: the line ends before its JSON object does (Expecting "
+        "value at column 4); each line must hold one whole object",
+    ]

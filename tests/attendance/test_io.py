@@ -396,3 +396,31 @@ def test_a_bad_shortened_day_names_the_line_it_was_read_from(tmp_path: Path) -> 
     found = read_calendars(xml)
     assert found.calendars == {}  # a zero-length instructional day is not silently a full day
     assert [(w.code, w.source) for w in found.warnings] == [("calendar.invalid", f"{xml}:9")]
+
+
+def test_csv_records_start_where_they_start_and_a_bom_is_ignored(tmp_path: Path) -> None:
+    # A quoted reason running over two lines: the record is at its first line (2), and the
+    # next one at its own (4). The byte order mark Excel writes is not part of 'student_id'.
+    path = tmp_path / "events.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfstudent_id,school_id,date,category,reason\n"
+        b's1,lincoln,2025-09-08,walkabout,"bus broke\ndown"\n'
+        b"s2,lincoln,2025-09-08,tardy,\n"
+    )
+    results = list(read_events(path))
+    assert [(r.code, r.source, r.student_id) for r in results if isinstance(r, DataError)] == [
+        ("event.unknown_category", f"{path}:2", "s1")
+    ]
+    assert [(r.student_id, r.source) for r in results if isinstance(r, AttendanceEvent)] == [
+        ("s2", f"{path}:4")
+    ]
+
+
+def test_a_cut_short_json_lines_event_says_so(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.jsonl", '{"student_id": "s1", "date": "2025-09-08"\n')
+    (error,) = list(read_events(path))
+    assert isinstance(error, DataError)
+    assert str(error) == (
+        f"{path}:1: ingest.invalid_json: the line ends before its JSON object does (Expecting "
+        "',' delimiter at column 42); each line must hold one whole object"
+    )

@@ -37,6 +37,9 @@ from tierflow.attendance._events import (
     group_of,
 )
 from tierflow.errors import DataError
+from tierflow.facts._model import grade_level
+from tierflow.ingest._csv import csv_rows
+from tierflow.ingest._facts import json_line_problem
 
 __all__ = [
     "CalendarSet",
@@ -48,25 +51,6 @@ __all__ = [
 ]
 
 _INSTRUCTIONAL = frozenset({"instructional day", "make-up day", "makeup day", "make up day"})
-_GRADES = {
-    "infant/toddler": -1,
-    "preschool/prekindergarten": -1,
-    "prekindergarten": -1,
-    "transitional kindergarten": -1,
-    "kindergarten": 0,
-    "first grade": 1,
-    "second grade": 2,
-    "third grade": 3,
-    "fourth grade": 4,
-    "fifth grade": 5,
-    "sixth grade": 6,
-    "seventh grade": 7,
-    "eighth grade": 8,
-    "ninth grade": 9,
-    "tenth grade": 10,
-    "eleventh grade": 11,
-    "twelfth grade": 12,
-}
 
 
 # --- column mapping ---------------------------------------------------------------------------
@@ -185,17 +169,7 @@ def _number(text: Any, source: str, sid: str | None, column: str) -> float | Non
 
 
 def _grade(text: str | None) -> int | None:
-    if not text:
-        return None
-    value = text.rsplit("#", 1)[-1].strip().lower()
-    if value in _GRADES:
-        return _GRADES[value]
-    if value in ("k", "kg"):
-        return 0
-    if value in ("pk", "tk"):
-        return -1
-    digits = value.removesuffix("th").removesuffix("st").removesuffix("nd").removesuffix("rd")
-    return int(digits) if digits.isdigit() else None
+    return grade_level(text) if text else None
 
 
 def _text(value: Any) -> str | None:
@@ -612,7 +586,11 @@ def _rows(path: Path, mapping: ColumnMapping | None) -> Iterator[tuple[str, Any]
             except json.JSONDecodeError as exc:
                 yield (
                     f"{name}:{exc.lineno}",
-                    DataError("ingest.invalid_json", exc.msg, source=f"{name}:{exc.lineno}"),
+                    DataError(
+                        "ingest.invalid_json",
+                        f"{exc.msg} at column {exc.colno}",
+                        source=f"{name}:{exc.lineno}",
+                    ),
                 )
                 return
             if not isinstance(data, list):
@@ -633,7 +611,8 @@ def _rows(path: Path, mapping: ColumnMapping | None) -> Iterator[tuple[str, Any]
                 try:
                     yield source, _renamed(json.loads(line), columns)
                 except json.JSONDecodeError as exc:
-                    yield source, DataError("ingest.invalid_json", exc.msg, source=source)
+                    problem = json_line_problem(line, exc)
+                    yield source, DataError("ingest.invalid_json", problem, source=source)
 
 
 def _renamed(item: Any, columns: Mapping[str, str]) -> Any:
@@ -643,32 +622,11 @@ def _renamed(item: Any, columns: Mapping[str, str]) -> Any:
 
 
 def _csv_rows(fh: IO[str], name: str, columns: Mapping[str, str]) -> Iterator[tuple[str, Any]]:
-    reader = csv.reader(fh)
-    header = next(reader, None)
-    if header is None:
-        return
-    header = [columns.get(h.strip(), h.strip()) for h in header]
-    for row in reader:
-        source = f"{name}:{reader.line_num}"
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            sid = (
-                row[header.index("student_id")]
-                if "student_id" in header and len(row) > header.index("student_id")
-                else None
-            )
-            yield (
-                source,
-                DataError(
-                    "ingest.column_count",
-                    f"expected {len(header)} columns, got {len(row)}",
-                    student_id=sid,
-                    source=source,
-                ),
-            )
-            continue
-        yield source, dict(zip(header, row, strict=True))
+    for row in csv_rows(fh, name, columns):
+        if isinstance(row, DataError):
+            yield row.source or name, row
+        else:
+            yield row.source, row.cells
 
 
 def _flatten_api_event(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ __all__ = [
     "StudentFacts",
     "TriedIntervention",
     "attendance_log_of",
+    "grade_level",
     "history_of",
     "history_view",
     "issued_steps",
@@ -189,7 +190,59 @@ class History(BaseModel):
     conferences: tuple[Conference, ...] = ()
 
 
-_GRADE_NAMES = {"pk": -1, "tk": -1, "k": 0, "kg": 0}
+_GRADE_NAMES = {
+    "pk": -1,
+    "tk": -1,
+    "k": 0,
+    "kg": 0,
+    # Ed-Fi GradeLevelDescriptor code values
+    "infant/toddler": -1,
+    "preschool/prekindergarten": -1,
+    "prekindergarten": -1,
+    "transitional kindergarten": -1,
+    "kindergarten": 0,
+    "first grade": 1,
+    "second grade": 2,
+    "third grade": 3,
+    "fourth grade": 4,
+    "fifth grade": 5,
+    "sixth grade": 6,
+    "seventh grade": 7,
+    "eighth grade": 8,
+    "ninth grade": 9,
+    "tenth grade": 10,
+    "eleventh grade": 11,
+    "twelfth grade": 12,
+}
+GRADE_RANGE = (-1, 13)
+"""The lowest and highest grade levels (PK = -1, K = 0)."""
+
+
+def grade_level(text: str) -> int | None:
+    """The grade level a text names, or None when it names none (or one out of range).
+
+    Accepts numbers (``3``, ``03``, ``3.0``), ordinals (``3rd``), ``K``/``KG``, ``PK``/``TK``
+    and Ed-Fi grade level descriptors (``uri://ed-fi.org/GradeLevelDescriptor#Third grade``).
+
+    >>> [grade_level(t) for t in ("3", "3rd", "K", "pk", "Third grade", "-1", "x", "14", "2.5")]
+    [3, 3, 0, -1, 3, -1, None, None, None]
+    """
+    key = text.rsplit("#", 1)[-1].strip().lower()
+    level: int | None = _GRADE_NAMES.get(key)
+    if level is None:
+        for suffix in ("th", "st", "nd", "rd"):
+            if key.endswith(suffix) and key[: -len(suffix)].isdigit():
+                key = key[: -len(suffix)]
+                break
+        try:
+            number = float(key)
+        except ValueError:
+            return None
+        if not number.is_integer():
+            return None
+        level = int(number)
+    low, high = GRADE_RANGE
+    return level if low <= level <= high else None
 
 
 class StudentFacts(BaseModel):
@@ -237,12 +290,8 @@ class StudentFacts(BaseModel):
     @classmethod
     def _grade(cls, value: Any) -> Any:
         if isinstance(value, str):
-            key = value.strip().lower()
-            if key in _GRADE_NAMES:
-                return _GRADE_NAMES[key]
-            digits = key.removesuffix("th").removesuffix("st").removesuffix("nd").removesuffix("rd")
-            if digits.isdigit():
-                return int(digits)
+            level = grade_level(value)
+            return value if level is None else level
         return value
 
     @model_validator(mode="after")

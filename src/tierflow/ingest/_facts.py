@@ -7,20 +7,24 @@ are converted by the fact's type: numbers, lists separated by ``;``, and JSON fo
 
 from __future__ import annotations
 
-import csv
+import datetime as dt
 import io
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from tierflow.errors import DataError
-from tierflow.facts._model import FACTS
+from tierflow.facts._model import FACTS, GRADE_RANGE, grade_level
+from tierflow.ingest._csv import csv_rows
 
-__all__ = ["FactsRecord", "read_facts"]
+__all__ = ["FactsRecord", "json_line_problem", "read_facts", "read_facts_text"]
 
 _NESTED = frozenset({"history", "attendance_log", "extra"})
+_SCALAR = frozenset({"number", "grade", "date", "bool", "string"})
+"""Kinds whose cells are never JSON, even when they start with ``[`` or ``{``."""
 
 
 @dataclass(frozen=True)
@@ -33,23 +37,36 @@ class FactsRecord:
 
 def _number(text: str) -> int | float:
     value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
     return (
         int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
     )
 
 
 def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> Any:
+    """The value of one CSV cell, by the type of its fact (``None`` for an empty cell).
+
+    Raises:
+        DataError: The cell is not a value of its fact's type (the field is ``column``).
+    """
     text = cell.strip()
     if text == "":
         return None
-    if column in _NESTED or text[:1] in "[{":
+    kind = kinds.get(column)
+    if column in _NESTED or (text[:1] in "[{" and kind not in _SCALAR):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
+            where = (
+                f"line {exc.lineno} column {exc.colno}" if "\n" in text else f"column {exc.colno}"
+            )
             raise DataError(
-                "ingest.invalid_json", f"column {column!r}: {exc.msg}", source=source, field=column
+                "ingest.invalid_json",
+                f"column {column!r}: not valid JSON: {exc.msg} at {where} of the cell",
+                source=source,
+                field=column,
             ) from exc
-    kind = kinds.get(column)
     if kind == "number":
         try:
             return _number(text)
@@ -57,6 +74,28 @@ def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> A
             raise DataError(
                 "ingest.invalid_number",
                 f"column {column!r}: {text!r} is not a number",
+                source=source,
+                field=column,
+            ) from exc
+    if kind == "grade":
+        level = grade_level(text)
+        if level is None:
+            low, high = GRADE_RANGE
+            raise DataError(
+                "ingest.invalid_number",
+                f"column {column!r}: {text!r} is not a grade level (a whole number from {low} "
+                f"to {high}, K or PK)",
+                source=source,
+                field=column,
+            )
+        return level
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise DataError(
+                "ingest.invalid_date",
+                f"column {column!r}: {text!r} is not a date (YYYY-MM-DD)",
                 source=source,
                 field=column,
             ) from exc
@@ -79,7 +118,7 @@ def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> A
 
 def _kinds(extra: Mapping[str, str] | None) -> dict[str, str]:
     kinds = {name: info.type.kind for name, info in FACTS.items()}
-    kinds["grade"] = "text"  # 'K' and 'PK' are grades; the facts model converts them
+    kinds["grade"] = "grade"  # a number, or K, PK, 3rd, an Ed-Fi grade level
     kinds.update(extra or {})
     return kinds
 
@@ -87,37 +126,47 @@ def _kinds(extra: Mapping[str, str] | None) -> dict[str, str]:
 def _read_csv(
     fh: IO[str], name: str, kinds: Mapping[str, str]
 ) -> Iterator[FactsRecord | DataError]:
-    reader = csv.reader(fh)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    header = [h.strip() for h in header]
-    for row in reader:
-        source = f"{name}:{reader.line_num}"
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            yield DataError(
-                "ingest.column_count",
-                f"expected {len(header)} columns, got {len(row)}",
-                source=source,
-                student_id=row[header.index("student_id")]
-                if "student_id" in header and len(row) > header.index("student_id")
-                else None,
-            )
+    for row in csv_rows(fh, name):
+        if isinstance(row, DataError):
+            yield row
             continue
         try:
             facts = {}
-            for column, cell in zip(header, row, strict=True):
-                value = _convert(column, cell, kinds, source)
+            for column, cell in row.cells.items():
+                value = _convert(column, cell, kinds, row.source)
                 if value is not None:
                     facts[column] = value
         except DataError as exc:
-            sid = row[header.index("student_id")] if "student_id" in header else None
-            yield DataError(exc.code, exc.reason, source=source, student_id=sid, field=exc.field)
+            sid = row.cells.get("student_id", "").strip() or None
+            yield DataError(
+                exc.code, exc.reason, source=row.source, student_id=sid, field=exc.field
+            )
             continue
-        yield FactsRecord(source, facts)
+        yield FactsRecord(row.source, facts)
+
+
+def json_line_problem(line: str, exc: json.JSONDecodeError) -> str:
+    """Say what is wrong with one line of JSON Lines, and where, in plain words.
+
+    A line that ends before its object does (a file cut short, a record split over two lines)
+    says so, since the parser's own message ("Expecting ',' delimiter") does not.
+
+    >>> line = '{"student_id": "s1", "days_absent": 3'
+    >>> try:
+    ...     json.loads(line)
+    ... except json.JSONDecodeError as exc:
+    ...     print(json_line_problem(line, exc))  # doctest: +ELLIPSIS
+    the line ends before its JSON object does (Expecting ',' delimiter at column 38); each ...
+    """
+    text = line.rstrip()
+    column = min(exc.pos, len(text)) + 1  # the parser counts the line's newline as a line
+    cut = exc.pos >= len(text) or exc.msg.startswith("Unterminated string")
+    if cut and text.lstrip()[:1] in "{[":
+        return (
+            f"the line ends before its JSON object does ({exc.msg} at column {column}); "
+            "each line must hold one whole object"
+        )
+    return f"{exc.msg} at column {column}"
 
 
 def _read_jsonl(fh: IO[str], name: str) -> Iterator[FactsRecord | DataError]:
@@ -128,9 +177,7 @@ def _read_jsonl(fh: IO[str], name: str) -> Iterator[FactsRecord | DataError]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield DataError(
-                "ingest.invalid_json", f"{exc.msg} at column {exc.colno}", source=source
-            )
+            yield DataError("ingest.invalid_json", json_line_problem(line, exc), source=source)
             continue
         if not isinstance(value, dict):
             yield DataError(
@@ -160,7 +207,7 @@ def read_facts(
     """
     name = str(path)
     suffix = Path(name).suffix.lower()
-    fh: IO[str] = stream if stream is not None else open(path, encoding="utf-8", newline="")  # noqa: SIM115
+    fh: IO[str] = stream if stream is not None else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
     try:
         if suffix == ".csv":
             yield from _read_csv(fh, name, _kinds(extra_kinds))

@@ -436,17 +436,20 @@ def test_oversized_file_is_refused_before_it_is_read_whole(tmp_path: Path) -> No
     assert Path(problem.span.file).name == "big.yaml"
 
 
-@pytest.mark.xfail(
-    reason="known bug: load_ruleset(limits=) is not passed on to the files a rule set extends "
-    "(load_documents reads them with DEFAULT_LIMITS)",
-    strict=True,
-)
 def test_limits_reach_files_that_are_extended(tmp_path: Path) -> None:
     (tmp_path / "base.yaml").write_text("id: base\nnotes: " + "x" * 300 + "\n", encoding="utf-8")
     child = tmp_path / "child.yaml"
-    child.write_text('id: child\nname: C\nversion: "1"\nextends: base.yaml\n', encoding="utf-8")
+    text = 'id: child\nname: C\nversion: "1"\nextends: base.yaml\n'
+    child.write_text(text, encoding="utf-8")
     with pytest.raises(RulesetError) as info:
         tierflow.load_ruleset(child, limits=YamlLimits(max_bytes=200))
+    assert [(Path(p.span.file).name, p.code) for p in info.value.problems] == [
+        ("base.yaml", "yaml.too_large")
+    ]
+    with pytest.raises(RulesetError) as info:
+        tierflow.parse_ruleset(
+            text, name="child.yaml", base_dir=tmp_path, limits=YamlLimits(max_bytes=200)
+        )
     assert [(Path(p.span.file).name, p.code) for p in info.value.problems] == [
         ("base.yaml", "yaml.too_large")
     ]

@@ -101,5 +101,5 @@ def parse_ruleset(
     """
     doc = document_from_text(text, name, limits)
     if base_dir is not None:
-        doc = Document(doc.name, Path(base_dir) / name, doc.text, doc.yaml)
+        doc = Document(doc.name, Path(base_dir) / name, doc.text, doc.yaml, limits)
     return _finish(compile_document(doc, functions=functions))

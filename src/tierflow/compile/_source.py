@@ -46,12 +46,16 @@ def builtin_names() -> list[str]:
 
 @dataclass(frozen=True)
 class Document:
-    """One loaded file of an ``extends`` chain: its text and located YAML."""
+    """One loaded file of an ``extends`` chain: its text and located YAML.
+
+    ``limits`` are the YAML limits it was read with; the files it extends are read with them too.
+    """
 
     name: str
     path: Path | None
     text: str
     yaml: LoadedYaml
+    limits: YamlLimits = DEFAULT_LIMITS
 
     def expression_span(self, span: SourceSpan, pos: int, value: str) -> SourceSpan:
         """Map offset ``pos`` of expression ``value`` (a YAML scalar starting at ``span``).
@@ -150,19 +154,24 @@ def _read(display: str, path: Path, limits: YamlLimits, at: SourceSpan | None) -
         ) from exc
     loaded = load_yaml(raw, display, limits=limits)
     text = raw.decode("utf-8", errors="replace")
-    return Document(display, path, text, loaded)
+    return Document(display, path, text, loaded, limits)
 
 
 def document_from_text(text: str, name: str, limits: YamlLimits = DEFAULT_LIMITS) -> Document:
     """Load a rule set given as text (for tests and hosts that store playbooks elsewhere)."""
     loaded = load_yaml(text, name, limits=limits)
-    return Document(name, None, text, loaded)
+    return Document(name, None, text, loaded, limits)
 
 
 def load_documents(
-    root: Document, limits: YamlLimits = DEFAULT_LIMITS
+    root: Document, limits: YamlLimits | None = None
 ) -> tuple[list[Document], list[Problem]]:
-    """Follow ``extends`` from ``root``: return the chain, base first, and any problems."""
+    """Follow ``extends`` from ``root``: return the chain, base first, and any problems.
+
+    Each file is read with ``limits`` (by default, those ``root`` was read with).
+    """
+    if limits is None:
+        limits = root.limits
     chain = [root]
     seen = {str(root.path.resolve()) if root.path else root.name}
     problems: list[Problem] = []

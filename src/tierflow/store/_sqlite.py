@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from tierflow.errors import StoreError
 from tierflow.store import _codec as codec
@@ -58,6 +59,116 @@ def _on_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
+def _envelope_text(record: str, student_id: str, seq: int, body_text: str) -> str:
+    """:func:`envelope` from the body's canonical text (its keys are already in sorted order)."""
+    return (
+        f'{{"body":{body_text},"record":{codec.dumps(record)},"seq":{seq},'
+        f'"student_id":{codec.dumps(student_id)}}}'
+    )
+
+
+def _cause(exc: BaseException) -> str:
+    """What failed, in words: the driver's own message, and what to do about a full disk."""
+    orig = getattr(exc, "orig", None) or exc
+    text = f"{type(orig).__name__}: {orig}"
+    full = getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL"
+    if full or getattr(orig, "sqlstate", None) == "53100":  # PostgreSQL's disk_full
+        text += (
+            " (the disk is full, or the database reached its size limit: nothing of the batch"
+            " was kept; free space and run it again)"
+        )
+    return text
+
+
+class _Head(NamedTuple):
+    """A student's chain head as a batch sees it: where it stood when the batch began."""
+
+    start: int | None
+    seq: int
+    hash: str
+
+
+class _Statement:
+    """A statement compiled once for the store's dialect, run straight on the DB-API cursor.
+
+    Building and compiling a SQLAlchemy statement costs about 100 µs a time, the database a few:
+    the hot paths (a day's run makes some 30 statements a student) compile each statement once
+    per store and pass plain parameters, by name or in position as the driver wants them.
+    """
+
+    __slots__ = ("names", "text", "writes")
+
+    def __init__(
+        self, statement: sa.ClauseElement, dialect: sa.Dialect, columns: list[str] | None
+    ) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=columns)
+        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
+        self.text = str(compiled)
+        self.names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self.writes = compiled.isinsert or compiled.isupdate or compiled.isdelete
+
+    def bind(self, params: Mapping[str, Any]) -> Any:
+        """The parameters as the driver takes them."""
+        return params if self.names is None else tuple(params[n] for n in self.names)
+
+
+def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
+    ev, heads, ivs, ci = tables.events, tables.chain_heads, tables.interventions, tables.check_ins
+    p = sa.bindparam
+    return {
+        "head": (sa.select(heads.c.seq, heads.c.hash).where(heads.c.student_id == p("sid")), None),
+        "insert_event": (
+            sa.insert(ev).returning(ev.c.row),
+            ["student_id", "seq", "record", "intervention_id", "body", "prev_hash", "hash"],
+        ),
+        "insert_head": (sa.insert(heads), ["student_id", "seq", "hash"]),
+        "move_head": (
+            sa.update(heads)
+            .where(heads.c.student_id == p("sid"), heads.c.seq == p("old"))
+            .values(seq=p("new_seq"), hash=p("new_hash")),
+            None,
+        ),
+        "iv_exists": (sa.select(ivs.c.pos).where(ivs.c.id == p("iid")), None),
+        "insert_iv": (sa.insert(ivs), ["id", "student_id", "is_open", "version", "body"]),
+        "iv_stored": (sa.select(ivs.c.version, ivs.c.body).where(ivs.c.id == p("iid")), None),
+        "update_iv": (
+            sa.update(ivs)
+            .where(ivs.c.id == p("iid"), ivs.c.version == p("expected"))
+            .values(is_open=p("now_open"), version=p("new_version"), body=p("new_body")),
+            None,
+        ),
+        "iv_student": (sa.select(ivs.c.student_id).where(ivs.c.id == p("iid")), None),
+        "insert_check_in": (sa.insert(ci), ["intervention_id", "body"]),
+        # Reads a day's run makes for every student.
+        "iv_body": (sa.select(ivs.c.body).where(ivs.c.id == p("iid")), None),
+        "iv_bodies": (
+            sa.select(ivs.c.body).where(ivs.c.student_id == p("sid")).order_by(ivs.c.pos),
+            None,
+        ),
+        "open_bodies": (sa.select(ivs.c.body).where(ivs.c.is_open).order_by(ivs.c.pos), None),
+        "timeline": (
+            sa.select(ev.c.row, ev.c.body)
+            .where(ev.c.student_id == p("sid"), ev.c.record == p("kind"))
+            .order_by(ev.c.seq),
+            None,
+        ),
+        "check_in_bodies": (
+            sa.select(ci.c.body).where(ci.c.intervention_id == p("iid")).order_by(ci.c.pos),
+            None,
+        ),
+        "issued": (
+            sa.select(tables.issued.c.step, tables.issued.c.on).where(
+                tables.issued.c.student_id == p("sid")
+            ),
+            None,
+        ),
+    }
+
+
+_STATEMENTS = _statements()
+"""The hot statements by name: (statement, the columns an INSERT sets)."""
+
+
 class SqliteRepository:
     """The workflow's records in SQLite: ``Engine(ruleset, repository=SqliteRepository(path))``.
 
@@ -96,6 +207,10 @@ class SqliteRepository:
         ).scalar()
         self._conn.rollback()
         self._next_id = (top or 0) + 1
+        self._sql: dict[str, _Statement] = {}  # compiled on first use (write paths)
+        self._heads: dict[str, _Head] | None = None  # chain heads, cached during a batch
+        self._failed: BaseException | None = None  # a write that failed half-way in a batch
+        self._writes = 0  # write statements run (tells whether a failed change wrote anything)
 
     # --- lifetime --------------------------------------------------------------------------
 
@@ -135,29 +250,119 @@ class SqliteRepository:
         if conn.in_transaction():
             raise StoreError(f"store {self.path}: a batch is already open (batches do not nest)")
         conn.info["write"] = True
+        self._heads, self._failed = {}, None
         try:
             with conn.begin():
                 conn.info["write"] = False
                 yield
+                if self._failed is not None:
+                    raise StoreError(
+                        f"store {self.path}: the batch failed and was undone: "
+                        f"{_cause(self._failed)}"
+                    ) from self._failed
+                self._flush_heads()
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {self.path}: the batch failed and was undone: {exc}") from exc
+            raise StoreError(
+                f"store {self.path}: the batch failed and was undone: {_cause(exc)}"
+            ) from exc
         finally:
             conn.info["write"] = False
+            self._heads, self._failed = None, None
+
+    def _statement(self, name: str) -> _Statement:
+        sql = self._sql.get(name)
+        if sql is None:
+            statement, columns = _STATEMENTS[name]
+            sql = self._sql[name] = _Statement(statement, self._conn.dialect, columns)
+        return sql
+
+    def _exec(self, name: str, *many: Mapping[str, Any], **params: Any) -> Any:
+        """Run a hot statement (compiled once per store) once, or once per mapping of ``many``.
+
+        Returns the DB-API cursor. A driver error is raised as SQLAlchemy raises it (a
+        ``DBAPIError`` subclass, the connection invalidated when it was lost), so callers
+        handle one kind of error whichever way a statement ran.
+        """
+        sql = self._statement(name)
+        dbapi = self._conn.connection.dbapi_connection
+        assert dbapi is not None  # an open store's connection
+        cursor = dbapi.cursor()
+        if sql.writes:
+            self._writes += 1
+        try:
+            if many:
+                cursor.executemany(sql.text, [sql.bind(p) for p in many])
+            else:
+                cursor.execute(sql.text, sql.bind(params))
+        except self._conn.dialect.loaded_dbapi.Error as exc:
+            dialect = self._conn.dialect
+            lost = dialect.is_disconnect(exc, dbapi, cursor)
+            wrapped = sa.exc.DBAPIError.instance(
+                sql.text, params or list(many), exc, dialect.loaded_dbapi.Error,
+                connection_invalidated=lost, dialect=dialect,
+            )  # fmt: skip
+            if lost:
+                self._conn.invalidate(wrapped)
+            raise wrapped from exc
+        return cursor
+
+    def _flush_heads(self) -> None:
+        """Write the chain heads a batch moved (two statements for the whole batch)."""
+        heads = self._heads
+        if not heads:
+            return
+        added = [h for h in heads.items() if h[1].start is None]
+        moved = [h for h in heads.items() if h[1].start is not None and h[1].start != h[1].seq]
+        if added:
+            self._exec(
+                "insert_head", *({"student_id": s, "seq": h.seq, "hash": h.hash} for s, h in added)
+            )
+        if moved:
+            cursor = self._exec(
+                "move_head",
+                *({"sid": s, "old": h.start, "new_seq": h.seq, "new_hash": h.hash}
+                  for s, h in moved),
+            )  # fmt: skip
+            if cursor.rowcount != len(moved):
+                raise StoreError(
+                    f"store {self.path}: a student's chain was extended concurrently during "
+                    "the batch"
+                )
+        for sid, h in added + moved:
+            heads[sid] = h._replace(start=h.seq)
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        """One write transaction (a savepoint inside a batch); failures become StoreError."""
+        """One write transaction (a step of the batch inside one); failures become StoreError.
+
+        A change checks everything that can refuse it before it writes, so a refused change
+        inside a batch has written nothing (no savepoint needed: that saves two statements a
+        change). A change that fails after writing (a full disk, a lost connection) fails the
+        whole batch: later changes are refused and the batch is undone when it ends.
+        """
         conn = self._conn
+        if conn.in_transaction():
+            if self._failed is not None:
+                raise StoreError(
+                    f"store {self.path}: an earlier change of this batch failed "
+                    f"({_cause(self._failed)}); the batch will be undone"
+                )
+            before = self._writes
+            try:
+                yield conn
+            except BaseException as exc:
+                if self._writes != before:
+                    self._failed = exc
+                if isinstance(exc, sa.exc.SQLAlchemyError):
+                    raise StoreError(f"store {self.path}: {_cause(exc)}") from exc
+                raise
+            return
+        conn.info["write"] = True
         try:
-            if conn.in_transaction():
-                with conn.begin_nested():
-                    yield conn
-                return
-            conn.info["write"] = True
             with conn.begin():
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {self.path}: {exc}") from exc
+            raise StoreError(f"store {self.path}: {_cause(exc)}") from exc
         finally:
             conn.info["write"] = False
 
@@ -171,48 +376,38 @@ class SqliteRepository:
             with conn.begin():
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {self.path}: {exc}") from exc
+            raise StoreError(f"store {self.path}: {_cause(exc)}") from exc
 
-    def _chain(
-        self,
-        conn: sa.Connection,
-        student_id: str,
-        record: str,
-        intervention_id: str | None,
-        body: Any,
-    ) -> int:
-        """Append a row to the student's chain; return its row number."""
-        heads = tables.chain_heads
-        head = conn.execute(
-            sa.select(heads.c.seq, heads.c.hash).where(heads.c.student_id == student_id)
-        ).first()
-        seq = 1 if head is None else head.seq + 1
-        prev = codec.GENESIS if head is None else head.hash
-        digest = codec.chain_hash(prev, envelope(record, student_id, seq, body))
-        result = conn.execute(
-            sa.insert(tables.events).values(
-                student_id=student_id,
-                seq=seq,
-                record=record,
-                intervention_id=intervention_id,
-                body=codec.dumps(body),
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+    def _chain(self, student_id: str, record: str, intervention_id: str | None, body: Any) -> int:
+        """Append a row to the student's chain; return its row number.
+
+        Inside a batch the chain heads are read once per student and written once at the end
+        (the batch holds the write lock); outside one, the head moves with the row.
+        """
+        heads = self._heads
+        head = None if heads is None else heads.get(student_id)
         if head is None:
-            conn.execute(sa.insert(heads).values(student_id=student_id, seq=seq, hash=digest))
-        else:
-            moved = conn.execute(
-                sa.update(heads)
-                .where(heads.c.student_id == student_id, heads.c.seq == head.seq)
-                .values(seq=seq, hash=digest)
-            )
-            if moved.rowcount != 1:
-                raise StoreError(f"student {student_id}'s chain was extended concurrently")
-        key = result.inserted_primary_key
-        assert key is not None  # an INSERT into a table with an integer primary key
-        return int(key[0])
+            found = self._exec("head", sid=student_id).fetchone()
+            head = _Head(None, 0, codec.GENESIS) if found is None else _Head(found[0], *found)
+        seq = head.seq + 1
+        text = codec.dumps(body)
+        digest = codec.chain_hash(head.hash, _envelope_text(record, student_id, seq, text))
+        (row,) = self._exec(
+            "insert_event", student_id=student_id, seq=seq, record=record,
+            intervention_id=intervention_id, body=text, prev_hash=head.hash, hash=digest,
+        ).fetchone()  # fmt: skip
+        if heads is not None:
+            heads[student_id] = head._replace(seq=seq, hash=digest)
+        elif head.start is None:
+            self._exec("insert_head", student_id=student_id, seq=seq, hash=digest)
+        elif (
+            self._exec(
+                "move_head", sid=student_id, old=head.seq, new_seq=seq, new_hash=digest
+            ).rowcount
+            != 1
+        ):
+            raise StoreError(f"student {student_id}'s chain was extended concurrently")
+        return int(row)
 
     # --- the Repository protocol -------------------------------------------------------------
 
@@ -228,21 +423,16 @@ class SqliteRepository:
             StoreError: An intervention with this id exists already.
         """
         state = codec.intervention_to_json(intervention)
-        ivs = tables.interventions
-        with self._write() as conn:
-            if conn.execute(sa.select(ivs.c.pos).where(ivs.c.id == intervention.id)).first():
+        with self._write():
+            if self._exec("iv_exists", iid=intervention.id).fetchone():
                 raise StoreError(f"intervention {intervention.id} already exists")
-            conn.execute(
-                sa.insert(ivs).values(
-                    id=intervention.id,
-                    student_id=intervention.student_id,
-                    is_open=intervention.state in OPEN_STATES,
-                    version=intervention.version,
-                    body=codec.dumps(state),
-                )
-            )
+            self._exec(
+                "insert_iv", id=intervention.id, student_id=intervention.student_id,
+                is_open=intervention.state in OPEN_STATES, version=intervention.version,
+                body=codec.dumps(state),
+            )  # fmt: skip
             self._chain(
-                conn, intervention.student_id, "intervention", intervention.id,
+                intervention.student_id, "intervention", intervention.id,
                 {"op": "add", "state": state},
             )  # fmt: skip
 
@@ -252,12 +442,11 @@ class SqliteRepository:
         Raises:
             KeyError: There is none.
         """
-        ivs = tables.interventions
-        with self._read() as conn:
-            body = conn.execute(sa.select(ivs.c.body).where(ivs.c.id == intervention_id)).scalar()
-        if body is None:
+        with self._read():
+            found = self._exec("iv_body", iid=intervention_id).fetchone()
+        if found is None:
             raise KeyError(intervention_id)
-        return codec.intervention_from_json(codec.loads(body))
+        return codec.intervention_from_json(codec.loads(found[0]))
 
     def save(self, intervention: Intervention, expected_version: int) -> None:
         """Store a changed intervention, appending the fields that changed as an event.
@@ -266,73 +455,57 @@ class SqliteRepository:
             StoreError: It does not exist, or its stored version is not ``expected_version``
                 (someone changed it first); nothing is written.
         """
-        ivs = tables.interventions
         iid = intervention.id
-        with self._write() as conn:
-            stored = conn.execute(
-                sa.select(ivs.c.version, ivs.c.body).where(ivs.c.id == iid)
-            ).first()
+        with self._write():
+            stored = self._exec("iv_stored", iid=iid).fetchone()
             if stored is None:
                 raise StoreError(f"intervention {iid} does not exist")
-            if stored.version != expected_version:
+            version, body = stored
+            if version != expected_version:
                 raise StoreError(
                     f"intervention {iid} was changed concurrently: the store holds version "
-                    f"{stored.version}, this change expected version {expected_version}"
+                    f"{version}, this change expected version {expected_version}"
                 )
-            before = codec.loads(stored.body)
+            before = codec.loads(body)
             state = codec.intervention_to_json(intervention)
             changes = {k: v for k, v in state.items() if before.get(k) != v}
-            conn.execute(
-                sa.update(ivs)
-                .where(ivs.c.id == iid, ivs.c.version == expected_version)
-                .values(
-                    is_open=intervention.state in OPEN_STATES,
-                    version=intervention.version,
-                    body=codec.dumps(state),
-                )
-            )
+            updated = self._exec(
+                "update_iv", iid=iid, expected=expected_version,
+                now_open=intervention.state in OPEN_STATES, new_version=intervention.version,
+                new_body=codec.dumps(state),
+            )  # fmt: skip
+            if updated.rowcount != 1:
+                raise StoreError(f"intervention {iid} was changed concurrently")
             self._chain(
-                conn, intervention.student_id, "intervention", iid,
+                intervention.student_id, "intervention", iid,
                 {"op": "save", "id": iid, "expected_version": expected_version,
                  "changes": changes},
             )  # fmt: skip
 
     def for_student(self, student_id: str) -> list[Intervention]:
         """Every intervention of a student, oldest first."""
-        ivs = tables.interventions
-        with self._read() as conn:
-            bodies = conn.execute(
-                sa.select(ivs.c.body).where(ivs.c.student_id == student_id).order_by(ivs.c.pos)
-            ).scalars()
-            return [codec.intervention_from_json(codec.loads(b)) for b in bodies]
+        with self._read():
+            rows = self._exec("iv_bodies", sid=student_id).fetchall()
+        return [codec.intervention_from_json(codec.loads(b)) for (b,) in rows]
 
     def open_interventions(self) -> Iterator[Intervention]:
         """Every open intervention, oldest first (read at once: callers save as they go)."""
-        ivs = tables.interventions
-        with self._read() as conn:
-            bodies = conn.execute(
-                sa.select(ivs.c.body).where(ivs.c.is_open).order_by(ivs.c.pos)
-            ).scalars()
-            found = [codec.intervention_from_json(codec.loads(b)) for b in bodies]
-        return iter(found)
+        with self._read():
+            rows = self._exec("open_bodies").fetchall()
+        return iter([codec.intervention_from_json(codec.loads(b)) for (b,) in rows])
 
     def append(self, event: WorkflowEvent) -> WorkflowEvent:
         """Append a workflow event; its ``seq`` is its row number."""
         body = codec.event_to_json(event)
-        with self._write() as conn:
-            row = self._chain(conn, event.student_id, "event", event.intervention_id, body)
+        with self._write():
+            row = self._chain(event.student_id, "event", event.intervention_id, body)
         return codec.event_from_json(body, row)
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
         """A student's workflow events in order."""
-        ev = tables.events
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(ev.c.row, ev.c.body)
-                .where(ev.c.student_id == student_id, ev.c.record == "event")
-                .order_by(ev.c.seq)
-            ).all()
-        return [codec.event_from_json(codec.loads(r.body), r.row) for r in rows]
+        with self._read():
+            rows = self._exec("timeline", sid=student_id, kind="event").fetchall()
+        return [codec.event_from_json(codec.loads(body), row) for row, body in rows]
 
     def add_check_in(self, check_in: CheckIn) -> None:
         """Store a check-in.
@@ -340,50 +513,37 @@ class SqliteRepository:
         Raises:
             StoreError: Its intervention does not exist.
         """
-        ivs = tables.interventions
+        iid = check_in.intervention_id
         body = codec.check_in_to_json(check_in)
-        with self._write() as conn:
-            student = conn.execute(
-                sa.select(ivs.c.student_id).where(ivs.c.id == check_in.intervention_id)
-            ).scalar()
-            if student is None:
-                raise StoreError(
-                    f"a check-in for intervention {check_in.intervention_id}, which does not exist"
-                )
-            conn.execute(
-                sa.insert(tables.check_ins).values(
-                    intervention_id=check_in.intervention_id, body=codec.dumps(body)
-                )
-            )
-            self._chain(conn, student, "check_in", check_in.intervention_id, body)
+        with self._write():
+            found = self._exec("iv_student", iid=iid).fetchone()
+            if found is None:
+                raise StoreError(f"a check-in for intervention {iid}, which does not exist")
+            self._exec("insert_check_in", intervention_id=iid, body=codec.dumps(body))
+            self._chain(found[0], "check_in", iid, body)
 
     def check_ins(self, intervention_id: str) -> list[CheckIn]:
         """An intervention's check-ins in order."""
-        ci = tables.check_ins
-        with self._read() as conn:
-            bodies = conn.execute(
-                sa.select(ci.c.body)
-                .where(ci.c.intervention_id == intervention_id)
-                .order_by(ci.c.pos)
-            ).scalars()
-            return [codec.check_in_from_json(codec.loads(b)) for b in bodies]
+        with self._read():
+            rows = self._exec("check_in_bodies", iid=intervention_id).fetchall()
+        return [codec.check_in_from_json(codec.loads(b)) for (b,) in rows]
 
     def issued(self, student_id: str) -> dict[str, dt.date]:
         """Legal steps issued to a student, with their dates."""
-        t = tables.issued
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(t.c.step, t.c.on).where(t.c.student_id == student_id)
-            ).all()
-        return {r.step: r.on for r in rows}
+        with self._read():
+            rows = self._exec("issued", sid=student_id).fetchall()
+        # The driver's own value: a date from PostgreSQL, ISO text from SQLite.
+        return {step: on if isinstance(on, dt.date) else dt.date.fromisoformat(on)
+                for step, on in rows}  # fmt: skip
 
     def record_issued(self, student_id: str, step: str, on: dt.date) -> None:
         """Record that a legal step was issued (a later record replaces its date)."""
         t = tables.issued
         with self._write() as conn:
+            self._writes += 1  # a failure after this fails the batch (see _write)
             conn.execute(sa.delete(t).where(t.c.student_id == student_id, t.c.step == step))
             conn.execute(sa.insert(t).values(student_id=student_id, step=step, on=on))
-            self._chain(conn, student_id, "issued", None, {"on": codec.to_json(on), "step": step})
+            self._chain(student_id, "issued", None, {"on": codec.to_json(on), "step": step})
 
     # --- for the audit -----------------------------------------------------------------------
 

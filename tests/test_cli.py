@@ -156,3 +156,116 @@ def test_demo_prints_a_summary() -> None:
 def test_a_ruleset_error_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "-r", "no-such-ruleset", "x.jsonl"]) == 1
     assert "load.not_found" in capsys.readouterr().err
+
+
+# --- files that cannot be read, usage errors, records that cannot be read ---------------------
+
+
+def _events(tmp_path: Path) -> tuple[str, str]:
+    (tmp_path / "events.csv").write_text(
+        "student_id,school_id,date,category\ns1,lincoln,2025-09-02,tardy\n"
+    )
+    (tmp_path / "calendar.csv").write_text("calendar_id,date\nlincoln,2025-09-02\n")
+    return str(tmp_path / "events.csv"), str(tmp_path / "calendar.csv")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "-r", "mtss", "{tmp}/nope.csv"],
+        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{tmp}/nope.csv"],
+        ["evaluate", "-r", "mtss", "--events", "{tmp}/nope.xml", "--calendar", "{cal}"],
+        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{cal}",
+          "--enrollments", "{tmp}/nope.csv"],
+        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{cal}",
+          "--groups", "{tmp}/nope.csv"],
+        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{cal}",
+          "--mapping", "{tmp}/nope.yaml"],
+        ["evaluate", "-r", "mtss", "{events}", "--rejects", "{tmp}/no/such/folder.jsonl"],
+        ["diff", "mtss", "ca", "--facts", "{tmp}/nope.csv"],
+        ["explain", "-r", "mtss", "--student", "s1", "{tmp}/nope.csv"],
+    ],
+)  # fmt: skip
+def test_a_missing_file_is_one_line_naming_it_with_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    events, cal = _events(tmp_path)
+    args = [a.format(tmp=tmp_path, events=events, cal=cal) for a in argv]
+    name = next(a for a in args if "/nope." in a or "/no/such/" in a)
+    status, out = run(*args)
+    err = capsys.readouterr().err
+    assert (status, out) == (2, "")
+    assert err == f"tierflow {argv[0]}: {name}: No such file or directory\n"
+
+
+def test_a_folder_given_as_input_is_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("evaluate", "-r", "mtss", str(ROOT))[0] == 2
+    assert capsys.readouterr().err == f"tierflow evaluate: {ROOT}: Is a directory\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", "-r", "mtss"], "give INPUT (a facts file) or --events and --calendar"),
+        (["evaluate", "-r", "mtss", "x.csv", "--events", "e.csv", "--calendar", "c.csv"],
+         "give either INPUT (facts) or --events, not both"),
+        (["evaluate", "-r", "mtss", "--events", "e.csv"], "--events needs --calendar FILE"),
+        (["explain", "-r", "mtss", "facts.csv"],
+         "give --student ID and the INPUT file that holds it, or --facts JSON"),
+        (["explain", "-r", "mtss", "--student", "s1"],
+         "--student s1 needs the INPUT file that holds it"),
+        (["explain", "-r", "mtss", "--student", "s1", "--facts", "{}"],
+         "give either --facts JSON or --student ID with INPUT, not both"),
+        (["explain", "-r", "mtss", "--facts", "{oops"],
+         "--facts is not valid JSON: Expecting property name enclosed in double quotes at "
+         "column 2"),
+        (["explain", "-r", "mtss", "--facts", "[1]"], "--facts must be a JSON object, got list"),
+    ],
+)  # fmt: skip
+def test_arguments_that_do_not_fit_together_are_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert run(*argv) == (2, "")
+    assert capsys.readouterr().err == f"tierflow {argv[0]}: error: {message}\n"
+
+
+def test_explain_says_why_the_students_record_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts = tmp_path / "facts.csv"
+    facts.write_text("student_id,days_enrolled,days_absent\ns1,40,lots\ns2,40,1\n")
+    assert run("explain", "-r", "mtss", "--student", "s1", str(facts))[0] == 1
+    assert capsys.readouterr().err == (
+        f"tierflow: {facts}:2, student s1: ingest.invalid_number: column 'days_absent': 'lots' "
+        "is not a number\n"
+    )
+    status, out = run(
+        "explain", "-r", "mtss", "--student", "s2", str(facts), "--as-of", "2025-11-03"
+    )
+    assert status == 0 and out.startswith("Student s2 as of 2025-11-03")
+
+
+def test_diff_reports_records_it_cannot_read_or_evaluate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts = tmp_path / "facts.csv"
+    facts.write_text(
+        "student_id,days_enrolled,days_absent,days_unexcused\n"
+        "s1,100,12,4\ns2,100,lots,0\ns3,100\ns4,100,3,\ns5,100,1,0\n"
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    argv = ["diff", "mtss", "ca", "--facts", str(facts), "--as-of", "2025-11-03"]
+    status, out = run(*argv, "--format", "json", "--rejects", str(rejects))
+    assert status == 0  # without --strict, as evaluate
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "read 5 records: 2 compared, 3 rejected"
+    got = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(Path(r["source"]).name, r["student_id"], r["code"]) for r in got] == [
+        ("facts.csv:3", "s2", "ingest.invalid_number"),
+        ("facts.csv:4", "s3", "ingest.column_count"),
+        ("facts.csv:5", "s4", "facts.missing"),  # ca reads days_unexcused; the record says where
+    ]
+    data = json.loads(out)
+    assert data["students"] == 2 and len(data["rejected"]) == 3
+    assert run(*argv, "--strict")[0] == 1
+    assert "3 record(s) could not be evaluated" in run(*argv)[1]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import errno
 import json
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +29,37 @@ from tierflow.ingest import FactsRecord, read_facts
 __all__ = ["main"]
 
 _PROGRESS_EVERY = 5_000
+
+
+class _UsageError(Exception):
+    """A command's arguments do not fit together: exit status 2, as for argparse's errors."""
+
+
+def _require_files(paths: Iterable[str | None]) -> None:
+    """Fail before any work is done when an input file named on the command line is missing.
+
+    Raises:
+        OSError: ``FileNotFoundError`` or ``IsADirectoryError`` naming the file (exit status 2).
+    """
+    for path in paths:
+        if path is None or path == "-" or Path(path).is_file():
+            continue
+        code = errno.EISDIR if Path(path).is_dir() else errno.ENOENT
+        error = IsADirectoryError if code == errno.EISDIR else FileNotFoundError
+        raise error(code, os.strerror(code), path)
+
+
+def _require_rejects_folder(args: argparse.Namespace) -> None:
+    """Fail before any work is done when ``--rejects FILE`` cannot be written (no such folder)."""
+    if args.rejects and not Path(args.rejects).parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), args.rejects)
+
+
+def _file_problem(exc: OSError) -> str:
+    """One line naming the file a command could not read or write, and why."""
+    if exc.filename is None:
+        return str(exc)
+    return f"{exc.filename}: {exc.strerror or exc}"
 
 
 def _ruleset_files(paths: Sequence[str]) -> list[str]:
@@ -216,8 +249,6 @@ def _events_stream(
         read_groups,
     )
 
-    if not args.calendar:
-        raise SystemExit("tierflow evaluate: --events needs --calendar FILE")
     mapping = ColumnMapping.load(args.mapping) if args.mapping else None
     calendars = {}
     for path in args.calendar:
@@ -273,14 +304,21 @@ def _events_stream(
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.events and args.input is not None:
+        raise _UsageError("give either INPUT (facts) or --events, not both")
+    if args.events and not args.calendar:
+        raise _UsageError("--events needs --calendar FILE")
+    if not args.events and args.input is None:
+        raise _UsageError("give INPUT (a facts file) or --events and --calendar")
+    raw = [*(args.events or ()), *(args.calendar or ()), *(args.enrollments or ())]
     ruleset = load_ruleset(args.ruleset)
+    _require_files([args.input, *raw, *(args.groups or ()), args.mapping])
+    _require_rejects_folder(args)
     as_of = _as_of(args.as_of)
     rejects: list[DataError] = []
     accepted = 0
     progress = sys.stderr.isatty()
     if args.events:
-        if args.input is not None:
-            raise SystemExit("tierflow evaluate: give either INPUT (facts) or --events, not both")
         stream = _events_stream(ruleset, args, as_of, rejects, sys.stderr)
         for _, decision in stream:
             data = decision.to_dict()
@@ -292,8 +330,6 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
         _write_rejects(rejects, args, sys.stderr)
         sys.stderr.write(f"students: {accepted:,} evaluated, {students:,} rejected\n")
         return 1 if rejects and args.strict else 0
-    if args.input is None:
-        raise SystemExit("tierflow evaluate: give INPUT (a facts file) or --events and --calendar")
     for _, decision in _evaluate_stream(ruleset, args.input, as_of, rejects, progress):
         data = decision.to_dict()
         if args.explain:
@@ -308,17 +344,39 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     return 1 if rejects and args.strict else 0
 
 
+def _explain_facts(args: argparse.Namespace) -> Any:
+    """The facts ``--facts`` gives on the command line (a JSON object)."""
+    try:
+        facts = json.loads(args.facts)
+    except json.JSONDecodeError as exc:
+        raise _UsageError(f"--facts is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(facts, dict):
+        raise _UsageError(f"--facts must be a JSON object, got {type(facts).__name__}")
+    return facts
+
+
 def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.facts is None and args.student is None:
+        raise _UsageError("give --student ID and the INPUT file that holds it, or --facts JSON")
+    if args.facts is not None and (args.student is not None or args.input is not None):
+        raise _UsageError("give either --facts JSON or --student ID with INPUT, not both")
+    if args.facts is None and args.input is None:
+        raise _UsageError(f"--student {args.student} needs the INPUT file that holds it")
     ruleset = load_ruleset(args.ruleset)
+    _require_files([args.input])
     as_of = _as_of(args.as_of)
     if args.facts is not None:
-        facts = json.loads(args.facts)
+        facts = _explain_facts(args)
     else:
-        if args.input is None:
-            raise SystemExit("tierflow explain: give an INPUT file with --student, or --facts JSON")
         facts = None
-        for item in read_facts(args.input):
-            if isinstance(item, FactsRecord) and str(item.facts.get("student_id")) == args.student:
+        kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
+        for item in read_facts(args.input, extra_kinds=kinds):
+            if isinstance(item, DataError):
+                if item.student_id == args.student:  # the student's record is bad: say why
+                    sys.stderr.write(f"tierflow: {item}\n")
+                    return 1
+                continue
+            if str(item.facts.get("student_id")) == args.student:
                 facts = item.facts
                 break
         if facts is None:
@@ -339,13 +397,39 @@ def _cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.analysis import impact
 
     old, new = load_ruleset(args.old), load_ruleset(args.new)
-    records = (item.facts for item in read_facts(args.facts) if isinstance(item, FactsRecord))
-    result = impact(old, new, records, as_of=_as_of(args.as_of))
+    _require_files([args.facts])
+    _require_rejects_folder(args)
+    kinds = {name: decl.type for r in (old, new) for name, decl in r.spec.facts.extra.items()}
+    rejects: list[DataError] = []
+    sources: dict[str, str | None] = {}  # student id -> its record (None: several records)
+    read = 0
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal read
+        for item in read_facts(args.facts, extra_kinds=kinds):
+            read += 1
+            if isinstance(item, DataError):
+                rejects.append(item)  # a record that cannot be read is reported, not dropped
+                continue
+            sid = str(item.facts.get("student_id"))
+            sources[sid] = None if sid in sources else item.source
+            yield item.facts
+
+    result = impact(old, new, records(), as_of=_as_of(args.as_of))
+    for exc in result.rejected:  # records either rule set could not evaluate
+        source = exc.source or sources.get(str(exc.student_id))
+        rejects.append(DataError(exc.code, exc.reason, student_id=exc.student_id,
+                                 source=source, field=exc.field))  # fmt: skip
+    result.rejected = rejects
     if args.format == "json":
         out.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
         out.write(result.report() + "\n")
-    return 0
+    _write_rejects(rejects, args, sys.stderr)
+    sys.stderr.write(
+        f"read {read:,} records: {result.students:,} compared, {len(rejects):,} rejected\n"
+    )
+    return 1 if rejects and args.strict else 0
 
 
 def _cmd_schema(args: argparse.Namespace, out: IO[str]) -> int:
@@ -487,6 +571,16 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _reject_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
+    p.add_argument(
+        "--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any record is rejected"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tierflow", description="Attendance playbooks as code.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -550,13 +644,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without enrollment records, enrol students for the whole year at their school",
     )
-    p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
-    p.add_argument(
-        "--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects"
-    )
-    p.add_argument(
-        "--strict", action="store_true", help="exit with status 1 if any record is rejected"
-    )
+    _reject_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("explain", help="explain the decision for one student")
@@ -574,6 +662,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--facts", required=True, metavar="FILE", help="students' facts to compare on")
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    _reject_options(p)
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the rule set format")
@@ -612,8 +701,14 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     except RulesetError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1
+    except _UsageError as exc:
+        sys.stderr.write(f"tierflow {args.command}: error: {exc}\n")
+        return 2
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
+    except OSError as exc:  # a file named on the command line cannot be read (or written)
+        sys.stderr.write(f"tierflow {args.command}: {_file_problem(exc)}\n")
+        return 2
     return status
 
 

@@ -9,6 +9,7 @@ the matching builtin, so existing ``except ValueError`` handlers keep working::
     ├── DataError(TierflowError, ValueError)      a bad input record (ingest, evaluate)
     ├── WorkflowError(TierflowError)              illegal transition, unknown intervention
     └── StoreError(TierflowError)                 persistence, concurrency conflicts
+        └── ConflictError(StoreError)             another writer got there first: retry
 
 A :class:`RulesetError` holds a sorted list of :class:`Problem` values (at most
 :data:`MAX_PROBLEMS`); its message prints one per line, as compilers do::
@@ -27,6 +28,7 @@ from tierflow.source import SourceSpan
 
 __all__ = [
     "MAX_PROBLEMS",
+    "ConflictError",
     "DataError",
     "Problem",
     "RulesetError",
@@ -133,6 +135,15 @@ class WorkflowError(TierflowError):
 
 class StoreError(TierflowError):
     """A persistence failure or a concurrency conflict."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed the same records first: the change was refused, and is safe to retry.
+
+    Raised for a stale intervention version, a student's event chain extended by another
+    writer, or a row another writer added first. Nothing of the refused change was kept; doing
+    it again from fresh reads (a new engine on the store) is correct.
+    """
 
 
 def suggest(name: str, candidates: Sequence[str] | Iterable[str]) -> str:

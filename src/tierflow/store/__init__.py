@@ -1,34 +1,43 @@
-"""Durable workflow records: an event-sourced, hash-chained SQLite repository.
+"""Durable workflow records: an event-sourced, hash-chained SQL store (SQLite or PostgreSQL).
 
-Needs SQLAlchemy (``pip install 'tierflow[sql]'``); ``import tierflow`` never imports it.
+SQLAlchemy is imported here, never by ``import tierflow``. PostgreSQL needs its driver
+(``pip install 'tierflow[postgres]'``).
 
 >>> import tierflow
->>> from tierflow.store import SqliteRepository, verify
+>>> from tierflow.store import SqlRepository, verify
 >>> from tierflow.workflow import Engine
->>> repo = SqliteRepository(":memory:")
+>>> repo = SqlRepository(":memory:")
 >>> engine = Engine(tierflow.load_ruleset("mtss"), repository=repo)
 >>> verify(repo)
 []
 """
 
 try:
-    import sqlalchemy  # noqa: F401  (checked here so the error says which extra to install)
-except ImportError as exc:  # pragma: no cover - the dev extra installs it
-    raise ImportError("tierflow.store needs SQLAlchemy: pip install 'tierflow[sql]'") from exc
+    import sqlalchemy  # noqa: F401  (checked here so the error says what to install)
+except ImportError as exc:  # pragma: no cover - a core dependency
+    raise ImportError("tierflow.store needs SQLAlchemy: pip install 'sqlalchemy>=2.0'") from exc
+
+from tierflow.errors import ConflictError, StoreError
 
 from tierflow.store._audit import Finding, Replayed, replay, verify
+from tierflow.store._connect import is_url, store_url
 from tierflow.store._packet import Packet, PacketEntry, Readiness, build_packet
-from tierflow.store._sqlite import ChainRow, SqliteRepository
+from tierflow.store._sqlite import ChainRow, SqliteRepository, SqlRepository
 
 __all__ = [
     "ChainRow",
+    "ConflictError",
     "Finding",
     "Packet",
     "PacketEntry",
     "Readiness",
     "Replayed",
+    "SqlRepository",
     "SqliteRepository",
+    "StoreError",
     "build_packet",
+    "is_url",
     "replay",
+    "store_url",
     "verify",
 ]

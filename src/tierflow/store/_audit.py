@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tierflow.store import _codec as codec
-from tierflow.store._sqlite import ChainRow, SqliteRepository, envelope
+from tierflow.store._sqlite import ChainRow, SqlRepository, envelope
 from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
 
 __all__ = ["Finding", "Replayed", "replay", "verify"]
@@ -120,7 +120,7 @@ def _check_chain(
     return found
 
 
-def verify(repository: SqliteRepository) -> list[Finding]:
+def verify(repository: SqlRepository) -> list[Finding]:
     """Check every student's hash chain, and the current state against the replayed events.
 
     An edited row no longer matches its hash (or breaks the link to the next row); a deleted

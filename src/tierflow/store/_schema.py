@@ -8,15 +8,21 @@ transaction as the event that changed them, so queries stay fast.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from tierflow.errors import StoreError
+from tierflow.store._connect import migration_lock
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "migrate", "tables"]
 
 metadata = sa.MetaData()
+
+# Row numbers: 64-bit identity columns on PostgreSQL (a large district writes millions of rows a
+# year); on SQLite a plain INTEGER PRIMARY KEY, which is the table's rowid (BIGINT would not be).
+_RowNumber = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 migrations_table = sa.Table(
     "schema_migrations",
@@ -26,53 +32,69 @@ migrations_table = sa.Table(
     sa.Column("applied_at", sa.String, nullable=False),
 )
 
-events = sa.Table(
-    "events",
-    metadata,
-    sa.Column("row", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("student_id", sa.String, nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("record", sa.String, nullable=False),
-    sa.Column("intervention_id", sa.String, nullable=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.UniqueConstraint("student_id", "seq", name="uq_events_student_seq"),
-)
 
-chain_heads = sa.Table(
-    "chain_heads",
-    metadata,
-    sa.Column("student_id", sa.String, primary_key=True),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-)
+def _v1_tables(md: sa.MetaData) -> tuple[sa.Table, ...]:
+    """The tables as version 1 created them (frozen: later versions change them by migration)."""
+    return (
+        sa.Table(
+            "events",
+            md,
+            sa.Column("row", _RowNumber, sa.Identity(), primary_key=True),
+            sa.Column("student_id", sa.String, nullable=False),
+            sa.Column("seq", sa.Integer, nullable=False),
+            sa.Column("record", sa.String, nullable=False),
+            sa.Column("intervention_id", sa.String, nullable=True),
+            sa.Column("body", sa.Text, nullable=False),
+            sa.Column("prev_hash", sa.String(64), nullable=False),
+            sa.Column("hash", sa.String(64), nullable=False),
+            sa.UniqueConstraint("student_id", "seq", name="uq_events_student_seq"),
+        ),
+        sa.Table(
+            "chain_heads",
+            md,
+            sa.Column("student_id", sa.String, primary_key=True),
+            sa.Column("seq", sa.Integer, nullable=False),
+            sa.Column("hash", sa.String(64), nullable=False),
+        ),
+        sa.Table(
+            "interventions",
+            md,
+            sa.Column("pos", _RowNumber, sa.Identity(), primary_key=True),
+            sa.Column("id", sa.String, nullable=False, unique=True),
+            sa.Column("student_id", sa.String, nullable=False, index=True),
+            sa.Column("is_open", sa.Boolean, nullable=False, index=True),
+            sa.Column("version", sa.Integer, nullable=False),
+            sa.Column("body", sa.Text, nullable=False),
+        ),
+        sa.Table(
+            "check_ins",
+            md,
+            sa.Column("pos", _RowNumber, sa.Identity(), primary_key=True),
+            sa.Column("intervention_id", sa.String, nullable=False, index=True),
+            sa.Column("body", sa.Text, nullable=False),
+        ),
+        sa.Table(
+            "issued",
+            md,
+            sa.Column("student_id", sa.String, primary_key=True),
+            sa.Column("step", sa.String, primary_key=True),
+            sa.Column("on", sa.Date, nullable=False),
+        ),
+    )
 
-interventions = sa.Table(
-    "interventions",
-    metadata,
-    sa.Column("pos", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("id", sa.String, nullable=False, unique=True),
-    sa.Column("student_id", sa.String, nullable=False, index=True),
-    sa.Column("is_open", sa.Boolean, nullable=False, index=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-)
 
-check_ins = sa.Table(
-    "check_ins",
-    metadata,
-    sa.Column("pos", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("intervention_id", sa.String, nullable=False, index=True),
-    sa.Column("body", sa.Text, nullable=False),
-)
+events, chain_heads, interventions, check_ins, issued = _v1_tables(metadata)
 
-issued = sa.Table(
-    "issued",
-    metadata,
-    sa.Column("student_id", sa.String, primary_key=True),
-    sa.Column("step", sa.String, primary_key=True),
-    sa.Column("on", sa.Date, nullable=False),
+# Version 2: the catalogue id as a column, and at most one open intervention of a kind per
+# student (two processes running the same day cannot both open it).
+interventions.append_column(sa.Column("catalog_id", sa.String, nullable=True))
+open_per_kind = sa.Index(
+    "uq_interventions_open_kind",
+    interventions.c.student_id,
+    interventions.c.catalog_id,
+    unique=True,
+    sqlite_where=interventions.c.is_open,
+    postgresql_where=interventions.c.is_open,
 )
 
 
@@ -91,13 +113,23 @@ tables = _Tables
 
 
 def _initial(conn: sa.Connection) -> None:
-    metadata.create_all(
-        conn, tables=[events, chain_heads, interventions, check_ins, issued], checkfirst=False
-    )
+    _v1 = sa.MetaData()
+    _v1.create_all(conn, tables=list(_v1_tables(_v1)), checkfirst=False)
+
+
+def _open_per_kind(conn: sa.Connection) -> None:
+    conn.execute(sa.text("ALTER TABLE interventions ADD COLUMN catalog_id VARCHAR"))
+    ivs = interventions
+    rows = conn.execute(sa.select(ivs.c.id, ivs.c.body)).all()
+    for iid, body in rows:
+        kind = json.loads(body)["intervention"]
+        conn.execute(sa.update(ivs).where(ivs.c.id == iid).values(catalog_id=kind))
+    open_per_kind.create(conn)
 
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (1, "events, chain heads, interventions, check-ins, issued steps", _initial),
+    (2, "at most one open intervention of a kind per student", _open_per_kind),
 )
 """Every migration in order: (version, what it does, how)."""
 
@@ -108,10 +140,15 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 def migrate(conn: sa.Connection, now: dt.datetime) -> list[int]:
     """Apply the migrations a database lacks, in one transaction; return their versions.
 
+    ``conn`` must begin write transactions (SQLite: ``BEGIN IMMEDIATE``) and, on PostgreSQL,
+    run at ``READ COMMITTED``: the migration lock is taken first, then the applied versions
+    are read, so a second process opening a new store at once waits and applies nothing.
+
     Raises:
         StoreError: The database was written by a newer tierflow (its schema is ahead).
     """
     with conn.begin():
+        migration_lock(conn)
         migrations_table.create(conn, checkfirst=True)
         done = {v for (v,) in conn.execute(sa.select(migrations_table.c.version))}
         if done and max(done) > SCHEMA_VERSION:

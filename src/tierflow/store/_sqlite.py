@@ -1,23 +1,31 @@
-"""A workflow repository in a SQLite file (or in memory), through SQLAlchemy Core."""
+"""A workflow repository in SQL (a SQLite file or memory, PostgreSQL), through SQLAlchemy Core.
+
+Connections and each dialect's transaction rules are in :mod:`tierflow.store._connect`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from tierflow.errors import StoreError
+from tierflow.errors import ConflictError, StoreError
 from tierflow.store import _codec as codec
+from tierflow.store._connect import Target, conflict_or_error, connect, is_url, store_url
 from tierflow.store._schema import migrate, tables
 from tierflow.workflow import OPEN_STATES, CheckIn, Intervention, WorkflowEvent
 
-__all__ = ["ChainRow", "SqliteRepository"]
+__all__ = ["ChainRow", "SqlRepository", "SqliteRepository"]
+
+_T = TypeVar("_T")
 
 
 class ChainRow(NamedTuple):
@@ -47,16 +55,6 @@ class ChainRow(NamedTuple):
 def envelope(record: str, student_id: str, seq: int, body: Any) -> str:
     """The canonical text a chain row's hash covers: its kind, place and body."""
     return codec.dumps({"body": body, "record": record, "seq": seq, "student_id": student_id})
-
-
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (the recipe in
-    # SQLAlchemy's pysqlite documentation), so each one can take the write lock up front.
-    dbapi_connection.isolation_level = None
-
-
-def _on_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
 def _envelope_text(record: str, student_id: str, seq: int, body_text: str) -> str:
@@ -129,7 +127,10 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
             None,
         ),
         "iv_exists": (sa.select(ivs.c.pos).where(ivs.c.id == p("iid")), None),
-        "insert_iv": (sa.insert(ivs), ["id", "student_id", "is_open", "version", "body"]),
+        "insert_iv": (
+            sa.insert(ivs),
+            ["id", "student_id", "catalog_id", "is_open", "version", "body"],
+        ),
         "iv_stored": (sa.select(ivs.c.version, ivs.c.body).where(ivs.c.id == p("iid")), None),
         "update_iv": (
             sa.update(ivs)
@@ -169,44 +170,70 @@ _STATEMENTS = _statements()
 """The hot statements by name: (statement, the columns an INSERT sets)."""
 
 
-class SqliteRepository:
-    """The workflow's records in SQLite: ``Engine(ruleset, repository=SqliteRepository(path))``.
+class SqlRepository:
+    """The workflow's records in SQL: ``Engine(ruleset, repository=SqlRepository(target))``.
+
+    ``target`` is a SQLite file path (the embedded default: created if missing; ``":memory:"``
+    for a database in memory) or a SQLAlchemy URL: ``sqlite:///records.db``, or
+    ``postgresql+psycopg://user:password@host/database`` for PostgreSQL (the ``postgres``
+    extra). The schema is migrated when the store opens.
 
     Event-sourced: every change (an intervention added or saved, an event, a check-in, a legal
     step issued) is appended to the ``events`` table, hash-chained per student, and the current
-    state is updated in the same transaction. The schema is migrated when the file opens.
+    state is updated in the same transaction.
+
+    Concurrency: several processes may write the same store. Unique keys (an intervention id,
+    a position in a student's chain, one open intervention of a kind per student) and
+    optimistic versions refuse a change another writer made first with a
+    :class:`~tierflow.errors.ConflictError`, keeping nothing of it; :meth:`run_batch` runs a
+    day again on such a conflict.
 
     Args:
-        path: A database file (created if missing), or ``":memory:"``.
+        target: A SQLite file path or a database URL (see :func:`tierflow.store.store_url`).
+        schema: PostgreSQL only: the schema to keep the tables in (created if missing; default:
+            the connection's ``search_path``, normally ``public``).
+        busy_timeout: SQLite only: seconds a writer waits for another process's write to end
+            before giving up with a :class:`~tierflow.errors.ConflictError`.
         now: The clock for migration timestamps (default: the system clock in UTC).
+
+    Raises:
+        StoreError: The database cannot be opened or migrated (its schema is newer than this
+            tierflow, the server is unreachable, the driver is not installed...).
     """
 
     def __init__(
         self,
-        path: str | Path = ":memory:",
+        target: Target = ":memory:",
         *,
+        schema: str | None = None,
+        busy_timeout: float = 60.0,
         now: dt.datetime | None = None,
     ) -> None:
-        self.path = str(path)
-        # URL.create, not an f-string: a file name may hold '?' or '#'.
-        url = sa.URL.create("sqlite", database=None if self.path == ":memory:" else self.path)
-        self._engine = sa.create_engine(url)
-        sa.event.listen(self._engine, "connect", _on_connect)
-        sa.event.listen(self._engine, "begin", _on_begin)
+        self.url = store_url(target)
+        self.path = (
+            os.fspath(target)
+            if not isinstance(target, sa.URL) and not is_url(target)
+            else self.url.render_as_string(hide_password=True)
+        )
+        """Where the records are, as error messages name it (a URL without its password)."""
+        self.dialect = self.url.get_backend_name()
+        """``sqlite`` or ``postgresql``."""
+        self._engine = connect(self.url, schema=schema, busy_timeout=busy_timeout)
         try:
+            with self._engine.connect() as setup:
+                if self.dialect == "postgresql":
+                    setup = setup.execution_options(isolation_level="READ COMMITTED")
+                setup.info["write"] = True
+                migrate(setup, now or dt.datetime.now(dt.timezone.utc))
             self._conn = self._engine.connect()
-            migrate(self._conn, now or dt.datetime.now(dt.timezone.utc))
+            self._next_id = self._stored_next_id()
+            self._conn.rollback()
         except sa.exc.SQLAlchemyError as exc:
             self._engine.dispose()
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
-        ids = tables.interventions.c.id
-        top = self._conn.execute(
-            sa.select(sa.func.max(sa.cast(sa.func.substr(ids, 4), sa.Integer))).where(
-                ids.like("iv-%")
-            )
-        ).scalar()
-        self._conn.rollback()
-        self._next_id = (top or 0) + 1
+            raise StoreError(f"cannot open the store {self.path}: {_cause(exc)}") from exc
+        except StoreError:
+            self._engine.dispose()
+            raise
         self._sql: dict[str, _Statement] = {}  # compiled on first use (write paths)
         self._heads: dict[str, _Head] | None = None  # chain heads, cached during a batch
         self._failed: BaseException | None = None  # a write that failed half-way in a batch
@@ -219,7 +246,7 @@ class SqliteRepository:
         self._conn.close()
         self._engine.dispose()
 
-    def __enter__(self) -> SqliteRepository:
+    def __enter__(self) -> SqlRepository:
         return self
 
     def __exit__(
@@ -231,7 +258,7 @@ class SqliteRepository:
         self.close()
 
     def __repr__(self) -> str:
-        return f"SqliteRepository({self.path!r})"
+        return f"SqlRepository({self.path!r})"
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -254,20 +281,59 @@ class SqliteRepository:
         try:
             with conn.begin():
                 conn.info["write"] = False
+                # Catch up with ids other processes took (SQLite: under the write lock).
+                self._next_id = max(self._next_id, self._stored_next_id())
                 yield
                 if self._failed is not None:
-                    raise StoreError(
-                        f"store {self.path}: the batch failed and was undone: "
-                        f"{_cause(self._failed)}"
-                    ) from self._failed
+                    failed = self._failed
+                    raise conflict_or_error(
+                        f"store {self.path}: the batch failed and was undone",
+                        failed,
+                        _cause(failed),
+                    ) from failed
                 self._flush_heads()
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(
-                f"store {self.path}: the batch failed and was undone: {_cause(exc)}"
+            raise conflict_or_error(
+                f"store {self.path}: the batch failed and was undone", exc, _cause(exc)
             ) from exc
         finally:
             conn.info["write"] = False
             self._heads, self._failed = None, None
+
+    def run_batch(self, work: Callable[[], _T], *, attempts: int = 5, pause: float = 0.05) -> _T:
+        """Run ``work()`` in a batch, and again if another writer changed the same records first.
+
+        For writers that may run at once (two processes running the same day, a run while
+        staff record check-ins): ``repo.run_batch(lambda: Engine(ruleset,
+        repository=repo).run(day, facts))``. A :class:`~tierflow.errors.ConflictError` undoes
+        the attempt (nothing of it is kept) and runs ``work`` again after a short random pause,
+        so ``work`` must read what it needs from the store each time (build the engine inside
+        it): the next attempt starts from what the other writer committed, and a day already
+        run by the other writer changes nothing. Any other error fails the batch at once.
+
+        Args:
+            work: What to do in the batch.
+            attempts: How many times to try in all.
+            pause: The base of the pause between attempts, in seconds (doubled each time, with
+                jitter so two retrying writers do not collide again).
+
+        Returns:
+            What ``work`` returned on the attempt that was kept.
+
+        Raises:
+            ConflictError: Every attempt conflicted (the last conflict, with the count).
+            StoreError: The database failed, or a batch is already open; nothing is kept.
+        """
+        attempt = 1
+        while True:
+            try:
+                with self.batch():
+                    return work()
+            except ConflictError as exc:
+                if attempt >= attempts:
+                    raise ConflictError(f"{exc} (gave up after {attempts} attempts)") from exc
+            time.sleep(random.uniform(0, pause * 2**attempt))
+            attempt += 1
 
     def _statement(self, name: str) -> _Statement:
         sql = self._sql.get(name)
@@ -324,7 +390,7 @@ class SqliteRepository:
                   for s, h in moved),
             )  # fmt: skip
             if cursor.rowcount != len(moved):
-                raise StoreError(
+                raise ConflictError(
                     f"store {self.path}: a student's chain was extended concurrently during "
                     "the batch"
                 )
@@ -354,7 +420,7 @@ class SqliteRepository:
                 if self._writes != before:
                     self._failed = exc
                 if isinstance(exc, sa.exc.SQLAlchemyError):
-                    raise StoreError(f"store {self.path}: {_cause(exc)}") from exc
+                    raise conflict_or_error(f"store {self.path}", exc, _cause(exc)) from exc
                 raise
             return
         conn.info["write"] = True
@@ -362,7 +428,7 @@ class SqliteRepository:
             with conn.begin():
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {self.path}: {_cause(exc)}") from exc
+            raise conflict_or_error(f"store {self.path}", exc, _cause(exc)) from exc
         finally:
             conn.info["write"] = False
 
@@ -376,7 +442,7 @@ class SqliteRepository:
             with conn.begin():
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"store {self.path}: {_cause(exc)}") from exc
+            raise conflict_or_error(f"store {self.path}", exc, _cause(exc)) from exc
 
     def _chain(self, student_id: str, record: str, intervention_id: str | None, body: Any) -> int:
         """Append a row to the student's chain; return its row number.
@@ -406,13 +472,29 @@ class SqliteRepository:
             ).rowcount
             != 1
         ):
-            raise StoreError(f"student {student_id}'s chain was extended concurrently")
+            raise ConflictError(f"student {student_id}'s chain was extended concurrently")
         return int(row)
 
     # --- the Repository protocol -------------------------------------------------------------
 
+    def _stored_next_id(self) -> int:
+        """The number after the largest intervention id stored."""
+        ids = tables.interventions.c.id
+        top = self._conn.execute(
+            sa.select(sa.func.max(sa.cast(sa.func.substr(ids, 4), sa.Integer))).where(
+                ids.like("iv-%")
+            )
+        ).scalar()
+        return int(top or 0) + 1
+
     def new_id(self) -> str:
-        """A fresh intervention id (numbering goes on from the largest stored)."""
+        """A fresh intervention id (numbering goes on from the largest stored).
+
+        Numbers are handed out by this process and caught up with the store at the start of
+        each batch; an id another process took meanwhile is refused by ``add`` with a
+        :class:`~tierflow.errors.ConflictError` (and :meth:`run_batch` runs the batch again
+        with fresh numbers).
+        """
         number, self._next_id = self._next_id, self._next_id + 1
         return f"iv-{number:07d}"
 
@@ -428,6 +510,7 @@ class SqliteRepository:
                 raise StoreError(f"intervention {intervention.id} already exists")
             self._exec(
                 "insert_iv", id=intervention.id, student_id=intervention.student_id,
+                catalog_id=intervention.intervention,
                 is_open=intervention.state in OPEN_STATES, version=intervention.version,
                 body=codec.dumps(state),
             )  # fmt: skip
@@ -462,7 +545,7 @@ class SqliteRepository:
                 raise StoreError(f"intervention {iid} does not exist")
             version, body = stored
             if version != expected_version:
-                raise StoreError(
+                raise ConflictError(
                     f"intervention {iid} was changed concurrently: the store holds version "
                     f"{version}, this change expected version {expected_version}"
                 )
@@ -475,7 +558,7 @@ class SqliteRepository:
                 new_body=codec.dumps(state),
             )  # fmt: skip
             if updated.rowcount != 1:
-                raise StoreError(f"intervention {iid} was changed concurrently")
+                raise ConflictError(f"intervention {iid} was changed concurrently")
             self._chain(
                 intervention.student_id, "intervention", iid,
                 {"op": "save", "id": iid, "expected_version": expected_version,
@@ -571,3 +654,7 @@ class SqliteRepository:
             found = set(conn.execute(sa.select(h.c.student_id)).scalars())
             found |= set(conn.execute(sa.select(ivs.c.student_id).distinct()).scalars())
         return sorted(found)
+
+
+SqliteRepository = SqlRepository
+"""The same store under its first name (it opens SQLite files and, now, any store URL)."""

@@ -1,0 +1,87 @@
+"""Databases for the store tests: a SQLite file, or a schema on the PostgreSQL test server.
+
+PostgreSQL tests use the server named by ``TIERFLOW_TEST_POSTGRES_URL`` (``.ci/postgres`` starts
+one), each test in a fresh schema dropped afterwards. Without a reachable server they skip,
+saying why; with ``TIERFLOW_REQUIRE_POSTGRES=1`` (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tierflow.store import SqlRepository
+
+HOW = (
+    "set TIERFLOW_TEST_POSTGRES_URL to a database the tests may create schemas in, e.g. "
+    "postgresql+psycopg://me@127.0.0.1:5432/tierflow_test (.ci/postgres starts a throwaway "
+    "server)"
+)
+
+
+@functools.cache
+def _server_problem() -> str | None:
+    """Why the PostgreSQL tests cannot run here, or None when they can (checked once)."""
+    url = os.environ.get("TIERFLOW_TEST_POSTGRES_URL")
+    if not url:
+        return f"no PostgreSQL server: {HOW}"
+    try:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # the driver missing, a refused connection, bad credentials...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"no PostgreSQL server at TIERFLOW_TEST_POSTGRES_URL ({first}); {HOW}"
+    return None
+
+
+def postgres_url() -> str:
+    """The test server's URL; skip the test (fail it when required) if there is none."""
+    problem = _server_problem()
+    if problem is not None:
+        if os.environ.get("TIERFLOW_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{problem} (TIERFLOW_REQUIRE_POSTGRES=1: the PostgreSQL tests must run)")
+        pytest.skip(problem)
+    return os.environ["TIERFLOW_TEST_POSTGRES_URL"]
+
+
+@dataclass
+class Store:
+    """One database a test may open several times (to reopen it, or from two processes).
+
+    Attributes:
+        kind: ``sqlite`` or ``postgresql``.
+        target: The file path or URL to open.
+        schema: The PostgreSQL schema of this test (None on SQLite).
+    """
+
+    kind: str
+    target: str
+    schema: str | None = None
+
+    def open(self, **options: Any) -> SqlRepository:
+        """A repository on this database."""
+        return SqlRepository(self.target, schema=self.schema, **options)
+
+    @property
+    def url(self) -> str:
+        """A URL alone that opens this database (the schema in its connection options)."""
+        if self.kind == "sqlite":
+            return sa.URL.create("sqlite", database=self.target).render_as_string()
+        return f"{self.target}?options=-csearch_path%3D{self.schema}"
+
+    def sql(self, statement: str, **params: Any) -> list[Any]:
+        """Run raw SQL on the database outside tierflow (as someone tampering would)."""
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(sa.text(statement), params)
+                return list(result.all()) if result.returns_rows else []
+        finally:
+            engine.dispose()

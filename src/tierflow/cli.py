@@ -540,6 +540,29 @@ def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _people(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
+    """The roster for ``--include-pii`` (problems on stderr, by file, line and id); None: no PII.
+
+    Raises:
+        SystemExit: ``--include-pii`` without ``--students``, or the file cannot be read.
+    """
+    from tierflow.store import read_people
+
+    if not args.include_pii:
+        return None
+    if not args.students:
+        raise SystemExit(f"tierflow export {command}: --include-pii needs --students FILE")
+    try:
+        found = read_people(args.students)
+    except OSError as exc:
+        raise SystemExit(f"tierflow export {command}: cannot read {args.students}: {exc}") from None
+    for problem in found.rejects:
+        sys.stderr.write(f"rejected: {problem}\n")
+    for note in found.repeated:
+        sys.stderr.write(f"ignored: {note}\n")
+    return dict(found.people)
+
+
 def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
     from tierflow.store import SqliteRepository, build_packet
@@ -547,6 +570,7 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     if not Path(args.db).is_file():
         sys.stderr.write(f"tierflow export packet: no database file {args.db}\n")
         return 2
+    people = _people(args, "packet")
     try:
         with SqliteRepository(args.db) as repo:
             name = args.ruleset or next(
@@ -558,7 +582,7 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
                 return 2
             packet = build_packet(
                 repo, args.student, load_ruleset(name), as_of=_as_of(args.as_of),
-                step=args.readiness,
+                step=args.readiness, people=people, include_personal=people is not None,
             )  # fmt: skip
     except (StoreError, KeyError) as exc:
         sys.stderr.write(f"tierflow export packet: {exc}\n")
@@ -579,6 +603,60 @@ def _reject_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--strict", action="store_true", help="exit with status 1 if any record is rejected"
     )
+
+
+def _pii_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--students",
+        metavar="FILE",
+        help="names and birth dates by student id (CSV, JSON, Ed-Fi Student XML)",
+    )
+    p.add_argument(
+        "--include-pii",
+        action="store_true",
+        help="print names and dates of birth from --students (default: student ids only)",
+    )
+
+
+def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
+    from tierflow.errors import StoreError
+    from tierflow.store import SqliteRepository, compliance_report
+
+    if not Path(args.db).is_file():
+        sys.stderr.write(f"tierflow export compliance: no database file {args.db}\n")
+        return 2
+    people = _people(args, "compliance")
+    try:
+        with SqliteRepository(args.db) as repo:
+            students = repo.students()
+            name = args.ruleset
+            if name is None:
+                named = {
+                    e.ruleset.id
+                    for s in students
+                    for e in repo.events(s)
+                    if e.ruleset is not None and e.kind in ("legal_issued", "decision")
+                }
+                if len(named) != 1:
+                    found = ", ".join(sorted(named)) or "none"
+                    sys.stderr.write(f"tierflow export compliance: the records name rule sets "
+                                     f"{found}; give --ruleset\n")  # fmt: skip
+                    return 2
+                name = named.pop()
+            report = compliance_report(
+                repo, load_ruleset(name), students=students, people=people,
+                include_personal=people is not None,
+            )  # fmt: skip
+    except StoreError as exc:
+        sys.stderr.write(f"tierflow export compliance: {exc}\n")
+        return 2
+    text = {"json": report.to_json, "csv": report.to_csv, "html": report.to_html}[args.format]()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+    sys.stderr.write(f"{report.summary()}\n")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -689,7 +767,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="date the packet is prepared for (default: today)")
     p.add_argument("--readiness", metavar="STEP", help="check a legal step (sarb-referral)")
     p.add_argument("--output", "-o", help="write to this file")
+    _pii_options(p)
     p.set_defaults(func=_cmd_export_packet)
+    p = export.add_parser(
+        "compliance", help="every legal step issued, and the interventions documented before it"
+    )
+    p.add_argument("--db", required=True, help="a SQLite store file")
+    p.add_argument("--format", choices=("json", "csv", "html"), default="html")
+    p.add_argument("--ruleset", "-r", help="the rule set to check against (default: the records')")
+    p.add_argument("--output", "-o", help="write to this file")
+    _pii_options(p)
+    p.set_defaults(func=_cmd_export_compliance)
     return parser
 
 

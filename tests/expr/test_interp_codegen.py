@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tierflow
 from tierflow.errors import DataError
 from tierflow.expr import (
     BOOL,
@@ -46,7 +47,7 @@ from tierflow.expr import (
     unparse,
     walk,
 )
-from tierflow.expr._functions import add_duration, subtract_duration
+from tierflow.expr._functions import add_duration, same_items, subtract_duration
 from tierflow.expr._parser import MAX_DEPTH
 from tierflow.facts import CAUSES, GROUPS
 from tierflow.testing import AS_OF, student_facts
@@ -88,6 +89,7 @@ def compiled(tree: Expr) -> tuple[str, Any]:
         **{f"_fn_{f.name}": f.impl for f in DEFAULT_FUNCTIONS},
         "_add_duration": add_duration,
         "_subtract_duration": subtract_duration,
+        "_same_items": same_items,
         "__builtins__": {},  # the generated code needs none
     }
     exec(compile(code, "<test expr>", "exec"), ns)
@@ -154,6 +156,34 @@ def run_both(
 )
 def test_interpret(text: str, env: dict[str, Any], value: Any) -> None:
     assert interpret(parse(text), env) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "causes", "value"),
+    [
+        ("causes == ['health']", ["health"], True),
+        ("causes == ['health']", ("health",), True),
+        ("causes == ['health']", {"health"}, True),
+        ("causes == ['health', 'housing']", ["housing", "health"], True),
+        ("causes == ['health']", ["health", "housing"], False),
+        ("causes == ['health', 'health']", ["health"], False),
+        ("causes == ['health', 'food']", ["health", "health"], False),
+        ("causes == []", [], True),
+        ("causes != ['health']", ["health"], False),
+        ("causes != ['health']", [], True),
+        ("['health'] == causes", ["health"], True),
+        ("causes == ['health'] == causes", ["health"], True),
+        ("1 <= len(causes) and causes == ['food']", ["food"], True),
+    ],
+)
+def test_list_equality_ignores_order_and_the_host_s_list_type(
+    text: str, causes: Any, value: bool
+) -> None:
+    # Hosts pass lists, tuples or sets; the literal is a tuple once folded. Either way list
+    # equality holds when both hold the same items, in the interpreter and in generated code.
+    ref, gen = run_both(text, {"causes": causes})
+    assert ref == gen == ("bool", value)
+    assert interpret(checked(text), {**env_of({}, AS_OF), "causes": causes}) is value
 
 
 def test_and_or_short_circuit() -> None:
@@ -343,11 +373,12 @@ def test_constants_are_shared_by_value_and_type() -> None:
     assert consts.values["_k0"] == "a"
 
 
-def test_literal_lists_keep_their_length_and_order() -> None:
+def test_literal_lists_keep_their_length() -> None:
     # Generated code once turned every literal list into a frozenset: len([1, 1]) was 1 and
-    # [1, 2] == [2, 1] was true, against the interpreter.
+    # [1, 1] == [1] was true, against the interpreter. (List equality ignores order by design:
+    # see test_list_equality_ignores_order_and_the_host_s_list_type.)
     assert run_both("len([1, 1, 2])") == (("int", 3), ("int", 3))
-    assert run_both("[1, 2] == [2, 1]") == (("bool", False), ("bool", False))
+    assert run_both("[1, 2] == [2, 1]") == (("bool", True), ("bool", True))
     assert run_both("[1, 1] == [1]") == (("bool", False), ("bool", False))
     assert run_both("[1, 2] == [1, 2]") == (("bool", True), ("bool", True))
 
@@ -514,6 +545,15 @@ def _bools(depth: int) -> st.SearchStrategy[str]:
         st.sampled_from(sorted(CAUSES)).map(lambda c: f"'{c}' not in causes"),
         st.sampled_from(["not1", "not2", "not3"]).map(lambda s: f"legal_issued('{s}')"),
         st.sampled_from(["student_id == 'A123'", "student_id != 'B1'", "window == 4w"]),
+        # A fact list against a literal one (either side), or against itself.
+        st.tuples(
+            st.lists(st.sampled_from(sorted(CAUSES)), max_size=3).map(
+                lambda xs: "[" + ", ".join(f"'{x}'" for x in xs) + "]"
+            ),
+            st.sampled_from(["==", "!="]),
+            st.booleans(),
+        ).map(lambda t: f"causes {t[1]} {t[0]}" if t[2] else f"{t[0]} {t[1]} causes"),
+        st.sampled_from(["groups == groups", "causes != causes", "len(causes) == 1 == 1"]),
     )
     if depth <= 0:
         return leaves
@@ -603,3 +643,19 @@ def test_the_generator_reaches_every_function() -> None:
         "conferences_held",
     }  # fmt: skip
     assert expected <= seen
+
+
+def test_a_rule_set_compares_a_fact_list_with_a_literal_list() -> None:
+    # The bug: facts arrive as Python lists, literals were folded into tuples, and
+    # ["health"] == ("health",) is false in Python, so the tier below could never match.
+    rs = tierflow.parse_ruleset(
+        'id: t\nname: T\nversion: "1"\ntiers:\n'
+        "  - {id: tier2, level: 2, when: \"causes == ['health']\"}\n"
+        "  - {id: tier1, level: 1, default: true}\n"
+    )
+    base = {"student_id": "s", "days_enrolled": 20, "days_absent": 0}
+    tiers = [
+        rs.evaluate({**base, "causes": causes}, as_of=AS_OF).tier
+        for causes in (["health"], ("health",), ["health", "food"], [])
+    ]
+    assert tiers == ["tier2", "tier2", "tier1", "tier1"]

@@ -32,7 +32,7 @@ from tierflow.expr import (
     to_python,
     walk,
 )
-from tierflow.expr._functions import add_duration, subtract_duration
+from tierflow.expr._functions import add_duration, same_items, subtract_duration
 
 __all__ = ["Evaluator", "generate", "read_fact"]
 
@@ -186,6 +186,7 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         "_EvalContext": EvalContext,
         "_add_duration": add_duration,
         "_subtract_duration": subtract_duration,
+        "_same_items": same_items,
     }
     helpers = {name: fn for name, fn in available.items() if name in body}
     used_fns = {fn for e in _all_exprs(c) for fn in _calls(e)}

@@ -39,6 +39,11 @@ class Constants:
         return name
 
 
+def _list_equality(left: Expr, op: str, right: Expr) -> bool:
+    """Whether a comparison is ``==`` or ``!=`` of lists (which ignores order)."""
+    return op in ("==", "!=") and "list" in (left.type.kind, right.type.kind)
+
+
 def to_python(
     node: Expr, names: Mapping[str, str], consts: Constants, functions: FunctionRegistry
 ) -> str:
@@ -63,6 +68,13 @@ def to_python(
         ):
             return consts.add(frozenset(i.value for i in n.items if isinstance(i, Const)))
         return go(n)
+
+    def compare(left: Expr, op: str, right: Expr) -> str:
+        """One comparison of a chain, on its own."""
+        if _list_equality(left, op, right):
+            same = f"_same_items({go(left)}, {go(right)})"
+            return same if op == "==" else f"(not {same})"
+        return f"({go(left)} {op} {member_set(right) if op.endswith('in') else go(right)})"
 
     def go(n: Expr) -> str:
         if isinstance(n, Const):
@@ -93,6 +105,10 @@ def to_python(
         if isinstance(n, BoolOp):
             return "(" + f" {n.op} ".join(go(v) for v in n.values) + ")"
         if isinstance(n, Compare):
+            pairs = list(zip(n.operands[:-1], n.ops, n.operands[1:], strict=True))
+            if any(_list_equality(*pair) for pair in pairs):
+                # List equality ignores order (``_same_items``): no Python chain for it.
+                return "(" + " and ".join(compare(*pair) for pair in pairs) + ")"
             parts = [go(n.operands[0])]
             for op, operand in zip(n.ops, n.operands[1:], strict=True):
                 parts.append(f"{op} {member_set(operand) if op.endswith('in') else go(operand)}")

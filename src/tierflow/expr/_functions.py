@@ -9,7 +9,7 @@ a literal. The facts layer registers its calendar-aware window functions here to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "Function",
     "FunctionRegistry",
     "add_duration",
+    "same_items",
     "subtract_duration",
 ]
 
@@ -127,6 +128,32 @@ class FunctionRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self.functions
+
+
+def same_items(a: Iterable[Any], b: Iterable[Any]) -> bool:
+    """Whether two lists hold the same items as often, in any order: what list ``==`` means.
+
+    Lists in conditions are ids in practice (``causes``, ``groups``), which hosts pass in
+    whatever order their records keep them (a list, a tuple, even a set), so a decision must not
+    depend on that order: ``causes == ['health', 'housing']`` holds for either order. An item
+    repeated counts as often as it is repeated (``[1, 1] == [1]`` is false), as ``len`` sees it.
+
+    >>> same_items(["health", "housing"], ("housing", "health"))
+    True
+    >>> same_items(["health"], ["health", "housing"])
+    False
+    >>> same_items([1, 1], [1])
+    False
+    """
+    rest = list(b)
+    for item in a:
+        for k, other in enumerate(rest):
+            if other == item:
+                del rest[k]
+                break
+        else:
+            return False
+    return not rest
 
 
 def add_duration(day: dt.date, span: Duration) -> dt.date:

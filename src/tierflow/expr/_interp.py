@@ -19,6 +19,7 @@ from tierflow.expr._functions import (
     EvalContext,
     FunctionRegistry,
     add_duration,
+    same_items,
     subtract_duration,
 )
 from tierflow.expr._types import Duration
@@ -38,7 +39,12 @@ class TraceEntry:
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
 
 
+_LISTS = (list, tuple, set, frozenset)
+
+
 def _compare(op: str, a: Any, b: Any) -> bool:
+    if op in ("==", "!=") and isinstance(a, _LISTS) and isinstance(b, _LISTS):
+        return same_items(a, b) == (op == "==")
     if op == "==":
         return bool(a == b)
     if op == "!=":

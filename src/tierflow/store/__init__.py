@@ -20,23 +20,37 @@ except ImportError as exc:  # pragma: no cover - a core dependency
 from tierflow.errors import ConflictError, StoreError
 
 from tierflow.store._audit import Finding, Replayed, replay, verify
+from tierflow.store._compliance import (
+    ComplianceReport,
+    PriorIntervention,
+    StepCheck,
+    compliance_report,
+)
 from tierflow.store._connect import is_url, store_url
 from tierflow.store._packet import Packet, PacketEntry, Readiness, build_packet
+from tierflow.store._personal import People, Person, read_people
 from tierflow.store._sqlite import ChainRow, SqliteRepository, SqlRepository
 
 __all__ = [
     "ChainRow",
+    "ComplianceReport",
     "ConflictError",
     "Finding",
     "Packet",
     "PacketEntry",
+    "People",
+    "Person",
+    "PriorIntervention",
     "Readiness",
     "Replayed",
     "SqlRepository",
     "SqliteRepository",
+    "StepCheck",
     "StoreError",
     "build_packet",
+    "compliance_report",
     "is_url",
+    "read_people",
     "replay",
     "store_url",
     "verify",

@@ -4,7 +4,8 @@ What a district hands a SARB panel, a truancy court or an auditor: every decisio
 transition, check-in, review, conference and legal step the workflow recorded, each with the
 rule set that justified it and the references it cites, plus whether a legal step's required
 elements (earlier letters, conferences, supportive interventions with outcomes) are documented.
-Only ids are printed: the store holds no names or dates of birth.
+The store holds no names or dates of birth: a packet names the student by id, and prints a name
+and date of birth only when asked to (``include_personal=True``), from a roster the host passes.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import datetime as dt
 import html
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts import History
+from tierflow.store._personal import Person
 from tierflow.workflow import Engine, Intervention, Repository, WorkflowEvent
 
 __all__ = ["Packet", "PacketEntry", "Readiness", "build_packet"]
@@ -92,6 +95,8 @@ class Packet:
         timeline: Every recorded step, in order.
         interventions: The student's interventions, oldest first.
         readiness: Whether the legal step asked about can be documented.
+        include_personal: Personal data was asked for (the renderings print it).
+        person: The student's name and date of birth, when asked for and in the roster.
     """
 
     student_id: str
@@ -100,11 +105,15 @@ class Packet:
     timeline: tuple[PacketEntry, ...]
     interventions: tuple[Intervention, ...]
     readiness: Readiness | None
+    include_personal: bool = False
+    person: Person | None = None
 
     def to_json(self) -> str:
         """The packet as indented JSON."""
-        data = {
-            "student_id": self.student_id,
+        data: dict[str, Any] = {"student_id": self.student_id}
+        if self.include_personal:
+            data["person"] = _person_json(self.person)
+        data |= {
             "as_of": self.as_of.isoformat(),
             "ruleset": self.ruleset,
             "timeline": [_entry_row(e) | {"cites": list(e.cites)} for e in self.timeline],
@@ -120,30 +129,54 @@ class Packet:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
-        """The timeline as CSV, one row a step (citations joined by ``; ``)."""
+        """The timeline as CSV, one row a step (citations joined by ``; ``).
+
+        Each row starts with the student id; with personal data asked for, the name and date
+        of birth follow it.
+        """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
+        who = [self.student_id]
+        header = ["student_id"]
+        if self.include_personal:
+            header += ["name", "birth_date"]
+            p = self.person
+            who += ["", ""] if p is None else [p.name, str(p.birth_date or "")]
         writer.writerow(
-            ["date", "kind", "what", "intervention_id", "who", "why", "ruleset", "cites"]
+            [*header, "date", "kind", "what", "intervention_id", "who", "why", "ruleset", "cites"]
         )
         for e in self.timeline:
-            writer.writerow([*_entry_row(e).values(), "; ".join(e.cites)])
+            writer.writerow([*who, *_entry_row(e).values(), "; ".join(e.cites)])
         return out.getvalue()
 
     def to_html(self) -> str:
-        """A printable page (A4 or letter; the table header repeats on every page)."""
+        """A printable page: A4 or letter, each section on its own pages, rows never split.
+
+        Every printed page carries the student id (and the name, when personal data was
+        asked for), the preparation date and ``page N of M`` in its margins; the table
+        headers repeat on every page. Citations are numbered and listed once, at the end.
+        """
         esc = html.escape
+        refs: dict[str, int] = {}
+        for e in self.timeline:
+            for c in e.cites:
+                refs.setdefault(c, len(refs) + 1)
         rows = "\n".join(
-            f"<tr><td>{e.on}</td><td>{esc(e.what)}</td><td>{esc(e.intervention_id or '')}</td>"
-            f"<td>{esc(e.who)}</td><td>{esc(e.why)}</td>"
-            f"<td>{'<br>'.join(esc(c) for c in e.cites)}</td></tr>"
+            f'<tr><td class="date">{e.on}</td><td>{esc(e.what)}</td>'
+            f'<td class="id">{esc(e.intervention_id or "")}</td><td>{esc(e.who)}</td>'
+            f"<td>{esc(e.why)}</td>"
+            f'<td class="cites">{" ".join(f"[{refs[c]}]" for c in e.cites)}</td></tr>'
             for e in self.timeline
         )
-        ivs = "\n".join(
-            f"<tr><td>{esc(iv.id)}</td><td>{esc(iv.intervention)}</td><td>{iv.tier_level}</td>"
-            f"<td>{esc(iv.owner or 'unassigned')}</td><td>{esc(iv.state)}</td>"
-            f"<td>{iv.opened_on}</td><td>{iv.ended_on or ''}</td></tr>"
-            for iv in self.interventions
+        ivs = (
+            "\n".join(
+                f'<tr><td class="id">{esc(iv.id)}</td><td>{esc(iv.intervention)}</td>'
+                f"<td>{iv.tier_level}</td><td>{esc(iv.owner or 'unassigned')}</td>"
+                f'<td>{esc(iv.state)}</td><td class="date">{iv.opened_on}</td>'
+                f'<td class="date">{iv.ended_on or ""}</td></tr>'
+                for iv in self.interventions
+            )
+            or '<tr><td colspan="7">No interventions recorded.</td></tr>'
         )
         ready = ""
         if self.readiness is not None:
@@ -151,16 +184,50 @@ class Packet:
             items = [f'<li class="ok">{esc(p)}</li>' for p in r.present]
             items += [f'<li class="missing">missing: {esc(m)}</li>' for m in r.missing]
             verdict = "ready" if r.ready else "not ready"
-            ready = f"<h2>{esc(r.label)}: {verdict}</h2>\n<ul>{''.join(items)}</ul>"
+            ready = (
+                f'<section class="readiness">\n<h2>{esc(r.label)}: {verdict}</h2>\n'
+                f"<ul>{''.join(items)}</ul>\n</section>"
+            )
+        sources = "\n".join(f"<li>{esc(c)}</li>" for c in refs) or "<li>None cited.</li>"
+        who = f"Student {self.student_id}"
+        student = esc(self.student_id)
+        if self.include_personal:
+            if self.person is not None:
+                who += f" - {self.person.describe()}"
+                student += f"<br>{esc(self.person.describe())}"
+            else:
+                student += "<br>(not in the roster given)"
+        running = f"{who} - prepared as of {self.as_of}"
         return _PAGE.format(
             title=esc(f"Attendance intervention record: student {self.student_id}"),
-            student=esc(self.student_id),
+            running=_css_string(running),
+            student=student,
             as_of=self.as_of,
             ruleset=esc(self.ruleset),
-            rows=rows,
+            entries=len(self.timeline),
+            rows=rows or '<tr><td colspan="6">No events recorded.</td></tr>',
             ivs=ivs,
             ready=ready,
+            sources=sources,
         )
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string that is also safe inside an HTML ``<style>`` element."""
+    out = []
+    for ch in text:
+        if ch.isalnum() or ch in " -.,:;()/_":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return '"' + "".join(out) + '"'
+
+
+def _person_json(person: Person | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    born = None if person.birth_date is None else person.birth_date.isoformat()
+    return {"name": person.name, "birth_date": born}
 
 
 def _entry_row(e: PacketEntry) -> dict[str, Any]:
@@ -274,6 +341,8 @@ def build_packet(
     *,
     as_of: dt.date,
     step: str | None = None,
+    people: Mapping[str, Person] | None = None,
+    include_personal: bool = False,
 ) -> Packet:
     """Gather a student's documentation from a repository.
 
@@ -283,10 +352,17 @@ def build_packet(
         ruleset: The rule set whose references and legal requirements to use.
         as_of: The date the packet is prepared for (waiting periods count to it).
         step: A legal step to check readiness for (``sarb-referral``); None for none.
+        people: A roster of names and dates of birth by student id (see
+            :func:`tierflow.store.read_people`); used only with ``include_personal``.
+        include_personal: Print the student's name and date of birth from ``people``
+            (default: the id only).
 
     Raises:
         KeyError: The rule set has no such legal step.
+        ValueError: ``include_personal`` without ``people``.
     """
+    if include_personal and people is None:
+        raise ValueError("include_personal=True needs people: a roster (read_people(path))")
     engine = Engine(ruleset, repository=repository)
     ivs = repository.for_student(student_id)
     catalogue = {iv.id: iv.intervention for iv in ivs}
@@ -305,7 +381,10 @@ def build_packet(
         for ev in repository.events(student_id)
     )
     ready = None if step is None else _readiness(engine, student_id, step, as_of)
-    return Packet(student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready)
+    person = people.get(student_id) if include_personal and people is not None else None
+    return Packet(
+        student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person
+    )
 
 
 _PAGE = """<!DOCTYPE html>
@@ -314,28 +393,45 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
-  body {{ font: 11pt/1.4 system-ui, sans-serif; color: #111; margin: 2em; }}
-  h1 {{ font-size: 16pt; margin: 0 0 .2em; }}
+  body {{ font: 10.5pt/1.4 "DejaVu Sans", system-ui, sans-serif; color: #111; margin: 2em; }}
+  h1 {{ font-size: 16pt; margin: 0 0 .4em; }}
   h2 {{ font-size: 13pt; margin: 1.2em 0 .4em; }}
-  .meta {{ color: #444; margin: 0 0 1em; }}
   table {{ border-collapse: collapse; width: 100%; }}
   th, td {{ border: 1px solid #999; padding: .25em .4em; text-align: left; vertical-align: top; }}
   th {{ background: #eee; }}
-  li.missing {{ color: #a00; }}
-  @page {{ margin: 1.5cm; }}
+  table.meta {{ width: auto; margin-bottom: 1em; }}
+  table.meta th {{ background: none; border: none; padding-left: 0; }}
+  table.meta td {{ border: none; }}
+  td.date {{ white-space: nowrap; }}
+  td.id {{ white-space: nowrap; font-family: "DejaVu Sans Mono", monospace; font-size: 90%; }}
+  td.cites {{ white-space: nowrap; }}
+  li.missing {{ color: #a00; font-weight: bold; }}
+  ol.sources li {{ margin-bottom: .3em; }}
+  @page {{
+    margin: 20mm 14mm 16mm;
+    @top-left {{ content: {running}; font: 8.5pt sans-serif; color: #444; }}
+    @bottom-right {{ content: "page " counter(page) " of " counter(pages);
+                     font: 8.5pt sans-serif; color: #444; }}
+  }}
   @media print {{
-    body {{ margin: 0; font-size: 9.5pt; }}
+    body {{ margin: 0; font-size: 9pt; }}
     thead {{ display: table-header-group; }}
-    tr {{ break-inside: avoid; }}
+    tr, li {{ break-inside: avoid; }}
     h2 {{ break-after: avoid; }}
+    section.timeline, section.sources {{ break-before: page; }}
     th {{ background: none; }}
   }}
 </style>
 </head>
 <body>
 <h1>{title}</h1>
-<p class="meta">Prepared as of {as_of} under rule set {ruleset}.</p>
+<table class="meta">
+<tr><th>Student</th><td>{student}</td></tr>
+<tr><th>Prepared as of</th><td>{as_of}</td></tr>
+<tr><th>Rule set</th><td>{ruleset}</td></tr>
+</table>
 {ready}
+<section class="interventions">
 <h2>Interventions</h2>
 <table>
 <thead><tr><th>Id</th><th>Intervention</th><th>Tier</th><th>Owner</th><th>State</th>
@@ -344,14 +440,23 @@ _PAGE = """<!DOCTYPE html>
 {ivs}
 </tbody>
 </table>
-<h2>Timeline</h2>
+</section>
+<section class="timeline">
+<h2>Timeline ({entries} recorded steps)</h2>
 <table>
 <thead><tr><th>Date</th><th>What</th><th>Intervention</th><th>Who</th><th>Why</th>
-<th>Rule and statute</th></tr></thead>
+<th>Cites</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
 </table>
+</section>
+<section class="sources">
+<h2>Rules and statutes cited</h2>
+<ol class="sources">
+{sources}
+</ol>
+</section>
 </body>
 </html>
 """

@@ -1,0 +1,422 @@
+"""The district compliance report: every legal step issued, and what was documented before it.
+
+For an auditor or a SARB board: each truancy letter, conference notice or referral the store
+records, with the supportive interventions opened before it (ids, tiers, dates, the outcome
+recorded by then), the conferences held and the earlier steps issued, what the rule set
+required that the records do not show, and the statutes cited. A step issued without any
+documented supportive intervention before it is flagged, whatever the rule set requires.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import html
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tierflow.evaluate import CompiledRuleset
+from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
+from tierflow.store._personal import Person
+from tierflow.workflow import Repository
+
+__all__ = ["ComplianceReport", "PriorIntervention", "StepCheck", "compliance_report"]
+
+NO_PRIOR_SUPPORT = "no_prior_support"
+"""Flag: no supportive intervention was documented on or before the step's date."""
+REQUIREMENTS_UNMET = "requirements_unmet"
+"""Flag: the records do not show something the rule set requires for the step."""
+UNKNOWN_STEP = "unknown_step"
+"""Flag: the rule set the report checks against has no such step."""
+
+
+class _Listing(Protocol):
+    def students(self) -> list[str]:
+        """Every student with a record."""
+        ...
+
+
+@dataclass(frozen=True)
+class PriorIntervention:
+    """A supportive intervention documented on or before a legal step.
+
+    Attributes:
+        intervention_id: Its id in the store.
+        intervention: Its catalogue id (``weekly-checkin``).
+        tier_level: Its tier's level.
+        opened_on: The date it opened.
+        outcome: The last outcome recorded at a check-in on or before the step, if any.
+        outcome_on: The date of that check-in.
+    """
+
+    intervention_id: str
+    intervention: str
+    tier_level: int
+    opened_on: dt.date
+    outcome: str | None
+    outcome_on: dt.date | None
+
+    def describe(self) -> str:
+        """``iv-0000012 weekly-checkin (tier 2) opened 2025-10-06, outcome mixed on ...``."""
+        text = f"{self.intervention_id} {self.intervention} (tier {self.tier_level}) opened "
+        text += str(self.opened_on)
+        if self.outcome is not None:
+            return f"{text}, outcome {self.outcome} on {self.outcome_on}"
+        return f"{text}, no outcome recorded"
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    """One legal step issued, and the documentation that preceded it.
+
+    Attributes:
+        student_id: The student.
+        step: The step id (``not2``).
+        label: Its label in the rule set.
+        issued_on: The date it was issued.
+        issued_by: Who issued it (empty when the store records no ``legal_issued`` event).
+        ruleset: The rule set named when it was issued (empty when not recorded).
+        cites: Titles of the statutes and guidance the rule set cites for the step.
+        earlier_steps: ``(step, date)`` of the steps issued before it (on an earlier date, or
+            on the same date and earlier in the ladder).
+        conferences: ``(kind, date)`` of the conferences held on or before its date.
+        interventions: The supportive interventions opened on or before its date.
+        missing: What the rule set requires for the step that the records did not show then.
+        flags: ``no_prior_support``, ``requirements_unmet``, ``unknown_step``; empty when
+            the step was documented as required.
+    """
+
+    student_id: str
+    step: str
+    label: str
+    issued_on: dt.date
+    issued_by: str
+    ruleset: str
+    cites: tuple[str, ...]
+    earlier_steps: tuple[tuple[str, dt.date], ...]
+    conferences: tuple[tuple[str, dt.date], ...]
+    interventions: tuple[PriorIntervention, ...]
+    missing: tuple[str, ...]
+    flags: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing was flagged."""
+        return not self.flags
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    """Every legal step issued across a store, checked against a rule set.
+
+    Attributes:
+        ruleset: The rule set the steps were checked against (id, version, hash).
+        steps: One check per step issued, by date, then student, then step.
+        students: How many students' records were read.
+        include_personal: Personal data was asked for (the renderings print it).
+        people: Names and dates of birth of the students listed, when asked for.
+    """
+
+    ruleset: str
+    steps: tuple[StepCheck, ...]
+    students: int
+    include_personal: bool = False
+    people: Mapping[str, Person] = dataclasses.field(default_factory=dict)
+
+    @property
+    def flagged(self) -> tuple[StepCheck, ...]:
+        """The steps with a flag."""
+        return tuple(s for s in self.steps if s.flags)
+
+    def summary(self) -> str:
+        """One line: how many steps were issued, and how many are flagged by which flag."""
+        counts: dict[str, int] = {}
+        for s in self.steps:
+            for f in s.flags:
+                counts[f] = counts.get(f, 0) + 1
+        detail = ", ".join(f"{n} {f.replace('_', ' ')}" for f, n in sorted(counts.items()))
+        return (
+            f"{len(self.steps)} legal steps issued to {len({s.student_id for s in self.steps})} "
+            f"of {self.students} students; {len(self.flagged)} flagged"
+            + (f" ({detail})" if detail else "")
+        )
+
+    def _person(self, student_id: str) -> dict[str, Any]:
+        if not self.include_personal:
+            return {}
+        p = self.people.get(student_id)
+        born = None if p is None or p.birth_date is None else p.birth_date.isoformat()
+        return {"name": None if p is None else p.name, "birth_date": born}
+
+    def to_json(self) -> str:
+        """The report as indented JSON."""
+        rows = []
+        for s in self.steps:
+            row = {"student_id": s.student_id, **self._person(s.student_id)}
+            for f in dataclasses.fields(s):
+                if f.name != "student_id":
+                    row[f.name] = _jsonable(getattr(s, f.name))
+            rows.append(row)
+        data = {
+            "ruleset": self.ruleset,
+            "summary": self.summary(),
+            "students": self.students,
+            "issued": len(self.steps),
+            "flagged": len(self.flagged),
+            "steps": rows,
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def to_csv(self) -> str:
+        """One row a step; lists joined by ``; ``."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        personal = ["name", "birth_date"] if self.include_personal else []
+        writer.writerow(
+            ["student_id", *personal, "step", "label", "issued_on", "issued_by", "ruleset",
+             "flags", "missing", "interventions", "conferences", "earlier_steps", "cites"]
+        )  # fmt: skip
+        for s in self.steps:
+            who = [v or "" for v in self._person(s.student_id).values()]
+            writer.writerow(
+                [s.student_id, *who, s.step, s.label, s.issued_on, s.issued_by, s.ruleset,
+                 "; ".join(s.flags), "; ".join(s.missing),
+                 "; ".join(i.describe() for i in s.interventions),
+                 "; ".join(f"{k} {d}" for k, d in s.conferences),
+                 "; ".join(f"{k} {d}" for k, d in s.earlier_steps), "; ".join(s.cites)]
+            )  # fmt: skip
+        return out.getvalue()
+
+    def to_html(self) -> str:
+        """A printable page: one row a step, flagged rows marked, statutes listed once."""
+        esc = html.escape
+        refs: dict[str, int] = {}
+        for s in self.steps:
+            for c in s.cites:
+                refs.setdefault(c, len(refs) + 1)
+        rows = []
+        for s in self.steps:
+            student = esc(s.student_id)
+            if self.include_personal:
+                p = self.people.get(s.student_id)
+                student += f"<br>{esc(p.describe())}" if p else "<br>(not in the roster given)"
+            flags = "".join(f"<li>{esc(f.replace('_', ' '))}</li>" for f in s.flags)
+            missing = "".join(f"<li>missing: {esc(m)}</li>" for m in s.missing)
+            evidence = [esc(i.describe()) for i in s.interventions]
+            evidence += [f"{esc(k.replace('_', ' '))} held {d}" for k, d in s.conferences]
+            evidence += [f"{esc(k)} issued {d}" for k, d in s.earlier_steps]
+            rows.append(
+                f'<tr class="{"flagged" if s.flags else "ok"}"><td class="id">{student}</td>'
+                f'<td>{esc(s.label)}</td><td class="date">{s.issued_on}</td>'
+                f"<td>{esc(s.issued_by or 'not recorded')}</td>"
+                f"<td>{'<br>'.join(evidence) or 'none documented'}</td>"
+                f"<td>{'<ul>' + flags + missing + '</ul>' if flags else 'documented'}</td>"
+                f'<td class="cites">{" ".join(f"[{refs[c]}]" for c in s.cites)}</td></tr>'
+            )
+        sources = "\n".join(f"<li>{esc(c)}</li>" for c in refs) or "<li>None cited.</li>"
+        return _PAGE.format(
+            ruleset=esc(self.ruleset),
+            summary=esc(self.summary()),
+            rows="\n".join(rows) or '<tr><td colspan="7">No legal step was issued.</td></tr>',
+            sources=sources,
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, PriorIntervention):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _check(
+    repository: Repository,
+    ruleset: CompiledRuleset,
+    student_id: str,
+    step: str,
+    issued_on: dt.date,
+    issued: Mapping[str, dt.date],
+    event: Any,
+    unsupportive: frozenset[str],
+) -> StepCheck:
+    steps = [s.id for s in ruleset.legal_steps]
+    refs = {r.id: r.title for r in ruleset.spec.references}
+    index = steps.index(step) if step in steps else None
+    spec = ruleset.legal_steps[index] if index is not None else None
+    order = {s: i for i, s in enumerate(steps)}
+    rank = order.get(step, len(steps))
+    earlier = tuple(
+        sorted(((s, d) for s, d in issued.items() if s != step and (d < issued_on or (
+                    d == issued_on and order.get(s, len(steps)) < rank))),
+               key=lambda item: (item[1], order.get(item[0], len(steps))))
+    )  # fmt: skip
+    held = tuple(
+        (str(ev.detail["kind"]), ev.at)
+        for ev in repository.events(student_id)
+        if ev.kind == "conference" and ev.detail is not None and ev.at <= issued_on
+    )
+    prior: list[PriorIntervention] = []
+    tried: list[InterventionView] = []
+    for iv in repository.for_student(student_id):
+        if iv.opened_on > issued_on:
+            continue
+        outcomes = [
+            c for c in repository.check_ins(iv.id) if c.outcome is not None and c.on <= issued_on
+        ]
+        last = outcomes[-1] if outcomes else None
+        outcome = None if last is None else last.outcome
+        ended = iv.ended_on if iv.ended_on is not None and iv.ended_on <= issued_on else None
+        tried.append(InterventionView(iv.intervention, iv.tier_level, iv.opened_on, ended, outcome))
+        if iv.intervention not in unsupportive:
+            prior.append(
+                PriorIntervention(
+                    iv.id, iv.intervention, iv.tier_level, iv.opened_on, outcome,
+                    None if last is None else last.on,
+                )
+            )  # fmt: skip
+    flags: list[str] = []
+    if spec is None:
+        missing: tuple[str, ...] = (f"rule set {ruleset.id} has no legal step {step!r}",)
+        flags.append(UNKNOWN_STEP)
+    else:
+        history = HistoryView((), tuple(tried), tuple(ConferenceView(k, d) for k, d in held))
+        assert index is not None
+        missing = ruleset.missing_evidence(index, history, dict(earlier), issued_on)
+    if not prior:
+        flags.insert(0, NO_PRIOR_SUPPORT)
+    if missing and spec is not None:
+        flags.append(REQUIREMENTS_UNMET)
+    return StepCheck(
+        student_id,
+        step,
+        (spec.label or spec.id) if spec is not None else step,
+        issued_on,
+        "" if event is None else str(event.who),
+        "" if event is None or event.ruleset is None else str(event.ruleset),
+        tuple(refs.get(c, c) for c in spec.cites) if spec is not None else (),
+        earlier,
+        held,
+        tuple(prior),
+        missing,
+        tuple(flags),
+    )
+
+
+def compliance_report(
+    repository: Repository,
+    ruleset: CompiledRuleset,
+    *,
+    students: Iterable[str] | None = None,
+    people: Mapping[str, Person] | None = None,
+    include_personal: bool = False,
+) -> ComplianceReport:
+    """Check every legal step issued in a store against the documentation before it.
+
+    A step's evidence is what the records show on or before the date it was issued:
+    supportive interventions opened (with the last outcome recorded by then), conferences
+    held and earlier steps issued. The rule set's requirements for the step (earlier steps
+    and the days between them, conferences, supportive interventions of a tier, with
+    outcomes) are checked on that evidence, as the engine checks them before issuing.
+
+    Args:
+        repository: The records (a :class:`~tierflow.store.SqlRepository`, or any workflow
+            repository when ``students`` is given).
+        ruleset: The rule set whose requirements and citations to check against.
+        students: The students to report on (default: every student in the store).
+        people: Names and dates of birth by student id; used only with ``include_personal``.
+        include_personal: Print names and dates of birth from ``people`` (default: ids only).
+
+    Raises:
+        ValueError: ``include_personal`` without ``people``.
+        TypeError: No ``students`` and the repository cannot list its students.
+    """
+    if include_personal and people is None:
+        raise ValueError("include_personal=True needs people: a roster (read_people(path))")
+    if students is None:
+        if not callable(getattr(repository, "students", None)):
+            raise TypeError(f"{type(repository).__name__} cannot list its students: pass them")
+        listing: _Listing = repository  # type: ignore[assignment]
+        students = listing.students()
+    unsupportive = frozenset(iv.id for iv in ruleset.spec.interventions if not iv.supportive)
+    checks: list[StepCheck] = []
+    count = 0
+    for sid in students:
+        count += 1
+        issued = dict(repository.issued(sid))
+        events: dict[str, Any] = {}
+        for ev in repository.events(sid):
+            if ev.kind == "legal_issued" and ev.detail is not None:
+                events[str(ev.detail["step"])] = ev
+        for step, ev in events.items():
+            issued.setdefault(step, ev.at)  # an event whose issued row is gone: still reported
+        for step, on in issued.items():
+            checks.append(
+                _check(repository, ruleset, sid, step, on, issued, events.get(step), unsupportive)
+            )
+    checks.sort(key=lambda c: (c.issued_on, c.student_id, c.step))
+    shown = {}
+    if include_personal and people is not None:
+        shown = {c.student_id: people[c.student_id] for c in checks if c.student_id in people}
+    return ComplianceReport(str(ruleset.ref), tuple(checks), count, include_personal, shown)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Legal steps and the interventions before them</title>
+<style>
+  body {{ font: 10pt/1.35 "DejaVu Sans", system-ui, sans-serif; color: #111; margin: 2em; }}
+  h1 {{ font-size: 15pt; margin: 0 0 .3em; }}
+  h2 {{ font-size: 12pt; margin: 1.2em 0 .4em; }}
+  table {{ border-collapse: collapse; width: 100%; }}
+  th, td {{ border: 1px solid #999; padding: .25em .4em; text-align: left; vertical-align: top; }}
+  th {{ background: #eee; }}
+  td.date, td.cites {{ white-space: nowrap; }}
+  td ul {{ margin: 0; padding-left: 1.1em; }}
+  tr.flagged td {{ background: #fde8e8; }}
+  tr.flagged td:nth-child(6) {{ color: #a00; font-weight: bold; }}
+  @page {{
+    size: landscape;
+    margin: 16mm 12mm 14mm;
+    @top-left {{ content: "Legal steps and the interventions before them";
+                 font: 8.5pt sans-serif; color: #444; }}
+    @bottom-right {{ content: "page " counter(page) " of " counter(pages);
+                     font: 8.5pt sans-serif; color: #444; }}
+  }}
+  @media print {{
+    body {{ margin: 0; font-size: 8.5pt; }}
+    thead {{ display: table-header-group; }}
+    tr, li {{ break-inside: avoid; }}
+    h2 {{ break-after: avoid; }}
+    section.sources {{ break-before: page; }}
+    tr.flagged td {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
+  }}
+</style>
+</head>
+<body>
+<h1>Legal steps and the interventions before them</h1>
+<p>Checked against rule set {ruleset}. {summary}.</p>
+<table>
+<thead><tr><th>Student</th><th>Step</th><th>Issued</th><th>By</th>
+<th>Documented before it</th><th>Finding</th><th>Cites</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+<section class="sources">
+<h2>Rules and statutes cited</h2>
+<ol>
+{sources}
+</ol>
+</section>
+</body>
+</html>
+"""

@@ -1,0 +1,169 @@
+"""Students' names and dates of birth, read from a roster the host passes, for exports only.
+
+The store holds student ids and nothing personal. An export (a packet, the compliance report)
+prints names and dates of birth only when it is asked to (``include_personal=True``, or
+``--include-pii`` on the command line), taking them from a roster the host reads with
+:func:`read_people`. Problems with a roster record are reported with the file, line and
+student id, never with the name or date of birth they concern.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.parsers.expat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tierflow.attendance._io import _rows, _xml_records
+from tierflow.errors import DataError
+
+__all__ = ["People", "Person", "read_people"]
+
+_KEYS = {
+    "student_id": ("student_id", "studentUniqueId", "StudentUniqueId"),
+    "name": ("name",),
+    "first": ("first_name", "firstName", "FirstName"),
+    "middle": ("middle_name", "middleName", "MiddleName"),
+    "last": ("last_name", "lastSurname", "LastSurname"),
+    "birth": ("birth_date", "birthDate", "BirthDate"),
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """What an export may print about a student when asked to.
+
+    Attributes:
+        student_id: The student.
+        name: The full name as it should be printed.
+        birth_date: The date of birth, if the roster gives one.
+    """
+
+    student_id: str
+    name: str
+    birth_date: dt.date | None = None
+
+    def describe(self) -> str:
+        """``Lisa Sybil Woods, born 2008-09-13`` (the name alone without a birth date)."""
+        born = f", born {self.birth_date.isoformat()}" if self.birth_date else ""
+        return f"{self.name}{born}"
+
+
+@dataclass
+class People:
+    """A roster read from a file: people by student id, and the records that were refused.
+
+    Attributes:
+        people: Each student's :class:`Person`, by student id.
+        rejects: Records that could not be read (file, line, student id and why; no names).
+        repeated: Records of a student listed again, as ``file:line, student ID: ...`` notes
+            (the first record is kept; the later ones are named here, not used).
+    """
+
+    people: dict[str, Person] = field(default_factory=dict)
+    rejects: list[DataError] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+
+
+def _first(item: Mapping[str, Any], key: str) -> str | None:
+    for name in _KEYS[key]:
+        value = item.get(name)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def _person(item: Mapping[str, Any], source: str) -> Person:
+    sid = _first(item, "student_id")
+    if sid is None:
+        raise DataError("ingest.missing_value", "the record has no student id", source=source)
+    name = _first(item, "name") or " ".join(
+        part for part in (_first(item, k) for k in ("first", "middle", "last")) if part
+    )
+    if not name:
+        raise DataError(
+            "ingest.missing_value",
+            "the record has no name (name, or first_name and last_name)",
+            student_id=sid,
+            source=source,
+            field="name",
+        )
+    birth_text = _first(item, "birth")
+    birth = None
+    if birth_text is not None:
+        try:
+            birth = dt.date.fromisoformat(birth_text[:10])
+        except ValueError:
+            # The value itself is personal data: name the field, not what it held.
+            raise DataError(
+                "ingest.invalid_date",
+                "the birth date is not a date YYYY-MM-DD",
+                student_id=sid,
+                source=source,
+                field="birth_date",
+            ) from None
+    return Person(sid, name, birth)
+
+
+def _xml_people(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | DataError]]:
+    name = str(path)
+    try:
+        for line, rec in _xml_records(path, frozenset({"Student"})):
+            yield f"{name}:{line}", {
+                key: rec.value(key)
+                for key in ("StudentUniqueId", "FirstName", "MiddleName", "LastSurname",
+                            "BirthDate")
+            }  # fmt: skip
+    except xml.parsers.expat.ExpatError as exc:
+        source = f"{name}:{exc.lineno}"
+        yield source, DataError("ingest.invalid_xml", str(exc), source=source)
+
+
+def read_people(path: str | Path) -> People:
+    """Read a roster of students' names and dates of birth.
+
+    Formats, by the file's suffix: ``.csv`` with a header (``student_id``, then ``name`` or
+    ``first_name``, ``middle_name``, ``last_name``, and ``birth_date`` as YYYY-MM-DD,
+    optional); ``.json`` (a list of such objects) or ``.jsonl`` (one a line), Ed-Fi API
+    spellings (``studentUniqueId``, ``firstName``, ``lastSurname``, ``birthDate``) accepted
+    too; ``.xml``, an Ed-Fi ``InterchangeStudent`` file (``Student`` records).
+
+    A record that cannot be read is kept in :attr:`People.rejects` and the rest is read; a
+    student listed again keeps the first record, and the later one is named in
+    :attr:`People.repeated`.
+
+    Args:
+        path: The roster file.
+
+    Raises:
+        OSError: The file cannot be opened.
+    """
+    file = Path(path)
+    rows: Iterator[tuple[str, Any]]
+    rows = _xml_people(file) if file.suffix.lower() == ".xml" else _rows(file, None)
+    found = People()
+    sources: dict[str, str] = {}
+    for source, row in rows:
+        try:
+            if isinstance(row, DataError):
+                raise row
+            if not isinstance(row, Mapping):
+                raise DataError(
+                    "ingest.not_an_object",
+                    f"expected an object, got {type(row).__name__}",
+                    source=source,
+                )
+            person = _person(row, source)
+            if person.student_id in found.people:
+                found.repeated.append(
+                    f"{source}, student {person.student_id}: listed again; the first record "
+                    f"({sources[person.student_id]}) is kept"
+                )
+                continue
+            found.people[person.student_id] = person
+            sources[person.student_id] = source
+        except DataError as exc:
+            found.rejects.append(exc)
+    return found

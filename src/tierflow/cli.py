@@ -518,15 +518,16 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqliteRepository, verify
+    from tierflow.store import SqlRepository, is_url, verify
 
-    if not Path(args.db).is_file():
+    if not is_url(args.db) and not Path(args.db).is_file():
         sys.stderr.write(f"tierflow audit verify: no database file {args.db}\n")
         return 2
     try:
-        with SqliteRepository(args.db) as repo:
+        with SqlRepository(args.db) as repo:
             findings = verify(repo)
             rows, students = len(repo.chain_rows()), len(repo.chain_heads())
+            args.db = repo.path  # a URL is printed without its password
     except StoreError as exc:
         sys.stderr.write(f"tierflow audit verify: {exc}\n")
         return 2
@@ -565,14 +566,14 @@ def _people(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
 
 def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqliteRepository, build_packet
+    from tierflow.store import SqlRepository, build_packet, is_url
 
-    if not Path(args.db).is_file():
+    if not is_url(args.db) and not Path(args.db).is_file():
         sys.stderr.write(f"tierflow export packet: no database file {args.db}\n")
         return 2
     people = _people(args, "packet")
     try:
-        with SqliteRepository(args.db) as repo:
+        with SqlRepository(args.db) as repo:
             name = args.ruleset or next(
                 (e.ruleset.id for e in repo.events(args.student) if e.ruleset is not None), None
             )
@@ -754,7 +755,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="check stored workflow records (needs tierflow[sql])")
     audit = p.add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", help="find edited or deleted rows of a store's event chains")
-    p.add_argument("db", metavar="DB", help="a SQLite store file")
+    p.add_argument(
+        "db", metavar="DB", help="a SQLite store file, or a database URL (postgresql+psycopg://...)"
+    )
     p.set_defaults(func=_cmd_audit_verify)
 
     p = sub.add_parser("export", help="export documentation from a store (needs tierflow[sql])")

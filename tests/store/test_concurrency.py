@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from stores import Store
 
 import tierflow
+from stores import Store
 from tierflow.errors import StoreError
 from tierflow.store import SqlRepository, replay, verify
 from tierflow.workflow import Engine, Roster, StaffMember, WorkflowEvent
@@ -97,15 +97,13 @@ def at_once(store: Store, tmp_path: Path, job: str, arg: str) -> list[dict[str, 
     """Run two child processes doing ``job`` on the store, released at the same moment."""
     start = tmp_path / f"start-{job}-{arg}"
     here = str(Path(__file__).parent)
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD, here, store.target, store.schema or "", str(start),
-             job, arg, f"p{n}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            cwd=Path(__file__).parents[2],
-        )  # fmt: skip
-        for n in range(2)
-    ]
+    args = [here, store.target, store.schema or "", str(start), job, arg]
+    children = []
+    for n in range(2):
+        command = [sys.executable, "-c", CHILD, *args, f"p{n}"]
+        children.append(
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
     ready = [Path(f"{start}.p{n}") for n in range(2)]
     deadline = time.monotonic() + 120
     while not all(r.exists() for r in ready):  # both opened the store (and migrated it once)

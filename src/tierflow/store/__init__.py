@@ -18,7 +18,6 @@ except ImportError as exc:  # pragma: no cover - a core dependency
     raise ImportError("tierflow.store needs SQLAlchemy: pip install 'sqlalchemy>=2.0'") from exc
 
 from tierflow.errors import ConflictError, StoreError
-
 from tierflow.store._audit import Finding, Replayed, replay, verify
 from tierflow.store._compliance import (
     ComplianceReport,

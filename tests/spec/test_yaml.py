@@ -324,6 +324,20 @@ def test_empty(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "line"), [("---\n...\n", 1), ("---\n", 1), ("# c\n\n--- # x\n\n...\n", 3)]
+)
+def test_an_empty_document_is_yaml_empty_at_its_marker(text: str, line: int) -> None:
+    p = one(text)
+    assert at(p) == ("yaml.empty", line, 1)
+    assert p.message == "the YAML document is empty"
+
+
+@pytest.mark.parametrize("text", ["null\n", "~\n", "--- null\n", "''\n"])
+def test_a_written_null_or_empty_text_is_a_value(text: str) -> None:
+    assert load_yaml(text).data in (None, "")
+
+
+@pytest.mark.parametrize(
     ("text", "line", "col"),
     [
         ("a: [1, 2\n", 2, 1),

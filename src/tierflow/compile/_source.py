@@ -231,7 +231,7 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
                 Problem(
                     doc.yaml.span_of(()),
                     "schema.invalid_type",
-                    f"a rule set must be a mapping of keys, not a {type(data).__name__}",
+                    f"a rule set must be a mapping of keys, not {_kind_of(data)}",
                 )
             )
             return {}, smap, problems
@@ -266,6 +266,21 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
         merged["extends"] = chain[-1].yaml.data.get("extends")
         smap.origins[("extends",)] = (chain[-1], ("extends",))
     return merged, smap, problems
+
+
+def _kind_of(value: Any) -> str:
+    """Name the kind of a YAML value as a rule set author writes it: ``a list``, ``null``."""
+    if value is None:
+        return "null (an empty value)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def _remap(

@@ -342,6 +342,15 @@ def _check_nesting(text: str, file: str, limits: YamlLimits) -> None:
         return
 
 
+def _document_start(text: str, line: int, default: int = 1) -> int:
+    """Return the 1-based line of the last ``---`` at or before 0-based ``line``, or ``default``."""
+    lines = text.splitlines()
+    for i in range(min(line, len(lines) - 1), -1, -1):
+        if lines[i].startswith("---"):
+            return i + 1
+    return default
+
+
 def load_yaml(
     text: str | bytes, file: str = "<string>", *, limits: YamlLimits = DEFAULT_LIMITS
 ) -> LoadedYaml:
@@ -399,11 +408,8 @@ def load_yaml(
     if len(nodes) > 1:
         second = nodes[1]
         line, col = second.start_mark.line + 1, second.start_mark.column + 1
-        lines = text.splitlines()
-        for i in range(min(second.start_mark.line, len(lines) - 1), -1, -1):
-            if lines[i].startswith("---"):  # point at the separator that starts document 2
-                line, col = i + 1, 1
-                break
+        if (start := _document_start(text, second.start_mark.line, 0)) > 0:
+            line, col = start, 1  # point at the separator that starts document 2
         raise RulesetError(
             [
                 Problem(
@@ -417,6 +423,20 @@ def load_yaml(
     if not nodes:
         raise RulesetError(
             [Problem(SourceSpan(file, 1, 1), "yaml.empty", "the file holds no YAML document")]
+        )
+    root = nodes[0]
+    if isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and not root.value:
+        # '---' (and perhaps '...') with nothing between: a document with no value at all.
+        line = _document_start(text, root.start_mark.line)
+        raise RulesetError(
+            [
+                Problem(
+                    SourceSpan(file, line, 1),
+                    "yaml.empty",
+                    "the YAML document is empty",
+                    hint="write the rule set's keys (id, name, version, tiers...) after '---'",
+                )
+            ]
         )
     builder = _Builder(file, limits, alias_uses)
     try:

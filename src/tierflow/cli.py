@@ -752,7 +752,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ruleset", "-r", default="ca", help="built-in rule set (default: ca)")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("audit", help="check stored workflow records (needs tierflow[sql])")
+    p = sub.add_parser("audit", help="check stored workflow records")
     audit = p.add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", help="find edited or deleted rows of a store's event chains")
     p.add_argument(
@@ -760,11 +760,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_audit_verify)
 
-    p = sub.add_parser("export", help="export documentation from a store (needs tierflow[sql])")
+    p = sub.add_parser("export", help="export documentation from a store")
     export = p.add_subparsers(dest="export_command", required=True)
     p = export.add_parser("packet", help="a student's timeline with the rule behind each step")
     p.add_argument("student", metavar="STUDENT", help="the student id")
-    p.add_argument("--db", required=True, help="a SQLite store file")
+    p.add_argument(
+        "--db",
+        required=True,
+        help="a SQLite store file, or a database URL (postgresql+psycopg://...)",
+    )
     p.add_argument("--format", choices=("json", "csv", "html"), default="html")
     p.add_argument("--ruleset", "-r", help="for citations (default: the one in the records)")
     p.add_argument("--as-of", help="date the packet is prepared for (default: today)")

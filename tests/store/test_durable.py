@@ -196,3 +196,26 @@ def test_run_batch_returns_what_the_work_returned_and_keeps_it(store: Store) -> 
         assert plan.opened and verify(repo) == []
     with store.open() as repo:
         assert repo.run_batch(lambda: engine(repo).run(D, STUDENTS)).changes() == (0, 0, 0, 0)
+
+
+def test_the_cli_takes_a_database_url(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    from tierflow.cli import main
+
+    with store.open() as repo:
+        engine(repo).run(D, STUDENTS)
+        rows = len(repo.chain_rows())
+    assert main(["audit", "verify", store.url]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(f"ok, {rows:,} rows in {len(STUDENTS)} student chains verified\n")
+    assert main(["export", "packet", "s5", "--db", store.url, "--format", "json"]) == 0
+    assert '"student_id": "s5"' in capsys.readouterr().out
+
+
+def test_a_url_is_printed_without_its_password(capsys: pytest.CaptureFixture[str]) -> None:
+    from tierflow.cli import main
+
+    url = "postgresql://tierflow:s3cret@127.0.0.1:1/records?connect_timeout=1"
+    assert main(["audit", "verify", url]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the store postgresql+psycopg://tierflow:***@127.0.0.1:1/records" in err
+    assert "s3cret" not in err

@@ -596,16 +596,6 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
-def _reject_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
-    p.add_argument(
-        "--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects"
-    )
-    p.add_argument(
-        "--strict", action="store_true", help="exit with status 1 if any record is rejected"
-    )
-
-
 def _pii_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--students",
@@ -619,16 +609,26 @@ def _pii_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _reject_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rejects", metavar="FILE", help="write rejected records here as JSON Lines")
+    p.add_argument(
+        "--show-rejects", type=int, default=20, metavar="N", help="print the first N rejects"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any record is rejected"
+    )
+
+
 def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqliteRepository, compliance_report
+    from tierflow.store import SqlRepository, compliance_report, is_url
 
-    if not Path(args.db).is_file():
+    if not is_url(args.db) and not Path(args.db).is_file():
         sys.stderr.write(f"tierflow export compliance: no database file {args.db}\n")
         return 2
     people = _people(args, "compliance")
     try:
-        with SqliteRepository(args.db) as repo:
+        with SqlRepository(args.db) as repo:
             students = repo.students()
             name = args.ruleset
             if name is None:
@@ -779,7 +779,11 @@ def _parser() -> argparse.ArgumentParser:
     p = export.add_parser(
         "compliance", help="every legal step issued, and the interventions documented before it"
     )
-    p.add_argument("--db", required=True, help="a SQLite store file")
+    p.add_argument(
+        "--db",
+        required=True,
+        help="a SQLite store file, or a database URL (postgresql+psycopg://...)",
+    )
     p.add_argument("--format", choices=("json", "csv", "html"), default="html")
     p.add_argument("--ruleset", "-r", help="the rule set to check against (default: the records')")
     p.add_argument("--output", "-o", help="write to this file")

@@ -10,6 +10,7 @@ facts walk every calendar date from the first entry to the as-of date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import random
 from collections import Counter
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import tierflow
 from attendance.attendance_strategies import (
     CATEGORY_SPELLINGS,
     REASONS,
@@ -502,6 +504,110 @@ def test_a_back_dated_correction_changes_exactly_the_expected_counts(
     assert new["provenance"]["events"] == old["provenance"]["events"]
     assert new["provenance"]["events_sha256"] != old["provenance"]["events_sha256"]
     assert "health" in new["causes"]
+
+
+@SETTINGS
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_a_day_never_loses_more_than_a_day_whatever_the_arrival_order(
+    scenario: Scenario, rng: random.Random
+) -> None:
+    # Every event read (duplicates, conflicts and bad ones included), in a shuffled order: the
+    # conflict rules keep each day's absences within one day and the counts adding up.
+    events = list(scenario.events)
+    rng.shuffle(events)
+    builder = build(scenario, events)
+    report = builder.report
+    assert (
+        report.read == report.accepted + report.rejected == len(scenario.enrollments) + len(events)
+    )
+    for facts in builder.facts(scenario.as_of):
+        per_day: Counter[dt.date] = Counter()
+        for r in facts["attendance_log"]:
+            per_day[r["date"]] += r["days"]
+        assert all(total <= 1.0 + EPS for total in per_day.values())
+        assert facts["days_absent"] <= facts["days_enrolled"] + EPS
+
+
+@functools.cache
+def _windows(n: int) -> tierflow.CompiledRuleset:
+    return tierflow.parse_ruleset(
+        f"""
+id: windows
+name: Windows
+version: "1"
+metrics:
+  - id: recent_unexcused
+    expr: recent_days('unexcused', {n})
+  - id: recent_absences
+    expr: recent_count('absence', {n})
+  - id: this_month
+    expr: month_days('absence')
+tiers:
+  - id: t2
+    level: 2
+    when: recent_unexcused > 0 or recent_absences > 0 or this_month > 0
+  - id: t1
+    level: 1
+    default: true
+""",
+        name="windows.yaml",
+    )
+
+
+@FEWER
+@given(scenarios(), st.integers(1, 60))
+def test_school_day_windows_of_rules_agree_with_filtering_the_log(
+    scenario: Scenario, n: int
+) -> None:
+    # The window functions a rule calls, on the facts the builder made: the last n school days
+    # the student was enrolled (not calendar days), and the calendar month of the as-of date.
+    ruleset = _windows(n)
+    absences = ("excused", "unexcused", "suspension")
+    for facts in build(scenario).facts(scenario.as_of):
+        days = set(facts["school_days"][-n:])
+        log = facts["attendance_log"]
+        month = (scenario.as_of.year, scenario.as_of.month)
+        env, _ = ruleset.environment(facts, scenario.as_of)
+        assert env["recent_unexcused"] == pytest.approx(
+            sum(r["days"] for r in log if r["kind"] == "unexcused" and r["date"] in days)
+        )
+        assert env["recent_absences"] == sum(
+            1 for r in log if r["kind"] in absences and r["date"] in days
+        )
+        assert env["this_month"] == pytest.approx(
+            sum(
+                r["days"]
+                for r in log
+                if r["kind"] in absences and (r["date"].year, r["date"].month) == month
+            )
+        )
+
+
+def test_a_back_dated_correction_changes_what_a_rule_set_decides() -> None:
+    # The example behind the property above: three unexcused absences made a first truancy
+    # letter due under ca; one re-coded as excused, the letter is no longer due, and the
+    # provenance says the events changed (the workflow records a correction).
+    cal = SchoolCalendar.from_pattern("a", dt.date(2025, 9, 1), dt.date(2025, 9, 30))
+    days = [dt.date(2025, 9, d) for d in (2, 3, 4)]
+
+    def facts(categories: list[str]) -> dict[str, Any]:
+        b = FactsBuilder({"a": cal})
+        b.add_enrollment(Enrollment("s1", "a", dt.date(2025, 9, 1)))
+        for day, category in zip(days, categories, strict=True):
+            b.add_event(AttendanceEvent("s1", "a", day, category))
+        result = b.facts_for("s1", dt.date(2025, 9, 30))
+        assert result is not None
+        return result
+
+    original = facts(["unexcused_absence"] * 3)
+    corrected = facts(["unexcused_absence", "excused_absence", "unexcused_absence"])
+    assert (original["days_unexcused"], original["days_excused"]) == (3.0, 0.0)
+    assert (corrected["days_unexcused"], corrected["days_excused"]) == (2.0, 1.0)
+    assert original["days_absent"] == corrected["days_absent"] == 3.0
+    assert original["provenance"]["events_sha256"] != corrected["provenance"]["events_sha256"]
+    ca = tierflow.load_ruleset("ca")
+    assert ca.evaluate(original, as_of=dt.date(2025, 9, 30)).legal_due == ("not1",)
+    assert ca.evaluate(corrected, as_of=dt.date(2025, 9, 30)).legal_due == ()
 
 
 # --- each policy option does what its docstring says -------------------------------------------

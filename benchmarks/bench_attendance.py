@@ -6,21 +6,25 @@ between the schools mid-year. Absences follow the usual shape: most students mis
 about 15% are chronically absent (10% or more), absences cluster in streaks, Mondays and
 Fridays are skewed; some days are partial (minutes, measured against the half days too), some
 absences are suspensions, and tardies carry minutes. Recorded as Ed-Fi does, exceptions only
-(the explicit-presence size, one record per student and school day, is printed for scale).
+(with ``--explicit``, also one ``present`` record for every other student school day, about 9
+million, as some SIS exports have).
 
 Then, after checking that both give the same numbers for every student:
 
 1. ``FactsBuilder``: add every enrollment and event (validation, conflict rules) and compute all
    facts for every student as of the last day; against
 2. a hand-written computation of the same metrics (a dict of days per student, one loop);
-3. if the readers are there, reading the same events from tierflow CSV and Ed-Fi XML files.
-
-Peak memory is the process's peak resident set (everything above included: the generated
-events, both computations' results), an upper bound for the builder's own.
+3. the same events written as tierflow CSV and as an Ed-Fi XML interchange, read back with
+   ``read_events``, ingested, and checked against the hand-written metrics again;
+4. memory: the builder's own peak in this process, and the peak of a fresh process that
+   streams the records into a builder and computes every student's facts without keeping
+   them (memory grows with students, not records); with ``--explicit``, the same with the
+   explicit daily records.
 
 Run::
 
     python benchmarks/bench_attendance.py                   # 50,000 students
+    python benchmarks/bench_attendance.py --explicit        # also 9 million daily records
     python benchmarks/bench_attendance.py --students 2000   # quick
 """
 
@@ -28,22 +32,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
-
-try:  # the file readers; the benchmark runs without them
-    from tierflow.attendance import read_events
-except ImportError:  # pragma: no cover - depends on the readers having landed
-    read_events = None  # type: ignore[assignment]
+from tierflow.attendance import (
+    AttendanceEvent,
+    Enrollment,
+    FactsBuilder,
+    SchoolCalendar,
+    read_events,
+)
 
 FIRST, LAST = dt.date(2025, 8, 18), dt.date(2026, 6, 12)
 SCHOOL_DAYS = 180
@@ -97,69 +104,98 @@ def calendars() -> dict[str, SchoolCalendar]:
     return out
 
 
+def student_records(
+    i: int, rng: random.Random, cals: dict[str, SchoolCalendar], explicit: bool = False
+) -> tuple[list[Enrollment], list[AttendanceEvent]]:
+    """One student's enrollments and exception events (and present records with ``explicit``).
+
+    The present records draw nothing from ``rng``, so the exceptions are the same either way.
+    """
+    schools = sorted(cals)
+    sid = f"{i + 1:07d}"
+    home = schools[i % 2]
+    cal = cals[home]
+    spans: list[Enrollment] = []
+    events: list[AttendanceEvent] = []
+    # Where the student is on each school day of its own year: (school, day) in order.
+    if rng.random() < 0.03:  # moves to the other school mid-year
+        other = schools[1 - i % 2]
+        leave = cal.days[rng.randrange(40, 140)]
+        arrive = next(d for d in cals[other].days if d > leave + dt.timedelta(days=2))
+        spans.append(Enrollment(sid, home, cal.first_day, leave, grade=9 + i % 4))
+        spans.append(Enrollment(sid, other, arrive, grade=9 + i % 4))
+        days = [(home, d) for d in cal.days if d <= leave]
+        days += [(other, d) for d in cals[other].days if d >= arrive]
+    else:
+        spans.append(Enrollment(sid, home, cal.first_day, grade=9 + i % 4))
+        days = [(home, d) for d in cal.days]
+    n = len(days)
+    band = rng.random()
+    if band < 0.70:
+        rate = rng.uniform(0.0, 0.04)
+    elif band < 0.85:
+        rate = rng.uniform(0.04, 0.10)
+    else:  # chronically absent
+        rate = rng.uniform(0.10, 0.35)
+    weights = [1.6 if d.weekday() in (0, 4) else 1.0 for _, d in days]
+    absent: set[int] = set()
+    wanted = round(rate * n)
+    while len(absent) < wanted:
+        if rng.random() < 0.3:  # a streak of 2-6 school days
+            start = rng.randrange(n)
+            absent.update(range(start, min(n, start + rng.randint(2, 6))))
+        else:
+            absent.add(rng.choices(range(n), weights)[0])
+    unexcused_share = rng.choice((0.1, 0.3, 0.5, 0.8))
+    for k in sorted(absent):
+        school, day = days[k]
+        roll = rng.random()
+        if roll < 0.05:
+            minutes = float(rng.randrange(60, 241, 15))
+            events.append(AttendanceEvent(sid, school, day, "partial", minutes=minutes))
+        elif roll < 0.08:
+            events.append(AttendanceEvent(sid, school, day, "suspension_out", reason="fight"))
+        elif rng.random() < unexcused_share:
+            events.append(AttendanceEvent(sid, school, day, "unexcused_absence"))
+        else:
+            reason = rng.choice(("sick", "doctor appointment", "family emergency", None))
+            events.append(AttendanceEvent(sid, school, day, "excused_absence", reason=reason))
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3, 5, 9))):
+        k = rng.randrange(n)
+        if k not in absent:  # one event per student-day
+            absent.add(k)
+            school, day = days[k]
+            minutes = float(rng.randint(3, 50))
+            events.append(AttendanceEvent(sid, school, day, "tardy", minutes=minutes))
+    if explicit:
+        present = [AttendanceEvent(sid, *days[k], "present") for k in range(n) if k not in absent]
+        events.extend(present)
+    return spans, events
+
+
 def generate(
     students: int, seed: int, cals: dict[str, SchoolCalendar]
 ) -> tuple[list[Enrollment], list[AttendanceEvent]]:
     """The district's enrollments and its exception events, student by student."""
     rng = random.Random(seed)
-    schools = sorted(cals)
     spans: list[Enrollment] = []
     events: list[AttendanceEvent] = []
     for i in range(students):
-        sid = f"{i + 1:07d}"
-        home = schools[i % 2]
-        cal = cals[home]
-        # Where the student is on each school day of its own year: (school, day) in order.
-        if rng.random() < 0.03:  # moves to the other school mid-year
-            other = schools[1 - i % 2]
-            leave = cal.days[rng.randrange(40, 140)]
-            arrive = next(d for d in cals[other].days if d > leave + dt.timedelta(days=2))
-            spans.append(Enrollment(sid, home, cal.first_day, leave, grade=9 + i % 4))
-            spans.append(Enrollment(sid, other, arrive, grade=9 + i % 4))
-            days = [(home, d) for d in cal.days if d <= leave]
-            days += [(other, d) for d in cals[other].days if d >= arrive]
-        else:
-            spans.append(Enrollment(sid, home, cal.first_day, grade=9 + i % 4))
-            days = [(home, d) for d in cal.days]
-        n = len(days)
-        band = rng.random()
-        if band < 0.70:
-            rate = rng.uniform(0.0, 0.04)
-        elif band < 0.85:
-            rate = rng.uniform(0.04, 0.10)
-        else:  # chronically absent
-            rate = rng.uniform(0.10, 0.35)
-        weights = [1.6 if d.weekday() in (0, 4) else 1.0 for _, d in days]
-        absent: set[int] = set()
-        wanted = round(rate * n)
-        while len(absent) < wanted:
-            if rng.random() < 0.3:  # a streak of 2-6 school days
-                start = rng.randrange(n)
-                absent.update(range(start, min(n, start + rng.randint(2, 6))))
-            else:
-                absent.add(rng.choices(range(n), weights)[0])
-        unexcused_share = rng.choice((0.1, 0.3, 0.5, 0.8))
-        for k in sorted(absent):
-            school, day = days[k]
-            roll = rng.random()
-            if roll < 0.05:
-                minutes = float(rng.randrange(60, 241, 15))
-                events.append(AttendanceEvent(sid, school, day, "partial", minutes=minutes))
-            elif roll < 0.08:
-                events.append(AttendanceEvent(sid, school, day, "suspension_out", reason="fight"))
-            elif rng.random() < unexcused_share:
-                events.append(AttendanceEvent(sid, school, day, "unexcused_absence"))
-            else:
-                reason = rng.choice(("sick", "doctor appointment", "family emergency", None))
-                events.append(AttendanceEvent(sid, school, day, "excused_absence", reason=reason))
-        for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3, 5, 9))):
-            k = rng.randrange(n)
-            if k not in absent:  # one event per student-day
-                absent.add(k)
-                school, day = days[k]
-                minutes = float(rng.randint(3, 50))
-                events.append(AttendanceEvent(sid, school, day, "tardy", minutes=minutes))
+        more_spans, more_events = student_records(i, rng, cals)
+        spans += more_spans
+        events += more_events
     return spans, events
+
+
+def stream(
+    students: int, seed: int, cals: dict[str, SchoolCalendar], explicit: bool
+) -> Iterator[Enrollment | AttendanceEvent]:
+    """The same records one student at a time (enrollments first), holding one student's."""
+    rng = random.Random(seed)
+    for i in range(students):
+        spans, events = student_records(i, rng, cals, explicit)
+        yield from spans
+        yield from events
 
 
 # --- the hand-written computation ------------------------------------------------------------
@@ -364,12 +400,65 @@ def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def memory_child(students: int, seed: int, explicit: bool) -> None:
+    """Stream the records into a fresh builder, compute every student's facts, print the peak.
+
+    Prints: resident MiB before, peak MiB, records read, accepted, seconds in all, seconds of
+    it spent generating the records (measured on its own first).
+    """
+    cals = calendars()
+    as_of = max(c.last_day for c in cals.values())
+    base = peak_mib()
+    making, _ = timed(lambda: sum(1 for _ in stream(students, seed, cals, explicit)))
+    start = time.perf_counter()
+    builder = FactsBuilder(cals)
+    add_span, add_event = builder.add_enrollment, builder.add_event
+    for record in stream(students, seed, cals, explicit):
+        if isinstance(record, Enrollment):
+            add_span(record)
+        else:
+            add_event(record)
+    computed = sum(1 for _ in builder.facts(as_of))  # one student's facts held at a time
+    seconds = time.perf_counter() - start
+    report = builder.report
+    assert computed == students and not report.rejected, report.summary()
+    print(f"{base:.0f} {peak_mib():.0f} {report.read} {report.accepted} {seconds:.2f} {making:.2f}")
+
+
+def streamed(students: int, seed: int, explicit: bool) -> str:
+    """Run :func:`memory_child` in a fresh interpreter and describe what it measured."""
+    command = [sys.executable, __file__, "--memory-child", "--students", str(students)]
+    command += ["--seed", str(seed)] + (["--explicit"] if explicit else [])
+    child = subprocess.run(command, capture_output=True, text=True, check=True)
+    base, peak, read, accepted, seconds, making = child.stdout.split()
+    records = int(read)
+    what = "explicit daily records" if explicit else "exceptions only"
+    return (
+        f"  {what}: {records:,} enrollments and events ({int(accepted):,} accepted) "
+        f"streamed into a fresh process's FactsBuilder, all facts computed in "
+        f"{float(seconds):.1f} s "
+        f"({float(making):.1f} s of it generating the records); peak {float(peak):,.0f} MiB "
+        f"resident, {float(peak) - float(base):,.0f} MiB above the interpreter with tierflow "
+        f"loaded (target < 2 GB: {'ok' if float(peak) < 2048 else 'OVER'})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--students", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--no-files", action="store_true", help="skip the CSV and XML readers")
+    parser.add_argument(
+        "--no-stream", action="store_true", help="skip the fresh-process memory measurements"
+    )
+    parser.add_argument(
+        "--explicit", action="store_true", help="also stream explicit daily present records"
+    )
+    parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(args.students, args.seed, args.explicit)
+        return 0
 
     cals = calendars()
     as_of = max(c.last_day for c in cals.values())
@@ -417,14 +506,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{builder_peak:,.0f} MiB (target < 2 GB: {'ok' if builder_peak < 2048 else 'OVER'})"
         )
     del facts, builder
-    if read_events is not None and not args.no_files:
+    if not args.no_files:
         with tempfile.TemporaryDirectory() as tmp:
             for name, write in (("events.csv", write_csv), ("events.xml", write_xml)):
                 path = Path(tmp) / name
                 write(path, events)
-                seconds, (read_builder, read_facts) = timed(
-                    lambda p=path: with_tierflow(spans, read_events(p), cals, as_of)  # type: ignore[misc]
-                )
+                # read_events is lazy: the file is read inside the timed call
+                run = functools.partial(with_tierflow, spans, read_events(path), cals, as_of)
+                seconds, (read_builder, read_facts) = timed(run)
                 got = read_builder.report
                 ok = got.accepted == len(spans) + len(events) and not got.rejected
                 ok = ok and not compare(read_facts, want)
@@ -437,6 +526,10 @@ def main(argv: list[str] | None = None) -> int:
                 if not ok:
                     return 1
     print(f"\npeak memory of the whole run (everything above): {peak_mib():,.0f} MiB resident")
+    if not args.no_stream:
+        print("\nmemory grows with students, not records (each in a fresh process):")
+        for explicit in (False, True) if args.explicit else (False,):
+            print(streamed(args.students, args.seed, explicit))
     return 0
 
 

@@ -68,3 +68,28 @@ def test_a_wrong_hand_written_computation_is_reported(
     monkeypatch.setattr(bench, "by_hand", off_by_one)
     assert bench.main(["--students", "60", "--no-files"]) == 1
     assert "MISMATCH: 1 differences" in capsys.readouterr().out
+
+
+def test_streaming_holds_one_student_and_gives_the_same_records(bench: ModuleType) -> None:
+    # The fresh-process memory figures stream the records student by student: the same
+    # exceptions as the lists, plus a present record for every other school day with explicit.
+    cals = bench.calendars()
+    spans, events = bench.generate(40, 5, cals)
+    streamed = list(bench.stream(40, 5, cals, False))
+    assert streamed == [
+        r for sid in sorted({s.student_id for s in spans})
+        for r in [*(s for s in spans if s.student_id == sid),
+                  *(e for e in events if e.student_id == sid)]
+    ]  # fmt: skip
+    explicit = list(bench.stream(40, 5, cals, True))
+    present = [r for r in explicit if getattr(r, "category", None) == "present"]
+    school_days = sum(cals[s.school_id].count(s.entry, s.exit or cals[s.school_id].last_day)
+                      for s in spans)  # fmt: skip
+    assert len(present) + len(events) == school_days
+    assert [r for r in explicit if getattr(r, "category", None) != "present"] == streamed
+
+
+def test_the_fresh_process_measures_a_streamed_district(bench: ModuleType) -> None:
+    line = bench.streamed(30, 3, True)
+    assert line.startswith("  explicit daily records: ")
+    assert "streamed into a fresh process's FactsBuilder" in line and "MiB resident" in line

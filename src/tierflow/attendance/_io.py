@@ -668,6 +668,26 @@ def _missing_columns(
     return None
 
 
+def _records(
+    file: Path, needed: tuple[str, ...], mapping: ColumnMapping | None
+) -> Iterator[tuple[str, dict[str, Any]] | DataError]:
+    """Yield ``(source, record)`` of a CSV, JSON Lines or JSON file, or the error of a bad one.
+
+    A CSV file missing one of the ``needed`` columns is a single ``ingest.missing_column``.
+    """
+    missing = _missing_columns(file, needed, mapping)
+    if missing is not None:
+        yield missing
+        return
+    for source, row in _rows(file, mapping):
+        if isinstance(row, DataError):
+            yield row
+        elif not isinstance(row, dict):
+            yield _not_an_object(source, row)
+        else:
+            yield source, row
+
+
 def read_events(
     path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
 ) -> Iterator[AttendanceEvent | DataError]:
@@ -687,20 +707,15 @@ def read_events(
     if file.suffix.lower() == ".xml":
         yield from _xml_events(file, cmap)
         return
-    missing = _missing_columns(file, ("student_id", "school_id", "date", "category"), cmap)
-    if missing is not None:
-        yield missing
-        return
     extra = dict(cmap.categories) if cmap else None
     fmt = cmap.date_format if cmap else None
-    for source, row in _rows(file, cmap):
-        if isinstance(row, DataError):
-            yield row
-        elif not isinstance(row, dict):
-            yield _not_an_object(source, row)
-        else:
-            flat = _flatten_api_event(row) if "studentReference" in row else row
-            yield _edfi_event(flat, source, extra, fmt)
+    for item in _records(file, ("student_id", "school_id", "date", "category"), cmap):
+        if isinstance(item, DataError):
+            yield item
+            continue
+        source, row = item
+        flat = _flatten_api_event(row) if "studentReference" in row else row
+        yield _edfi_event(flat, source, extra, fmt)
 
 
 def read_enrollments(
@@ -717,18 +732,12 @@ def read_enrollments(
     if file.suffix.lower() == ".xml":
         yield from _xml_enrollments(file)
         return
-    missing = _missing_columns(file, ("student_id", "school_id", "entry_date"), cmap)
-    if missing is not None:
-        yield missing
-        return
     fmt = cmap.date_format if cmap else None
-    for source, row in _rows(file, cmap):
-        if isinstance(row, DataError):
-            yield row
+    for item in _records(file, ("student_id", "school_id", "entry_date"), cmap):
+        if isinstance(item, DataError):
+            yield item
             continue
-        if not isinstance(row, dict):
-            yield _not_an_object(source, row)
-            continue
+        source, row = item
         if "studentReference" in row:
             row = {
                 "student_id": (row.get("studentReference") or {}).get("studentUniqueId"),
@@ -784,16 +793,11 @@ def read_calendars(path: str | Path) -> CalendarSet:
     sources: dict[str, dict[dt.date, str]] = defaultdict(dict)
     schools: dict[str, str] = {}
     warnings: list[DataError] = []
-    missing = _missing_columns(file, ("calendar_id", "date"), None)
-    if missing is not None:
-        return CalendarSet(warnings=[missing])
-    for source, row in _rows(file, None):
-        if isinstance(row, DataError):
-            warnings.append(row)
+    for item in _records(file, ("calendar_id", "date"), None):
+        if isinstance(item, DataError):
+            warnings.append(item)
             continue
-        if not isinstance(row, dict):
-            warnings.append(_not_an_object(source, row))
-            continue
+        source, row = item
         try:
             if "calendarReference" in row:
                 ref = row.get("calendarReference") or {}
@@ -906,17 +910,11 @@ def read_groups(path: str | Path) -> Iterator[StudentGroups | DataError]:
         except xml.parsers.expat.ExpatError as exc:
             yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
         return
-    missing = _missing_columns(file, ("student_id", "groups"), None)
-    if missing is not None:
-        yield missing
-        return
-    for source, row in _rows(file, None):
-        if isinstance(row, DataError):
-            yield row
+    for item in _records(file, ("student_id", "groups"), None):
+        if isinstance(item, DataError):
+            yield item
             continue
-        if not isinstance(row, dict):
-            yield _not_an_object(source, row)
-            continue
+        source, row = item
         if "studentReference" in row:
             sid = _text((row.get("studentReference") or {}).get("studentUniqueId"))
             values = _api_group_values(row)

@@ -1,16 +1,20 @@
-"""Tamper evidence: an edited or deleted row of the events table is found and named."""
+"""Tamper evidence: an edited or deleted row of the events table is found and named.
+
+On SQLite and PostgreSQL alike: the rows are changed with plain SQL, outside tierflow.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
-import sqlite3
+import re
 from pathlib import Path
 
 import pytest
 
 import tierflow
+from stores import Store
 from tierflow.cli import main
 from tierflow.store import Finding, SqliteRepository, verify
 from tierflow.workflow import Engine, Roster, StaffMember
@@ -19,10 +23,9 @@ D = dt.date(2025, 10, 6)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(store: Store) -> Store:
     """A store with a run, a check-in and a legal step for a few students."""
-    path = tmp_path / "records.db"
-    with SqliteRepository(path) as repo:
+    with store.open() as repo:
         roster = Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor"))])
         engine = Engine(tierflow.load_ruleset("mtss"), repository=repo, roster=roster)
         plan = engine.run(D, [
@@ -34,22 +37,22 @@ def db(tmp_path: Path) -> Path:
         engine.check_in(iv.id, on=D + dt.timedelta(days=2), by="ms-lee", goal_met=False)
         repo.record_issued("s1", "letter1", D)
         assert verify(repo) == []
-    return path
+    return store
 
 
-def sql(path: Path, statement: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute(statement, args).fetchall()
-    conn.close()
-    return rows
+def sql(db: Store, statement: str, *args: object) -> list[tuple[object, ...]]:
+    """Run ``statement`` on the database, its ``?`` placeholders bound to ``args`` in order."""
+    names = iter(range(len(args)))
+    text = re.sub(r"\?", lambda _: f":p{next(names)}", statement)
+    return [tuple(r) for r in db.sql(text, **{f"p{i}": a for i, a in enumerate(args)})]
 
 
-def findings(path: Path) -> list[Finding]:
-    with SqliteRepository(path) as repo:
+def findings(db: Store) -> list[Finding]:
+    with db.open() as repo:
         return verify(repo)
 
 
-def test_an_edited_why_is_named(db: Path) -> None:
+def test_an_edited_why_is_named(db: Store) -> None:
     ((row, seq, body),) = sql(
         db, "SELECT row, seq, body FROM events WHERE student_id='s0' AND record='event' "
         "AND body LIKE '%\"kind\":\"opened\"%' ORDER BY seq LIMIT 1",
@@ -63,7 +66,7 @@ def test_an_edited_why_is_named(db: Path) -> None:
     assert str(found[0]).startswith(f"student s0, seq {seq}: edited")
 
 
-def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Path) -> None:
+def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Store) -> None:
     from tierflow.store._codec import chain_hash
     from tierflow.store._sqlite import envelope
 
@@ -77,14 +80,14 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Path) -> None
     assert [(f.student_id, f.seq) for f in findings(db)] == [("s0", 3)]
 
 
-def test_a_deleted_row_is_named(db: Path) -> None:
+def test_a_deleted_row_is_named(db: Store) -> None:
     sql(db, "DELETE FROM events WHERE student_id='s1' AND seq=2")
     found = findings(db)
     assert [(f.student_id, f.seq) for f in found] == [("s1", 2)]
     assert "deleted" in found[0].problem
 
 
-def test_a_deleted_last_row_is_named(db: Path) -> None:
+def test_a_deleted_last_row_is_named(db: Store) -> None:
     ((last,),) = sql(db, "SELECT max(seq) FROM events WHERE student_id='s2'")
     sql(db, "DELETE FROM events WHERE student_id='s2' AND seq=?", last)
     assert [(f.student_id, f.seq, "deleted" in f.problem) for f in findings(db)] == [
@@ -92,14 +95,14 @@ def test_a_deleted_last_row_is_named(db: Path) -> None:
     ]
 
 
-def test_an_edited_current_state_is_found(db: Path) -> None:
+def test_an_edited_current_state_is_found(db: Store) -> None:
     sql(db, "UPDATE issued SET \"on\"='2020-01-01' WHERE student_id='s1'")
     found = findings(db)
     assert [f.student_id for f in found] == ["s1"]
     assert "issued steps differ" in found[0].problem
 
 
-def test_an_edited_intervention_state_is_found(db: Path) -> None:
+def test_an_edited_intervention_state_is_found(db: Store) -> None:
     ((iid, body),) = sql(db, "SELECT id, body FROM interventions WHERE student_id='s2' LIMIT 1")
     data = json.loads(str(body))
     data["owner"] = "someone-else"
@@ -118,14 +121,15 @@ def test_a_file_name_with_url_characters(tmp_path: Path) -> None:
     assert path.is_file()
 
 
-def test_cli_audit_verify(db: Path) -> None:
+def test_cli_audit_verify(db: Store) -> None:
+    where = db.target if db.kind == "sqlite" else db.url
     out = io.StringIO()
-    assert main(["audit", "verify", str(db)], out) == 0
+    assert main(["audit", "verify", where], out) == 0
     assert "ok" in out.getvalue() and "student chains verified" in out.getvalue()
     sql(db, "DELETE FROM events WHERE student_id='s1' AND seq=1")
     out = io.StringIO()
-    assert main(["audit", "verify", str(db)], out) == 1
-    assert f"{db}: student s1, seq 1: deleted" in out.getvalue()
+    assert main(["audit", "verify", where], out) == 1
+    assert f"{where}: student s1, seq 1: deleted" in out.getvalue()
 
 
 def test_cli_audit_verify_without_a_file(

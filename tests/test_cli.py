@@ -145,7 +145,7 @@ def test_schema_is_json_schema(tmp_path: Path) -> None:
 
 
 def test_demo_prints_a_summary() -> None:
-    status, out = run("demo")
+    status, out = run("demo", "--db", ":memory:")
     assert status == 0
     assert "1,200 students of the bundled sample district" in out
     assert "tier1 (Tier 1 - universal)" in out

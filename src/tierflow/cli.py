@@ -468,9 +468,11 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
     rejects: list[DataError] = []
     first_legal = None
     total = 0
+    students: list[dict[str, Any]] = []
     with resources.as_file(sample) as path:
         for item, decision in _evaluate_stream(ruleset, str(path), SAMPLE_AS_OF, rejects, False):
             total += 1
+            students.append(dict(item.facts))
             tiers[decision.tier] += 1
             ivs.update(i.id for i in decision.interventions)
             legal.update((a.step, a.status) for a in decision.legal_actions)
@@ -510,9 +512,65 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"\n{len(rejects)} records rejected\n")
         for r in rejects[:5]:
             out.write(f"  {r}\n")
+    status = _demo_records(ruleset, students, args.db, SAMPLE_AS_OF, out)
     if first_legal is not None:
         out.write(f"\nOne student, explained ({first_legal.source}):\n")
         out.write(str(ruleset.explain(first_legal.facts, as_of=SAMPLE_AS_OF)) + "\n")
+    return status
+
+
+def _demo_records(
+    ruleset: CompiledRuleset, facts: list[dict[str, Any]], db: str, day: dt.date, out: IO[str]
+) -> int:
+    """Run the workflow engine over the demo's students, keeping its records in ``db``.
+
+    A generated staff (four people per owner role at each school, 75 cases each) owns the
+    interventions. Running the same day again opens nothing and adds no event.
+    """
+    from tierflow.errors import StoreError
+    from tierflow.store import SqlRepository
+    from tierflow.workflow import Engine, Roster, StaffMember
+
+    roles = sorted({iv.owner for iv in ruleset.interventions.values()})
+    schools = sorted({str(f["school_id"]) for f in facts if f.get("school_id") is not None})
+    staff = [
+        StaffMember(f"{school}-{role}-{n}", school, (role,), caseload_limit=75)
+        for school in schools
+        for role in roles
+        for n in range(1, 5)
+    ]
+    where = "in memory (gone when the demo ends)" if db == ":memory:" else f"in {db}"
+    try:
+        with SqlRepository(db) as repo:
+            before = sum(seq for seq, _ in repo.chain_heads().values())
+            engine = Engine(ruleset, repository=repo, roster=Roster(staff))
+            with repo.batch():
+                plan = engine.run(day, facts)
+            heads = repo.chain_heads()
+            after = sum(seq for seq, _ in heads.values())
+            where = "in memory (gone when the demo ends)" if db == ":memory:" else f"in {repo.path}"
+    except StoreError as exc:
+        sys.stderr.write(f"tierflow demo: {exc}\n")
+        return 2
+    out.write(f"\nWorkflow records {where} (SQLite, tierflow.store):\n")
+    if after == before:
+        out.write(
+            f"nothing changed: {day} was already run ({len(plan.opened)} opened, 0 events "
+            f"added); the store holds {after:,} events for {len(heads):,} students\n"
+        )
+        return 0
+    opened = collections.Counter(iv.intervention for iv in plan.opened)
+    full = len(plan.unassigned)
+    out.write(
+        f"this run opened {len(plan.opened):,} interventions"
+        + (f" ({full:,} without an owner: every eligible caseload was full)" if full else "")
+        + f", reported {len(plan.legal_due):,} legal steps due and added {after - before:,} "
+        f"events; the store holds {after:,} events for {len(heads):,} students\n\n"
+    )
+    rows: list[tuple[str, ...]] = [("opened", "owner role", "interventions")]
+    for iv_id, n in opened.most_common(10):
+        rows.append((iv_id, ruleset.interventions[iv_id].owner, f"{n:,}"))
+    _table(rows, out)
     return 0
 
 
@@ -750,6 +808,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the bundled sample district through a built-in rule set")
     p.add_argument("--ruleset", "-r", default="ca", help="built-in rule set (default: ca)")
+    p.add_argument(
+        "--db",
+        default="tierflow-demo.db",
+        help="where the workflow keeps its records: a SQLite file (default: tierflow-demo.db in "
+        "the current directory), :memory:, or a database URL",
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("audit", help="check stored workflow records")

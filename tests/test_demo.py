@@ -1,0 +1,77 @@
+"""`tierflow demo` keeps the engine's records in a SQLite file; running it again changes nothing."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tierflow.cli import main
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = main(list(argv), out=out)
+    return status, out.getvalue()
+
+
+def _counts(db: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(db) as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("events", "interventions", "chain_heads")
+        )
+
+
+def test_the_demo_keeps_its_records_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    status, first = run("demo", "--db", str(db))
+    assert status == 0
+    assert f"Workflow records in {db} (SQLite, tierflow.store)" in first
+    assert "this run opened " in first and "One student, explained" in first
+    events, interventions, students = _counts(db)
+    assert events > 1_000 and interventions > 500 and students == 1_200
+    assert f"added {events:,} events; the store holds {events:,} events for 1,200 students" in (
+        first
+    )
+    size = db.stat().st_size
+    status, second = run("demo", "--db", str(db))
+    assert status == 0
+    assert (
+        "nothing changed: 2026-01-30 was already run (0 opened, 0 events added); "
+        f"the store holds {events:,} events for 1,200 students"
+    ) in second
+    assert _counts(db) == (events, interventions, students)
+    assert db.stat().st_size == size
+    # The summary tables above the records are the same both times.
+    assert first.split("Workflow records")[0] == second.split("Workflow records")[0]
+    assert main(["audit", "verify", str(db)], io.StringIO()) == 0
+
+
+def test_the_default_file_is_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("demo", "-r", "mtss")[0] == 0
+    assert (tmp_path / "tierflow-demo.db").is_file()
+    assert _counts(tmp_path / "tierflow-demo.db")[2] == 1_200
+    assert os.listdir(tmp_path) == ["tierflow-demo.db"]
+
+
+def test_a_demo_in_memory_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out = run("demo", "--db", ":memory:")
+    assert status == 0 and "Workflow records in memory (gone when the demo ends)" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_that_cannot_be_opened_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "not-a-store.db"
+    bad.write_bytes(b"this is not a SQLite database, just text" * 100)
+    assert run("demo", "--db", str(bad))[0] == 2
+    assert "tierflow demo:" in capsys.readouterr().err

@@ -353,6 +353,45 @@ def test_values_from_names_are_not_checked_against_vocabularies() -> None:
 # --- expr.not_boolean and the expected type --------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "pos", "message"),
+    [
+        (
+            "as_of > date('2025-13-01')",
+            13,
+            "date('2025-13-01') fails for every student: month must be in 1..12",
+        ),
+        ("as_of > date('2026-02-29')", 13, "date('2026-02-29') fails for every student: "),
+        ("as_of > date('soon')", 13, "date('soon') fails for every student: "),
+        ("round(1.5, 1e400) > 1", 0, "round(1.5, 1e999) fails for every student: "),
+    ],
+)
+def test_a_call_of_literals_that_always_fails_is_a_load_problem(
+    text: str, pos: int, message: str
+) -> None:
+    p = only(text)
+    assert (p.code, p.pos) == ("expr.invalid_argument", pos)
+    assert p.message.startswith(message)
+    assert p.hint.startswith("signature: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "as_of > date('2024-02-29')",  # a leap day that exists
+        "enrolled_on > date('2025-09-02') - 2w",
+        "date('2025-09-02') > as_of",
+        "round(absence_rate, 2) > 0",  # not all literals: computed per student
+    ],
+)
+def test_calls_that_can_succeed_are_left_alone(text: str) -> None:
+    assert problems(text) == []
+
+
+def test_a_call_with_a_bad_argument_type_is_not_also_called() -> None:
+    assert codes("as_of > date(3)") == ["expr.type_mismatch"]
+
+
 def test_not_boolean_for_a_number_suggests_a_comparison() -> None:
     p = only("days_absent")
     assert (p.code, p.pos) == ("expr.not_boolean", 0)

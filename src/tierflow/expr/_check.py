@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from tierflow.errors import suggest
 from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
-from tierflow.expr._functions import DEFAULT_FUNCTIONS, FunctionRegistry
+from tierflow.expr._functions import DEFAULT_FUNCTIONS, Function, FunctionRegistry
+from tierflow.expr._interp import unparse
 from tierflow.expr._types import ANY, BOOL, DATE, DURATION, NUMBER, STRING, Duration, Type, list_of
 
 __all__ = ["ExprProblem", "Scope", "check"]
@@ -254,6 +255,7 @@ class _Checker:
                 f"signature: {fn.signature}",
             )
             return fn.returns
+        before = len(self.problems)
         for i, (arg, t) in enumerate(zip(node.args, arg_types, strict=True)):
             param = fn.params[min(i, want - 1)]
             if param.vocabulary and param.values is None:
@@ -269,7 +271,30 @@ class _Checker:
                 )
             else:
                 self.check_value(param, arg)
+        if len(self.problems) == before:
+            self.check_constant_call(fn, node)
         return fn.returns
+
+    def check_constant_call(self, fn: Function, node: Call) -> None:
+        """Report a call of literals that can never succeed (``date('2025-13-01')``).
+
+        Such a call would fail the same way for every student at evaluation; constant folding
+        calls it at load time anyway, so its failure is a load problem.
+        """
+        if fn.context or not all(isinstance(a, Const) for a in node.args):
+            return
+        values = [a.value for a in node.args if isinstance(a, Const)]
+        try:
+            fn.impl(*values)
+        except (ValueError, ArithmeticError) as exc:
+            where = node.args[0].pos if len(node.args) == 1 else node.pos
+            shown = ", ".join(unparse(a) for a in node.args)
+            self.report(
+                where,
+                "expr.invalid_argument",
+                f"{node.func}({shown}) fails for every student: {exc}",
+                f"signature: {fn.signature} ({fn.doc.rstrip('.')})",
+            )
 
 
 def check(node: Expr, scope: Scope, expected: Type | None = None) -> list[ExprProblem]:

@@ -623,10 +623,7 @@ def _renamed(item: Any, columns: Mapping[str, str]) -> Any:
 
 def _csv_rows(fh: IO[str], name: str, columns: Mapping[str, str]) -> Iterator[tuple[str, Any]]:
     for row in csv_rows(fh, name, columns):
-        if isinstance(row, DataError):
-            yield row.source or name, row
-        else:
-            yield row.source, row.cells
+        yield (row.source or name, row) if isinstance(row, DataError) else row
 
 
 def _flatten_api_event(item: Mapping[str, Any]) -> dict[str, Any]:

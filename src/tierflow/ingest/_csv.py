@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import IO
 
 from tierflow.errors import DataError
 
-__all__ = ["CsvRow", "csv_rows"]
+__all__ = ["csv_rows"]
 
 BOM = "\ufeff"
 
 
-@dataclass(frozen=True)
-class CsvRow:
-    """One CSV record: where it starts (``file:line``) and its cells by column."""
-
-    source: str
-    cells: dict[str, str]
-
-
 def csv_rows(
     fh: IO[str], name: str, rename: Mapping[str, str] | None = None
-) -> Iterator[CsvRow | DataError]:
-    r"""Yield each non-blank record after the header, or ``ingest.column_count`` for a bad one.
+) -> Iterator[tuple[str, dict[str, str]] | DataError]:
+    r"""Yield ``(source, cells by column)`` of each non-blank record, or ``ingest.column_count``.
 
     A record's source is the line it starts on, so a quoted cell running over several lines
     is reported where the record begins. A UTF-8 byte order mark before the header is ignored
@@ -40,7 +31,7 @@ def csv_rows(
     >>> text = '\ufeffstudent_id,note\na,"two\nlines"\nb\n'
     >>> rows = list(csv_rows(io.StringIO(text), "f.csv"))
     >>> rows[0]
-    CsvRow(source='f.csv:2', cells={'student_id': 'a', 'note': 'two\nlines'})
+    ('f.csv:2', {'student_id': 'a', 'note': 'two\nlines'})
     >>> print(rows[1])
     f.csv:4, student b: ingest.column_count: expected 2 columns, got 1
     """
@@ -53,21 +44,18 @@ def csv_rows(
         header[0] = header[0].removeprefix(BOM)
     names = [columns.get(h.strip(), h.strip()) for h in header]
     sid_at = names.index("student_id") if "student_id" in names else None
-    while True:
-        start = reader.line_num + 1
-        row = next(reader, None)
-        if row is None:
-            return
-        if not any(cell.strip() for cell in row):
-            continue
-        source = f"{name}:{start}"
-        if len(row) != len(names):
+    width = len(names)
+    start = reader.line_num + 1
+    for row in reader:
+        if len(row) == width:
+            if "".join(row).strip():
+                yield f"{name}:{start}", dict(zip(names, row, strict=True))
+        elif "".join(row).strip():
             sid = row[sid_at].strip() or None if sid_at is not None and sid_at < len(row) else None
             yield DataError(
                 "ingest.column_count",
-                f"expected {len(names)} columns, got {len(row)}",
-                source=source,
+                f"expected {width} columns, got {len(row)}",
+                source=f"{name}:{start}",
                 student_id=sid,
             )
-            continue
-        yield CsvRow(source, dict(zip(names, row, strict=True)))
+        start = reader.line_num + 1

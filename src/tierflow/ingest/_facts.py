@@ -130,19 +130,18 @@ def _read_csv(
         if isinstance(row, DataError):
             yield row
             continue
+        source, cells = row
         try:
             facts = {}
-            for column, cell in row.cells.items():
-                value = _convert(column, cell, kinds, row.source)
+            for column, cell in cells.items():
+                value = _convert(column, cell, kinds, source)
                 if value is not None:
                     facts[column] = value
         except DataError as exc:
-            sid = row.cells.get("student_id", "").strip() or None
-            yield DataError(
-                exc.code, exc.reason, source=row.source, student_id=sid, field=exc.field
-            )
+            sid = cells.get("student_id", "").strip() or None
+            yield DataError(exc.code, exc.reason, source=source, student_id=sid, field=exc.field)
             continue
-        yield FactsRecord(row.source, facts)
+        yield FactsRecord(source, facts)
 
 
 def json_line_problem(line: str, exc: json.JSONDecodeError) -> str:

@@ -237,6 +237,8 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
             return {}, smap, problems
         smap.origins[()] = (doc, ())
         has_parent = depth > 0
+        if has_parent:
+            _check_own_identity(doc, data, chain[depth - 1], problems)
         for key, value in data.items():
             path: tuple[str | int, ...] = (key,)
             if key in MERGED_SECTIONS and isinstance(value, list):
@@ -266,6 +268,35 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
         merged["extends"] = chain[-1].yaml.data.get("extends")
         smap.origins[("extends",)] = (chain[-1], ("extends",))
     return merged, smap, problems
+
+
+OWN_KEYS = ("id", "name", "version")
+"""Top-level keys every rule set file states itself: a child never inherits its parent's."""
+
+
+def _check_own_identity(
+    doc: Document, data: Mapping[str, Any], parent: Document, problems: list[Problem]
+) -> None:
+    """Report an identity key a child leaves out (it would silently be the parent's).
+
+    Every decision records the rule set's id and version; a district auditing which playbook
+    decided what must not find a school's playbook reported as its district's.
+    """
+    theirs = parent.yaml.data if isinstance(parent.yaml.data, Mapping) else {}
+    for key in OWN_KEYS:
+        if key in data:
+            continue
+        inherited = f" (it would be {theirs[key]!r}, the parent's)" if key in theirs else ""
+        problems.append(
+            Problem(
+                doc.yaml.span_of(()),
+                "schema.missing_field",
+                f"required key {key!r} is missing{inherited}",
+                format_path(()),
+                "a rule set that extends another states its own id, name and version: they "
+                "identify every decision it makes, so they are not inherited",
+            )
+        )
 
 
 def _kind_of(value: Any) -> str:

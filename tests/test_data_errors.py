@@ -1,0 +1,283 @@
+"""Data errors through the Python API: each names its source, line and student; the batch goes on.
+
+The command line's view of the same codes, and every rule set load error with its exact
+line:column, is in ``tests/cases/`` (run by ``tests/test_cases.py``, whose meta-test fails when
+the source gains a code without a case). These tests call the library directly, as a host does:
+``evaluate`` raising :class:`DataError`, ``read_facts``/``read_events`` yielding rejects,
+``FactsBuilder`` keeping them in its report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import tierflow
+from tierflow.attendance import (
+    AttendanceEvent,
+    Enrollment,
+    FactsBuilder,
+    SchoolCalendar,
+    read_calendars,
+    read_events,
+)
+from tierflow.errors import DataError
+from tierflow.ingest import read_facts
+
+# --- evaluation: facts ------------------------------------------------------------------------
+
+AS_OF = dt.date(2025, 11, 3)
+
+
+def test_missing_fact_names_student_and_fact() -> None:
+    ruleset = tierflow.load_ruleset("mtss")
+    with pytest.raises(DataError) as info:
+        ruleset.evaluate({"student_id": "s9", "days_enrolled": 40}, as_of=AS_OF)
+    err = info.value
+    assert (err.code, err.student_id, err.field) == ("facts.missing", "s9", "days_absent")
+    assert str(err).startswith("student s9: facts.missing: ")
+
+
+def test_invalid_fact_names_student_and_fact() -> None:
+    ruleset = tierflow.load_ruleset("mtss")
+    facts = {"student_id": "s8", "days_enrolled": 40, "days_absent": "many"}
+    with pytest.raises(DataError) as info:
+        ruleset.evaluate(facts, as_of=AS_OF)
+    assert (info.value.code, info.value.student_id, info.value.field) == (
+        "facts.invalid",
+        "s8",
+        "days_absent",
+    )
+
+
+def test_division_by_zero_is_a_data_error_naming_the_student() -> None:
+    ruleset = tierflow.parse_ruleset(
+        """
+id: div
+name: Division
+version: "1"
+tiers:
+  - id: t2
+    level: 2
+    when: days_absent / days_enrolled >= 5%
+  - id: t1
+    level: 1
+    default: true
+""",
+        name="div.yaml",
+    )
+    with pytest.raises(DataError) as info:
+        ruleset.evaluate({"student_id": "s0", "days_enrolled": 0, "days_absent": 0}, as_of=AS_OF)
+    assert (info.value.code, info.value.student_id) == ("expr.division_by_zero", "s0")
+
+
+# --- ingest: precomputed facts files ----------------------------------------------------------
+
+INGEST_CASES = [
+    (
+        "facts.csv",
+        "student_id,days_enrolled,days_absent\ns1,40,2\ns2,40\n",
+        "ingest.column_count",
+        "facts.csv:3",
+        "s2",
+    ),
+    (
+        "facts.csv",
+        "student_id,days_enrolled,days_absent\ns1,40,two\n",
+        "ingest.invalid_number",
+        "facts.csv:2",
+        "s1",
+    ),
+    (
+        "facts.csv",
+        'student_id,days_enrolled,history\ns1,40,"{""legal_steps"": ["\n',
+        "ingest.invalid_json",
+        "facts.csv:2",
+        "s1",
+    ),
+    (
+        "facts.jsonl",
+        '{"student_id": "s1"}\n{"student_id": \n',
+        "ingest.invalid_json",
+        "facts.jsonl:2",
+        None,
+    ),
+    (
+        "facts.jsonl",
+        '{"student_id": "s1"}\n[1, 2]\n',
+        "ingest.not_an_object",
+        "facts.jsonl:2",
+        None,
+    ),
+    ("facts.json", '{"student_id": "s1"}', "ingest.not_a_list", "facts.json", None),
+    ("facts.json", '[{"student_id": "s1"}, 3]', "ingest.not_an_object", "facts.json[1]", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code", "source", "student"),
+    INGEST_CASES,
+    ids=[f"{c[2]}-{c[0]}" for c in INGEST_CASES],
+)
+def test_ingest_errors_name_source_and_student(
+    tmp_path: Path, name: str, text: str, code: str, source: str, student: str | None
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    results = list(read_facts(path))
+    errors = [r for r in results if isinstance(r, DataError)]
+    assert len(errors) == 1, errors
+    (err,) = errors
+    assert err.code == code
+    assert err.source == f"{path.parent / source}"
+    assert err.student_id == student
+    good = [r for r in results if not isinstance(r, DataError)]
+    assert len(good) == len(results) - 1  # the rest of the batch goes on
+
+
+def test_invalid_bool_in_csv(tmp_path: Path) -> None:
+    ruleset_kinds = {"has_plan": "bool"}
+    path = tmp_path / "facts.csv"
+    path.write_text("student_id,has_plan\ns1,perhaps\ns2,true\n", encoding="utf-8")
+    results = list(read_facts(path, extra_kinds=ruleset_kinds))
+    err = results[0]
+    assert isinstance(err, DataError)
+    assert (err.code, err.source, err.student_id) == ("ingest.invalid_bool", f"{path}:2", "s1")
+    assert not isinstance(results[1], DataError)
+
+
+# --- attendance: calendars, enrollment, events ---------------------------------------------------
+
+CAL = SchoolCalendar.from_pattern("lincoln", dt.date(2025, 9, 1), dt.date(2025, 9, 30))
+MONDAY = dt.date(2025, 9, 8)
+
+
+def _builder() -> FactsBuilder:
+    b = FactsBuilder({"lincoln": CAL})
+    assert b.add_enrollment(Enrollment("s1", "lincoln", dt.date(2025, 9, 1), source="enr.csv:2"))
+    return b
+
+
+EVENT_CASES: list[tuple[str, list[AttendanceEvent]]] = [
+    (
+        "event.unknown_category",
+        [AttendanceEvent("s1", "lincoln", MONDAY, "walkabout", source="ev.csv:2")],
+    ),
+    (
+        "event.invalid_duration",
+        [AttendanceEvent("s1", "lincoln", MONDAY, "partial", duration=-0.5, source="ev.csv:2")],
+    ),
+    (
+        "event.not_enrolled",
+        [AttendanceEvent("s1", "roosevelt", MONDAY, "tardy", source="ev.csv:2")],
+    ),
+    (
+        "event.not_instructional",
+        [AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 7), "tardy", source="ev.csv:2")],
+    ),
+    (
+        "event.duplicate",
+        [
+            AttendanceEvent("s1", "lincoln", MONDAY, "tardy", minutes=5, source="ev.csv:1"),
+            AttendanceEvent("s1", "lincoln", MONDAY, "tardy", minutes=5, source="ev.csv:2"),
+        ],
+    ),
+    (
+        "event.conflict",
+        [
+            AttendanceEvent("s1", "lincoln", MONDAY, "excused_absence", source="ev.csv:1"),
+            AttendanceEvent("s1", "lincoln", MONDAY, "tardy", minutes=5, source="ev.csv:2"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "events"), EVENT_CASES, ids=[c[0] for c in EVENT_CASES])
+def test_event_rejects_name_source_and_student(code: str, events: list[AttendanceEvent]) -> None:
+    b = _builder()
+    for event in events:
+        b.add_event(event)
+    (err,) = b.report.rejects
+    assert (err.code, err.source, err.student_id) == (code, "ev.csv:2", "s1")
+    assert b.report.read == b.report.accepted + b.report.rejected
+
+
+ENROLLMENT_CASES = [
+    ("enrollment.unknown_calendar", Enrollment("s2", "nowhere", dt.date(2025, 9, 1), source="e:3")),
+    (
+        "enrollment.invalid",
+        Enrollment("s2", "lincoln", dt.date(2025, 9, 10), exit=dt.date(2025, 9, 1), source="e:3"),
+    ),
+    ("enrollment.overlap", Enrollment("s1", "lincoln", dt.date(2025, 9, 15), source="e:3")),
+]
+
+
+@pytest.mark.parametrize(("code", "span"), ENROLLMENT_CASES, ids=[c[0] for c in ENROLLMENT_CASES])
+def test_enrollment_rejects_name_source_and_student(code: str, span: Enrollment) -> None:
+    b = _builder()
+    assert not b.add_enrollment(span)
+    (err,) = b.report.rejects
+    assert (err.code, err.source, err.student_id) == (code, "e:3", span.student_id)
+
+
+def test_calendar_errors() -> None:
+    with pytest.raises(DataError) as empty:
+        SchoolCalendar("c1", [])
+    assert empty.value.code == "calendar.empty"
+    with pytest.raises(DataError) as bad:
+        SchoolCalendar("c1", [MONDAY], {MONDAY: 1.5})
+    assert bad.value.code == "calendar.invalid"
+    with pytest.raises(DataError) as weekday:
+        SchoolCalendar.from_pattern("c1", MONDAY, MONDAY, weekdays=["XX"])
+    assert weekday.value.code == "calendar.invalid"
+
+
+# --- attendance readers ----------------------------------------------------------------------
+
+HEAD = "student_id,school_id,date,category\n"
+READER_CASES = [
+    ("events.csv", HEAD + "s1,x,2025-99-01,tardy\n", "ingest.invalid_date", 2, "s1"),
+    ("events.csv", HEAD + "s1,x,,tardy\n", "ingest.missing_value", 2, "s1"),
+    (
+        "events.csv",
+        "student_id,date,category\ns1,2025-09-01,tardy\n",
+        "ingest.missing_column",
+        1,
+        None,
+    ),
+    ("events.xml", "<I><StudentSchoolAttendanceEvent>\n<EventDate>", "ingest.invalid_xml", 2, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code", "line", "student"), READER_CASES, ids=[c[2] for c in READER_CASES]
+)
+def test_reader_errors_name_line_and_student(
+    tmp_path: Path, name: str, text: str, code: str, line: int, student: str | None
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (err,) = [r for r in read_events(path) if isinstance(r, DataError)]
+    assert (err.code, err.source, err.student_id) == (code, f"{path}:{line}", student)
+
+
+def test_session_total_disagreeing_with_calendar_dates(tmp_path: Path) -> None:
+    dates = "".join(
+        f"<CalendarDate><Date>2025-09-0{d}</Date><SchoolReference><SchoolId>7</SchoolId>"
+        "</SchoolReference><CalendarEvent>Instructional day</CalendarEvent></CalendarDate>\n"
+        for d in (1, 2, 3)
+    )
+    session = (
+        "<Session><SessionName>Fall</SessionName><BeginDate>2025-09-01</BeginDate>"
+        "<EndDate>2025-09-30</EndDate><TotalInstructionalDays>5</TotalInstructionalDays>"
+        "<SchoolReference><SchoolId>7</SchoolId></SchoolReference></Session>\n"
+    )
+    path = tmp_path / "calendar.xml"
+    path.write_text(f"<Interchange>\n{session}{dates}</Interchange>\n", encoding="utf-8")
+    found = read_calendars(path)
+    (warning,) = found.warnings
+    assert (warning.code, warning.source) == ("calendar.session_mismatch", f"{path}:2")
+    assert "states 5" in warning.reason and "has 3" in warning.reason
+    assert len(found.calendars["7"]) == 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -113,7 +114,13 @@ def chain_hash(prev_hash: str, body: str) -> str:
 
 
 def _ref_to_json(ref: RulesetRef | None) -> Any:
-    return None if ref is None else dataclasses.asdict(ref)
+    return None if ref is None else dict(_ref_fields(ref))
+
+
+@functools.lru_cache(maxsize=64)
+def _ref_fields(ref: RulesetRef) -> dict[str, Any]:
+    # Every event carries its rule set's reference: convert each distinct one once.
+    return dataclasses.asdict(ref)
 
 
 def _ref_from_json(data: Any) -> RulesetRef | None:

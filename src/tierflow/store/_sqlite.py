@@ -5,12 +5,15 @@ Connections and each dialect's transaction rules are in :mod:`tierflow.store._co
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import operator
 import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from json.encoder import encode_basestring
 from types import TracebackType
 from typing import Any, NamedTuple, TypeVar
 
@@ -60,8 +63,8 @@ def envelope(record: str, student_id: str, seq: int, body: Any) -> str:
 def _envelope_text(record: str, student_id: str, seq: int, body_text: str) -> str:
     """:func:`envelope` from the body's canonical text (its keys are already in sorted order)."""
     return (
-        f'{{"body":{body_text},"record":{codec.dumps(record)},"seq":{seq},'
-        f'"student_id":{codec.dumps(student_id)}}}'
+        f'{{"body":{body_text},"record":{encode_basestring(record)},"seq":{seq},'
+        f'"student_id":{encode_basestring(student_id)}}}'
     )
 
 
@@ -76,6 +79,10 @@ def _cause(exc: BaseException) -> str:
             " was kept; free space and run it again)"
         )
     return text
+
+
+_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Intervention)))
+"""An intervention's fields in order (to copy one)."""
 
 
 class _Head(NamedTuple):
@@ -238,6 +245,7 @@ class SqlRepository:
         self._heads: dict[str, _Head] | None = None  # chain heads, cached during a batch
         self._failed: BaseException | None = None  # a write that failed half-way in a batch
         self._writes = 0  # write statements run (tells whether a failed change wrote anything)
+        self._decoded: dict[str, Intervention] = {}  # stored text -> intervention (see _decode)
 
     # --- lifetime --------------------------------------------------------------------------
 
@@ -444,8 +452,17 @@ class SqlRepository:
         except sa.exc.SQLAlchemyError as exc:
             raise conflict_or_error(f"store {self.path}", exc, _cause(exc)) from exc
 
-    def _chain(self, student_id: str, record: str, intervention_id: str | None, body: Any) -> int:
+    def _chain(
+        self,
+        student_id: str,
+        record: str,
+        intervention_id: str | None,
+        body: Any,
+        text: str | None = None,
+    ) -> int:
         """Append a row to the student's chain; return its row number.
+
+        ``text`` is ``body``'s canonical JSON when the caller has it already.
 
         Inside a batch the chain heads are read once per student and written once at the end
         (the batch holds the write lock); outside one, the head moves with the row.
@@ -456,7 +473,8 @@ class SqlRepository:
             found = self._exec("head", sid=student_id).fetchone()
             head = _Head(None, 0, codec.GENESIS) if found is None else _Head(found[0], *found)
         seq = head.seq + 1
-        text = codec.dumps(body)
+        if text is None:
+            text = codec.dumps(body)
         digest = codec.chain_hash(head.hash, _envelope_text(record, student_id, seq, text))
         (row,) = self._exec(
             "insert_event", student_id=student_id, seq=seq, record=record,
@@ -474,6 +492,19 @@ class SqlRepository:
         ):
             raise ConflictError(f"student {student_id}'s chain was extended concurrently")
         return int(row)
+
+    def _decode(self, text: str) -> Intervention:
+        """The intervention a stored text holds, as a fresh copy (callers change what they get).
+
+        A run reads a student's interventions five or six times; each distinct text is parsed
+        once and copied after (its fields are immutable values, so a shallow copy is enough).
+        """
+        known = self._decoded.get(text)
+        if known is None:
+            if len(self._decoded) >= 20_000:
+                self._decoded.clear()
+            known = self._decoded[text] = codec.intervention_from_json(codec.loads(text))
+        return Intervention(*_FIELDS(known))
 
     # --- the Repository protocol -------------------------------------------------------------
 
@@ -505,6 +536,7 @@ class SqlRepository:
             StoreError: An intervention with this id exists already.
         """
         state = codec.intervention_to_json(intervention)
+        text = codec.dumps(state)
         with self._write():
             if self._exec("iv_exists", iid=intervention.id).fetchone():
                 raise StoreError(f"intervention {intervention.id} already exists")
@@ -512,11 +544,11 @@ class SqlRepository:
                 "insert_iv", id=intervention.id, student_id=intervention.student_id,
                 catalog_id=intervention.intervention,
                 is_open=intervention.state in OPEN_STATES, version=intervention.version,
-                body=codec.dumps(state),
+                body=text,
             )  # fmt: skip
             self._chain(
                 intervention.student_id, "intervention", intervention.id,
-                {"op": "add", "state": state},
+                {"op": "add", "state": state}, f'{{"op":"add","state":{text}}}',
             )  # fmt: skip
 
     def get(self, intervention_id: str) -> Intervention:
@@ -529,7 +561,7 @@ class SqlRepository:
             found = self._exec("iv_body", iid=intervention_id).fetchone()
         if found is None:
             raise KeyError(intervention_id)
-        return codec.intervention_from_json(codec.loads(found[0]))
+        return self._decode(found[0])
 
     def save(self, intervention: Intervention, expected_version: int) -> None:
         """Store a changed intervention, appending the fields that changed as an event.
@@ -569,20 +601,20 @@ class SqlRepository:
         """Every intervention of a student, oldest first."""
         with self._read():
             rows = self._exec("iv_bodies", sid=student_id).fetchall()
-        return [codec.intervention_from_json(codec.loads(b)) for (b,) in rows]
+        return [self._decode(b) for (b,) in rows]
 
     def open_interventions(self) -> Iterator[Intervention]:
         """Every open intervention, oldest first (read at once: callers save as they go)."""
         with self._read():
             rows = self._exec("open_bodies").fetchall()
-        return iter([codec.intervention_from_json(codec.loads(b)) for (b,) in rows])
+        return iter([self._decode(b) for (b,) in rows])
 
     def append(self, event: WorkflowEvent) -> WorkflowEvent:
         """Append a workflow event; its ``seq`` is its row number."""
         body = codec.event_to_json(event)
         with self._write():
             row = self._chain(event.student_id, "event", event.intervention_id, body)
-        return codec.event_from_json(body, row)
+        return event._replace(seq=row)  # what events() reads back (a property test checks)
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
         """A student's workflow events in order."""

@@ -12,6 +12,7 @@ gives.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import subprocess
 import sys
@@ -134,7 +135,9 @@ def summary(repo: SqlRepository, ids: list[str]) -> dict[str, Any]:
     return out
 
 
-def clean_runs(days: list[dt.date]) -> dict[str, Any]:
+@functools.cache
+def clean_runs(days: tuple[dt.date, ...]) -> dict[str, Any]:
+    """What one process running ``days`` in turn on a fresh store keeps (see :func:`summary`)."""
     with SqlRepository(":memory:") as clean:
         for day in days:
             Engine(MTSS, repository=clean, roster=roster()).run(day, students(day))
@@ -154,7 +157,7 @@ def test_two_processes_running_the_same_days_at_once(
         assert sorted(r["opened"] for r in results)[0] == 0, results
         with store.open() as repo:
             ids = [s["student_id"] for s in students(day)]
-            assert summary(repo, ids) == clean_runs(DAYS[: n + 1])
+            assert summary(repo, ids) == clean_runs(tuple(DAYS[: n + 1]))
             open_kinds = Counter(
                 (iv.student_id, iv.intervention) for iv in repo.open_interventions()
             )
@@ -248,7 +251,7 @@ def test_a_dropped_connection_fails_the_batch_cleanly_and_it_resumes(
         repo.run_batch(lambda: Engine(MTSS, repository=repo, roster=roster()).run(
             DAYS[1], students(DAYS[1])))  # fmt: skip
         ids = [s["student_id"] for s in students(DAYS[0])]
-        assert summary(repo, ids) == clean_runs(DAYS[:2])
+        assert summary(repo, ids) == clean_runs(tuple(DAYS[:2]))
         assert verify(repo) == []
 
 

@@ -15,6 +15,8 @@ import functools
 import hashlib
 import json
 import math
+import operator
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,28 +51,77 @@ def to_json(value: Any) -> Any:
     Raises:
         StoreError: A value of a type a record cannot hold (the type is named).
     """
+    # Most values are of a handful of exact types (a run converts millions): those go by one
+    # lookup; anything else (subclasses, other mappings) by the checks in order.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    convert = _EXACT.get(kind)
+    if convert is not None:
+        return convert(value)
+    return _to_json_checked(value)
+
+
+def _to_json_checked(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else {_TAG: "float", "v": repr(value)}
+        return _float(value)
     if isinstance(value, dt.datetime):
         return {_TAG: "datetime", "v": value.isoformat()}
     if isinstance(value, dt.date):
         return {_TAG: "date", "v": value.isoformat()}
     if isinstance(value, tuple):
-        return {_TAG: "tuple", "v": [to_json(v) for v in value]}
+        return _tuple(value)
     if isinstance(value, list):
-        return [to_json(v) for v in value]
+        return _list(value)
     if isinstance(value, (set, frozenset)):
-        return {_TAG: "set", "v": sorted((to_json(v) for v in value), key=dumps)}
+        return _set(value)
     if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise StoreError(f"cannot store a mapping key of type {type(key).__name__}")
-            out[key] = to_json(item)
-        return {_TAG: "map", "v": out} if _TAG in out else out
+        return _mapping(value)
     raise StoreError(f"cannot store a value of type {type(value).__name__}: {value!r}")
+
+
+def _float(value: float) -> Any:
+    return value if math.isfinite(value) else {_TAG: "float", "v": repr(value)}
+
+
+def _tuple(value: tuple[Any, ...]) -> Any:
+    return {_TAG: "tuple", "v": [to_json(v) for v in value]}
+
+
+def _list(value: list[Any]) -> Any:
+    return [v if type(v) in _PLAIN else to_json(v) for v in value]
+
+
+def _set(value: set[Any] | frozenset[Any]) -> Any:
+    return {_TAG: "set", "v": sorted((to_json(v) for v in value), key=dumps)}
+
+
+def _mapping(value: Mapping[Any, Any]) -> Any:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str and not isinstance(key, str):
+            raise StoreError(f"cannot store a mapping key of type {type(key).__name__}")
+        out[key] = item if type(item) in _PLAIN else to_json(item)
+    return {_TAG: "map", "v": out} if _TAG in out else out
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+"""Types written as they are (exactly these: a subclass goes through the checks)."""
+
+_EXACT: dict[type, Any] = {
+    float: _float,
+    dict: _mapping,
+    types.MappingProxyType: _mapping,
+    list: _list,
+    tuple: _tuple,
+    dt.date: lambda v: {_TAG: "date", "v": v.isoformat()},
+    dt.datetime: lambda v: {_TAG: "datetime", "v": v.isoformat()},
+    set: _set,
+    frozenset: _set,
+}
+"""How a value of exactly one of these types is converted (what the checks would choose)."""
 
 
 def from_json(data: Any) -> Any:
@@ -100,7 +151,11 @@ def from_json(data: Any) -> Any:
 
 def dumps(data: Any) -> str:
     """Canonical JSON text of plain JSON data (sorted keys, no spaces)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(data)
+
+
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+"""What ``json.dumps`` with these options does, without building an encoder each call."""
 
 
 def loads(text: str) -> Any:
@@ -129,13 +184,15 @@ def _ref_from_json(data: Any) -> RulesetRef | None:
 
 def event_to_json(event: WorkflowEvent) -> dict[str, Any]:
     """A workflow event as plain JSON data (without ``seq``: the store numbers rows)."""
-    out = {
-        name: to_json(getattr(event, name))
-        for name in WorkflowEvent._fields[1:]
-        if name != "ruleset"
-    }
+    values = _EVENT_VALUES(event)
+    out = {name: to_json(value) for name, value in zip(_EVENT_FIELDS, values, strict=True)}
     out["ruleset"] = _ref_to_json(event.ruleset)
     return out
+
+
+_EVENT_FIELDS = tuple(n for n in WorkflowEvent._fields[1:] if n != "ruleset")
+"""A workflow event's fields written as values (not ``seq``, nor ``ruleset``: a reference)."""
+_EVENT_VALUES = operator.itemgetter(*(WorkflowEvent._fields.index(n) for n in _EVENT_FIELDS))
 
 
 def event_from_json(data: Mapping[str, Any], seq: int) -> WorkflowEvent:
@@ -149,7 +206,10 @@ def event_from_json(data: Mapping[str, Any], seq: int) -> WorkflowEvent:
 
 def intervention_to_json(iv: Intervention) -> dict[str, Any]:
     """Every field of an intervention as plain JSON data."""
-    return {f.name: to_json(getattr(iv, f.name)) for f in dataclasses.fields(Intervention)}
+    return {name: to_json(getattr(iv, name)) for name in _INTERVENTION_FIELDS}
+
+
+_INTERVENTION_FIELDS = tuple(f.name for f in dataclasses.fields(Intervention))
 
 
 def intervention_from_json(data: Mapping[str, Any]) -> Intervention:

@@ -12,7 +12,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from json.encoder import encode_basestring
 from types import TracebackType
 from typing import Any, NamedTuple, TypeVar
@@ -101,7 +101,7 @@ class _Statement:
     per store and pass plain parameters, by name or in position as the driver wants them.
     """
 
-    __slots__ = ("names", "text", "writes")
+    __slots__ = ("_pick", "names", "text", "writes")
 
     def __init__(
         self, statement: sa.ClauseElement, dialect: sa.Dialect, columns: list[str] | None
@@ -111,9 +111,14 @@ class _Statement:
         self.text = str(compiled)
         self.names = tuple(compiled.positiontup or ()) if compiled.positional else None
         self.writes = compiled.isinsert or compiled.isupdate or compiled.isdelete
+        # itemgetter of two or more names gives the tuple the driver takes, in one C call.
+        names = self.names
+        self._pick = operator.itemgetter(*names) if names and len(names) > 1 else None
 
     def bind(self, params: Mapping[str, Any]) -> Any:
         """The parameters as the driver takes them."""
+        if self._pick is not None:
+            return self._pick(params)
         return params if self.names is None else tuple(params[n] for n in self.names)
 
 
@@ -175,6 +180,38 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
 
 _STATEMENTS = _statements()
 """The hot statements by name: (statement, the columns an INSERT sets)."""
+
+
+class _Step:
+    """A read or a change inside a batch (a class: a generator context costs 3x as much).
+
+    A database error becomes a :class:`~tierflow.errors.StoreError` naming the store; a change
+    that fails after it wrote (``writes`` is the store's count of write statements when it
+    began; None for a read) fails the whole batch (see ``SqlRepository._write``).
+    """
+
+    __slots__ = ("repo", "writes")
+
+    def __init__(self, repo: SqlRepository, writes: int | None) -> None:
+        self.repo = repo
+        self.writes = writes
+
+    def __enter__(self) -> sa.Connection:
+        return self.repo._conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            return
+        repo = self.repo
+        if self.writes is not None and repo._writes != self.writes:
+            repo._failed = exc
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            raise conflict_or_error(f"store {repo.path}", exc, _cause(exc)) from exc
 
 
 class SqlRepository:
@@ -405,8 +442,7 @@ class SqlRepository:
         for sid, h in added + moved:
             heads[sid] = h._replace(start=h.seq)
 
-    @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
+    def _write(self) -> AbstractContextManager[sa.Connection]:
         """One write transaction (a step of the batch inside one); failures become StoreError.
 
         A change checks everything that can refuse it before it writes, so a refused change
@@ -414,23 +450,19 @@ class SqlRepository:
         change). A change that fails after writing (a full disk, a lost connection) fails the
         whole batch: later changes are refused and the batch is undone when it ends.
         """
-        conn = self._conn
-        if conn.in_transaction():
+        if self._conn.in_transaction():
             if self._failed is not None:
                 raise StoreError(
                     f"store {self.path}: an earlier change of this batch failed "
                     f"({_cause(self._failed)}); the batch will be undone"
                 )
-            before = self._writes
-            try:
-                yield conn
-            except BaseException as exc:
-                if self._writes != before:
-                    self._failed = exc
-                if isinstance(exc, sa.exc.SQLAlchemyError):
-                    raise conflict_or_error(f"store {self.path}", exc, _cause(exc)) from exc
-                raise
-            return
+            return _Step(self, self._writes)
+        return self._own_write()
+
+    @contextmanager
+    def _own_write(self) -> Iterator[sa.Connection]:
+        """A write outside a batch: its own transaction."""
+        conn = self._conn
         conn.info["write"] = True
         try:
             with conn.begin():
@@ -440,13 +472,16 @@ class SqlRepository:
         finally:
             conn.info["write"] = False
 
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        """Reads: in the batch's transaction inside one, else in their own."""
+        if self._conn.in_transaction():
+            return _Step(self, None)
+        return self._own_read()
+
     @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
+    def _own_read(self) -> Iterator[sa.Connection]:
         conn = self._conn
         try:
-            if conn.in_transaction():
-                yield conn
-                return
             with conn.begin():
                 yield conn
         except sa.exc.SQLAlchemyError as exc:

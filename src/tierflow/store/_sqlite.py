@@ -280,6 +280,7 @@ class SqlRepository:
             raise
         self._sql: dict[str, _Statement] = {}  # compiled on first use (write paths)
         self._heads: dict[str, _Head] | None = None  # chain heads, cached during a batch
+        self._students: dict[str, list[str]] | None = None  # for_student's texts, in a batch
         self._failed: BaseException | None = None  # a write that failed half-way in a batch
         self._writes = 0  # write statements run (tells whether a failed change wrote anything)
         self._decoded: dict[str, Intervention] = {}  # stored text -> intervention (see _decode)
@@ -322,7 +323,7 @@ class SqlRepository:
         if conn.in_transaction():
             raise StoreError(f"store {self.path}: a batch is already open (batches do not nest)")
         conn.info["write"] = True
-        self._heads, self._failed = {}, None
+        self._heads, self._failed, self._students = {}, None, {}
         try:
             with conn.begin():
                 conn.info["write"] = False
@@ -343,7 +344,7 @@ class SqlRepository:
             ) from exc
         finally:
             conn.info["write"] = False
-            self._heads, self._failed = None, None
+            self._heads, self._failed, self._students = None, None, None
 
     def run_batch(self, work: Callable[[], _T], *, attempts: int = 5, pause: float = 0.05) -> _T:
         """Run ``work()`` in a batch, and again if another writer changed the same records first.
@@ -585,6 +586,9 @@ class SqlRepository:
                 intervention.student_id, "intervention", intervention.id,
                 {"op": "add", "state": state}, f'{{"op":"add","state":{text}}}',
             )  # fmt: skip
+        known = None if self._students is None else self._students.get(intervention.student_id)
+        if known is not None:
+            known.append(text)  # the newest: the last by position
 
     def get(self, intervention_id: str) -> Intervention:
         """The intervention with this id (a fresh copy).
@@ -626,6 +630,8 @@ class SqlRepository:
             )  # fmt: skip
             if updated.rowcount != 1:
                 raise ConflictError(f"intervention {iid} was changed concurrently")
+            if self._students is not None:
+                self._students.pop(intervention.student_id, None)
             self._chain(
                 intervention.student_id, "intervention", iid,
                 {"op": "save", "id": iid, "expected_version": expected_version,
@@ -633,7 +639,20 @@ class SqlRepository:
             )  # fmt: skip
 
     def for_student(self, student_id: str) -> list[Intervention]:
-        """Every intervention of a student, oldest first."""
+        """Every intervention of a student, oldest first.
+
+        A batch keeps what it read (a run reads a student's interventions five times): inside
+        one, only the batch itself changes them (it holds SQLite's write lock; on PostgreSQL it
+        reads one snapshot), and ``add`` and ``save`` keep what it kept up to date.
+        """
+        cache = self._students
+        if cache is not None and self._failed is None:
+            texts = cache.get(student_id)
+            if texts is None:
+                with self._read():
+                    rows = self._exec("iv_bodies", sid=student_id).fetchall()
+                texts = cache[student_id] = [b for (b,) in rows]
+            return [self._decode(b) for b in texts]
         with self._read():
             rows = self._exec("iv_bodies", sid=student_id).fetchall()
         return [self._decode(b) for (b,) in rows]

@@ -128,6 +128,23 @@ def test_owners_least_loaded_then_in_turn_and_full_rosters_are_reported() -> Non
     assert "caseload limit" in unassigned.reason
 
 
+def test_a_replaced_staff_member_fills_only_their_new_roles_in_roster_order() -> None:
+    roster = Roster(
+        [
+            StaffMember("a", "lincoln", ("mentor",)),
+            StaffMember("b", "lincoln", ("mentor", "counselor")),
+            StaffMember("c", "lincoln", ("counselor",)),
+        ]
+    )
+    assert [m.id for m in roster.candidates("lincoln", "mentor")] == ["a", "b"]
+    roster.add(StaffMember("b", "lincoln", ("counselor",)))  # b is no longer a mentor
+    assert [m.id for m in roster.candidates("lincoln", "mentor")] == ["a"]
+    assert [m.id for m in roster.candidates("lincoln", "counselor")] == ["b", "c"]
+    roster.add(StaffMember("a", "roosevelt", ("mentor",)))  # a moves school
+    assert roster.candidates("lincoln", "mentor") == []
+    assert [m.id for m in roster.candidates("roosevelt", "mentor")] == ["a"]
+
+
 def test_an_ended_intervention_frees_its_owner() -> None:
     e = engine()
     plan = e.run(MONDAY, [student(f"s{i}", 3) for i in range(4)])

@@ -363,7 +363,6 @@ def build_packet(
     """
     if include_personal and people is None:
         raise ValueError("include_personal=True needs people: a roster (read_people(path))")
-    engine = Engine(ruleset, repository=repository)
     ivs = repository.for_student(student_id)
     catalogue = {iv.id: iv.intervention for iv in ivs}
     cites = _Citations(ruleset)
@@ -380,7 +379,11 @@ def build_packet(
         )
         for ev in repository.events(student_id)
     )
-    ready = None if step is None else _readiness(engine, student_id, step, as_of)
+    ready = None
+    if step is not None:
+        # Only the readiness check needs an engine (its view of the documented history); building
+        # one reads every open intervention to count caseloads, seconds on a district's store.
+        ready = _readiness(Engine(ruleset, repository=repository), student_id, step, as_of)
     person = people.get(student_id) if include_personal and people is not None else None
     return Packet(
         student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person

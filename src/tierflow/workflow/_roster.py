@@ -35,11 +35,16 @@ class Roster:
 
     def add(self, member: StaffMember) -> None:
         """Add (or replace) a staff member."""
+        replaced = member.id in self.staff
         self.staff[member.id] = member
-        self._eligible = {}
-        for m in self.staff.values():
-            for role in m.roles:
-                self._eligible.setdefault((m.school_id, role), []).append(m)
+        if replaced:  # rare: rebuild, keeping the roster's order
+            self._eligible = {}
+            for m in self.staff.values():
+                for role in m.roles:
+                    self._eligible.setdefault((m.school_id, role), []).append(m)
+        else:  # linear in the roster, not quadratic
+            for role in member.roles:
+                self._eligible.setdefault((member.school_id, role), []).append(member)
 
     def candidates(self, school_id: str | None, role: str) -> list[StaffMember]:
         """Staff of the school who fill the role."""

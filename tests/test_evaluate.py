@@ -224,3 +224,88 @@ def test_generated_source_is_plain_python(tiny: tierflow.CompiledRuleset) -> Non
     for word in ("import", "eval(", "exec(", "getattr", "lambda", "open("):
         assert word not in src
     assert src.replace(".__class__", "").count("__") == 0
+
+
+# --- causes and groups are checked against the rule set's vocabulary ------------------------
+
+WEATHER = """
+id: weather
+name: Weather
+version: "1"
+facts:
+  causes: [weather]
+  groups: [athlete]
+tiers:
+  - {id: tier2, level: 2, when: absence_rate >= 10%}
+  - {id: tier1, level: 1, default: true}
+rules:
+  - {id: snow, causes: [weather], assign: [snow-day-plan]}
+  - {id: coach, groups: [athlete], assign: [snow-day-plan]}
+  - {id: bus, causes: [transportation], assign: [bus-pass]}
+interventions:
+  - {id: snow-day-plan, tier: tier1, owner: counselor}
+  - {id: bus-pass, tier: tier1, owner: counselor}
+"""
+
+
+def _student(**extra: object) -> dict[str, object]:
+    return {"student_id": "s7", "days_enrolled": 40, "days_absent": 4, **extra}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("causes", "transportaton", "cause 'transportaton'; did you mean 'transportation'?"),
+        ("causes", "teleport", "unknown cause 'teleport'; known: bullying, engagement, family"),
+        ("groups", "homeles", "unknown student group 'homeles'; did you mean 'homeless'?"),
+        ("groups", "martians", "unknown student group 'martians'; known: economically_disadv"),
+    ],
+)
+def test_an_unknown_cause_or_group_is_a_data_error(field: str, value: str, says: str) -> None:
+    # A misspelt cause used to be accepted: the rule on transportation silently never fired.
+    mtss = tierflow.load_ruleset("mtss")
+    facts = _student(**{field: ["health" if field == "causes" else "foster", value]})
+    for evaluate in (mtss.evaluate, mtss.reference_evaluate, mtss.explain):
+        with pytest.raises(DataError) as err:
+            evaluate(facts, as_of=AS_OF)
+        assert (err.value.code, err.value.student_id, err.value.field) == (
+            "facts.invalid",
+            "s7",
+            field,
+        )
+        assert says in err.value.reason
+    with pytest.raises(DataError, match=says[:20]):
+        mtss.evaluate(StudentFacts.model_validate(facts), as_of=AS_OF)
+
+
+def test_a_rule_sets_own_causes_and_groups_are_accepted_and_others_rejected() -> None:
+    rs = tierflow.parse_ruleset(WEATHER, name="weather.yaml")
+    d = rs.evaluate(_student(causes=["weather", "unknown"], groups=["athlete"]), as_of=AS_OF)
+    assert d.rules == ("snow", "coach")
+    with pytest.raises(DataError, match="unknown cause 'weathr'; did you mean 'weather'"):
+        rs.evaluate(_student(causes=["weathr"]), as_of=AS_OF)
+    # The standard ids stay valid beside the declared ones; another rule set does not know them.
+    assert rs.evaluate(_student(causes=["transportation"]), as_of=AS_OF).rules == ("bus",)
+    with pytest.raises(DataError, match="unknown cause 'weather'"):
+        tierflow.load_ruleset("mtss").evaluate(_student(causes=["weather"]), as_of=AS_OF)
+
+
+@pytest.mark.parametrize("item", [{"id": "health"}, ["health"], 3, None])
+def test_a_cause_that_is_not_text_is_a_data_error(item: object) -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    with pytest.raises(DataError, match="fact 'causes' must list cause ids \\(text\\)") as err:
+        mtss.evaluate(_student(causes=["health", item]), as_of=AS_OF)
+    assert (err.value.student_id, err.value.field) == ("s7", "causes")
+
+
+def test_evaluate_many_rejects_an_unknown_cause_and_goes_on() -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    records = [
+        _student(causes=["transportation"]),
+        {**_student(causes=["transportaton"]), "student_id": "s8"},
+        _student(causes=[], groups=("foster",)),
+    ]
+    rejects: list[DataError] = []
+    decisions = list(mtss.evaluate_many(records, as_of=AS_OF, rejects=rejects))
+    assert [d.student_id for d in decisions] == ["s7", "s7"]
+    assert [(r.student_id, r.field, r.source) for r in rejects] == [("s8", "causes", "record 2")]

@@ -33,6 +33,7 @@ from tierflow.expr import (
     walk,
 )
 from tierflow.expr._functions import add_duration, same_items, subtract_duration
+from tierflow.facts._model import check_terms
 
 __all__ = ["Evaluator", "generate", "read_fact"]
 
@@ -113,6 +114,16 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
             f"    if {local} is None or {local}.__class__ not in {kinds}:",
             f"        {local} = _read_fact(f, {rname}, {local})",
         ]
+        known = c.vocabulary(read.name)
+        if known is not None:
+            # One C call, bound once; an unhashable item makes it raise TypeError, which the
+            # rule set turns into the same facts.invalid through check_terms.
+            vocab = consts.add(known)
+            within = consts.add(known.issuperset)
+            lines += [
+                f"    if {local} and not {within}({local}):",
+                f"        _check_terms(f, {read.name!r}, {local}, {vocab})",
+            ]
     names["as_of"] = "as_of"
     uses_ctx = any(c.functions.functions[fn].context for e in _all_exprs(c) for fn in _calls(e))
     if uses_ctx:
@@ -183,6 +194,7 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     body = "\n".join(lines)
     available = {
         "_read_fact": read_fact,
+        "_check_terms": check_terms,
         "_EvalContext": EvalContext,
         "_add_duration": add_duration,
         "_subtract_duration": subtract_duration,

@@ -116,6 +116,19 @@ class Compilation:
         assert self.spec is not None, "validate_schema has not run"
         return self.spec
 
+    def vocabulary(self, fact: str) -> frozenset[str] | None:
+        """The ids the list fact ``fact`` may hold, or None for a fact that is not a vocabulary.
+
+        ``causes`` and ``groups`` hold the standard ids (:data:`~tierflow.facts.CAUSES`,
+        :data:`~tierflow.facts.GROUPS`) and those the rule set declares under ``facts.causes``
+        and ``facts.groups``; the evaluator rejects any other item.
+        """
+        if fact == "causes":
+            return frozenset((*CAUSES, *self.the_spec.facts.causes))
+        if fact == "groups":
+            return frozenset((*GROUPS, *self.the_spec.facts.groups))
+        return None
+
     def problem(
         self,
         path: tuple[str | int, ...],

@@ -25,7 +25,14 @@ from tierflow.expr import Const, EvalContext, TraceEntry, format_value, interpre
 from tierflow.facts._model import (
     EMPTY_HISTORY_VIEW as _NO_HISTORY,
 )
-from tierflow.facts._model import FACTS, History, HistoryView, history_view, issued_steps
+from tierflow.facts._model import (
+    FACTS,
+    History,
+    HistoryView,
+    check_terms,
+    history_view,
+    issued_steps,
+)
 from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
 
 __all__ = ["CompiledRuleset", "TestResult"]
@@ -77,6 +84,11 @@ class CompiledRuleset:
         self._reads = {r.name: r for r in compilation.fact_reads}
         self._plans = tuple(_LegalPlan.build(spec, i) for i in range(len(spec.legal)))
         self._unsupportive = frozenset(iv.id for iv in spec.interventions if not iv.supportive)
+        self._vocab = {
+            name: known
+            for name in ("causes", "groups")
+            if (known := compilation.vocabulary(name)) is not None
+        }
 
     # --- metadata --------------------------------------------------------------------------
 
@@ -158,6 +170,8 @@ class CompiledRuleset:
                 env[name] = interpret(metric.tree, env, ctx, c.functions)
             elif name in FACTS or name in self.spec.facts.extra:
                 env[name] = read_fact(facts, _fact_read(self.spec, name), facts.get(name))
+                if name in self._vocab:
+                    check_terms(facts, name, env[name], self._vocab[name])
 
     def __repr__(self) -> str:
         return f"<CompiledRuleset {self.ref}>"
@@ -167,7 +181,7 @@ class CompiledRuleset:
     def _run(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[int, int, int, int]:
         try:
             return self._fn(facts, as_of)
-        except (ZeroDivisionError, AttributeError) as exc:
+        except (ZeroDivisionError, AttributeError, TypeError) as exc:
             self._failed(facts, exc)
 
     def _failed(self, facts: Mapping[str, Any], exc: Exception) -> NoReturn:
@@ -182,6 +196,12 @@ class CompiledRuleset:
             raise DataError(
                 "facts.invalid", f"facts must be a mapping, got {type(facts).__name__}"
             ) from exc
+        if isinstance(exc, TypeError):  # an unhashable item in causes or groups
+            for read in self._c.fact_reads:
+                if read.name in self._vocab:
+                    value = facts.get(read.name)
+                    if isinstance(value, (list, tuple, set, frozenset)):
+                        check_terms(facts, read.name, value, self._vocab[read.name])
         raise exc
 
     def evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Decision:
@@ -196,7 +216,7 @@ class CompiledRuleset:
         """
         try:
             t, r, legal_bits, exempt_bits = self._fn(facts, as_of)
-        except (ZeroDivisionError, AttributeError) as exc:
+        except (ZeroDivisionError, AttributeError, TypeError) as exc:
             self._failed(facts, exc)
             raise  # pragma: no cover - _failed always raises
         outcome = self._outcomes.get((t, r))
@@ -319,6 +339,8 @@ class CompiledRuleset:
             value = facts.get(read.name)
             ok = value is not None and value.__class__ in _CLASSES[read.kind]
             env[read.name] = value if ok else read_fact(facts, read, value)
+            if read.name in self._vocab:
+                check_terms(facts, read.name, env[read.name], self._vocab[read.name])
         ctx = EvalContext(facts, as_of)
         for name in self._c.metric_order:
             env[name] = interpret(self._c.metric_exprs[name].tree, env, ctx, self._c.functions)

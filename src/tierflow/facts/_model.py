@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, suggest
 from tierflow.expr._types import NUMBER, STRING, Type, enum_of, list_of
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "StudentFacts",
     "TriedIntervention",
     "attendance_log_of",
+    "check_terms",
     "grade_level",
     "history_of",
     "history_view",
@@ -339,6 +340,48 @@ def _data_error(facts: Mapping[str, Any], name: str, exc: ValidationError) -> Da
         student_id=str(facts.get("student_id")),
         field=name,
     )
+
+
+_TERM_WORDS = {"causes": "cause", "groups": "student group"}
+
+
+def check_terms(facts: Mapping[str, Any], name: str, value: Any, known: frozenset[str]) -> None:
+    """Check that every item of the list fact ``name`` (``causes``, ``groups``) is a known id.
+
+    ``known`` is the rule set's vocabulary: the standard ids (:data:`CAUSES`, :data:`GROUPS`)
+    and those it declares under ``facts.causes`` / ``facts.groups``. A misspelt id would
+    otherwise be read as a cause or group no rule names, and the rules about the one meant would
+    silently never fire for the student.
+
+    Raises:
+        DataError: ``facts.invalid`` naming the student, the fact and the first unknown item,
+            with a did-you-mean suggestion when one is close.
+
+    >>> check_terms({"student_id": "s1"}, "causes", ["health"], frozenset(CAUSES))
+    >>> check_terms({"student_id": "s1"}, "causes", ["transportaton"], frozenset(CAUSES))
+    Traceback (most recent call last):
+    ...
+    tierflow.errors.DataError: student s1: facts.invalid: fact 'causes' has an unknown cause \
+'transportaton'; did you mean 'transportation'?
+    """
+    word = _TERM_WORDS.get(name, "item")
+    for item in value:
+        if isinstance(item, str) and item in known:
+            continue
+        if isinstance(item, str):
+            hint = suggest(item, sorted(known)) or f"known: {', '.join(sorted(known))}"
+            if "," in item:
+                hint += " (a CSV cell separates the items of a list with ';')"
+            text = f"fact {name!r} has an unknown {word} {item!r}; {hint}"
+        else:
+            text = f"fact {name!r} must list {word} ids (text), got {type(item).__name__} {item!r}"
+        student = facts.get("student_id")
+        raise DataError(
+            "facts.invalid",
+            text,
+            student_id=None if student is None else str(student),
+            field=name,
+        )
 
 
 def history_of(facts: Mapping[str, Any]) -> History:

@@ -309,3 +309,43 @@ def test_evaluate_many_rejects_an_unknown_cause_and_goes_on() -> None:
     decisions = list(mtss.evaluate_many(records, as_of=AS_OF, rejects=rejects))
     assert [d.student_id for d in decisions] == ["s7", "s7"]
     assert [(r.student_id, r.field, r.source) for r in rejects] == [("s8", "causes", "record 2")]
+
+
+# --- interventions_tried counts what a legal step's requires counts ---------------------------
+
+REMINDERS = """
+id: reminders
+name: Reminders
+version: "1"
+tiers:
+  - {id: tier2, level: 2, when: days_unexcused >= 3}
+  - {id: tier1, level: 1, default: true}
+rules:
+  - {id: tried, when: interventions_tried(1) >= 1, assign: [mentor]}
+interventions:
+  - {id: robocall, tier: tier1, owner: attendance_clerk, supportive: false}
+  - {id: mentor, tier: tier2, owner: counselor}
+legal:
+  - id: letter
+    when: days_unexcused >= 3
+    requires: {supportive_interventions: 1}
+"""
+
+
+@pytest.mark.parametrize("evaluate", ["evaluate", "reference_evaluate"])
+def test_interventions_tried_does_not_count_an_unsupportive_intervention(evaluate: str) -> None:
+    rs = tierflow.parse_ruleset(REMINDERS, name="reminders.yaml")
+    call = {"intervention": "robocall", "tier_level": 1, "started_on": "2025-10-01"}
+    facts = {
+        "student_id": "s1",
+        "days_enrolled": 40,
+        "days_absent": 3,
+        "days_unexcused": 3,
+        "history": {"interventions": [call]},
+    }
+    d = getattr(rs, evaluate)(facts, as_of=AS_OF)
+    assert d.legal_blocked == ("letter",)  # an automated call is no support...
+    assert d.rules == ()  # ...and interventions_tried agrees
+    facts["history"] = {"interventions": [call, {**call, "intervention": "mentor"}]}
+    d = getattr(rs, evaluate)(facts, as_of=AS_OF)
+    assert (d.legal_due, d.rules) == (("letter",), ("tried",))

@@ -401,6 +401,14 @@ def test_history_functions(text: str, value: Any) -> None:
     assert run(text, HISTORY) == value
 
 
+def test_interventions_tried_skips_what_the_catalogue_marks_unsupportive() -> None:
+    # The legal prerequisite counts supportive interventions only; so does the function, so a
+    # condition written with it means the same as the step's 'requires'.
+    ctx = EvalContext(HISTORY, AS_OF, frozenset({"call", "sart"}))
+    assert interpret(parse("interventions_tried(1)"), {}, ctx) == 1
+    assert interpret(parse("interventions_tried(3)"), {}, ctx) == 0
+
+
 def test_history_functions_the_day_before() -> None:
     assert run("legal_issued('not2')", HISTORY, D(2026, 2, 1)) is False
     assert run("legal_count()", HISTORY, D(2025, 9, 30)) == 0

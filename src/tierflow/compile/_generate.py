@@ -127,7 +127,9 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     names["as_of"] = "as_of"
     uses_ctx = any(c.functions.functions[fn].context for e in _all_exprs(c) for fn in _calls(e))
     if uses_ctx:
-        lines.append("    _ctx = _EvalContext(f, as_of)")
+        catalogue = c.the_spec.interventions
+        unsupportive = frozenset(iv.id for iv in catalogue if not iv.supportive)
+        lines.append(f"    _ctx = _EvalContext(f, as_of, {consts.add(unsupportive)})")
     for m in c.metric_order:
         e = c.metric_exprs[m]
         if isinstance(e.tree, Const) and type(e.tree.value) in (int, float, bool):

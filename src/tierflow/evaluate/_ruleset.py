@@ -341,7 +341,7 @@ class CompiledRuleset:
             env[read.name] = value if ok else read_fact(facts, read, value)
             if read.name in self._vocab:
                 check_terms(facts, read.name, env[read.name], self._vocab[read.name])
-        ctx = EvalContext(facts, as_of)
+        ctx = EvalContext(facts, as_of, self._unsupportive)
         for name in self._c.metric_order:
             env[name] = interpret(self._c.metric_exprs[name].tree, env, ctx, self._c.functions)
         return env, ctx

@@ -44,17 +44,29 @@ ATTENDANCE_KINDS: dict[str, frozenset[str]] = {
 
 
 class EvalContext:
-    """What a context function may read: one student's facts and the as-of date.
+    """What a context function may read: one student's facts, the as-of date, the catalogue.
 
     Parsed views of the facts (the history, the attendance log) are built on first use and cached,
     so a rule set that never reads them never pays for them.
+
+    Attributes:
+        facts: The student's facts.
+        as_of: The date the facts describe.
+        unsupportive: Ids of the interventions the rule set's catalogue marks
+            ``supportive: false``; ``interventions_tried`` does not count them.
     """
 
-    __slots__ = ("_cache", "as_of", "facts")
+    __slots__ = ("_cache", "as_of", "facts", "unsupportive")
 
-    def __init__(self, facts: Mapping[str, Any], as_of: dt.date) -> None:
+    def __init__(
+        self,
+        facts: Mapping[str, Any],
+        as_of: dt.date,
+        unsupportive: frozenset[str] = frozenset(),
+    ) -> None:
         self.facts = facts
         self.as_of = as_of
+        self.unsupportive = unsupportive
         self._cache: dict[str, Any] = {}
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -231,10 +243,15 @@ def _legal_count(ctx: EvalContext) -> int:
 
 
 def _interventions_tried(ctx: EvalContext, min_level: float) -> int:
+    # The same count as a legal step's supportive_interventions prerequisite (without
+    # with_outcome): started by the as-of date, at or above the level, not marked unsupportive.
+    unsupportive = ctx.unsupportive
     return sum(
         1
         for i in _history(ctx).interventions
-        if i.tier_level >= min_level and i.started_on <= ctx.as_of
+        if i.tier_level >= min_level
+        and i.started_on <= ctx.as_of
+        and i.intervention not in unsupportive
     )
 
 
@@ -307,7 +324,7 @@ for _fn in (
         (NUMBER,),
         NUMBER,
         _interventions_tried,
-        "How many interventions of at least this tier level were started.",
+        "How many supportive interventions of at least this tier level were started.",
         context=True,
         reads=("history",),
     ),

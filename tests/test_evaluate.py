@@ -349,3 +349,34 @@ def test_interventions_tried_does_not_count_an_unsupportive_intervention(evaluat
     facts["history"] = {"interventions": [call, {**call, "intervention": "mentor"}]}
     d = getattr(rs, evaluate)(facts, as_of=AS_OF)
     assert (d.legal_due, d.rules) == (("letter",), ("tried",))
+
+
+# --- exact comparisons, rounded display ---------------------------------------------------------
+
+BANDS = """
+id: bands
+name: Bands
+version: "1"
+tiers:
+  - {id: tier2, level: 2, when: absence_rate >= 7.2%}
+  - {id: tier1, level: 1, default: true}
+"""
+
+
+def test_a_rate_exactly_at_a_percentage_threshold_reaches_it() -> None:
+    rs = tierflow.parse_ruleset(BANDS, name="bands.yaml")
+    at = {"student_id": "s1", "days_enrolled": 125, "days_absent": 9}  # 9 / 125 = 7.2%
+    assert rs.evaluate(at, as_of=AS_OF).tier == "tier2"
+    assert rs.reference_evaluate(at, as_of=AS_OF).tier == "tier2"
+    below = {**at, "days_absent": 8.999}
+    assert rs.evaluate(below, as_of=AS_OF).tier == "tier1"
+
+
+def test_an_explanation_never_shows_a_value_rounded_onto_its_threshold(
+    tiny: tierflow.CompiledRuleset,
+) -> None:
+    # 0.0999996 shows as 0.1 with four digits: beside 10% it must show enough to differ.
+    facts = {"student_id": "s1", "days_enrolled": 100, "days_absent": 9.99996}
+    text = str(tiny.explain(facts, as_of=AS_OF))
+    assert "absence_rate = 0.0999996 >= 0.1 is false" in text
+    assert "0.1 >= 0.1" not in text

@@ -124,9 +124,13 @@ PURE = [
     ("max(-1, -2)", -1),
     ("abs(-2.5)", 2.5),
     ("abs(0)", 0),
-    ("round(2.675, 2)", round(2.675, 2)),
-    ("round(2.5, 0)", 2.0),
+    ("round(2.675, 2)", 2.68),  # Python's round gives 2.67 (the binary value is below)
+    ("round(2.5, 0)", 3.0),  # half up, not to the even neighbour
+    ("round(-2.5, 0)", -3.0),  # a half goes away from zero, as in a spreadsheet
+    ("round(0.0995, 3)", 0.1),
     ("round(1234.5, -2)", 1200.0),
+    ("round(1250, -2)", 1300),
+    ("round(7, 2)", 7),
     ("round(1.26, 1.9)", 1.3),  # digits are truncated to an int
     ("ratio(1, 4)", 0.25),
     ("ratio(3, 0)", 0.0),
@@ -149,8 +153,12 @@ def test_pure_functions(text: str, value: Any) -> None:
     assert type(result) is type(value)
 
 
-def test_round_half_to_even_like_python() -> None:
-    assert interpret(parse("round(0.125, 2)"), {}) == 0.12
+def test_round_is_half_up_on_the_decimal_as_written() -> None:
+    # Python's round(0.125, 2) is 0.12 (half to even); a district expects 0.13.
+    assert interpret(parse("round(0.125, 2)"), {}) == 0.13
+    assert interpret(parse("round(9.95, 1)"), {}) == 10.0
+    assert interpret(parse("round(1e300, -350)"), {}) == 0.0
+    assert interpret(parse("round(1.5, 1e18)"), {}) == 1.5
 
 
 def test_date_rejects_bad_text_at_run_time() -> None:

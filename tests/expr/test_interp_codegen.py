@@ -265,6 +265,9 @@ def test_folding_leaves_a_literal_division_by_zero_for_run_time(text: str) -> No
         (0.0, "0"),
         (1e15, "1e+15"),
         (123456.7, "1.235e+05"),
+        (9.9995, "10"),  # half up on the decimal: Python's .4g shows 9.999
+        (0.00012345, "0.0001235"),  # .4g shows 0.0001234
+        (-0.00012345, "-0.0001235"),
         (float("inf"), "inf"),
         (float("-inf"), "-inf"),
         (float("nan"), "nan"),

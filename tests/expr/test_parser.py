@@ -84,6 +84,24 @@ def test_numbers(text: str, value: float) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
+    [("7.2%", 0.072), ("0.7%", 0.007), ("9.95%", 0.0995), ("14.4%", 0.144), ("1_7.6%", 0.176)],
+)
+def test_a_percentage_is_the_decimal_it_writes(text: str, value: float) -> None:
+    # float("7.2") / 100 rounds twice (0.07200000000000001): 9 absences in 125 days, exactly
+    # 7.2%, would not reach 'absence_rate >= 7.2%'.
+    node = parse(text)
+    assert isinstance(node, Const) and node.value == value
+
+
+@given(st.integers(0, 100_000), st.integers(0, 4))
+def test_every_percentage_equals_its_decimal_literal(whole: int, places: int) -> None:
+    text = f"{whole / 10**places:.{places}f}"
+    shifted = f"{text}e-2"
+    assert parse(f"{text}%").value == float(shifted)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
     [
         ("0d", Duration(days=0)),
         ("28d", Duration(days=28)),

@@ -704,16 +704,33 @@ def _student(facts: Mapping[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
+def _digits(values: list[Any]) -> list[int]:
+    """Significant digits to show each compared value with: 4, or as many as tell it apart.
+
+    A rate of 0.0999996 shows as 0.1 with 4 digits; beside a threshold of 0.1 that would read
+    ``absence_rate = 0.1 >= 0.1 is false``. Two neighbours that differ but look the same get
+    the digits that tell them apart (``absence_rate = 0.0999996 >= 0.1 is false``).
+    """
+    digits = [4] * len(values)
+    for i in range(1, len(values)):
+        a, b = values[i - 1], values[i]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
+            continue
+        n = max(digits[i - 1], digits[i])
+        while a != b and n < 17 and format_value(a, n) == format_value(b, n):
+            n += 1
+        digits[i - 1] = digits[i] = n
+    return digits
+
+
 def _render(entry: TraceEntry) -> str:
     parts = []
     operands = entry.node.operands
+    digits = _digits(list(entry.values))
     for i, value in enumerate(entry.values):
         node = operands[i]
-        text = (
-            format_value(value)
-            if isinstance(node, Const)
-            else f"{unparse(node)} = {format_value(value)}"
-        )
+        shown = format_value(value, digits[i])
+        text = shown if isinstance(node, Const) else f"{unparse(node)} = {shown}"
         if i:
             parts.append(entry.node.ops[i - 1])
         parts.append(text)

@@ -9,8 +9,10 @@ a literal. The facts layer registers its calendar-aware window functions here to
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -24,6 +26,7 @@ __all__ = [
     "Function",
     "FunctionRegistry",
     "add_duration",
+    "round_half_up",
     "same_items",
     "subtract_duration",
 ]
@@ -182,8 +185,34 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
+def round_half_up(x: float, digits: int) -> float:
+    """Round ``x`` to ``digits`` decimal places as written, a half going away from zero.
+
+    This is how people and spreadsheets round (Excel's ROUND), and what a district expects on a
+    letter: the decimal number as written is rounded, not its binary approximation, and a half
+    never goes to the even neighbour as Python's ``round`` does (``round(0.125, 2)`` is 0.12,
+    ``round(2.675, 2)`` is 2.67). An ``int`` stays an ``int``. Negative ``digits`` round to tens,
+    hundreds...
+
+    >>> round_half_up(0.125, 2), round_half_up(2.675, 2), round_half_up(2.5, 0)
+    (0.13, 2.68, 3.0)
+    >>> round_half_up(-2.5, 0), round_half_up(0.0995, 3), round_half_up(1250, -2)
+    (-3.0, 0.1, 1300)
+    """
+    if isinstance(x, float) and not math.isfinite(x):
+        return x
+    if digits < -400:  # beyond any float: every number rounds to zero
+        return 0 if isinstance(x, int) else math.copysign(0.0, x)
+    value = Decimal(x) if isinstance(x, int) else Decimal(repr(x))
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -digits:
+        return x  # nothing beyond the place rounded to
+    rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return int(rounded) if isinstance(x, int) else float(rounded)
+
+
 def _round(x: float, digits: float) -> float:
-    return round(x, int(digits))
+    return round_half_up(x, int(digits))
 
 
 def _date(text: str) -> dt.date:
@@ -269,7 +298,7 @@ for _fn in (
     Function("min", (NUMBER, NUMBER), NUMBER, min, "The smallest of its arguments.", variadic=True),
     Function("max", (NUMBER, NUMBER), NUMBER, max, "The largest of its arguments.", variadic=True),
     Function("abs", (NUMBER,), NUMBER, abs, "The absolute value."),
-    Function("round", (NUMBER, NUMBER), NUMBER, _round, "x rounded to n decimal places."),
+    Function("round", (NUMBER, NUMBER), NUMBER, _round, "x rounded to n decimal places (half up)."),
     Function("ratio", (NUMBER, NUMBER), NUMBER, _ratio, "a / b, or 0 when b is 0."),
     Function("len", (list_of(Type("any")),), NUMBER, len, "The number of items in a list."),
     Function("date", (STRING,), DATE, _date, "The date written 'YYYY-MM-DD'."),

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
@@ -143,18 +144,30 @@ def interpret(
     return ev(node)
 
 
-def format_value(value: Any) -> str:
+def format_value(value: Any, digits: int = 4) -> str:
     """Render a value the way a rule would write it.
+
+    A number shows at most ``digits`` significant digits, rounded half up on the decimal number
+    as written (9.9995 shows as 10, as a person rounds it; Python's formatting rounds the binary
+    value, a little below, and shows 9.999). Only the text is rounded: conditions compare exact
+    values.
 
     >>> format_value(0.0933333), format_value(3.0), format_value("foster"), format_value(True)
     ('0.09333', '3', "'foster'", 'true')
+    >>> format_value(9.9995), format_value(0.00012345), format_value(0.0999996, digits=7)
+    ('10', '0.0001235', '0.0999996')
     """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
             return str(int(value))
-        return f"{value:.4g}"
+        if math.isfinite(value):
+            exact = Decimal(repr(value))
+            place = exact.adjusted() - digits + 1
+            if exact.as_tuple().exponent < place:  # more digits than shown: round half up
+                value = float(exact.quantize(Decimal(1).scaleb(place), rounding=ROUND_HALF_UP))
+        return f"{value:.{digits}g}"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, dt.date):
@@ -163,7 +176,7 @@ def format_value(value: Any) -> str:
         return str(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
-        return "[" + ", ".join(format_value(v) for v in items) + "]"
+        return "[" + ", ".join(format_value(v, digits) for v in items) + "]"
     return str(value)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from tierflow.expr._ast import (
     Arith,
@@ -322,7 +323,9 @@ class _Parser:
 def _number(t: _Tok) -> int | float:
     text = t.text.replace("_", "")
     if text.endswith("%"):
-        return float(text[:-1]) / 100
+        # Shifted as a decimal, then rounded once: float("7.2") / 100 rounds twice and gives
+        # 0.07200000000000001, so 9 absences in 125 days (exactly 7.2%) would not reach 7.2%.
+        return float(Decimal(text[:-1]).scaleb(-2))
     if "." in text or "e" in text or "E" in text:
         return float(text)
     return int(text)

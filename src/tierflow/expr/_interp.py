@@ -165,7 +165,8 @@ def format_value(value: Any, digits: int = 4) -> str:
         if math.isfinite(value):
             exact = Decimal(repr(value))
             place = exact.adjusted() - digits + 1
-            if exact.as_tuple().exponent < place:  # more digits than shown: round half up
+            exponent = exact.as_tuple().exponent  # an int for a finite number
+            if isinstance(exponent, int) and exponent < place:  # more digits: round half up
                 value = float(exact.quantize(Decimal(1).scaleb(place), rounding=ROUND_HALF_UP))
         return f"{value:.{digits}g}"
     if isinstance(value, str):

@@ -580,8 +580,8 @@ def timeline(
 
 def print_timeline(kind: str, t: dict[str, Any]) -> None:
     print(
-        f"  ({kind}) Engine(ruleset, repository=repo), which build_packet builds for each "
-        f"student, reads every open intervention: {t['engine'] * 1000:.0f} ms"
+        f"  ({kind}) Engine(ruleset, repository=repo), which build_packet builds only for a "
+        f"readiness check (step=...), reads every open intervention: {t['engine'] * 1000:.0f} ms"
     )
     for name, g in t.items():
         if name == "engine":

@@ -380,3 +380,4 @@ def test_an_explanation_never_shows_a_value_rounded_onto_its_threshold(
     text = str(tiny.explain(facts, as_of=AS_OF))
     assert "absence_rate = 0.0999996 >= 0.1 is false" in text
     assert "0.1 >= 0.1" not in text
+    assert "where absence_rate = ratio(days_absent, days_enrolled) = 0.0999996" in text

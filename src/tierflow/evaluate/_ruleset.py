@@ -21,7 +21,7 @@ from tierflow.evaluate._decision import (
     RulesetRef,
     _Outcome,
 )
-from tierflow.expr import Const, EvalContext, TraceEntry, format_value, interpret, unparse
+from tierflow.expr import Const, EvalContext, Name, TraceEntry, format_value, interpret, unparse
 from tierflow.facts._model import (
     EMPTY_HISTORY_VIEW as _NO_HISTORY,
 )
@@ -395,7 +395,8 @@ class CompiledRuleset:
         trace: list[TraceEntry] = []
         result = bool(interpret(expr.tree, env, ctx, self._c.functions, trace))
         relevant = [e for e in trace if e.result == result] or trace
-        because = tuple(_render(e) for e in relevant)
+        shown: dict[str, int] = {}  # a metric shown with more digits is shown so in 'where'
+        because = tuple(_render(e, shown) for e in relevant)
         used: set[str] = set().union(*(_names(e) for e in relevant)) if relevant else set()
         if not relevant:  # a condition that is a plain boolean name, e.g. a derived metric
             used = set(expr.names)
@@ -407,15 +408,15 @@ class CompiledRuleset:
                 if n in metrics and n not in used:
                     used.add(n)
                     pending.append(n)
-        where = tuple(
-            f"{m} = {metrics[m].canonical}"
-            + ("" if metrics[m].canonical == format_value(env[m]) else f" = {format_value(env[m])}")
-            for m in self._c.metric_order
-            if m in used
-        )
+        where = []
+        for m in self._c.metric_order:
+            if m in used:
+                value = format_value(env[m], shown.get(m, 4))
+                canonical = metrics[m].canonical
+                where.append(f"{m} = {canonical}" + ("" if canonical == value else f" = {value}"))
         titles = tuple(self._refs[c].title for c in cites if c in self._refs)
         text = outcome or ("matched" if result else "did not match")
-        return Reason(subject, text, expr.canonical, because, where, (), titles), result
+        return Reason(subject, text, expr.canonical, because, tuple(where), (), titles), result
 
     def explain(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Explanation:
         """Explain the decision for ``facts`` in plain words, with the values each condition saw."""
@@ -723,14 +724,17 @@ def _digits(values: list[Any]) -> list[int]:
     return digits
 
 
-def _render(entry: TraceEntry) -> str:
+def _render(entry: TraceEntry, shown: dict[str, int]) -> str:
+    """One comparison with its values; names shown with more digits are added to ``shown``."""
     parts = []
     operands = entry.node.operands
     digits = _digits(list(entry.values))
     for i, value in enumerate(entry.values):
         node = operands[i]
-        shown = format_value(value, digits[i])
-        text = shown if isinstance(node, Const) else f"{unparse(node)} = {shown}"
+        if isinstance(node, Name) and digits[i] > shown.get(node.name, 4):
+            shown[node.name] = digits[i]
+        text = format_value(value, digits[i])
+        text = text if isinstance(node, Const) else f"{unparse(node)} = {text}"
         if i:
             parts.append(entry.node.ops[i - 1])
         parts.append(text)
@@ -740,6 +744,6 @@ def _render(entry: TraceEntry) -> str:
 
 
 def _names(entry: TraceEntry) -> set[str]:
-    from tierflow.expr import Name, walk
+    from tierflow.expr import walk
 
     return {n.name for o in entry.node.operands for n in walk(o) if isinstance(n, Name)}

@@ -13,12 +13,11 @@ the same days holds (every table, compared by a digest).
 
 A host runs a big day in chunks of students, each chunk in its own batch (``run_batch``): a
 kill leaves the chunks committed before it, whole, and the rerun resumes without duplicates.
-Trials also kill a run that is not batched at all (each change its own transaction). There a
-change and the event that documents it are two transactions: a kill between them keeps the
-change without its event, and the rerun does not add it (see
-``test_a_kill_between_a_change_and_its_event_loses_the_event``, a strict xfail until the
-engine makes a student's changes atomic). Those trials check everything else, and that the
-rerun ends with exactly the clean run's state, missing only such events.
+Trials also kill a run that is not batched at all: there the engine makes each student's part
+of the run (and each follow-up it moves) one transaction of its own (``SqlRepository.unit``), so
+a change is never kept without the event that documents it, and those trials too must end with
+exactly the clean run's records (``test_a_kill_between_a_change_and_its_event_keeps_neither``
+kills the process right after a change, at a known point).
 
 The trials run two (or more, one per CPU up to 4) at a time. PostgreSQL (when the test server
 is reachable, see tests/stores.py) gets fewer trials: the client killed mid-transaction.
@@ -457,37 +456,6 @@ def difference(store: Store, clean: Path) -> str:
     return "the same rows (only the digest differs?)"
 
 
-def events_missing(store: Store, clean: Path) -> list[tuple[str, str]]:
-    """The clean run's events a trial's store lacks, by student and kind.
-
-    Asserts that this is the only difference: the same interventions, check-ins and issued
-    steps, and each student's chain the clean one's with some workflow events left out.
-    """
-    with store.open() as repo, SqlRepository(clean) as ref:
-        got, want = tables_of(repo), tables_of(ref)
-        mine = defaultdict(list)
-        for r in repo.chain_rows():
-            mine[r.student_id].append((r.record, r.intervention_id, r.body))
-        theirs = defaultdict(list)
-        for r in ref.chain_rows():
-            theirs[r.student_id].append((r.record, r.intervention_id, r.body))
-    for name in ("interventions", "check_ins", "issued"):
-        assert got[name] == want[name], f"{name} differ from the clean run's"
-    assert set(mine) == set(theirs)
-    missing = []
-    for sid, rows in theirs.items():
-        kept = mine[sid]
-        at = 0
-        for row in rows:  # kept must be rows with some workflow events left out
-            if at < len(kept) and kept[at] == row:
-                at += 1
-                continue
-            assert row[0] == "event", f"{sid}: a {row[0]} row is missing or out of place"
-            missing.append((sid, json.loads(row[2])["kind"]))
-        assert at == len(kept), f"{sid}: rows the clean run does not have: {kept[at:][:2]}"
-    return missing
-
-
 def test_a_day_killed_at_random_points_resumes_to_a_clean_runs_records(
     reference: Reference, tmp_path: Path
 ) -> None:
@@ -502,7 +470,6 @@ def test_a_day_killed_at_random_points_resumes_to_a_clean_runs_records(
     with ThreadPoolExecutor(WORKERS) as pool:
         outcomes = list(pool.map(run_trial, stores, planned))
     took = time.perf_counter() - began
-    lost: list[tuple[str, str]] = []
     for outcome, store in zip(outcomes, stores, strict=True):
         trial, clean = outcome.trial, reference.info[outcome.trial.day]["check"]
         print(
@@ -511,15 +478,11 @@ def test_a_day_killed_at_random_points_resumes_to_a_clean_runs_records(
             f"{outcome.seconds:.1f} s"
         )
         assert_consistent(outcome, clean)
-        if trial.batched:
-            assert outcome.final["numbered"] == clean["numbered"], (
-                f"{trial.name}: {difference(store, reference.ends[trial.day])}"
-            )
-        elif outcome.final["digest"] != clean["digest"]:
-            lost += events_missing(store, reference.ends[trial.day])
+        assert outcome.final["numbered"] == clean["numbered"], (
+            f"{trial.name}: {difference(store, reference.ends[trial.day])}"
+        )
     assert sum(o.killed for o in outcomes) >= len(outcomes) - 2, "most kills came too late"
-    print(f"{len(outcomes)} trials in {took:.1f} s ({WORKERS} at a time); unbatched runs lost "
-          f"these events: {Counter(kind for _, kind in lost)}")  # fmt: skip
+    print(f"{len(outcomes)} trials in {took:.1f} s ({WORKERS} at a time)")
 
 
 def test_postgresql_a_client_killed_mid_transaction_resumes_to_a_clean_runs_records(
@@ -559,17 +522,11 @@ def test_postgresql_a_client_killed_mid_transaction_resumes_to_a_clean_runs_reco
 
 
 class Crash(BaseException):
-    """The process dying right after a change was committed (unbatched: its own transaction)."""
+    """The process dying right after a change was written, before its event."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unbatched, a change (an intervention added, saved) and the event documenting it "
-    "(opened, a transition, overdue, reviewed) are two transactions: a crash between them "
-    "keeps the change without its event, and the rerun finds nothing to do",
-)
 @pytest.mark.parametrize("method", ["add", "save"])
-def test_a_kill_between_a_change_and_its_event_loses_the_event(method: str) -> None:
+def test_a_kill_between_a_change_and_its_event_keeps_neither(method: str) -> None:
     few = facts(DAYS[0])[:60]
     days = [DAYS[0], DAYS[0] + dt.timedelta(days=28)]  # a month on: follow-ups overdue
     upto = days if method == "save" else days[:1]
@@ -592,5 +549,5 @@ def test_a_kill_between_a_change_and_its_event_loses_the_event(method: str) -> N
             Engine(MTSS, repository=repo, roster=roster()).run(upto[-1], few)
         setattr(repo, method, real)
         Engine(MTSS, repository=repo, roster=roster()).run(upto[-1], few)  # the rerun
-        assert check(repo, upto[-1])["problems"] == []  # consistent: only an event is missing
+        assert check(repo, upto[-1])["problems"] == []
         assert [r[1:] for r in repo.chain_rows()] == [r[1:] for r in clean.chain_rows()]

@@ -155,12 +155,6 @@ def test_a_full_disk_fails_the_batch_cleanly_and_the_day_resumes(
         assert verify(repo) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SqlRepository.batch does not take back the intervention numbers a failed batch "
-    "handed out (_next_id only moves forward), so the same store object reruns the day with "
-    "later ids than a clean run (no duplicates, a gap in the numbering)",
-)
 def test_a_day_rerun_on_the_same_store_object_numbers_as_a_clean_run(
     clean: tuple[Path, Path, dict[str, Any]], tmp_path: Path
 ) -> None:

@@ -324,11 +324,12 @@ class SqlRepository:
             raise StoreError(f"store {self.path}: a batch is already open (batches do not nest)")
         conn.info["write"] = True
         self._heads, self._failed, self._students = {}, None, {}
+        first_id: int | None = None
         try:
             with conn.begin():
                 conn.info["write"] = False
                 # Catch up with ids other processes took (SQLite: under the write lock).
-                self._next_id = max(self._next_id, self._stored_next_id())
+                self._next_id = first_id = max(self._next_id, self._stored_next_id())
                 yield
                 if self._failed is not None:
                     failed = self._failed
@@ -338,13 +339,35 @@ class SqlRepository:
                         _cause(failed),
                     ) from failed
                 self._flush_heads()
-        except sa.exc.SQLAlchemyError as exc:
-            raise conflict_or_error(
-                f"store {self.path}: the batch failed and was undone", exc, _cause(exc)
-            ) from exc
+        except BaseException as exc:
+            if first_id is not None:
+                self._next_id = first_id  # the ids it handed out were undone with it
+            if isinstance(exc, sa.exc.SQLAlchemyError):
+                raise conflict_or_error(
+                    f"store {self.path}: the batch failed and was undone", exc, _cause(exc)
+                ) from exc
+            raise
         finally:
             conn.info["write"] = False
             self._heads, self._failed, self._students = None, None, None
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One piece of work as one transaction, unless a batch already holds it.
+
+        The engine wraps each operation in a unit (a student's part of a run, a follow-up
+        moved, a check-in, a legal step issued), so a change and the event that documents it
+        are kept together or not at all, even when a process is killed between them. Inside
+        :meth:`batch` a unit is the batch's (nothing more to do).
+
+        Raises:
+            StoreError: The database failed (nothing of the unit is kept).
+        """
+        if self._heads is not None:  # a batch is open
+            yield
+        else:
+            with self.batch():
+                yield
 
     def run_batch(self, work: Callable[[], _T], *, attempts: int = 5, pause: float = 0.05) -> _T:
         """Run ``work()`` in a batch, and again if another writer changed the same records first.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -121,6 +122,12 @@ class Engine:
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache: dict[str, SchoolDays] = {}
         self._shared: dict[Any, Any] = {}
+        # A store that can make several writes one transaction offers unit() (SqlRepository):
+        # each operation below runs in one, so a change is never kept without its event.
+        unit = getattr(self.repository, "unit", None)
+        self._unit: Callable[[], AbstractContextManager[Any]] = (
+            unit if callable(unit) else nullcontext
+        )
         for iv in self.repository.open_interventions():  # a reopened store: count caseloads
             if iv.owner is not None:
                 self.roster.load[iv.owner] += 1
@@ -263,8 +270,9 @@ class Engine:
             WorkflowError: There is no such intervention, or it is not in a state that can
                 start (:class:`IllegalTransitionError`); nothing changes.
         """
-        iv = self._get(intervention_id)
-        self._fire(iv, "start", on, by, "started by its owner")
+        with self._unit():
+            iv = self._get(intervention_id)
+            self._fire(iv, "start", on, by, "started by its owner")
         return iv
 
     def check_in(
@@ -308,29 +316,30 @@ class Engine:
             raise WorkflowError(
                 f"a check-in on {on} predates intervention {iv.id}, opened on {iv.opened_on}"
             )
-        self._check(iv, "check_in")
-        self.repository.add_check_in(
-            CheckIn(intervention_id, on, by, goal_met, contact_type, note, outcome)
-        )
-        spec = self.ruleset.interventions.get(iv.intervention)
-        iv.next_follow_up = next_follow_up(
-            spec.cadence if spec else None, on, self._days(iv.school_id)
-        )
-        iv.overdue = False
-        self._fire(
-            iv,
-            "check_in",
-            on,
-            by,
-            f"{contact_type} check-in{_VERDICT[goal_met]}",
-            detail={
-                "goal_met": goal_met,
-                "contact_type": contact_type,
-                "note": note,
-                "outcome": outcome,
-                "next_follow_up": iv.next_follow_up,
-            },
-        )
+        with self._unit():
+            self._check(iv, "check_in")
+            self.repository.add_check_in(
+                CheckIn(intervention_id, on, by, goal_met, contact_type, note, outcome)
+            )
+            spec = self.ruleset.interventions.get(iv.intervention)
+            iv.next_follow_up = next_follow_up(
+                spec.cadence if spec else None, on, self._days(iv.school_id)
+            )
+            iv.overdue = False
+            self._fire(
+                iv,
+                "check_in",
+                on,
+                by,
+                f"{contact_type} check-in{_VERDICT[goal_met]}",
+                detail={
+                    "goal_met": goal_met,
+                    "contact_type": contact_type,
+                    "note": note,
+                    "outcome": outcome,
+                    "next_follow_up": iv.next_follow_up,
+                },
+            )
         return iv
 
     def close(self, intervention_id: str, *, on: dt.date, by: str, reason: str) -> Intervention:
@@ -342,8 +351,9 @@ class Engine:
         """
         if not reason.strip():
             raise WorkflowError("closing an intervention needs a reason")
-        iv = self._get(intervention_id)
-        self._fire(iv, "close", on, by, reason)
+        with self._unit():
+            iv = self._get(intervention_id)
+            self._fire(iv, "close", on, by, reason)
         return iv
 
     def record_conference(
@@ -439,14 +449,15 @@ class Engine:
         if action.status != "due":
             why = "; ".join(action.missing) if action.missing else "the student is exempt"
             raise WorkflowError(f"{step} cannot be issued to student {student_id}: {why}")
-        self.repository.record_issued(student_id, step, on)
-        return self._record(
-            WorkflowEvent(
-                0, on, student_id, "legal_issued", who=by, why=f"{action.label} issued",
-                ruleset=self.ruleset.ref, facts=self._snapshot(facts),
-                detail={"step": step, "cites": list(action.cites)},
-            )
-        )  # fmt: skip
+        with self._unit():
+            self.repository.record_issued(student_id, step, on)
+            return self._record(
+                WorkflowEvent(
+                    0, on, student_id, "legal_issued", who=by, why=f"{action.label} issued",
+                    ruleset=self.ruleset.ref, facts=self._snapshot(facts),
+                    detail={"step": step, "cites": list(action.cites)},
+                )
+            )  # fmt: skip
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -465,10 +476,11 @@ class Engine:
         """
         plan = Plan(as_of)
         for record in facts:
-            try:
-                self._run_student(as_of, record, plan)
-            except DataError as exc:
-                plan.rejected.append(exc)
+            with self._unit():  # a student's changes and their events: together or not at all
+                try:
+                    self._run_student(as_of, record, plan)
+                except DataError as exc:
+                    plan.rejected.append(exc)
         self._advance(as_of, plan)
         return plan
 
@@ -488,24 +500,25 @@ class Engine:
         for iv in self.repository.open_interventions():
             if iv.next_follow_up is None or iv.next_follow_up > now:
                 continue
-            if iv.state == "active":
-                self._fire(
-                    iv, "follow_up_due", now, "tierflow",
-                    f"follow-up of {iv.next_follow_up} has no check-in",
-                )  # fmt: skip
-            late = self._days(iv.school_id).add(iv.next_follow_up, self.grace_days)
-            if now > late and not iv.overdue:
-                version = iv.version
-                iv.overdue = True
-                iv.version += 1
-                self.repository.save(iv, version)
-                self._record(
-                    WorkflowEvent(
-                        0, now, iv.student_id, "overdue", iv.id, who="tierflow",
-                        why=f"follow-up of {iv.next_follow_up} is more than {self.grace_days} "
-                        "school days late",
-                    )
-                )  # fmt: skip
+            with self._unit():  # the change and its event together
+                if iv.state == "active":
+                    self._fire(
+                        iv, "follow_up_due", now, "tierflow",
+                        f"follow-up of {iv.next_follow_up} has no check-in",
+                    )  # fmt: skip
+                late = self._days(iv.school_id).add(iv.next_follow_up, self.grace_days)
+                if now > late and not iv.overdue:
+                    version = iv.version
+                    iv.overdue = True
+                    iv.version += 1
+                    self.repository.save(iv, version)
+                    self._record(
+                        WorkflowEvent(
+                            0, now, iv.student_id, "overdue", iv.id, who="tierflow",
+                            why=f"follow-up of {iv.next_follow_up} is more than {self.grace_days} "
+                            "school days late",
+                        )
+                    )  # fmt: skip
             plan.due.append(iv)
 
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:

@@ -7,6 +7,7 @@ saying why; with ``TIERFLOW_REQUIRE_POSTGRES=1`` (CI) they fail instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from dataclasses import dataclass
@@ -15,7 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tierflow._sample import generate_facts
+from tierflow.evaluate import CompiledRuleset
 from tierflow.store import SqlRepository
+from tierflow.workflow import Roster, StaffMember
 
 HOW = (
     "set TIERFLOW_TEST_POSTGRES_URL to a database the tests may create schemas in, e.g. "
@@ -85,3 +89,31 @@ class Store:
                 return list(result.all()) if result.returns_rows else []
         finally:
             engine.dispose()
+
+
+def day_facts(
+    students: int, day: dt.date, first_day: dt.date, *, seed: int | None = None
+) -> list[dict[str, Any]]:
+    """``students`` generated students on ``first_day``; on any later day some missed more."""
+    first = list(generate_facts(students) if seed is None else generate_facts(students, seed=seed))
+    if day == first_day:
+        return first
+    return [
+        dict(f, days_enrolled=f["days_enrolled"] + 5, days_absent=f["days_absent"] + i % 3,
+             days_unexcused=f["days_unexcused"] + i % 3)
+        for i, f in enumerate(first)
+    ]  # fmt: skip
+
+
+def one_owner_per_role(ruleset: CompiledRuleset, schools: list[str], limit: int) -> Roster:
+    """One owner per school and catalogue role, each with room for ``limit`` cases.
+
+    One owner per role keeps the choice of owner a function of the caseloads alone, which a
+    reopened store counts (ties between owners are broken by a turn each engine keeps in memory).
+    """
+    roles = sorted({iv.owner for iv in ruleset.interventions.values()})
+    return Roster(
+        StaffMember(f"{school}-{role}", school, (role,), caseload_limit=limit)
+        for school in schools
+        for role in roles
+    )

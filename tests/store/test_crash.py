@@ -49,49 +49,33 @@ import pytest
 import sqlalchemy as sa
 
 import tierflow
-from stores import Store, postgres_url
+from stores import Store, day_facts, one_owner_per_role, postgres_url
 from tierflow._sample import generate_facts
 from tierflow.store import SqlRepository, replay
 from tierflow.store import _codec as codec
 from tierflow.store._audit import _check_chain
 from tierflow.store._schema import tables
-from tierflow.workflow import OPEN_STATES, Engine, Roster, StaffMember, WorkflowEvent
+from tierflow.workflow import OPEN_STATES, Engine, Roster, WorkflowEvent
 
 MTSS = tierflow.load_ruleset("mtss")
 DAYS = [dt.date(2026, 1, 30), dt.date(2026, 2, 6)]
 N = 10_000
 CHUNK = 1_000
-ROLES = sorted({iv.owner for iv in MTSS.interventions.values()})
 SEED = 20260130
 WORKERS = max(2, min(4, os.cpu_count() or 2))
 
 
 def facts(day: dt.date) -> list[dict[str, Any]]:
     """``N`` generated students; a week later some of them missed more days."""
-    first = list(generate_facts(N))
-    if day == DAYS[0]:
-        return first
-    return [
-        dict(f, days_enrolled=f["days_enrolled"] + 5, days_absent=f["days_absent"] + i % 3,
-             days_unexcused=f["days_unexcused"] + i % 3)
-        for i, f in enumerate(first)
-    ]  # fmt: skip
+    return day_facts(N, day, DAYS[0])
 
 
 def roster() -> Roster:
     """One owner per school and role, with room for some of the cases (the rest unassigned).
 
-    One owner per role keeps the choice of owner a function of the caseloads alone, which a
-    rerun counts from the store (ties between owners are broken by a turn counter each engine
-    keeps in memory: a resumed unbatched run could pick another owner than an uninterrupted
-    one).
+    One owner per role: a resumed unbatched run picks the same owners as an uninterrupted one.
     """
-    schools = sorted({str(f["school_id"]) for f in generate_facts(3)})
-    return Roster(
-        StaffMember(f"{school}-{role}", school, (role,), caseload_limit=600)
-        for school in schools
-        for role in ROLES
-    )
+    return one_owner_per_role(MTSS, sorted({str(f["school_id"]) for f in generate_facts(3)}), 600)
 
 
 def run_day(

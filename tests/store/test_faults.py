@@ -18,36 +18,23 @@ from typing import Any
 import pytest
 
 import tierflow
-from tierflow._sample import generate_facts
+from stores import day_facts, one_owner_per_role
 from tierflow.errors import ConflictError, StoreError
 from tierflow.store import SqlRepository, verify
-from tierflow.workflow import Engine, Roster, StaffMember, WorkflowEvent
+from tierflow.workflow import Engine, Roster, WorkflowEvent
 
 MTSS = tierflow.load_ruleset("mtss")
 DAYS = [dt.date(2026, 1, 30), dt.date(2026, 2, 6)]
 N = 400
-ROLES = sorted({iv.owner for iv in MTSS.interventions.values()})
 
 
 def facts(day: dt.date) -> list[dict[str, Any]]:
     """``N`` generated students; a week later some missed more days."""
-    first = list(generate_facts(N, seed=7))
-    if day == DAYS[0]:
-        return first
-    return [
-        dict(f, days_enrolled=f["days_enrolled"] + 5, days_absent=f["days_absent"] + i % 3,
-             days_unexcused=f["days_unexcused"] + i % 3)
-        for i, f in enumerate(first)
-    ]  # fmt: skip
+    return day_facts(N, day, DAYS[0], seed=7)
 
 
 def roster() -> Roster:
-    schools = sorted({str(f["school_id"]) for f in facts(DAYS[0])})
-    return Roster(
-        StaffMember(f"{school}-{role}", school, (role,), caseload_limit=40)
-        for school in schools
-        for role in ROLES
-    )
+    return one_owner_per_role(MTSS, sorted({str(f["school_id"]) for f in facts(DAYS[0])}), 40)
 
 
 def run_day(repo: SqlRepository, day: dt.date, chunk: int | None, seen: list[Any]) -> None:

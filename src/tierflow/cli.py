@@ -574,12 +574,30 @@ def _demo_records(
     return 0
 
 
+def _no_database(db: str, command: str) -> bool:
+    """Say so (and return True) when ``db`` is neither a database URL nor an existing file."""
+    from tierflow.store import is_url
+
+    if is_url(db) or Path(db).is_file():
+        return False
+    sys.stderr.write(f"tierflow {command}: no database file {db}\n")
+    return True
+
+
+def _write_export(document: Any, args: argparse.Namespace, out: IO[str]) -> None:
+    """Write a packet or report as ``--format`` says, to ``--output`` or ``out``."""
+    text: str = getattr(document, f"to_{args.format}")()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+
+
 def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqlRepository, is_url, verify
+    from tierflow.store import SqlRepository, verify
 
-    if not is_url(args.db) and not Path(args.db).is_file():
-        sys.stderr.write(f"tierflow audit verify: no database file {args.db}\n")
+    if _no_database(args.db, "audit verify"):
         return 2
     try:
         with SqlRepository(args.db) as repo:
@@ -624,10 +642,9 @@ def _people(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
 
 def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqlRepository, build_packet, is_url
+    from tierflow.store import SqlRepository, build_packet
 
-    if not is_url(args.db) and not Path(args.db).is_file():
-        sys.stderr.write(f"tierflow export packet: no database file {args.db}\n")
+    if _no_database(args.db, "export packet"):
         return 2
     people = _people(args, "packet")
     try:
@@ -646,11 +663,7 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     except (StoreError, KeyError) as exc:
         sys.stderr.write(f"tierflow export packet: {exc}\n")
         return 2
-    text = {"json": packet.to_json, "csv": packet.to_csv, "html": packet.to_html}[args.format]()
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        out.write(text)
+    _write_export(packet, args, out)
     return 0
 
 
@@ -679,10 +692,9 @@ def _reject_options(p: argparse.ArgumentParser) -> None:
 
 def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqlRepository, compliance_report, is_url
+    from tierflow.store import SqlRepository, compliance_report
 
-    if not is_url(args.db) and not Path(args.db).is_file():
-        sys.stderr.write(f"tierflow export compliance: no database file {args.db}\n")
+    if _no_database(args.db, "export compliance"):
         return 2
     people = _people(args, "compliance")
     try:
@@ -709,11 +721,7 @@ def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
     except StoreError as exc:
         sys.stderr.write(f"tierflow export compliance: {exc}\n")
         return 2
-    text = {"json": report.to_json, "csv": report.to_csv, "html": report.to_html}[args.format]()
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        out.write(text)
+    _write_export(report, args, out)
     sys.stderr.write(f"{report.summary()}\n")
     return 0
 

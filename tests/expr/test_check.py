@@ -363,7 +363,6 @@ def test_values_from_names_are_not_checked_against_vocabularies() -> None:
         ),
         ("as_of > date('2026-02-29')", 13, "date('2026-02-29') fails for every student: "),
         ("as_of > date('soon')", 13, "date('soon') fails for every student: "),
-        ("round(1.5, 1e400) > 1", 0, "round(1.5, 1e999) fails for every student: "),
     ],
 )
 def test_a_call_of_literals_that_always_fails_is_a_load_problem(

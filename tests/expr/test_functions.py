@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tierflow.expr import (
     NUMBER,
     Duration,
     EvalContext,
+    ExprEvalError,
     Function,
     FunctionRegistry,
     interpret,
@@ -157,8 +159,35 @@ def test_round_is_half_up_on_the_decimal_as_written() -> None:
     # Python's round(0.125, 2) is 0.12 (half to even); a district expects 0.13.
     assert interpret(parse("round(0.125, 2)"), {}) == 0.13
     assert interpret(parse("round(9.95, 1)"), {}) == 10.0
-    assert interpret(parse("round(1e300, -350)"), {}) == 0.0
-    assert interpret(parse("round(1.5, 1e18)"), {}) == 1.5
+    assert interpret(parse("round(x, -350)"), {"x": 1e300}) == 0.0
+    assert interpret(parse("round(1.5, x)"), {"x": 1e18}) == 1.5
+
+
+@pytest.mark.parametrize(
+    ("x", "digits", "value"),
+    [
+        (10**40 + 1, -1, 10**40),  # Decimal's 28 digits refused this (InvalidOperation)
+        (10**40 + 5, -1, 10**40 + 10),
+        (-(10**40) - 5, -1, -(10**40) - 10),
+        (1250, -2, 1300),
+        (49, -2, 0),
+        (7, -500, 0),
+        (7, 1e309, 7),  # more places than a whole number has
+        (2.5, -1e309, 0.0),
+        (2.25, 1e300, 2.25),
+    ],
+)
+def test_round_takes_any_number_of_places(x: float, digits: float, value: float) -> None:
+    # Expected values by hand: half away from zero at the place.
+    got = interpret(parse("round(x, n)"), {"x": x, "n": digits})
+    assert got == value and type(got) is type(value)
+
+
+def test_round_refuses_a_place_count_that_is_not_a_number() -> None:
+    with pytest.raises(ExprEvalError) as info:
+        interpret(parse("round(x, n)"), {"x": 1.5, "n": math.nan})
+    assert info.value.code == "expr.invalid_argument"
+    assert isinstance(info.value.__cause__, ValueError)
 
 
 def test_date_rejects_bad_text_at_run_time() -> None:

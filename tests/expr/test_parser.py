@@ -485,7 +485,7 @@ ROUND_TRIP = [text for text, _ in PRECEDENCE + ASSOCIATIVITY] + [
     "tier in ['tier1', 'tier2'] and tier_level >= 2",
     'x == \'it\\\'s\' or x == "say \\"hi\\""',
     "d == 6mo or d == 1y or d == 2w",
-    "x > 1e999",
+    "x > 1e15",
     "1.5e-07 < x",
 ]
 

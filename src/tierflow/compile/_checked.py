@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from tierflow.expr import Expr, Name, unparse, walk
 from tierflow.source import SourceSpan
@@ -20,12 +21,19 @@ class CheckedExpr:
             as ``tiers:`` and ``causes:``, the canonical rendering).
         span: Where the expression starts in its YAML file.
         path: The data path, e.g. ``tiers[1].when``.
+        spans: Where each operation that can fail at evaluation (``+ - * /``, calls) is
+            written, by its offset in the text; an error at evaluation names the place.
     """
 
     tree: Expr
     text: str
     span: SourceSpan
     path: str
+    spans: Mapping[int, SourceSpan] = field(default_factory=dict, compare=False)
+
+    def where(self, node: Expr) -> str:
+        """Say where ``node`` of this expression is written: ``file:line:col (path)``."""
+        return f"{self.spans.get(node.pos, self.span)} ({self.path})"
 
     @property
     def names(self) -> frozenset[str]:

@@ -26,7 +26,9 @@ from tierflow.expr import (
     DATE,
     NUMBER,
     STRING,
+    Arith,
     BoolOp,
+    Call,
     Compare,
     Const,
     Expr,
@@ -42,7 +44,9 @@ from tierflow.expr import (
     list_of,
     parse,
     unparse,
+    walk,
 )
+from tierflow.expr._bounds import whole_bound
 from tierflow.facts._model import CAUSES, FACTS, GROUPS
 from tierflow.source import SourceSpan, format_path
 from tierflow.spec._models import RulesetSpec
@@ -487,7 +491,7 @@ def _compile_expr(
         c.problems.append(
             Problem(
                 doc.expression_span(span, lead + exc.pos, written),
-                "expr.syntax",
+                exc.code,
                 exc.message,
                 c.smap.path_in_source(path),
                 exc.hint,
@@ -495,6 +499,8 @@ def _compile_expr(
         )
         return None
     found = check(tree, scope, expected)
+    if not found:
+        folded = fold(tree, scope.functions, found)
     for p in found:
         c.problems.append(
             Problem(
@@ -507,7 +513,12 @@ def _compile_expr(
         )
     if found:
         return None
-    return CheckedExpr(fold(tree, scope.functions), text, span, c.smap.path_in_source(path))
+    spans = {
+        n.pos: doc.expression_span(span, lead + n.pos, written)
+        for n in walk(folded)
+        if isinstance(n, (Arith, Call))
+    }
+    return CheckedExpr(folded, text, span, c.smap.path_in_source(path), spans)
 
 
 def _builtin_metric(c: Compilation, name: str, scope: Scope) -> CheckedExpr:
@@ -569,19 +580,30 @@ def _check_expressions(c: Compilation) -> None:
         "tier": frozenset(t.id for t in s.tiers),
     }
     base = Scope(names, c.functions, vocab)
+    # The largest whole number each metric can hold, so a metric built on metrics is bounded
+    # through the whole chain (m2 = m1 * m1 with m1 = x * x).
+    bounds: dict[str, float] = {}
     for name in BUILTIN_METRICS:
         c.metric_exprs[name] = _builtin_metric(c, name, base)
         names[name] = NUMBER
+        bounds[name] = whole_bound(c.metric_exprs[name].tree, bounds)[0]
     for i, metric in enumerate(s.metrics):
         checked = _compile_expr(
-            c, metric.expr, ("metrics", i, "expr"), Scope(dict(names), c.functions, vocab), None
+            c,
+            metric.expr,
+            ("metrics", i, "expr"),
+            Scope(dict(names), c.functions, vocab, dict(bounds)),
+            None,
         )
         if checked is not None:
             c.metric_exprs[metric.id] = checked
             names[metric.id] = checked.tree.type
+            bounds[metric.id] = whole_bound(checked.tree, bounds)[0]
         else:
             names[metric.id] = ANY  # reported already; keep checking the rest without noise
-    tier_scope = Scope(dict(names), c.functions, vocab)
+            bounds[metric.id] = 0.0
+    bounds["tier_level"] = float(max((abs(t.level) for t in s.tiers), default=0))
+    tier_scope = Scope(dict(names), c.functions, vocab, dict(bounds))
     for i, tier in enumerate(s.tiers):
         c.tier_exprs.append(
             _compile_expr(c, tier.when, ("tiers", i, "when"), tier_scope, BOOL)
@@ -591,7 +613,7 @@ def _check_expressions(c: Compilation) -> None:
     after = dict(names)
     after["tier"] = enum_of("tier", {t.id for t in s.tiers})
     after["tier_level"] = NUMBER
-    after_scope = Scope(after, c.functions, vocab)
+    after_scope = Scope(after, c.functions, vocab, dict(bounds))
     for i, rule in enumerate(s.rules):
         when = (
             _compile_expr(c, rule.when, ("rules", i, "when"), after_scope, BOOL)

@@ -21,7 +21,16 @@ from tierflow.evaluate._decision import (
     RulesetRef,
     _Outcome,
 )
-from tierflow.expr import Const, EvalContext, Name, TraceEntry, format_value, interpret, unparse
+from tierflow.expr import (
+    Const,
+    EvalContext,
+    ExprEvalError,
+    Name,
+    TraceEntry,
+    format_value,
+    interpret,
+    unparse,
+)
 from tierflow.facts._model import (
     EMPTY_HISTORY_VIEW as _NO_HISTORY,
 )
@@ -154,7 +163,7 @@ class CompiledRuleset:
             return None
         env, ctx = self.environment(facts, as_of)
         self._fill(env, ctx, goal.names, facts)
-        return bool(interpret(goal.tree, env, ctx, self._c.functions))
+        return bool(self._interpret(goal, env, ctx))
 
     def _fill(
         self, env: dict[str, Any], ctx: EvalContext, names: Iterable[str], facts: Mapping[str, Any]
@@ -167,7 +176,7 @@ class CompiledRuleset:
             if name in c.metric_exprs:
                 metric = c.metric_exprs[name]
                 self._fill(env, ctx, metric.names, facts)
-                env[name] = interpret(metric.tree, env, ctx, c.functions)
+                env[name] = self._interpret(metric, env, ctx)
             elif name in FACTS or name in self.spec.facts.extra:
                 env[name] = read_fact(facts, _fact_read(self.spec, name), facts.get(name))
                 if name in self._vocab:
@@ -181,17 +190,19 @@ class CompiledRuleset:
     def _run(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[int, int, int, int]:
         try:
             return self._fn(facts, as_of)
-        except (ZeroDivisionError, AttributeError, TypeError) as exc:
-            self._failed(facts, exc)
+        except DataError:
+            raise
+        except Exception as exc:  # _failed says which DataError it stands for, if any
+            self._failed(facts, as_of, exc)
 
-    def _failed(self, facts: Mapping[str, Any], exc: Exception) -> NoReturn:
-        """Turn an error raised by the generated code into the DataError it stands for."""
-        if isinstance(exc, ZeroDivisionError):
-            raise DataError(
-                "expr.division_by_zero",
-                f"division by zero in rule set {self.id!r} (use ratio(a, b) for rates)",
-                student_id=_student(facts),
-            ) from exc
+    def _failed(self, facts: Mapping[str, Any], as_of: dt.date, exc: Exception) -> NoReturn:
+        """Turn an error raised by the generated code into the DataError it stands for.
+
+        The generated code knows no places: the reference interpreter evaluates the same
+        expressions in the same order and meets the same failure, at a known node of a known
+        expression, which it reports (so both paths give the same error). An exception the
+        reference interpreter does not meet is a fault of tierflow's, raised as it is.
+        """
         if not hasattr(facts, "get"):
             raise DataError(
                 "facts.invalid", f"facts must be a mapping, got {type(facts).__name__}"
@@ -202,7 +213,28 @@ class CompiledRuleset:
                     value = facts.get(read.name)
                     if isinstance(value, (list, tuple, set, frozenset)):
                         check_terms(facts, read.name, value, self._vocab[read.name])
+        try:
+            self._reference_bits(facts, as_of)
+        except DataError as located:
+            raise located from exc
         raise exc
+
+    def _interpret(
+        self,
+        e: CheckedExpr,
+        env: Mapping[str, Any],
+        ctx: EvalContext,
+        trace: list[TraceEntry] | None = None,
+    ) -> Any:
+        """Evaluate ``e`` with the reference interpreter; a failure names the student and place."""
+        try:
+            return interpret(e.tree, env, ctx, self._c.functions, trace)
+        except ExprEvalError as exc:
+            raise DataError(
+                exc.code,
+                f"{e.where(exc.node)} in rule set {self.id!r}: {exc.reason}",
+                student_id=_student(ctx.facts),
+            ) from exc
 
     def evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Decision:
         """Decide the tier, interventions and legal steps for one student.
@@ -216,9 +248,10 @@ class CompiledRuleset:
         """
         try:
             t, r, legal_bits, exempt_bits = self._fn(facts, as_of)
-        except (ZeroDivisionError, AttributeError, TypeError) as exc:
-            self._failed(facts, exc)
-            raise  # pragma: no cover - _failed always raises
+        except DataError:
+            raise
+        except Exception as exc:  # _failed says which DataError it stands for, if any
+            self._failed(facts, as_of, exc)
         outcome = self._outcomes.get((t, r))
         if outcome is None:
             outcome = self._outcome(t, r)
@@ -343,7 +376,7 @@ class CompiledRuleset:
                 check_terms(facts, read.name, env[read.name], self._vocab[read.name])
         ctx = EvalContext(facts, as_of, self._unsupportive)
         for name in self._c.metric_order:
-            env[name] = interpret(self._c.metric_exprs[name].tree, env, ctx, self._c.functions)
+            env[name] = self._interpret(self._c.metric_exprs[name], env, ctx)
         return env, ctx
 
     def reference_evaluate(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Decision:
@@ -366,20 +399,20 @@ class CompiledRuleset:
         """``(tier index, rule bits, legal bits, exempt bits)`` from the reference interpreter."""
         c = self._c
         env, ctx = self.environment(facts, as_of)
-        fns = c.functions
+        ev = self._interpret
         t = next(i for i, tier in enumerate(self.spec.tiers) if tier.default)
         for i, e in enumerate(c.tier_exprs):
-            if e is not None and interpret(e.tree, env, ctx, fns):
+            if e is not None and ev(e, env, ctx):
                 t = i
                 break
         env["tier"] = self.spec.tiers[t].id
         env["tier_level"] = self.spec.tiers[t].level
-        r = sum(1 << i for i, e in enumerate(c.rule_exprs) if interpret(e.tree, env, ctx, fns))
+        r = sum(1 << i for i, e in enumerate(c.rule_exprs) if ev(e, env, ctx))
         legal = exempt = 0
         for i, (e, ex) in enumerate(zip(c.legal_exprs, c.exempt_exprs, strict=True)):
-            if interpret(e.tree, env, ctx, fns):
+            if ev(e, env, ctx):
                 legal |= 1 << i
-                if ex is not None and interpret(ex.tree, env, ctx, fns):
+                if ex is not None and ev(ex, env, ctx):
                     exempt |= 1 << i
         return t, r, legal, exempt
 
@@ -393,7 +426,7 @@ class CompiledRuleset:
         outcome: str | None = None,
     ) -> tuple[Reason, bool]:
         trace: list[TraceEntry] = []
-        result = bool(interpret(expr.tree, env, ctx, self._c.functions, trace))
+        result = bool(self._interpret(expr, env, ctx, trace))
         relevant = [e for e in trace if e.result == result] or trace
         shown: dict[str, int] = {}  # a metric shown with more digits is shown so in 'where'
         because = tuple(_render(e, shown) for e in relevant)
@@ -524,7 +557,10 @@ class CompiledRuleset:
         for k in range(1, _NEXT_TIER_HORIZON + 1):
             for key in keys:
                 data[key] = base[key] + k
-            t = self._run(data, as_of)[0]
+            try:
+                t = self._run(data, as_of)[0]
+            except DataError:  # more absences than the rule set can count: no distance to tell
+                return None
             found = self.spec.tiers[t]
             if found.level > tier.level:
                 what = "absence" if k == 1 else "absences"

@@ -23,7 +23,7 @@ from tierflow.expr._functions import (
     Function,
     FunctionRegistry,
 )
-from tierflow.expr._interp import TraceEntry, fold, format_value, interpret, unparse
+from tierflow.expr._interp import ExprEvalError, TraceEntry, fold, format_value, interpret, unparse
 from tierflow.expr._parser import ExprSyntaxError, parse
 from tierflow.expr._types import (
     ANY,
@@ -56,6 +56,7 @@ __all__ = [
     "Duration",
     "EvalContext",
     "Expr",
+    "ExprEvalError",
     "ExprProblem",
     "ExprSyntaxError",
     "Function",

@@ -18,12 +18,23 @@ __all__ = [
     "Compare",
     "Const",
     "Expr",
+    "ExprProblem",
     "ListExpr",
     "Name",
     "Neg",
     "Not",
     "walk",
 ]
+
+
+@dataclass(frozen=True)
+class ExprProblem:
+    """A problem inside one expression, at a 0-based offset of its text."""
+
+    pos: int
+    code: str
+    message: str
+    hint: str = ""
 
 
 @dataclass(eq=False)

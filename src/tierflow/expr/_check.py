@@ -7,7 +7,9 @@ stop at the first), each with a 0-based offset and a dotted code:
 - ``expr.type_mismatch``: e.g. a number compared with a string;
 - ``expr.arity``: a function called with the wrong number of arguments;
 - ``expr.unknown_value``: a string literal outside a closed vocabulary (``tier == 'teir2'``);
-- ``expr.not_boolean``: a condition that is not true/false.
+- ``expr.not_boolean``: a condition that is not true/false;
+- ``expr.out_of_range``: a computation that can make a whole number beyond the bounds of
+  :mod:`tierflow.expr._bounds` (checked once the types are right).
 """
 
 from __future__ import annotations
@@ -17,22 +19,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tierflow.errors import suggest
-from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
+from tierflow.expr._ast import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    Expr,
+    ExprProblem,
+    ListExpr,
+    Name,
+    Neg,
+    Not,
+)
+from tierflow.expr._bounds import too_large_message, whole_bound
 from tierflow.expr._functions import DEFAULT_FUNCTIONS, Function, FunctionRegistry
 from tierflow.expr._interp import unparse
 from tierflow.expr._types import ANY, BOOL, DATE, DURATION, NUMBER, STRING, Duration, Type, list_of
 
 __all__ = ["ExprProblem", "Scope", "check"]
-
-
-@dataclass(frozen=True)
-class ExprProblem:
-    """A problem inside one expression, at a 0-based offset of its text."""
-
-    pos: int
-    code: str
-    message: str
-    hint: str = ""
 
 
 @dataclass
@@ -44,11 +49,14 @@ class Scope:
         functions: The callable functions.
         vocabularies: Closed vocabularies by name (``legal_step``, ``tier``), used to check
             string arguments of functions whose parameter names a vocabulary.
+        bounds: The largest whole number each name that is not a fact may hold (metrics,
+            ``tier_level``); facts are assumed up to :data:`~tierflow.expr._bounds.WHOLE_FACT`.
     """
 
     names: Mapping[str, Type]
     functions: FunctionRegistry = field(default_factory=lambda: DEFAULT_FUNCTIONS)
     vocabularies: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    bounds: Mapping[str, float] = field(default_factory=dict)
 
 
 def _const_type(value: object) -> Type:
@@ -317,4 +325,13 @@ def check(node: Expr, scope: Scope, expected: Type | None = None) -> list[ExprPr
             )
         else:
             checker.report(node.pos, "expr.type_mismatch", f"expected a {expected}, got a {t}")
+    if not checker.problems:
+        _, at = whole_bound(node, scope.bounds)
+        if at is not None:
+            checker.report(
+                at.pos,
+                "expr.out_of_range",
+                too_large_message(whole_bound(at, scope.bounds)[0]),
+                "a rate is ratio(a, b); a product of many facts or metrics grows without limit",
+            )
     return checker.problems

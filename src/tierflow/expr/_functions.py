@@ -201,18 +201,30 @@ def round_half_up(x: float, digits: int) -> float:
     """
     if isinstance(x, float) and not math.isfinite(x):
         return x
+    if isinstance(x, int):
+        if digits >= 0:
+            return x
+        # Whole numbers round in whole numbers: Decimal's 28 digits would refuse 10^40 + 1.
+        if digits < -400:  # a step larger than any whole number a rule set computes
+            return 0
+        step = int(10**-digits)
+        return (abs(x) + step // 2) // step * step * (1 if x >= 0 else -1)
     if digits < -400:  # beyond any float: every number rounds to zero
-        return 0 if isinstance(x, int) else math.copysign(0.0, x)
-    value = Decimal(x) if isinstance(x, int) else Decimal(repr(x))
+        return math.copysign(0.0, x)
+    value = Decimal(repr(x))
     exponent = value.as_tuple().exponent
     if not isinstance(exponent, int) or exponent >= -digits:
         return x  # nothing beyond the place rounded to
     rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return int(rounded) if isinstance(x, int) else float(rounded)
+    return float(rounded)
 
 
 def _round(x: float, digits: float) -> float:
-    return round_half_up(x, int(digits))
+    if math.isnan(digits):
+        raise ValueError("the number of places is not a number (NaN)")
+    # More places than any number has (or fewer than any has) round the same: bounded first,
+    # so round(x, 1e300) is x rather than a 300-digit place value.
+    return round_half_up(x, int(max(-401.0, min(401.0, digits))))
 
 
 def _date(text: str) -> dt.date:

@@ -2,7 +2,9 @@
 
 The interpreter walks the tree node by node. It is the specification the generated code must
 agree with (a property test checks that), and it powers explanations: given a trace list it
-records every comparison it evaluated with the values it saw.
+records every comparison it evaluated with the values it saw. An operation that fails for the
+values it met (a division by zero, a date moved off the calendar, a number too large for a
+fraction, a function refusing its argument) raises :class:`ExprEvalError` naming the node.
 """
 
 from __future__ import annotations
@@ -14,7 +16,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tierflow.expr._ast import Arith, BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not
+from tierflow.errors import DataError
+from tierflow.expr._ast import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    Expr,
+    ExprProblem,
+    ListExpr,
+    Name,
+    Neg,
+    Not,
+)
 from tierflow.expr._functions import (
     DEFAULT_FUNCTIONS,
     EvalContext,
@@ -25,7 +40,38 @@ from tierflow.expr._functions import (
 )
 from tierflow.expr._types import Duration
 
-__all__ = ["TraceEntry", "fold", "format_value", "interpret", "unparse"]
+__all__ = ["ExprEvalError", "TraceEntry", "fold", "format_value", "interpret", "unparse"]
+
+
+class ExprEvalError(DataError):
+    """An operation of an expression failed for the values it met.
+
+    The code is ``expr.division_by_zero``, ``expr.out_of_range`` (a number or a date beyond
+    what Python holds) or ``expr.invalid_argument`` (a function refused its argument). A
+    compiled rule set turns it into a :class:`~tierflow.DataError` naming the student and where
+    the expression is written; the Python exception it stands for is its ``__cause__``.
+
+    Attributes:
+        node: The operation that failed.
+    """
+
+    def __init__(self, code: str, message: str, node: Expr) -> None:
+        super().__init__(code, message)
+        self.node = node
+
+
+def _failure(node: Arith | Call, exc: Exception) -> ExprEvalError:
+    """The :class:`ExprEvalError` for ``exc``, raised by evaluating ``node``."""
+    text = unparse(node)
+    if isinstance(exc, ZeroDivisionError):
+        return ExprEvalError(
+            "expr.division_by_zero",
+            f"{text} divides by zero (use ratio(a, b) for rates)",
+            node,
+        )
+    if isinstance(exc, ArithmeticError) or isinstance(node, Arith):
+        return ExprEvalError("expr.out_of_range", f"{text} is out of range: {exc}", node)
+    return ExprEvalError("expr.invalid_argument", f"{text} failed: {exc}", node)
 
 
 @dataclass(frozen=True)
@@ -93,9 +139,17 @@ def interpret(
         functions: Where calls are looked up.
         trace: If given, every evaluated comparison is appended to it.
 
+    Raises:
+        ExprEvalError: An operation failed for these values.
+
     >>> from tierflow.expr._parser import parse
     >>> interpret(parse("a * 2 >= 6 and not b"), {"a": 3, "b": False})
     True
+    >>> try:
+    ...     interpret(parse("a / (b - 3)"), {"a": 1, "b": 3})
+    ... except ExprEvalError as exc:
+    ...     print(exc.code, unparse(exc.node), type(exc.__cause__).__name__)
+    expr.division_by_zero a / (b - 3) ZeroDivisionError
     """
 
     def ev(n: Expr) -> Any:
@@ -110,7 +164,11 @@ def interpret(
         if isinstance(n, Not):
             return not ev(n.operand)
         if isinstance(n, Arith):
-            return _arith(n.op, ev(n.left), ev(n.right))
+            left, right = ev(n.left), ev(n.right)
+            try:
+                return _arith(n.op, left, right)
+            except (ArithmeticError, ValueError) as exc:
+                raise _failure(n, exc) from exc
         if isinstance(n, BoolOp):
             if n.op == "and":
                 return all(ev(v) for v in n.values)
@@ -137,11 +195,20 @@ def interpret(
             if fn.context:
                 if ctx is None:
                     raise ValueError(f"{n.func}() needs an evaluation context")
-                return fn.impl(ctx, *args)
-            return fn.impl(*args)
+                args.insert(0, ctx)
+            try:
+                return fn.impl(*args)
+            except DataError:
+                raise  # a fact the function reads is malformed: already names it
+            except (ArithmeticError, ValueError, TypeError) as exc:
+                raise _failure(n, exc) from exc
         raise TypeError(f"unknown node {n!r}")  # pragma: no cover - exhaustive above
 
     return ev(node)
+
+
+_EXACT_BITS = 3_000
+"""Whole numbers up to 2^3000 (903 digits) are shown in full; larger ones in e-notation."""
 
 
 def format_value(value: Any, digits: int = 4) -> str:
@@ -156,6 +223,8 @@ def format_value(value: Any, digits: int = 4) -> str:
     ('0.09333', '3', "'foster'", 'true')
     >>> format_value(9.9995), format_value(0.00012345), format_value(0.0999996, digits=7)
     ('10', '0.0001235', '0.0999996')
+    >>> format_value(12345), format_value(7 * 10**5000)
+    ('12345', '7.000e+5000')
     """
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -169,6 +238,9 @@ def format_value(value: Any, digits: int = 4) -> str:
             if isinstance(exponent, int) and exponent < place:  # more digits: round half up
                 value = float(exact.quantize(Decimal(1).scaleb(place), rounding=ROUND_HALF_UP))
         return f"{value:.{digits}g}"
+    if isinstance(value, int) and value.bit_length() > _EXACT_BITS:
+        # str() refuses more than 4,300 digits (and would print them all): the leading ones
+        return f"{Decimal(value):.{digits - 1}e}"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, dt.date):
@@ -243,14 +315,27 @@ def unparse(node: Expr, parent: int = 0) -> str:
     return f"({text})" if prec < parent else text
 
 
-def fold(node: Expr, functions: FunctionRegistry = DEFAULT_FUNCTIONS) -> Expr:
+def fold(
+    node: Expr,
+    functions: FunctionRegistry = DEFAULT_FUNCTIONS,
+    problems: list[ExprProblem] | None = None,
+) -> Expr:
     """Replace every sub-tree made only of literals and pure functions by its value.
 
-    Call only on type-checked trees; types are kept.
+    Call only on type-checked trees; types are kept. A sub-tree that would fail for every
+    student is left as it is; if ``problems`` is given, it is reported there (the loader makes
+    it a load problem): a division by a literal zero (``expr.division_by_zero``), a constant
+    out of range such as ``date('9999-12-31') + 1d`` or a product of literals past the largest
+    float (``expr.out_of_range``), a pure function refusing its constant arguments
+    (``expr.invalid_argument``).
 
     >>> from tierflow.expr._parser import parse
     >>> fold(parse("days_absent >= 2 * 5%")).operands[1].value
     0.1
+    >>> found = []
+    >>> _ = fold(parse("x / (2 - 2)"), problems=found)
+    >>> found[0].code, found[0].pos
+    ('expr.division_by_zero', 5)
     """
 
     def is_const(n: Expr) -> bool:
@@ -265,11 +350,17 @@ def fold(node: Expr, functions: FunctionRegistry = DEFAULT_FUNCTIONS) -> Expr:
             ready = is_const(n.operand)
         elif isinstance(n, Arith):
             n.left, n.right = go(n.left), go(n.right)
-            ready = (
-                is_const(n.left)
-                and is_const(n.right)
-                and not (n.op == "/" and isinstance(n.right, Const) and n.right.value == 0)
-            )
+            zero = n.op == "/" and isinstance(n.right, Const) and n.right.value == 0
+            if zero and problems is not None:
+                problems.append(
+                    ExprProblem(
+                        n.right.pos,
+                        "expr.division_by_zero",
+                        f"{unparse(n)} divides by zero for every student",
+                        "use ratio(a, b), which is 0 when b is 0",
+                    )
+                )
+            ready = is_const(n.left) and is_const(n.right) and not zero
         elif isinstance(n, Compare):
             n.operands = [go(o) for o in n.operands]
             ready = False  # comparisons stay visible, so explanations can show them
@@ -286,8 +377,22 @@ def fold(node: Expr, functions: FunctionRegistry = DEFAULT_FUNCTIONS) -> Expr:
             return n
         try:
             value = interpret(n, {}, None, functions)
-        except (ValueError, ArithmeticError):
+        except ExprEvalError as exc:
+            if problems is not None:
+                problems.append(ExprProblem(n.pos, exc.code, f"{exc.reason}, for every student"))
             return n  # left for run time, where the error names the student
+        except (ValueError, ArithmeticError):
+            return n
+        if isinstance(value, float) and not math.isfinite(value) and problems is not None:
+            problems.append(
+                ExprProblem(
+                    n.pos,
+                    "expr.out_of_range",
+                    f"{unparse(n)} is out of range: it is larger than the largest number "
+                    "(about 1.8e308)",
+                )
+            )
+            return n
         folded = Const(n.pos, value)
         folded.type = n.type
         return folded

@@ -13,8 +13,10 @@ The grammar, loosest binding first::
                 | NAME | NAME "(" [expr ("," expr)*] ")" | "(" expr ")" | "[" [expr ("," expr)*] "]"
 
 Numbers may end in ``%`` (``10%`` is ``0.1``); durations are an integer and a unit: ``d`` (days),
-``w`` (weeks), ``mo`` (months), ``y`` (years). There is deliberately no attribute access, no
-indexing, no lambda and no way to name anything outside the rule set's own vocabulary.
+``w`` (weeks), ``mo`` (months), ``y`` (years). Both are bounded (:mod:`tierflow.expr._bounds`):
+a literal out of range is an ``expr.out_of_range`` problem at its column. There is deliberately
+no attribute access, no indexing, no lambda and no way to name anything outside the rule set's
+own vocabulary.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tierflow.expr._ast import (
     Neg,
     Not,
 )
+from tierflow.expr._bounds import MAX_DURATION_DAYS, MAX_DURATION_MONTHS, check_literal
 from tierflow.expr._types import Duration
 
 __all__ = ["ExprSyntaxError", "parse"]
@@ -77,11 +80,15 @@ _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
 
 @dataclass
 class ExprSyntaxError(Exception):
-    """A syntax problem at ``pos`` (0-based offset into the expression text)."""
+    """A problem reading the text at ``pos`` (0-based offset into the expression text).
+
+    ``code`` is ``expr.syntax``, or ``expr.out_of_range`` for a literal outside the bounds.
+    """
 
     pos: int
     message: str
     hint: str = ""
+    code: str = "expr.syntax"
 
     def __str__(self) -> str:
         return self.message
@@ -257,7 +264,7 @@ class _Parser:
             return Const(t.pos, _number(t))
         if t.kind == "dur":
             self.advance()
-            return Const(t.pos, _duration(t.text))
+            return Const(t.pos, _duration(t))
         if t.kind == "str":
             self.advance()
             return Const(t.pos, _unescape(t.text[1:-1], t.pos + 1))
@@ -321,6 +328,9 @@ class _Parser:
 
 
 def _number(t: _Tok) -> int | float:
+    refused = check_literal(t.text)
+    if refused:
+        raise ExprSyntaxError(t.pos, refused, code="expr.out_of_range")
     text = t.text.replace("_", "")
     if text.endswith("%"):
         # Shifted as a decimal, then rounded once: float("7.2") / 100 rounds twice and gives
@@ -331,17 +341,26 @@ def _number(t: _Tok) -> int | float:
     return int(text)
 
 
-def _duration(text: str) -> Duration:
-    m = re.fullmatch(r"([0-9]+)(mo|d|w|y)", text)
+def _duration(t: _Tok) -> Duration:
+    m = re.fullmatch(r"([0-9]+)(mo|d|w|y)", t.text)
     assert m is not None  # the tokenizer only produces matching text
-    n, unit = int(m.group(1)), m.group(2)
-    if unit == "d":
-        return Duration(days=n)
-    if unit == "w":
-        return Duration(days=7 * n)
-    if unit == "mo":
-        return Duration(months=n)
-    return Duration(months=12 * n)
+    digits, unit = m.group(1).lstrip("0") or "0", m.group(2)
+    n = int(digits) if len(digits) <= 9 else MAX_DURATION_DAYS * 12  # beyond any limit below
+    span = {
+        "d": Duration(days=n),
+        "w": Duration(days=7 * n),
+        "mo": Duration(months=n),
+        "y": Duration(months=12 * n),
+    }[unit]
+    if span.days > MAX_DURATION_DAYS or span.months > MAX_DURATION_MONTHS:
+        raise ExprSyntaxError(
+            t.pos,
+            f"the duration {t.text} is out of range: a duration is at most 100 years",
+            f"at most {MAX_DURATION_DAYS}d, {MAX_DURATION_DAYS // 7}w, "
+            f"{MAX_DURATION_MONTHS}mo or {MAX_DURATION_MONTHS // 12}y",
+            "expr.out_of_range",
+        )
+    return span
 
 
 def parse(text: str) -> Expr:

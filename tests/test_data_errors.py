@@ -9,7 +9,10 @@ the source gains a code without a case). These tests call the library directly, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -281,3 +284,167 @@ def test_session_total_disagreeing_with_calendar_dates(tmp_path: Path) -> None:
     assert (warning.code, warning.source) == ("calendar.session_mismatch", f"{path}:2")
     assert "states 5" in warning.reason and "has 3" in warning.reason
     assert len(found.calendars["7"]) == 3
+
+
+# --- one bad record never stops a run (issue 10, item 3) ---------------------------------------
+
+_OK1 = b'{"student_id": "ok1", "days_enrolled": 60, "days_absent": 3, "days_unexcused": 0}\n'
+_OK2 = b'{"student_id": "ok2", "days_enrolled": 60, "days_absent": 9, "days_unexcused": 0}\n'
+_CSV_HEAD = b"student_id,days_enrolled,days_absent,days_unexcused,history\n"
+
+
+def _line(sid: str, **facts: str) -> bytes:
+    cells = {"days_enrolled": "60", "days_absent": "3", "days_unexcused": "0", **facts}
+    body = ", ".join(f'"{k}": {v}' for k, v in cells.items())
+    return f'{{"student_id": "{sid}", {body}}}\n'.encode()
+
+
+# Each file holds a good record, the bad one, then another good one: (file name, bytes, the
+# reject's source line/index, student (None: unreadable), code, field).
+BAD_RECORDS = [
+    ("jsonl-utf8", "f.jsonl", _OK1 + b'{"student_id": "s\xff", "days_absent": 3}\n' + _OK2,
+     "f.jsonl:2", "s\ufffd", "ingest.invalid_encoding", None),
+    ("csv-utf8", "f.csv", _CSV_HEAD + b"ok1,60,3,0,\nb\xe9,60,3,0,\nok2,60,9,0,\n",
+     "f.csv:3", "b\ufffd", "ingest.invalid_encoding", None),
+    ("json-utf8", "f.json",
+     b"[" + _OK1 + b',{"student_id": "j\xff", "days_absent": 3},' + _OK2 + b"]",
+     "f.json[1]", "j\udcff", "ingest.invalid_encoding", "student_id"),
+    ("jsonl-lone-surrogate", "f.jsonl", _OK1 + _line("u", note='"\\ud800"') + _OK2,
+     "f.jsonl:2", "u", "ingest.invalid_encoding", "note"),
+    ("jsonl-deep", "f.jsonl",
+     _OK1 + _line("d", history="[" * 100_000 + "]" * 100_000) + _OK2,
+     "f.jsonl:2", None, "ingest.too_deep", None),
+    ("csv-deep-cell", "f.csv",
+     _CSV_HEAD + b"ok1,60,3,0,\nd,60,3,0," + b"[" * 5000 + b"]" * 5000 + b"\nok2,60,9,0,\n",
+     "f.csv:3", "d", "ingest.too_deep", "history"),
+    ("csv-huge-cell", "f.csv",
+     _CSV_HEAD + b"ok1,60,3,0,\nh,60,3,0," + b"[" * 200_000 + b"\nok2,60,9,0,\n",
+     "f.csv:3", None, "ingest.too_long", None),
+    ("jsonl-long-line", "f.jsonl",
+     _OK1 + _line("l", note='"' + "x" * (1 << 20) + '"') + _OK2,
+     "f.jsonl:2", None, "ingest.too_long", None),
+    ("jsonl-5000-digits", "f.jsonl", _OK1 + _line("i", days_absent="9" * 5000) + _OK2,
+     "f.jsonl:2", "i", "ingest.invalid_number", "days_absent"),
+    ("jsonl-400-digits", "f.jsonl", _OK1 + _line("i", days_absent="9" * 400) + _OK2,
+     "f.jsonl:2", "i", "ingest.invalid_number", "days_absent"),
+    ("jsonl-beyond-10**15", "f.jsonl", _OK1 + _line("i", days_enrolled="1" + "0" * 16) + _OK2,
+     "f.jsonl:2", "i", "ingest.invalid_number", "days_enrolled"),
+    ("csv-400-digits", "f.csv",
+     _CSV_HEAD + b"ok1,60,3,0,\ni,60," + b"9" * 400 + b",0,\nok2,60,9,0,\n",
+     "f.csv:3", "i", "ingest.invalid_number", "days_absent"),
+    ("jsonl-nan", "f.jsonl", _OK1 + _line("n", days_absent="NaN") + _OK2,
+     "f.jsonl:2", "n", "ingest.invalid_number", "days_absent"),
+    ("jsonl-infinity", "f.jsonl", _OK1 + _line("n", days_enrolled="Infinity") + _OK2,
+     "f.jsonl:2", "n", "ingest.invalid_number", "days_enrolled"),
+    ("jsonl-1e309", "f.jsonl", _OK1 + _line("n", days_absent="1e309") + _OK2,
+     "f.jsonl:2", "n", "ingest.invalid_number", "days_absent"),
+    ("json-nan", "f.json",
+     b"[" + _OK1 + b"," + _line("n", days_absent="-Infinity") + b"," + _OK2 + b"]",
+     "f.json[1]", "n", "ingest.invalid_number", "days_absent"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "source", "student", "code", "field"),
+    [c[1:] for c in BAD_RECORDS],
+    ids=[c[0] for c in BAD_RECORDS],
+)
+def test_one_bad_record_is_one_reject_and_the_file_goes_on(
+    tmp_path: Path,
+    name: str,
+    data: bytes,
+    source: str,
+    student: str | None,
+    code: str,
+    field: str | None,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    items = list(read_facts(path))
+    assert len(items) == 3, items
+    first, bad, last = items
+    assert not isinstance(first, DataError) and first.facts["student_id"] == "ok1"
+    assert not isinstance(last, DataError) and last.facts["student_id"] == "ok2"
+    assert isinstance(bad, DataError), bad
+    assert (bad.source, bad.student_id, bad.code, bad.field) == (
+        str(tmp_path / source),
+        student,
+        code,
+        field,
+    )
+
+
+def test_evaluate_command_reports_every_bad_record_and_decides_the_rest(tmp_path: Path) -> None:
+    from tierflow.cli import main
+
+    bad = [
+        b'{"student_id": "a\xff", "days_absent": 3}\n',
+        _line("b", history="[" * 100_000 + "]" * 100_000),
+        _line("c", days_absent="9" * 5000),
+        _line("d", days_absent="9" * 400),
+        _line("e", days_absent="NaN"),
+        _line("f", days_enrolled="Infinity", days_absent="20"),
+        _line("g", days_absent="1e309"),
+    ]
+    path = tmp_path / "students.jsonl"
+    path.write_bytes(_OK1 + b"".join(bad) + _OK2)
+    rejects = tmp_path / "rejects.jsonl"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(
+            ["evaluate", "-r", "mtss", "--as-of", "2025-11-03", "--rejects", str(rejects),
+             str(path)],
+            out=out,
+        )  # fmt: skip
+    assert status == 0
+    decided = [json.loads(line)["student_id"] for line in out.getvalue().splitlines()]
+    assert decided == ["ok1", "ok2"]
+    assert "read 9 records: 2 evaluated, 7 rejected" in err.getvalue()
+    got = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(r["source"].rsplit(":", 1)[1], r["code"]) for r in got] == [
+        ("2", "ingest.invalid_encoding"),
+        ("3", "ingest.too_deep"),
+        ("4", "ingest.invalid_number"),
+        ("5", "ingest.invalid_number"),
+        ("6", "ingest.invalid_number"),
+        ("7", "ingest.invalid_number"),
+        ("8", "ingest.invalid_number"),
+    ]
+    assert [r["student_id"] for r in got[2:]] == ["c", "d", "e", "f", "g"]
+
+
+def test_nan_absences_no_longer_decide_a_tier(tmp_path: Path) -> None:
+    # 1e309 days absent was read as infinity: an absence rate of inf put the student in tier3
+    # (and NaN, failing every comparison, in tier1); neither is a count of days.
+    path = tmp_path / "students.jsonl"
+    path.write_bytes(_line("n1", days_absent="NaN") + _line("n2", days_absent="1e309"))
+    ruleset = tierflow.load_ruleset("mtss")
+    decided = [
+        ruleset.evaluate(item.facts, as_of=AS_OF).tier
+        for item in read_facts(path)
+        if not isinstance(item, DataError)
+    ]
+    assert decided == []
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "fact", "value", "says"),
+    [
+        ("tx", "attendance_log", 5, "must be a list of records, got int 5"),
+        ("tx", "attendance_log", {"date": "2025-10-01"}, "must be a list of records, got dict"),
+        ("ca", "history", {"legal_steps": 5}, "history.legal_steps"),
+        ("ca", "history", {"legal_steps": "not1"}, "history.legal_steps"),
+    ],
+)
+def test_a_nested_fact_of_the_wrong_type_is_facts_invalid(
+    ruleset: str, fact: str, value: object, says: str
+) -> None:
+    facts = {
+        "student_id": "w1", "grade": 5, "days_enrolled": 60, "days_absent": 12,
+        "days_unexcused": 10, "days_excused": 2, "tardies": 0, "tardies_over_30": 0,
+        "attendance_log": [], "history": {}, fact: value,
+    }  # fmt: skip
+    with pytest.raises(DataError) as info:
+        tierflow.load_ruleset(ruleset).evaluate(facts, as_of=AS_OF)
+    assert (info.value.code, info.value.student_id) == ("facts.invalid", "w1")
+    assert says in info.value.reason

@@ -8,6 +8,7 @@ is an error naming the student and the fact, unless the rule set declares a defa
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = [
     "CAUSES",
     "FACTS",
     "GROUPS",
+    "MAX_NUMBER",
     "OUTCOMES",
     "AttendanceRecord",
     "Conference",
@@ -36,6 +38,7 @@ __all__ = [
     "history_of",
     "history_view",
     "issued_steps",
+    "number_problem",
 ]
 
 CAUSES: tuple[str, ...] = (
@@ -77,6 +80,30 @@ OUTCOMES: tuple[str, ...] = (
 """Intervention outcomes, aligned with Ed-Fi's InterventionEffectivenessRatingDescriptor."""
 
 _ID = r"^[a-z][a-z0-9_-]*$"
+
+MAX_NUMBER = 10**15
+"""The largest magnitude a number fact may have. Counts of days and tardies are far below it; a
+larger value is a corrupt record, and evaluating one could overflow a float (a 400-digit
+``days_absent`` divided by ``days_enrolled``)."""
+
+
+def number_problem(value: int | float) -> str | None:
+    """Say why a number fact's value is refused (not finite, or beyond :data:`MAX_NUMBER`).
+
+    >>> number_problem(12.5), number_problem(float("nan"))
+    (None, 'nan is not a finite number')
+    >>> number_problem(10**16)
+    'a number may be at most 10**15 in size, got one with 17 digits'
+    """
+    if -MAX_NUMBER <= value <= MAX_NUMBER:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a finite number"
+    if isinstance(value, float):
+        return f"a number may be at most 10**15 in size, got {value:g}"
+    bits = abs(int(value)).bit_length()  # str() of an int over 4,300 digits raises
+    digits = len(str(abs(int(value)))) if bits < 10_000 else f"about {int(bits * 0.30103):,}"
+    return f"a number may be at most 10**15 in size, got one with {digits} digits"
 
 
 @dataclass(frozen=True)
@@ -148,7 +175,9 @@ class AttendanceRecord(BaseModel):
 
     date: dt.date
     kind: Literal["excused", "unexcused", "suspension", "tardy", "tardy_over_30"]
-    days: float = Field(default=1.0, ge=0, le=1, description="Fraction of the day missed.")
+    days: float = Field(
+        default=1.0, ge=0, le=1, allow_inf_nan=False, description="Fraction of the day missed."
+    )
 
 
 class IssuedStep(BaseModel):
@@ -258,18 +287,18 @@ class StudentFacts(BaseModel):
     (4.0, 0, None)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     student_id: str = Field(min_length=1)
     school_id: str | None = None
     grade: int | None = Field(default=None, ge=-1, le=13)
-    days_enrolled: float | None = Field(default=None, ge=0)
-    days_absent: float | None = Field(default=None, ge=0)
-    days_excused: float | None = Field(default=None, ge=0)
-    days_unexcused: float | None = Field(default=None, ge=0)
-    days_suspended: float | None = Field(default=None, ge=0)
-    tardies: float | None = Field(default=None, ge=0)
-    tardies_over_30: float | None = Field(default=None, ge=0)
+    days_enrolled: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    days_absent: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    days_excused: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    days_unexcused: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    days_suspended: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    tardies: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    tardies_over_30: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
     causes: tuple[str, ...] = ()
     groups: frozenset[str] = frozenset()
     attendance_log: tuple[AttendanceRecord, ...] | None = None
@@ -484,11 +513,21 @@ def _ident(value: Any) -> str:
 _new = tuple.__new__  # builds the views below without NamedTuple.__new__'s Python frame
 
 
+def _items(raw: Mapping[str, Any], key: str) -> list[Any] | tuple[Any, ...]:
+    """The list under ``key`` of a history (empty when absent); anything else is irregular."""
+    items = raw.get(key)
+    if items is None:
+        return ()
+    if type(items) is list or type(items) is tuple:
+        return items
+    raise _Irregular
+
+
 def _fast_steps(raw: Any) -> tuple[StepView, ...]:
     if type(raw) is not dict or not raw.keys() <= _HISTORY_KEYS:
         raise _Irregular
     steps = []
-    for item in raw.get("legal_steps") or ():
+    for item in _items(raw, "legal_steps"):
         if type(item) is not dict or len(item) != 2:
             raise _Irregular
         steps.append(_new(StepView, (_ident(item.get("step")), _day(item.get("issued_on")))))
@@ -501,7 +540,7 @@ def _fast_history(raw: Mapping[str, Any], steps: tuple[StepView, ...] | None = N
     elif type(raw) is not dict or not raw.keys() <= _HISTORY_KEYS:
         raise _Irregular
     tried = []
-    for item in raw.get("interventions") or ():
+    for item in _items(raw, "interventions"):
         if type(item) is not dict or not item.keys() <= _TRIED_KEYS:
             raise _Irregular
         level = item.get("tier_level")
@@ -524,7 +563,7 @@ def _fast_history(raw: Mapping[str, Any], steps: tuple[StepView, ...] | None = N
             )
         )
     held = []
-    for item in raw.get("conferences") or ():
+    for item in _items(raw, "conferences"):
         if type(item) is not dict or len(item) != 2:
             raise _Irregular
         held.append(_new(ConferenceView, (_ident(item.get("kind")), _day(item.get("held_on")))))
@@ -583,13 +622,21 @@ def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, flo
 
     Raises:
         DataError: ``facts.missing`` when the log is absent (window functions need it), or
-            ``facts.invalid`` when it is malformed.
+            ``facts.invalid`` when it is malformed (not a list, or a record that is not one).
     """
     raw = facts.get("attendance_log")
     if raw is None:
         raise DataError(
             "facts.missing",
             "fact 'attendance_log' is required by a window function and was not provided",
+            student_id=str(facts.get("student_id")),
+            field="attendance_log",
+        )
+    if not isinstance(raw, (list, tuple)):
+        raise DataError(
+            "facts.invalid",
+            f"fact 'attendance_log' must be a list of records, got {type(raw).__name__}"
+            + ("" if isinstance(raw, (dict, str)) else f" {raw!r}"),
             student_id=str(facts.get("student_id")),
             field="attendance_log",
         )

@@ -3,6 +3,11 @@
 Each record comes with its source (``file:line``) so a bad one is reported where it is. CSV cells
 are converted by the fact's type: numbers, lists separated by ``;``, and JSON for nested values
 (``history``, ``attendance_log``). An empty cell is a missing fact.
+
+Files are read as bytes and checked line by line (:class:`~tierflow.ingest._text.TextLines`),
+and JSON goes through :class:`~tierflow.ingest._json.SafeJson`, so a record that is not UTF-8,
+too long, too deeply nested, or holds a number no fact can have, is one reject and the rest of
+the file is read.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from tierflow.errors import DataError
-from tierflow.facts._model import FACTS, GRADE_RANGE, grade_level
+from tierflow.facts._model import FACTS, GRADE_RANGE, MAX_NUMBER, grade_level, number_problem
 from tierflow.ingest._csv import csv_rows
+from tierflow.ingest._json import JsonProblem, SafeJson
+from tierflow.ingest._text import TextLines
 
 __all__ = ["FactsRecord", "json_line_problem", "read_facts", "read_facts_text"]
 
@@ -35,16 +42,9 @@ class FactsRecord:
     facts: dict[str, Any]
 
 
-def _number(text: str) -> int | float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return (
-        int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
-    )
-
-
-def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> Any:
+def _convert(
+    column: str, cell: str, kinds: Mapping[str, str], source: str, decoder: SafeJson
+) -> Any:
     """The value of one CSV cell, by the type of its fact (``None`` for an empty cell).
 
     Raises:
@@ -56,27 +56,46 @@ def _convert(column: str, cell: str, kinds: Mapping[str, str], source: str) -> A
     kind = kinds.get(column)
     if column in _NESTED or (text[:1] in "[{" and kind not in _SCALAR):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
+            return decoder.decode(text)
+        except JsonProblem as exc:
+            if exc.code != "ingest.invalid_json":
+                raise DataError(
+                    exc.code, f"column {column!r}: {exc.message}", source=source, field=column
+                ) from exc
             where = (
-                f"line {exc.lineno} column {exc.colno}" if "\n" in text else f"column {exc.colno}"
+                f"line {exc.line} column {exc.column}" if "\n" in text else f"column {exc.column}"
             )
             raise DataError(
                 "ingest.invalid_json",
-                f"column {column!r}: not valid JSON: {exc.msg} at {where} of the cell",
+                f"column {column!r}: not valid JSON: {exc.message} at {where} of the cell",
                 source=source,
                 field=column,
             ) from exc
     if kind == "number":
+        shown = text if len(text) <= 30 else f"{text[:20]}... ({len(text):,} characters)"
         try:
-            return _number(text)
+            value = float(text)
         except ValueError as exc:
             raise DataError(
                 "ingest.invalid_number",
-                f"column {column!r}: {text!r} is not a number",
+                f"column {column!r}: {shown!r} is not a number",
                 source=source,
                 field=column,
             ) from exc
+        if not -MAX_NUMBER <= value <= MAX_NUMBER:  # also NaN
+            written_inf = text.lstrip("+-").lower() in ("inf", "infinity")
+            what = "not a finite number" if math.isnan(value) or written_inf else "too large"
+            raise DataError(
+                "ingest.invalid_number",
+                f"column {column!r}: {shown!r} is {what} (a number fact is at most 10**15 in size)",
+                source=source,
+                field=column,
+            )
+        return (
+            int(value)
+            if value.is_integer() and "." not in text and "e" not in text.lower()
+            else value
+        )
     if kind == "grade":
         level = grade_level(text)
         if level is None:
@@ -123,10 +142,43 @@ def _kinds(extra: Mapping[str, str] | None) -> dict[str, str]:
     return kinds
 
 
+def _number_names(kinds: Mapping[str, str]) -> frozenset[str]:
+    return frozenset(name for name, kind in kinds.items() if kind in ("number", "grade"))
+
+
+def _bad_number(facts: Mapping[str, Any], numbers: frozenset[str], source: str) -> DataError | None:
+    """``ingest.invalid_number`` for the first number fact out of range in a JSON record."""
+    for name in numbers.intersection(facts):
+        value = facts[name]
+        kind = value.__class__
+        if (kind is int or kind is float) and -MAX_NUMBER <= value <= MAX_NUMBER:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            problem = number_problem(value)
+            if problem is not None:
+                return DataError(
+                    "ingest.invalid_number",
+                    f"fact {name!r}: {problem}",
+                    source=source,
+                    student_id=_student(facts),
+                    field=name,
+                )
+    return None
+
+
+def _student(facts: Any) -> str | None:
+    sid = facts.get("student_id") if isinstance(facts, dict) else None
+    return sid.strip() or None if isinstance(sid, str) else None
+
+
 def _read_csv(
-    fh: IO[str], name: str, kinds: Mapping[str, str]
+    lines: Iterable[str],
+    name: str,
+    kinds: Mapping[str, str],
+    problems: Mapping[int, tuple[str, str]] | None = None,
 ) -> Iterator[FactsRecord | DataError]:
-    for row in csv_rows(fh, name):
+    decoder = SafeJson()
+    for row in csv_rows(lines, name, problems=problems):
         if isinstance(row, DataError):
             yield row
             continue
@@ -134,7 +186,7 @@ def _read_csv(
         try:
             facts = {}
             for column, cell in cells.items():
-                value = _convert(column, cell, kinds, source)
+                value = _convert(column, cell, kinds, source, decoder)
                 if value is not None:
                     facts[column] = value
         except DataError as exc:
@@ -168,24 +220,66 @@ def json_line_problem(line: str, exc: json.JSONDecodeError) -> str:
     return f"{exc.msg} at column {column}"
 
 
-def _read_jsonl(fh: IO[str], name: str) -> Iterator[FactsRecord | DataError]:
-    for number, line in enumerate(fh, start=1):
+def json_record(
+    line: str, source: str, decoder: SafeJson, spoilt: tuple[str, str] | None = None
+) -> Any:
+    """Decode one line of JSON Lines, or return the :class:`DataError` that rejects it.
+
+    Args:
+        line: The line.
+        source: Its ``file:line``.
+        decoder: The file's decoder.
+        spoilt: The ``(code, message)`` of a line :class:`TextLines` found not UTF-8 or too
+            long (the record is rejected with it, naming the student when the rest is readable).
+    """
+    try:
+        value = decoder.decode(line)
+    except JsonProblem as exc:
+        if spoilt is not None:
+            return DataError(spoilt[0], spoilt[1], source=source)
+        if exc.code == "ingest.invalid_json":
+            cause = exc.__cause__
+            problem = (
+                json_line_problem(line, cause)
+                if isinstance(cause, json.JSONDecodeError)
+                else exc.message
+            )
+            return DataError("ingest.invalid_json", problem, source=source)
+        return DataError(
+            exc.code, exc.message, source=source, student_id=_student(exc.value), field=exc.key
+        )
+    if spoilt is not None:
+        return DataError(spoilt[0], spoilt[1], source=source, student_id=_student(value))
+    return value
+
+
+def _read_jsonl(
+    lines: Iterable[str],
+    name: str,
+    kinds: Mapping[str, str],
+    problems: Mapping[int, tuple[str, str]] | None = None,
+) -> Iterator[FactsRecord | DataError]:
+    decoder = SafeJson()
+    numbers = _number_names(kinds)
+    spoilt = problems if problems is not None else {}
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         source = f"{name}:{number}"
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield DataError("ingest.invalid_json", json_line_problem(line, exc), source=source)
-            continue
-        if not isinstance(value, dict):
+        value = json_record(line, source, decoder, spoilt.get(number))
+        if isinstance(value, DataError):
+            yield value
+        elif not isinstance(value, dict):
             yield DataError(
                 "ingest.not_an_object",
                 f"expected a JSON object, got {type(value).__name__}",
                 source=source,
             )
-            continue
-        yield FactsRecord(source, value)
+        elif decoder.large:
+            decoder.large = False
+            yield _bad_number(value, numbers, source) or FactsRecord(source, value)
+        else:
+            yield FactsRecord(source, value)
 
 
 def read_facts(
@@ -206,40 +300,61 @@ def read_facts(
     """
     name = str(path)
     suffix = Path(name).suffix.lower()
-    fh: IO[str] = stream if stream is not None else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    kinds = _kinds(extra_kinds)
+    binary: IO[bytes] | None = getattr(stream, "buffer", None) if stream is not None else None
+    if stream is None:
+        binary = open(path, "rb")  # noqa: SIM115 - closed below, after the last record
     try:
+        if suffix == ".json":
+            if binary is not None:
+                text = binary.read().decode("utf-8", errors="surrogateescape")
+            else:
+                text = stream.read() if stream is not None else ""
+            yield from _read_json(text.removeprefix("\ufeff"), name, kinds)
+            return
+        lines: Iterable[str] = stream if binary is None else TextLines(binary)  # type: ignore[assignment]
+        problems = lines.problems if isinstance(lines, TextLines) else None
         if suffix == ".csv":
-            yield from _read_csv(fh, name, _kinds(extra_kinds))
-        elif suffix == ".json":
-            try:
-                data = json.load(fh)
-            except json.JSONDecodeError as exc:
-                yield DataError(
-                    "ingest.invalid_json",
-                    f"{exc.msg} at line {exc.lineno} column {exc.colno}",
-                    source=name,
-                )
-                return
-            if not isinstance(data, list):
-                yield DataError(
-                    "ingest.not_a_list", "a .json facts file holds a list of objects", source=name
-                )
-                return
-            for i, item in enumerate(data):
-                source = f"{name}[{i}]"
-                if isinstance(item, dict):
-                    yield FactsRecord(source, item)
-                else:
-                    yield DataError(
-                        "ingest.not_an_object",
-                        f"expected an object, got {type(item).__name__}",
-                        source=source,
-                    )
+            yield from _read_csv(lines, name, kinds, problems)
         else:
-            yield from _read_jsonl(fh, name)
+            yield from _read_jsonl(lines, name, kinds, problems)
     finally:
-        if stream is None:
-            fh.close()
+        if stream is None and binary is not None:
+            binary.close()
+
+
+def _read_json(text: str, name: str, kinds: Mapping[str, str]) -> Iterator[FactsRecord | DataError]:
+    numbers = _number_names(kinds)
+    decoder = SafeJson()
+    items = list(decoder.items(text))  # decoded whole: the flag below is then known
+    large = decoder.large  # one flag for the document: then every record is checked
+    for index, item in items:
+        source = name if index < 0 else f"{name}[{index}]"
+        if isinstance(item, JsonProblem):
+            if index < 0 and item.line is not None:
+                message = f"{item.message} at line {item.line} column {item.column}"
+                yield DataError(item.code, message, source=name)
+            else:
+                yield DataError(
+                    item.code,
+                    item.message,
+                    source=source,
+                    student_id=_student(item.value),
+                    field=item.key,
+                )
+        elif index < 0:
+            yield DataError(
+                "ingest.not_a_list", "a .json facts file holds a list of objects", source=name
+            )
+        elif isinstance(item, dict):
+            bad = _bad_number(item, numbers, source) if large else None
+            yield bad or FactsRecord(source, item)
+        else:
+            yield DataError(
+                "ingest.not_an_object",
+                f"expected an object, got {type(item).__name__}",
+                source=source,
+            )
 
 
 def read_facts_text(text: str, name: str = "<input>.jsonl") -> Iterator[FactsRecord | DataError]:

@@ -7,12 +7,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tierflow.errors import Problem, RulesetError
 from tierflow.source import SourceSpan
 from tierflow.spec import YamlLimits, load_yaml
 from tierflow.spec import _yaml as yaml_module
 from tierflow.spec._yaml import DEFAULT_LIMITS, load_yaml_file
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[
+        pytest.param(
+            "libyaml", marks=pytest.mark.skipif(not yaml.__with_libyaml__, reason="no libyaml")
+        ),
+        "python",
+    ],
+)
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test with libyaml's parser (when PyYAML has it) and with the pure-Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(yaml_module, "_LOADER", yaml_module._PyLoader)
+    else:
+        assert yaml_module._LOADER is yaml_module._CLoader
+    return str(request.param)
 
 
 def fails(text: str | bytes, **limits: int) -> list[Problem]:
@@ -529,6 +548,77 @@ def test_deep_nesting_with_a_syntax_error_first_reports_the_syntax_error() -> No
     assert p.code == "yaml.syntax"
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        # The first collection refused is at depth 51 (the root is at 0): "? " * 1000 at 2 * 51 + 1.
+        ("? " * 1_000, 1, 103),  # keys that are mappings nest as deep as values
+        ("? [" * 1_000, 1, 78),  # a mapping and a list each "? ": the 26th's "[" (3 * 25 + 3)
+        ("- " * 3_000, 1, 103),
+        ("{" * 999 + "}" * 999, 1, 52),
+        ("[\n" * 3_000 + "]" * 3_000, 52, 1),
+        # A sequence and a mapping a line: the 51st is line 26's mapping, at column 4 * 25 + 3.
+        ("".join(" " * (4 * i) + "- x:\n" for i in range(600)), 26, 103),
+    ],
+)
+def test_deep_block_flow_and_key_nesting_is_tierflows_refusal(
+    text: str, line: int, col: int
+) -> None:
+    # libyaml refuses 1,000 levels in its scanner (a yaml.syntax at column 1001 or so); and
+    # "? " * 1000 raised RecursionError: its keys were not counted, libyaml's refusal was
+    # swallowed and PyYAML's composer recursed.
+    p = one(text)
+    assert at(p) == ("yaml.too_deep", line, col)
+    assert p.message == "nesting deeper than 50 levels"
+
+
+def test_the_highest_depth_limit_is_reached_before_libyamls() -> None:
+    p = one("[" * 5_000 + "]" * 5_000, max_depth=yaml_module.MAX_DEPTH_LIMIT)
+    assert at(p) == ("yaml.too_deep", 1, 202)
+
+
+@pytest.mark.parametrize("limits", [{"max_depth": 201}, {"max_depth": 0}, {"max_nodes": -1}])
+def test_limits_out_of_range_are_refused(limits: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match=r"max_depth may be at most 200|must be positive"):
+        YamlLimits(**limits)
+
+
+def test_a_syntax_error_before_libyamls_depth_limit_is_the_same_on_both_parsers() -> None:
+    # In a flow sequence, '2' and 'b' make one plain scalar over two lines, which cannot be a
+    # key: the ':' after 'b' (line 2, column 2) is where the sequence is broken.
+    for levels in (100, 3_000):
+        p = one("a: [1, 2\nb: " + "[" * levels)
+        assert at(p) == ("yaml.syntax", 2, 2)
+        assert p.message.startswith("while parsing a flow sequence")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        ("a: &a {<<: *a}\n", 1, 12),
+        ("a: &a {b: {<<: *a}}\n", 1, 16),
+        ("a: &a\n  b:\n    <<: [{c: 1}, *a]\n", 3, 18),
+    ],
+)
+def test_a_mapping_merged_into_itself_is_refused(text: str, line: int, col: int) -> None:
+    p = one(text)  # was a RecursionError
+    assert at(p) == ("yaml.invalid_merge", line, col)
+    assert p.message == "'<<' merges a mapping into itself"
+
+
+def test_merged_mappings_count_as_alias_uses() -> None:
+    # Merging an empty mapping built nothing, so 40 levels of '<<: [*prev, *prev]' went on
+    # for 2**40 merges; each merge source is an alias use now.
+    text = "e: &e {}\nc: {<<: [*e, *e, *e]}\n"
+    assert load_yaml(text, limits=YamlLimits(max_aliases=3)).data == {"e": {}, "c": {}}
+    assert at(one(text, max_aliases=2)) == ("yaml.alias_expansion", 2, 18)
+    bomb = "e: &e {}\n" + "".join(
+        f"a{i}: &a{i} {{<<: [*{p}, *{p}]}}\n"
+        for i, p in enumerate(["e", *(f"a{i}" for i in range(39))])
+    )
+    assert one(bomb).code == "yaml.alias_expansion"
+
+
 def test_recursive_alias_is_bounded() -> None:
     p = one("a: &a [*a]\n")
     assert p.code in ("yaml.too_deep", "yaml.alias_expansion")
@@ -547,3 +637,16 @@ def test_problems_of_several_kinds_are_reported_together() -> None:
         ("yaml.unsupported_tag", 3, 4),
         ("yaml.invalid_merge", 5, 7),
     ]
+
+
+def test_too_many_nodes_are_refused_before_composing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A flat two-megabyte list (a million numbers) was composed before it was counted: 10 s.
+    def compose_all(text: str) -> Any:
+        raise AssertionError("composed")
+
+    monkeypatch.setattr(yaml_module, "_compose_all", compose_all)
+    p = one("a: [1, 2, 3]\n", max_nodes=3)  # the mapping, the list, 1, 2: the 4th is '2'
+    assert at(p) == ("yaml.alias_expansion", 1, 8)
+    assert p.path == "a[1]"
+    p = one("? [k]\n: [1, 2]\n", max_nodes=4)  # mapping, [k], k, [1, 2]: the 5th is '1'
+    assert at(p) == ("yaml.alias_expansion", 2, 4)

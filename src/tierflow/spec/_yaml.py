@@ -26,6 +26,7 @@ from tierflow.source import SourceSpan, format_path
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "MAX_DEPTH_LIMIT",
     "LoadedYaml",
     "YamlLimits",
     "load_yaml",
@@ -34,12 +35,9 @@ __all__ = [
 
 Path_ = tuple[str | int, ...]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML was built with it (about 10x faster), else the Python one."""
 
-
-class _Loader(Composer, _LOADER):  # type: ignore[misc]
-    """The safe loader, composing in Python so that each alias use keeps its own position.
+class _AliasPositions(Composer):
+    """Compose in Python so that each alias use keeps its own position.
 
     PyYAML's composer returns the anchored node itself for an alias, which leaves no trace of
     where the alias was written. Here an alias gives a shallow copy of that node, marked at the
@@ -47,15 +45,12 @@ class _Loader(Composer, _LOADER):  # type: ignore[misc]
     counting revisited nodes). ``alias_uses`` holds the ids of those copies.
     """
 
-    def __init__(self, stream: str) -> None:
-        _LOADER.__init__(self, stream)
-        Composer.__init__(self)
-        self.alias_uses: set[int] = set()
+    alias_uses: set[int]
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if not self.check_event(AliasEvent):
+        if not self.check_event(AliasEvent):  # type: ignore[attr-defined]
             return Composer.compose_node(self, parent, index)
-        event = self.get_event()
+        event = self.get_event()  # type: ignore[attr-defined]
         if event.anchor not in self.anchors:
             raise ComposerError(
                 None, None, f"found undefined alias {event.anchor!r}", event.start_mark
@@ -79,9 +74,38 @@ class _Loader(Composer, _LOADER):  # type: ignore[misc]
         return copy
 
 
+class _PyLoader(_AliasPositions, yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader (no depth limit of its own), composing as above."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self.alias_uses = set()
+
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+
+class _CLoader(_AliasPositions, _CSafeLoader or yaml.SafeLoader):  # type: ignore[misc]
+    """libyaml's safe loader when PyYAML was built with it (about 10x faster), composing as above.
+
+    libyaml refuses nesting deeper than its own limit (1,000 levels in the libyaml bundled with
+    PyYAML 6.0.4, none in older ones); tierflow's limit is checked before it can matter (see
+    :func:`_check_nesting`).
+    """
+
+    def __init__(self, stream: str) -> None:
+        (_CSafeLoader or yaml.SafeLoader).__init__(self, stream)
+        Composer.__init__(self)
+        self.alias_uses = set()
+
+
+_LOADER: type[_PyLoader] | type[_CLoader] = _CLoader if _CSafeLoader else _PyLoader
+"""The loader used: libyaml's when present, else the pure-Python one (tests switch it)."""
+
+
 def _compose_all(text: str) -> tuple[list[Node], set[int]]:
     """Compose every document of ``text``; return the roots and the ids of alias uses."""
-    loader = _Loader(text)
+    loader = _LOADER(text)
     try:
         nodes: list[Node] = []
         while loader.check_node():
@@ -101,12 +125,30 @@ _STANDARD_TAGS = frozenset(
 
 @dataclass(frozen=True)
 class YamlLimits:
-    """Bounds on what a rule set file may make the loader do."""
+    """Bounds on what a rule set file may make the loader do.
+
+    ``max_depth`` is at most :data:`MAX_DEPTH_LIMIT`: building a document recurses once per
+    level, and every YAML parser tierflow may run on (libyaml refuses 1,000 levels) must reach
+    the limit before any limit of its own.
+
+    Raises:
+        ValueError: If a bound is not positive or ``max_depth`` is over its ceiling.
+    """
 
     max_bytes: int = 2_000_000
     max_depth: int = 50
     max_nodes: int = 200_000
     max_aliases: int = 1_000
+
+    def __post_init__(self) -> None:
+        if min(self.max_bytes, self.max_depth, self.max_nodes, self.max_aliases) < 1:
+            raise ValueError(f"YAML limits must be positive: {self}")
+        if self.max_depth > MAX_DEPTH_LIMIT:
+            raise ValueError(f"max_depth may be at most {MAX_DEPTH_LIMIT}, not {self.max_depth}")
+
+
+MAX_DEPTH_LIMIT = 200
+"""The ceiling of :attr:`YamlLimits.max_depth`."""
 
 
 DEFAULT_LIMITS = YamlLimits()
@@ -135,6 +177,23 @@ class LoadedYaml:
         return self.key_spans.get(tuple(path)) or self.span_of(path)
 
 
+def _too_deep(span: SourceSpan, path: Path_, limits: YamlLimits) -> Problem:
+    return Problem(
+        span, "yaml.too_deep", f"nesting deeper than {limits.max_depth} levels", format_path(path)
+    )
+
+
+def _too_many_nodes(span: SourceSpan, path: Path_, limits: YamlLimits) -> Problem:
+    return Problem(
+        span,
+        "yaml.alias_expansion",
+        f"the document expands to more than {limits.max_nodes} nodes or uses "
+        f"more than {limits.max_aliases} aliases",
+        format_path(path),
+        "this looks like an alias bomb; write the values out",
+    )
+
+
 class _Limit(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
@@ -152,38 +211,26 @@ class _Builder:
         self.problems: list[Problem] = []
         self.scalars = SafeConstructor()
         self.seen: set[int] = set()
+        self.open_mappings: set[int] = set()
 
     def span(self, node: Node) -> SourceSpan:
         return SourceSpan(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def build(self, node: Node, path: Path_, depth: int, record: bool = True) -> Any:
+    def enter(self, node: Node, path: Path_, depth: int) -> None:
+        """Count ``node`` (again, if it is reached through an alias) and check the limits."""
         self.nodes += 1
         if id(node) in self.seen or id(node) in self.alias_uses:
             self.aliases += 1
         else:
             self.seen.add(id(node))
         if self.nodes > self.limits.max_nodes or self.aliases > self.limits.max_aliases:
-            raise _Limit(
-                Problem(
-                    self.span(node),
-                    "yaml.alias_expansion",
-                    f"the document expands to more than {self.limits.max_nodes} nodes or uses "
-                    f"more than {self.limits.max_aliases} aliases",
-                    format_path(path),
-                    "this looks like an alias bomb; write the values out",
-                )
-            )
+            raise _Limit(_too_many_nodes(self.span(node), path, self.limits))
         if depth > self.limits.max_depth:
-            raise _Limit(
-                Problem(
-                    self.span(node),
-                    "yaml.too_deep",
-                    f"nesting deeper than {self.limits.max_depth} levels",
-                    format_path(path),
-                )
-            )
-        if record:
-            self.spans[path] = self.span(node)
+            raise _Limit(_too_deep(self.span(node), path, self.limits))
+
+    def build(self, node: Node, path: Path_, depth: int) -> Any:
+        self.enter(node, path, depth)
+        self.spans[path] = self.span(node)
         if node.tag not in _STANDARD_TAGS:
             self.problems.append(
                 Problem(
@@ -226,6 +273,14 @@ class _Builder:
         return None  # pragma: no cover - PyYAML has no other node kinds
 
     def mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        # An alias gives a copy of its anchor's node holding the same list of pairs.
+        self.open_mappings.add(id(node.value))
+        try:
+            return self.mapping_items(node, path, depth)
+        finally:
+            self.open_mappings.discard(id(node.value))
+
+    def mapping_items(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         merged: list[tuple[str, Any, Node]] = []
@@ -252,6 +307,17 @@ class _Builder:
                                 self.span(src),
                                 "yaml.invalid_merge",
                                 "'<<' merges mappings only",
+                                format_path(path),
+                            )
+                        )
+                        continue
+                    self.enter(src, path, depth + 1)
+                    if id(src.value) in self.open_mappings:
+                        self.problems.append(
+                            Problem(
+                                self.span(src),
+                                "yaml.invalid_merge",
+                                "'<<' merges a mapping into itself",
                                 format_path(path),
                             )
                         )
@@ -293,53 +359,93 @@ class _Builder:
         return out
 
 
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+"""The problem libyaml (0.2.5 on) reports for nesting beyond its own limit."""
+
+
 def _check_nesting(text: str, file: str, limits: YamlLimits) -> None:
     """Refuse nesting deeper than ``limits.max_depth`` from the event stream, before composing.
 
     The composer recurses once per level (libyaml's in C: ``[`` repeated 30,000 times, 60 kB,
-    crashes the interpreter with a segmentation fault; PyYAML's in Python: a RecursionError), so
+    crashed the interpreter with a segmentation fault; PyYAML's in Python: a RecursionError), so
     the limit must hold before it runs. Events stream without recursion, and the scan stops at
-    the first value too deep. A syntax error is left for the composer to report.
+    the first value or collection key too deep. A syntax error is left for the composer to
+    report.
+
+    libyaml's scanner reads ahead (up to 1,024 characters on a line, for a possible simple key)
+    and refuses nesting beyond its own limit there, which can come before the event at
+    tierflow's depth; the limit and where it is reported must not depend on the libyaml
+    version, so the stream is then read again by PyYAML's pure-Python parser, which has no limit
+    of its own and reads ahead as little. Its syntax errors are reported from here, as the
+    composer would only repeat libyaml's refusal.
+    """
+    try:
+        _scan_nesting(text, file, limits, _LOADER)
+        return
+    except yaml.YAMLError as exc:
+        if _LOADER is _PyLoader or getattr(exc, "problem", None) != _LIBYAML_TOO_DEEP:
+            return
+    try:
+        _scan_nesting(text, file, limits, _PyLoader)
+    except yaml.YAMLError as exc:
+        raise RulesetError([_syntax_problem(exc, file)]) from exc
+
+
+def _scan_nesting(text: str, file: str, limits: YamlLimits, loader: type[Any]) -> None:
+    """Raise at the first node deeper than the depth limit or past the node limit (see above).
+
+    A mapping key that is text or an alias is not built into the data as a value (and does not
+    make the composer recurse), so only keys that are collections count: ``? ? ? ...``
+    nests as deep as ``[[[...``. Nodes are counted as the builder counts them, but each alias
+    once: the builder, counting what aliases expand to, still bounds that; counting here stops a
+    flat two-megabyte list before a million nodes are composed (10 s with libyaml).
     """
     # One frame per open collection: [is a mapping, nodes in it so far, last key, its path part].
     stack: list[list[Any]] = []
-    try:
-        for event in yaml.parse(text, Loader=_LOADER):
-            if isinstance(event, yaml.CollectionEndEvent):
-                stack.pop()
-                continue
-            if not isinstance(event, yaml.NodeEvent):
-                continue
-            part: Any = None
-            is_key = False
-            if stack:
-                frame = stack[-1]
-                is_key = frame[0] and frame[1] % 2 == 0
-                if is_key:
-                    frame[2] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
-                    part = "?"
-                else:
-                    part = frame[2] if frame[0] else frame[1]
-                frame[1] += 1
-            if len(stack) > limits.max_depth and not is_key:  # as the builder: values only
+    nodes = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        part: Any = None
+        is_key = False
+        if stack:
+            frame = stack[-1]
+            is_key = frame[0] and frame[1] % 2 == 0
+            if is_key:
+                frame[2] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                part = "?"
+            else:
+                part = frame[2] if frame[0] else frame[1]
+            frame[1] += 1
+        is_collection = isinstance(event, yaml.CollectionStartEvent)
+        if is_collection or not is_key:
+            nodes += 1
+            if len(stack) > limits.max_depth or nodes > limits.max_nodes:
                 mark = event.start_mark
                 span = (
                     SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file)
                 )
-                raise RulesetError(
-                    [
-                        Problem(
-                            span,
-                            "yaml.too_deep",
-                            f"nesting deeper than {limits.max_depth} levels",
-                            format_path((*(f[3] for f in stack[1:]), part)),
-                        )
-                    ]
-                )
-            if isinstance(event, yaml.CollectionStartEvent):
-                stack.append([isinstance(event, yaml.MappingStartEvent), 0, None, part])
-    except yaml.YAMLError:
-        return
+                path = (*(f[3] for f in stack[1:]), part)
+                too_deep = len(stack) > limits.max_depth
+                limit = _too_deep if too_deep else _too_many_nodes
+                raise RulesetError([limit(span, path, limits)])
+        if is_collection:
+            stack.append([isinstance(event, yaml.MappingStartEvent), 0, None, part])
+
+
+def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
+    """Return the ``yaml.syntax`` problem of a scanner, parser or composer error."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(SourceSpan(file, 1, 1), "yaml.syntax", str(exc))
+    mark = exc.problem_mark or exc.context_mark
+    span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file, 1, 1)
+    message = exc.problem or "invalid YAML"
+    if exc.context:
+        message = f"{exc.context}: {message}"
+    return Problem(span, "yaml.syntax", message)
 
 
 def _document_start(text: str, line: int, default: int = 1) -> int:
@@ -395,15 +501,8 @@ def load_yaml(
     _check_nesting(text, file, limits)
     try:
         nodes, alias_uses = _compose_all(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file, 1, 1)
-        message = exc.problem or "invalid YAML"
-        if exc.context:
-            message = f"{exc.context}: {message}"
-        raise RulesetError([Problem(span, "yaml.syntax", message)]) from exc
     except yaml.YAMLError as exc:
-        raise RulesetError([Problem(SourceSpan(file, 1, 1), "yaml.syntax", str(exc))]) from exc
+        raise RulesetError([_syntax_problem(exc, file)]) from exc
     nodes = [n for n in nodes if n is not None]
     if len(nodes) > 1:
         second = nodes[1]

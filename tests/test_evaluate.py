@@ -381,3 +381,113 @@ def test_an_explanation_never_shows_a_value_rounded_onto_its_threshold(
     assert "absence_rate = 0.0999996 >= 0.1 is false" in text
     assert "0.1 >= 0.1" not in text
     assert "where absence_rate = ratio(days_absent, days_enrolled) = 0.0999996" in text
+
+
+# --- bounds: nothing a rule set or a student's facts hold makes evaluation hang or crash -------
+
+SQUARES = """
+id: squares
+name: Squares
+version: "1"
+metrics:
+  - {id: m1, expr: days_absent * days_absent}
+  - {id: m2, expr: m1 * m1}
+  - {id: m3, expr: m2 * m2}
+  - {id: m4, expr: m3 * m3}
+  - {id: m5, expr: m4 * m4}
+  - {id: m6, expr: m5 * m5}
+tiers:
+  - {id: tier2, level: 2, when: m6 > 3}
+  - {id: tier1, level: 1, default: true}
+"""
+
+
+def test_squares_of_squares_are_refused_at_load() -> None:
+    # Each square doubles the digits: m1 < 2^106 for facts up to 2^53, so m5 < 2^1696 passes
+    # 10^300 (2^997) first; it is refused at its first column (line 10, 'expr: ' ends at col 20).
+    # Before, the rule set loaded and 16 such squares took minutes per student.
+    with pytest.raises(tierflow.RulesetError) as info:
+        tierflow.parse_ruleset(SQUARES, name="squares.yaml")
+    problems = [(p.code, p.span.line, p.span.col, p.path) for p in info.value.problems]
+    assert problems == [("expr.out_of_range", 10, 20, "metrics[4].expr")]
+
+
+BIG = """
+id: big
+name: Big
+version: "1"
+tiers:
+  - {id: tier2, level: 2, when: absence_rate >= 10%}
+  - {id: tier1, level: 1, default: true}
+"""
+
+
+@pytest.mark.parametrize("path", ["evaluate", "reference_evaluate"])
+def test_a_400_digit_fact_is_a_data_error_on_both_paths(path: str) -> None:
+    # 10^400 / 40 is past the largest float: Python raised OverflowError from the generated
+    # code and from the reference interpreter alike.
+    rs = tierflow.parse_ruleset(BIG, name="big.yaml")
+    facts = {"student_id": "s1", "days_enrolled": 40, "days_absent": 10**400}
+    with pytest.raises(DataError) as info:
+        getattr(rs, path)(facts, as_of=AS_OF)
+    assert (info.value.code, info.value.student_id) == ("expr.out_of_range", "s1")
+    assert "absence_rate" in info.value.reason  # the built-in metric that failed
+
+
+def test_evaluate_many_sets_aside_a_student_whose_values_fail_and_goes_on() -> None:
+    rs = tierflow.parse_ruleset(BIG, name="big.yaml")
+    records = [
+        {"student_id": "a", "days_enrolled": 40, "days_absent": 8},
+        {"student_id": "b", "days_enrolled": 40, "days_absent": 10**400},
+        {"student_id": "c", "days_enrolled": 40, "days_absent": 1},
+    ]
+    rejects: list[DataError] = []
+    tiers = [d.tier for d in rs.evaluate_many(records, as_of=AS_OF, rejects=rejects)]
+    assert tiers == ["tier2", "tier1"]  # 8/40 = 20%, 1/40 = 2.5%
+    assert [(r.code, r.student_id, r.source) for r in rejects] == [
+        ("expr.out_of_range", "b", "record 2")
+    ]
+
+
+DIVIDES = """
+id: divides
+name: Divides
+version: "1"
+metrics:
+  - {id: per_day, expr: days_absent / (days_enrolled - 40)}
+tiers:
+  - {id: tier2, level: 2, when: per_day >= 1}
+  - {id: tier1, level: 1, default: true}
+"""
+
+
+def test_reference_evaluate_reports_a_division_by_zero_as_evaluate_does() -> None:
+    # It let ZeroDivisionError through; both name the student and the division's place
+    # (line 6, the expression after 'expr: ' at column 25).
+    rs = tierflow.parse_ruleset(DIVIDES, name="divides.yaml")
+    facts = {"student_id": "s7", "days_enrolled": 40, "days_absent": 2}
+    errors = []
+    for run in (rs.evaluate, rs.reference_evaluate, rs.explain):
+        with pytest.raises(DataError) as info:
+            run(facts, as_of=AS_OF)
+        errors.append((info.value.code, info.value.student_id, info.value.reason))
+    assert (
+        errors
+        == [
+            (
+                "expr.division_by_zero",
+                "s7",
+                "divides.yaml:6:25 (metrics[0].expr) in rule set 'divides': "
+                "days_absent / (days_enrolled - 40) divides by zero (use ratio(a, b) for rates)",
+            )
+        ]
+        * 3
+    )
+
+
+def test_explain_shows_a_fact_of_more_than_4300_digits() -> None:
+    # str() refuses ints over 4,300 digits (ValueError); the value is shown in e-notation.
+    rs = tierflow.parse_ruleset(BIG.replace("absence_rate >= 10%", "days_absent >= 3"), name="b")
+    facts = {"student_id": "s1", "days_enrolled": 40, "days_absent": 10**5000}
+    explanation = rs.explain(facts, as_of=AS_OF)
+    assert explanation.tier.because == ("days_absent = 1.000e+5000 >= 3",)

@@ -4,9 +4,15 @@ The generated function reads each needed fact once into a local, computes the me
 walks the tiers (first match), the rules (a bit per rule that fires) and the legal steps (a bit
 per step whose condition holds, and per step that is exempt). It returns four integers; the
 rule set turns them into a :class:`~tierflow.Decision`, caching the parts that depend only on
-them. The source is registered with :mod:`linecache`, and every line that evaluates a rule's
-expression ends with a comment naming the YAML file, line and path, so a traceback shows where
-the rule was written.
+them.
+
+Nothing a rule set's author or host chose reaches the compiled source as text: facts and
+metrics become locals named from checked identifiers (``f_days_absent``), every string, date and
+non-finite number is a bound constant, and a line that evaluates a rule's expression ends with a
+comment holding only an integer (``# [3]``). Where that expression is written (the file name,
+line and path, which may hold any character, line breaks included) is kept beside the source: the
+copy registered with :mod:`linecache`, which tracebacks and debuggers show, has each ``[3]``
+replaced by the location with every unprintable character escaped, so it has the same lines.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import linecache
+import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -49,6 +57,12 @@ _KINDS: dict[str, tuple[type, ...]] = {
 }
 
 _counter = itertools.count()
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+"""A name that may be written into generated source: ASCII, no keyword once prefixed."""
+
+_NOTE = re.compile(r"  # \[([0-9]+)\]$")
+"""The end of a generated line that evaluates expression number N."""
 
 
 def read_fact(facts: Mapping[str, Any], read: FactRead, value: Any) -> Any:
@@ -94,23 +108,61 @@ def read_fact(facts: Mapping[str, Any], read: FactRead, value: Any) -> Any:
     )
 
 
-def _comment(e: CheckedExpr) -> str:
-    return f"  # {e.span} {e.path}"
+def local_name(prefix: str, name: str, index: int) -> str:
+    r"""Return the generated local for fact or metric ``name``: ``f_days_absent`` (or ``f3_``).
+
+    Names reach here from the condition parser, which only reads ASCII identifiers; anything else
+    (a host's own compilation stage, say) gets a name made of ``prefix`` and its index, so no
+    text from a rule set is ever written into the source as code.
+
+    >>> local_name("f", "days_absent", 3), local_name("m", "x\nimport os", 0)
+    ('f_days_absent', 'm0_')
+    """
+    return f"{prefix}_{name}" if _IDENTIFIER.fullmatch(name) else f"{prefix}{index}_"
+
+
+def annotate(source: str, notes: list[CheckedExpr]) -> str:
+    """Return ``source`` with each ``# [N]`` replaced by where expression ``notes[N]`` is written.
+
+    The location (file name, line, column and path) is escaped as in a Python string literal, so
+    a file name with a line break still makes one comment: the result has the lines of
+    ``source``, for tracebacks, and is itself harmless to compile.
+    """
+
+    def located(match: re.Match[str]) -> str:
+        e = notes[int(match.group(1))]
+        return "  # " + repr(f"{e.span} {e.path}")[1:-1]
+
+    return "".join(_NOTE.sub(located, line) for line in source.splitlines(True))
 
 
 def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
-    """Generate, compile and register the evaluator; return it with its source."""
+    """Generate, compile and register the evaluator; return it with its readable source.
+
+    The readable source is the compiled one with each expression's location in its comment
+    (see :func:`annotate`); ``module_name`` (the rule set's id) appears only in the file name
+    tracebacks show, and only if it is an identifier (``-`` allowed).
+    """
     consts = Constants()
     ns: dict[str, Any] = {}
     names: dict[str, str] = {}
+    notes: list[CheckedExpr] = []
+
+    def note(e: CheckedExpr) -> str:
+        notes.append(e)
+        return f"  # [{len(notes) - 1}]"
+
     lines = ["def _evaluate(f, as_of, {binds}):", "    get = f.get"]
-    for read in c.fact_reads:
-        local = f"f_{read.name}"
+    for number, read in enumerate(c.fact_reads):
+        local = local_name("f", read.name, number)
         names[read.name] = local
         rname = consts.add(read)
         kinds = consts.add(frozenset(_KINDS[read.kind]))
+        # The fact's name as a literal only when it is a checked identifier (it always is, from
+        # the condition parser); otherwise a bound constant.
+        key = repr(read.name) if _IDENTIFIER.fullmatch(read.name) else consts.add(read.name)
         lines += [
-            f"    {local} = get({read.name!r})",
+            f"    {local} = get({key})",
             f"    if {local} is None or {local}.__class__ not in {kinds}:",
             f"        {local} = _read_fact(f, {rname}, {local})",
         ]
@@ -122,7 +174,7 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
             within = consts.add(known.issuperset)
             lines += [
                 f"    if {local} and not {within}({local}):",
-                f"        _check_terms(f, {read.name!r}, {local}, {vocab})",
+                f"        _check_terms(f, {key}, {local}, {vocab})",
             ]
     names["as_of"] = "as_of"
     uses_ctx = any(c.functions.functions[fn].context for e in _all_exprs(c) for fn in _calls(e))
@@ -130,13 +182,17 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         catalogue = c.the_spec.interventions
         unsupportive = frozenset(iv.id for iv in catalogue if not iv.supportive)
         lines.append(f"    _ctx = _EvalContext(f, as_of, {consts.add(unsupportive)})")
-    for m in c.metric_order:
+    for number, m in enumerate(c.metric_order):
         e = c.metric_exprs[m]
-        if isinstance(e.tree, Const) and type(e.tree.value) in (int, float, bool):
-            names[m] = repr(e.tree.value)  # a threshold: inlined where it is used
+        value = e.tree.value if isinstance(e.tree, Const) else None
+        if type(value) in (int, bool) or (type(value) is float and math.isfinite(value)):
+            names[m] = repr(value)  # a threshold: inlined where it is used
             continue
-        names[m] = f"m_{m}"
-        lines.append(f"    m_{m} = {to_python(e.tree, names, consts, c.functions)}{_comment(e)}")
+        if type(value) is float:
+            names[m] = consts.add(value)  # inf and nan have no literal
+            continue
+        local = names[m] = local_name("m", m, number)
+        lines.append(f"    {local} = {to_python(e.tree, names, consts, c.functions)}{note(e)}")
     spec = c.the_spec
     names["tier"] = "tier_id"
     names["tier_level"] = "tier_level"
@@ -148,7 +204,7 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         kw = "if" if first else "elif"
         first = False
         code = to_python(cond.tree, names, consts, c.functions)
-        lines += [f"    {kw} {code}:{_comment(cond)}", f"        t = {i}"]
+        lines += [f"    {kw} {code}:{note(cond)}", f"        t = {i}"]
     if first:
         lines.append(f"    t = {default_index}")
     else:
@@ -176,19 +232,19 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
             pad = "        "
         for i, e, rest in group:
             if rest is None:
-                lines.append(f"{pad}r |= {1 << i}{_comment(e)}")
+                lines.append(f"{pad}r |= {1 << i}{note(e)}")
             else:
                 code = to_python(rest, names, consts, c.functions)
-                lines += [f"{pad}if {code}:{_comment(e)}", f"{pad}    r |= {1 << i}"]
+                lines += [f"{pad}if {code}:{note(e)}", f"{pad}    r |= {1 << i}"]
     lines += ["    l = 0", "    x = 0"]
     for i, (e, ex) in enumerate(zip(c.legal_exprs, c.exempt_exprs, strict=True)):
         lines += [
-            f"    if {to_python(e.tree, names, consts, c.functions)}:{_comment(e)}",
+            f"    if {to_python(e.tree, names, consts, c.functions)}:{note(e)}",
             f"        l |= {1 << i}",
         ]
         if ex is not None:
             lines += [
-                f"        if {to_python(ex.tree, names, consts, c.functions)}:{_comment(ex)}",
+                f"        if {to_python(ex.tree, names, consts, c.functions)}:{note(ex)}",
                 f"            x |= {1 << i}",
             ]
     lines.append("    return t, r, l, x")
@@ -209,13 +265,15 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     # Bound as default arguments, constants and helpers are fast locals in the function body.
     lines[0] = lines[0].format(binds=", ".join(f"{k}={k}" for k in binds))
     source = "\n".join(lines) + "\n"
-    filename = f"<tierflow {module_name} #{next(_counter)}>"
+    shown = module_name if _IDENTIFIER.fullmatch(module_name.replace("-", "_")) else "ruleset"
+    filename = f"<tierflow {shown} #{next(_counter)}>"
     compiled = compile(source, filename, "exec")
     ns.update(binds)
     exec(compiled, ns)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    readable = annotate(source, notes)
+    linecache.cache[filename] = (len(readable), None, readable.splitlines(True), filename)
     fn: Evaluator = ns["_evaluate"]
-    return fn, source
+    return fn, readable
 
 
 def _split_tiers(tree: Expr, index: Mapping[str, int]) -> tuple[frozenset[int] | None, Expr | None]:

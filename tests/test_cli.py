@@ -269,3 +269,58 @@ def test_diff_reports_records_it_cannot_read_or_evaluate(
     assert data["students"] == 2 and len(data["rejected"]) == 3
     assert run(*argv, "--strict")[0] == 1
     assert "3 record(s) could not be evaluated" in run(*argv)[1]
+
+
+# --- a store never names a file to load (issue 10, item 2) ----------------------------------
+
+
+def _store_naming(tmp_path: Path, ruleset_id: str) -> Path:
+    """A store whose one student's decision row was edited to name ``ruleset_id``."""
+    import datetime as dt
+    import sqlite3
+
+    import tierflow
+    from tierflow.store import SqliteRepository
+    from tierflow.workflow import Engine, Roster, StaffMember
+
+    db = tmp_path / "records.db"
+    roles = ("mentor", "counselor", "social_worker", "attendance_team")
+    facts = {"student_id": "c1", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 4,
+             "days_unexcused": 4}  # fmt: skip
+    with SqliteRepository(db) as repo:
+        roster = Roster([StaffMember("ms-lee", "lincoln", roles)])
+        Engine(tierflow.load_ruleset("ca"), repository=repo, roster=roster).run(
+            dt.date(2025, 10, 15), [facts]
+        )
+    with sqlite3.connect(db) as con:
+        edited = json.dumps(ruleset_id)
+        con.execute('UPDATE events SET body = replace(body, \'"id":"ca"\', ?)', (f'"id":{edited}',))
+    con.close()
+    return db
+
+
+@pytest.mark.parametrize("command", ["packet", "compliance"])
+def test_an_edited_store_row_naming_a_file_does_not_load_it(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The file is a valid rule set: before, the export loaded it as the rule set to cite.
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        'id: other\nname: Other\nversion: "1"\ntiers:\n  - {id: t1, level: 1, default: true}\n'
+    )
+    db = _store_naming(tmp_path, str(other))
+    argv = ["export", command, *(["c1"] if command == "packet" else []), "--db", str(db)]
+    status, out = run(*argv, "--format", "json")
+    err = capsys.readouterr().err
+    assert (status, out) == (2, "")
+    assert f"rule set {str(other)!r}, which is not built in; give --ruleset" in err
+    # The rule set given on the command line is used.
+    status, out = run(*argv, "--format", "json", "--ruleset", "ca")
+    assert status == 0 and json.loads(out)
+
+
+def test_a_store_row_naming_a_built_in_rule_set_is_still_followed(tmp_path: Path) -> None:
+    db = _store_naming(tmp_path, "ca")
+    status, out = run("export", "packet", "c1", "--db", str(db), "--format", "json")
+    assert status == 0
+    assert json.loads(out)["ruleset"].startswith("ca 2025.1 ")

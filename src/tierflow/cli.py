@@ -584,6 +584,28 @@ def _no_database(db: str, command: str) -> bool:
     return True
 
 
+def _stored_ruleset(named: Sequence[str], command: str, whose: str) -> str | None:
+    """The built-in rule set the records name, or None after saying why on stderr.
+
+    A store never names a file to load: its rows are data anyone who can write to the database
+    may have edited (and ``audit verify`` has not run), so only a built-in id is taken from them;
+    any other rule set is given with ``--ruleset``. The ids are printed with :func:`repr`, so a
+    row cannot write control characters to the terminal.
+    """
+    found = list(dict.fromkeys(named))
+    if len(found) != 1:
+        listed = ", ".join(repr(n) for n in sorted(found)) or "none"
+        sys.stderr.write(f"tierflow export {command}: {whose} name rule sets {listed}; "
+                         "give --ruleset\n")  # fmt: skip
+        return None
+    if found[0] not in builtin_names():
+        sys.stderr.write(f"tierflow export {command}: {whose} name rule set {found[0]!r}, which "
+                         "is not built in; give --ruleset (a rule set named in a store is "
+                         "only loaded if it is built in)\n")  # fmt: skip
+        return None
+    return found[0]
+
+
 def _write_export(document: Any, args: argparse.Namespace, out: IO[str]) -> None:
     """Write a packet or report as ``--format`` says, to ``--output`` or ``out``."""
     text: str = getattr(document, f"to_{args.format}")()
@@ -649,13 +671,13 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
     people = _people(args, "packet")
     try:
         with SqlRepository(args.db) as repo:
-            name = args.ruleset or next(
-                (e.ruleset.id for e in repo.events(args.student) if e.ruleset is not None), None
-            )
+            name = args.ruleset
             if name is None:
-                sys.stderr.write(f"tierflow export packet: no records name a rule set for "
-                                 f"student {args.student}; give --ruleset\n")  # fmt: skip
-                return 2
+                first = next((e.ruleset.id for e in repo.events(args.student) if e.ruleset), None)
+                whose = f"the records of student {args.student!r}"
+                name = _stored_ruleset([] if first is None else [first], "packet", whose)
+                if name is None:
+                    return 2
             packet = build_packet(
                 repo, args.student, load_ruleset(name), as_of=_as_of(args.as_of),
                 step=args.readiness, people=people, include_personal=people is not None,
@@ -702,18 +724,15 @@ def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
             students = repo.students()
             name = args.ruleset
             if name is None:
-                named = {
+                named = [
                     e.ruleset.id
                     for s in students
                     for e in repo.events(s)
                     if e.ruleset is not None and e.kind in ("legal_issued", "decision")
-                }
-                if len(named) != 1:
-                    found = ", ".join(sorted(named)) or "none"
-                    sys.stderr.write(f"tierflow export compliance: the records name rule sets "
-                                     f"{found}; give --ruleset\n")  # fmt: skip
+                ]
+                name = _stored_ruleset(named, "compliance", "the records")
+                if name is None:
                     return 2
-                name = named.pop()
             report = compliance_report(
                 repo, load_ruleset(name), students=students, people=people,
                 include_personal=people is not None,

@@ -62,23 +62,46 @@ def _file_problem(exc: OSError) -> str:
     return f"{exc.filename}: {exc.strerror or exc}"
 
 
-def _ruleset_files(paths: Sequence[str]) -> list[str]:
-    out: list[str] = []
+def _ruleset_files(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Each rule set file to load, with the folder it was found in when a folder was named.
+
+    A file found in a folder may extend any file of that folder's tree (``schools/x.yaml``
+    extending ``../district.yaml``), as the one who named the folder allowed.
+    """
+    out: list[tuple[str, list[str]]] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out += sorted(str(f) for f in path.rglob("*.y*ml") if f.suffix in (".yaml", ".yml"))
+            found = sorted(f for f in path.rglob("*.y*ml") if f.suffix in (".yaml", ".yml"))
+            out += [(str(f), [p]) for f in found]
         else:
-            out.append(p)
+            out.append((p, []))
     return out
 
 
-def _load_all(paths: Sequence[str]) -> tuple[list[CompiledRuleset], list[Problem]]:
+def _load(source: str, args: argparse.Namespace, roots: Sequence[str] = ()) -> CompiledRuleset:
+    """Load a rule set named on the command line, its ``extends`` allowed in ``--extends-root``."""
+    return load_ruleset(source, extends_roots=[*roots, *(args.extends_root or ())])
+
+
+def _extends_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--extends-root",
+        action="append",
+        metavar="DIR",
+        help="also let extends name files in this folder tree (default: only the built-ins and "
+        "the loaded rule set's own folder tree); repeatable",
+    )
+
+
+def _load_all(
+    paths: Sequence[str], args: argparse.Namespace
+) -> tuple[list[CompiledRuleset], list[Problem]]:
     rulesets: list[CompiledRuleset] = []
     problems: list[Problem] = []
-    for p in _ruleset_files(paths):
+    for p, roots in _ruleset_files(paths):
         try:
-            rulesets.append(load_ruleset(p))
+            rulesets.append(_load(p, args, roots))
         except RulesetError as exc:
             problems += exc.problems
     return rulesets, problems
@@ -87,7 +110,7 @@ def _load_all(paths: Sequence[str]) -> tuple[list[CompiledRuleset], list[Problem
 def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.analysis import analyze
 
-    rulesets, problems = _load_all(args.paths)
+    rulesets, problems = _load_all(args.paths, args)
     errors = len(problems)
     for r in rulesets:
         problems.extend(f.as_problem() for f in analyze(r))
@@ -136,7 +159,7 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
 def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.analysis import boundary_cases, coverage
 
-    rulesets, problems = _load_all(args.paths)
+    rulesets, problems = _load_all(args.paths, args)
     for p in problems:
         out.write(f"{p}\n")
     if args.boundaries:
@@ -311,7 +334,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     if not args.events and args.input is None:
         raise _UsageError("give INPUT (a facts file) or --events and --calendar")
     raw = [*(args.events or ()), *(args.calendar or ()), *(args.enrollments or ())]
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = _load(args.ruleset, args)
     _require_files([args.input, *raw, *(args.groups or ()), args.mapping])
     _require_rejects_folder(args)
     as_of = _as_of(args.as_of)
@@ -362,7 +385,7 @@ def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
         raise _UsageError("give either --facts JSON or --student ID with INPUT, not both")
     if args.facts is None and args.input is None:
         raise _UsageError(f"--student {args.student} needs the INPUT file that holds it")
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = _load(args.ruleset, args)
     _require_files([args.input])
     as_of = _as_of(args.as_of)
     if args.facts is not None:
@@ -396,7 +419,7 @@ def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
 def _cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
     from tierflow.analysis import impact
 
-    old, new = load_ruleset(args.old), load_ruleset(args.new)
+    old, new = _load(args.old, args), _load(args.new, args)
     _require_files([args.facts])
     _require_rejects_folder(args)
     kinds = {name: decl.type for r in (old, new) for name, decl in r.spec.facts.extra.items()}
@@ -679,7 +702,7 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
                 if name is None:
                     return 2
             packet = build_packet(
-                repo, args.student, load_ruleset(name), as_of=_as_of(args.as_of),
+                repo, args.student, _load(name, args), as_of=_as_of(args.as_of),
                 step=args.readiness, people=people, include_personal=people is not None,
             )  # fmt: skip
     except (StoreError, KeyError) as exc:
@@ -734,7 +757,7 @@ def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
                 if name is None:
                     return 2
             report = compliance_report(
-                repo, load_ruleset(name), students=students, people=people,
+                repo, _load(name, args), students=students, people=people,
                 include_personal=people is not None,
             )  # fmt: skip
     except StoreError as exc:
@@ -757,6 +780,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strict", action="store_true", help="exit with status 1 on warnings from the analysis too"
     )
+    _extends_option(p)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("test", help="run the inline tests of rule sets")
@@ -772,6 +796,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print test cases one below, at and one above every threshold, as YAML",
     )
+    _extends_option(p)
     p.set_defaults(func=_cmd_test)
 
     p = sub.add_parser(
@@ -809,6 +834,7 @@ def _parser() -> argparse.ArgumentParser:
         help="without enrollment records, enrol students for the whole year at their school",
     )
     _reject_options(p)
+    _extends_option(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("explain", help="explain the decision for one student")
@@ -818,6 +844,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--facts", help="the student's facts as a JSON object instead of INPUT")
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    _extends_option(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("diff", help="show what changes for students when a rule set changes")
@@ -827,6 +854,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     _reject_options(p)
+    _extends_option(p)
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the rule set format")
@@ -866,6 +894,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--readiness", metavar="STEP", help="check a legal step (sarb-referral)")
     p.add_argument("--output", "-o", help="write to this file")
     _pii_options(p)
+    _extends_option(p)
     p.set_defaults(func=_cmd_export_packet)
     p = export.add_parser(
         "compliance", help="every legal step issued, and the interventions documented before it"
@@ -879,6 +908,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ruleset", "-r", help="the rule set to check against (default: the records')")
     p.add_argument("--output", "-o", help="write to this file")
     _pii_options(p)
+    _extends_option(p)
     p.set_defaults(func=_cmd_export_compliance)
     return parser
 

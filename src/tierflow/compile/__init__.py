@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tierflow.compile._pipeline import BUILTIN_METRICS, STAGES, Compilation, run_stages
@@ -54,6 +54,7 @@ def load_ruleset(
     *,
     functions: FunctionRegistry | None = None,
     limits: YamlLimits = DEFAULT_LIMITS,
+    extends_roots: Sequence[str | os.PathLike[str]] = (),
 ) -> CompiledRuleset:
     """Load, check and compile a rule set: a built-in name (``"ca"``) or a YAML file path.
 
@@ -61,6 +62,9 @@ def load_ruleset(
         source: ``"mtss"``, ``"ca"``, ``"tx"``... or a path such as ``"rulesets/district.yaml"``.
         functions: A function registry with your own functions (default: the built-ins).
         limits: Limits on YAML size, depth and alias expansion.
+        extends_roots: Folders besides the rule set's own folder tree (and the built-ins) whose
+            files its ``extends`` chain may name; any other file is refused unread
+            (``extends.outside``).
 
     Returns:
         A :class:`~tierflow.CompiledRuleset`, ready to evaluate many students.
@@ -72,7 +76,7 @@ def load_ruleset(
     >>> ruleset.id
     'mtss'
     """
-    doc = read_document(source, limits)
+    doc = read_document(source, limits, extends_roots)
     return _finish(compile_document(doc, functions=functions))
 
 
@@ -83,8 +87,13 @@ def parse_ruleset(
     base_dir: str | os.PathLike[str] | None = None,
     functions: FunctionRegistry | None = None,
     limits: YamlLimits = DEFAULT_LIMITS,
+    extends_roots: Sequence[str | os.PathLike[str]] = (),
 ) -> CompiledRuleset:
     """Compile a rule set given as YAML text; ``extends`` paths resolve from ``base_dir``.
+
+    ``name`` is only a label for messages (any text). ``extends`` may name a built-in, a file in
+    ``base_dir``'s folder tree or one in ``extends_roots``; without ``base_dir`` or
+    ``extends_roots``, only a built-in.
 
     >>> rs = parse_ruleset('''
     ... id: tiny
@@ -99,7 +108,5 @@ def parse_ruleset(
     >>> rs.evaluate(facts, as_of=datetime.date(2025, 10, 1)).tier
     'tier2'
     """
-    doc = document_from_text(text, name, limits)
-    if base_dir is not None:
-        doc = Document(doc.name, Path(base_dir) / name, doc.text, doc.yaml, limits)
+    doc = document_from_text(text, name, limits, base_dir=base_dir, extends_roots=extends_roots)
     return _finish(compile_document(doc, functions=functions))

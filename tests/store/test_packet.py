@@ -74,6 +74,21 @@ def test_sarb_readiness_names_what_is_missing_then_what_is_present(db: Path) -> 
     assert after.readiness.missing == ()
 
 
+def test_readiness_prints_records_that_are_not_ids(db: Path) -> None:
+    # A conference kind and a step imported from another system are not ids: the readiness
+    # check lists what was recorded instead of failing on it (it raised a pydantic
+    # ValidationError, as the engine's history model refuses such kinds).
+    with SqliteRepository(db) as repo:
+        Engine(CA, repository=repo).record_conference(
+            "c1", "Parent meeting (imported)", on=D + dt.timedelta(days=5), by="ms-lee"
+        )
+        repo.record_issued("c1", "Letter 1 (paper)", D + dt.timedelta(days=6))
+        packet = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8), step="sarb-referral")
+    assert packet.readiness is not None and not packet.readiness.ready
+    assert "Parent meeting (imported) held on 2025-10-20" in packet.readiness.present
+    assert "no sart has been held" in packet.readiness.missing
+
+
 def test_an_unknown_step_is_refused(db: Path) -> None:
     with SqliteRepository(db) as repo, pytest.raises(KeyError, match="no legal step 'sarb'"):
         build_packet(repo, "c1", CA, as_of=D, step="sarb")

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierflow.evaluate import CompiledRuleset
-from tierflow.facts import History
+from tierflow.facts._model import ConferenceView, HistoryView, InterventionView, StepView
 from tierflow.store._personal import Person
-from tierflow.workflow import Engine, Intervention, Repository, WorkflowEvent
+from tierflow.workflow import Intervention, Repository, WorkflowEvent
 
 __all__ = ["Packet", "PacketEntry", "Readiness", "build_packet"]
 
@@ -290,16 +290,43 @@ class _Citations:
         return _KINDS.get(ev.kind, ev.kind)
 
 
-def _readiness(engine: Engine, student_id: str, step_id: str, as_of: dt.date) -> Readiness:
-    ruleset = engine.ruleset
+def _documented(repository: Repository, student_id: str) -> HistoryView:
+    """What the records show was done for a student, as the engine reads it before a step.
+
+    The records are read as they are, like the compliance report reads them: a conference
+    kind or an outcome that is not an id (imported from another system, or a row edited
+    outside tierflow) is printed, not refused, since a packet documents what was recorded.
+    """
+    tried = []
+    for iv in repository.for_student(student_id):
+        outcomes = [c.outcome for c in repository.check_ins(iv.id) if c.outcome]
+        outcome = outcomes[-1] if outcomes else None
+        tried.append(
+            InterventionView(iv.intervention, iv.tier_level, iv.opened_on, iv.ended_on, outcome)
+        )
+    held = tuple(
+        ConferenceView(str(ev.detail.get("kind", "")), ev.at)
+        for ev in repository.events(student_id)
+        if ev.kind == "conference" and ev.detail is not None
+    )
+    steps = tuple(StepView(s, d) for s, d in repository.issued(student_id).items())
+    return HistoryView(steps, tuple(tried), held)
+
+
+def _readiness(
+    ruleset: CompiledRuleset,
+    repository: Repository,
+    student_id: str,
+    step_id: str,
+    as_of: dt.date,
+) -> Readiness:
     steps = list(ruleset.legal_steps)
     index = next((i for i, s in enumerate(steps) if s.id == step_id), None)
     if index is None:
         known = ", ".join(s.id for s in steps) or "none"
         raise KeyError(f"rule set {ruleset.id} has no legal step {step_id!r} (it has: {known})")
-    facts = engine.with_history({"student_id": student_id})
-    history = History.model_validate(facts.get("history") or {})
-    issued = engine.repository.issued(student_id)
+    history = _documented(repository, student_id)
+    issued = repository.issued(student_id)
     chain: list[int] = []
     todo = [index]
     while todo:  # the earlier steps it needs, transitively (NOT1-3 before a SARB referral)
@@ -379,11 +406,7 @@ def build_packet(
         )
         for ev in repository.events(student_id)
     )
-    ready = None
-    if step is not None:
-        # Only the readiness check needs an engine (its view of the documented history); building
-        # one reads every open intervention to count caseloads, seconds on a district's store.
-        ready = _readiness(Engine(ruleset, repository=repository), student_id, step, as_of)
+    ready = None if step is None else _readiness(ruleset, repository, student_id, step, as_of)
     person = people.get(student_id) if include_personal and people is not None else None
     return Packet(
         student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person

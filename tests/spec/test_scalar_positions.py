@@ -9,6 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tierflow import source as source_module
 from tierflow.source import SourceSpan, position_in_scalar
 from tierflow.spec import load_yaml
 
@@ -115,3 +116,28 @@ def test_every_style_the_emitter_writes_maps_back(
     span = position_in_scalar(text, start, value, value.index("NAME"))
     lines = text.splitlines()
     assert lines[span.line - 1][span.col - 1 :].startswith("NAME"), (text, span)
+
+
+def test_a_file_is_split_into_lines_once_for_all_its_positions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each position split the whole file again: 16,000 broken conditions in a 930 KB rule set
+    # took 460 s to report.
+    splits: list[str] = []
+
+    class CountingBreak:
+        def split(self, text: str) -> list[str]:
+            splits.append(text)
+            return real.split(text)
+
+    real = source_module._BREAK
+    monkeypatch.setattr(source_module, "_BREAK", CountingBreak())
+    source_module._lines.cache_clear()
+    text = "".join(f"r{i}:\n  when: x{i} > {i}\n" for i in range(200)) + "tail: 1\n"
+    doc = load_yaml(text, "f.yaml")
+    # The value of r{i} is on line 2i + 2 (1-based), its 'x' at column 9.
+    for i in (0, 7, 199, 3):
+        value = doc.data[f"r{i}"]["when"]
+        span = position_in_scalar(text, doc.span_of((f"r{i}", "when")), value, 0)
+        assert (span.line, span.col) == (2 * i + 2, 9)
+    assert splits == [text]

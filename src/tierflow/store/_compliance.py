@@ -9,11 +9,8 @@ documented supportive intervention before it is flagged, whatever the rule set r
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import html
-import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from typing import Any, Protocol
 
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
+from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Repository
 
@@ -172,57 +170,82 @@ class ComplianceReport:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
-        """One row a step; lists joined by ``; ``."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        personal = ["name", "birth_date"] if self.include_personal else []
-        writer.writerow(
+        """One row a step; lists joined by ``; ``.
+
+        Cells are written as :func:`~tierflow.store._export.csv_text` writes them: text
+        quoted, and a single quote before text a spreadsheet would read as a formula
+        (docs/exports.md).
+        """
+        personal: list[Cell] = ["name", "birth_date"] if self.include_personal else []
+        rows: list[list[Cell]] = [
             ["student_id", *personal, "step", "label", "issued_on", "issued_by", "ruleset",
              "flags", "missing", "interventions", "conferences", "earlier_steps", "cites"]
-        )  # fmt: skip
+        ]  # fmt: skip
         for s in self.steps:
-            who = [v or "" for v in self._person(s.student_id).values()]
-            writer.writerow(
+            who: list[Cell] = list(self._person(s.student_id).values())
+            rows.append(
                 [s.student_id, *who, s.step, s.label, s.issued_on, s.issued_by, s.ruleset,
                  "; ".join(s.flags), "; ".join(s.missing),
                  "; ".join(i.describe() for i in s.interventions),
                  "; ".join(f"{k} {d}" for k, d in s.conferences),
                  "; ".join(f"{k} {d}" for k, d in s.earlier_steps), "; ".join(s.cites)]
             )  # fmt: skip
-        return out.getvalue()
+        return csv_text(rows)
 
     def to_html(self) -> str:
-        """A printable page: one row a step, flagged rows marked, statutes listed once."""
-        esc = html.escape
+        """A printable page: one row a step, flagged rows marked, statutes listed once.
+
+        Every value is escaped (:func:`~tierflow.store._export.html` builds the page).
+        """
         refs: dict[str, int] = {}
         for s in self.steps:
             for c in s.cites:
                 refs.setdefault(c, len(refs) + 1)
         rows = []
         for s in self.steps:
-            student = esc(s.student_id)
+            student = html("{id}", id=s.student_id)
             if self.include_personal:
                 p = self.people.get(s.student_id)
-                student += f"<br>{esc(p.describe())}" if p else "<br>(not in the roster given)"
-            flags = "".join(f"<li>{esc(f.replace('_', ' '))}</li>" for f in s.flags)
-            missing = "".join(f"<li>missing: {esc(m)}</li>" for m in s.missing)
-            evidence = [esc(i.describe()) for i in s.interventions]
-            evidence += [f"{esc(k.replace('_', ' '))} held {d}" for k, d in s.conferences]
-            evidence += [f"{esc(k)} issued {d}" for k, d in s.earlier_steps]
+                student = (
+                    html("{id}<br>{person}", id=s.student_id, person=p.describe())
+                    if p
+                    else html("{id}<br>(not in the roster given)", id=s.student_id)
+                )
+            evidence = [html("{iv}", iv=i.describe()) for i in s.interventions]
+            evidence += [
+                html("{kind} held {on}", kind=k.replace("_", " "), on=d) for k, d in s.conferences
+            ]
+            evidence += [html("{step} issued {on}", step=k, on=d) for k, d in s.earlier_steps]
+            finding = Markup("documented")
+            if s.flags:
+                finding = html(
+                    "<ul>{flags}{missing}</ul>",
+                    flags=join("", (html("<li>{f}</li>", f=f.replace("_", " ")) for f in s.flags)),
+                    missing=join("", (html("<li>missing: {m}</li>", m=m) for m in s.missing)),
+                )
             rows.append(
-                f'<tr class="{"flagged" if s.flags else "ok"}"><td class="id">{student}</td>'
-                f'<td>{esc(s.label)}</td><td class="date">{s.issued_on}</td>'
-                f"<td>{esc(s.issued_by or 'not recorded')}</td>"
-                f"<td>{'<br>'.join(evidence) or 'none documented'}</td>"
-                f"<td>{'<ul>' + flags + missing + '</ul>' if flags else 'documented'}</td>"
-                f'<td class="cites">{" ".join(f"[{refs[c]}]" for c in s.cites)}</td></tr>'
+                html(
+                    '<tr class="{row}"><td class="id">{student}</td><td>{label}</td>'
+                    '<td class="date">{on}</td><td>{by}</td><td>{evidence}</td>'
+                    '<td>{finding}</td><td class="cites">{cites}</td></tr>',
+                    row="flagged" if s.flags else "ok",
+                    student=student,
+                    label=s.label,
+                    on=s.issued_on,
+                    by=s.issued_by or "not recorded",
+                    evidence=join("<br>", evidence) or "none documented",
+                    finding=finding,
+                    cites=" ".join(f"[{refs[c]}]" for c in s.cites),
+                )
             )
-        sources = "\n".join(f"<li>{esc(c)}</li>" for c in refs) or "<li>None cited.</li>"
-        return _PAGE.format(
-            ruleset=esc(self.ruleset),
-            summary=esc(self.summary()),
-            rows="\n".join(rows) or '<tr><td colspan="7">No legal step was issued.</td></tr>',
-            sources=sources,
+        sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs))
+        return html(
+            _PAGE,
+            ruleset=self.ruleset,
+            summary=self.summary(),
+            rows=join("\n", rows)
+            or Markup('<tr><td colspan="7">No legal step was issued.</td></tr>'),
+            sources=sources or Markup("<li>None cited.</li>"),
         )
 
 

@@ -10,11 +10,8 @@ and date of birth only when asked to (``include_personal=True``), from a roster 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import html
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from typing import Any
 
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView, StepView
+from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
 
@@ -116,13 +114,12 @@ class Packet:
         data |= {
             "as_of": self.as_of.isoformat(),
             "ruleset": self.ruleset,
-            "timeline": [_entry_row(e) | {"cites": list(e.cites)} for e in self.timeline],
+            "timeline": [
+                {k: _iso(v) for k, v in _entry_row(e).items()} | {"cites": list(e.cites)}
+                for e in self.timeline
+            ],
             "interventions": [
-                {
-                    k: v.isoformat() if isinstance(v, dt.date) else v
-                    for k, v in dataclasses.asdict(iv).items()
-                }
-                for iv in self.interventions
+                {k: _iso(v) for k, v in dataclasses.asdict(iv).items()} for iv in self.interventions
             ],
             "readiness": None if self.readiness is None else dataclasses.asdict(self.readiness),
         }
@@ -132,22 +129,23 @@ class Packet:
         """The timeline as CSV, one row a step (citations joined by ``; ``).
 
         Each row starts with the student id; with personal data asked for, the name and date
-        of birth follow it.
+        of birth follow it. Cells are written as :func:`~tierflow.store._export.csv_text`
+        writes them: text quoted, and a single quote before text a spreadsheet would read as a
+        formula (docs/exports.md).
         """
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        who = [self.student_id]
-        header = ["student_id"]
+        who: list[Cell] = [self.student_id]
+        header: list[Cell] = ["student_id"]
         if self.include_personal:
             header += ["name", "birth_date"]
             p = self.person
-            who += ["", ""] if p is None else [p.name, str(p.birth_date or "")]
-        writer.writerow(
-            [*header, "date", "kind", "what", "intervention_id", "who", "why", "ruleset", "cites"]
-        )
-        for e in self.timeline:
-            writer.writerow([*who, *_entry_row(e).values(), "; ".join(e.cites)])
-        return out.getvalue()
+            who += ["", ""] if p is None else [p.name, p.birth_date]
+        return csv_text(
+            [
+                [*header, "date", "kind", "what", "intervention_id", "who", "why", "ruleset",
+                 "cites"],
+                *([*who, *_entry_row(e).values(), "; ".join(e.cites)] for e in self.timeline),
+            ]
+        )  # fmt: skip
 
     def to_html(self) -> str:
         """A printable page: A4 or letter, each section on its own pages, rows never split.
@@ -155,72 +153,103 @@ class Packet:
         Every printed page carries the student id (and the name, when personal data was
         asked for), the preparation date and ``page N of M`` in its margins; the table
         headers repeat on every page. Citations are numbered and listed once, at the end.
+        Every value is escaped (:func:`~tierflow.store._export.html` builds the page).
         """
-        esc = html.escape
         refs: dict[str, int] = {}
         for e in self.timeline:
             for c in e.cites:
                 refs.setdefault(c, len(refs) + 1)
-        rows = "\n".join(
-            f'<tr><td class="date">{e.on}</td><td>{esc(e.what)}</td>'
-            f'<td class="id">{esc(e.intervention_id or "")}</td><td>{esc(e.who)}</td>'
-            f"<td>{esc(e.why)}</td>"
-            f'<td class="cites">{" ".join(f"[{refs[c]}]" for c in e.cites)}</td></tr>'
-            for e in self.timeline
+        rows = join(
+            "\n",
+            (
+                html(
+                    '<tr><td class="date">{on}</td><td>{what}</td><td class="id">{iv}</td>'
+                    '<td>{who}</td><td>{why}</td><td class="cites">{cites}</td></tr>',
+                    on=e.on,
+                    what=e.what,
+                    iv=e.intervention_id,
+                    who=e.who,
+                    why=e.why,
+                    cites=" ".join(f"[{refs[c]}]" for c in e.cites),
+                )
+                for e in self.timeline
+            ),
         )
-        ivs = (
-            "\n".join(
-                f'<tr><td class="id">{esc(iv.id)}</td><td>{esc(iv.intervention)}</td>'
-                f"<td>{iv.tier_level}</td><td>{esc(iv.owner or 'unassigned')}</td>"
-                f'<td>{esc(iv.state)}</td><td class="date">{iv.opened_on}</td>'
-                f'<td class="date">{iv.ended_on or ""}</td></tr>'
+        ivs = join(
+            "\n",
+            (
+                html(
+                    '<tr><td class="id">{id}</td><td>{name}</td><td>{tier}</td><td>{owner}</td>'
+                    '<td>{state}</td><td class="date">{opened}</td>'
+                    '<td class="date">{ended}</td></tr>',
+                    id=iv.id,
+                    name=iv.intervention,
+                    tier=iv.tier_level,
+                    owner=iv.owner or "unassigned",
+                    state=iv.state,
+                    opened=iv.opened_on,
+                    ended=iv.ended_on,
+                )
                 for iv in self.interventions
-            )
-            or '<tr><td colspan="7">No interventions recorded.</td></tr>'
-        )
-        ready = ""
+            ),
+        ) or Markup('<tr><td colspan="7">No interventions recorded.</td></tr>')
+        ready = Markup()
         if self.readiness is not None:
             r = self.readiness
-            items = [f'<li class="ok">{esc(p)}</li>' for p in r.present]
-            items += [f'<li class="missing">missing: {esc(m)}</li>' for m in r.missing]
-            verdict = "ready" if r.ready else "not ready"
-            ready = (
-                f'<section class="readiness">\n<h2>{esc(r.label)}: {verdict}</h2>\n'
-                f"<ul>{''.join(items)}</ul>\n</section>"
-            )
-        sources = "\n".join(f"<li>{esc(c)}</li>" for c in refs) or "<li>None cited.</li>"
+            items = [html('<li class="ok">{p}</li>', p=p) for p in r.present]
+            items += [html('<li class="missing">missing: {m}</li>', m=m) for m in r.missing]
+            ready = html(
+                '<section class="readiness">\n<h2>{label}: {verdict}</h2>\n'
+                "<ul>{items}</ul>\n</section>",
+                label=r.label, verdict="ready" if r.ready else "not ready", items=join("", items),
+            )  # fmt: skip
+        sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs)) or Markup(
+            "<li>None cited.</li>"
+        )
         who = f"Student {self.student_id}"
-        student = esc(self.student_id)
+        student = html("{id}", id=self.student_id)
         if self.include_personal:
             if self.person is not None:
                 who += f" - {self.person.describe()}"
-                student += f"<br>{esc(self.person.describe())}"
+                student = html("{id}<br>{person}", id=self.student_id,
+                               person=self.person.describe())  # fmt: skip
             else:
-                student += "<br>(not in the roster given)"
-        running = f"{who} - prepared as of {self.as_of}"
-        return _PAGE.format(
-            title=esc(f"Attendance intervention record: student {self.student_id}"),
-            running=_css_string(running),
+                student = html("{id}<br>(not in the roster given)", id=self.student_id)
+        return html(
+            _PAGE,
+            title=f"Attendance intervention record: student {self.student_id}",
+            running=_css_string(f"{who} - prepared as of {self.as_of}"),
             student=student,
             as_of=self.as_of,
-            ruleset=esc(self.ruleset),
+            ruleset=self.ruleset,
             entries=len(self.timeline),
-            rows=rows or '<tr><td colspan="6">No events recorded.</td></tr>',
+            rows=rows or Markup('<tr><td colspan="6">No events recorded.</td></tr>'),
             ivs=ivs,
             ready=ready,
             sources=sources,
         )
 
 
-def _css_string(text: str) -> str:
-    """``text`` as a quoted CSS string that is also safe inside an HTML ``<style>`` element."""
+def _css_string(text: str) -> Markup:
+    r"""``text`` as a quoted CSS string that is also safe inside an HTML ``<style>`` element.
+
+    A ``<style>`` element's text is not HTML-escaped by a browser, so escaping ``<`` as
+    ``&lt;`` would not help there: every character but letters, digits and a few punctuation
+    marks is written as a CSS escape (``<`` as ``\3c ``), so nothing in ``text`` can end the
+    string, the rule or the element.
+    """
     out = []
     for ch in text:
         if ch.isalnum() or ch in " -.,:;()/_":
             out.append(ch)
         else:
             out.append(f"\\{ord(ch):x} ")
-    return '"' + "".join(out) + '"'
+    return Markup('"' + "".join(out) + '"')
+
+
+def _iso(value: Any) -> Any:
+    """A date as ``YYYY-MM-DD`` for JSON; anything else as it is."""
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _person_json(person: Person | None) -> dict[str, Any] | None:
@@ -230,9 +259,9 @@ def _person_json(person: Person | None) -> dict[str, Any] | None:
     return {"name": person.name, "birth_date": born}
 
 
-def _entry_row(e: PacketEntry) -> dict[str, Any]:
+def _entry_row(e: PacketEntry) -> dict[str, Cell]:
     return {
-        "date": e.on.isoformat(),
+        "date": e.on,
         "kind": e.kind,
         "what": e.what,
         "intervention_id": e.intervention_id,

@@ -273,3 +273,39 @@ def test_names_print_only_when_asked(
     assert "born" not in texts["ids"] and "born" in texts["pii"]
     pages = _pages((tmp_path / "pii.pdf").read_bytes())
     assert texts["pii"].count(f"Student {student} - {person.describe()}") == pages
+
+
+# A script that would mark the page if it ran: the dumped DOM would show the attribute.
+PWN = "document.body.setAttribute('data-pwned', '{}')"
+HOSTILE = (
+    "=cmd|' /C calc'!A0 </style></title><script>" + PWN.format("script") + "</script>"
+    '<img src=x onerror="' + PWN.format("img") + '">'
+)
+
+
+def test_hostile_records_stay_text_in_the_browser(chromium: str, tmp_path: Path) -> None:
+    """A student id, a staff id and a note holding markup and script print as text.
+
+    The student id also reaches the page margins through the style sheet: a ``</style>`` there
+    would end it and let the script run.
+    """
+    facts = {"student_id": HOSTILE, "school_id": "lincoln", "days_enrolled": 40,
+             "days_absent": 4, "days_unexcused": 4}  # fmt: skip
+    day = dt.date(2025, 10, 15)
+    db = tmp_path / "hostile.db"
+    with SqliteRepository(db) as repo:
+        engine = Engine(tierflow.load_ruleset("ca"), repository=repo,
+                        roster=Roster([StaffMember(HOSTILE, "lincoln", ROLES)]))  # fmt: skip
+        plan = engine.run(day, [facts])
+        iv = next(iv for iv in plan.opened if iv.owner == HOSTILE)
+        engine.start(iv.id, on=day, by=HOSTILE)
+        engine.check_in(iv.id, on=day + dt.timedelta(days=7), by=HOSTILE, goal_met=False,
+                        outcome="mixed", note=HOSTILE)  # fmt: skip
+    page = tmp_path / "hostile.html"
+    args = ["export", "packet", HOSTILE, "--db", str(db), "--as-of", "2025-10-30",
+            "--readiness", "sarb-referral", "-o", str(page)]  # fmt: skip
+    assert main(args, io.StringIO()) == 0
+    dom = _browser(chromium, tmp_path, "--dump-dom", page.as_uri()).stdout.decode()
+    assert "<body" in dom and "data-pwned=" not in dom
+    assert "<script" not in dom and "<img" not in dom
+    assert dom.count("&lt;/style&gt;&lt;/title&gt;&lt;script&gt;") >= 4  # id, owner, who, note

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -145,6 +146,13 @@ ATTRIBUTES = {("lang", "en"), ("charset", "utf-8"), ("colspan", "6"), ("colspan"
 }  # fmt: skip
 
 
+def _running_header(page: str) -> str:
+    """The text of the packet's page margins, read back from its CSS string (escapes decoded)."""
+    found = re.search(r'@top-left \{ content: "((?:[^"\\\n]|\\[0-9a-f]{1,6} )*)";', page)
+    assert found is not None, "the margin text is not one CSS string"
+    return re.sub(r"\\([0-9a-f]{1,6}) ", lambda m: chr(int(m[1], 16)), found[1])
+
+
 def _check_html(page: str, *values: str) -> None:
     parser = _Page()
     parser.feed(page)
@@ -231,7 +239,9 @@ def test_packet_html_escapes_every_hostile_value(
     assert packet.readiness is not None
     assert any(LABEL in p for p in packet.readiness.present)
     assert any(CONFERENCE in p for p in packet.readiness.present)
-    _check_html(packet.to_html(), *(v for v in STORED if v != STEP), NAME)
+    page = packet.to_html()
+    _check_html(page, *(v for v in STORED if v != STEP), NAME)
+    assert _running_header(page) == f"Student {STUDENT} - {NAME} - prepared as of 2025-10-25"
 
 
 def test_compliance_csv_and_html_neutralise_every_hostile_value(

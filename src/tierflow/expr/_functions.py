@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -115,6 +116,10 @@ class Function:
         return f"{self.name}({', '.join(params)}) -> {self.returns}"
 
 
+_FUNCTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+"""A function's name: an ASCII letter, then ASCII letters, digits and underscores."""
+
+
 @dataclass
 class FunctionRegistry:
     """A set of functions, looked up by name. Copy it before adding your own."""
@@ -125,7 +130,10 @@ class FunctionRegistry:
         """Add ``function``; a name may be registered once."""
         if function.name in self.functions:
             raise ValueError(f"function {function.name!r} is already registered")
-        if not function.name.isidentifier() or function.name.startswith("_"):
+        # ASCII only: Python normalises identifiers in source (NFKC), so a name such as 'ﬁ'
+        # would be written as _fn_ﬁ in the generated code but compiled as _fn_fi, another
+        # function's name. The condition language reads only ASCII names anyway.
+        if _FUNCTION_NAME.fullmatch(function.name) is None:
             raise ValueError(f"invalid function name {function.name!r}")
         self.functions[function.name] = function
         return function

@@ -45,6 +45,28 @@ class Person:
     name: str
     birth_date: dt.date | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse a field of the wrong type here, not later in an export.
+
+        A ``datetime`` birth date is kept as its date. The message names the field and the
+        type, never the value: a name or date of birth is personal data.
+
+        Raises:
+            TypeError: ``student_id`` or ``name`` is not text, or ``birth_date`` is not a
+                date (text such as ``"2008-09-13"`` included: parse it first) or None.
+        """
+        for attr in ("student_id", "name"):
+            if not isinstance(getattr(self, attr), str):
+                kind = type(getattr(self, attr)).__name__
+                raise TypeError(f"Person.{attr} must be str, got {kind}")
+        born = self.birth_date
+        if isinstance(born, dt.datetime):
+            object.__setattr__(self, "birth_date", born.date())
+        elif born is not None and not isinstance(born, dt.date):
+            raise TypeError(
+                f"Person.birth_date must be a datetime.date or None, got {type(born).__name__}"
+            )
+
     def describe(self) -> str:
         """``Lisa Sybil Woods, born 2008-09-13`` (the name alone without a birth date)."""
         born = f", born {self.birth_date.isoformat()}" if self.birth_date else ""

@@ -14,19 +14,25 @@ Formats:
 Readers yield records or :class:`~tierflow.DataError` for a record that cannot be read (with its
 ``file:line`` and student id), never stopping the stream; hand the errors to
 :meth:`FactsBuilder.reject` so the counts add up.
+
+Every reader is linear in its file and bounded: text is decoded line by line
+(:class:`~tierflow.ingest._text.TextLines`), JSON through
+:class:`~tierflow.ingest._json.SafeJson` (depth, number size), and XML with a DOCTYPE refused
+(so no entity can expand), elements at most :data:`MAX_DEPTH` deep inside a record and at most
+:data:`MAX_LINE_BYTES` of text in one record.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
+import math
 import xml.parsers.expat
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from tierflow.attendance._calendar import SchoolCalendar
 from tierflow.attendance._events import (
@@ -37,9 +43,11 @@ from tierflow.attendance._events import (
     group_of,
 )
 from tierflow.errors import DataError
-from tierflow.facts._model import grade_level
+from tierflow.facts._model import MAX_NUMBER, grade_level
 from tierflow.ingest._csv import csv_rows
-from tierflow.ingest._facts import json_line_problem
+from tierflow.ingest._facts import json_record
+from tierflow.ingest._json import MAX_DEPTH, JsonProblem, SafeJson
+from tierflow.ingest._text import MAX_LINE_BYTES, TextLines
 
 __all__ = [
     "CalendarSet",
@@ -157,15 +165,53 @@ def _number(text: Any, source: str, sid: str | None, column: str) -> float | Non
             "ingest.invalid_number", f"{column} is not a number", student_id=sid, source=source
         )
     try:
-        return float(text)
-    except (TypeError, ValueError):
+        value = float(text)
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:  # also NaN, and what is not a number
+        shown = repr(text) if len(repr(text)) <= 40 else f"{repr(text)[:30]}..."
         raise DataError(
             "ingest.invalid_number",
-            f"{column} {text!r} is not a number",
+            f"{column} {shown} is not a finite number of at most 10**15",
             student_id=sid,
             source=source,
             field=column,
-        ) from None
+        )
+    return value
+
+
+def _ref(
+    row: Mapping[str, Any], key: str, source: str, sid: str | None = None
+) -> Mapping[str, Any]:
+    """An Ed-Fi API reference (``studentReference``...): an object, or empty when absent."""
+    value = row.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise DataError(
+        "ingest.not_an_object",
+        f"{key} must be an object, got {type(value).__name__}",
+        student_id=sid,
+        source=source,
+        field=key,
+    )
+
+
+def _list(row: Mapping[str, Any], key: str, source: str, sid: str | None = None) -> list[Any]:
+    """A list of a record (``calendarEvents``, ``groups``...): empty when absent."""
+    value = row.get(key)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise DataError(
+        "ingest.not_a_list",
+        f"{key} must be a list, got {type(value).__name__}",
+        student_id=sid,
+        source=source,
+        field=key,
+    )
 
 
 def _grade(text: str | None) -> int | None:
@@ -185,22 +231,23 @@ def _text(value: Any) -> str | None:
 class _Node:
     """A small element tree of one record: local tag, attributes, text, children."""
 
-    __slots__ = ("attrs", "children", "tag", "text")
+    __slots__ = ("attrs", "children", "parts", "tag", "text")
 
     def __init__(self, tag: str, attrs: dict[str, str]) -> None:
         self.tag = tag
         self.attrs = attrs
         self.children: list[_Node] = []
+        self.parts: list[str] = []
         self.text = ""
 
     def find(self, tag: str) -> _Node | None:
         """The first descendant with this local tag, depth first in document order."""
-        for child in self.children:
-            if child.tag == tag:
-                return child
-            found = child.find(tag)
-            if found is not None:
-                return found
+        stack = self.children[::-1]
+        while stack:
+            node = stack.pop()
+            if node.tag == tag:
+                return node
+            stack.extend(reversed(node.children))
         return None
 
     def value(self, tag: str) -> str | None:
@@ -216,19 +263,68 @@ class _Node:
     def values(self, tag: str) -> list[str]:
         """The texts of every descendant ``tag``, in document order."""
         out: list[str] = []
-        for child in self.children:
-            if child.tag == tag:
-                if child.children:
-                    code = child.find("CodeValue")
-                    if code is not None:
-                        out.append(code.text.strip())
-                    else:
-                        out.extend(child.values(tag))
-                elif child.text.strip():
+        stack = self.children[::-1]
+        while stack:
+            child = stack.pop()
+            if child.tag == tag and not child.children:
+                if child.text.strip():
                     out.append(child.text.strip())
-            else:
-                out.extend(child.values(tag))
+                continue
+            if child.tag == tag:
+                code = child.find("CodeValue")
+                if code is not None:
+                    out.append(code.text.strip())
+                    continue
+            stack.extend(reversed(child.children))
         return out
+
+
+class _XmlRefused(xml.parsers.expat.ExpatError):
+    """A document tierflow does not read on (a DOCTYPE), raised from an expat handler.
+
+    An ``ExpatError``, so a reader that stops at a malformed file stops at this one too.
+    """
+
+    def __init__(self, message: str, lineno: int) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
+def _xml_error(exc: Exception, name: str) -> DataError:
+    """The ``ingest.invalid_xml`` reject of a file expat or tierflow stopped reading."""
+    line = getattr(exc, "lineno", None)
+    return DataError("ingest.invalid_xml", str(exc), source=f"{name}:{line}" if line else name)
+
+
+def _parser(namespace_separator: str | None = None) -> Any:
+    """An expat parser that refuses DTDs and hands text over in large pieces.
+
+    A DOCTYPE is refused outright: its internal subset can declare entities that expand to
+    gigabytes ("billion laughs"), and Ed-Fi interchange files never have one. Without it, an
+    entity reference other than the five predefined ones is an expat error.
+    """
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=namespace_separator)
+
+    def doctype(*_: Any) -> None:
+        raise _XmlRefused(
+            "a DOCTYPE is not allowed in an Ed-Fi file (its entities could expand without "
+            "bound); the file was not read",
+            parser.CurrentLineNumber,
+        )
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    return parser
+
+
+def _record_problem(code: str, path: Path, line: int) -> DataError:
+    if code == "ingest.too_deep":
+        message = f"elements inside the record are nested more than {MAX_DEPTH} deep"
+    else:
+        message = f"the record holds more than {MAX_LINE_BYTES:,} characters of text"
+    return DataError(code, message, source=f"{path}:{line}")
 
 
 def _feed(parser: Any, path: Path, ready: list[Any]) -> Iterator[Any]:
@@ -244,39 +340,81 @@ def _feed(parser: Any, path: Path, ready: list[Any]) -> Iterator[Any]:
 
 
 def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]]:
+    """Stream the records whose local tag is in ``tags``, as :func:`_xml_items` does.
+
+    For a reader that stops at the first bad record: a record too deep or holding too much
+    text raises :class:`_XmlRefused` (an ``ExpatError``) naming its line.
+    """
+    for line, rec in _xml_items(path, tags):
+        if isinstance(rec, DataError):
+            raise _XmlRefused(f"{rec.code}: {rec.reason}", line)
+        yield line, rec
+
+
+def _xml_items(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node | DataError]]:
     """Stream the records (children of the root) whose local tag is in ``tags``.
 
-    Yields ``(line where the record starts, its tree)``; only one record is held at a time.
+    Yields ``(line where the record starts, its tree)``; only one record is held at a time. A
+    record nested more than :data:`MAX_DEPTH` deep or holding more than :data:`MAX_LINE_BYTES`
+    characters of text is yielded as its :class:`DataError` (``ingest.too_deep``,
+    ``ingest.too_long``) and the file is read on.
+
+    Raises:
+        xml.parsers.expat.ExpatError: The file is not well-formed.
+        _XmlRefused: The file has a DOCTYPE.
     """
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser = _parser(" ")
     stack: list[_Node] = []
-    ready: list[tuple[int, _Node]] = []
+    ready: list[tuple[int, _Node | DataError]] = []
     depth = 0
     start_line = 0
+    record: _Node | None = None
+    problem: str | None = None
+    size = 0
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal depth, start_line
+        nonlocal depth, start_line, record, problem, size
         depth += 1
         tag = name.rsplit(" ", 1)[-1]
         if depth == 2 and tag in tags:
             start_line = parser.CurrentLineNumber
-            stack.append(_Node(tag, attrs))
-        elif stack:
+            record = _Node(tag, attrs)
+            stack.append(record)
+            problem, size = None, 0
+        elif record is not None and problem is None:
+            if len(stack) >= MAX_DEPTH:
+                problem = "ingest.too_deep"
+                return
             node = _Node(tag, attrs)
             stack[-1].children.append(node)
             stack.append(node)
 
-    def end(name: str) -> None:
-        nonlocal depth
-        if stack:
-            node = stack.pop()
-            if not stack:
-                ready.append((start_line, node))
+    def end(_: str) -> None:
+        nonlocal depth, record
         depth -= 1
+        if record is None:
+            return
+        if depth == 1:
+            if problem is None:
+                record.text = "".join(record.parts)
+                ready.append((start_line, record))
+            else:
+                ready.append((start_line, _record_problem(problem, path, start_line)))
+            record = None
+            stack.clear()
+        elif problem is None:
+            node = stack.pop()
+            node.text = "".join(node.parts)
+            node.parts = []
 
     def chars(data: str) -> None:
-        if stack:
-            stack[-1].text += data
+        nonlocal size, problem
+        if record is not None and problem is None:
+            size += len(data)
+            if size > MAX_LINE_BYTES:
+                problem = "ingest.too_long"
+                return
+            stack[-1].parts.append(data)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -286,46 +424,64 @@ def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]
 
 def _xml_flat_records(
     path: Path, record: str, wanted: Mapping[str, str]
-) -> Iterator[tuple[int, dict[str, str]]]:
+) -> Iterator[tuple[int, dict[str, str] | DataError]]:
     """Stream records named ``record``, keeping only the first text of each ``wanted`` tag.
 
     ``wanted`` maps local tag names to the keys of the yielded dicts. A descriptor written as a
     nested ``CodeValue`` (Data Standard 2.x) counts as the text of its parent. Faster than
-    building a tree, for the large attendance files.
+    building a tree, for the large attendance files. A record nested too deep or holding too
+    much text is yielded as its :class:`DataError`, as by :func:`_xml_records`.
+
+    Raises:
+        xml.parsers.expat.ExpatError: The file is not well-formed.
+        _XmlRefused: The file has a DOCTYPE.
     """
-    parser = xml.parsers.expat.ParserCreate()
+    parser = _parser()
     depth = 0
     start_line = 0
     current: dict[str, str] | None = None
     tags: list[str] = []
     texts: list[str] = []
-    ready: list[tuple[int, dict[str, str]]] = []
+    ready: list[tuple[int, dict[str, str] | DataError]] = []
+    problem: str | None = None
+    skipped = 0  # elements below the depth limit, not followed
+    size = 0
 
     def local(name: str) -> str:
         return name.rsplit(":", 1)[-1]
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal depth, start_line, current
+        nonlocal depth, start_line, current, problem, skipped, size
         depth += 1
-        tag = local(name)
         if depth == 2:
-            if tag == record:
+            if local(name) == record:
                 start_line = parser.CurrentLineNumber
                 current = {}
+                problem, skipped, size = None, 0, 0
             return
         if current is not None:
-            tags.append(tag)
+            if skipped or len(tags) >= MAX_DEPTH:
+                problem = problem or "ingest.too_deep"
+                skipped += 1
+                return
+            tags.append(local(name))
             texts.clear()
 
-    def end(name: str) -> None:
-        nonlocal depth, current
+    def end(_: str) -> None:
+        nonlocal depth, current, skipped
         depth -= 1
         if current is None:
             return
         if depth == 1:
-            ready.append((start_line, current))
+            if problem is None:
+                ready.append((start_line, current))
+            else:
+                ready.append((start_line, _record_problem(problem, path, start_line)))
             current = None
             tags.clear()
+            return
+        if skipped:
+            skipped -= 1
             return
         tag = tags.pop()
         key = wanted.get(tag)
@@ -338,13 +494,18 @@ def _xml_flat_records(
         texts.clear()
 
     def chars(data: str) -> None:
-        if current is not None and tags:
+        nonlocal size, problem
+        if current is not None and tags and not skipped:
+            size += len(data)
+            if size > MAX_LINE_BYTES:
+                problem = problem or "ingest.too_long"
+                texts.clear()
+                return
             texts.append(data)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    parser.buffer_text = True
     yield from _feed(parser, path, ready)
 
 
@@ -364,9 +525,9 @@ def _xml_events(path: Path, mapping: ColumnMapping | None) -> Iterator[Attendanc
     extra = dict(mapping.categories) if mapping else None
     try:
         for line, row in _xml_flat_records(path, "StudentSchoolAttendanceEvent", _EVENT_TAGS):
-            yield _edfi_event(row, f"{name}:{line}", extra)
+            yield row if isinstance(row, DataError) else _edfi_event(row, f"{name}:{line}", extra)
     except xml.parsers.expat.ExpatError as exc:
-        yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
+        yield _xml_error(exc, name)
 
 
 def _edfi_event(
@@ -410,7 +571,10 @@ def _edfi_event(
 def _xml_enrollments(path: Path) -> Iterator[Enrollment | DataError]:
     name = str(path)
     try:
-        for line, rec in _xml_records(path, frozenset({"StudentSchoolAssociation"})):
+        for line, rec in _xml_items(path, frozenset({"StudentSchoolAssociation"})):
+            if isinstance(rec, DataError):
+                yield rec
+                continue
             source = f"{name}:{line}"
             sid = rec.value("StudentUniqueId")
             try:
@@ -434,7 +598,7 @@ def _xml_enrollments(path: Path) -> Iterator[Enrollment | DataError]:
             except DataError as err:
                 yield err
     except xml.parsers.expat.ExpatError as exc:
-        yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
+        yield _xml_error(exc, name)
 
 
 # --- calendars ----------------------------------------------------------------------------------
@@ -495,6 +659,22 @@ def _calendar_set(
     return out
 
 
+def _day_count(text: str, source: str) -> int:
+    """A session's ``TotalInstructionalDays``: a whole number of days in a year (0 to 366)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 <= value <= 366 and value.is_integer()):
+        raise DataError(
+            "ingest.invalid_number",
+            f"TotalInstructionalDays {text[:30]!r} is not a whole number of days from 0 to 366",
+            source=source,
+            field="TotalInstructionalDays",
+        )
+    return int(value)
+
+
 def _xml_calendars(path: Path) -> CalendarSet:
     name = str(path)
     days: dict[str, set[dt.date]] = defaultdict(set)
@@ -504,7 +684,10 @@ def _xml_calendars(path: Path) -> CalendarSet:
     sessions: list[tuple[str, str, dt.date, dt.date, int, str]] = []
     warnings: list[DataError] = []
     try:
-        for line, rec in _xml_records(path, frozenset({"CalendarDate", "Session"})):
+        for line, rec in _xml_items(path, frozenset({"CalendarDate", "Session"})):
+            if isinstance(rec, DataError):
+                warnings.append(rec)
+                continue
             source = f"{name}:{line}"
             try:
                 if rec.tag == "Session":
@@ -521,7 +704,7 @@ def _xml_calendars(path: Path) -> CalendarSet:
                                 rec.value("SessionName") or "",
                                 _date(begin, source, None, "BeginDate", None),
                                 _date(end, source, None, "EndDate", None),
-                                int(float(total)),
+                                _day_count(total, source),
                                 source,
                             )
                         )
@@ -541,20 +724,19 @@ def _xml_calendars(path: Path) -> CalendarSet:
                 days.setdefault(cal_id, set())
                 if any(k in _INSTRUCTIONAL for k in kinds):
                     days[cal_id].add(day)
-                    duration = rec.value("EventDuration")
-                    if duration is not None and float(duration) != 1:
+                    text = rec.value("EventDuration")
+                    duration = (
+                        None if text is None else _number(text, source, None, "EventDuration")
+                    )
+                    if duration is not None and duration != 1:
                         # A shortened day; one outside (0, 1] refuses the calendar, naming
                         # this record (calendar.invalid).
-                        fractions[cal_id][day] = float(duration)
+                        fractions[cal_id][day] = duration
                         sources[cal_id][day] = source
-            except (DataError, ValueError) as err:
-                warnings.append(
-                    err
-                    if isinstance(err, DataError)
-                    else DataError("ingest.invalid_number", str(err), source=source)
-                )
+            except DataError as err:
+                warnings.append(err)
     except xml.parsers.expat.ExpatError as exc:
-        warnings.append(DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}"))
+        warnings.append(_xml_error(exc, name))
     return _calendar_set(days, fractions, schools, sessions, warnings, sources)
 
 
@@ -573,46 +755,46 @@ _EVENT_KEYS = {
 
 
 def _rows(path: Path, mapping: ColumnMapping | None) -> Iterator[tuple[str, Any]]:
-    """Yield ``(source, row)`` from CSV (dicts by column), JSON Lines or a JSON array."""
+    """Yield ``(source, row)`` from CSV (dicts by column), JSON Lines or a JSON array.
+
+    A row that cannot be read is yielded as its :class:`DataError`.
+    """
     name = str(path)
     suffix = path.suffix.lower()
     columns = dict(mapping.columns) if mapping else {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, "rb") as raw:
+        if suffix == ".json":
+            # Bad bytes become lone surrogates, which reject only the item holding them.
+            text = raw.read().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+            for index, item in SafeJson().items(text):
+                source = f"{name}[{index}]"
+                if index < 0 and isinstance(item, JsonProblem):
+                    where = f"{name}:{item.line}" if item.line else name
+                    message = item.message + (f" at column {item.column}" if item.column else "")
+                    yield where, DataError(item.code, message, source=where)
+                elif index < 0:
+                    yield (
+                        name,
+                        DataError(
+                            "ingest.not_a_list", "a .json file holds a list of records", source=name
+                        ),
+                    )
+                elif isinstance(item, JsonProblem):
+                    yield source, DataError(item.code, item.message, source=source, field=item.key)
+                else:
+                    yield source, _renamed(item, columns)
+            return
+        lines = TextLines(raw)
         if suffix == ".csv":
-            yield from _csv_rows(fh, name, columns)
-        elif suffix == ".json":
-            try:
-                data = json.load(fh)
-            except json.JSONDecodeError as exc:
-                yield (
-                    f"{name}:{exc.lineno}",
-                    DataError(
-                        "ingest.invalid_json",
-                        f"{exc.msg} at column {exc.colno}",
-                        source=f"{name}:{exc.lineno}",
-                    ),
-                )
-                return
-            if not isinstance(data, list):
-                yield (
-                    name,
-                    DataError(
-                        "ingest.not_a_list", "a .json file holds a list of records", source=name
-                    ),
-                )
-                return
-            for i, item in enumerate(data):
-                yield f"{name}[{i}]", _renamed(item, columns)
-        else:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                source = f"{name}:{number}"
-                try:
-                    yield source, _renamed(json.loads(line), columns)
-                except json.JSONDecodeError as exc:
-                    problem = json_line_problem(line, exc)
-                    yield source, DataError("ingest.invalid_json", problem, source=source)
+            yield from _csv_rows(lines, name, columns, lines.problems)
+            return
+        decoder = SafeJson()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            source = f"{name}:{number}"
+            value = json_record(line, source, decoder, lines.problems.get(number))
+            yield source, value if isinstance(value, DataError) else _renamed(value, columns)
 
 
 def _renamed(item: Any, columns: Mapping[str, str]) -> Any:
@@ -621,16 +803,26 @@ def _renamed(item: Any, columns: Mapping[str, str]) -> Any:
     return item
 
 
-def _csv_rows(fh: IO[str], name: str, columns: Mapping[str, str]) -> Iterator[tuple[str, Any]]:
-    for row in csv_rows(fh, name, columns):
+def _csv_rows(
+    lines: Iterable[str],
+    name: str,
+    columns: Mapping[str, str],
+    problems: Mapping[int, tuple[str, str]],
+) -> Iterator[tuple[str, Any]]:
+    for row in csv_rows(lines, name, columns, problems):
         yield (row.source or name, row) if isinstance(row, DataError) else row
 
 
-def _flatten_api_event(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An Ed-Fi API studentSchoolAttendanceEvent resource as tierflow columns."""
+def _flatten_api_event(item: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """An Ed-Fi API studentSchoolAttendanceEvent resource as tierflow columns.
+
+    Raises:
+        DataError: A reference is not an object (``ingest.not_an_object``).
+    """
+    student = _ref(item, "studentReference", source).get("studentUniqueId")
     return {
-        "student_id": (item.get("studentReference") or {}).get("studentUniqueId"),
-        "school_id": (item.get("schoolReference") or {}).get("schoolId"),
+        "student_id": student,
+        "school_id": _ref(item, "schoolReference", source, _text(student)).get("schoolId"),
         "date": item.get("eventDate"),
         "category": item.get("attendanceEventCategoryDescriptor"),
         "reason": item.get("attendanceEventReason"),
@@ -651,8 +843,11 @@ def _missing_columns(
     if path.suffix.lower() != ".csv":
         return None
     columns = dict(mapping.columns) if mapping else {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
+    with open(path, "rb") as raw:
+        try:
+            header = next(csv.reader(TextLines(raw)), [])
+        except csv.Error:  # a header cell over the field limit: csv_rows rejects it
+            return None
     have = {columns.get(h.strip(), h.strip()) for h in header}
     missing = [c for c in needed if c not in have]
     if missing:
@@ -711,7 +906,11 @@ def read_events(
             yield item
             continue
         source, row = item
-        flat = _flatten_api_event(row) if "studentReference" in row else row
+        try:
+            flat = _flatten_api_event(row, source) if "studentReference" in row else row
+        except DataError as err:
+            yield err
+            continue
         yield _edfi_event(flat, source, extra, fmt)
 
 
@@ -735,15 +934,21 @@ def read_enrollments(
             yield item
             continue
         source, row = item
-        if "studentReference" in row:
-            row = {
-                "student_id": (row.get("studentReference") or {}).get("studentUniqueId"),
-                "school_id": (row.get("schoolReference") or {}).get("schoolId"),
-                "entry_date": row.get("entryDate"),
-                "exit_date": row.get("exitWithdrawDate"),
-                "calendar_id": (row.get("calendarReference") or {}).get("calendarCode"),
-                "grade": row.get("entryGradeLevelDescriptor"),
-            }
+        try:
+            if "studentReference" in row:
+                student = _ref(row, "studentReference", source).get("studentUniqueId")
+                sid = _text(student)
+                row = {
+                    "student_id": student,
+                    "school_id": _ref(row, "schoolReference", source, sid).get("schoolId"),
+                    "entry_date": row.get("entryDate"),
+                    "exit_date": row.get("exitWithdrawDate"),
+                    "calendar_id": _ref(row, "calendarReference", source, sid).get("calendarCode"),
+                    "grade": row.get("entryGradeLevelDescriptor"),
+                }
+        except DataError as err:
+            yield err
+            continue
         sid = _text(row.get("student_id"))
         try:
             for column in ("student_id", "school_id", "entry_date"):
@@ -756,9 +961,11 @@ def read_enrollments(
                         field=column,
                     )
             exit_text = _text(row.get("exit_date"))
-            groups = row.get("groups") or ()
-            if isinstance(groups, str):
-                groups = [g.strip() for g in groups.split(";") if g.strip()]
+            raw_groups = row.get("groups")
+            if isinstance(raw_groups, str):
+                groups = [g.strip() for g in raw_groups.split(";") if g.strip()]
+            else:
+                groups = [str(g) for g in _list(row, "groups", source, sid)]
             yield Enrollment(
                 str(sid),
                 str(_text(row["school_id"])),
@@ -797,12 +1004,12 @@ def read_calendars(path: str | Path) -> CalendarSet:
         source, row = item
         try:
             if "calendarReference" in row:
-                ref = row.get("calendarReference") or {}
+                ref = _ref(row, "calendarReference", source)
                 cal_id = _text(ref.get("calendarCode")) or _text(ref.get("schoolId"))
                 school = _text(ref.get("schoolId")) or cal_id
                 kinds = [
                     str(e.get("calendarEventDescriptor", "")).rsplit("#", 1)[-1].strip().lower()
-                    for e in row.get("calendarEvents") or ()
+                    for e in _list(row, "calendarEvents", source)
                     if isinstance(e, dict)
                 ]
                 instructional = any(k in _INSTRUCTIONAL for k in kinds)
@@ -854,10 +1061,10 @@ def _groups_record(sid: str, values: Iterable[str], source: str) -> StudentGroup
     return StudentGroups(sid, tuple(groups), tuple(unmapped), source)
 
 
-def _api_group_values(item: Mapping[str, Any]) -> list[str]:
+def _api_group_values(item: Mapping[str, Any], source: str, sid: str | None) -> list[str]:
     values = [
         str(c.get("studentCharacteristicDescriptor", ""))
-        for c in item.get("studentCharacteristics") or ()
+        for c in _list(item, "studentCharacteristics", source, sid)
         if isinstance(c, Mapping)
     ]
     lep = item.get("limitedEnglishProficiencyDescriptor")
@@ -889,7 +1096,10 @@ def read_groups(path: str | Path) -> Iterator[StudentGroups | DataError]:
              "StudentSpecialEducationProgramAssociation"}
         )  # fmt: skip
         try:
-            for line, rec in _xml_records(file, tags):
+            for line, rec in _xml_items(file, tags):
+                if isinstance(rec, DataError):
+                    yield rec
+                    continue
                 source = f"{name}:{line}"
                 sid = rec.value("StudentUniqueId")
                 if sid is None:
@@ -905,20 +1115,26 @@ def read_groups(path: str | Path) -> Iterator[StudentGroups | DataError]:
                     values.append("english_learner")
                 yield _groups_record(sid, values, source)
         except xml.parsers.expat.ExpatError as exc:
-            yield DataError("ingest.invalid_xml", str(exc), source=f"{name}:{exc.lineno}")
+            yield _xml_error(exc, name)
         return
     for item in _records(file, ("student_id", "groups"), None):
         if isinstance(item, DataError):
             yield item
             continue
         source, row = item
-        if "studentReference" in row:
-            sid = _text((row.get("studentReference") or {}).get("studentUniqueId"))
-            values = _api_group_values(row)
-        else:
-            sid = _text(row.get("student_id"))
-            raw = row.get("groups") or ()
-            values = [g for g in raw.split(";")] if isinstance(raw, str) else list(raw)
+        try:
+            if "studentReference" in row:
+                sid = _text(_ref(row, "studentReference", source).get("studentUniqueId"))
+                values = _api_group_values(row, source, sid)
+            else:
+                sid = _text(row.get("student_id"))
+                raw = row.get("groups")
+                values = (
+                    raw.split(";") if isinstance(raw, str) else _list(row, "groups", source, sid)
+                )
+        except DataError as err:
+            yield err
+            continue
         if sid is None:
             yield DataError("ingest.missing_value", "student_id is missing", source=source)
             continue

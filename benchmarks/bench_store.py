@@ -533,9 +533,7 @@ def timeline(
             "random students": rng.sample(everyone, min(sample, len(everyone))),
             "students with interventions": rng.sample(with_ivs, min(sample, len(with_ivs))),
         }
-        started = time.perf_counter()
-        Engine(ruleset, repository=repo)  # what build_packet builds first, for each student
-        out: dict[str, Any] = {"engine": time.perf_counter() - started}
+        out: dict[str, Any] = {}
         for name, sids in groups.items():
             packet_s, reads_s, hand_s, entries = [], [], [], []
             for i, sid in enumerate(sids):
@@ -579,13 +577,7 @@ def timeline(
 
 
 def print_timeline(kind: str, t: dict[str, Any]) -> None:
-    print(
-        f"  ({kind}) Engine(ruleset, repository=repo), which build_packet builds only for a "
-        f"readiness check (step=...), reads every open intervention: {t['engine'] * 1000:.0f} ms"
-    )
     for name, g in t.items():
-        if name == "engine":
-            continue
         e = g["entries"]
         print(
             f"  timeline ({kind}), {len(e)} {name} ({statistics.mean(e):.1f} events each, "

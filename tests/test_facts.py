@@ -113,6 +113,40 @@ def test_student_facts_rejects_inconsistent_counts() -> None:
         StudentFacts(student_id="s", days_absent=-1)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("days_absent", float("nan")), ("days_enrolled", float("inf")), ("tardies", 10**15 + 1),
+     ("days_absent", 10**400)],
+)  # fmt: skip
+def test_student_facts_refuses_numbers_no_count_can_be(field: str, value: float) -> None:
+    # A count of days is finite and far below 10**15; a 400-digit one overflowed the evaluator.
+    with pytest.raises(ValueError, match=field):
+        StudentFacts(student_id="s1", **{field: value})
+    assert StudentFacts(student_id="s1", **{field: 10**15}).get(field) == 10**15
+
+
+@pytest.mark.parametrize(
+    ("history", "where"),
+    [({"legal_steps": 5}, "history.legal_steps"), ({"interventions": "x"}, "history.interventions"),
+     ({"conferences": {"kind": "sart"}}, "history.conferences")],
+)  # fmt: skip
+def test_a_history_list_that_is_not_a_list_is_facts_invalid(
+    history: dict[str, Any], where: str
+) -> None:
+    facts = {"student_id": "s1", "history": history}
+    for read in (history_view, history_of):
+        with pytest.raises(DataError, match=where) as info:
+            read(facts)
+        assert (info.value.code, info.value.student_id) == ("facts.invalid", "s1")
+
+
+@pytest.mark.parametrize("log", [5, "2025-10-01", {"date": "2025-10-01", "kind": "excused"}])
+def test_an_attendance_log_that_is_not_a_list_is_facts_invalid(log: Any) -> None:
+    with pytest.raises(DataError, match="must be a list of records") as info:
+        attendance_log_of({"student_id": "s1", "attendance_log": log})
+    assert (info.value.code, info.value.field) == ("facts.invalid", "attendance_log")
+
+
 def test_attendance_log_is_sorted_and_validated() -> None:
     facts = {
         "student_id": "s",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tierflow
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import WorkflowError
+from tierflow.facts import History
 from tierflow.workflow import (
     LIFECYCLE,
     STATES,
@@ -299,6 +303,66 @@ def test_conferences_documented_in_the_workflow_count_as_evidence() -> None:
     e.record_conference("t2", "parent_conference", on=dt.date(2025, 10, 30), by="counselor-1")
     event = e.issue_legal("t2", "not3", on=later, by="clerk", facts=facts)
     assert event.detail == {"step": "not3", "cites": ["ec-48262"]}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["Parent meeting (imported)", "sart\n", "SART", "1st-conference", "x" * 65, "\x1b[2Jsart",
+     "sart\u202e", "parent conference"],
+)  # fmt: skip
+def test_a_conference_kind_that_is_not_an_id_is_refused_naming_it(kind: str) -> None:
+    # Before: every non-empty kind was recorded, and the history the engine then built for the
+    # student failed History.model_validate (the student rejected at each later run).
+    e = engine("ca")
+    with pytest.raises(WorkflowError) as caught:
+        e.record_conference("t2", kind, on=MONDAY, by="counselor-1")
+    message = str(caught.value)
+    assert message.endswith(f"not {kind!r}")
+    assert message.isprintable()  # the kind's control characters are escaped, not printed
+    assert e.timeline("t2") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.text(st.characters(codec="utf-8"), min_size=1, max_size=70))
+def test_every_conference_the_engine_records_makes_a_valid_history(kind: str) -> None:
+    # The oracle is the facts' History model (pydantic, [a-z][a-z0-9_-]*), not the engine's
+    # own check; ids longer than a rule set's (64) can never be required, so they are refused.
+    e = engine("ca")
+    try:
+        e.record_conference("t2", kind, on=MONDAY, by="counselor-1")
+    except WorkflowError:
+        assert e.timeline("t2") == []
+        assert not (len(kind) <= 64 and re.fullmatch(r"[a-z][a-z0-9_-]*", kind))
+        return
+    history = e.with_history({"student_id": "t2"})["history"]
+    assert History.model_validate(history).conferences[0].kind == kind
+
+
+def test_a_datetime_is_refused_where_the_engine_takes_a_date() -> None:
+    # Before: record_conference(on=datetime(..., 10, 30)) was recorded, and from then on every
+    # run rejected the student: "history.conferences.0.held_on: Datetimes provided to dates
+    # should have zero time".
+    e = engine("ca")
+    facts = student("t2", 10, enrolled=60, unexcused=10)
+    at = dt.datetime(2025, 10, 6, 10, 30)
+    iv = e.run(MONDAY, [facts]).opened[0]
+    events = len(e.timeline("t2"))
+    calls = {
+        "record_conference": lambda: e.record_conference("t2", "sart", on=at, by="x"),
+        "start": lambda: e.start(iv.id, on=at, by="x"),
+        "check_in": lambda: e.check_in(iv.id, on=at, by="x"),
+        "close": lambda: e.close(iv.id, on=at, by="x", reason="moved"),
+        "issue_legal": lambda: e.issue_legal("t2", "not1", on=at, by="x", facts=facts),
+        "run": lambda: e.run(at, [facts]),
+        "advance": lambda: e.advance(at),
+    }
+    for name, call in calls.items():
+        with pytest.raises(WorkflowError, match="must be a date, not a datetime"):
+            call()
+        assert len(e.timeline("t2")) == events, name
+    with pytest.raises(WorkflowError, match="on must be a date, not '2025-10-06'"):
+        e.record_conference("t2", "sart", on="2025-10-06", by="x")  # type: ignore[arg-type]
+    assert e.run(dt.date(2025, 10, 7), [facts]).rejected == []
 
 
 # --- corrections, hooks, timeline --------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ _OUTCOMES = frozenset(
      "negative"}
 )  # fmt: skip
 
+_ID = re.compile(r"[a-z][a-z0-9_-]*")  # spec.ID_PATTERN, used with fullmatch: no final newline
+_ID_MAX = 64  # as the rule set's ids (spec.Id), so a required conference kind can be one
 _VERDICT = {True: "; goal met this period", False: "; goal not met this period", None: ""}
 
 
@@ -51,6 +54,22 @@ class _Recall:
     decisions: list[tuple[dt.date, list[str]]] = field(default_factory=list)
     reported: dict[str, dt.date] = field(default_factory=dict)
     conferences: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _date(value: Any, name: str) -> dt.date:
+    """``value`` if it is a date; a datetime (or anything else) is refused, not truncated.
+
+    Every date the engine is given ends up in a record, and from there in the history the
+    facts' ``History`` model validates before each evaluation, which refuses a datetime with a
+    time of day: accepting one here would get the student rejected at every later run.
+
+    Raises:
+        WorkflowError: ``value`` is not a :class:`datetime.date`, or is a ``datetime``.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    kind = "a datetime (pass its .date())" if isinstance(value, dt.datetime) else repr(value)
+    raise WorkflowError(f"{name} must be a date, not {kind}")
 
 
 def _decision_key(decision: Decision) -> tuple[Any, ...]:
@@ -73,6 +92,10 @@ class Engine:
 
     Runs are idempotent: running the same day twice on the same facts opens nothing and records
     nothing new.
+
+    Every date a method is given (``on``, ``as_of``, ``now``) is a :class:`datetime.date`; a
+    ``datetime`` or anything else raises :class:`WorkflowError` before anything is recorded
+    (the records become the students' history, whose dates have no time of day).
 
     No flapping: a decision only ever *opens* interventions. An open intervention ends by its
     goal (met at review), by escalation (not met at review), by an explicit close, or by a
@@ -270,6 +293,7 @@ class Engine:
             WorkflowError: There is no such intervention, or it is not in a state that can
                 start (:class:`IllegalTransitionError`); nothing changes.
         """
+        _date(on, "on")
         with self._unit():
             iv = self._get(intervention_id)
             self._fire(iv, "start", on, by, "started by its owner")
@@ -303,6 +327,7 @@ class Engine:
                 dated before the intervention opened, or an intervention that has ended
                 (:class:`IllegalTransitionError`); nothing changes.
         """
+        _date(on, "on")
         iv = self._get(intervention_id)
         if contact_type not in CONTACT_TYPES:
             raise WorkflowError(
@@ -349,6 +374,7 @@ class Engine:
             WorkflowError: No reason was given, there is no such intervention, or it has ended
                 already (:class:`IllegalTransitionError`); nothing changes.
         """
+        _date(on, "on")
         if not reason.strip():
             raise WorkflowError("closing an intervention needs a reason")
         with self._unit():
@@ -361,11 +387,22 @@ class Engine:
     ) -> WorkflowEvent:
         """Document a conference (``parent_conference``, ``sart``...): evidence for legal steps.
 
+        The kind is an id, as a rule set's legal steps name the conferences they require
+        (``[a-z][a-z0-9_-]*``, at most 64 characters), so the history the engine builds from its
+        records is always one the facts' ``History`` model accepts.
+
         Raises:
-            WorkflowError: The kind is empty.
+            WorkflowError: The kind is empty or not an id (the message shows it with
+                :func:`repr`, so control characters in it are escaped); nothing is recorded.
         """
-        if not kind.strip():
+        if not isinstance(kind, str) or not kind.strip():
             raise WorkflowError("a conference needs a kind (parent_conference, sart...)")
+        _date(on, "on")
+        if len(kind) > _ID_MAX or not _ID.fullmatch(kind):
+            raise WorkflowError(
+                f"a conference kind is an id ([a-z][a-z0-9_-]*, at most {_ID_MAX} characters, "
+                f"such as parent_conference or sart), not {kind!r}"
+            )
         return self._record(
             WorkflowEvent(
                 0, on, student_id, "conference", who=by, why=f"{kind} held", detail={"kind": kind}
@@ -432,6 +469,7 @@ class Engine:
                 issued, or it is not due (the message names what is missing, or the
                 exemption); nothing is recorded.
         """
+        _date(on, "on")
         if str(facts.get("student_id")) != student_id:
             raise WorkflowError(f"the facts given are not student {student_id}'s")
         known = [s.id for s in self.ruleset.legal_steps]
@@ -473,8 +511,11 @@ class Engine:
 
         A student whose facts cannot be evaluated is reported in ``plan.rejected``; the batch
         goes on.
+
+        Raises:
+            WorkflowError: ``as_of`` is not a date.
         """
-        plan = Plan(as_of)
+        plan = Plan(_date(as_of, "as_of"))
         for record in facts:
             with self._unit():  # a student's changes and their events: together or not at all
                 try:
@@ -491,8 +532,11 @@ class Engine:
         ``follow_up_due``; once ``now`` is more than ``grace_days`` school days past the
         follow-up date it is flagged ``overdue`` (one ``overdue`` event). Every open
         intervention whose follow-up date has come is listed in ``plan.due``.
+
+        Raises:
+            WorkflowError: ``now`` is not a date.
         """
-        plan = Plan(now)
+        plan = Plan(_date(now, "now"))
         self._advance(now, plan)
         return plan
 

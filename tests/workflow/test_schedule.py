@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,3 +52,24 @@ def test_cadences_land_on_school_days(day: dt.date) -> None:
     assert thursdays is not None and thursdays > day and days.is_school_day(thursdays)
     assert thursdays.weekday() == 3
     assert next_follow_up(None, day, days) is None
+
+
+@pytest.mark.parametrize(
+    ("rrule", "after", "expected"),
+    [
+        # Thursday 2025-09-04: the next Thursday is the 11th.
+        ("FREQ=WEEKLY;BYDAY=TH", dt.date(2025, 9, 4), dt.date(2025, 9, 11)),
+        # The last Friday of September 2025 is the 26th.
+        ("FREQ=MONTHLY;BYDAY=-1FR", dt.date(2025, 9, 1), dt.date(2025, 9, 26)),
+        # Weekends only: no school day ever, found without searching past two years.
+        ("FREQ=WEEKLY;BYDAY=SA,SU", dt.date(2025, 9, 1), None),
+        # From February 29 the next one is four years on: beyond the two years looked at.
+        ("FREQ=YEARLY", dt.date(2028, 2, 29), None),
+        ("FREQ=WEEKLY;UNTIL=20250910", dt.date(2025, 9, 4), None),  # the 11th is past UNTIL
+        # At the end of the calendar: dateutil ran into the year 10000 (a ValueError).
+        ("FREQ=WEEKLY;BYDAY=TH", dt.date(9999, 12, 27), dt.date(9999, 12, 30)),
+        ("FREQ=WEEKLY;BYDAY=TH", dt.date(9999, 12, 30), None),
+    ],
+)
+def test_rrule_follow_ups_are_bounded(rrule: str, after: dt.date, expected: dt.date | None) -> None:
+    assert next_follow_up(CadenceSpec(rrule=rrule), after, SchoolDays(None)) == expected

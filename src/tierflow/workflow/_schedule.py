@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from bisect import bisect_left, bisect_right
 from typing import Any
 
-from dateutil.rrule import rrulestr
-
 from tierflow.attendance import SchoolCalendar
 from tierflow.spec import CadenceSpec
+from tierflow.spec._cadence import HORIZON_DAYS, Recurrence, parse_rrule
 
 __all__ = ["SchoolDays", "next_follow_up"]
+
+
+@functools.lru_cache(maxsize=256)
+def _recurrence(rrule: str) -> Recurrence:
+    """The checked rule of a cadence (the spec checked it at load: this does not raise)."""
+    return parse_rrule(rrule)
 
 
 class SchoolDays:
@@ -85,10 +91,10 @@ class SchoolDays:
         if cadence.every_weeks is not None:
             return self.on_or_after(after + dt.timedelta(weeks=cadence.every_weeks))
         assert cadence.rrule is not None  # the spec requires exactly one
-        start = dt.datetime.combine(after, dt.time())
-        for occurrence in rrulestr(cadence.rrule, dtstart=start).xafter(start, count=400):
-            if self.is_school_day(occurrence.date()):
-                return occurrence.date()
+        last = dt.date.fromordinal(min(after.toordinal() + HORIZON_DAYS, dt.date.max.toordinal()))
+        for occurrence in _recurrence(cadence.rrule).occurrences(after, last):
+            if self.is_school_day(occurrence):
+                return occurrence
         return None
 
     def _add(self, day: dt.date, count: int) -> dt.date:
@@ -116,18 +122,12 @@ def next_follow_up(cadence: CadenceSpec | None, after: dt.date, days: SchoolDays
     """The next follow-up after ``after`` for a cadence (None: no cadence, no follow-ups).
 
     ``every_school_days: N`` counts school days; ``every_weeks: N`` adds weeks and moves to the
-    next school day; an ``rrule`` takes its first occurrence after ``after`` that is a school day.
+    next school day; an ``rrule`` (started at ``after``) takes its first occurrence after
+    ``after`` that is a school day, looking two years ahead at most (``HORIZON_DAYS``, so the
+    work is bounded however rare the rule). None if there is none: past the rule's ``UNTIL``, or
+    a rule whose days are all holidays, or one (checked at load from 24 starts) that skips more
+    than two years after this one (``FREQ=YEARLY`` from February 29).
     """
     if cadence is None:
         return None
     return days.follow_up(cadence, after)
-    if cadence.every_school_days is not None:
-        return days.add(after, cadence.every_school_days)
-    if cadence.every_weeks is not None:
-        return days.on_or_after(after + dt.timedelta(weeks=cadence.every_weeks))
-    assert cadence.rrule is not None  # the spec requires exactly one
-    rule = rrulestr(cadence.rrule, dtstart=dt.datetime.combine(after, dt.time()))
-    for occurrence in rule.xafter(dt.datetime.combine(after, dt.time()), count=400):
-        if days.is_school_day(occurrence.date()):
-            return occurrence.date()
-    return None

@@ -19,9 +19,11 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["HORIZON_DAYS", "Recurrence", "parse_rrule"]
 
@@ -78,11 +80,14 @@ class Recurrence:
     bysetpos: tuple[int, ...] = ()
     wkst: int = 0
 
-    def occurrences(self, start: dt.date, last: dt.date) -> Iterator[dt.date]:
+    def occurrences(
+        self, start: dt.date, last: dt.date, memo: dict[Any, list[dt.date]] | None = None
+    ) -> Iterator[dt.date]:
         """Yield, in order, the rule's days after ``start`` up to ``last``, starting at ``start``.
 
         Work is bounded by the window: one step per period from ``start`` to ``last`` (days,
-        weeks, months or years) and per day in each period.
+        weeks, months or years) and per day in each period. ``memo`` keeps each period's days
+        for the next call with other starts (the load check asks from 24 starts).
 
         >>> thursdays = parse_rrule("FREQ=WEEKLY;BYDAY=TH")
         >>> list(thursdays.occurrences(dt.date(2025, 9, 4), dt.date(2025, 9, 18)))
@@ -100,26 +105,41 @@ class Recurrence:
                 monthdays = frozenset({start.day})
             elif self.freq == "WEEKLY":
                 weekdays = frozenset({start.weekday()})
-        for period in self._periods(start, last):
-            days = [
-                d
-                for d in period
-                if (not months or d.month in months)
-                and (not monthdays or _matches(d.day, _month_length(d), monthdays))
-                and (not self.byyearday or _matches(_yearday(d), _year_length(d), self.byyearday))
-                and (not weekdays or d.weekday() in weekdays)
-                and (not self.nth_weekdays or self._is_nth_weekday(d))
-            ]
-            if self.bysetpos:
-                days = sorted({days[p - 1 if p > 0 else p] for p in self.bysetpos if _has(days, p)})
+        for period in self._periods(start, last, months):
+            key = (period[0], len(period), months, monthdays, weekdays) if period else None
+            days = memo.get(key) if memo is not None else None
+            if days is None:
+                days = [
+                    d
+                    for d in period
+                    if (not months or d.month in months)
+                    and (not monthdays or _matches(d.day, _month_length(d), monthdays))
+                    and (
+                        not self.byyearday or _matches(_yearday(d), _year_length(d), self.byyearday)
+                    )
+                    and (not weekdays or d.weekday() in weekdays)
+                    and (not self.nth_weekdays or self._is_nth_weekday(d))
+                ]
+                if self.bysetpos:
+                    days = sorted(
+                        {days[p - 1 if p > 0 else p] for p in self.bysetpos if _has(days, p)}
+                    )
+                if memo is not None:
+                    memo[key] = days
             for d in days:
                 if d > last:
                     return
                 if d > start:
                     yield d
 
-    def _periods(self, start: dt.date, last: dt.date) -> Iterator[list[dt.date]]:
-        """Yield the days of each period the rule uses, from the one holding ``start``."""
+    def _periods(
+        self, start: dt.date, last: dt.date, allowed: frozenset[int]
+    ) -> Iterator[list[dt.date]]:
+        """Yield the days of each period the rule uses, from the one holding ``start``.
+
+        Days outside the ``allowed`` months (when given) could not pass the filter: a month
+        or year leaves them out, and a daily rule steps over them.
+        """
         end = last.toordinal()
         if self.freq in ("DAILY", "WEEKLY"):
             # Day numbers, not dates: a period's start may lie past the last date there is.
@@ -130,6 +150,10 @@ class Recurrence:
                 # the next ones from their first day.
                 length, step = 7 - (start.weekday() - self.wkst) % 7, 7 * self.interval
             while day <= end:
+                if length == 1 and allowed and (month := _month_of(day)) not in allowed:
+                    # To the first day of the next allowed month, in step with the interval.
+                    day += -(-(_next_month_start(day, month, allowed) - day) // step) * step
+                    continue
                 yield [dt.date.fromordinal(d) for d in range(day, min(day + length, end + 1))]
                 if self.freq == "WEEKLY" and length < 7:
                     day, length = day + length - 7, 7  # back to the first day of that week
@@ -139,9 +163,12 @@ class Recurrence:
         index = start.year * 12 + (start.month - 1 if months == 1 else 0)
         while index // 12 <= last.year:
             year, month = divmod(index, 12)
-            first = dt.date(year, month + 1, 1)
-            count = _year_length(first) if months == 12 else _month_length(first)
-            yield [first + dt.timedelta(days=i) for i in range(count)]
+            wanted = [m for m in range(1, 13) if not allowed or m in allowed]
+            yield [
+                dt.date(year, m, d)
+                for m in (wanted if months == 12 else [month + 1] if month + 1 in wanted else [])
+                for d in range(1, calendar.monthrange(year, m)[1] + 1)
+            ]
             index += months * self.interval
 
     def _is_nth_weekday(self, d: dt.date) -> bool:
@@ -153,6 +180,22 @@ class Recurrence:
         wd = d.weekday()
         first, from_end = (position - 1) // 7 + 1, -((length - position) // 7 + 1)
         return (first, wd) in self.nth_weekdays or (from_end, wd) in self.nth_weekdays
+
+
+def _month_of(ordinal: int) -> int:
+    return dt.date.fromordinal(ordinal).month
+
+
+def _next_month_start(ordinal: int, month: int, allowed: frozenset[int]) -> int:
+    """The day number of the first day of the first month in ``allowed`` after ``ordinal``'s."""
+    year = dt.date.fromordinal(ordinal).year
+    for _ in range(12):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if month in allowed:
+            break
+    if year > dt.MAXYEAR:
+        return dt.date.max.toordinal() + 1
+    return dt.date(year, month, 1).toordinal()
 
 
 def _has(days: list[dt.date], p: int) -> bool:
@@ -175,6 +218,7 @@ def _month_length(d: dt.date) -> int:
     return calendar.monthrange(d.year, d.month)[1]
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_rrule(text: str) -> Recurrence:
     """Check a cadence rule and return it.
 
@@ -264,9 +308,10 @@ def parse_rrule(text: str) -> Recurrence:
     )
     _check_dateutil(";".join(f"{k}={v}" for k, v in parts.items()))
     unbounded = dataclasses.replace(rule, until=None)  # UNTIL ends follow-ups, as it should
+    memo: dict[Any, list[dt.date]] = {}
     for start in _SAMPLE_STARTS:
         horizon = start + dt.timedelta(days=HORIZON_DAYS)
-        if next(unbounded.occurrences(start, horizon), None) is None:
+        if next(unbounded.occurrences(start, horizon, memo), None) is None:
             raise ValueError(
                 f"the rule gives no day in the two years after {start.isoformat()}, so follow-ups "
                 "would stop; check its months, days and INTERVAL"

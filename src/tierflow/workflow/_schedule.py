@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from bisect import bisect_left, bisect_right
 from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.spec import CadenceSpec
-from tierflow.spec._cadence import HORIZON_DAYS, Recurrence, parse_rrule
+from tierflow.spec._cadence import HORIZON_DAYS, parse_rrule
 
 __all__ = ["SchoolDays", "next_follow_up"]
-
-
-@functools.lru_cache(maxsize=256)
-def _recurrence(rrule: str) -> Recurrence:
-    """The checked rule of a cadence (the spec checked it at load: this does not raise)."""
-    return parse_rrule(rrule)
 
 
 class SchoolDays:
@@ -92,7 +85,7 @@ class SchoolDays:
             return self.on_or_after(after + dt.timedelta(weeks=cadence.every_weeks))
         assert cadence.rrule is not None  # the spec requires exactly one
         last = dt.date.fromordinal(min(after.toordinal() + HORIZON_DAYS, dt.date.max.toordinal()))
-        for occurrence in _recurrence(cadence.rrule).occurrences(after, last):
+        for occurrence in parse_rrule(cadence.rrule).occurrences(after, last):
             if self.is_school_day(occurrence):
                 return occurrence
         return None

@@ -170,3 +170,13 @@ def test_occurrences_agree_with_dateutil_in_school_years(rrule: str, start: dt.d
         return
     last = start + dt.timedelta(days=HORIZON_DAYS)
     assert list(rule.occurrences(start, last)) == dateutil_days(rrule, start, last)
+
+
+def test_a_first_week_of_one_day_is_not_stepped_over_as_a_day() -> None:
+    # 2025-09-28 is a Sunday, the last day of its week: the rule's first period is that one
+    # day, in a month the rule leaves out; the Wednesdays of October 2025 are the 1st, 8th,
+    # 15th, 22nd and 29th (hypothesis found the case near the year 9999).
+    rule = parse_rrule("FREQ=WEEKLY;BYMONTH=10;BYDAY=WE")
+    assert list(rule.occurrences(dt.date(2025, 9, 28), dt.date(2025, 10, 31))) == [
+        dt.date(2025, 10, d) for d in (1, 8, 15, 22, 29)
+    ]

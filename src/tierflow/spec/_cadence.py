@@ -150,7 +150,7 @@ class Recurrence:
                 # the next ones from their first day.
                 length, step = 7 - (start.weekday() - self.wkst) % 7, 7 * self.interval
             while day <= end:
-                if length == 1 and allowed and (month := _month_of(day)) not in allowed:
+                if self.freq == "DAILY" and allowed and (month := _month_of(day)) not in allowed:
                     # To the first day of the next allowed month, in step with the interval.
                     day += -(-(_next_month_start(day, month, allowed) - day) // step) * step
                     continue

@@ -396,6 +396,20 @@ def test_non_utf8_bytes(raw: bytes, line: int, col: int, byte: int) -> None:
     assert p.hint == "save the file as UTF-8"
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        ("a: 1\nname: x\udc80\n", 2, 8),  # bytes read with errors='surrogateescape'
+        ("\ud800", 1, 1),
+    ],
+)
+def test_lone_surrogates_in_text_are_an_encoding_problem(text: str, line: int, col: int) -> None:
+    # A str that is not Unicode text crashed the size check with UnicodeEncodeError.
+    p = one(text)
+    assert at(p) == ("yaml.encoding", line, col)
+    assert "surrogate" in p.message
+
+
 def test_control_characters_are_a_syntax_error() -> None:
     assert one("a: \x00\n").code == "yaml.syntax"
 

@@ -469,7 +469,26 @@ def load_yaml(
     >>> str(doc.span_of(("tiers", 0, "when")))
     'x.yaml:3:11'
     """
-    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if isinstance(text, str):
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            # A lone surrogate (text decoded with 'surrogateescape', say) is no character.
+            before = text[: exc.start]
+            line = before.count("\n") + 1
+            col = exc.start - (before.rfind("\n") + 1) + 1
+            raise RulesetError(
+                [
+                    Problem(
+                        SourceSpan(file, line, col),
+                        "yaml.encoding",
+                        f"not Unicode text: a lone surrogate U+{ord(text[exc.start]):04X}",
+                        hint="decode the file as UTF-8 without 'surrogateescape'",
+                    )
+                ]
+            ) from None
+    else:
+        size = len(text)
     if size > limits.max_bytes:
         raise RulesetError(
             [

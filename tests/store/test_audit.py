@@ -76,8 +76,12 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Store) -> Non
     data = json.loads(str(body))
     data["forged"] = True
     forged = chain_hash(str(prev), envelope(str(record), "s0", 2, data))
-    sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", json.dumps(data), forged, row)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", canonical, forged, row)
     assert [(f.student_id, f.seq) for f in findings(db)] == [("s0", 3)]
+    # The same body with other spacing is not the text the hash was made from: an edit there.
+    sql(db, "UPDATE events SET body=? WHERE row=?", json.dumps(data), row)
+    assert [(f.student_id, f.seq) for f in findings(db)] == [("s0", 2), ("s0", 3)]
 
 
 def test_a_deleted_row_is_named(db: Store) -> None:
@@ -98,8 +102,10 @@ def test_a_deleted_last_row_is_named(db: Store) -> None:
 def test_an_edited_current_state_is_found(db: Store) -> None:
     sql(db, "UPDATE issued SET \"on\"='2020-01-01' WHERE student_id='s1'")
     found = findings(db)
-    assert [f.student_id for f in found] == ["s1"]
-    assert "issued steps differ" in found[0].problem
+    assert [(f.student_id, f.table, f.key) for f in found] == [
+        ("s1", "issued", "student_id=s1, step=letter1")
+    ]
+    assert "the events say 2025-10-06" in found[0].problem
 
 
 def test_an_edited_intervention_state_is_found(db: Store) -> None:
@@ -107,8 +113,8 @@ def test_an_edited_intervention_state_is_found(db: Store) -> None:
     data = json.loads(str(body))
     data["owner"] = "someone-else"
     sql(db, "UPDATE interventions SET body=? WHERE id=?", json.dumps(data), iid)
-    assert [(f.student_id, "interventions differ" in f.problem) for f in findings(db)] == [
-        ("s2", True)
+    assert [(f.student_id, f.table, f.key, "body differs" in f.problem) for f in findings(db)] == [
+        ("s2", "interventions", f"id={iid}", True)
     ]
 
 

@@ -18,7 +18,7 @@ except ImportError as exc:  # pragma: no cover - a core dependency
     raise ImportError("tierflow.store needs SQLAlchemy: pip install 'sqlalchemy>=2.0'") from exc
 
 from tierflow.errors import ConflictError, StoreError
-from tierflow.store._audit import Finding, Replayed, replay, verify
+from tierflow.store._audit import Anchor, Finding, Replayed, anchor, replay, verify
 from tierflow.store._compliance import (
     ComplianceReport,
     PriorIntervention,
@@ -31,6 +31,7 @@ from tierflow.store._personal import People, Person, read_people
 from tierflow.store._sqlite import ChainRow, SqliteRepository, SqlRepository
 
 __all__ = [
+    "Anchor",
     "ChainRow",
     "ComplianceReport",
     "ConflictError",
@@ -46,6 +47,7 @@ __all__ = [
     "SqliteRepository",
     "StepCheck",
     "StoreError",
+    "anchor",
     "build_packet",
     "compliance_report",
     "is_url",

@@ -26,6 +26,7 @@ from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
 
 __all__ = [
     "GENESIS",
+    "Unreadable",
     "chain_hash",
     "check_in_from_json",
     "check_in_to_json",
@@ -36,6 +37,11 @@ __all__ = [
     "intervention_from_json",
     "intervention_to_json",
     "loads",
+    "read_changes",
+    "read_check_in",
+    "read_event",
+    "read_intervention",
+    "read_issued",
     "to_json",
 ]
 
@@ -225,3 +231,152 @@ def check_in_to_json(check_in: CheckIn) -> dict[str, Any]:
 def check_in_from_json(data: Mapping[str, Any]) -> CheckIn:
     """Read back a check-in written by :func:`check_in_to_json`."""
     return CheckIn(**{k: from_json(v) for k, v in data.items()})
+
+
+# --- reading rows that may have been changed outside tierflow --------------------------------
+
+_DATE = (dt.date,)
+_TEXT = (str,)
+_MAYBE_TEXT = (str, type(None))
+_MAYBE_DATE = (dt.date, type(None))
+
+_INTERVENTION_TYPES: dict[str, tuple[type, ...]] = {
+    "id": _TEXT, "student_id": _TEXT, "school_id": _MAYBE_TEXT, "intervention": _TEXT,
+    "tier_level": (int,), "owner_role": _TEXT, "owner": _MAYBE_TEXT, "state": _TEXT,
+    "opened_on": _DATE, "next_follow_up": _MAYBE_DATE, "review_on": _MAYBE_DATE,
+    "escalates_to": _MAYBE_TEXT, "escalated_from": _MAYBE_TEXT, "reason": _TEXT,
+    "ended_on": _MAYBE_DATE, "overdue": (bool,), "version": (int,),
+}  # fmt: skip
+"""The type each intervention field holds (the annotations of :class:`Intervention`)."""
+
+_EVENT_TYPES: dict[str, tuple[type, ...]] = {
+    "at": _DATE, "student_id": _TEXT, "kind": _TEXT, "intervention_id": _MAYBE_TEXT,
+    "trigger": _MAYBE_TEXT, "from_state": _MAYBE_TEXT, "to_state": _MAYBE_TEXT, "who": _TEXT,
+    "why": _TEXT, "facts": (Mapping, type(None)), "detail": (Mapping, type(None)),
+}  # fmt: skip
+"""The type each workflow event field holds (``ruleset`` is checked as it is read)."""
+
+_CHECK_IN_TYPES: dict[str, tuple[type, ...]] = {
+    "intervention_id": _TEXT, "on": _DATE, "by": _TEXT, "goal_met": (bool, type(None)),
+    "contact_type": _TEXT, "note": _TEXT, "outcome": _MAYBE_TEXT,
+}  # fmt: skip
+"""The type each check-in field holds."""
+
+_REF_TYPES: dict[str, tuple[type, ...]] = {
+    "id": _TEXT,
+    "name": _TEXT,
+    "version": _TEXT,
+    "content_hash": _TEXT,
+}
+"""The type each field of a rule set reference holds."""
+
+
+class Unreadable(StoreError):
+    """A stored text is not a record tierflow wrote (changed outside tierflow, or damaged)."""
+
+
+def _object(text: Any, kind: str) -> dict[str, Any]:
+    if not isinstance(text, str):
+        raise Unreadable(f"the {kind} is not text but {type(text).__name__}")
+    try:
+        data = loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise Unreadable(f"the {kind} is not JSON ({type(exc).__name__})") from exc
+    if not isinstance(data, dict):
+        raise Unreadable(f"the {kind} is not a JSON object")
+    return data
+
+
+def _typed(
+    values: Mapping[str, Any], types_: Mapping[str, tuple[type, ...]], what: str
+) -> dict[str, Any]:
+    """``values`` read back, each of its field's type; a field not in ``types_`` refused."""
+    out = {}
+    for name, value in values.items():
+        allowed = types_.get(name)
+        if allowed is None:
+            extra = ", ".join(sorted(set(values) - set(types_)))
+            raise Unreadable(f"the {what} has fields tierflow does not write: {extra}")
+        if type(value) in _PLAIN:  # most fields: written as they are
+            read = value
+        else:
+            try:
+                read = from_json(value)
+            except (
+                StoreError, ValueError, TypeError, KeyError, AttributeError, RecursionError
+            ) as exc:  # fmt: skip
+                raise Unreadable(f"the {what}'s {name} cannot be read ({exc})") from exc
+        # bool is an int: only a field that holds a bool takes one.
+        if not isinstance(read, allowed) or (type(read) is bool and bool not in allowed):
+            raise Unreadable(f"the {what}'s {name} is a {type(read).__name__}")
+        out[name] = read
+    return out
+
+
+def read_changes(before: Intervention, changes: Any) -> Intervention:
+    """``before`` with the stored ``changes`` of a save applied, each checked like a field.
+
+    Raises:
+        Unreadable: The changes are not a change of an intervention's fields as tierflow writes.
+    """
+    if not isinstance(changes, Mapping) or "id" in changes or "student_id" in changes:
+        raise Unreadable("its changes are not a change tierflow writes")
+    return dataclasses.replace(before, **_typed(changes, _INTERVENTION_TYPES, "change"))
+
+
+def read_intervention(data: Any) -> Intervention:
+    """An intervention from its stored JSON text (or its parsed state), checked field by field.
+
+    Raises:
+        Unreadable: It is not an intervention as tierflow writes one.
+    """
+    if not isinstance(data, Mapping):
+        data = _object(data, "intervention")
+    try:
+        return Intervention(**_typed(data, _INTERVENTION_TYPES, "intervention"))
+    except TypeError as exc:  # a field missing
+        raise Unreadable(f"the intervention lacks a field ({exc})") from exc
+
+
+def read_event(text: Any, row: int) -> WorkflowEvent:
+    """A workflow event from its stored JSON text, numbered ``row``, checked field by field.
+
+    Raises:
+        Unreadable: It is not a workflow event as tierflow writes one.
+    """
+    data = _object(text, "event")
+    ref = data.pop("ruleset", None)
+    missing = sorted(set(_EVENT_TYPES) - set(data))
+    if missing:
+        raise Unreadable(f"the event lacks {', '.join(missing)}")
+    fields = _typed(data, _EVENT_TYPES, "event")
+    if ref is not None:
+        if not isinstance(ref, Mapping) or set(ref) != set(_REF_TYPES):
+            raise Unreadable("the event's rule set reference is not one")
+        ref = RulesetRef(**_typed(ref, _REF_TYPES, "rule set reference"))
+    return WorkflowEvent(row, ruleset=ref, **fields)
+
+
+def read_check_in(text: Any) -> CheckIn:
+    """A check-in from its stored JSON text, checked field by field.
+
+    Raises:
+        Unreadable: It is not a check-in as tierflow writes one.
+    """
+    data = _typed(_object(text, "check-in"), _CHECK_IN_TYPES, "check-in")
+    try:
+        return CheckIn(**data)
+    except TypeError as exc:
+        raise Unreadable(f"the check-in lacks a field ({exc})") from exc
+
+
+def read_issued(text: Any) -> tuple[str, dt.date]:
+    """A legal step issued (its id and date) from its stored JSON text.
+
+    Raises:
+        Unreadable: It is not a legal step issued as tierflow writes one.
+    """
+    data = _typed(_object(text, "issued step"), {"on": _DATE, "step": _TEXT}, "issued step")
+    if len(data) != 2:
+        raise Unreadable("the issued step lacks its step or date")
+    return data["step"], data["on"]

@@ -11,7 +11,7 @@ import operator
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from json.encoder import encode_basestring
 from types import TracebackType
@@ -26,7 +26,15 @@ from tierflow.store._connect import Target, conflict_or_error, connect, is_url, 
 from tierflow.store._schema import migrate, tables
 from tierflow.workflow import OPEN_STATES, CheckIn, Intervention, WorkflowEvent
 
-__all__ = ["ChainRow", "SqlRepository", "SqliteRepository"]
+__all__ = [
+    "ChainRow",
+    "SqlRepository",
+    "SqliteRepository",
+    "StoredRows",
+    "envelope",
+    "envelope_text",
+    "intervention_columns",
+]
 
 _T = TypeVar("_T")
 
@@ -60,8 +68,12 @@ def envelope(record: str, student_id: str, seq: int, body: Any) -> str:
     return codec.dumps({"body": body, "record": record, "seq": seq, "student_id": student_id})
 
 
-def _envelope_text(record: str, student_id: str, seq: int, body_text: str) -> str:
-    """:func:`envelope` from the body's canonical text (its keys are already in sorted order)."""
+def envelope_text(record: str, student_id: str, seq: int, body_text: str) -> str:
+    """:func:`envelope` from the body's canonical text (its keys are already in sorted order).
+
+    The stored body is that text: the audit hashes it as it stands, so a body written again
+    with other spacing or key order is an edit.
+    """
     return (
         f'{{"body":{body_text},"record":{encode_basestring(record)},"seq":{seq},'
         f'"student_id":{encode_basestring(student_id)}}}'
@@ -81,8 +93,49 @@ def _cause(exc: BaseException) -> str:
     return text
 
 
+_UNREADABLE = (StoreError, ValueError, TypeError, KeyError, AttributeError, RecursionError)
+"""What decoding a record changed outside tierflow can raise (it becomes a StoreError)."""
+
 _FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Intervention)))
 """An intervention's fields in order (to copy one)."""
+
+
+def intervention_columns(
+    iv: Intervention, iid: Any, student: Any, kind: Any, is_open: Any, version: Any
+) -> list[str]:
+    """How an intervention row's columns disagree with its body ``iv`` (empty: they agree).
+
+    ``is_open`` as SQL reads it (``WHERE is_open``: any true value); the others exactly.
+    """
+    return [
+        f"{name} is {value!r}, its body says {said!r}"
+        for name, value, said in (
+            ("id", iid, iv.id),
+            ("student_id", student, iv.student_id),
+            ("catalog_id", kind, iv.intervention),
+            ("is_open", is_open, iv.state in OPEN_STATES),
+            ("version", version, iv.version),
+        )
+        if (bool(value) != said if name == "is_open" else value != said or type(value) is bool)
+    ]
+
+
+class StoredRows(NamedTuple):
+    """Every row of every table as the driver gives it (nothing converted: the audit's input).
+
+    Attributes:
+        events: The events table, by student, position and row number.
+        heads: ``(student_id, seq, hash)`` of ``chain_heads``.
+        interventions: ``(pos, id, student_id, catalog_id, is_open, version, body)``, by pos.
+        check_ins: ``(pos, intervention_id, body)``, by pos.
+        issued: ``(student_id, step, on)``.
+    """
+
+    events: list[ChainRow]
+    heads: list[tuple[Any, ...]]
+    interventions: list[tuple[Any, ...]]
+    check_ins: list[tuple[Any, ...]]
+    issued: list[tuple[Any, ...]]
 
 
 class _Head(NamedTuple):
@@ -126,7 +179,18 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
     ev, heads, ivs, ci = tables.events, tables.chain_heads, tables.interventions, tables.check_ins
     p = sa.bindparam
     return {
-        "head": (sa.select(heads.c.seq, heads.c.hash).where(heads.c.student_id == p("sid")), None),
+        # The head, and where the chain really ends: they differ only in a store changed
+        # outside tierflow (they are written together), which must not pass for a conflict.
+        "head": (
+            sa.select(
+                sa.select(heads.c.seq).where(heads.c.student_id == p("sid")).scalar_subquery(),
+                sa.select(heads.c.hash).where(heads.c.student_id == p("sid")).scalar_subquery(),
+                sa.select(sa.func.max(ev.c.seq))
+                .where(ev.c.student_id == p("sid"))
+                .scalar_subquery(),
+            ),
+            None,
+        ),
         "insert_event": (
             sa.insert(ev).returning(ev.c.row),
             ["student_id", "seq", "record", "intervention_id", "body", "prev_hash", "hash"],
@@ -143,7 +207,7 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
             sa.insert(ivs),
             ["id", "student_id", "catalog_id", "is_open", "version", "body"],
         ),
-        "iv_stored": (sa.select(ivs.c.version, ivs.c.body).where(ivs.c.id == p("iid")), None),
+        "iv_stored": (sa.select(*_iv_row(ivs)).where(ivs.c.id == p("iid")), None),
         "update_iv": (
             sa.update(ivs)
             .where(ivs.c.id == p("iid"), ivs.c.version == p("expected"))
@@ -153,12 +217,12 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
         "iv_student": (sa.select(ivs.c.student_id).where(ivs.c.id == p("iid")), None),
         "insert_check_in": (sa.insert(ci), ["intervention_id", "body"]),
         # Reads a day's run makes for every student.
-        "iv_body": (sa.select(ivs.c.body).where(ivs.c.id == p("iid")), None),
+        "iv_body": (sa.select(*_iv_row(ivs)).where(ivs.c.id == p("iid")), None),
         "iv_bodies": (
-            sa.select(ivs.c.body).where(ivs.c.student_id == p("sid")).order_by(ivs.c.pos),
+            sa.select(*_iv_row(ivs)).where(ivs.c.student_id == p("sid")).order_by(ivs.c.pos),
             None,
         ),
-        "open_bodies": (sa.select(ivs.c.body).where(ivs.c.is_open).order_by(ivs.c.pos), None),
+        "open_bodies": (sa.select(*_iv_row(ivs)).where(ivs.c.is_open).order_by(ivs.c.pos), None),
         "timeline": (
             sa.select(ev.c.row, ev.c.body)
             .where(ev.c.student_id == p("sid"), ev.c.record == p("kind"))
@@ -169,13 +233,16 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
             sa.select(ci.c.body).where(ci.c.intervention_id == p("iid")).order_by(ci.c.pos),
             None,
         ),
-        "issued": (
-            sa.select(tables.issued.c.step, tables.issued.c.on).where(
-                tables.issued.c.student_id == p("sid")
-            ),
-            None,
-        ),
     }
+
+
+def _iv_row(ivs: sa.Table) -> tuple[sa.Column[Any], ...]:
+    """An intervention's row as the engine reads it: the body, then the columns repeating it.
+
+    The columns are checked against the body on every read (see ``SqlRepository._checked``).
+    """
+    c = ivs.c
+    return (c.body, c.id, c.student_id, c.catalog_id, c.is_open, c.version)
 
 
 _STATEMENTS = _statements()
@@ -529,12 +596,22 @@ class SqlRepository:
         heads = self._heads
         head = None if heads is None else heads.get(student_id)
         if head is None:
-            found = self._exec("head", sid=student_id).fetchone()
-            head = _Head(None, 0, codec.GENESIS) if found is None else _Head(found[0], *found)
+            stored, stored_hash, last = self._exec("head", sid=student_id).fetchone()
+            if stored != last:
+                raise self._inconsistent(
+                    "chain_heads", f"student_id={student_id}",
+                    f"the head says the chain ends at seq {stored}, the events table at seq "
+                    f"{last}",
+                )  # fmt: skip
+            head = (
+                _Head(None, 0, codec.GENESIS)
+                if stored is None
+                else _Head(stored, stored, stored_hash)
+            )
         seq = head.seq + 1
         if text is None:
             text = codec.dumps(body)
-        digest = codec.chain_hash(head.hash, _envelope_text(record, student_id, seq, text))
+        digest = codec.chain_hash(head.hash, envelope_text(record, student_id, seq, text))
         (row,) = self._exec(
             "insert_event", student_id=student_id, seq=seq, record=record,
             intervention_id=intervention_id, body=text, prev_hash=head.hash, hash=digest,
@@ -552,18 +629,65 @@ class SqlRepository:
             raise ConflictError(f"student {student_id}'s chain was extended concurrently")
         return int(row)
 
+    def _inconsistent(self, table: str, key: str, what: str) -> StoreError:
+        """The error for a row that disagrees with the rest of the store.
+
+        Not a :class:`~tierflow.errors.ConflictError`: running again cannot help, the store was
+        changed outside tierflow (or damaged) and must be looked at first.
+        """
+        return StoreError(
+            f"store {self.path}: {table} row {key} is inconsistent with the rest of the store "
+            f"({what}); it was changed outside tierflow: nothing was done, run "
+            "'tierflow audit verify' on the store"
+        )
+
+    def _unreadable(self, table: str, key: str, exc: BaseException) -> StoreError:
+        """The error for a stored record the engine cannot read back."""
+        return self._inconsistent(
+            table, key, f"a record cannot be read back: {type(exc).__name__}: {exc}"
+        )
+
     def _decode(self, text: str) -> Intervention:
         """The intervention a stored text holds, as a fresh copy (callers change what they get).
 
         A run reads a student's interventions five or six times; each distinct text is parsed
         once and copied after (its fields are immutable values, so a shallow copy is enough).
         """
+        return Intervention(*_FIELDS(self._parsed(text)))
+
+    def _parsed(self, text: str, iid: object = "?") -> Intervention:
+        """The intervention a stored text holds (shared: callers must not change it).
+
+        Raises:
+            StoreError: The text is not an intervention (changed outside tierflow).
+        """
         known = self._decoded.get(text)
         if known is None:
+            try:
+                known = codec.read_intervention(text)
+            except codec.Unreadable as exc:
+                raise self._inconsistent("interventions", f"id={iid}", str(exc)) from exc
             if len(self._decoded) >= 20_000:
                 self._decoded.clear()
-            known = self._decoded[text] = codec.intervention_from_json(codec.loads(text))
-        return Intervention(*_FIELDS(known))
+            self._decoded[text] = known
+        return known
+
+    def _checked(self, row: Sequence[Any]) -> str:
+        """The body of an intervention row (see ``_iv_row``), once its columns agree with it.
+
+        The engine finds open interventions by ``is_open``, a kind by ``catalog_id`` and a
+        concurrent change by ``version``: a column saying otherwise than the body would hide
+        an intervention, or refuse every later change as a conflict.
+
+        Raises:
+            StoreError: A column disagrees with the body (changed outside tierflow).
+        """
+        text, iid, student, kind, is_open, version = row
+        iv = self._parsed(text, iid)
+        wrong = intervention_columns(iv, iid, student, kind, is_open, version)
+        if wrong:
+            raise self._inconsistent("interventions", f"id={iid}", "; ".join(wrong))
+        return str(text)
 
     # --- the Repository protocol -------------------------------------------------------------
 
@@ -623,21 +747,23 @@ class SqlRepository:
             found = self._exec("iv_body", iid=intervention_id).fetchone()
         if found is None:
             raise KeyError(intervention_id)
-        return self._decode(found[0])
+        return self._decode(self._checked(found))
 
     def save(self, intervention: Intervention, expected_version: int) -> None:
         """Store a changed intervention, appending the fields that changed as an event.
 
         Raises:
-            StoreError: It does not exist, or its stored version is not ``expected_version``
-                (someone changed it first); nothing is written.
+            StoreError: It does not exist, or its stored row disagrees with itself (changed
+                outside tierflow); or a :class:`~tierflow.errors.ConflictError`: its stored
+                version is not ``expected_version`` (someone changed it first). Nothing is
+                written.
         """
         iid = intervention.id
         with self._write():
             stored = self._exec("iv_stored", iid=iid).fetchone()
             if stored is None:
                 raise StoreError(f"intervention {iid} does not exist")
-            version, body = stored
+            body, version = self._checked(stored), stored[-1]
             if version != expected_version:
                 raise ConflictError(
                     f"intervention {iid} was changed concurrently: the store holds version "
@@ -674,17 +800,17 @@ class SqlRepository:
             if texts is None:
                 with self._read():
                     rows = self._exec("iv_bodies", sid=student_id).fetchall()
-                texts = cache[student_id] = [b for (b,) in rows]
+                texts = cache[student_id] = [self._checked(r) for r in rows]
             return [self._decode(b) for b in texts]
         with self._read():
             rows = self._exec("iv_bodies", sid=student_id).fetchall()
-        return [self._decode(b) for (b,) in rows]
+        return [self._decode(self._checked(r)) for r in rows]
 
     def open_interventions(self) -> Iterator[Intervention]:
         """Every open intervention, oldest first (read at once: callers save as they go)."""
         with self._read():
             rows = self._exec("open_bodies").fetchall()
-        return iter([self._decode(b) for (b,) in rows])
+        return iter([self._decode(self._checked(r)) for r in rows])
 
     def append(self, event: WorkflowEvent) -> WorkflowEvent:
         """Append a workflow event; its ``seq`` is its row number."""
@@ -697,7 +823,10 @@ class SqlRepository:
         """A student's workflow events in order."""
         with self._read():
             rows = self._exec("timeline", sid=student_id, kind="event").fetchall()
-        return [codec.event_from_json(codec.loads(body), row) for row, body in rows]
+        try:
+            return [codec.event_from_json(codec.loads(body), row) for row, body in rows]
+        except _UNREADABLE as exc:
+            raise self._unreadable("events", f"student_id={student_id}", exc) from exc
 
     def add_check_in(self, check_in: CheckIn) -> None:
         """Store a check-in.
@@ -718,15 +847,24 @@ class SqlRepository:
         """An intervention's check-ins in order."""
         with self._read():
             rows = self._exec("check_in_bodies", iid=intervention_id).fetchall()
-        return [codec.check_in_from_json(codec.loads(b)) for (b,) in rows]
+        try:
+            return [codec.check_in_from_json(codec.loads(b)) for (b,) in rows]
+        except _UNREADABLE as exc:
+            raise self._unreadable("check_ins", f"intervention_id={intervention_id}", exc) from exc
 
     def issued(self, student_id: str) -> dict[str, dt.date]:
-        """Legal steps issued to a student, with their dates."""
+        """Legal steps issued to a student, with their dates.
+
+        Read from the student's hash chain (the ``issued`` table is kept for queries and
+        compared by :func:`~tierflow.store.verify`): a row added to or deleted from the table
+        outside tierflow cannot make the engine skip or repeat a legal step.
+        """
         with self._read():
-            rows = self._exec("issued", sid=student_id).fetchall()
-        # The driver's own value: a date from PostgreSQL, ISO text from SQLite.
-        return {step: on if isinstance(on, dt.date) else dt.date.fromisoformat(on)
-                for step, on in rows}  # fmt: skip
+            rows = self._exec("timeline", sid=student_id, kind="issued").fetchall()
+        try:
+            return dict(codec.read_issued(body) for _, body in rows)  # the last one counts
+        except codec.Unreadable as exc:
+            raise self._unreadable("events", f"student_id={student_id}", exc) from exc
 
     def record_issued(self, student_id: str, step: str, on: dt.date) -> None:
         """Record that a legal step was issued (a later record replaces its date)."""
@@ -754,6 +892,41 @@ class SqlRepository:
         with self._read() as conn:
             rows = conn.execute(sa.select(h.c.student_id, h.c.seq, h.c.hash)).all()
         return {r.student_id: (r.seq, r.hash) for r in rows}
+
+    def stored_rows(self) -> StoredRows:
+        """Every row of every table, read in one transaction, as the driver returns it.
+
+        Values are not converted (a column changed outside tierflow may hold anything the
+        database accepts: text in an integer column on SQLite): the audit checks them.
+        """
+        ev, h, ivs, ci, iss = (
+            tables.events, tables.chain_heads, tables.interventions, tables.check_ins,
+            tables.issued,
+        )  # fmt: skip
+        queries = (
+            sa.select(*ev.c).order_by(ev.c.student_id, ev.c.seq, ev.c.row),
+            sa.select(h.c.student_id, h.c.seq, h.c.hash).order_by(h.c.student_id),
+            sa.select(
+                ivs.c.pos,
+                ivs.c.id,
+                ivs.c.student_id,
+                ivs.c.catalog_id,
+                ivs.c.is_open,
+                ivs.c.version,
+                ivs.c.body,
+            ).order_by(ivs.c.pos),
+            sa.select(ci.c.pos, ci.c.intervention_id, ci.c.body).order_by(ci.c.pos),
+            sa.select(iss.c.student_id, iss.c.step, iss.c.on).order_by(
+                iss.c.student_id, iss.c.step
+            ),
+        )
+        with self._read() as conn:
+            results = [
+                [tuple(r) for r in conn.exec_driver_sql(str(q.compile(dialect=conn.dialect)))]
+                for q in queries
+            ]
+        events, heads, interventions, check_ins, issued = results
+        return StoredRows([ChainRow(*r) for r in events], heads, interventions, check_ins, issued)
 
     def students(self) -> list[str]:
         """Every student with a record, sorted."""

@@ -324,3 +324,24 @@ def test_a_store_row_naming_a_built_in_rule_set_is_still_followed(tmp_path: Path
     status, out = run("export", "packet", "c1", "--db", str(db), "--format", "json")
     assert status == 0
     assert json.loads(out)["ruleset"].startswith("ca 2025.1 ")
+
+
+@pytest.mark.parametrize(
+    ("facts", "says"),
+    [
+        ("[" * 100_000, "--facts is refused (ingest.too_deep): "),
+        ('{"student_id": "x", "days_enrolled": 40, "days_absent": NaN}', "NaN is not a number"),
+        ('{"student_id": "x", "days_enrolled": 1e400}', "1e400 is too large for a number"),
+        ('{"student_id": "x",', "--facts is not valid JSON: "),
+    ],
+)
+def test_explain_facts_are_decoded_as_a_facts_file_is(
+    facts: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: 100,000 '[' raised RecursionError (a traceback), and NaN or 1e400 went on to the
+    # evaluator, which a facts file refuses (ingest.invalid_number).
+    status, out = run("explain", "-r", "ca", "--facts", facts)
+    err = capsys.readouterr().err
+    assert (status, out) == (2, "")
+    assert len(err.splitlines()) == 1 and err.startswith("tierflow explain: error: --facts ")
+    assert says in err

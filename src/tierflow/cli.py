@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import datetime as dt
 import errno
 import json
 import os
+import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from tierflow.compile import builtin_names, load_ruleset
-from tierflow.errors import DataError, Problem, RulesetError
+from tierflow.errors import DataError, Problem, RulesetError, StoreError, TierflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import FactsRecord, read_facts
 
@@ -31,8 +33,102 @@ __all__ = ["main"]
 _PROGRESS_EVERY = 5_000
 
 
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What a terminal would act on instead of showing: C0 (tab and newline too), DEL, C1, and the
+bidirectional embeddings, overrides and isolates that reorder what is shown (Trojan Source)."""
+
+_UNSAFE_IN_DATA = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""The same, except the newline that ends a line of a document."""
+
+
+def _escape(text: str) -> str:
+    r"""``text`` with each character of :data:`_UNSAFE` written as :func:`repr` writes it.
+
+    A backslash is kept as it is, so escaping twice changes nothing (``\x1b`` stays four
+    characters) and a Windows path stays readable.
+
+    >>> print(_escape("x1\x1b]0;pwned\x07\tand\nnext\u202e"))
+    x1\x1b]0;pwned\x07\tand\nnext\u202e
+    """
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _escaped(value: Any) -> Any:
+    r"""A copy of ``value`` with every text in it escaped (dataclasses, tuples, lists, dicts).
+
+    An object that renders itself over several lines (an explanation, an impact report) is
+    escaped field by field before it is rendered, so that a newline inside a value is shown as
+    ``\n`` and cannot start a line of its own.
+    """
+    if isinstance(value, str):
+        return _escape(value)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_escaped(v) for v in value)
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        copy = value.copy()  # keeps a Counter a Counter and a defaultdict's factory
+        copy.clear()
+        dict.update(copy, {_escaped(k): _escaped(v) for k, v in value.items()})
+        return copy
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _escaped(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **fields)
+    return value
+
+
+class _Out:
+    """Where a command writes: the one place its output is made safe for a terminal.
+
+    Human-readable text goes through :meth:`line` (or :meth:`lines`), one line a call, with
+    every control character of the text escaped. Machine output (JSON, YAML, a CSV or HTML
+    document) goes through :meth:`data` as it is, its format escaping its values, except that
+    on a terminal control characters other than the newline are escaped too.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def is_terminal(self) -> bool:
+        """Whether the stream is a terminal (progress counts are shown only there)."""
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty is not None and isatty())
+
+    def line(self, text: str = "") -> None:
+        """Write ``text`` as one line: a newline or control character in it is escaped."""
+        self.stream.write(_escape(text) + "\n")
+
+    def lines(self, value: Any, render: Callable[[Any], str] = str) -> None:
+        """Write an object that renders itself over several lines, its values escaped first."""
+        for text in render(_escaped(value)).split("\n"):
+            self.line(text)
+
+    def progress(self, text: str) -> None:
+        """Overwrite the current line of a terminal with ``text`` (a count, no input text)."""
+        self.stream.write("\r" + _escape(text))
+        self.stream.flush()
+
+    def data(self, text: str) -> None:
+        """Write machine output (JSON, YAML, CSV, HTML) as it is; escaped on a terminal."""
+        if self.is_terminal():
+            text = _UNSAFE_IN_DATA.sub(lambda m: repr(m.group())[1:-1], text)
+        self.stream.write(text)
+
+
 class _UsageError(Exception):
     """A command's arguments do not fit together: exit status 2, as for argparse's errors."""
+
+
+class _Failed(Exception):
+    """A command cannot go on (a bad ``--as-of``, no such student): ``SystemExit``, status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the argument it complains about escaped (it is printed as given)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` (escaped), and exit with status 2."""
+        super().error(_escape(message))
 
 
 def _require_files(paths: Iterable[str | None]) -> None:
@@ -107,7 +203,7 @@ def _load_all(
     return rulesets, problems
 
 
-def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_check(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.analysis import analyze
 
     rulesets, problems = _load_all(args.paths, args)
@@ -117,8 +213,7 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
     warnings = sum(1 for p in problems if p.severity == "warning")
     failed = bool(errors or (args.strict and warnings))
     if args.format == "json":
-        json.dump(
-            {
+        document = {
                 "ok": not failed,
                 "rulesets": [
                     {"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets
@@ -136,38 +231,35 @@ def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
                     }
                     for p in problems
                 ],
-            },
-            out,
-            indent=2,
-        )
-        out.write("\n")
+            }  # fmt: skip
+        out.data(json.dumps(document, indent=2) + "\n")
     else:
         for p in problems:
-            out.write(f"{p}\n")
+            out.line(f"{p}")
         for r in rulesets:
-            out.write(
+            out.line(
                 f"ok {r.files[-1]} ({r.id} {r.version}, {len(r.tiers)} tiers, "
-                f"{len(r.spec.rules)} rules, {len(r.legal_steps)} legal steps)\n"
+                f"{len(r.spec.rules)} rules, {len(r.legal_steps)} legal steps)"
             )
         if errors:
-            out.write(f"{errors} problem(s)\n")
+            out.line(f"{errors} problem(s)")
         if warnings:
-            out.write(f"{warnings} warning(s){' (--strict: failing)' if args.strict else ''}\n")
+            out.line(f"{warnings} warning(s){' (--strict: failing)' if args.strict else ''}")
     return 1 if failed else 0
 
 
-def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_test(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.analysis import boundary_cases, coverage
 
     rulesets, problems = _load_all(args.paths, args)
     for p in problems:
-        out.write(f"{p}\n")
+        out.line(f"{p}")
     if args.boundaries:
         import yaml
 
         for r in rulesets:
-            out.write(f"# boundary cases for {r.id}: review, then paste into its tests:\n")
-            out.write(yaml.safe_dump(boundary_cases(r), sort_keys=False, width=100))
+            out.line(f"# boundary cases for {r.id}: review, then paste into its tests:")
+            out.data(yaml.safe_dump(boundary_cases(r), sort_keys=False, width=100))
         return 1 if problems else 0
     passed = failed = 0
     for r in rulesets:
@@ -175,16 +267,16 @@ def _cmd_test(args: argparse.Namespace, out: IO[str]) -> int:
             if result.passed:
                 passed += 1
                 if args.verbose:
-                    out.write(f"PASS {r.id}: {result.name}\n")
+                    out.line(f"PASS {r.id}: {result.name}")
             else:
                 failed += 1
-                out.write(f"FAIL {result.location}: {r.id}: {result.name}\n")
+                out.line(f"FAIL {result.location}: {r.id}: {result.name}")
                 for d in result.diffs:
-                    out.write(f"    {d}\n")
+                    out.line(f"    {d}")
     for r in rulesets:
         if args.coverage:
-            out.write(f"coverage of {r.id}: {coverage(r).summary()}\n")
-    out.write(f"{passed} passed, {failed} failed\n")
+            out.line(f"coverage of {r.id}: {coverage(r).summary()}")
+    out.line(f"{passed} passed, {failed} failed")
     return 1 if failed or problems else 0
 
 
@@ -194,21 +286,25 @@ def _as_of(text: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise SystemExit(f"tierflow: --as-of must be a date YYYY-MM-DD, got {text!r}") from None
+        raise _Failed(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _evaluate_stream(
-    ruleset: CompiledRuleset, path: str, as_of: dt.date, rejects: list[DataError], progress: bool
+    ruleset: CompiledRuleset,
+    path: str,
+    as_of: dt.date,
+    rejects: list[DataError],
+    progress: _Out | None,
 ) -> Iterator[tuple[FactsRecord, Any]]:
+    """Read facts and evaluate them; counts go to ``progress`` (None: no counts)."""
     kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
     stream = sys.stdin if path == "-" else None
     name = "<stdin>.jsonl" if path == "-" else path
     count = 0
     for item in read_facts(name, stream=stream, extra_kinds=kinds):
         count += 1
-        if progress and count % _PROGRESS_EVERY == 0:
-            sys.stderr.write(f"\r{count:,} records read, {len(rejects):,} rejected")
-            sys.stderr.flush()
+        if progress is not None and count % _PROGRESS_EVERY == 0:
+            progress.progress(f"{count:,} records read, {len(rejects):,} rejected")
         if isinstance(item, DataError):
             rejects.append(item)
             continue
@@ -225,11 +321,11 @@ def _evaluate_stream(
                     field=exc.field,
                 )
             )
-    if progress and count >= _PROGRESS_EVERY:
-        sys.stderr.write("\n")
+    if progress is not None and count >= _PROGRESS_EVERY:
+        progress.line()
 
 
-def _write_rejects(rejects: list[DataError], args: argparse.Namespace, err: IO[str]) -> None:
+def _write_rejects(rejects: list[DataError], args: argparse.Namespace, err: _Out) -> None:
     if args.rejects:
         with open(args.rejects, "w", encoding="utf-8") as fh:
             for r in rejects:
@@ -246,11 +342,11 @@ def _write_rejects(rejects: list[DataError], args: argparse.Namespace, err: IO[s
                     + "\n"
                 )
     for r in rejects[: args.show_rejects]:
-        err.write(f"rejected: {r}\n")
+        err.line(f"rejected: {r}")
     if len(rejects) > args.show_rejects:
-        err.write(
+        err.line(
             f"... {len(rejects) - args.show_rejects} more rejected records"
-            f"{' (see ' + args.rejects + ')' if args.rejects else ' (use --rejects FILE)'}\n"
+            f"{' (see ' + args.rejects + ')' if args.rejects else ' (use --rejects FILE)'}"
         )
 
 
@@ -259,7 +355,7 @@ def _events_stream(
     args: argparse.Namespace,
     as_of: dt.date,
     rejects: list[DataError],
-    err: IO[str],
+    err: _Out,
 ) -> Iterator[tuple[FactsRecord, Any]]:
     """Build facts from calendars, enrollments and events, then evaluate them."""
     from tierflow.attendance import (
@@ -278,7 +374,7 @@ def _events_stream(
         found = read_calendars(path)
         calendars.update(found.calendars)
         for warning in found.warnings:
-            err.write(f"warning: {warning}\n")
+            err.line(f"warning: {warning}")
     builder = FactsBuilder(
         calendars,
         policy=ruleset.attendance_policy,
@@ -305,11 +401,11 @@ def _events_stream(
                 builder.add_event(event)
     report = builder.report
     rejects.extend(report.rejects)
-    err.write(f"attendance records: {report.summary()}\n")
+    err.line(f"attendance records: {report.summary()}")
     for note in report.assumptions:
-        err.write(f"assumed: {note}\n")
+        err.line(f"assumed: {note}")
     for note in report.ignored:
-        err.write(f"ignored: {note}\n")
+        err.line(f"ignored: {note}")
     for facts in builder.facts(as_of):
         record = FactsRecord(f"student {facts['student_id']}", facts)
         try:
@@ -326,7 +422,7 @@ def _events_stream(
             )
 
 
-def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     if args.events and args.input is not None:
         raise _UsageError("give either INPUT (facts) or --events, not both")
     if args.events and not args.calendar:
@@ -340,45 +436,57 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     as_of = _as_of(args.as_of)
     rejects: list[DataError] = []
     accepted = 0
-    progress = sys.stderr.isatty()
+    progress = err if err.is_terminal() else None
     if args.events:
-        stream = _events_stream(ruleset, args, as_of, rejects, sys.stderr)
+        stream = _events_stream(ruleset, args, as_of, rejects, err)
         for _, decision in stream:
             data = decision.to_dict()
             if args.explain:
                 data["explanation"] = str(decision.explain())
-            out.write(json.dumps(data) + "\n")
+            out.data(json.dumps(data) + "\n")
             accepted += 1
         students = sum(1 for r in rejects if r.source and r.source.startswith("student "))
-        _write_rejects(rejects, args, sys.stderr)
-        sys.stderr.write(f"students: {accepted:,} evaluated, {students:,} rejected\n")
+        _write_rejects(rejects, args, err)
+        err.line(f"students: {accepted:,} evaluated, {students:,} rejected")
         return 1 if rejects and args.strict else 0
     for _, decision in _evaluate_stream(ruleset, args.input, as_of, rejects, progress):
         data = decision.to_dict()
         if args.explain:
             data["explanation"] = str(decision.explain())
-        out.write(json.dumps(data) + "\n")
+        out.data(json.dumps(data) + "\n")
         accepted += 1
-    _write_rejects(rejects, args, sys.stderr)
-    sys.stderr.write(
+    _write_rejects(rejects, args, err)
+    err.line(
         f"read {accepted + len(rejects):,} records: {accepted:,} evaluated, "
-        f"{len(rejects):,} rejected\n"
+        f"{len(rejects):,} rejected"
     )
     return 1 if rejects and args.strict else 0
 
 
 def _explain_facts(args: argparse.Namespace) -> Any:
-    """The facts ``--facts`` gives on the command line (a JSON object)."""
+    """The facts ``--facts`` gives on the command line (a JSON object).
+
+    It is decoded as a facts file is (:class:`~tierflow.ingest._json.SafeJson`): nesting too
+    deep, ``NaN``, ``Infinity`` and numbers too large are refused, not passed on.
+    """
+    from tierflow.ingest._json import JsonProblem, SafeJson
+
     try:
-        facts = json.loads(args.facts)
-    except json.JSONDecodeError as exc:
-        raise _UsageError(f"--facts is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        facts = SafeJson().decode(args.facts)
+    except JsonProblem as exc:
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            problem = f"is not valid JSON: {cause.msg} at column {cause.colno}"
+        else:
+            where = f" at column {exc.column}" if exc.column is not None else ""
+            problem = f"is refused ({exc.code}): {exc.message}{where}"
+        raise _UsageError(f"--facts {problem}") from None
     if not isinstance(facts, dict):
         raise _UsageError(f"--facts must be a JSON object, got {type(facts).__name__}")
     return facts
 
 
-def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_explain(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     if args.facts is None and args.student is None:
         raise _UsageError("give --student ID and the INPUT file that holds it, or --facts JSON")
     if args.facts is not None and (args.student is not None or args.input is not None):
@@ -396,28 +504,28 @@ def _cmd_explain(args: argparse.Namespace, out: IO[str]) -> int:
         for item in read_facts(args.input, extra_kinds=kinds):
             if isinstance(item, DataError):
                 if item.student_id == args.student:  # the student's record is bad: say why
-                    sys.stderr.write(f"tierflow: {item}\n")
+                    err.line(f"tierflow: {item}")
                     return 1
                 continue
             if str(item.facts.get("student_id")) == args.student:
                 facts = item.facts
                 break
         if facts is None:
-            raise SystemExit(f"tierflow explain: no student {args.student!r} in {args.input}")
+            raise _Failed(f"no student {args.student!r} in {args.input}")
     try:
         explanation = ruleset.explain(facts, as_of=as_of)
     except DataError as exc:
-        sys.stderr.write(f"tierflow: {exc}\n")
+        err.line(f"tierflow: {exc}")
         return 1
     if args.format == "json":
-        out.write(json.dumps(explanation.to_dict(), indent=2, default=str) + "\n")
+        out.data(json.dumps(explanation.to_dict(), indent=2, default=str) + "\n")
     else:
-        out.write(str(explanation) + "\n")
+        out.lines(explanation)
     return 0
 
 
-def _cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
-    from tierflow.analysis import impact
+def _cmd_diff(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    from tierflow.analysis import Impact, impact
 
     old, new = _load(args.old, args), _load(args.new, args)
     _require_files([args.facts])
@@ -445,42 +553,40 @@ def _cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
                                  source=source, field=exc.field))  # fmt: skip
     result.rejected = rejects
     if args.format == "json":
-        out.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        out.data(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
-        out.write(result.report() + "\n")
-    _write_rejects(rejects, args, sys.stderr)
-    sys.stderr.write(
-        f"read {read:,} records: {result.students:,} compared, {len(rejects):,} rejected\n"
-    )
+        out.lines(result, Impact.report)
+    _write_rejects(rejects, args, err)
+    err.line(f"read {read:,} records: {result.students:,} compared, {len(rejects):,} rejected")
     return 1 if rejects and args.strict else 0
 
 
-def _cmd_schema(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_schema(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.spec import ruleset_json_schema
 
     text = json.dumps(ruleset_json_schema(), indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
-        out.write(text)
+        out.data(text)
     return 0
 
 
-def _table(rows: Sequence[Sequence[str]], out: IO[str]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        out.write(
+def _table(rows: Sequence[Sequence[str]], out: _Out) -> None:
+    cells = [[_escape(c) for c in row] for row in rows]  # columns as wide as what is printed
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    for n, row in enumerate(cells):
+        out.line(
             "  ".join(
                 c.ljust(w) if i == 0 else c.rjust(w)
                 for i, (c, w) in enumerate(zip(row, widths, strict=True))
             ).rstrip()
-            + "\n"
         )
         if n == 0:
-            out.write("  ".join("-" * w for w in widths) + "\n")
+            out.line("  ".join("-" * w for w in widths))
 
 
-def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_demo(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow._sample import SAMPLE_AS_OF
 
     ruleset = load_ruleset(args.ruleset)
@@ -493,7 +599,7 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
     total = 0
     students: list[dict[str, Any]] = []
     with resources.as_file(sample) as path:
-        for item, decision in _evaluate_stream(ruleset, str(path), SAMPLE_AS_OF, rejects, False):
+        for item, decision in _evaluate_stream(ruleset, str(path), SAMPLE_AS_OF, rejects, None):
             total += 1
             students.append(dict(item.facts))
             tiers[decision.tier] += 1
@@ -501,10 +607,11 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
             legal.update((a.step, a.status) for a in decision.legal_actions)
             if first_legal is None and decision.legal_blocked and decision.tier_level >= 2:
                 first_legal = item
-    out.write(
+    out.line(
         f"tierflow demo: {total:,} students of the bundled sample district through the built-in "
-        f"'{ruleset.id}' rule set ({ruleset.ref}), as of {SAMPLE_AS_OF.isoformat()}\n\n"
+        f"'{ruleset.id}' rule set ({ruleset.ref}), as of {SAMPLE_AS_OF.isoformat()}"
     )
+    out.line()
     rows: list[tuple[str, ...]] = [("tier", "students", "share")]
     for t in ruleset.tiers:
         rows.append(
@@ -515,13 +622,13 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
             )
         )
     _table(rows, out)
-    out.write("\n")
+    out.line()
     rows = [("intervention", "owner", "students")]
     for iv_id, n in ivs.most_common(10):
         rows.append((iv_id, ruleset.interventions[iv_id].owner, f"{n:,}"))
     _table(rows, out)
     if legal:
-        out.write("\n")
+        out.line()
         rows = [("legal step", "due", "blocked", "exempt")]
         for step in ruleset.legal_steps:
             rows.append(
@@ -532,18 +639,25 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
             )
         _table(rows, out)
     if rejects:
-        out.write(f"\n{len(rejects)} records rejected\n")
+        out.line()
+        out.line(f"{len(rejects)} records rejected")
         for r in rejects[:5]:
-            out.write(f"  {r}\n")
-    status = _demo_records(ruleset, students, args.db, SAMPLE_AS_OF, out)
+            out.line(f"  {r}")
+    status = _demo_records(ruleset, students, args.db, SAMPLE_AS_OF, out, err)
     if first_legal is not None:
-        out.write(f"\nOne student, explained ({first_legal.source}):\n")
-        out.write(str(ruleset.explain(first_legal.facts, as_of=SAMPLE_AS_OF)) + "\n")
+        out.line()
+        out.line(f"One student, explained ({first_legal.source}):")
+        out.lines(ruleset.explain(first_legal.facts, as_of=SAMPLE_AS_OF))
     return status
 
 
 def _demo_records(
-    ruleset: CompiledRuleset, facts: list[dict[str, Any]], db: str, day: dt.date, out: IO[str]
+    ruleset: CompiledRuleset,
+    facts: list[dict[str, Any]],
+    db: str,
+    day: dt.date,
+    out: _Out,
+    err: _Out,
 ) -> int:
     """Run the workflow engine over the demo's students, keeping its records in ``db``.
 
@@ -573,23 +687,25 @@ def _demo_records(
             after = sum(seq for seq, _ in heads.values())
             where = "in memory (gone when the demo ends)" if db == ":memory:" else f"in {repo.path}"
     except StoreError as exc:
-        sys.stderr.write(f"tierflow demo: {exc}\n")
+        err.line(f"tierflow demo: {exc}")
         return 2
-    out.write(f"\nWorkflow records {where} (SQLite, tierflow.store):\n")
+    out.line()
+    out.line(f"Workflow records {where} (SQLite, tierflow.store):")
     if after == before:
-        out.write(
+        out.line(
             f"nothing changed: {day} was already run ({len(plan.opened)} opened, 0 events "
-            f"added); the store holds {after:,} events for {len(heads):,} students\n"
+            f"added); the store holds {after:,} events for {len(heads):,} students"
         )
         return 0
     opened = collections.Counter(iv.intervention for iv in plan.opened)
     full = len(plan.unassigned)
-    out.write(
+    out.line(
         f"this run opened {len(plan.opened):,} interventions"
         + (f" ({full:,} without an owner: every eligible caseload was full)" if full else "")
         + f", reported {len(plan.legal_due):,} legal steps due and added {after - before:,} "
-        f"events; the store holds {after:,} events for {len(heads):,} students\n\n"
+        f"events; the store holds {after:,} events for {len(heads):,} students"
     )
+    out.line()
     rows: list[tuple[str, ...]] = [("opened", "owner role", "interventions")]
     for iv_id, n in opened.most_common(10):
         rows.append((iv_id, ruleset.interventions[iv_id].owner, f"{n:,}"))
@@ -597,52 +713,50 @@ def _demo_records(
     return 0
 
 
-def _no_database(db: str, command: str) -> bool:
+def _no_database(db: str, command: str, err: _Out) -> bool:
     """Say so (and return True) when ``db`` is neither a database URL nor an existing file."""
     from tierflow.store import is_url
 
     if is_url(db) or Path(db).is_file():
         return False
-    sys.stderr.write(f"tierflow {command}: no database file {db}\n")
+    err.line(f"tierflow {command}: no database file {db}")
     return True
 
 
-def _stored_ruleset(named: Sequence[str], command: str, whose: str) -> str | None:
+def _stored_ruleset(named: Sequence[str], command: str, whose: str, err: _Out) -> str | None:
     """The built-in rule set the records name, or None after saying why on stderr.
 
     A store never names a file to load: its rows are data anyone who can write to the database
     may have edited (and ``audit verify`` has not run), so only a built-in id is taken from them;
-    any other rule set is given with ``--ruleset``. The ids are printed with :func:`repr`, so a
-    row cannot write control characters to the terminal.
+    any other rule set is given with ``--ruleset``. The ids are printed with :func:`repr`.
     """
     found = list(dict.fromkeys(named))
     if len(found) != 1:
         listed = ", ".join(repr(n) for n in sorted(found)) or "none"
-        sys.stderr.write(f"tierflow export {command}: {whose} name rule sets {listed}; "
-                         "give --ruleset\n")  # fmt: skip
+        err.line(f"tierflow export {command}: {whose} name rule sets {listed}; give --ruleset")
         return None
     if found[0] not in builtin_names():
-        sys.stderr.write(f"tierflow export {command}: {whose} name rule set {found[0]!r}, which "
-                         "is not built in; give --ruleset (a rule set named in a store is "
-                         "only loaded if it is built in)\n")  # fmt: skip
+        err.line(f"tierflow export {command}: {whose} name rule set {found[0]!r}, which "
+                 "is not built in; give --ruleset (a rule set named in a store is "
+                 "only loaded if it is built in)")  # fmt: skip
         return None
     return found[0]
 
 
-def _write_export(document: Any, args: argparse.Namespace, out: IO[str]) -> None:
+def _write_export(document: Any, args: argparse.Namespace, out: _Out) -> None:
     """Write a packet or report as ``--format`` says, to ``--output`` or ``out``."""
     text: str = getattr(document, f"to_{args.format}")()
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
-        out.write(text)
+        out.data(text)
 
 
-def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_audit_verify(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.errors import StoreError
     from tierflow.store import SqlRepository, verify
 
-    if _no_database(args.db, "audit verify"):
+    if _no_database(args.db, "audit verify", err):
         return 2
     try:
         with SqlRepository(args.db) as repo:
@@ -650,55 +764,55 @@ def _cmd_audit_verify(args: argparse.Namespace, out: IO[str]) -> int:
             rows, students = len(repo.chain_rows()), len(repo.chain_heads())
             args.db = repo.path  # a URL is printed without its password
     except StoreError as exc:
-        sys.stderr.write(f"tierflow audit verify: {exc}\n")
+        err.line(f"tierflow audit verify: {exc}")
         return 2
     for finding in findings:
-        out.write(f"{args.db}: {finding}\n")
+        out.line(f"{args.db}: {finding}")
     if findings:
         n = len(findings)
-        out.write(f"{n} problem{'s' * (n != 1)}: the records were changed outside tierflow\n")
+        out.line(f"{n} problem{'s' * (n != 1)}: the records were changed outside tierflow")
         return 1
-    out.write(f"{args.db}: ok, {rows:,} rows in {students:,} student chains verified\n")
+    out.line(f"{args.db}: ok, {rows:,} rows in {students:,} student chains verified")
     return 0
 
 
-def _people(args: argparse.Namespace, command: str) -> dict[str, Any] | None:
+def _people(args: argparse.Namespace, command: str, err: _Out) -> dict[str, Any] | None:
     """The roster for ``--include-pii`` (problems on stderr, by file, line and id); None: no PII.
 
     Raises:
-        SystemExit: ``--include-pii`` without ``--students``, or the file cannot be read.
+        _Failed: ``--include-pii`` without ``--students``, or the file cannot be read.
     """
     from tierflow.store import read_people
 
     if not args.include_pii:
         return None
     if not args.students:
-        raise SystemExit(f"tierflow export {command}: --include-pii needs --students FILE")
+        raise _Failed("--include-pii needs --students FILE")
     try:
         found = read_people(args.students)
     except OSError as exc:
-        raise SystemExit(f"tierflow export {command}: cannot read {args.students}: {exc}") from None
+        raise _Failed(f"cannot read {args.students}: {exc}") from None
     for problem in found.rejects:
-        sys.stderr.write(f"rejected: {problem}\n")
+        err.line(f"rejected: {problem}")
     for note in found.repeated:
-        sys.stderr.write(f"ignored: {note}\n")
+        err.line(f"ignored: {note}")
     return dict(found.people)
 
 
-def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_export_packet(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.errors import StoreError
     from tierflow.store import SqlRepository, build_packet
 
-    if _no_database(args.db, "export packet"):
+    if _no_database(args.db, "export packet", err):
         return 2
-    people = _people(args, "packet")
+    people = _people(args, "packet", err)
     try:
         with SqlRepository(args.db) as repo:
             name = args.ruleset
             if name is None:
                 first = next((e.ruleset.id for e in repo.events(args.student) if e.ruleset), None)
                 whose = f"the records of student {args.student!r}"
-                name = _stored_ruleset([] if first is None else [first], "packet", whose)
+                name = _stored_ruleset([] if first is None else [first], "packet", whose, err)
                 if name is None:
                     return 2
             packet = build_packet(
@@ -706,7 +820,7 @@ def _cmd_export_packet(args: argparse.Namespace, out: IO[str]) -> int:
                 step=args.readiness, people=people, include_personal=people is not None,
             )  # fmt: skip
     except (StoreError, KeyError) as exc:
-        sys.stderr.write(f"tierflow export packet: {exc}\n")
+        err.line(f"tierflow export packet: {exc}")
         return 2
     _write_export(packet, args, out)
     return 0
@@ -735,13 +849,13 @@ def _reject_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
+def _cmd_export_compliance(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.errors import StoreError
     from tierflow.store import SqlRepository, compliance_report
 
-    if _no_database(args.db, "export compliance"):
+    if _no_database(args.db, "export compliance", err):
         return 2
-    people = _people(args, "compliance")
+    people = _people(args, "compliance", err)
     try:
         with SqlRepository(args.db) as repo:
             students = repo.students()
@@ -753,7 +867,7 @@ def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
                     for e in repo.events(s)
                     if e.ruleset is not None and e.kind in ("legal_issued", "decision")
                 ]
-                name = _stored_ruleset(named, "compliance", "the records")
+                name = _stored_ruleset(named, "compliance", "the records", err)
                 if name is None:
                     return 2
             report = compliance_report(
@@ -761,15 +875,15 @@ def _cmd_export_compliance(args: argparse.Namespace, out: IO[str]) -> int:
                 include_personal=people is not None,
             )  # fmt: skip
     except StoreError as exc:
-        sys.stderr.write(f"tierflow export compliance: {exc}\n")
+        err.line(f"tierflow export compliance: {exc}")
         return 2
     _write_export(report, args, out)
-    sys.stderr.write(f"{report.summary()}\n")
+    err.line(f"{report.summary()}")
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tierflow", description="Attendance playbooks as code.")
+    parser = _Parser(prog="tierflow", description="Attendance playbooks as code.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="compile rule sets and print every problem")
@@ -914,21 +1028,49 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Every error tierflow raises ends the command with its message (a rule set's problems one a
+    line) and a nonzero status: 1, or 2 for a usage error, a file that cannot be read or written
+    and a store that cannot be used. What is printed for people has its control characters
+    escaped (see :class:`_Out`).
+
+    Raises:
+        SystemExit: A message that ends a command early (a bad ``--as-of``, no such student,
+            ``--include-pii`` without a roster), escaped; status 1, as on the command line.
+    """
     args = _parser().parse_args(argv)
+    command = " ".join(
+        name
+        for name in (args.command, getattr(args, "audit_command", None),
+                     getattr(args, "export_command", None))
+        if name
+    )  # fmt: skip
+    err = _Out(sys.stderr)
     try:
-        status: int = args.func(args, out or sys.stdout)
+        status: int = args.func(args, _Out(out or sys.stdout), err)
     except RulesetError as exc:
-        sys.stderr.write(f"{exc}\n")
+        for problem in exc.problems:
+            err.line(str(problem))
+        if exc.omitted:
+            err.line(f"... and {exc.omitted} more problems")
         return 1
     except _UsageError as exc:
-        sys.stderr.write(f"tierflow {args.command}: error: {exc}\n")
+        err.line(f"tierflow {command}: error: {exc}")
         return 2
+    except _Failed as exc:  # as documented: SystemExit with the message (status 1)
+        raise SystemExit(_escape(f"tierflow {command}: {exc}")) from None
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
     except OSError as exc:  # a file named on the command line cannot be read (or written)
-        sys.stderr.write(f"tierflow {args.command}: {_file_problem(exc)}\n")
+        err.line(f"tierflow {command}: {_file_problem(exc)}")
         return 2
+    except StoreError as exc:
+        err.line(f"tierflow {command}: {exc}")
+        return 2
+    except TierflowError as exc:  # a DataError or WorkflowError no command caught itself
+        err.line(f"tierflow {command}: {exc}")
+        return 1
     return status
 
 

@@ -147,7 +147,8 @@ def dateutil_days(rrule: str, start: dt.date, last: dt.date) -> list[dt.date]:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rrule=rules(until=True), start=st.dates(dt.date(9995, 1, 1), dt.date(9997, 12, 31)))
+# The last start whose window (HORIZON_DAYS = 731 days) still ends in the year 9999.
+@given(rrule=rules(until=True), start=st.dates(dt.date(9995, 1, 1), dt.date(9997, 12, 30)))
 def test_occurrences_agree_with_dateutil_to_the_end_of_the_calendar(
     rrule: str, start: dt.date
 ) -> None:
@@ -179,4 +180,15 @@ def test_a_first_week_of_one_day_is_not_stepped_over_as_a_day() -> None:
     rule = parse_rrule("FREQ=WEEKLY;BYMONTH=10;BYDAY=WE")
     assert list(rule.occurrences(dt.date(2025, 9, 28), dt.date(2025, 10, 31))) == [
         dt.date(2025, 10, d) for d in (1, 8, 15, 22, 29)
+    ]
+
+
+def test_bysetpos_counts_in_a_whole_week_that_ends_after_the_window() -> None:
+    # Mondays and Thursdays, the last of each week: the week of Monday 2025-09-29 ends on
+    # Sunday 2025-10-05, and its last such day is Thursday 2025-10-02, after the window's end
+    # on 2025-09-30. Its Monday must not stand in for it (RFC 5545: BYSETPOS counts within
+    # the whole interval); the Thursday before is 2025-09-25.
+    rule = parse_rrule("FREQ=WEEKLY;BYSETPOS=-1;BYDAY=MO,TH")
+    assert list(rule.occurrences(dt.date(2025, 9, 20), dt.date(2025, 9, 30))) == [
+        dt.date(2025, 9, 25)
     ]

@@ -154,7 +154,15 @@ class Recurrence:
                     # To the first day of the next allowed month, in step with the interval.
                     day += -(-(_next_month_start(day, month, allowed) - day) // step) * step
                     continue
-                yield [dt.date.fromordinal(d) for d in range(day, min(day + length, end + 1))]
+                # A week is whole even past ``last``: BYSETPOS counts in the whole period (the
+                # last Thursday of a week ending after ``last`` is not its Monday). Only a week
+                # running past the last date there is stays cut; BYSETPOS has no answer there.
+                stop = day + length
+                if stop > _LAST_ORDINAL + 1:
+                    if self.bysetpos:
+                        return
+                    stop = _LAST_ORDINAL + 1
+                yield [dt.date.fromordinal(d) for d in range(day, stop)]
                 if self.freq == "WEEKLY" and length < 7:
                     day, length = day + length - 7, 7  # back to the first day of that week
                 day += step
@@ -180,6 +188,9 @@ class Recurrence:
         wd = d.weekday()
         first, from_end = (position - 1) // 7 + 1, -((length - position) // 7 + 1)
         return (first, wd) in self.nth_weekdays or (from_end, wd) in self.nth_weekdays
+
+
+_LAST_ORDINAL = dt.date.max.toordinal()
 
 
 def _month_of(ordinal: int) -> int:

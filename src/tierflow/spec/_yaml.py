@@ -474,9 +474,9 @@ def load_yaml(
             size = len(text.encode("utf-8"))
         except UnicodeEncodeError as exc:
             # A lone surrogate (text decoded with 'surrogateescape', say) is no character.
-            before = text[: exc.start]
-            line = before.count("\n") + 1
-            col = exc.start - (before.rfind("\n") + 1) + 1
+            prefix = text[: exc.start]
+            line = prefix.count("\n") + 1
+            col = exc.start - (prefix.rfind("\n") + 1) + 1
             raise RulesetError(
                 [
                     Problem(

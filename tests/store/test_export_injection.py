@@ -197,7 +197,11 @@ def db(tmp_path: Path, hostile_ca: CompiledRuleset) -> Path:
         engine.start(tier2.id, on=D, by=WHO)
         engine.check_in(tier2.id, on=D + dt.timedelta(days=7), by=WHO, goal_met=False,
                         outcome="mixed", note=NOTE)  # fmt: skip
-        engine.record_conference(STUDENT, CONFERENCE, on=D + dt.timedelta(days=7), by=WHO)
+        # Not through record_conference, which takes only ids: a row imported from elsewhere.
+        repo.append(
+            WorkflowEvent(0, D + dt.timedelta(days=7), STUDENT, "conference", who=WHO,
+                          why=f"{CONFERENCE} held", detail={"kind": CONFERENCE})
+        )  # fmt: skip
         engine.issue_legal(STUDENT, "not1", on=D + dt.timedelta(days=8), by=WHO, facts=facts)
         repo.record_issued(STUDENT, STEP, D + dt.timedelta(days=9))
         repo.append(WorkflowEvent(0, D + dt.timedelta(days=9), STUDENT, "legal_issued", who=WHO,

@@ -44,3 +44,23 @@ def test_describe_without_a_birth_date_is_the_name() -> None:
     assert Person("s1", "Lisa Sybil Woods", dt.date(2008, 9, 13)).describe() == (
         "Lisa Sybil Woods, born 2008-09-13"
     )
+
+
+def test_a_refused_xml_record_is_one_reject_and_the_roster_reads_on(tmp_path: Any) -> None:
+    # The second Student nests 100 elements (more than the readers' depth bound): it is one
+    # reject at its line, and the third student is still read (the roster stopped there).
+    from tierflow.store import read_people
+
+    deep = "<x>" * 100 + "</x>" * 100
+    students = [
+        "<Student><StudentUniqueId>s1</StudentUniqueId><FirstName>Ana</FirstName>"
+        "<LastSurname>Ruiz</LastSurname></Student>",
+        f"<Student><StudentUniqueId>s2</StudentUniqueId>{deep}</Student>",
+        "<Student><StudentUniqueId>s3</StudentUniqueId><FirstName>Bo</FirstName>"
+        "<LastSurname>Li</LastSurname></Student>",
+    ]
+    roster = tmp_path / "students.xml"
+    roster.write_text("<InterchangeStudent>\n" + "\n".join(students) + "\n</InterchangeStudent>\n")
+    found = read_people(roster)
+    assert sorted(found.people) == ["s1", "s3"]
+    assert [(e.code, e.source) for e in found.rejects] == [("ingest.too_deep", f"{roster}:3")]

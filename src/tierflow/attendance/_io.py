@@ -339,18 +339,6 @@ def _feed(parser: Any, path: Path, ready: list[Any]) -> Iterator[Any]:
                 break
 
 
-def _xml_records(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node]]:
-    """Stream the records whose local tag is in ``tags``, as :func:`_xml_items` does.
-
-    For a reader that stops at the first bad record: a record too deep or holding too much
-    text raises :class:`_XmlRefused` (an ``ExpatError``) naming its line.
-    """
-    for line, rec in _xml_items(path, tags):
-        if isinstance(rec, DataError):
-            raise _XmlRefused(f"{rec.code}: {rec.reason}", line)
-        yield line, rec
-
-
 def _xml_items(path: Path, tags: frozenset[str]) -> Iterator[tuple[int, _Node | DataError]]:
     """Stream the records (children of the root) whose local tag is in ``tags``.
 
@@ -430,7 +418,7 @@ def _xml_flat_records(
     ``wanted`` maps local tag names to the keys of the yielded dicts. A descriptor written as a
     nested ``CodeValue`` (Data Standard 2.x) counts as the text of its parent. Faster than
     building a tree, for the large attendance files. A record nested too deep or holding too
-    much text is yielded as its :class:`DataError`, as by :func:`_xml_records`.
+    much text is yielded as its :class:`DataError`, as by :func:`_xml_items`.
 
     Raises:
         xml.parsers.expat.ExpatError: The file is not well-formed.

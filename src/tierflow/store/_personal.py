@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierflow.attendance._io import _rows, _xml_records
+from tierflow.attendance._io import _rows, _xml_items
 from tierflow.errors import DataError
 
 __all__ = ["People", "Person", "read_people"]
@@ -132,7 +132,10 @@ def _person(item: Mapping[str, Any], source: str) -> Person:
 def _xml_people(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | DataError]]:
     name = str(path)
     try:
-        for line, rec in _xml_records(path, frozenset({"Student"})):
+        for line, rec in _xml_items(path, frozenset({"Student"})):
+            if isinstance(rec, DataError):  # too deep or too much text: this record only
+                yield f"{name}:{line}", rec
+                continue
             yield f"{name}:{line}", {
                 key: rec.value(key)
                 for key in ("StudentUniqueId", "FirstName", "MiddleName", "LastSurname",

@@ -754,13 +754,23 @@ def _write_export(document: Any, args: argparse.Namespace, out: _Out) -> None:
 
 def _cmd_audit_verify(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.errors import StoreError
-    from tierflow.store import SqlRepository, verify
+    from tierflow.store import Anchor, SqlRepository, verify
 
     if _no_database(args.db, "audit verify", err):
         return 2
+    saved: Anchor | None = None
+    if args.anchor is not None:
+        try:
+            saved = Anchor.from_json(Path(args.anchor).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            err.line(f"tierflow audit verify: cannot read the anchor {args.anchor}: {exc}")
+            return 2
+        except StoreError as exc:
+            err.line(f"tierflow audit verify: {args.anchor}: {exc}")
+            return 2
     try:
         with SqlRepository(args.db) as repo:
-            findings = verify(repo)
+            findings = verify(repo, anchor=saved)
             rows, students = len(repo.chain_rows()), len(repo.chain_heads())
             args.db = repo.path  # a URL is printed without its password
     except StoreError as exc:
@@ -773,6 +783,29 @@ def _cmd_audit_verify(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         out.line(f"{n} problem{'s' * (n != 1)}: the records were changed outside tierflow")
         return 1
     out.line(f"{args.db}: ok, {rows:,} rows in {students:,} student chains verified")
+    return 0
+
+
+def _cmd_audit_anchor(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    from tierflow.errors import StoreError
+    from tierflow.store import SqlRepository, anchor
+
+    if _no_database(args.db, "audit anchor", err):
+        return 2
+    try:
+        with SqlRepository(args.db) as repo:
+            saved = anchor(repo)
+    except StoreError as exc:
+        err.line(f"tierflow audit anchor: {exc}")
+        return 2
+    text = saved.to_json() + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.data(text)
+    # Apart from the anchor's text: keep the digest somewhere else again (an anchor whose heads
+    # were edited no longer matches it).
+    err.line(f"digest: {saved.digest}")
     return 0
 
 
@@ -991,7 +1024,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "db", metavar="DB", help="a SQLite store file, or a database URL (postgresql+psycopg://...)"
     )
+    p.add_argument(
+        "--anchor",
+        metavar="FILE",
+        help="an anchor saved by 'tierflow audit anchor': also report chains cut short, rolled "
+        "back or rewritten since",
+    )
     p.set_defaults(func=_cmd_audit_verify)
+    p = audit.add_parser(
+        "anchor", help="print every chain's head and their digest, to keep outside the store"
+    )
+    p.add_argument(
+        "db", metavar="DB", help="a SQLite store file, or a database URL (postgresql+psycopg://...)"
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write the anchor to a file")
+    p.set_defaults(func=_cmd_audit_anchor)
 
     p = sub.add_parser("export", help="export documentation from a store")
     export = p.add_subparsers(dest="export_command", required=True)

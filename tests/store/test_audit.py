@@ -138,6 +138,34 @@ def test_cli_audit_verify(db: Store) -> None:
     assert f"{where}: student s1, seq 1: deleted" in out.getvalue()
 
 
+def test_cli_audit_anchor_then_verify_finds_a_chain_cut_short(
+    db: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = db.target if db.kind == "sqlite" else db.url
+    saved = tmp_path / "anchor.json"
+    assert main(["audit", "anchor", where, "-o", str(saved)], io.StringIO()) == 0
+    digest = json.loads(saved.read_text())["digest"]
+    assert f"digest: {digest}" in capsys.readouterr().err
+    out = io.StringIO()
+    assert main(["audit", "verify", where, "--anchor", str(saved)], out) == 0
+    # Cut off the end of s2's chain and point its head at the row before, as one who can write
+    # to the database would: the chain itself still links.
+    ((seq,),) = sql(db, "SELECT MAX(seq) FROM events WHERE student_id='s2'")
+    last = int(str(seq))
+    ((prev,),) = sql(db, "SELECT hash FROM events WHERE student_id='s2' AND seq=?", last - 1)
+    sql(db, "DELETE FROM events WHERE student_id='s2' AND seq=?", last)
+    sql(db, "UPDATE chain_heads SET seq=?, hash=? WHERE student_id='s2'", last - 1, prev)
+    out = io.StringIO()
+    assert main(["audit", "verify", where, "--anchor", str(saved)], out) == 1
+    assert f"student s2, seq {last}: the anchor saw the chain end at seq {last}" in out.getvalue()
+    # An anchor whose heads were edited is refused (its digest no longer matches), status 2.
+    data = json.loads(saved.read_text())
+    data["heads"]["s2"][0] = last - 1
+    saved.write_text(json.dumps(data))
+    assert main(["audit", "verify", where, "--anchor", str(saved)], io.StringIO()) == 2
+    assert "tierflow audit verify: " in capsys.readouterr().err
+
+
 def test_cli_audit_verify_without_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

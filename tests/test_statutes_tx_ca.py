@@ -7,6 +7,7 @@ from the rule set: Tex. Educ. Code 25.0915(a-3) and (a-4), and Cal. Educ. Code 4
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,57 @@ def test_tx_no_measures_below_the_trigger() -> None:
         ],
     }
     assert _statuses(tx.evaluate(facts, as_of=dt.date(2025, 10, 31))) == {}
+
+
+# EC 48263.6: absent without a valid excuse for 10 percent or more of the schooldays in one
+# school year, from the date of enrollment to the current date, is a chronic truant.
+@pytest.mark.parametrize(
+    ("enrolled", "unexcused", "chronic"),
+    [
+        (9, 1, True),  # 1/9 = 11.1%
+        (10, 1, True),  # 1/10 = 10%
+        (11, 1, False),  # 1/11 = 9.1%
+        (1, 1, True),  # 100% on the first day enrolled
+        (5, 0, False),
+        (0, 0, False),  # not enrolled yet: no schooldays to count
+    ],
+)
+def test_ca_chronic_truant_counts_from_enrollment(
+    enrolled: int, unexcused: int, chronic: bool
+) -> None:
+    ca = tierflow.load_ruleset("ca")
+    facts = {
+        "student_id": "ca-c",
+        "days_enrolled": enrolled,
+        "days_absent": unexcused,
+        "days_unexcused": unexcused,
+    }
+    decision = ca.evaluate(facts, as_of=dt.date(2025, 9, 1))
+    assert ("chronic-truant-sart" in decision.rules) is chronic
+
+
+def test_a_district_can_keep_the_early_year_minimum(tmp_path: Path) -> None:
+    """A district that does not flag chronic truants before 10 enrolled days says so by id."""
+    path = tmp_path / "minimum-district.yaml"
+    path.write_text(
+        "\n".join(
+            [
+                "id: minimum-district",
+                "name: A district that waits for 10 enrolled days",
+                'version: "1"',
+                "extends: ca",
+                "metrics:",
+                "  - id: chronic_truant_min_days",
+                "    expr: rate_min_days",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    district = tierflow.load_ruleset(path)
+    facts = {"student_id": "m", "days_enrolled": 9, "days_absent": 1, "days_unexcused": 1}
+    ca = tierflow.load_ruleset("ca")
+    assert "chronic-truant-sart" in ca.evaluate(facts, as_of=dt.date(2025, 9, 1)).rules
+    assert "chronic-truant-sart" not in district.evaluate(facts, as_of=dt.date(2025, 9, 1)).rules
+    facts = {"student_id": "m", "days_enrolled": 10, "days_absent": 1, "days_unexcused": 1}
+    assert "chronic-truant-sart" in district.evaluate(facts, as_of=dt.date(2025, 9, 1)).rules

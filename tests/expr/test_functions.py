@@ -47,9 +47,10 @@ def test_builtin_names() -> None:
     assert [f.name for f in DEFAULT_FUNCTIONS] == sorted(
         [
             "abs", "conferences_held", "count_within", "date", "days_between", "days_within",
-            "hours", "interventions_tried", "legal_count", "legal_issued", "len", "max",
-            "min", "month_days", "peak_count", "peak_month_days", "peak_month_hours",
-            "ratio", "recent_count", "recent_days", "round",
+            "first_count", "first_days", "hours", "interventions_tried", "legal_count",
+            "legal_issued", "len", "max", "min", "month_days", "peak_count",
+            "peak_month_days", "peak_month_hours", "ratio", "recent_count", "recent_days",
+            "round", "weeks_at_most",
         ]
     )  # fmt: skip
 
@@ -507,6 +508,16 @@ def _window_facts() -> dict[str, Any]:
         ("peak_month_days('absence')", 2.5),  # December
         ("peak_month_days('tardy')", 0),
         ("hours('unexcused')", 2.5 * 6),
+        ("first_count('absence', 2)", 1),  # Jan 26, Jan 27
+        ("first_count('absence', 3)", 2),  # to Jan 29
+        ("first_count('absence', 100)", 3),  # up to the as-of date: not Feb 3
+        ("first_days('absence', 3)", 1.5),
+        # Weeks: Feb 2's week is under way (1 day so far); Jan 26's has 1.5 days; December's
+        # absences fall in weeks with no school day enrolled.
+        ("weeks_at_most('absence', 1)", 0),
+        ("weeks_at_most('absence', 1.5)", 1),
+        ("weeks_at_most('absence', 0.5)", 0),
+        ("weeks_at_most('excused', 0.5)", 1),
         ("peak_month_hours('absence')", 2.5 * 6),
     ],
 )
@@ -526,6 +537,11 @@ def test_recent_count_with_no_school_days_yet() -> None:
         ("recent_count('absence', 5)", {"school_days": ["x"], "attendance_log": []},
          "facts.invalid"),
         ("hours('absence')", {"attendance_log": []}, "facts.missing"),
+        ("first_count('absence', 5)", {"attendance_log": []}, "facts.missing"),
+        ("first_days('absence', 5)", {"school_days": ["2026-01-05"], "attendance_log": 3},
+         "facts.invalid"),
+        ("weeks_at_most('absence', 1)", {"school_days": 7, "attendance_log": []},
+         "facts.invalid"),
         ("hours('absence')", {"attendance_log": [], "minutes_per_day": 0}, "facts.invalid"),
         ("hours('absence')", {"attendance_log": [], "minutes_per_day": True}, "facts.invalid"),
         ("peak_month_hours('absence')", {"attendance_log": [], "minutes_per_day": "x"},

@@ -1,14 +1,18 @@
-"""Calendar-aware window functions: school days, calendar months, hours.
+"""Calendar-aware window functions: school days, school weeks, calendar months, hours.
 
 They read two facts that :class:`tierflow.attendance.FactsBuilder` provides: ``school_days`` (the
 instructional days the student was enrolled, in order) and ``minutes_per_day`` (the length of a
 school day, for hours). Windows skip weekends and holidays because they count school days, not
 calendar days; events after the as-of date never count.
+
+A school week is a calendar week, Monday to Sunday, holding at least one school day the student
+was enrolled; a week of break holds none and is no school week.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_right
 from collections.abc import Mapping
 from typing import Any
@@ -76,6 +80,53 @@ def _recent_days(ctx: EvalContext, kind: str, n: float) -> float:
     return sum(r[2] for r in _recent(ctx, kind, n))
 
 
+def _first(ctx: EvalContext, kind: str, n: float) -> list[tuple[dt.date, str, float]]:
+    days = _school_days(ctx)
+    count = int(n)
+    if count <= 0 or not days:
+        return []
+    end = days[min(count, len(days)) - 1]
+    kinds = ATTENDANCE_KINDS[kind]
+    return [r for r in _log(ctx) if days[0] <= r[0] <= end and r[1] in kinds]
+
+
+def _first_count(ctx: EvalContext, kind: str, n: float) -> int:
+    # Days, not log rows: a day the log splits into an excused and an unexcused part is one
+    # day of 'absence'.
+    return len({r[0] for r in _first(ctx, kind, n)})
+
+
+def _first_days(ctx: EvalContext, kind: str, n: float) -> float:
+    return sum(r[2] for r in _first(ctx, kind, n))
+
+
+_SLACK = 1e-9
+"""Room for a sum of day fractions (1/3 + 2/3) to land a hair above the whole it makes."""
+
+
+def _weeks_at_most(ctx: EvalContext, kind: str, limit: float) -> int:
+    if math.isnan(limit):
+        raise ValueError("the most days a week is not a number (NaN)")
+    days = _school_days(ctx)
+    week: dict[dt.date, float] = {}  # a school week's Monday -> full-day equivalents of kind
+    for day in days:
+        week.setdefault(day - dt.timedelta(days=day.weekday()), 0.0)
+    kinds = ATTENDANCE_KINDS[kind]
+    for day, k, n in _log(ctx):
+        monday = day - dt.timedelta(days=day.weekday())
+        if k in kinds and day <= ctx.as_of and monday in week:
+            week[monday] += n
+    current = ctx.as_of - dt.timedelta(days=ctx.as_of.weekday())
+    run = 0
+    for monday in sorted(week, reverse=True):
+        if week[monday] > limit + _SLACK:
+            break
+        # The as-of date's week counts once it reaches Friday; before, it can only end the run.
+        if monday != current or ctx.as_of.weekday() >= 4:
+            run += 1
+    return run
+
+
 def _by_month(ctx: EvalContext, kind: str) -> dict[tuple[int, int], float]:
     kinds = ATTENDANCE_KINDS[kind]
     months: dict[tuple[int, int], float] = {}
@@ -139,6 +190,33 @@ for _fn in (
         NUMBER,
         _recent_days,
         "Full-day equivalents of a kind in the last n school days enrolled.",
+        context=True,
+        reads=("attendance_log", "school_days"),
+    ),
+    Function(
+        "first_count",
+        (_KIND, NUMBER),
+        NUMBER,
+        _first_count,
+        "Days with a kind in the student's first n school days enrolled (8 in the first 30).",
+        context=True,
+        reads=("attendance_log", "school_days"),
+    ),
+    Function(
+        "first_days",
+        (_KIND, NUMBER),
+        NUMBER,
+        _first_days,
+        "Full-day equivalents of a kind in the student's first n school days enrolled.",
+        context=True,
+        reads=("attendance_log", "school_days"),
+    ),
+    Function(
+        "weeks_at_most",
+        (_KIND, NUMBER),
+        NUMBER,
+        _weeks_at_most,
+        "Consecutive school weeks, back from the as-of date, with at most n days of a kind.",
         context=True,
         reads=("attendance_log", "school_days"),
     ),

@@ -279,7 +279,12 @@ def test_legal_steps_are_issued_in_order_and_only_with_documented_evidence() -> 
         e.issue_legal("t1", "not1", on=MONDAY, by="clerk", facts=facts)
     later = dt.date(2025, 10, 27)
     plan = e.run(later, [facts])
-    # NOT2 needs a supportive tier 2 intervention: the workflow opened several on the first run
+    # NOT2 needs a supportive tier 2 intervention tried (EC 48261/48262): the first run opened
+    # several, but none was started, so none was tried yet.
+    assert [(a.step, a.status) for _, a in plan.legal_blocked] == [("not2", "blocked")]
+    meeting = next(iv for iv in e.interventions("t1") if iv.intervention == "root-cause-meeting")
+    e.start(meeting.id, on=dt.date(2025, 10, 8), by="counselor-1")
+    plan = e.run(later, [facts])
     assert [(a.step, a.status) for _, a in plan.legal_due] == [("not2", "due")]
     e.issue_legal("t1", "not2", on=later, by="clerk", facts=facts)
     kinds = [ev.kind for ev in e.timeline("t1")]

@@ -54,6 +54,16 @@ class _Recall:
     decisions: list[tuple[dt.date, list[str]]] = field(default_factory=list)
     reported: dict[str, dt.date] = field(default_factory=dict)
     conferences: list[dict[str, Any]] = field(default_factory=list)
+    started: dict[str, dt.date] = field(default_factory=dict)
+    """Intervention id -> the date its owner first worked it (started, or checked in)."""
+    withdrawn: set[str] = field(default_factory=set)
+    """Interventions closed because corrected data no longer supported them."""
+
+
+_WITHDRAWN = "corrected_data"
+"""``detail["withdrawn"]`` of the close event of an intervention withdrawn on corrected data."""
+_WITHDRAWN_WHY = "withdrawn: on corrected data"
+"""How such a close event's reason begins (events recorded before the detail was added)."""
 
 
 def _date(value: Any, name: str) -> dt.date:
@@ -234,6 +244,18 @@ class Engine:
                 recall.reported.setdefault(ev.detail["step"], ev.at)
             elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
                 recall.reported.pop(ev.detail["step"], None)
+            elif ev.kind == "transition" and ev.intervention_id is not None:
+                iid = ev.intervention_id
+                if (
+                    ev.from_state == self.lifecycle.initial
+                    and ev.to_state not in self.lifecycle.terminal
+                ):
+                    recall.started.setdefault(iid, ev.at)  # start, or a first check-in
+                elif ev.trigger == "close" and (
+                    (ev.detail is not None and ev.detail.get("withdrawn") == _WITHDRAWN)
+                    or (ev.who == "tierflow" and ev.why.startswith(_WITHDRAWN_WHY))
+                ):
+                    recall.withdrawn.add(iid)
         return recall
 
     # --- transitions ---------------------------------------------------------------------------
@@ -432,11 +454,14 @@ class Engine:
             return facts  # the evaluator reports a malformed history itself
         tried = []
         for iv in ivs:
+            started = recall.started.get(iv.id)
+            if started is None or iv.id in recall.withdrawn:
+                continue  # never worked, or the data that opened it was corrected away
             outcomes = [c.outcome for c in self.repository.check_ins(iv.id) if c.outcome]
             entry: dict[str, Any] = {
                 "intervention": iv.intervention,
                 "tier_level": iv.tier_level,
-                "started_on": iv.opened_on,
+                "started_on": started,
             }
             if iv.ended_on is not None:
                 entry["ended_on"] = iv.ended_on
@@ -586,6 +611,7 @@ class Engine:
         if plan.changes() != changes:
             # What this run documented (an intervention tried, one ended) is history the legal
             # ladder reads: decide again so a second run the same day finds nothing new.
+            recall = self._recall(sid)  # what this run recorded (a withdrawal) counts now
             facts = self._with_history(raw, recall)
             decision = self.ruleset.evaluate(facts, as_of=as_of)
             self._record_decision(as_of, decision, snapshot, last)
@@ -634,9 +660,9 @@ class Engine:
             if self.ruleset.goal_met(before.intervention, facts, as_of=before.ended_on):
                 self._fire(
                     iv, "close", as_of, "tierflow",
-                    f"withdrawn: on corrected data the goal of {before.intervention} "
+                    f"{_WITHDRAWN_WHY} the goal of {before.intervention} "
                     f"({before.id}) was met by its review on {before.ended_on}, so the "
-                    "escalation is no longer supported", snapshot,
+                    "escalation is no longer supported", snapshot, {"withdrawn": _WITHDRAWN},
                 )  # fmt: skip
                 plan.withdrawn.append(iv)
 

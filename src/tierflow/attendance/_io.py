@@ -332,7 +332,18 @@ def _feed(parser: Any, path: Path, ready: list[Any]) -> Iterator[Any]:
     with open(path, "rb") as fh:
         while True:
             chunk = fh.read(1 << 16)
-            parser.Parse(chunk, not chunk)
+            try:
+                parser.Parse(chunk, not chunk)
+            except (LookupError, ValueError) as exc:
+                if isinstance(exc, DataError):
+                    raise
+                # The XML declaration names an encoding Python does not know (LookupError) or
+                # expat cannot use (ValueError: 'multi-byte encodings are not supported'): the
+                # file is refused at its line, like a DOCTYPE.
+                raise _XmlRefused(
+                    f"cannot read the encoding the XML declaration names: {exc}",
+                    parser.CurrentLineNumber or 1,
+                ) from None
             yield from ready
             ready.clear()
             if not chunk:

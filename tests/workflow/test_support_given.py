@@ -15,6 +15,7 @@ so seven truancies: NOT1 from 3, NOT2 from 6 (ca.yaml's 3/6/9 ladder).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.errors import WorkflowError
+from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, Roster, StaffMember
 
 CA = tierflow.load_ruleset("ca")
@@ -191,3 +193,17 @@ def test_a_never_started_intervention_never_satisfies_a_prerequisite(
                 e.close(iv.id, on=day, by="m", reason="family declined")
         assert e.with_history(facts).get("history", {}).get("interventions", []) == []
     assert not NEEDS_SUPPORT & set(e.repository.issued("p"))
+
+
+def test_a_reopened_store_remembers_when_an_intervention_started(tmp_path: Path) -> None:
+    b = _builder("r", SEVEN)
+    first, start = dt.date(2025, 9, 22), dt.date(2025, 10, 8)
+    with SqlRepository(tmp_path / "records.db") as repo:
+        e = Engine(CA, repository=repo, calendars={"s": CAL})
+        e.run(first, [_facts(b, "r", first)])
+        meeting = next(iv for iv in e.interventions("r") if iv.intervention == "root-cause-meeting")
+        e.start(meeting.id, on=start, by="counselor-9")
+    with SqlRepository(tmp_path / "records.db") as repo:
+        again = Engine(CA, repository=repo, calendars={"s": CAL})
+        tried = again.with_history(_facts(b, "r", start))["history"]["interventions"]
+    assert [(t["intervention"], t["started_on"]) for t in tried] == [("root-cause-meeting", start)]

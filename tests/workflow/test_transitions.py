@@ -185,13 +185,22 @@ def test_legal_issuing_errors_name_the_reason_and_record_nothing() -> None:
         e.issue_legal("t2", "parent-notice", on=day, by="clerk", facts=facts)
     with pytest.raises(WorkflowError, match="no legal step 'letter-9'; steps: parent-notice"):
         e.issue_legal("t1", "letter-9", on=day, by="clerk", facts=facts)
-    with pytest.raises(
-        WorkflowError, match=r"prevention-measures cannot be issued .*Parent warning"
-    ):
-        e.issue_legal("t1", "prevention-measures", on=day, by="clerk", facts=facts)
     with pytest.raises(WorkflowError, match="court-referral is not warranted"):
         e.issue_legal("t1", "court-referral", on=day, by="clerk", facts=facts)
+    # Ten unexcused days in six months warrant a referral (TEC 25.0951), but its prerequisites
+    # are missing: the measures (TEC 25.0915) and support tried. (Prevention measures themselves
+    # start at the parent notice's trigger, TEC 25.0915(a-4), so they are not blocked here.)
+    ten = _tx("t3", [f"2025-09-{d:02d}" for d in (1, 3, 5, 9, 11, 15, 17, 19)]
+              + ["2025-10-06", "2025-10-08"])  # fmt: skip
+    e.run(day, [ten])
+    with pytest.raises(
+        WorkflowError,
+        match=r"court-referral cannot be issued to student t3: Truancy prevention measures .*"
+        r"has not been issued; 1 supportive tier 2\+ intervention",
+    ):
+        e.issue_legal("t3", "court-referral", on=day, by="clerk", facts=ten)
     assert e.repository.issued("t1") == {}
+    assert e.repository.issued("t3") == {}
     e.issue_legal("t1", "parent-notice", on=day, by="clerk", facts=facts)
     with pytest.raises(WorkflowError, match="already issued"):
         e.issue_legal("t1", "parent-notice", on=day, by="clerk", facts=facts)

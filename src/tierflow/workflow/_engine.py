@@ -30,6 +30,7 @@ from tierflow.workflow._records import (
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays, next_follow_up
+from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY, Starts, support_tried
 
 __all__ = ["Engine", "Hook"]
 
@@ -54,16 +55,8 @@ class _Recall:
     decisions: list[tuple[dt.date, list[str]]] = field(default_factory=list)
     reported: dict[str, dt.date] = field(default_factory=dict)
     conferences: list[dict[str, Any]] = field(default_factory=list)
-    started: dict[str, dt.date] = field(default_factory=dict)
-    """Intervention id -> the date its owner first worked it (started, or checked in)."""
-    withdrawn: set[str] = field(default_factory=set)
-    """Interventions closed because corrected data no longer supported them."""
-
-
-_WITHDRAWN = "corrected_data"
-"""``detail["withdrawn"]`` of the close event of an intervention withdrawn on corrected data."""
-_WITHDRAWN_WHY = "withdrawn: on corrected data"
-"""How such a close event's reason begins (events recorded before the detail was added)."""
+    support: Starts = field(default_factory=Starts)
+    """When each intervention was started, and which were withdrawn on corrected data."""
 
 
 def _date(value: Any, name: str) -> dt.date:
@@ -244,18 +237,8 @@ class Engine:
                 recall.reported.setdefault(ev.detail["step"], ev.at)
             elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
                 recall.reported.pop(ev.detail["step"], None)
-            elif ev.kind == "transition" and ev.intervention_id is not None:
-                iid = ev.intervention_id
-                if (
-                    ev.from_state == self.lifecycle.initial
-                    and ev.to_state not in self.lifecycle.terminal
-                ):
-                    recall.started.setdefault(iid, ev.at)  # start, or a first check-in
-                elif ev.trigger == "close" and (
-                    (ev.detail is not None and ev.detail.get("withdrawn") == _WITHDRAWN)
-                    or (ev.who == "tierflow" and ev.why.startswith(_WITHDRAWN_WHY))
-                ):
-                    recall.withdrawn.add(iid)
+            elif ev.kind == "transition":
+                recall.support.see(ev, self.lifecycle)
         return recall
 
     # --- transitions ---------------------------------------------------------------------------
@@ -453,20 +436,18 @@ class Engine:
         if not isinstance(host, Mapping):
             return facts  # the evaluator reports a malformed history itself
         tried = []
-        for iv in ivs:
-            started = recall.started.get(iv.id)
-            if started is None or iv.id in recall.withdrawn:
-                continue  # never worked, or the data that opened it was corrected away
-            outcomes = [c.outcome for c in self.repository.check_ins(iv.id) if c.outcome]
+        for t in support_tried(
+            self.repository, sid, starts=recall.support, interventions=ivs, lifecycle=self.lifecycle
+        ):  # started and not withdrawn: the same reading as the packet and compliance report
             entry: dict[str, Any] = {
-                "intervention": iv.intervention,
-                "tier_level": iv.tier_level,
-                "started_on": started,
+                "intervention": t.intervention,
+                "tier_level": t.tier_level,
+                "started_on": t.started_on,
             }
-            if iv.ended_on is not None:
-                entry["ended_on"] = iv.ended_on
-            if outcomes:
-                entry["outcome"] = outcomes[-1]
+            if t.ended_on is not None:
+                entry["ended_on"] = t.ended_on
+            if t.outcome:
+                entry["outcome"] = t.outcome
             tried.append(entry)
         merged = dict(facts)
         merged["history"] = {
@@ -660,9 +641,9 @@ class Engine:
             if self.ruleset.goal_met(before.intervention, facts, as_of=before.ended_on):
                 self._fire(
                     iv, "close", as_of, "tierflow",
-                    f"{_WITHDRAWN_WHY} the goal of {before.intervention} "
+                    f"{WITHDRAWN_WHY} the goal of {before.intervention} "
                     f"({before.id}) was met by its review on {before.ended_on}, so the "
-                    "escalation is no longer supported", snapshot, {"withdrawn": _WITHDRAWN},
+                    "escalation is no longer supported", snapshot, {"withdrawn": WITHDRAWN},
                 )  # fmt: skip
                 plan.withdrawn.append(iv)
 

@@ -1,0 +1,155 @@
+"""The support a student was actually given, read from the stored timeline.
+
+One reading for everyone who asks "which supportive interventions were tried": the engine
+(before it decides a legal step), a student's packet (readiness) and the compliance report
+(what preceded a step). An intervention counts once it was *started* -- the first transition
+out of the lifecycle's initial state that does not end it (``start``, or a first
+``check_in``) -- and from that day, not from the day it was opened. One closed because
+corrected data withdrew it never counts: its close event carries
+``detail={"withdrawn": "corrected_data"}`` (events recorded before that detail existed are
+recognised by their reason, which begins ``withdrawn: on corrected data``).
+
+Read ``as_of`` a date, the timeline is read as it stood that day: a start, a withdrawal, an
+end or an outcome dated later is not seen. The engine deciding on a date and the compliance
+report checking a step issued on that date therefore read the same support.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tierflow.workflow._machine import LIFECYCLE, Lifecycle
+from tierflow.workflow._records import Intervention, WorkflowEvent
+from tierflow.workflow._repository import Repository
+
+__all__ = ["WITHDRAWN", "WITHDRAWN_WHY", "Starts", "Tried", "support_tried"]
+
+WITHDRAWN = "corrected_data"
+"""``detail["withdrawn"]`` of the close event of an intervention withdrawn on corrected data."""
+WITHDRAWN_WHY = "withdrawn: on corrected data"
+"""How such a close event's reason begins (events recorded before the detail was added)."""
+
+
+@dataclass
+class Starts:
+    """When each intervention was started, and when any was withdrawn, from a timeline.
+
+    Attributes:
+        started: Intervention id -> the date its owner first worked it.
+        withdrawn: Intervention id -> the date it was withdrawn on corrected data.
+    """
+
+    started: dict[str, dt.date] = field(default_factory=dict)
+    withdrawn: dict[str, dt.date] = field(default_factory=dict)
+
+    def see(self, ev: WorkflowEvent, lifecycle: Lifecycle = LIFECYCLE) -> None:
+        """Take one event into account (events are seen in timeline order).
+
+        Args:
+            ev: The event; anything but an intervention's transition is ignored.
+            lifecycle: The lifecycle the transitions follow.
+        """
+        if ev.kind != "transition" or ev.intervention_id is None:
+            return
+        iid = ev.intervention_id
+        if ev.from_state == lifecycle.initial and ev.to_state not in lifecycle.terminal:
+            self.started.setdefault(iid, ev.at)  # start, or a first check-in
+        elif ev.trigger == "close" and (
+            (ev.detail is not None and ev.detail.get("withdrawn") == WITHDRAWN)
+            or (ev.who == "tierflow" and ev.why.startswith(WITHDRAWN_WHY))
+        ):
+            self.withdrawn.setdefault(iid, ev.at)
+
+    @classmethod
+    def read(cls, events: Iterable[WorkflowEvent], lifecycle: Lifecycle = LIFECYCLE) -> Starts:
+        """Read a student's timeline.
+
+        >>> from tierflow.workflow import WorkflowEvent
+        >>> d = dt.date(2025, 10, 6)
+        >>> starts = Starts.read([
+        ...     WorkflowEvent(1, d, "s1", "transition", "iv-1", "start", "assigned", "active"),
+        ... ])
+        >>> starts.started, starts.withdrawn
+        ({'iv-1': datetime.date(2025, 10, 6)}, {})
+        """
+        starts = cls()
+        for ev in events:
+            starts.see(ev, lifecycle)
+        return starts
+
+
+@dataclass(frozen=True)
+class Tried:
+    """One supportive intervention that was tried.
+
+    Attributes:
+        intervention_id: Its id in the store.
+        intervention: Its catalogue id (``weekly-checkin``).
+        tier_level: Its tier's level.
+        opened_on: The date it was opened.
+        started_on: The date it was started (what the legal ladder counts from).
+        ended_on: The date it ended, if it had by then.
+        outcome: The last outcome recorded at a check-in by then, if any.
+        outcome_on: The date of that check-in.
+    """
+
+    intervention_id: str
+    intervention: str
+    tier_level: int
+    opened_on: dt.date
+    started_on: dt.date
+    ended_on: dt.date | None
+    outcome: str | None
+    outcome_on: dt.date | None
+
+
+def support_tried(
+    repository: Repository,
+    student_id: str,
+    *,
+    as_of: dt.date | None = None,
+    starts: Starts | None = None,
+    interventions: Sequence[Intervention] | None = None,
+    lifecycle: Lifecycle = LIFECYCLE,
+) -> list[Tried]:
+    """The interventions a student was actually given, in the order the store lists them.
+
+    Args:
+        repository: Where the records are.
+        student_id: The student.
+        as_of: Read the timeline as it stood that day (None: everything recorded).
+        starts: The student's timeline already read (saves reading it again).
+        interventions: The student's interventions already read from ``repository``.
+        lifecycle: The lifecycle the transitions follow.
+
+    Returns:
+        One entry per intervention started (by ``as_of``) and not withdrawn (by ``as_of``).
+    """
+    if starts is None:
+        starts = Starts.read(repository.events(student_id), lifecycle)
+    if interventions is None:
+        interventions = repository.for_student(student_id)
+    tried = []
+    for iv in interventions:
+        started = starts.started.get(iv.id)
+        withdrawn = starts.withdrawn.get(iv.id)
+        if started is None or (as_of is not None and started > as_of):
+            continue  # never worked (by then)
+        if withdrawn is not None and (as_of is None or withdrawn <= as_of):
+            continue  # the data that opened it was corrected away
+        outcomes = [
+            c for c in repository.check_ins(iv.id) if c.outcome and (as_of is None or c.on <= as_of)
+        ]
+        last = outcomes[-1] if outcomes else None
+        ended = iv.ended_on
+        if ended is not None and as_of is not None and ended > as_of:
+            ended = None
+        tried.append(
+            Tried(
+                iv.id, iv.intervention, iv.tier_level, iv.opened_on, started, ended,
+                None if last is None else last.outcome, None if last is None else last.on,
+            )
+        )  # fmt: skip
+    return tried

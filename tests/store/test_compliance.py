@@ -61,15 +61,19 @@ def db(tmp_path: Path) -> Path:
 def test_a_step_after_documented_support_is_not_flagged(db: Path) -> None:
     with SqliteRepository(db) as repo:
         report = compliance_report(repo, CA)
-        interventions = [iv.id for iv in repo.for_student("c1")]
+        interventions = repo.for_student("c1")
     c1 = next(s for s in report.steps if s.student_id == "c1")
     assert (c1.step, c1.issued_on, c1.issued_by, c1.flags) == ("not1", D + dt.timedelta(days=8),
                                                                "clerk", ())  # fmt: skip
     assert c1.ok and c1.missing == () and c1.ruleset == str(CA.ref)
-    assert [i.intervention_id for i in c1.interventions] == interventions
-    outcome = next(i for i in c1.interventions if i.outcome is not None)
-    assert (outcome.outcome, outcome.outcome_on) == ("mixed", D + dt.timedelta(days=7))
-    assert all(i.opened_on == D for i in c1.interventions)
+    # Of the interventions opened on D, only the tier 2 one was started (and checked in): the
+    # others, never started, are not support (EC 48262 asks for support tried).
+    tier2 = next(iv for iv in interventions if iv.tier_level >= 2)
+    assert len(interventions) > 1 and len(c1.interventions) == 1
+    (given,) = c1.interventions
+    assert (given.intervention_id, given.intervention) == (tier2.id, tier2.intervention)
+    assert (given.outcome, given.outcome_on) == ("mixed", D + dt.timedelta(days=7))
+    assert given.opened_on == given.started_on == D
     assert c1.conferences == ()  # held the day after the letter: not evidence before it
     refs = {r.id: r.title for r in CA.spec.references}
     assert c1.cites == tuple(refs[c] for c in CA.legal_steps[0].cites)
@@ -104,7 +108,9 @@ def test_requirements_are_checked_on_what_was_documented_by_then(tmp_path: Path)
     with SqliteRepository(tmp_path / "r.db") as repo:
         engine = Engine(CA, repository=repo,
                         roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)]))  # fmt: skip
-        engine.run(D, [SUPPORTED])
+        plan = engine.run(D, [SUPPORTED])
+        tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
+        engine.start(tier2.id, on=D, by="ms-lee")  # started, but no outcome ever recorded
         for n, step in enumerate(("not1", "not2", "not3")):
             repo.record_issued("c1", step, D + dt.timedelta(days=30 * n))
         engine.record_conference("c1", "sart", on=D + dt.timedelta(days=70), by="ms-lee")
@@ -265,3 +271,65 @@ def test_ed_fi_and_json_rosters(tmp_path: Path) -> None:
     found = read_people(api)
     assert found.people["s1"].describe() == "Jo Ng, born 2010-02-03"
     assert [e.code for e in found.rejects] == ["ingest.not_an_object"]
+
+
+def _unstarted(repo: SqliteRepository, start_on: dt.date | None = None) -> list[str]:
+    """NOT1 issued by the engine on D + 8 after it opened interventions on D.
+
+    With ``start_on``, the tier 2 one is started that day; otherwise none ever is.
+    """
+    engine = Engine(CA, repository=repo)  # no roster: nobody owns what opens
+    plan = engine.run(D, [SUPPORTED])
+    tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
+    if start_on is not None:
+        engine.start(tier2.id, on=start_on, by="ms-lee")
+    engine.issue_legal("c1", "not1", on=D + dt.timedelta(days=8), by="clerk", facts=SUPPORTED)
+    return [iv.id for iv in plan.opened]
+
+
+def test_an_opened_intervention_never_started_is_no_prior_support(tmp_path: Path) -> None:
+    # Interventions opened on D, never owned nor started, then NOT1 on D + 8: nothing was
+    # tried before the letter, so it is flagged (the old report listed the opened ones as
+    # support, dated from their opening).
+    with SqliteRepository(tmp_path / "r.db") as repo:
+        opened = _unstarted(repo)
+    with SqliteRepository(tmp_path / "r.db") as repo:  # reopened: read from the store alone
+        (step,) = compliance_report(repo, CA).steps
+    assert opened and step.interventions == ()
+    assert step.flags == ("no_prior_support",)
+
+
+def test_support_counts_from_its_start_and_only_if_started_by_the_step(tmp_path: Path) -> None:
+    with SqliteRepository(tmp_path / "late.db") as repo:
+        _unstarted(repo, start_on=D + dt.timedelta(days=9))  # the day after the letter
+        (late,) = compliance_report(repo, CA).steps
+    assert late.flags == ("no_prior_support",) and late.interventions == ()
+    with SqliteRepository(tmp_path / "early.db") as repo:
+        _unstarted(repo, start_on=D + dt.timedelta(days=3))
+        (early,) = compliance_report(repo, CA).steps
+    assert early.flags == ()
+    (given,) = early.interventions
+    assert (given.opened_on, given.started_on) == (D, D + dt.timedelta(days=3))
+    assert "opened 2025-10-15, started 2025-10-18, no outcome recorded" in given.describe()
+
+
+def test_an_intervention_withdrawn_on_corrected_data_is_not_support(tmp_path: Path) -> None:
+    # Started on D + 1, then closed by tierflow on D + 2 because corrected data withdrew it
+    # (the close event's detail names it): before a letter of D + 8 it is no support; before
+    # a letter of D + 1 (as the records stood then) it was.
+    with SqliteRepository(tmp_path / "r.db") as repo:
+        engine = Engine(CA, repository=repo)
+        plan = engine.run(D, [SUPPORTED])
+        tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
+        engine.start(tier2.id, on=D + dt.timedelta(days=1), by="ms-lee")
+        repo.append(
+            WorkflowEvent(0, D + dt.timedelta(days=2), "c1", "transition", tier2.id, "close",
+                          "active", "closed", "tierflow", "withdrawn: on corrected data ...",
+                          detail={"withdrawn": "corrected_data"})
+        )  # fmt: skip
+        repo.record_issued("c1", "not1", D + dt.timedelta(days=1))
+        repo.record_issued("c1", "not2", D + dt.timedelta(days=8))
+        report = compliance_report(repo, CA)
+    not1, not2 = report.steps
+    assert [i.intervention_id for i in not1.interventions] == [tier2.id] and not1.flags == ()
+    assert not2.interventions == () and not2.flags[0] == "no_prior_support"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import tierflow
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.cli import main
 from tierflow.store import SqliteRepository, build_packet
 from tierflow.workflow import Engine, Roster, StaffMember, WorkflowEvent
@@ -147,3 +148,39 @@ def test_export_without_records_or_file(tmp_path: Path, capsys: pytest.CaptureFi
     SqliteRepository(db).close()
     assert main(["export", "packet", "nobody", "--db", str(db)], io.StringIO()) == 2
     assert "give --ruleset" in capsys.readouterr().err
+
+
+def test_an_intervention_opened_but_never_started_is_not_support(tmp_path: Path) -> None:
+    # Seven unexcused days (2025-09-08..16), no roster: the run of 09-22 opens four
+    # interventions nobody owns or starts, and NOT1 is issued. On 10-06 NOT2 needs one tier 2+
+    # intervention tried (EC 48261/48262, ca.yaml): none was, so the engine blocks it, and the
+    # packet must not call it ready (it did: every opened intervention counted as tried).
+    year = (dt.date(2025, 8, 18), dt.date(2026, 5, 29))
+    builder = FactsBuilder({"s": SchoolCalendar.from_pattern("s", *year)})
+    builder.add_enrollment(Enrollment("x", "s", year[0], grade=7))
+    for day in (8, 9, 10, 11, 12, 15, 16):
+        builder.add_event(AttendanceEvent("x", "s", dt.date(2025, 9, day), "unexcused_absence"))
+    first, second = dt.date(2025, 9, 22), dt.date(2025, 10, 6)
+    with SqliteRepository(tmp_path / "r.db") as repo:
+        engine = Engine(CA, repository=repo)
+        facts = builder.facts_for("x", first)
+        assert engine.run(first, [facts]).opened
+        engine.issue_legal("x", "not1", on=first, by="clerk", facts=facts)
+        plan = engine.run(second, [builder.facts_for("x", second)])
+        assert [a.step for _, a in plan.legal_blocked] == ["not2"] and not plan.legal_due
+    with SqliteRepository(tmp_path / "r.db") as repo:  # reopened: read from the store alone
+        readiness = build_packet(repo, "x", CA, as_of=second, step="not2").readiness
+        assert readiness is not None and not readiness.ready
+        assert readiness.missing == (
+            "1 supportive tier 2+ intervention(s) must have been tried; found 0",
+        )
+        assert not any("(tier" in p for p in readiness.present)
+        # Started on 10-08: it counts, from that day, not from the day it was opened.
+        tier2 = next(iv for iv in repo.for_student("x") if iv.tier_level >= 2)
+        Engine(CA, repository=repo).start(tier2.id, on=dt.date(2025, 10, 8), by="ms-lee")
+        started = build_packet(repo, "x", CA, as_of=dt.date(2025, 10, 8), step="not2").readiness
+    assert started is not None and started.ready, started
+    assert (
+        f"{tier2.intervention} (tier {tier2.tier_level}) from 2025-10-08, no outcome recorded"
+        in (started.present)
+    )

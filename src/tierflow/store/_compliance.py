@@ -21,6 +21,7 @@ from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
 from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Repository
+from tierflow.workflow._tried import support_tried
 
 __all__ = ["ComplianceReport", "PriorIntervention", "StepCheck", "compliance_report"]
 
@@ -47,6 +48,7 @@ class PriorIntervention:
         intervention: Its catalogue id (``weekly-checkin``).
         tier_level: Its tier's level.
         opened_on: The date it opened.
+        started_on: The date it was started (its owner's ``start``, or a first check-in).
         outcome: The last outcome recorded at a check-in on or before the step, if any.
         outcome_on: The date of that check-in.
     """
@@ -55,13 +57,14 @@ class PriorIntervention:
     intervention: str
     tier_level: int
     opened_on: dt.date
+    started_on: dt.date
     outcome: str | None
     outcome_on: dt.date | None
 
     def describe(self) -> str:
-        """``iv-0000012 weekly-checkin (tier 2) opened 2025-10-06, outcome mixed on ...``."""
+        """``iv-0000012 weekly-checkin (tier 2) opened 2025-10-06, started 2025-10-07, ...``."""
         text = f"{self.intervention_id} {self.intervention} (tier {self.tier_level}) opened "
-        text += str(self.opened_on)
+        text += f"{self.opened_on}, started {self.started_on}"
         if self.outcome is not None:
             return f"{text}, outcome {self.outcome} on {self.outcome_on}"
         return f"{text}, no outcome recorded"
@@ -287,21 +290,17 @@ def _check(
     )
     prior: list[PriorIntervention] = []
     tried: list[InterventionView] = []
-    for iv in repository.for_student(student_id):
-        if iv.opened_on > issued_on:
-            continue
-        outcomes = [
-            c for c in repository.check_ins(iv.id) if c.outcome is not None and c.on <= issued_on
-        ]
-        last = outcomes[-1] if outcomes else None
-        outcome = None if last is None else last.outcome
-        ended = iv.ended_on if iv.ended_on is not None and iv.ended_on <= issued_on else None
-        tried.append(InterventionView(iv.intervention, iv.tier_level, iv.opened_on, ended, outcome))
-        if iv.intervention not in unsupportive:
+    # Started (by the step) and not withdrawn on corrected data (by then), from its start: the
+    # support the engine would have counted on the day the step was issued.
+    for t in support_tried(repository, student_id, as_of=issued_on):
+        tried.append(
+            InterventionView(t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome)
+        )
+        if t.intervention not in unsupportive:
             prior.append(
                 PriorIntervention(
-                    iv.id, iv.intervention, iv.tier_level, iv.opened_on, outcome,
-                    None if last is None else last.on,
+                    t.intervention_id, t.intervention, t.tier_level, t.opened_on, t.started_on,
+                    t.outcome, t.outcome_on,
                 )
             )  # fmt: skip
     flags: list[str] = []

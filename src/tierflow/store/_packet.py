@@ -22,6 +22,7 @@ from tierflow.facts._model import ConferenceView, HistoryView, InterventionView,
 from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
+from tierflow.workflow._tried import support_tried
 
 __all__ = ["Packet", "PacketEntry", "Readiness", "build_packet"]
 
@@ -322,24 +323,24 @@ class _Citations:
 def _documented(repository: Repository, student_id: str) -> HistoryView:
     """What the records show was done for a student, as the engine reads it before a step.
 
+    Supportive interventions are those started and not withdrawn on corrected data, from the
+    day they were started (:func:`tierflow.workflow._tried.support_tried`, which the engine uses).
+
     The records are read as they are, like the compliance report reads them: a conference
     kind or an outcome that is not an id (imported from another system, or a row edited
     outside tierflow) is printed, not refused, since a packet documents what was recorded.
     """
-    tried = []
-    for iv in repository.for_student(student_id):
-        outcomes = [c.outcome for c in repository.check_ins(iv.id) if c.outcome]
-        outcome = outcomes[-1] if outcomes else None
-        tried.append(
-            InterventionView(iv.intervention, iv.tier_level, iv.opened_on, iv.ended_on, outcome)
-        )
+    tried = tuple(
+        InterventionView(t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome)
+        for t in support_tried(repository, student_id)
+    )  # started, not withdrawn: as the engine counts them (an opened one is not support)
     held = tuple(
         ConferenceView(str(ev.detail.get("kind", "")), ev.at)
         for ev in repository.events(student_id)
         if ev.kind == "conference" and ev.detail is not None
     )
     steps = tuple(StepView(s, d) for s, d in repository.issued(student_id).items())
-    return HistoryView(steps, tuple(tried), held)
+    return HistoryView(steps, tried, held)
 
 
 def _readiness(

@@ -269,6 +269,9 @@ def _wrong_types() -> Iterator[Any]:
                       DATE, None, None, None, reason=WHY, ended_on=DATE)  # fmt: skip
     yield iv
     yield CheckIn(IV_ID, DATE, WHO, outcome=NOTE)  # type: ignore[arg-type]
+    # Started, so the report counts it as support tried (7c20446) and prints its fields.
+    yield WorkflowEvent(0, DATE, STUDENT, "transition", IV_ID, "start", "assigned", "active",  # type: ignore[arg-type]
+                        WHO, WHY)  # fmt: skip
     for kind in ("opened", KIND, "conference", "legal_issued"):
         yield WorkflowEvent(0, DATE, STUDENT, kind, intervention_id=IV_ID, who=WHO, why=WHY,  # type: ignore[arg-type]
                             ruleset=ref, detail={"kind": CONFERENCE, "step": STEP})  # fmt: skip

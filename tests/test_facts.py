@@ -270,3 +270,35 @@ def test_a_cut_short_json_lines_record_says_so(tmp_path: Path) -> None:
         f"{path}:3: ingest.invalid_json: the line ends before its JSON object does (Expecting "
         "value at column 4); each line must hold one whole object",
     ]
+
+
+def test_two_log_rows_of_one_kind_on_one_date_are_one_day() -> None:
+    # TEC 25.0951 counts "days or parts of days": a date recorded twice (a morning and an
+    # afternoon row) is one day, in every window function, and its parts add up to a day at most.
+    rows = [
+        {"date": "2025-10-01", "kind": "unexcused", "days": 0.5},
+        {"date": "2025-10-01", "kind": "unexcused", "days": 0.75},
+        {"date": "2025-10-02", "kind": "unexcused", "days": 0.5},
+    ]
+    assert attendance_log_of({"student_id": "s", "attendance_log": rows}) == (
+        (dt.date(2025, 10, 1), "unexcused", 1.0),
+        (dt.date(2025, 10, 2), "unexcused", 0.5),
+    )
+    rs = tierflow.parse_ruleset(
+        """
+id: dates-demo
+name: Dates not rows
+version: "1"
+extends: mtss
+rules:
+  - id: three-days
+    when: count_within('unexcused', 4w) >= 3 or peak_count('unexcused', 6mo) >= 3
+    assign: [family-call]
+  - id: two-days
+    when: count_within('unexcused', 4w) == 2 and days_within('unexcused', 4w) == 1.5
+    assign: [family-call]
+""",
+        name="dates-demo.yaml",
+    )
+    facts = {"student_id": "s", "days_enrolled": 20, "days_absent": 1.5, "attendance_log": rows}
+    assert rs.evaluate(facts, as_of=dt.date(2025, 10, 3)).rules == ("two-days",)

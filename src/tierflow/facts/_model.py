@@ -620,6 +620,15 @@ def issued_steps(facts: Mapping[str, Any]) -> tuple[StepView | IssuedStep, ...]:
 def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, float], ...]:
     """Return the dated attendance log as ``(date, kind, days)`` tuples, sorted by date.
 
+    Rows of one kind on one date are one record (their ``days`` add up, to a whole day at
+    most): a window function counts dates, not rows, so a date recorded twice counts once.
+
+    >>> attendance_log_of({"attendance_log": [
+    ...     {"date": "2025-10-01", "kind": "unexcused", "days": 0.5},
+    ...     {"date": "2025-10-01", "kind": "unexcused", "days": 0.75},
+    ...     {"date": "2025-10-01", "kind": "tardy", "days": 0}]})
+    ((datetime.date(2025, 10, 1), 'tardy', 0.0), (datetime.date(2025, 10, 1), 'unexcused', 1.0))
+
     Raises:
         DataError: ``facts.missing`` when the log is absent (window functions need it), or
             ``facts.invalid`` when it is malformed (not a list, or a record that is not one).
@@ -640,7 +649,7 @@ def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, flo
             student_id=str(facts.get("student_id")),
             field="attendance_log",
         )
-    out = []
+    merged: dict[tuple[dt.date, str], float] = {}
     for i, item in enumerate(raw):
         try:
             rec = (
@@ -650,6 +659,6 @@ def attendance_log_of(facts: Mapping[str, Any]) -> tuple[tuple[dt.date, str, flo
             )
         except ValidationError as exc:
             raise _data_error(facts, f"attendance_log[{i}]", exc) from exc
-        out.append((rec.date, rec.kind, rec.days))
-    out.sort()
-    return tuple(out)
+        key = (rec.date, rec.kind)
+        merged[key] = min(1.0, merged.get(key, 0.0) + rec.days)
+    return tuple(sorted((day, kind, days) for (day, kind), days in merged.items()))

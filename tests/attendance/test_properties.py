@@ -187,7 +187,8 @@ class Reference:
         if not spans:
             return None
         enrolled: list[dt.date] = []
-        tardies = over = 0
+        tardies = occasions = 0
+        over = 0.0
         counted = dict.fromkeys(KINDS, 0.0)
         absent = 0.0
         weekday = [0.0] * 7
@@ -203,25 +204,39 @@ class Reference:
                 continue
             enrolled.append(day)
             parts = dict.fromkeys(KINDS, 0.0)
+            late = occasion = False  # EC 48260: a date is at most one truancy occasion
             for e in self.accepted_on.get((sid, day), RefDay()).events:
                 events += 1
                 cause = REASONS[e.reason][1]
                 if cause:
                     causes[cause] += 1
-                if e.category == "tardy":
-                    tardies += 1
-                if e.category in ("tardy", "early_departure"):
-                    over += e.minutes is not None and e.minutes > p.truancy_tardy_minutes
                 share = self.fraction(e, self.calendar_of(span))
-                if e.category == "excused_absence":
-                    parts["excused"] += share
-                elif e.category == "unexcused_absence":
-                    parts["unexcused"] += share
-                elif e.category == "suspension_out":
-                    parts["suspension"] += share
-                elif e.category in ("partial", "early_departure"):
-                    said = REASONS[e.reason][0]
-                    parts[said or p.partial_absence] += share
+                said = REASONS[e.reason][0]
+                kind = {
+                    "excused_absence": "excused",
+                    "unexcused_absence": "unexcused",
+                    "suspension_out": "suspension",
+                    "partial": said or p.partial_absence,
+                    "early_departure": said or p.partial_absence,
+                    "tardy": said or "unexcused",  # a tardy with no excuse given has none
+                }.get(e.category)
+                if e.minutes is not None:
+                    minutes = e.minutes
+                elif e.duration is not None:
+                    length = p.minutes_per_day * self.plans[self.calendar_of(span)].shortened.get(
+                        day, 1.0
+                    )
+                    minutes = e.duration * length
+                else:
+                    minutes = 0.0
+                if kind == "unexcused" and (share >= 1 or minutes > p.truancy_tardy_minutes):
+                    occasion = True
+                if e.category == "tardy":
+                    late = True
+                elif kind is not None:
+                    parts[kind] += share
+            tardies += late
+            occasions += occasion
             total = min(1.0, sum(parts.values()))
             if p.absent_day_threshold is None:
                 day_parts = parts
@@ -231,6 +246,9 @@ class Reference:
                     day_parts[max(KINDS, key=lambda k: (parts[k], -KINDS.index(k)))] = 1.0
             for kind in KINDS:
                 counted[kind] += day_parts[kind]
+            # What of the occasion days_unexcused does not already count is counted here.
+            if occasion:
+                over += 1.0 - day_parts["unexcused"]
             day_absent = sum(
                 v
                 for k, v in day_parts.items()
@@ -262,6 +280,7 @@ class Reference:
             "days_suspended": counted["suspension"],
             "tardies": tardies,
             "tardies_over_30": over,
+            "truancy_occasions": occasions,
             "current_absence_streak": run,
             "longest_absence_streak": longest,
             "recent_absence_rate": recent_rate,
@@ -330,6 +349,18 @@ def assert_agree(got: dict[str, Any] | None, want: dict[str, Any] | None) -> Non
         ("suspension", "days_suspended"),
     ):
         assert sum(r["days"] for r in log if r["kind"] == kind) == pytest.approx(got[fact])
+    # One row per date per kind, and a date is at most one truancy occasion in the log: a long
+    # tardy row only where no unexcused row already stands for that date.
+    rows = Counter((r["date"], r["kind"]) for r in log)
+    assert max(rows.values(), default=1) == 1
+    unexcused_dates = {r["date"] for r in log if r["kind"] == "unexcused"}
+    over_dates = {r["date"] for r in log if r["kind"] == "tardy_over_30"}
+    assert not unexcused_dates & over_dates
+    assert len(over_dates) <= got["tardies_over_30"] + EPS
+    assert got["days_unexcused"] + got["tardies_over_30"] >= got["truancy_occasions"] - EPS
+    assert (
+        len({r["date"] for r in log if r["kind"] in ("tardy", "tardy_over_30")}) >= got["tardies"]
+    )
 
 
 def rejects_of(builder: FactsBuilder) -> Counter[tuple[str, str | None, str | None]]:
@@ -492,13 +523,26 @@ def test_a_back_dated_correction_changes_exactly_the_expected_counts(
     p = scenario.policy
     span = ref.span_on(wrong.student_id, wrong.date)
     assert span is not None
-    part = ref.fraction(wrong, ref.calendar_of(span))
+    part = whole = ref.fraction(wrong, ref.calendar_of(span))
     if p.absent_day_threshold is not None:
         part = 1.0 if part > 0 and part >= p.absent_day_threshold - EPS else 0.0
+    # EC 48260: the day was an occasion when the absence was a full day or longer than the
+    # policy's minutes; excused, it is none, and tardies_over_30 loses what it held of it.
+    length = p.minutes_per_day * scenario.plans[ref.calendar_of(span)].shortened.get(
+        wrong.date, 1.0
+    )
+    if wrong.minutes is not None:
+        minutes = wrong.minutes
+    else:
+        minutes = length if wrong.duration is None else wrong.duration * length
+    was = whole >= 1 or minutes > p.truancy_tardy_minutes
     changed = {"days_unexcused", "days_excused", "attendance_log", "provenance", "causes"}
+    changed |= {"truancy_occasions", "tardies_over_30"}
     assert {k: v for k, v in new.items() if k not in changed} == {
         k: v for k, v in old.items() if k not in changed
     }
+    assert new["truancy_occasions"] == old["truancy_occasions"] - was
+    assert new["tardies_over_30"] == pytest.approx(old["tardies_over_30"] - was * (1.0 - part))
     assert new["days_unexcused"] == pytest.approx(old["days_unexcused"] - part)
     assert new["days_excused"] == pytest.approx(old["days_excused"] + part)
     assert new["provenance"]["events"] == old["provenance"]["events"]
@@ -721,13 +765,22 @@ def test_suspensions_count_as_absence(september: SchoolCalendar) -> None:
     assert (no["days_absent"], no["days_suspended"], no["days_present"]) == (0.0, 1.0, 22.0)
 
 
-def test_truancy_tardy_minutes_counts_tardies_and_early_departures_longer_than_it(
+def test_truancy_tardy_minutes_counts_unexcused_tardies_and_departures_longer_than_it(
     september: SchoolCalendar,
 ) -> None:
-    events = [_ev(2, "tardy", minutes=45.0), _ev(3, "early_departure", minutes=45.0)]
-    assert _facts(september, events)["tardies_over_30"] == 2
-    assert _facts(september, events, truancy_tardy_minutes=45)["tardies_over_30"] == 0
-    assert _facts(september, events)["tardies"] == 1
+    events = [
+        _ev(2, "tardy", minutes=45.0),  # no excuse given: unexcused
+        _ev(3, "early_departure", minutes=45.0, reason="Unexcused"),
+        _ev(4, "early_departure", minutes=45.0),  # partial_absence: excused by default
+    ]
+    facts = _facts(september, events)
+    # Two occasions: the late arrival (no absence time: a whole one in tardies_over_30) and the
+    # unexcused departure (45 of 360 minutes: 0.125 in days_unexcused, the other 0.875 in
+    # tardies_over_30); the excused departure is none.
+    assert (facts["truancy_occasions"], facts["tardies_over_30"]) == (2, 1.875)
+    assert (facts["days_unexcused"], facts["days_excused"], facts["tardies"]) == (0.125, 0.125, 1)
+    longer = _facts(september, events, truancy_tardy_minutes=45)
+    assert (longer["truancy_occasions"], longer["tardies_over_30"]) == (0, 0)
 
 
 def test_minutes_per_day_turns_minutes_into_a_fraction_of_the_day(
@@ -947,3 +1000,72 @@ def test_assume_full_year_rejects_an_event_at_a_school_without_a_calendar(
     facts = b.facts_for("s1", dt.date(2025, 9, 30))
     assert facts is not None
     assert (facts["days_enrolled"], facts["days_absent"]) == (22, 1.0)
+
+
+# --- truancy occasions (California EC 48260) ---------------------------------------------------
+
+_MAY_BE_UNEXCUSED = {"unexcused_absence", "tardy", "partial", "early_departure"}
+_COUNTS = ("truancy_occasions", "tardies_over_30", "days_unexcused", "tardies")
+
+
+def _truancy(facts: dict[str, Any]) -> tuple[float, float]:
+    """The occasions, and the sum ca.yaml reads (``days_unexcused + tardies_over_30``)."""
+    return facts["truancy_occasions"], facts["days_unexcused"] + facts["tardies_over_30"]
+
+
+@SETTINGS
+@given(scenarios())
+def test_a_day_is_at_most_one_truancy_occasion(scenario: Scenario) -> None:
+    for sid, facts in _all_facts(scenario).items():
+        dates = {
+            e.date
+            for e in scenario.events
+            if e.student_id == sid
+            and e.date <= scenario.as_of
+            and CATEGORY_SPELLINGS.get(e.category) in _MAY_BE_UNEXCUSED
+        }
+        assert facts["truancy_occasions"] <= len(dates)
+        assert facts["tardies_over_30"] <= facts["truancy_occasions"] + EPS
+        log = facts["attendance_log"]
+        truancy_dates = [r["date"] for r in log if r["kind"] in ("unexcused", "tardy_over_30")]
+        assert len(truancy_dates) == len(set(truancy_dates)) <= len(dates)
+
+
+def _excused(event: AttendanceEvent) -> AttendanceEvent:
+    if CATEGORY_SPELLINGS.get(event.category) == "unexcused_absence":
+        return replace(event, category="excused_absence")
+    return replace(event, reason="excused")
+
+
+@SETTINGS
+@given(scenarios(), st.data())
+def test_excused_time_never_counts_toward_truancy(scenario: Scenario, data: st.DataObject) -> None:
+    assume(scenario.events)
+    which = data.draw(st.sets(st.integers(0, len(scenario.events) - 1), min_size=1))
+    excused = [_excused(e) if i in which else e for i, e in enumerate(scenario.events)]
+    before = _all_facts(scenario)
+    after = {f["student_id"]: f for f in build(scenario, excused).facts(scenario.as_of)}
+    assert after.keys() == before.keys()
+    for sid, was in before.items():
+        now = after[sid]
+        assert now["truancy_occasions"] <= was["truancy_occasions"]
+        assert _truancy(now)[1] <= _truancy(was)[1] + EPS
+    everything = [_excused(e) for e in scenario.events]
+    for facts in build(scenario, everything).facts(scenario.as_of):
+        assert _truancy(facts) == (0, 0.0)
+
+
+@SETTINGS
+@given(scenarios(), st.data())
+def test_a_duplicated_event_row_changes_no_count(scenario: Scenario, data: st.DataObject) -> None:
+    assume(scenario.events)
+    i = data.draw(st.integers(0, len(scenario.events) - 1))
+    at = data.draw(st.integers(i + 1, len(scenario.events)))
+    events = list(scenario.events)
+    events.insert(at, replace(events[i], source="copy"))  # the same row, read again
+    before = _all_facts(scenario)
+    after = {f["student_id"]: f for f in build(scenario, events).facts(scenario.as_of)}
+    assert after.keys() == before.keys()
+    for sid, was in before.items():
+        assert {k: after[sid][k] for k in _COUNTS} == {k: was[k] for k in _COUNTS}
+        assert after[sid]["attendance_log"] == was["attendance_log"]

@@ -101,6 +101,24 @@ class _Day:
         self.full: AttendanceEvent | None = None
 
 
+_CATEGORY_KIND = {
+    "excused_absence": "excused",
+    "unexcused_absence": "unexcused",
+    "suspension_out": "suspension",
+}
+
+
+class _DayRecord:
+    """One student-date folded: time missed by kind, whether late, whether a truancy occasion."""
+
+    __slots__ = ("occasion", "parts", "tardy")
+
+    def __init__(self) -> None:
+        self.parts = {"excused": 0.0, "unexcused": 0.0, "suspension": 0.0}
+        self.tardy = False
+        self.occasion = False
+
+
 @dataclass
 class _Student:
     spans: list[Enrollment] = field(default_factory=list)
@@ -402,6 +420,53 @@ class FactsBuilder:
         self.report.accepted += 1
         return True
 
+    def _fold_day(self, events: Iterable[AttendanceEvent], cal: SchoolCalendar) -> _DayRecord:
+        """Fold one student-date's accepted events into one day record.
+
+        Each event's time goes to one kind (excused, unexcused, suspension): its category, or
+        for a partial absence, an early departure or a tardy the reason it gives (``Absent
+        excused``...), else the policy (``partial_absence``; a tardy with no reason is
+        unexcused). The date is one truancy occasion (California EC 48260) when an unexcused
+        event is a full-day absence or lasts more than ``truancy_tardy_minutes``; excused and
+        suspension time never makes one, and a date is one occasion however many events say so.
+        """
+        policy = self.policy
+        record = _DayRecord()
+        for e in events:
+            if e.category == "tardy":
+                record.tardy = True
+            kind = self._kind_of(e)
+            if kind is None:
+                continue
+            fraction = self._absence_fraction(e, cal)
+            if kind == "unexcused" and (
+                fraction >= 1 or self._minutes(e, cal) > policy.truancy_tardy_minutes
+            ):
+                record.occasion = True
+            if e.category != "tardy" and fraction:  # a late arrival's time is not an absence
+                record.parts[kind] += fraction
+        return record
+
+    def _kind_of(self, event: AttendanceEvent) -> str | None:
+        """The kind of time an event records: excused, unexcused, suspension, or None."""
+        category = event.category
+        if category in _CATEGORY_KIND:
+            return _CATEGORY_KIND[category]
+        if category not in ("partial", "early_departure", "tardy"):
+            return None  # present, in-school suspension: attendance
+        said = category_of(event.reason or "")
+        if said in ("excused_absence", "unexcused_absence"):
+            return "excused" if said == "excused_absence" else "unexcused"
+        return "unexcused" if category == "tardy" else self.policy.partial_absence
+
+    def _minutes(self, event: AttendanceEvent, cal: SchoolCalendar) -> float:
+        """How many minutes an event covers (0 when neither minutes nor a duration is given)."""
+        if event.minutes is not None:
+            return float(event.minutes)
+        if event.duration is not None:
+            return event.duration * self.policy.minutes_per_day * cal.fraction(event.date)
+        return 0.0
+
     def _absence_fraction(self, event: AttendanceEvent, cal: SchoolCalendar) -> float:
         """The fraction of the school day an event takes away (0 for attendance)."""
         if event.category not in ABSENCE_CATEGORIES and event.category != "early_departure":
@@ -444,7 +509,8 @@ class FactsBuilder:
             enrolled += cal.count(span.entry, end)
         excused = unexcused = suspended = 0.0
         absent = 0.0
-        tardies = over = 0
+        tardies = occasions = 0
+        over = 0.0
         streak_days: list[dt.date] = []
         weekday = [0.0] * 5
         log: list[dict[str, Any]] = []
@@ -455,10 +521,10 @@ class FactsBuilder:
             day = student.days[day_date]
             cal = self._calendar_for(_span_on(student, day_date) or spans[-1])
             assert cal is not None
-            parts = {"excused": 0.0, "unexcused": 0.0, "suspension": 0.0}
             # In a canonical order, so that the digest, the log and ties between causes do not
             # depend on the order a day's events arrived in (they are unique by this key).
-            for e in sorted(day.events, key=_event_key) if len(day.events) > 1 else day.events:
+            ordered = sorted(day.events, key=_event_key) if len(day.events) > 1 else day.events
+            for e in ordered:
                 events += 1
                 digest.update(
                     f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
@@ -466,36 +532,12 @@ class FactsBuilder:
                 cause = self.causes(e.reason)
                 if cause is not None:
                     causes[cause] += 1
-                if e.category in ("tardy", "early_departure"):
-                    tardies += e.category == "tardy"
-                    long = e.minutes is not None and e.minutes > policy.truancy_tardy_minutes
-                    over += long
-                    if e.category == "tardy" or long:
-                        kind = "tardy_over_30" if long else "tardy"
-                        log.append({"date": day_date, "kind": kind, "days": 0.0})
-                    if e.category == "tardy":
-                        continue
-                fraction = self._absence_fraction(e, cal)
-                if not fraction:
-                    continue
-                if e.category == "excused_absence":
-                    parts["excused"] += fraction
-                elif e.category == "unexcused_absence":
-                    parts["unexcused"] += fraction
-                elif e.category == "suspension_out":
-                    parts["suspension"] += fraction
-                else:  # partial or early departure: the reason decides, else the policy
-                    said = category_of(e.reason or "")
-                    excused_part = (
-                        said == "excused_absence"
-                        if said in ("excused_absence", "unexcused_absence")
-                        else policy.partial_absence == "excused"
-                    )
-                    parts["excused" if excused_part else "unexcused"] += fraction
+            record = self._fold_day(ordered, cal)
+            parts = record.parts
             total = min(1.0, sum(parts.values()))
-            if not total:
-                continue
-            if policy.absent_day_threshold is not None:
+            share = parts
+            counted = total
+            if total and policy.absent_day_threshold is not None:
                 counted = 1.0 if total >= policy.absent_day_threshold - 1e-9 else 0.0
                 share = {
                     k: (counted if v == max(parts.values()) else 0.0) for k, v in parts.items()
@@ -503,22 +545,32 @@ class FactsBuilder:
                 if counted and list(share.values()).count(1.0) > 1:  # a tie: unexcused first
                     first = next(k for k in ("unexcused", "excused", "suspension") if share[k])
                     share = {k: (1.0 if k == first else 0.0) for k in share}
-            else:
-                counted, share = total, parts
-            excused += share["excused"]
-            unexcused += share["unexcused"]
-            suspended += share["suspension"]
-            day_absent = counted - (
-                0.0 if policy.suspensions_count_as_absence else share["suspension"]
-            )
-            absent += day_absent
-            if day_absent and day_date.weekday() < 5:
-                weekday[day_date.weekday()] += day_absent
-            if total >= policy.streak_threshold - 1e-9:
-                streak_days.append(day_date)
-            for kind, value in share.items():
-                if value:
-                    log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
+            if total:
+                excused += share["excused"]
+                unexcused += share["unexcused"]
+                suspended += share["suspension"]
+                day_absent = counted - (
+                    0.0 if policy.suspensions_count_as_absence else share["suspension"]
+                )
+                absent += day_absent
+                if day_absent and day_date.weekday() < 5:
+                    weekday[day_date.weekday()] += day_absent
+                if total >= policy.streak_threshold - 1e-9:
+                    streak_days.append(day_date)
+                for kind, value in share.items():
+                    if value:
+                        log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
+            # A day is one occasion at most (EC 48260). tardies_over_30 holds the part of it
+            # days_unexcused does not, so that their sum counts it once; and the log gets one
+            # truancy row for it: a long tardy row only where no unexcused row stands.
+            tardies += record.tardy
+            if record.occasion:
+                occasions += 1
+                over += 1.0 - min(1.0, share["unexcused"])
+            if record.occasion and not share["unexcused"]:
+                log.append({"date": day_date, "kind": "tardy_over_30", "days": 0.0})
+            elif record.tardy:
+                log.append({"date": day_date, "kind": "tardy", "days": 0.0})
         school_days = self._school_days(spans, as_of)
         current, longest = _streaks(school_days, streak_days)
         recent_rate = self._recent_rate(school_days, log)
@@ -537,6 +589,7 @@ class FactsBuilder:
             "days_suspended": suspended,
             "tardies": tardies,
             "tardies_over_30": over,
+            "truancy_occasions": occasions,
             "current_absence_streak": current,
             "longest_absence_streak": longest,
             "recent_absence_rate": recent_rate,

@@ -125,9 +125,14 @@ def _facts_table() -> dict[str, FactInfo]:
         "days_excused": "Full-day-equivalent excused absences.",
         "days_unexcused": "Full-day-equivalent unexcused absences.",
         "days_suspended": "Out-of-school suspension days.",
-        "tardies": "Tardies (late arrivals), any length.",
-        "tardies_over_30": "Tardies or partial absences of more than 30 minutes without a valid "
-        "excuse (California EC 48260).",
+        "tardies": "Days with a tardy (late arrival), any length.",
+        "tardies_over_30": "Truancy occasions (EC 48260) not already counted in days_unexcused: "
+        "tardies or partial absences of more than 30 minutes without a valid excuse. Built from "
+        "events, the part of each occasion's day days_unexcused does not count, so "
+        "days_unexcused + tardies_over_30 counts each occasion once.",
+        "truancy_occasions": "Days that are a truancy occasion (California EC 48260): a full-day "
+        "absence, or a tardy or absence of more than 30 minutes, without a valid excuse; a day "
+        "is one occasion at most.",
         "current_absence_streak": "Consecutive school days absent up to the as-of date "
         "(from events).",
         "longest_absence_streak": "The longest run of consecutive school days absent this year "
@@ -299,6 +304,7 @@ class StudentFacts(BaseModel):
     days_suspended: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
     tardies: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
     tardies_over_30: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
+    truancy_occasions: float | None = Field(default=None, ge=0, le=MAX_NUMBER)
     causes: tuple[str, ...] = ()
     groups: frozenset[str] = frozenset()
     attendance_log: tuple[AttendanceRecord, ...] | None = None

@@ -16,6 +16,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tierflow
 from tierflow.attendance import (
@@ -136,6 +138,32 @@ def test_whole_day_counting_keeps_one_occasion_per_day() -> None:
     assert (facts["days_unexcused"], facts["tardies_over_30"]) == (3.0, 1.0)
     assert facts["truancy_occasions"] == 4
     assert _truancy_rows(facts) == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["unexcused_absence", "partial", "early_departure"]),
+            st.integers(31, 400),  # every one longer than 30 minutes: an occasion each
+        ),
+        min_size=1,
+        max_size=len(MONDAYS_TO_FRIDAYS),
+    )
+)
+def test_the_ca_sum_is_exactly_the_number_of_occasions(events: list[tuple[str, int]]) -> None:
+    # Each event is alone on its day, unexcused and longer than 30 minutes, so the statute
+    # counts exactly len(events) occasions; ca's `truancies >= 3` must see that number exactly,
+    # not 2.9999999999999996 from adding fractions of a day.
+    facts = _build(
+        [
+            _ev(day, category, minutes=float(minutes), reason="Unexcused")
+            for day, (category, minutes) in zip(MONDAYS_TO_FRIDAYS, events, strict=False)
+        ]
+    )
+    assert facts["truancy_occasions"] == len(events)
+    assert facts["days_unexcused"] + facts["tardies_over_30"] >= len(events)
+    assert facts["days_unexcused"] + facts["tardies_over_30"] == pytest.approx(len(events))
 
 
 def test_count_within_truancy_counts_each_day_once() -> None:

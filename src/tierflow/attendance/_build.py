@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -571,6 +572,7 @@ class FactsBuilder:
                 log.append({"date": day_date, "kind": "tardy_over_30", "days": 0.0})
             elif record.tardy:
                 log.append({"date": day_date, "kind": "tardy", "days": 0.0})
+        over = _exact_sum(unexcused, over)
         school_days = self._school_days(spans, as_of)
         current, longest = _streaks(school_days, streak_days)
         recent_rate = self._recent_rate(school_days, log)
@@ -667,6 +669,26 @@ def _streaks(days: tuple[dt.date, ...], absent: list[dt.date]) -> tuple[int, int
         longest = max(longest, run)
     current = run if previous == len(days) - 1 else 0
     return current, longest
+
+
+def _exact_sum(base: float, extra: float) -> float:
+    """``extra``, nudged so that ``base + extra`` is exactly the whole number it stands for.
+
+    ``days_unexcused + tardies_over_30`` counts truancy occasions, but both add up fractions of
+    a day, and float addition can make 2 occasions read 1.9999999999999998, which a rule's
+    ``>= 2`` would miss. A sum within 1e-9 of a whole number (no count of minutes comes that
+    close to one otherwise) is made to reach it exactly, never to fall short.
+    """
+    total = base + extra
+    target = float(round(total))
+    if total >= target or target - total > 1e-9:
+        return extra
+    extra = max(0.0, target - base)
+    for _ in range(4):  # target - base is exact or one step off; a few steps settle it
+        if base + extra >= target:
+            break
+        extra = math.nextafter(extra, math.inf)
+    return extra
 
 
 def _event_key(event: AttendanceEvent) -> tuple[str, float, float]:

@@ -362,9 +362,22 @@ def test_peak_count_zero_length_period_is_zero() -> None:
     assert run("peak_count('absence', 0mo)", facts) == 0
 
 
-def test_peak_count_counts_same_day_records() -> None:
-    facts = {"attendance_log": log((D(2026, 1, 5), "tardy"), (D(2026, 1, 5), "tardy_over_30"))}
-    assert run("peak_count('tardy', 1d)", facts) == 2
+def test_counts_are_of_days_not_log_rows() -> None:
+    # "Days or parts of days" (TEC 25.0951; docs/conditions.md): a date logged as a tardy and a
+    # tardy over 30 minutes is one day of 'tardy', and a day split into an excused and an
+    # unexcused half is one day of 'absence' (each counted 2 before: rows, not days).
+    tardies = {"attendance_log": log((D(2026, 1, 5), "tardy"), (D(2026, 1, 5), "tardy_over_30"))}
+    assert run("peak_count('tardy', 1d)", tardies) == 1
+    assert run("count_within('tardy', 4w)", tardies, D(2026, 1, 9)) == 1
+    halves = {
+        "school_days": ["2025-09-29", "2025-09-30", "2025-10-01", "2025-10-02", "2025-10-03"],
+        "attendance_log": log((D(2025, 10, 1), "excused", 0.5), (D(2025, 10, 1), "unexcused", 0.5)),
+    }
+    as_of = D(2025, 10, 3)
+    assert run("count_within('absence', 4w)", halves, as_of) == 1
+    assert run("peak_count('absence', 4w)", halves, as_of) == 1
+    assert run("recent_count('absence', 5)", halves, as_of) == 1
+    assert run("days_within('absence', 4w)", halves, as_of) == 1.0  # the parts still add up
 
 
 _KINDS = sorted({k for kinds in ATTENDANCE_KINDS.values() for k in kinds})

@@ -256,7 +256,9 @@ def _window(ctx: EvalContext, kind: str, period: Duration) -> list[tuple[dt.date
 
 
 def _count_within(ctx: EvalContext, kind: str, period: Duration) -> int:
-    return len(_window(ctx, kind, period))
+    # Days, not log rows: a date logged as an excused and an unexcused part is one day of
+    # 'absence' (statutes count "days or parts of days").
+    return len({r[0] for r in _window(ctx, kind, period)})
 
 
 def _days_within(ctx: EvalContext, kind: str, period: Duration) -> float:
@@ -265,7 +267,7 @@ def _days_within(ctx: EvalContext, kind: str, period: Duration) -> float:
 
 def _peak_count(ctx: EvalContext, kind: str, period: Duration) -> int:
     kinds = ATTENDANCE_KINDS[kind]
-    dates = [r[0] for r in _log(ctx) if r[1] in kinds and r[0] <= ctx.as_of]
+    dates = sorted({r[0] for r in _log(ctx) if r[1] in kinds and r[0] <= ctx.as_of})
     best = 0
     first = 0
     for last, end in enumerate(dates):

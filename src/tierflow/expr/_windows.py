@@ -73,7 +73,7 @@ def _recent(ctx: EvalContext, kind: str, n: float) -> list[tuple[dt.date, str, f
 
 
 def _recent_count(ctx: EvalContext, kind: str, n: float) -> int:
-    return len(_recent(ctx, kind, n))
+    return len({r[0] for r in _recent(ctx, kind, n)})  # days, not log rows (as count_within)
 
 
 def _recent_days(ctx: EvalContext, kind: str, n: float) -> float:

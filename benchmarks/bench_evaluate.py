@@ -72,7 +72,7 @@ _GROUP_SUPPORT = (
 )
 
 
-def _mtss_core(f: Mapping[str, Any]) -> tuple[str, set[str], float, bool]:
+def _mtss_core(f: Mapping[str, Any]) -> tuple[str, set[str]]:
     enrolled = f["days_enrolled"]
     absent = f["days_absent"]
     rate = absent / enrolled if enrolled else 0.0
@@ -82,7 +82,7 @@ def _mtss_core(f: Mapping[str, Any]) -> tuple[str, set[str], float, bool]:
     elif (counts and rate >= 0.05) or (not counts and absent >= 2):
         tier, assigned = "tier2", {"weekly-checkin", "family-call"}
     else:
-        return "tier1", set(), rate, counts
+        return "tier1", set()
     if tier == "tier2" and counts and rate >= 0.10:
         assigned.add("attendance-plan")
     causes = f.get("causes") or ()
@@ -93,12 +93,12 @@ def _mtss_core(f: Mapping[str, Any]) -> tuple[str, set[str], float, bool]:
     for group, support in _GROUP_SUPPORT:
         if group in groups:
             assigned.add(support)
-    return tier, assigned, rate, counts
+    return tier, assigned
 
 
 def mtss_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
     """The mtss playbook, written by hand."""
-    tier, assigned, _, _ = _mtss_core(f)
+    tier, assigned = _mtss_core(f)
     return tier, tuple(iv for iv in _MTSS_CATALOGUE if iv in assigned), ()
 
 
@@ -115,13 +115,15 @@ _CA_STEPS = (
 
 def ca_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
     """The ca playbook (mtss plus California truancy law), written by hand."""
-    tier, assigned, _, counts = _mtss_core(f)
+    tier, assigned = _mtss_core(f)
     unexcused = f["days_unexcused"]
     truancies = unexcused + (f.get("tardies_over_30") or 0)
     if truancies >= 3:
         assigned.add("root-cause-meeting")
     enrolled = f["days_enrolled"]
-    if counts and (unexcused / enrolled if enrolled else 0.0) >= 0.10:
+    # EC 48263.6: 10% unexcused "from the date of enrollment to the current date", so from the
+    # first enrolled day (not mtss's 10-day minimum for rates).
+    if enrolled >= 1 and unexcused / enrolled >= 0.10:
         assigned.add("sart-meeting")
     interventions = tuple(iv for iv in _CA_CATALOGUE if iv in assigned)
     if truancies < 3:

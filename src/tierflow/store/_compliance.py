@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,8 +20,8 @@ from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
 from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
-from tierflow.workflow import Repository
-from tierflow.workflow._tried import support_tried
+from tierflow.workflow import Intervention, Repository, WorkflowEvent
+from tierflow.workflow._tried import Starts, support_tried
 
 __all__ = ["ComplianceReport", "PriorIntervention", "StepCheck", "compliance_report"]
 
@@ -271,6 +271,9 @@ def _check(
     issued: Mapping[str, dt.date],
     event: Any,
     unsupportive: frozenset[str],
+    timeline: Sequence[WorkflowEvent],
+    starts: Starts,
+    interventions: Sequence[Intervention],
 ) -> StepCheck:
     steps = [s.id for s in ruleset.legal_steps]
     refs = {r.id: r.title for r in ruleset.spec.references}
@@ -285,14 +288,16 @@ def _check(
     )  # fmt: skip
     held = tuple(
         (str(ev.detail["kind"]), ev.at)
-        for ev in repository.events(student_id)
+        for ev in timeline
         if ev.kind == "conference" and ev.detail is not None and ev.at <= issued_on
     )
     prior: list[PriorIntervention] = []
     tried: list[InterventionView] = []
     # Started (by the step) and not withdrawn on corrected data (by then), from its start: the
     # support the engine would have counted on the day the step was issued.
-    for t in support_tried(repository, student_id, as_of=issued_on):
+    for t in support_tried(
+        repository, student_id, as_of=issued_on, starts=starts, interventions=interventions
+    ):
         tried.append(
             InterventionView(t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome)
         )
@@ -372,16 +377,21 @@ def compliance_report(
     for sid in students:
         count += 1
         issued = dict(repository.issued(sid))
+        # The timeline and interventions are read once a student, not once a step.
+        timeline = list(repository.events(sid))
+        starts = Starts.read(timeline)
+        interventions = repository.for_student(sid)
         events: dict[str, Any] = {}
-        for ev in repository.events(sid):
+        for ev in timeline:
             if ev.kind == "legal_issued" and ev.detail is not None:
                 events[str(ev.detail["step"])] = ev
         for step, ev in events.items():
             issued.setdefault(step, ev.at)  # an event whose issued row is gone: still reported
         for step, on in issued.items():
             checks.append(
-                _check(repository, ruleset, sid, step, on, issued, events.get(step), unsupportive)
-            )
+                _check(repository, ruleset, sid, step, on, issued, events.get(step), unsupportive,
+                       timeline, starts, interventions)
+            )  # fmt: skip
     checks.sort(key=lambda c: (c.issued_on, c.student_id, c.step))
     shown = {}
     if include_personal and people is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from tierflow.facts._model import ConferenceView, HistoryView, InterventionView,
 from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
-from tierflow.workflow._tried import support_tried
+from tierflow.workflow._tried import Starts, support_tried
 
 __all__ = ["Packet", "PacketEntry", "Readiness", "build_packet"]
 
@@ -320,7 +320,9 @@ class _Citations:
         return _KINDS.get(ev.kind, ev.kind)
 
 
-def _documented(repository: Repository, student_id: str) -> HistoryView:
+def _documented(
+    repository: Repository, student_id: str, events: Sequence[WorkflowEvent]
+) -> HistoryView:
     """What the records show was done for a student, as the engine reads it before a step.
 
     Supportive interventions are those started and not withdrawn on corrected data, from the
@@ -332,11 +334,11 @@ def _documented(repository: Repository, student_id: str) -> HistoryView:
     """
     tried = tuple(
         InterventionView(t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome)
-        for t in support_tried(repository, student_id)
+        for t in support_tried(repository, student_id, starts=Starts.read(events))
     )  # started, not withdrawn: as the engine counts them (an opened one is not support)
     held = tuple(
         ConferenceView(str(ev.detail.get("kind", "")), ev.at)
-        for ev in repository.events(student_id)
+        for ev in events
         if ev.kind == "conference" and ev.detail is not None
     )
     steps = tuple(StepView(s, d) for s, d in repository.issued(student_id).items())
@@ -349,13 +351,14 @@ def _readiness(
     student_id: str,
     step_id: str,
     as_of: dt.date,
+    events: Sequence[WorkflowEvent],
 ) -> Readiness:
     steps = list(ruleset.legal_steps)
     index = next((i for i, s in enumerate(steps) if s.id == step_id), None)
     if index is None:
         known = ", ".join(s.id for s in steps) or "none"
         raise KeyError(f"rule set {ruleset.id} has no legal step {step_id!r} (it has: {known})")
-    history = _documented(repository, student_id)
+    history = _documented(repository, student_id, events)
     issued = repository.issued(student_id)
     chain: list[int] = []
     todo = [index]
@@ -423,6 +426,7 @@ def build_packet(
     ivs = repository.for_student(student_id)
     catalogue = {iv.id: iv.intervention for iv in ivs}
     cites = _Citations(ruleset)
+    events = list(repository.events(student_id))  # read once: the timeline and readiness
     timeline = tuple(
         PacketEntry(
             ev.at,
@@ -434,9 +438,11 @@ def build_packet(
             str(ev.ruleset or ""),
             cites.of(ev, catalogue),
         )
-        for ev in repository.events(student_id)
+        for ev in events
     )
-    ready = None if step is None else _readiness(ruleset, repository, student_id, step, as_of)
+    ready = (
+        None if step is None else _readiness(ruleset, repository, student_id, step, as_of, events)
+    )
     person = people.get(student_id) if include_personal and people is not None else None
     return Packet(
         student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person

@@ -69,6 +69,11 @@ BUILTIN_METRICS: dict[str, tuple[str, str]] = {
         "Share of enrolled days with an unexcused absence.",
     ),
     "days_present": ("days_enrolled - days_absent", "Enrolled days not absent."),
+    "prior_year_absence_rate": (
+        "ratio(prior_year_days_absent, prior_year_days_enrolled)",
+        "Share of the days enrolled in the school year before this one that were missed "
+        "(0 when not enrolled then).",
+    ),
 }
 """Metrics every rule set has, defined in the condition language itself."""
 
@@ -284,6 +289,9 @@ def _check_references(c: Compilation) -> None:
             _check_refs(
                 c, (section, i, "cites"), entry.cites, refs, "ref.unknown_citation", "reference"
             )
+    _check_refs(
+        c, ("school_year", "cites"), s.school_year.cites, refs, "ref.unknown_citation", "reference"
+    )
 
     if not s.tiers:
         c.problem(("tiers",) if "tiers" in c.merged else (), "tier.none", "a rule set needs tiers")

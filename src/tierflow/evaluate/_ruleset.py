@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from tierflow.attendance._policy import AttendancePolicy
+from tierflow.attendance._years import SchoolYears
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
 from tierflow.compile._pipeline import Compilation, FactRead
@@ -93,6 +94,7 @@ class CompiledRuleset:
         self._reads = {r.name: r for r in compilation.fact_reads}
         self._plans = tuple(_LegalPlan.build(spec, i) for i in range(len(spec.legal)))
         self._unsupportive = frozenset(iv.id for iv in spec.interventions if not iv.supportive)
+        self._years = SchoolYears(spec.school_year.starts)
         self._vocab = {
             name: known
             for name in ("causes", "groups")
@@ -120,6 +122,11 @@ class CompiledRuleset:
     def attendance_policy(self) -> AttendancePolicy:
         """How raw attendance events are counted for this rule set (its ``attendance:``)."""
         return self.spec.attendance
+
+    @property
+    def school_years(self) -> SchoolYears:
+        """Which school year a date belongs to, as the rule set's ``school_year.starts`` says."""
+        return self._years
 
     @property
     def tiers(self) -> tuple[TierSpec, ...]:
@@ -324,7 +331,12 @@ class CompiledRuleset:
         self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
     ) -> tuple[LegalAction, ...]:
         steps = issued_steps(facts)
-        issued = {s.step: s.issued_on for s in steps if s.issued_on <= as_of} if steps else {}
+        # The ladder is per school year (EC 48260 "in one school year", TEC 25.0951 "in the
+        # same school year"): steps issued in an earlier year are not this year's.
+        since = self._years.start_of(as_of)
+        issued = (
+            {s.step: s.issued_on for s in steps if since <= s.issued_on <= as_of} if steps else {}
+        )
         history: History | HistoryView = _NO_HISTORY  # read only if evidence is needed
         out = []
         for plan in self._plans:
@@ -343,7 +355,7 @@ class CompiledRuleset:
             else:
                 if plan.reads_history and history is _NO_HISTORY:
                     history = history_view(facts, steps)
-                missing = plan.missing(history, issued, as_of, self._unsupportive)
+                missing = plan.missing(history, issued, as_of, self._unsupportive, since)
                 out.append(
                     LegalAction(plan.id, plan.label, "blocked", missing, plan.cites)
                     if missing
@@ -358,8 +370,13 @@ class CompiledRuleset:
         issued: Mapping[str, dt.date],
         as_of: dt.date,
     ) -> tuple[str, ...]:
-        """Return what legal step ``index`` still needs, in plain words (empty when ready)."""
-        return self._plans[index].missing(history, issued, as_of, self._unsupportive)
+        """Return what legal step ``index`` still needs, in plain words (empty when ready).
+
+        Only ``issued`` steps, interventions and conferences of ``as_of``'s school year count.
+        """
+        since = self._years.start_of(as_of)
+        this_year = {k: d for k, d in issued.items() if since <= d}
+        return self._plans[index].missing(history, this_year, as_of, self._unsupportive, since)
 
     # --- the reference interpreter and explanations -----------------------------------------
 
@@ -671,8 +688,13 @@ class _LegalPlan:
         issued: Mapping[str, dt.date],
         as_of: dt.date,
         unsupportive: frozenset[str],
+        since: dt.date = dt.date.min,
     ) -> tuple[str, ...]:
-        """Return the evidence still missing for this step, in plain words."""
+        """Return the evidence still missing for this step, in plain words.
+
+        Conferences held and interventions that ended before ``since`` (the school year's first
+        day) are last year's: they do not count.
+        """
         missing: list[str] = []
         if self.previous is not None:
             prev, name = self.previous
@@ -688,7 +710,7 @@ class _LegalPlan:
             if other not in issued:
                 missing.append(f"{name} has not been issued")
         if self.conferences:
-            held = {c.kind for c in history.conferences if c.held_on <= as_of}
+            held = {c.kind for c in history.conferences if since <= c.held_on <= as_of}
             for kind in self.conferences:
                 if kind not in held:
                     missing.append(f"no {kind.replace('_', ' ')} has been held")
@@ -699,6 +721,7 @@ class _LegalPlan:
                 if (
                     i.tier_level >= floor
                     and i.started_on <= as_of
+                    and (i.ended_on is None or i.ended_on >= since)
                     and i.intervention not in unsupportive
                     and (i.outcome is not None or not with_outcome)
                 ):

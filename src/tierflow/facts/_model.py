@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tierflow.errors import DataError, suggest
-from tierflow.expr._types import NUMBER, STRING, Type, enum_of, list_of
+from tierflow.expr._types import BOOL, NUMBER, STRING, Type, enum_of, list_of
 
 __all__ = [
     "CAUSES",
@@ -154,6 +154,29 @@ def _facts_table() -> dict[str, FactInfo]:
     }
     for name, text in number_facts.items():
         table[name] = FactInfo(name, NUMBER, text)
+    table["school_year"] = FactInfo(
+        "school_year",
+        NUMBER,
+        "The school year of the as-of date, named as Ed-Fi names it: the calendar year it ends "
+        "in (2026 for 2025-26). Every other count is of this year only (from events).",
+    )
+    prior = {
+        "prior_year_days_enrolled": "Instructional days enrolled in the school year before "
+        "this one (0 when not enrolled then).",
+        "prior_year_days_absent": "Full-day-equivalent absences of the school year before this "
+        "one, counted as days_absent is.",
+        "prior_year_days_unexcused": "Full-day-equivalent unexcused absences of the school year "
+        "before this one.",
+    }
+    for name, text in prior.items():
+        table[name] = FactInfo(name, NUMBER, text, default=0)
+    table["enrolled"] = FactInfo(
+        "enrolled",
+        BOOL,
+        "Whether the student is enrolled on the as-of date: false once their last enrollment "
+        "of the school year has ended (a move out of the district).",
+        default=True,
+    )
     table["causes"] = FactInfo(
         "causes",
         list_of(enum_of("cause", set(CAUSES))),

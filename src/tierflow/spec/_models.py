@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tierflow.attendance._policy import AttendancePolicy
+from tierflow.attendance._years import parse_month_day
 from tierflow.spec._cadence import parse_rrule
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "RequiresSpec",
     "RuleSpec",
     "RulesetSpec",
+    "SchoolYearSpec",
     "TestCaseSpec",
     "TierSpec",
 ]
@@ -99,6 +101,33 @@ class MetricSpec(_Entry):
     """A derived metric: a named expression over facts and earlier metrics."""
 
     expr: Expression = Field(description="E.g. 'days_unexcused + tardies_over_30'.")
+
+
+class SchoolYearSpec(_Spec):
+    """When a school year starts, and what happens to a student's casework when it does."""
+
+    starts: str = Field(
+        default="07-01",
+        pattern=r"^\d{2}-\d{2}$",
+        description="The day every school year starts, MM-DD (California: July 1, EC 37200). "
+        "Counts, windows and the legal ladder restart on it.",
+    )
+    rollover: Literal["carry", "close", "restart"] = Field(
+        default="carry",
+        description="Open interventions at the start of a new school year: carry them into it "
+        "(recorded), close them with the year as the reason, or close them so this year's "
+        "decisions open them again where still warranted.",
+    )
+
+    cites: tuple[Id, ...] = Field(
+        default=(), description="Ids of `references` that set the start day or the rollover."
+    )
+
+    @field_validator("starts")
+    @classmethod
+    def _starts(cls, value: str) -> str:
+        parse_month_day(value)
+        return value
 
 
 class TierSpec(_Entry):
@@ -287,6 +316,10 @@ class RulesetSpec(_Spec):
         default_factory=AttendancePolicy,
         description="How raw attendance events are counted (used when facts are built from "
         "events).",
+    )
+    school_year: SchoolYearSpec = Field(
+        default_factory=SchoolYearSpec,
+        description="When a school year starts and what a new one does to open casework.",
     )
     metrics: tuple[MetricSpec, ...] = ()
     tiers: tuple[TierSpec, ...] = Field(default=(), description="First match wins.")

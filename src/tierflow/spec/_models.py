@@ -33,6 +33,7 @@ __all__ = [
     "SchoolYearSpec",
     "TestCaseSpec",
     "TierSpec",
+    "TransfersSpec",
 ]
 
 ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
@@ -128,6 +129,23 @@ class SchoolYearSpec(_Spec):
     def _starts(cls, value: str) -> str:
         parse_month_day(value)
         return value
+
+
+class TransfersSpec(_Spec):
+    """What happens to a student's open casework when they change school or leave."""
+
+    cases: Literal["reassign", "keep"] = Field(
+        default="reassign",
+        description="A move to another school of the district: `reassign` each open "
+        "intervention to someone of the same role at the new school, or `keep` its named owner "
+        "(recorded either way).",
+    )
+    on_leaving: Literal["close", "hold"] = Field(
+        default="close",
+        description="A student no longer enrolled (the fact `enrolled` is false: a move out of "
+        "the district): `close` open interventions with that reason, or `hold` them open for "
+        "their owner to decide (recorded either way).",
+    )
 
 
 class TierSpec(_Entry):
@@ -320,6 +338,10 @@ class RulesetSpec(_Spec):
     school_year: SchoolYearSpec = Field(
         default_factory=SchoolYearSpec,
         description="When a school year starts and what a new one does to open casework.",
+    )
+    transfers: TransfersSpec = Field(
+        default_factory=TransfersSpec,
+        description="What a change of school or a move out of the district does to casework.",
     )
     metrics: tuple[MetricSpec, ...] = ()
     tiers: tuple[TierSpec, ...] = Field(default=(), description="First match wins.")

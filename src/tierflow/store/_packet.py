@@ -31,6 +31,9 @@ _KINDS = {
     "opened": "Intervention opened",
     "transition": "Intervention",
     "reviewed": "Review",
+    "transferred": "Moved with the student to a new school",
+    "rollover": "New school year",
+    "left": "Student left the district",
     "overdue": "Follow-up overdue",
     "conference": "Conference",
     "legal_due": "Legal step due",
@@ -310,7 +313,7 @@ class _Citations:
             extra = [f"outcome {detail['outcome']}"] if detail.get("outcome") else []
             extra += [f"note: {detail['note']}"] if detail.get("note") else []
             return "; ".join([what, *extra])
-        if ev.kind in ("reviewed", "overdue"):
+        if ev.kind in ("reviewed", "overdue", "transferred"):
             return f"{_KINDS[ev.kind]}: {name}"
         if ev.kind == "conference":
             return f"Conference: {detail.get('kind', '')}"

@@ -57,6 +57,12 @@ class _Recall:
     conferences: list[dict[str, Any]] = field(default_factory=list)
     support: Starts = field(default_factory=Starts)
     """When each intervention was started, and which were withdrawn on corrected data."""
+    rolled: set[int] = field(default_factory=set)
+    """School years (labels) whose rollover was already applied to the student."""
+    restarted: set[str] = field(default_factory=set)
+    """Interventions closed by a ``restart`` rollover: they do not hold back a new opening."""
+    held: set[str] = field(default_factory=set)
+    """Open interventions already recorded as held after their student left the district."""
 
 
 def _date(value: Any, name: str) -> dt.date:
@@ -239,6 +245,12 @@ class Engine:
                 recall.reported.pop(ev.detail["step"], None)
             elif ev.kind == "transition":
                 recall.support.see(ev, self.lifecycle)
+                if ev.detail is not None and ev.detail.get("rollover") == "restart":
+                    recall.restarted.add(str(ev.intervention_id))
+            elif ev.kind == "rollover" and ev.detail is not None:
+                recall.rolled.add(int(ev.detail["year"]))
+            elif ev.kind == "left" and ev.detail is not None:
+                recall.held.update(ev.detail["interventions"])
         return recall
 
     # --- transitions ---------------------------------------------------------------------------
@@ -481,8 +493,13 @@ class Engine:
         known = [s.id for s in self.ruleset.legal_steps]
         if step not in known:
             raise WorkflowError(f"no legal step {step!r}; steps: {', '.join(known) or 'none'}")
-        if step in self.repository.issued(student_id):
-            raise WorkflowError(f"{step} was already issued to student {student_id}")
+        year = self.ruleset.school_years.of(on)
+        before = self.repository.issued(student_id).get(step)
+        if before is not None and before >= year.start:
+            raise WorkflowError(
+                f"{step} was already issued to student {student_id} in school year {year} "
+                f"(on {before})"
+            )
         decision = self.ruleset.evaluate(self.with_history(facts), as_of=on)
         action = next((a for a in decision.legal_actions if a.step == step), None)
         if action is None:
@@ -574,6 +591,11 @@ class Engine:
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))
         recall = self._recall(sid)
+        snapshot = self._snapshot(raw)
+        if self._rollover(as_of, sid, recall, snapshot, plan) | self._moved(
+            as_of, sid, raw, snapshot, plan, recall
+        ):
+            recall = self._recall(sid)  # what the year's start or the move recorded counts
         facts = self._with_history(raw, recall)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)
@@ -706,6 +728,157 @@ class Engine:
                     )
                 )  # fmt: skip
 
+    # --- school years and moves -----------------------------------------------------------
+
+    def _rollover(
+        self, as_of: dt.date, sid: str, recall: _Recall, snapshot: Any, plan: Plan
+    ) -> bool:
+        """Apply the rule set's ``school_year.rollover`` once, when a new school year starts.
+
+        Open interventions opened before the year's first day are carried into it (one
+        ``rollover`` event lists them), closed with the year as the reason, or closed so this
+        year's decisions open again what is still warranted (``restart``). Legal steps reported
+        due last year and never issued are withdrawn: the ladder starts again this year. Return
+        whether anything was recorded.
+        """
+        year = self.ruleset.school_years.of(as_of)
+        if year.label in recall.rolled:
+            return False
+        old = [
+            iv
+            for iv in self.repository.for_student(sid)
+            if iv.state in OPEN_STATES and iv.opened_on < year.start
+        ]
+        steps = sorted(s for s, on in recall.reported.items() if on < year.start)
+        if not (old or steps):
+            return False
+        policy = self.ruleset.spec.school_year.rollover
+        ended = f"school year {self.ruleset.school_years.previous(year)} ended"
+        for step in steps:
+            plan.legal_withdrawn.append((sid, step))
+            self._record(
+                WorkflowEvent(
+                    0, as_of, sid, "legal_withdrawn",
+                    why=f"{step} was reported due on {recall.reported[step]} and not issued; "
+                    f"{ended}, and the ladder starts again in school year {year}",
+                    ruleset=self.ruleset.ref, facts=snapshot,
+                    detail={"step": step, "school_year": year.label},
+                )
+            )  # fmt: skip
+        if policy != "carry":
+            for iv in old:
+                why = f"{ended}: the rule set closes open interventions at the year's start"
+                if policy == "restart":
+                    why += " and opens again this year what is still warranted"
+                self._fire(
+                    iv, "close", as_of, "tierflow", why, snapshot,
+                    {"rollover": policy, "school_year": year.label},
+                )  # fmt: skip
+                plan.rolled_over.append(iv)
+        else:
+            plan.rolled_over.extend(old)
+        self._record(
+            WorkflowEvent(
+                0, as_of, sid, "rollover",
+                why=f"school year {year} started: {len(old)} open intervention(s) "
+                + {"carry": "carried into it", "close": "closed", "restart": "closed to restart"}[
+                    policy
+                ]
+                + (f"; {len(steps)} unissued legal step(s) withdrawn" if steps else ""),
+                ruleset=self.ruleset.ref, facts=snapshot,
+                detail={
+                    "year": year.label, "rollover": policy,
+                    "interventions": [iv.id for iv in old], "steps": steps,
+                },
+            )
+        )  # fmt: skip
+        return True
+
+    def _moved(
+        self,
+        as_of: dt.date,
+        sid: str,
+        facts: Mapping[str, Any],
+        snapshot: Any,
+        plan: Plan,
+        recall: _Recall,
+    ) -> bool:
+        """Move open casework with a student who changed school, or end it when they left.
+
+        A student whose facts name another school than an open intervention's is a transfer
+        within the district: by the rule set's ``transfers.cases`` the intervention is
+        reassigned to someone of its role at the new school (unassigned when nobody there has
+        room) or keeps its owner; either way it now belongs to the new school and a
+        ``transferred`` event says from where, to where and who owns it. A student whose facts
+        say ``enrolled: false`` left the district: by ``transfers.on_leaving`` open
+        interventions are closed with that reason or held open (one ``left`` event). Return
+        whether anything was recorded.
+        """
+        rules = self.ruleset.spec.transfers
+        school = facts.get("school_id")
+        new_school = None if school is None else str(school)
+        open_ivs = [iv for iv in self.repository.for_student(sid) if iv.state in OPEN_STATES]
+        if not open_ivs:
+            return False
+        if facts.get("enrolled") is False:
+            if rules.on_leaving == "hold":
+                if all(iv.id in recall.held for iv in open_ivs):
+                    return False
+                self._record(
+                    WorkflowEvent(
+                        0, as_of, sid, "left",
+                        why=f"no longer enrolled as of {as_of}: {len(open_ivs)} open "
+                        "intervention(s) held for their owners to decide",
+                        ruleset=self.ruleset.ref, facts=snapshot,
+                        detail={"interventions": [iv.id for iv in open_ivs], "action": "hold"},
+                    )
+                )  # fmt: skip
+                return True
+            for iv in open_ivs:
+                self._fire(
+                    iv, "close", as_of, "tierflow",
+                    f"the student is no longer enrolled as of {as_of} (left the district)",
+                    snapshot, {"left": True},
+                )  # fmt: skip
+                plan.left.append(iv)
+            return True
+        moved = False
+        for iv in open_ivs:
+            if new_school is None or iv.school_id is None or iv.school_id == new_school:
+                continue
+            before_owner, before_school = iv.owner, iv.school_id
+            owner = before_owner
+            if rules.cases == "reassign":
+                self.roster.release(before_owner)
+                owner = self.roster.assign(new_school, iv.owner_role)
+            version = iv.version
+            iv.school_id, iv.owner = new_school, owner
+            iv.version += 1
+            self.repository.save(iv, version)
+            who = owner or "nobody (unassigned)"
+            self._record(
+                WorkflowEvent(
+                    0, as_of, sid, "transferred", iv.id,
+                    why=f"the student moved from school {before_school} to {new_school}; "
+                    + (
+                        f"reassigned from {before_owner or 'nobody'} to {who} ({iv.owner_role})"
+                        if rules.cases == "reassign"
+                        else f"kept with {before_owner or 'nobody'} as the rule set says"
+                    ),
+                    ruleset=self.ruleset.ref, facts=snapshot,
+                    detail={
+                        "from_school": before_school, "to_school": new_school,
+                        "from_owner": before_owner, "to_owner": owner, "role": iv.owner_role,
+                    },
+                )
+            )  # fmt: skip
+            plan.transferred.append(iv)
+            if owner is None:
+                why = self.roster.why_unassigned(new_school, iv.owner_role)
+                plan.unassigned.append(Unassigned(sid, iv.id, iv.owner_role, new_school, why))
+            moved = True
+        return moved
+
     def _has_open(self, student_id: str, intervention: str) -> bool:
         return any(
             iv.intervention == intervention and iv.state in OPEN_STATES
@@ -737,6 +910,8 @@ class Engine:
             return False
         if latest.state in OPEN_STATES or latest.ended_on is None:
             return True
+        if latest.id in recall.restarted:
+            return False  # closed at the year's start so that this year decides afresh
         ended = latest.ended_on
         if self._days(latest.school_id).add(ended, self.cooldown_days) > as_of:
             return True

@@ -166,6 +166,10 @@ class Plan:
         escalated: Interventions escalated at review (each opened its successor).
         met_goal: Interventions whose goal held at review.
         withdrawn: Interventions closed because corrected data no longer supports them.
+        rolled_over: Open interventions a new school year carried, closed or restarted (by the
+            rule set's ``school_year.rollover``).
+        transferred: Open interventions that followed their student to another school.
+        left: Open interventions closed because their student left the district.
         due: Open interventions whose follow-up is due (or overdue) as of the date.
         legal_due: ``(student, action)`` legal steps due now.
         legal_blocked: ``(student, action)`` legal steps blocked, with the missing evidence.
@@ -180,6 +184,9 @@ class Plan:
     escalated: list[Intervention] = field(default_factory=list)
     met_goal: list[Intervention] = field(default_factory=list)
     withdrawn: list[Intervention] = field(default_factory=list)
+    rolled_over: list[Intervention] = field(default_factory=list)
+    transferred: list[Intervention] = field(default_factory=list)
+    left: list[Intervention] = field(default_factory=list)
     due: list[Intervention] = field(default_factory=list)
     legal_due: list[tuple[str, LegalAction]] = field(default_factory=list)
     legal_blocked: list[tuple[str, LegalAction]] = field(default_factory=list)
@@ -199,4 +206,13 @@ class Plan:
             f"follow-ups due {len(self.due)}, legal due {len(self.legal_due)}, "
             f"blocked {len(self.legal_blocked)}, unassigned {len(self.unassigned)}, "
             f"rejected {len(self.rejected)}"
+            + "".join(
+                f", {name} {len(items)}"
+                for name, items in (
+                    ("rolled over", self.rolled_over),
+                    ("transferred", self.transferred),
+                    ("left", self.left),
+                )
+                if items
+            )
         )

@@ -631,6 +631,41 @@ class CompiledRuleset:
             results.append(TestResult(self.id, case.name, not diffs, tuple(diffs), where))
         return results
 
+    # --- one legal step's condition ----------------------------------------------------------
+
+    def step_warranted(
+        self, step: str, facts: Mapping[str, Any], *, as_of: dt.date
+    ) -> tuple[bool, str]:
+        """Whether legal step ``step``'s condition (its ``when``) holds, and why in words.
+
+        Only the condition is read: not the step's prerequisites or exemptions, and whether
+        or not the step was issued (:meth:`evaluate` reports only steps not yet issued). The
+        words give the values the condition compared, as :meth:`explain` does:
+        ``truancies = 2 >= not1_from = 3 is false``.
+
+        Args:
+            step: The legal step's id.
+            facts: The student's facts.
+            as_of: The date the facts are read at (windows over ``attendance_log`` end here).
+
+        Raises:
+            KeyError: The rule set has no such legal step.
+            DataError: A fact the condition reads is missing or malformed.
+        """
+        index = next((i for i, s in enumerate(self.spec.legal) if s.id == step), None)
+        if index is None:
+            known = ", ".join(s.id for s in self.spec.legal) or "none"
+            raise KeyError(f"rule set {self.id} has no legal step {step!r} (it has: {known})")
+        t, _rules, bits, _exempt = self._run(facts, as_of)
+        spec = self.spec.legal[index]
+        env, ctx = self.environment(facts, as_of)
+        tier = self.spec.tiers[t]
+        env["tier"], env["tier_level"] = tier.id, tier.level
+        reason, _ = self._reason(
+            f"legal {spec.label or spec.id}", self._c.legal_exprs[index], env, ctx, spec.cites
+        )
+        return bool(bits >> index & 1), "; ".join(reason.because) or reason.condition
+
 
 @dataclass(frozen=True)
 class _LegalPlan:

@@ -289,6 +289,13 @@ class LegalStepSpec(_Entry):
         default=(), description="Students in these groups are exempt from this step."
     )
     exempt_when: Expression | None = Field(default=None, description="Other exemption condition.")
+    deadline_school_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="School days from the day the step first came due within which it must be "
+        "issued (TEC 25.0951: 10).",
+    )
 
 
 class ExpectSpec(_Spec):

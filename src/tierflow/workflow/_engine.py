@@ -13,6 +13,8 @@ from typing import Any
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import DataError, WorkflowError
 from tierflow.evaluate import CompiledRuleset, Decision, LegalAction
+from tierflow.facts._model import issued_steps
+from tierflow.spec import LegalStepSpec
 from tierflow.workflow._machine import (
     LIFECYCLE,
     OPEN_STATES,
@@ -23,6 +25,8 @@ from tierflow.workflow._records import (
     CONTACT_TYPES,
     CheckIn,
     Intervention,
+    LegalFlag,
+    LegalOverdue,
     Plan,
     Unassigned,
     WorkflowEvent,
@@ -45,6 +49,46 @@ _OUTCOMES = frozenset(
 _ID = re.compile(r"[a-z][a-z0-9_-]*")  # spec.ID_PATTERN, used with fullmatch: no final newline
 _ID_MAX = 64  # as the rule set's ids (spec.Id), so a required conference kind can be one
 _VERDICT = {True: "; goal met this period", False: "; goal not met this period", None: ""}
+FLAG_ACTIONS = ("rescinded", "notified")
+"""How the owner of a flagged legal step resolves it (:meth:`Engine.resolve_flag`)."""
+
+
+@dataclass(slots=True)
+class _Trail:
+    """What a student's timeline says about the legal ladder: clocks, overdue notes and flags.
+
+    Read only when a deadline passed, a correction removed an issued step's grounds, or a step
+    is issued or a flag resolved, so an ordinary run does not read the timeline twice.
+    """
+
+    due_since: dict[str, dt.date] = field(default_factory=dict)
+    """When each step still due and not issued first came due (its clock's start)."""
+    overdue: set[tuple[str, dt.date]] = field(default_factory=set)
+    """``(step, due since)`` already recorded overdue."""
+    flags: dict[tuple[str, dt.date], WorkflowEvent] = field(default_factory=dict)
+    """Every ``legal_flagged`` event by ``(step, issued on)``."""
+    resolved: dict[tuple[str, dt.date], WorkflowEvent] = field(default_factory=dict)
+    """The ``legal_flag_resolved`` event of each flag resolved, by ``(step, issued on)``."""
+
+    @classmethod
+    def read(cls, events: Iterable[WorkflowEvent]) -> _Trail:
+        trail = cls()
+        for ev in events:
+            d = ev.detail
+            if d is None or not ev.kind.startswith("legal_"):
+                continue
+            step = str(d.get("step"))
+            if ev.kind == "legal_due":
+                trail.due_since.setdefault(step, ev.at)
+            elif ev.kind in ("legal_issued", "legal_withdrawn"):
+                trail.due_since.pop(step, None)
+            elif ev.kind == "legal_overdue" and isinstance(d.get("due_since"), dt.date):
+                trail.overdue.add((step, d["due_since"]))
+            elif ev.kind == "legal_flagged" and isinstance(d.get("issued_on"), dt.date):
+                trail.flags.setdefault((step, d["issued_on"]), ev)
+            elif ev.kind == "legal_flag_resolved" and isinstance(d.get("issued_on"), dt.date):
+                trail.resolved.setdefault((step, d["issued_on"]), ev)
+        return trail
 
 
 @dataclass(slots=True)
@@ -79,6 +123,11 @@ def _date(value: Any, name: str) -> dt.date:
         return value
     kind = "a datetime (pass its .date())" if isinstance(value, dt.datetime) else repr(value)
     raise WorkflowError(f"{name} must be a date, not {kind}")
+
+
+def _school(facts: Mapping[str, Any]) -> str | None:
+    school = facts.get("school_id")
+    return None if school is None else str(school)
 
 
 def _decision_key(decision: Decision) -> tuple[Any, ...]:
@@ -510,15 +559,98 @@ class Engine:
         if action.status != "due":
             why = "; ".join(action.missing) if action.missing else "the student is exempt"
             raise WorkflowError(f"{step} cannot be issued to student {student_id}: {why}")
+        detail: dict[str, Any] = {"step": step, "cites": list(action.cites)}
+        label = f"{action.label} issued"
+        since = _Trail.read(self.repository.events(student_id)).due_since.get(step)
+        if since is not None and since >= self.ruleset.school_years.start_of(on):
+            # Its aging, as the packet and the compliance report show it: when it came due,
+            # how many school days it waited and, with a deadline, how late it went out.
+            days = self._days(_school(facts))
+            waited = days.between(since, on)
+            detail |= {"due_since": since, "waited_school_days": waited}
+            limit = self._step_spec(step).deadline_school_days
+            if limit is not None:
+                late = max(0, waited - limit)
+                detail |= {"deadline": days.add(since, limit), "late_school_days": late}
+                if late:
+                    label += (
+                        f" {late} school day{'s' if late > 1 else ''} late: due since {since}, "
+                        f"deadline {detail['deadline']} ({limit} school days)"
+                    )
         with self._unit():
             self.repository.record_issued(student_id, step, on)
             return self._record(
                 WorkflowEvent(
-                    0, on, student_id, "legal_issued", who=by, why=f"{action.label} issued",
-                    ruleset=self.ruleset.ref, facts=self._snapshot(facts),
-                    detail={"step": step, "cites": list(action.cites)},
+                    0, on, student_id, "legal_issued", who=by, why=label,
+                    ruleset=self.ruleset.ref, facts=self._snapshot(facts), detail=detail,
                 )
             )  # fmt: skip
+
+    def resolve_flag(
+        self,
+        student_id: str,
+        step: str,
+        *,
+        on: dt.date,
+        by: str,
+        action: str,
+        note: str = "",
+    ) -> WorkflowEvent:
+        """The owner resolves a flagged legal step: the letter rescinded, or the family notified.
+
+        A step is flagged (a ``legal_flagged`` event) when corrected data removed the grounds
+        it was issued on; the flag stays in the plan, the packet and the compliance report
+        until it is resolved here, with one ``legal_flag_resolved`` event. A resolved flag is
+        never raised again for the same issued step (see docs/legal.md).
+
+        Args:
+            student_id: The student.
+            step: The legal step id.
+            on: The date of the resolution.
+            by: Staff id of who resolved it.
+            action: ``rescinded`` (the letter was withdrawn) or ``notified`` (the family was
+                told of the correction and the letter stands as a record).
+            note: Free text.
+
+        Raises:
+            WorkflowError: An unknown action, no staff id, no open flag for the step, or a
+                date before the flag; nothing is recorded.
+        """
+        _date(on, "on")
+        if action not in FLAG_ACTIONS:
+            raise WorkflowError(
+                f"unknown action {action!r} for a flagged step; use one of "
+                f"{', '.join(FLAG_ACTIONS)}"
+            )
+        if not isinstance(by, str) or not by.strip():
+            raise WorkflowError("resolving a flag needs the staff id of who resolved it")
+        trail = _Trail.read(self.repository.events(student_id))
+        open_flags = [k for k in trail.flags if k[0] == step and k not in trail.resolved]
+        if not open_flags:
+            raise WorkflowError(f"student {student_id} has no open flag on legal step {step!r}")
+        key = max(open_flags, key=lambda k: k[1])
+        flagged = trail.flags[key]
+        if on < flagged.at:
+            raise WorkflowError(
+                f"a resolution on {on} predates the flag on {step} of student {student_id}, "
+                f"raised on {flagged.at}"
+            )
+        label = self._step_spec(step).label or step
+        why = f"{label} issued on {key[1]} and flagged on {flagged.at}: {action}"
+        return self._record(
+            WorkflowEvent(
+                0, on, student_id, "legal_flag_resolved", who=by,
+                why=f"{why}; {note}" if note else why, ruleset=self.ruleset.ref,
+                detail={"step": step, "issued_on": key[1], "action": action, "note": note},
+            )
+        )  # fmt: skip
+
+    def _step_spec(self, step: str) -> LegalStepSpec:
+        """The rule set's legal step ``step``."""
+        for spec in self.ruleset.legal_steps:
+            if spec.id == step:
+                return spec
+        raise WorkflowError(f"no legal step {step!r} in rule set {self.ruleset.id}")
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -989,17 +1121,31 @@ class Engine:
         plan: Plan,
     ) -> None:
         now = {a.step: a for a in decision.legal_actions}
+        year = self.ruleset.school_years.start_of(as_of)
+        trail: list[_Trail] = []  # read once, and only if needed
         for action in decision.legal_actions:
             if action.status == "due":
                 plan.legal_due.append((sid, action))
-                if action.step not in recall.reported:
+                limit = self._step_spec(action.step).deadline_school_days
+                since = recall.reported.get(action.step)
+                if since is None:
+                    since = as_of
+                    detail: dict[str, Any] = {"step": action.step}
+                    why = f"{action.label} is due"
+                    if limit is not None:
+                        deadline = self._days(_school(facts)).add(as_of, limit)
+                        detail |= {"deadline": deadline, "deadline_school_days": limit}
+                        why += f"; to be issued by {deadline} ({limit} school days)"
                     self._record(
                         WorkflowEvent(
-                            0, as_of, sid, "legal_due", why=f"{action.label} is due",
-                            ruleset=self.ruleset.ref, facts=snapshot,
-                            detail={"step": action.step},
+                            0, as_of, sid, "legal_due", why=why,
+                            ruleset=self.ruleset.ref, facts=snapshot, detail=detail,
                         )
                     )  # fmt: skip
+                if limit is not None:
+                    # The clock runs in this school year: a step still due from last year
+                    # (no new legal_due was recorded) counts from the year's first day.
+                    self._overdue(as_of, sid, facts, action, max(since, year), limit, plan, trail)
             elif action.status == "blocked":
                 plan.legal_blocked.append((sid, action))
         for step, reported_on in sorted(recall.reported.items()):
@@ -1015,6 +1161,115 @@ class Engine:
                     ruleset=self.ruleset.ref, facts=snapshot, detail={"step": step},
                 )
             )  # fmt: skip
+        self._flag(as_of, sid, facts, snapshot, year, plan, trail)
+
+    def _trail(self, sid: str, trail: list[_Trail]) -> _Trail:
+        """The student's legal trail, read from the timeline the first time it is needed."""
+        if not trail:
+            trail.append(_Trail.read(self.repository.events(sid)))
+        return trail[0]
+
+    def _overdue(
+        self,
+        as_of: dt.date,
+        sid: str,
+        facts: Mapping[str, Any],
+        action: LegalAction,
+        since: dt.date,
+        limit: int,
+        plan: Plan,
+        trail: list[_Trail],
+    ) -> None:
+        """Report a due step not issued within ``limit`` school days of ``since`` overdue.
+
+        It is overdue once more than ``limit`` school days passed after the day it came due
+        (that day not counted, as TEC 25.0951's "within 10 school days of" the 10th absence):
+        listed in the plan at every run, and one ``legal_overdue`` event for each time it
+        came due.
+        """
+        days = self._days(_school(facts))
+        waited = days.between(since, as_of)
+        if waited <= limit:
+            return
+        deadline = days.add(since, limit)
+        late = waited - limit
+        plan.legal_overdue.append(LegalOverdue(sid, action.step, since, deadline, late))
+        if (action.step, since) in self._trail(sid, trail).overdue:
+            return
+        self._trail(sid, trail).overdue.add((action.step, since))
+        self._record(
+            WorkflowEvent(
+                0, as_of, sid, "legal_overdue",
+                why=f"{action.label} has been due since {since} and was not issued by its "
+                f"deadline of {deadline} ({limit} school days); {late} school "
+                f"day{'s' if late > 1 else ''} late",
+                ruleset=self.ruleset.ref,
+                detail={"step": action.step, "due_since": since, "deadline": deadline,
+                        "school_days_late": late},
+            )
+        )  # fmt: skip
+
+    def _flag(
+        self,
+        as_of: dt.date,
+        sid: str,
+        facts: Mapping[str, Any],
+        snapshot: Any,
+        year: dt.date,
+        plan: Plan,
+        trail: list[_Trail],
+    ) -> None:
+        """Flag each step issued this school year whose condition no longer holds.
+
+        The condition is read on the facts given now, as of the day the step was issued: the
+        counts a legal step compares are cumulative, so with later absences added they can
+        only be higher than on that day, and a count below the step's threshold means a
+        back-dated correction removed absences it was issued on. One ``legal_flagged`` event
+        for each issued step, ever; the plan lists it until :meth:`resolve_flag` resolves it.
+        """
+        steps = issued_steps(facts)
+        if not steps:
+            return
+        known = {s.id for s in self.ruleset.legal_steps}
+        for issued in steps:
+            step, on = issued.step, issued.issued_on
+            if step not in known or not year <= on <= as_of:
+                continue
+            holds, because = self.ruleset.step_warranted(step, facts, as_of=on)
+            if holds:
+                continue
+            found = self._trail(sid, trail)
+            key = (step, on)
+            if key in found.resolved:
+                continue
+            flagged = found.flags.get(key)
+            if flagged is None:
+                owner = next(
+                    (
+                        ev.who
+                        for ev in self.repository.events(sid)
+                        if ev.kind == "legal_issued"
+                        and ev.detail is not None
+                        and ev.detail.get("step") == step
+                        and ev.at == on
+                    ),
+                    "",
+                )
+                label = self._step_spec(step).label or step
+                why = f"{because} after corrections"
+                flagged = found.flags[key] = self._record(
+                    WorkflowEvent(
+                        0, as_of, sid, "legal_flagged", who="tierflow",
+                        why=f"{label} was issued on {on} on grounds corrected data no longer "
+                        f"shows ({why}): rescind it or notify the family",
+                        ruleset=self.ruleset.ref, facts=snapshot,
+                        detail={"step": step, "issued_on": on, "why": why, "owner": owner},
+                    )
+                )  # fmt: skip
+            d = flagged.detail or {}
+            plan.legal_flagged.append(
+                LegalFlag(sid, step, on, str(d.get("why", "")), str(d.get("owner", "")), flagged.at)
+            )
 
     def _why_not_due(
         self, step: str, current: LegalAction | None, facts: Mapping[str, Any], since: dt.date

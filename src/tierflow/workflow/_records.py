@@ -13,6 +13,8 @@ __all__ = [
     "CONTACT_TYPES",
     "CheckIn",
     "Intervention",
+    "LegalFlag",
+    "LegalOverdue",
     "Plan",
     "StaffMember",
     "Unassigned",
@@ -77,7 +79,8 @@ class WorkflowEvent(NamedTuple):
         at: The date it took effect.
         student_id: The student.
         kind: ``decision``, ``opened``, ``transition``, ``reviewed``, ``overdue``,
-            ``conference``, ``legal_due``, ``legal_issued`` or ``legal_withdrawn``.
+            ``conference``, ``legal_due``, ``legal_overdue``, ``legal_issued``,
+            ``legal_withdrawn``, ``legal_flagged`` or ``legal_flag_resolved``.
         intervention_id: The intervention, for intervention events.
         trigger: The lifecycle trigger, for transitions.
         from_state: State before, for transitions.
@@ -156,6 +159,47 @@ class Unassigned:
     reason: str
 
 
+@dataclass(frozen=True)
+class LegalOverdue:
+    """A legal step due and not issued within its deadline (``deadline_school_days``).
+
+    Attributes:
+        student_id: The student.
+        step: The legal step id (``court-referral``).
+        due_since: The day the engine first reported it due (this school year).
+        deadline: The last school day it could be issued on time.
+        school_days_late: School days after the deadline, up to the run's date.
+    """
+
+    student_id: str
+    step: str
+    due_since: dt.date
+    deadline: dt.date
+    school_days_late: int
+
+
+@dataclass(frozen=True)
+class LegalFlag:
+    """A legal step issued on grounds that corrected data removed: rescind it or notify.
+
+    Attributes:
+        student_id: The student.
+        step: The legal step id (``not1``).
+        issued_on: The day it was issued.
+        why: What no longer holds, with the values (``truancies = 2 >= not1_from = 3 is
+            false``).
+        owner: Who issued it (the ``legal_issued`` event's ``who``): the task is theirs.
+        flagged_on: The day the engine flagged it.
+    """
+
+    student_id: str
+    step: str
+    issued_on: dt.date
+    why: str
+    owner: str
+    flagged_on: dt.date
+
+
 @dataclass
 class Plan:
     """What a run did and what needs doing.
@@ -175,6 +219,9 @@ class Plan:
         legal_blocked: ``(student, action)`` legal steps blocked, with the missing evidence.
         legal_withdrawn: ``(student, step)`` steps reported due earlier that corrected data no
             longer supports.
+        legal_overdue: Steps due and not issued past their deadline (every run while so).
+        legal_flagged: Steps issued whose grounds corrected data removed, not yet resolved
+            (every run while so; :meth:`~tierflow.workflow.Engine.resolve_flag` ends one).
         unassigned: Openings without an owner, and why.
         rejected: Students whose facts could not be evaluated (the error names the fact).
     """
@@ -191,6 +238,8 @@ class Plan:
     legal_due: list[tuple[str, LegalAction]] = field(default_factory=list)
     legal_blocked: list[tuple[str, LegalAction]] = field(default_factory=list)
     legal_withdrawn: list[tuple[str, str]] = field(default_factory=list)
+    legal_overdue: list[LegalOverdue] = field(default_factory=list)
+    legal_flagged: list[LegalFlag] = field(default_factory=list)
     unassigned: list[Unassigned] = field(default_factory=list)
     rejected: list[Exception] = field(default_factory=list)
 

@@ -68,6 +68,30 @@ class SchoolDays:
             found = self._added[key] = self._add(day, count)
         return found
 
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """How many school days come after ``start`` up to and including ``end`` (0 if none).
+
+        The inverse of :meth:`add` on school days: ``between(day, add(day, n)) == n``.
+
+        >>> SchoolDays(None).between(dt.date(2025, 9, 5), dt.date(2025, 9, 9))  # Fri to Tue
+        2
+        """
+        if end <= start:
+            return 0
+        cal = self.calendar
+        count = 0
+        if cal is not None and start < cal.last_day:
+            if end <= cal.last_day:
+                return bisect_right(cal.days, end) - bisect_right(cal.days, start)
+            count = len(cal.days) - bisect_right(cal.days, start)
+            start = cal.last_day
+        day = start
+        while day < end:
+            day += dt.timedelta(days=1)
+            if self._is_weekday(day):
+                count += 1
+        return count
+
     def follow_up(self, cadence: CadenceSpec, after: dt.date) -> dt.date | None:
         """The next follow-up after ``after`` for ``cadence`` (see :func:`next_follow_up`)."""
         key = (cadence.every_school_days, cadence.every_weeks, cadence.rrule, after)

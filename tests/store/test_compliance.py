@@ -99,8 +99,12 @@ def test_a_step_issued_without_prior_support_is_flagged(db: Path) -> None:
     assert report.flagged == (c2, c3)
     assert report.summary() == (
         "3 legal steps issued to 3 of 3 students; 2 flagged "
-        "(2 no prior support, 1 requirements unmet)"
-    )
+        "(2 no prior support, 1 requirements unmet); 1 due and not issued (0 overdue)"
+    )  # c3's NOT1 was reported due by the run of D + 20 and not issued; it has no deadline
+    (waiting,) = report.pending
+    assert (waiting.student_id, waiting.step, waiting.due_on, waiting.status) == (
+        "c3", "not1", D + dt.timedelta(days=20), "due"
+    )  # fmt: skip
 
 
 def test_requirements_are_checked_on_what_was_documented_by_then(tmp_path: Path) -> None:
@@ -154,9 +158,15 @@ def test_json_csv_and_html_say_the_same(db: Path) -> None:
     c3 = data["steps"][1]
     assert c3["student_id"] == "c3" and c3["flags"] == ["no_prior_support", "requirements_unmet"]
     rows = list(csv.DictReader(io.StringIO(_export(db, "csv"))))
-    assert [(r["student_id"], r["step"], r["flags"]) for r in rows] == [
+    assert [(r["student_id"], r["step"], r["flags"]) for r in rows if r["issued_on"]] == [
         (s["student_id"], s["step"], "; ".join(s["flags"])) for s in data["steps"]
     ]
+    # Then the steps due and not issued, as the JSON lists them.
+    assert (
+        [(r["student_id"], r["step"], r["status"]) for r in rows if not r["issued_on"]]
+        == [(p["student_id"], p["step"], p["status"]) for p in data["pending"]]
+        == [("c3", "not1", "due")]
+    )
     assert "iv-0000001" in rows[2]["interventions"] and "outcome mixed" in rows[2]["interventions"]
     page = _export(db, "html")
     assert page.count('<tr class="flagged">') == 2 and page.count('<tr class="ok">') == 1

@@ -4,7 +4,10 @@ For an auditor or a SARB board: each truancy letter, conference notice or referr
 records, with the supportive interventions opened before it (ids, tiers, dates, the outcome
 recorded by then), the conferences held and the earlier steps issued, what the rule set
 required that the records do not show, and the statutes cited. A step issued without any
-documented supportive intervention before it is flagged, whatever the rule set requires.
+documented supportive intervention before it is flagged, whatever the rule set requires; so is
+one issued past its deadline, and one whose grounds a correction removed (until resolved).
+Each step shows its aging: when it came due, its deadline and the school days it waited. Steps
+due and not issued are listed too, with how long they have waited and whether they are overdue.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
+from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
@@ -31,6 +36,10 @@ REQUIREMENTS_UNMET = "requirements_unmet"
 """Flag: the records do not show something the rule set requires for the step."""
 UNKNOWN_STEP = "unknown_step"
 """Flag: the rule set the report checks against has no such step."""
+ISSUED_LATE = "issued_late"
+"""Flag: the step was issued after its deadline (``deadline_school_days``)."""
+GROUNDS_REMOVED = "grounds_removed"
+"""Flag: corrected data removed the step's grounds and nobody rescinded it or notified yet."""
 
 
 class _Listing(Protocol):
@@ -87,8 +96,15 @@ class StepCheck:
         conferences: ``(kind, date)`` of the conferences held on or before its date.
         interventions: The supportive interventions opened on or before its date.
         missing: What the rule set requires for the step that the records did not show then.
-        flags: ``no_prior_support``, ``requirements_unmet``, ``unknown_step``; empty when
-            the step was documented as required.
+        flags: ``no_prior_support``, ``requirements_unmet``, ``unknown_step``,
+            ``issued_late``, ``grounds_removed``; empty when the step was documented as
+            required.
+        due_on: The day the engine first reported it due (None: not reported due).
+        deadline: The last school day to issue it on time (None: no deadline).
+        waited_school_days: School days from coming due to being issued (None: unknown).
+        late_school_days: School days past the deadline (0 on time; None: no deadline).
+        correction: A correction flag on it, in words: open (``grounds_removed``) or how it
+            was resolved; empty when there is none.
     """
 
     student_id: str
@@ -103,6 +119,16 @@ class StepCheck:
     interventions: tuple[PriorIntervention, ...]
     missing: tuple[str, ...]
     flags: tuple[str, ...]
+    due_on: dt.date | None = None
+    deadline: dt.date | None = None
+    waited_school_days: int | None = None
+    late_school_days: int | None = None
+    correction: str = ""
+
+    @property
+    def status(self) -> str:
+        """``issued``, or ``issued late`` past its deadline."""
+        return "issued late" if self.late_school_days else "issued"
 
     @property
     def ok(self) -> bool:
@@ -120,6 +146,8 @@ class ComplianceReport:
         students: How many students' records were read.
         include_personal: Personal data was asked for (the renderings print it).
         people: Names and dates of birth of the students listed, when asked for.
+        pending: Legal steps due and not issued, with how long they have waited and whether
+            they are overdue (status ``due`` or ``overdue``), by date due.
     """
 
     ruleset: str
@@ -127,6 +155,7 @@ class ComplianceReport:
     students: int
     include_personal: bool = False
     people: Mapping[str, Person] = dataclasses.field(default_factory=dict)
+    pending: tuple[LegalAging, ...] = ()
 
     @property
     def flagged(self) -> tuple[StepCheck, ...]:
@@ -140,10 +169,15 @@ class ComplianceReport:
             for f in s.flags:
                 counts[f] = counts.get(f, 0) + 1
         detail = ", ".join(f"{n} {f.replace('_', ' ')}" for f, n in sorted(counts.items()))
+        overdue = sum(1 for a in self.pending if a.status == "overdue")
+        waiting = (
+            f"; {len(self.pending)} due and not issued ({overdue} overdue)" if self.pending else ""
+        )
         return (
             f"{len(self.steps)} legal steps issued to {len({s.student_id for s in self.steps})} "
             f"of {self.students} students; {len(self.flagged)} flagged"
             + (f" ({detail})" if detail else "")
+            + waiting
         )
 
     def _person(self, student_id: str) -> dict[str, Any]:
@@ -169,11 +203,20 @@ class ComplianceReport:
             "issued": len(self.steps),
             "flagged": len(self.flagged),
             "steps": rows,
-        }
+            "pending": [
+                {"student_id": a.student_id, **self._person(a.student_id)}
+                | {f.name: _jsonable(getattr(a, f.name)) for f in dataclasses.fields(a)
+                   if f.name != "student_id"}
+                for a in self.pending
+            ],
+        }  # fmt: skip
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
-        """One row a step; lists joined by ``; ``.
+        """One row a step issued, then one a step due and not issued; lists joined by ``; ``.
+
+        The ``status`` column tells them apart: ``issued``, ``issued late``, ``due`` or
+        ``overdue``; a step due and not issued has no ``issued_on``.
 
         Cells are written as :func:`~tierflow.store._export.csv_text` writes them: text
         quoted, and a single quote before text a spreadsheet would read as a formula
@@ -182,7 +225,9 @@ class ComplianceReport:
         personal: list[Cell] = ["name", "birth_date"] if self.include_personal else []
         rows: list[list[Cell]] = [
             ["student_id", *personal, "step", "label", "issued_on", "issued_by", "ruleset",
-             "flags", "missing", "interventions", "conferences", "earlier_steps", "cites"]
+             "flags", "missing", "interventions", "conferences", "earlier_steps", "cites",
+             "status", "due_on", "deadline", "waited_school_days", "late_school_days",
+             "correction"]
         ]  # fmt: skip
         for s in self.steps:
             who: list[Cell] = list(self._person(s.student_id).values())
@@ -191,7 +236,16 @@ class ComplianceReport:
                  "; ".join(s.flags), "; ".join(s.missing),
                  "; ".join(i.describe() for i in s.interventions),
                  "; ".join(f"{k} {d}" for k, d in s.conferences),
-                 "; ".join(f"{k} {d}" for k, d in s.earlier_steps), "; ".join(s.cites)]
+                 "; ".join(f"{k} {d}" for k, d in s.earlier_steps), "; ".join(s.cites),
+                 s.status, s.due_on, s.deadline, s.waited_school_days, s.late_school_days,
+                 s.correction]
+            )  # fmt: skip
+        for a in self.pending:
+            who = list(self._person(a.student_id).values())
+            rows.append(
+                [a.student_id, *who, a.step, a.label, None, None, self.ruleset, None, None,
+                 None, None, None, None, a.status, a.due_on, a.deadline, a.waited_school_days,
+                 a.late_school_days, None]
             )  # fmt: skip
         return csv_text(rows)
 
@@ -220,21 +274,36 @@ class ComplianceReport:
             ]
             evidence += [html("{step} issued {on}", step=k, on=d) for k, d in s.earlier_steps]
             finding = Markup("documented")
+            aging = Markup()
+            if s.due_on is not None:
+                aging = html(
+                    "<br>due {due}{deadline}, waited {waited} school days{late}",
+                    due=s.due_on,
+                    deadline=f", deadline {s.deadline}" if s.deadline else "",
+                    waited=s.waited_school_days,
+                    late=f", {s.late_school_days} late" if s.late_school_days else "",
+                )
             if s.flags:
                 finding = html(
-                    "<ul>{flags}{missing}</ul>",
+                    "<ul>{flags}{missing}{correction}</ul>",
                     flags=join("", (html("<li>{f}</li>", f=f.replace("_", " ")) for f in s.flags)),
                     missing=join("", (html("<li>missing: {m}</li>", m=m) for m in s.missing)),
+                    correction=html("<li>correction: {c}</li>", c=s.correction)
+                    if s.correction
+                    else Markup(),
                 )
+            elif s.correction:
+                finding = html("documented<br>correction: {c}", c=s.correction)
             rows.append(
                 html(
                     '<tr class="{row}"><td class="id">{student}</td><td>{label}</td>'
-                    '<td class="date">{on}</td><td>{by}</td><td>{evidence}</td>'
+                    '<td class="date">{on}{aging}</td><td>{by}</td><td>{evidence}</td>'
                     '<td>{finding}</td><td class="cites">{cites}</td></tr>',
                     row="flagged" if s.flags else "ok",
                     student=student,
                     label=s.label,
                     on=s.issued_on,
+                    aging=aging,
                     by=s.issued_by or "not recorded",
                     evidence=join("<br>", evidence) or "none documented",
                     finding=finding,
@@ -242,9 +311,29 @@ class ComplianceReport:
                 )
             )
         sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs))
+        pending = Markup()
+        if self.pending:
+            pending = html(
+                "<section>\n<h2>Due and not issued</h2>\n<table>\n<thead><tr><th>Student</th>"
+                "<th>Step</th><th>Came due</th><th>Deadline</th><th>School days waited</th>"
+                "<th>Status</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
+                "</section>",
+                rows=join("\n", (
+                    html('<tr><td class="id">{student}</td><td>{label}</td>'
+                         '<td class="date">{due}</td><td class="date">{deadline}</td>'
+                         '<td>{waited}</td><td class="{row}">{status}</td></tr>',
+                         row="missing" if a.status == "overdue" else "ok", student=a.student_id,
+                         label=a.label, due=a.due_on, deadline=a.deadline or "none",
+                         waited=a.waited_school_days,
+                         status=a.status + (f", {a.late_school_days} school days late"
+                                            if a.late_school_days else ""))
+                    for a in self.pending
+                )),
+            )  # fmt: skip
         return html(
             _PAGE,
             ruleset=self.ruleset,
+            pending=pending,
             summary=self.summary(),
             rows=join("\n", rows)
             or Markup('<tr><td colspan="7">No legal step was issued.</td></tr>'),
@@ -274,6 +363,8 @@ def _check(
     timeline: Sequence[WorkflowEvent],
     starts: Starts,
     interventions: Sequence[Intervention],
+    aging: LegalAging | None = None,
+    correction: CorrectionFlag | None = None,
 ) -> StepCheck:
     steps = [s.id for s in ruleset.legal_steps]
     refs = {r.id: r.title for r in ruleset.spec.references}
@@ -320,6 +411,10 @@ def _check(
         flags.insert(0, NO_PRIOR_SUPPORT)
     if missing and spec is not None:
         flags.append(REQUIREMENTS_UNMET)
+    if aging is not None and aging.late_school_days:
+        flags.append(ISSUED_LATE)
+    if correction is not None and correction.open:
+        flags.append(GROUNDS_REMOVED)
     return StepCheck(
         student_id,
         step,
@@ -333,6 +428,11 @@ def _check(
         tuple(prior),
         missing,
         tuple(flags),
+        None if aging is None else aging.due_on,
+        None if aging is None else aging.deadline,
+        None if aging is None else aging.waited_school_days,
+        None if aging is None else aging.late_school_days,
+        "" if correction is None else correction.describe(),
     )
 
 
@@ -343,6 +443,8 @@ def compliance_report(
     students: Iterable[str] | None = None,
     people: Mapping[str, Person] | None = None,
     include_personal: bool = False,
+    as_of: dt.date | None = None,
+    calendars: Mapping[str, SchoolCalendar] | None = None,
 ) -> ComplianceReport:
     """Check every legal step issued in a store against the documentation before it.
 
@@ -359,6 +461,10 @@ def compliance_report(
         students: The students to report on (default: every student in the store).
         people: Names and dates of birth by student id; used only with ``include_personal``.
         include_personal: Print names and dates of birth from ``people`` (default: ids only).
+        as_of: The date steps due and not issued are aged to, in its school year (default:
+            each student's latest recorded event, the engine's last change).
+        calendars: School calendars by id, to count the school days a step still due has
+            waited (Monday to Friday without one; a step issued carries its own count).
 
     Raises:
         ValueError: ``include_personal`` without ``people``.
@@ -372,6 +478,8 @@ def compliance_report(
         listing: _Listing = repository  # type: ignore[assignment]
         students = listing.students()
     unsupportive = frozenset(iv.id for iv in ruleset.spec.interventions if not iv.supportive)
+    labels = {s.id: s.label or s.id for s in ruleset.legal_steps}
+    pending: list[LegalAging] = []
     checks: list[StepCheck] = []
     count = 0
     for sid in students:
@@ -387,16 +495,36 @@ def compliance_report(
                 events[str(ev.detail["step"])] = ev
         for step, ev in events.items():
             issued.setdefault(step, ev.at)  # an event whose issued row is gone: still reported
+        dated = [ev.at for ev in timeline if isinstance(ev.at, dt.date)]
+        until = as_of if as_of is not None else max(dated, default=None)
+        ages: dict[tuple[str, Any], LegalAging] = {}
+        if until is not None:
+            for a in legal_aging(
+                sid, timeline, labels, as_of=until, since=ruleset.school_years.start_of(until),
+                calendars=calendars,
+            ):  # fmt: skip
+                if a.issued_on is None:
+                    pending.append(a)
+        for a in legal_aging(sid, timeline, labels, as_of=dt.date.max, since=dt.date.min,
+                             pending=False):  # fmt: skip
+            ages[(a.step, a.issued_on)] = a
+        corrections = {(f.step, f.issued_on): f for f in correction_flags(sid, timeline, labels)}
         for step, on in issued.items():
             checks.append(
                 _check(repository, ruleset, sid, step, on, issued, events.get(step), unsupportive,
-                       timeline, starts, interventions)
+                       timeline, starts, interventions, ages.get((step, on)),
+                       corrections.get((step, on)))
             )  # fmt: skip
     checks.sort(key=lambda c: (c.issued_on, c.student_id, c.step))
     shown = {}
     if include_personal and people is not None:
         shown = {c.student_id: people[c.student_id] for c in checks if c.student_id in people}
-    return ComplianceReport(str(ruleset.ref), tuple(checks), count, include_personal, shown)
+    pending.sort(key=lambda a: (a.due_on or dt.date.min, a.student_id, a.step))
+    if include_personal and people is not None:
+        shown |= {a.student_id: people[a.student_id] for a in pending if a.student_id in people}
+    return ComplianceReport(
+        str(ruleset.ref), tuple(checks), count, include_personal, shown, tuple(pending)
+    )
 
 
 _PAGE = """<!DOCTYPE html>
@@ -414,7 +542,7 @@ _PAGE = """<!DOCTYPE html>
   td.date, td.cites {{ white-space: nowrap; }}
   td ul {{ margin: 0; padding-left: 1.1em; }}
   tr.flagged td {{ background: #fde8e8; }}
-  tr.flagged td:nth-child(6) {{ color: #a00; font-weight: bold; }}
+  tr.flagged td:nth-child(6), td.missing {{ color: #a00; font-weight: bold; }}
   @page {{
     size: landscape;
     margin: 16mm 12mm 14mm;
@@ -443,6 +571,7 @@ _PAGE = """<!DOCTYPE html>
 {rows}
 </tbody>
 </table>
+{pending}
 <section class="sources">
 <h2>Rules and statutes cited</h2>
 <ol>

@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView, StepView
+from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
@@ -39,6 +41,9 @@ _KINDS = {
     "legal_due": "Legal step due",
     "legal_issued": "Legal step issued",
     "legal_withdrawn": "Legal step withdrawn",
+    "legal_overdue": "Legal step overdue",
+    "legal_flagged": "Legal step flagged after a correction",
+    "legal_flag_resolved": "Legal step flag resolved",
 }
 
 
@@ -99,6 +104,11 @@ class Packet:
         readiness: Whether the legal step asked about can be documented.
         include_personal: Personal data was asked for (the renderings print it).
         person: The student's name and date of birth, when asked for and in the roster.
+        aging: Each legal step due or issued in ``as_of``'s school year: when it came due,
+            its deadline, the school days it waited, and whether it went out late or is
+            overdue now.
+        flags: Legal steps issued on grounds a correction removed and not yet resolved (the
+            owner is to rescind the letter or notify the family).
     """
 
     student_id: str
@@ -109,6 +119,8 @@ class Packet:
     readiness: Readiness | None
     include_personal: bool = False
     person: Person | None = None
+    aging: tuple[LegalAging, ...] = ()
+    flags: tuple[CorrectionFlag, ...] = ()
 
     def to_json(self) -> str:
         """The packet as indented JSON."""
@@ -126,11 +138,20 @@ class Packet:
                 {k: _iso(v) for k, v in dataclasses.asdict(iv).items()} for iv in self.interventions
             ],
             "readiness": None if self.readiness is None else dataclasses.asdict(self.readiness),
+            "legal_aging": [
+                {k: _iso(v) for k, v in dataclasses.asdict(a).items()} for a in self.aging
+            ],
+            "flags": [{k: _iso(v) for k, v in dataclasses.asdict(f).items()} for f in self.flags],
         }
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
         """The timeline as CSV, one row a step (citations joined by ``; ``).
+
+        After the timeline, one row (kind ``legal_aging``) for each legal step of
+        :attr:`aging`, dated the day it came due (or was issued), and one (kind ``open_flag``)
+        for each open correction flag, dated the day it was flagged; their ``why`` says how
+        long the step waited, or what the correction removed.
 
         Each row starts with the student id; with personal data asked for, the name and date
         of birth follow it. Cells are written as :func:`~tierflow.store._export.csv_text`
@@ -148,6 +169,10 @@ class Packet:
                 [*header, "date", "kind", "what", "intervention_id", "who", "why", "ruleset",
                  "cites"],
                 *([*who, *_entry_row(e).values(), "; ".join(e.cites)] for e in self.timeline),
+                *([*who, a.due_on or a.issued_on, "legal_aging", f"{a.label}: {a.status}", None,
+                   None, a.describe(), self.ruleset, None] for a in self.aging),
+                *([*who, _cell(f.flagged_on), "open_flag", f"{f.label}: to rescind or notify",
+                   None, f.owner, f.describe(), self.ruleset, None] for f in self.flags),
             ]
         )  # fmt: skip
 
@@ -210,6 +235,7 @@ class Packet:
         sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs)) or Markup(
             "<li>None cited.</li>"
         )
+        legal = _legal_section(self.aging, self.flags)
         who = f"Student {self.student_id}"
         student = html("{id}", id=self.student_id)
         if self.include_personal:
@@ -230,8 +256,54 @@ class Packet:
             rows=rows or Markup('<tr><td colspan="6">No events recorded.</td></tr>'),
             ivs=ivs,
             ready=ready,
+            legal=legal,
             sources=sources,
         )
+
+
+def _legal_section(aging: Sequence[LegalAging], flags: Sequence[CorrectionFlag]) -> Markup:
+    """The legal steps of the school year with their aging, and the open correction flags."""
+    if not aging and not flags:
+        return Markup()
+    rows = join(
+        "\n",
+        (
+            html(
+                '<tr><td>{label}</td><td class="date">{due}</td><td class="date">{deadline}</td>'
+                '<td class="date">{issued}</td><td>{waited}</td><td>{status}</td></tr>',
+                label=a.label,
+                due=a.due_on or "not reported due",
+                deadline=a.deadline or "none",
+                issued=a.issued_on or "not issued",
+                waited="" if a.waited_school_days is None else a.waited_school_days,
+                status=a.status
+                + (f", {a.late_school_days} school days late" if a.late_school_days else ""),
+            )
+            for a in aging
+        ),
+    )
+    table = Markup()
+    if aging:
+        table = html(
+            "<table>\n<thead><tr><th>Step</th><th>Came due</th><th>Deadline</th><th>Issued</th>"
+            "<th>School days waited</th><th>Status</th></tr></thead>\n<tbody>\n{rows}\n"
+            "</tbody>\n</table>",
+            rows=rows,
+        )
+    open_flags = Markup()
+    if flags:
+        open_flags = html(
+            "<h2>Flagged after a correction: rescind or notify</h2>\n<ul>{items}</ul>",
+            items=join(
+                "", (html('<li class="missing">{label}: {f}</li>', label=f.label, f=f.describe())
+                     for f in flags)
+            ),
+        )  # fmt: skip
+    return html(
+        "<section>\n<h2>Legal steps this school year</h2>\n{table}\n{flags}\n</section>",
+        table=table,
+        flags=open_flags,
+    )
 
 
 def _css_string(text: str) -> Markup:
@@ -249,6 +321,13 @@ def _css_string(text: str) -> Markup:
         else:
             out.append(f"\\{ord(ch):x} ")
     return Markup('"' + "".join(out) + '"')
+
+
+def _cell(value: Any) -> Cell:
+    """A date as it is; anything else a record holds (text from elsewhere) as text."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return str(value)
 
 
 def _iso(value: Any) -> Any:
@@ -319,7 +398,7 @@ class _Citations:
             return f"Conference: {detail.get('kind', '')}"
         if ev.kind.startswith("legal_"):
             step = str(detail.get("step"))
-            return f"{_KINDS[ev.kind]}: {self.label.get(step, step)}"
+            return f"{_KINDS.get(ev.kind, ev.kind)}: {self.label.get(step, step)}"
         return _KINDS.get(ev.kind, ev.kind)
 
 
@@ -406,6 +485,7 @@ def build_packet(
     step: str | None = None,
     people: Mapping[str, Person] | None = None,
     include_personal: bool = False,
+    calendars: Mapping[str, SchoolCalendar] | None = None,
 ) -> Packet:
     """Gather a student's documentation from a repository.
 
@@ -419,6 +499,8 @@ def build_packet(
             :func:`tierflow.store.read_people`); used only with ``include_personal``.
         include_personal: Print the student's name and date of birth from ``people``
             (default: the id only).
+        calendars: School calendars by id, to count the school days a step still due has
+            waited (Monday to Friday without one; a step issued carries its own count).
 
     Raises:
         KeyError: The rule set has no such legal step.
@@ -447,9 +529,16 @@ def build_packet(
         None if step is None else _readiness(ruleset, repository, student_id, step, as_of, events)
     )
     person = people.get(student_id) if include_personal and people is not None else None
+    labels = cites.label
+    aging = legal_aging(
+        student_id, events, labels, as_of=as_of, since=ruleset.school_years.start_of(as_of),
+        calendars=calendars,
+    )  # fmt: skip
+    flags = tuple(f for f in correction_flags(student_id, events, labels, as_of=as_of) if f.open)
     return Packet(
-        student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person
-    )
+        student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person,
+        aging, flags,
+    )  # fmt: skip
 
 
 _PAGE = """<!DOCTYPE html>
@@ -496,6 +585,7 @@ _PAGE = """<!DOCTYPE html>
 <tr><th>Rule set</th><td>{ruleset}</td></tr>
 </table>
 {ready}
+{legal}
 <section class="interventions">
 <h2>Interventions</h2>
 <table>

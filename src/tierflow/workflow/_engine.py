@@ -1133,8 +1133,11 @@ class Engine:
                     detail: dict[str, Any] = {"step": action.step}
                     why = f"{action.label} is due"
                     if limit is not None:
-                        deadline = self._days(_school(facts)).add(as_of, limit)
+                        school = _school(facts)
+                        deadline = self._days(school).add(as_of, limit)
                         detail |= {"deadline": deadline, "deadline_school_days": limit}
+                        if school is not None:  # whose calendar the packet counts days on
+                            detail["school_id"] = school
                         why += f"; to be issued by {deadline} ({limit} school days)"
                     self._record(
                         WorkflowEvent(

@@ -634,7 +634,7 @@ class CompiledRuleset:
     # --- one legal step's condition ----------------------------------------------------------
 
     def step_warranted(
-        self, step: str, facts: Mapping[str, Any], *, as_of: dt.date
+        self, step: str, facts: Mapping[str, Any], *, as_of: dt.date, explain: bool = True
     ) -> tuple[bool, str]:
         """Whether legal step ``step``'s condition (its ``when``) holds, and why in words.
 
@@ -647,6 +647,8 @@ class CompiledRuleset:
             step: The legal step's id.
             facts: The student's facts.
             as_of: The date the facts are read at (windows over ``attendance_log`` end here).
+            explain: Put the condition's values in words (False: the words are empty, and
+                the answer costs one evaluation).
 
         Raises:
             KeyError: The rule set has no such legal step.
@@ -657,6 +659,9 @@ class CompiledRuleset:
             known = ", ".join(s.id for s in self.spec.legal) or "none"
             raise KeyError(f"rule set {self.id} has no legal step {step!r} (it has: {known})")
         t, _rules, bits, _exempt = self._run(facts, as_of)
+        holds = bool(bits >> index & 1)
+        if not explain:
+            return holds, ""
         spec = self.spec.legal[index]
         env, ctx = self.environment(facts, as_of)
         tier = self.spec.tiers[t]
@@ -664,7 +669,7 @@ class CompiledRuleset:
         reason, _ = self._reason(
             f"legal {spec.label or spec.id}", self._c.legal_exprs[index], env, ctx, spec.cites
         )
-        return bool(bits >> index & 1), "; ".join(reason.because) or reason.condition
+        return holds, "; ".join(reason.because) or reason.condition
 
 
 @dataclass(frozen=True)

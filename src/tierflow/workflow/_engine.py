@@ -1238,8 +1238,7 @@ class Engine:
             step, on = issued.step, issued.issued_on
             if step not in known or not year <= on <= as_of:
                 continue
-            holds, because = self.ruleset.step_warranted(step, facts, as_of=on)
-            if holds:
+            if self.ruleset.step_warranted(step, facts, as_of=on, explain=False)[0]:
                 continue
             found = self._trail(sid, trail)
             key = (step, on)
@@ -1247,6 +1246,7 @@ class Engine:
                 continue
             flagged = found.flags.get(key)
             if flagged is None:
+                _, because = self.ruleset.step_warranted(step, facts, as_of=on)
                 owner = next(
                     (
                         ev.who

@@ -221,7 +221,7 @@ class Plan:
             longer supports.
         legal_overdue: Steps due and not issued past their deadline (every run while so).
         legal_flagged: Steps issued whose grounds corrected data removed, not yet resolved
-            (every run while so; :meth:`~tierflow.workflow.Engine.resolve_flag` ends one).
+            (every run while the grounds are missing; ``Engine.resolve_flag`` ends one).
         unassigned: Openings without an owner, and why.
         rejected: Students whose facts could not be evaluated (the error names the fact).
     """

@@ -42,6 +42,7 @@ from tierflow.attendance._events import (
     category_of,
 )
 from tierflow.attendance._policy import AttendancePolicy
+from tierflow.attendance._years import SchoolYears
 from tierflow.errors import DataError
 
 __all__ = ["FactsBuilder", "IngestReport"]
@@ -166,6 +167,7 @@ class FactsBuilder:
         policy: AttendancePolicy | None = None,
         causes: CauseMap | None = None,
         assume_full_year: bool = False,
+        school_years: SchoolYears | None = None,
     ) -> None:
         """Create a builder.
 
@@ -177,11 +179,16 @@ class FactsBuilder:
             assume_full_year: A student with events but no enrollment is taken as enrolled at
                 the event's school from the calendar's first day (recorded in
                 ``report.assumptions``); otherwise such events are rejected.
+            school_years: Which school year a date belongs to (default: years starting July
+                1). Facts as of a date count that date's school year only; pass a rule set's
+                ``school_years``, or a calendar's (:meth:`CalendarSet.school_years`) when it
+                has Ed-Fi sessions.
         """
         self.calendars = dict(calendars)
         self.policy = policy or AttendancePolicy()
         self.causes = causes if causes is not None else CauseMap.default()
         self.assume_full_year = assume_full_year
+        self.school_years = school_years if school_years is not None else SchoolYears()
         self.report = IngestReport()
         self._students: dict[str, _Student] = {}
         self._assumed: set[str] = set()
@@ -494,45 +501,139 @@ class FactsBuilder:
                 yield facts
 
     def facts_for(self, student_id: str, as_of: dt.date) -> dict[str, Any] | None:
-        """The facts of one student as of a date (None when not enrolled by then)."""
+        """The facts of one student as of a date, in the school year of that date.
+
+        Every count is of the school year ``as_of`` belongs to (``school_years``): enrollment
+        from the year's first day to ``as_of``, the events of those days. The year before it
+        is counted the same way, whole, into the ``prior_year_*`` facts. None when the student
+        has no enrollment in this school year by ``as_of``.
+        """
         student = self._students.get(student_id)
         if student is None:
             return None
-        spans = [s for s in student.spans if s.entry <= as_of]
-        if not spans:
+        year = self.school_years.of(as_of)
+        clips = self._clip(student, year.start, as_of)
+        if not clips:
             return None
+        now = self._tally(student, clips, year.start, as_of, detail=True)
+        before = self.school_years.previous(year)
+        past = self._clip(student, before.start, before.end)
+        then = self._tally(student, past, before.start, before.end, detail=False) if past else None
         policy = self.policy
-        enrolled = 0
-        for span in spans:
-            cal = self._calendar_for(span)
-            assert cal is not None  # checked when the span was added
-            end = as_of if span.exit is None else min(as_of, span.exit)
-            enrolled += cal.count(span.entry, end)
-        excused = unexcused = suspended = 0.0
-        absent = 0.0
-        tardies = occasions = 0
-        over = 0.0
-        streak_days: list[dt.date] = []
-        weekday = [0.0] * 5
-        log: list[dict[str, Any]] = []
-        causes: Counter[str] = Counter()
-        digest = hashlib.sha256()
-        events = 0
-        for day_date in sorted(d for d in student.days if d <= as_of):
+        spans = [span for span, *_ in clips]
+        last = spans[-1]
+        school_days = self._school_days_of(clips)
+        current, longest = _streaks(school_days, now.streak_days)
+        recent_rate = self._recent_rate(school_days, now.log)
+        rate = now.absent / now.enrolled if now.enrolled else 0.0
+        facts: dict[str, Any] = {
+            "student_id": student_id,
+            "school_id": last.school_id,
+            "school_year": year.label,
+            "enrolled": self._enrolled_on(student, last, year.end, as_of),
+            "days_enrolled": now.enrolled,
+            # As the built-in metric: suspension days count as present when the policy keeps
+            # them out of days_absent.
+            "days_present": max(0.0, now.enrolled - now.absent),
+            "days_absent": now.absent,
+            "days_excused": now.excused,
+            "days_unexcused": now.unexcused,
+            "days_suspended": now.suspended,
+            "tardies": now.tardies,
+            "tardies_over_30": now.over,
+            "truancy_occasions": now.occasions,
+            "current_absence_streak": current,
+            "longest_absence_streak": longest,
+            "recent_absence_rate": recent_rate,
+            "absence_trend": recent_rate - rate,
+            "prior_year_days_enrolled": then.enrolled if then else 0,
+            "prior_year_days_absent": then.absent if then else 0.0,
+            "prior_year_days_unexcused": then.unexcused if then else 0.0,
+            "causes": [c for c, _ in now.causes.most_common()],
+            "groups": sorted(
+                {g for s in spans for g in s.groups} | self._groups.get(student_id, set())
+            ),
+            "attendance_log": now.log,
+            "school_days": school_days,
+            "minutes_per_day": policy.minutes_per_day,
+            "provenance": {
+                "calendars": sorted({s.calendar_id or s.school_id for s in spans}),
+                "events": now.events,
+                "events_sha256": now.digest.hexdigest(),
+                "assumed_enrollment": student_id in self._assumed,
+            },
+        }
+        facts.update(zip(_WEEKDAY_FACTS, now.weekday, strict=True))
+        if last.grade is not None:
+            facts["grade"] = last.grade
+        return facts
+
+    def _clip(self, student: _Student, first: dt.date, last: dt.date) -> list[_Clip]:
+        """The student's enrollment spans between two dates, each cut to them, in order."""
+        clips = []
+        for span in student.spans:
+            if span.entry > last:
+                break  # spans are sorted by entry
+            end = last if span.exit is None else min(last, span.exit)
+            start = max(first, span.entry)
+            if start <= end:
+                cal = self._calendar_for(span)
+                assert cal is not None  # checked when the span was added
+                clips.append((span, cal, start, end))
+        return clips
+
+    @staticmethod
+    def _enrolled_on(
+        student: _Student, last: Enrollment, year_end: dt.date, as_of: dt.date
+    ) -> bool:
+        """Whether the student is enrolled on ``as_of`` (the ``enrolled`` fact).
+
+        False when ``last`` (their last span of the year by ``as_of``) ended before ``as_of``
+        and no later span starts in the same school year: a move out of the district. A later
+        span of this year (a move between schools with days between) keeps it True.
+        """
+        if last.exit is None or last.exit >= as_of:
+            return True
+        return any(last.exit < s.entry <= year_end for s in student.spans)
+
+    def _tally(
+        self,
+        student: _Student,
+        clips: list[_Clip],
+        first: dt.date,
+        last: dt.date,
+        *,
+        detail: bool,
+    ) -> _Tally:
+        """Count one student's days from ``first`` to ``last`` (inside one school year).
+
+        ``clips`` are the student's spans cut to those days. This is the one counting routine:
+        this year's facts and the prior year's come from it. ``detail`` adds what only this
+        year's facts need (the attendance log, the causes, the events' digest).
+        """
+        policy = self.policy
+        out = _Tally()
+        for _, span_cal, start, end in clips:
+            out.enrolled += span_cal.count(start, end)
+        digest = out.digest
+        log = out.log
+        fallback = clips[-1][0]
+        for day_date in sorted(d for d in student.days if first <= d <= last):
             day = student.days[day_date]
-            cal = self._calendar_for(_span_on(student, day_date) or spans[-1])
+            cal = self._calendar_for(_span_on(student, day_date) or fallback)
             assert cal is not None
             # In a canonical order, so that the digest, the log and ties between causes do not
             # depend on the order a day's events arrived in (they are unique by this key).
             ordered = sorted(day.events, key=_event_key) if len(day.events) > 1 else day.events
-            for e in ordered:
-                events += 1
-                digest.update(
-                    f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
-                )
-                cause = self.causes(e.reason)
-                if cause is not None:
-                    causes[cause] += 1
+            if detail:
+                for e in ordered:
+                    out.events += 1
+                    digest.update(
+                        f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
+                    )
+                    cause = self.causes(e.reason)
+                    if cause is not None:
+                        out.causes[cause] += 1
             record = self._fold_day(ordered, cal)
             parts = record.parts
             total = min(1.0, sum(parts.values()))
@@ -544,93 +645,44 @@ class FactsBuilder:
                     k: (counted if v == max(parts.values()) else 0.0) for k, v in parts.items()
                 }
                 if counted and list(share.values()).count(1.0) > 1:  # a tie: unexcused first
-                    first = next(k for k in ("unexcused", "excused", "suspension") if share[k])
-                    share = {k: (1.0 if k == first else 0.0) for k in share}
+                    first_kind = next(k for k in ("unexcused", "excused", "suspension") if share[k])
+                    share = {k: (1.0 if k == first_kind else 0.0) for k in share}
             if total:
-                excused += share["excused"]
-                unexcused += share["unexcused"]
-                suspended += share["suspension"]
+                out.excused += share["excused"]
+                out.unexcused += share["unexcused"]
+                out.suspended += share["suspension"]
                 day_absent = counted - (
                     0.0 if policy.suspensions_count_as_absence else share["suspension"]
                 )
-                absent += day_absent
+                out.absent += day_absent
                 if day_absent and day_date.weekday() < 5:
-                    weekday[day_date.weekday()] += day_absent
+                    out.weekday[day_date.weekday()] += day_absent
                 if total >= policy.streak_threshold - 1e-9:
-                    streak_days.append(day_date)
-                for kind, value in share.items():
-                    if value:
-                        log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
+                    out.streak_days.append(day_date)
+                if detail:
+                    for kind, value in share.items():
+                        if value:
+                            log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
             # A day is one occasion at most (EC 48260). tardies_over_30 holds the part of it
             # days_unexcused does not, so that their sum counts it once; and the log gets one
             # truancy row for it: a long tardy row only where no unexcused row stands.
-            tardies += record.tardy
+            out.tardies += record.tardy
             if record.occasion:
-                occasions += 1
-                over += 1.0 - min(1.0, share["unexcused"])
-            if record.occasion and not share["unexcused"]:
-                log.append({"date": day_date, "kind": "tardy_over_30", "days": 0.0})
-            elif record.tardy:
-                log.append({"date": day_date, "kind": "tardy", "days": 0.0})
-        over = _exact_sum(unexcused, over)
-        school_days = self._school_days(spans, as_of)
-        current, longest = _streaks(school_days, streak_days)
-        recent_rate = self._recent_rate(school_days, log)
-        last = spans[-1]
-        rate = absent / enrolled if enrolled else 0.0
-        facts: dict[str, Any] = {
-            "student_id": student_id,
-            "school_id": last.school_id,
-            "days_enrolled": enrolled,
-            # As the built-in metric: suspension days count as present when the policy keeps
-            # them out of days_absent.
-            "days_present": max(0.0, enrolled - absent),
-            "days_absent": absent,
-            "days_excused": excused,
-            "days_unexcused": unexcused,
-            "days_suspended": suspended,
-            "tardies": tardies,
-            "tardies_over_30": over,
-            "truancy_occasions": occasions,
-            "current_absence_streak": current,
-            "longest_absence_streak": longest,
-            "recent_absence_rate": recent_rate,
-            "absence_trend": recent_rate - rate,
-            "causes": [c for c, _ in causes.most_common()],
-            "groups": sorted(
-                {g for s in spans for g in s.groups} | self._groups.get(student_id, set())
-            ),
-            "attendance_log": log,
-            "school_days": school_days,
-            "minutes_per_day": policy.minutes_per_day,
-            "provenance": {
-                "calendars": sorted({s.calendar_id or s.school_id for s in spans}),
-                "events": events,
-                "events_sha256": digest.hexdigest(),
-                "assumed_enrollment": student_id in self._assumed,
-            },
-        }
-        facts.update(zip(_WEEKDAY_FACTS, weekday, strict=True))
-        if last.grade is not None:
-            facts["grade"] = last.grade
-        return facts
-
-    def _days_enrolled(
-        self, spans: list[Enrollment], as_of: dt.date
-    ) -> list[tuple[SchoolCalendar, dt.date, dt.date]]:
-        out = []
-        for span in spans:
-            cal = self._calendar_for(span)
-            assert cal is not None
-            end = as_of if span.exit is None else min(as_of, span.exit)
-            if end >= span.entry:
-                out.append((cal, span.entry, end))
+                out.occasions += 1
+                out.over += 1.0 - min(1.0, share["unexcused"])
+            if detail:
+                if record.occasion and not share["unexcused"]:
+                    log.append({"date": day_date, "kind": "tardy_over_30", "days": 0.0})
+                elif record.tardy:
+                    log.append({"date": day_date, "kind": "tardy", "days": 0.0})
+        out.over = _exact_sum(out.unexcused, out.over)
         return out
 
-    def _school_days(self, spans: list[Enrollment], as_of: dt.date) -> tuple[dt.date, ...]:
-        """The instructional days the student was enrolled, up to ``as_of``, in order."""
+    @staticmethod
+    def _school_days_of(clips: list[_Clip]) -> tuple[dt.date, ...]:
+        """The instructional days of the clipped spans, in order."""
         days: list[dt.date] = []
-        for cal, start, end in self._days_enrolled(spans, as_of):
+        for _, cal, start, end in clips:
             days.extend(cal.days_between(start, end))
         return tuple(days)
 
@@ -649,6 +701,40 @@ class FactsBuilder:
             and (counts or r["kind"] != "suspension")
         )
         return min(1.0, float(missed) / len(recent))
+
+
+_Clip = tuple[Enrollment, SchoolCalendar, dt.date, dt.date]
+
+
+class _Tally:
+    """One student's counts over some days of one school year (see ``FactsBuilder._tally``)."""
+
+    __slots__ = (
+        "absent",
+        "causes",
+        "digest",
+        "enrolled",
+        "events",
+        "excused",
+        "log",
+        "occasions",
+        "over",
+        "streak_days",
+        "suspended",
+        "tardies",
+        "unexcused",
+        "weekday",
+    )
+
+    def __init__(self) -> None:
+        self.enrolled = 0
+        self.absent = self.excused = self.unexcused = self.suspended = self.over = 0.0
+        self.tardies = self.occasions = self.events = 0
+        self.streak_days: list[dt.date] = []
+        self.weekday = [0.0] * 5
+        self.log: list[dict[str, Any]] = []
+        self.causes: Counter[str] = Counter()
+        self.digest = hashlib.sha256()
 
 
 def _streaks(days: tuple[dt.date, ...], absent: list[dt.date]) -> tuple[int, int]:

@@ -34,6 +34,7 @@ from tierflow.attendance._io import (
     read_groups,
 )
 from tierflow.attendance._policy import AttendancePolicy
+from tierflow.attendance._years import SchoolYear, SchoolYears
 
 __all__ = [
     "ABSENCE_CATEGORIES",
@@ -47,6 +48,8 @@ __all__ = [
     "FactsBuilder",
     "IngestReport",
     "SchoolCalendar",
+    "SchoolYear",
+    "SchoolYears",
     "StudentGroups",
     "category_of",
     "group_of",

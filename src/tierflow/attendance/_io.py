@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 import xml.parsers.expat
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -42,6 +43,7 @@ from tierflow.attendance._events import (
     category_of,
     group_of,
 )
+from tierflow.attendance._years import SchoolYears
 from tierflow.errors import DataError
 from tierflow.facts._model import MAX_NUMBER, grade_level
 from tierflow.ingest._csv import csv_rows
@@ -613,11 +615,36 @@ class CalendarSet:
             of instructional days its calendar dates do not have; the calendar dates win),
             and calendar dates that could not be read.
         schools: The school each calendar belongs to.
+        sessions: Ed-Fi ``Session`` records that name their school year, as
+            ``(school year, begin date, end date)``; the year is named as Ed-Fi names it, by the
+            calendar year it ends in (``2021-2022`` is 2022). Empty for files without sessions.
     """
 
     calendars: dict[str, SchoolCalendar] = field(default_factory=dict)
     warnings: list[DataError] = field(default_factory=list)
     schools: dict[str, str] = field(default_factory=dict)
+    sessions: list[tuple[int, dt.date, dt.date]] = field(default_factory=list)
+
+    def school_years(self, starts: str = "07-01") -> SchoolYears:
+        """The school years the calendar's sessions give, else those ``starts`` gives.
+
+        A district's own sessions win over a rule set's start day: every date from a year's
+        first session to the day before the next year's belongs to it (summer school after the
+        last session included); dates outside every session follow ``starts`` (``MM-DD``).
+
+        >>> found = CalendarSet(sessions=[(2022, dt.date(2021, 8, 23), dt.date(2021, 12, 17)),
+        ...                               (2022, dt.date(2022, 1, 4), dt.date(2022, 5, 27))])
+        >>> found.school_years().of(dt.date(2021, 8, 23))
+        SchoolYear(label=2022, start=datetime.date(2021, 8, 23), end=datetime.date(2022, 6, 30))
+        >>> CalendarSet().school_years("08-01").of(dt.date(2021, 8, 23)).start
+        datetime.date(2021, 8, 1)
+
+        Raises:
+            DataError: ``calendar.invalid`` when the sessions' years overlap or leave a gap.
+        """
+        if not self.sessions:
+            return SchoolYears(starts)
+        return SchoolYears.from_sessions(self.sessions, starts)
 
 
 def _calendar_set(
@@ -681,6 +708,7 @@ def _xml_calendars(path: Path) -> CalendarSet:
     sources: dict[str, dict[dt.date, str]] = defaultdict(dict)
     schools: dict[str, str] = {}
     sessions: list[tuple[str, str, dt.date, dt.date, int, str]] = []
+    years: list[tuple[int, dt.date, dt.date]] = []
     warnings: list[DataError] = []
     try:
         for line, rec in _xml_items(path, frozenset({"CalendarDate", "Session"})):
@@ -705,6 +733,15 @@ def _xml_calendars(path: Path) -> CalendarSet:
                                 _date(end, source, None, "EndDate", None),
                                 _day_count(total, source),
                                 source,
+                            )
+                        )
+                    year = rec.value("SchoolYear")
+                    if year and begin and end:
+                        years.append(
+                            (
+                                _school_year(year, source),
+                                _date(begin, source, None, "BeginDate", None),
+                                _date(end, source, None, "EndDate", None),
                             )
                         )
                     continue
@@ -736,7 +773,26 @@ def _xml_calendars(path: Path) -> CalendarSet:
                 warnings.append(err)
     except xml.parsers.expat.ExpatError as exc:
         warnings.append(_xml_error(exc, name))
-    return _calendar_set(days, fractions, schools, sessions, warnings, sources)
+    found = _calendar_set(days, fractions, schools, sessions, warnings, sources)
+    found.sessions = years
+    return found
+
+
+def _school_year(text: str, source: str) -> int:
+    """A session's ``SchoolYear``, named by the year it ends in: ``2021-2022`` or ``2022``."""
+    match = _SCHOOL_YEAR.fullmatch(text.strip())
+    if match is None or (match[2] is not None and int(match[2]) != int(match[1]) + 1):
+        raise DataError(
+            "calendar.invalid",
+            f"SchoolYear {text[:30]!r} is not a school year (2021-2022, or 2022 for the year "
+            "ending in 2022)",
+            source=source,
+            field="SchoolYear",
+        )
+    return int(match[2] or match[1])
+
+
+_SCHOOL_YEAR = re.compile(r"(\d{4})(?:\s*[-/]\s*(\d{4}))?")
 
 
 # --- JSON, JSON Lines, CSV ----------------------------------------------------------------------

@@ -359,6 +359,7 @@ def _events_stream(
 ) -> Iterator[tuple[FactsRecord, Any]]:
     """Build facts from calendars, enrollments and events, then evaluate them."""
     from tierflow.attendance import (
+        CalendarSet,
         CauseMap,
         ColumnMapping,
         FactsBuilder,
@@ -370,16 +371,27 @@ def _events_stream(
 
     mapping = ColumnMapping.load(args.mapping) if args.mapping else None
     calendars = {}
+    # The calendars' Ed-Fi sessions, when they have any, say which school year a date is in
+    # (the district's own data); else the rule set's start day does.
+    sessions = CalendarSet()
     for path in args.calendar:
         found = read_calendars(path)
         calendars.update(found.calendars)
+        sessions.sessions.extend(found.sessions)
         for warning in found.warnings:
             err.line(f"warning: {warning}")
+    years = ruleset.school_years
+    if sessions.sessions:
+        try:
+            years = sessions.school_years(f"{years.month:02d}-{years.day:02d}")
+        except DataError as exc:  # sessions whose years overlap: the rule set's day is used
+            err.line(f"warning: {exc}; school years start on the rule set's day instead")
     builder = FactsBuilder(
         calendars,
         policy=ruleset.attendance_policy,
         causes=CauseMap.default(mapping.causes if mapping else None),
         assume_full_year=args.assume_full_year,
+        school_years=years,
     )
     for path in args.enrollments or ():
         for span in read_enrollments(path, mapping=mapping):

@@ -36,6 +36,7 @@ from tierflow.attendance import (
     Enrollment,
     FactsBuilder,
     SchoolCalendar,
+    SchoolYears,
 )
 from tierflow.errors import DataError
 
@@ -308,8 +309,12 @@ class Reference:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def build(scenario: Scenario, events: list[AttendanceEvent] | None = None) -> FactsBuilder:
-    builder = FactsBuilder(scenario.calendars, policy=scenario.policy)
+def build(
+    scenario: Scenario,
+    events: list[AttendanceEvent] | None = None,
+    years: SchoolYears | None = None,
+) -> FactsBuilder:
+    builder = FactsBuilder(scenario.calendars, policy=scenario.policy, school_years=years)
     builder.add_enrollments(scenario.enrollments)
     builder.add_events(scenario.events if events is None else events)
     return builder
@@ -1069,3 +1074,114 @@ def test_a_duplicated_event_row_changes_no_count(scenario: Scenario, data: st.Da
     for sid, was in before.items():
         assert {k: after[sid][k] for k in _COUNTS} == {k: was[k] for k in _COUNTS}
         assert after[sid]["attendance_log"] == was["attendance_log"]
+
+
+# --- school years ------------------------------------------------------------------------------
+
+_PRIOR = ("prior_year_days_enrolled", "prior_year_days_absent", "prior_year_days_unexcused")
+
+
+def _boundary(scenario: Scenario, data: st.DataObject) -> SchoolYears:
+    """School years that start on one of the scenario's school days, so that a year boundary
+    falls among its events (the scenarios span less than a year: two school years)."""
+    days = sorted({d for c in scenario.calendars.values() for d in c.days})
+    start = data.draw(st.sampled_from(days))
+    return SchoolYears(f"{start.month:02d}-{start.day:02d}")
+
+
+def _this_year(facts: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if facts is None else {k: v for k, v in facts.items() if k not in _PRIOR}
+
+
+def _last_year(facts: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if facts is None else {k: facts[k] for k in _PRIOR}
+
+
+def _as_of_dates(scenario: Scenario, years: SchoolYears, *more: dt.date) -> set[dt.date]:
+    lo, hi = scenario.span
+    start = years.of(hi).start
+    return {scenario.as_of, lo, hi, start, start - dt.timedelta(days=1), *more}
+
+
+@SETTINGS
+@given(scenarios(), st.data())
+def test_no_count_of_the_year_includes_an_event_dated_before_it(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    years = _boundary(scenario, data)
+    full = build(scenario, years=years)
+    for as_of in _as_of_dates(scenario, years):
+        year = years.of(as_of)
+        # Whether an event stands depends on its own day only (the conflict rules are per day),
+        # so dropping the days before the year changes no event of the year.
+        cut = build(scenario, [e for e in scenario.events if e.date >= year.start], years=years)
+        for sid in scenario.students:
+            got = full.facts_for(sid, as_of)
+            assert _this_year(got) == _this_year(cut.facts_for(sid, as_of))
+            if got is None:
+                continue
+            assert got["school_year"] == year.label
+            assert all(year.start <= r["date"] <= as_of for r in got["attendance_log"])
+            assert all(year.start <= d <= as_of for d in got["school_days"])
+            # Last year is counted as this year is: as its last day's facts count it.
+            before = full.facts_for(sid, years.previous(year).end)
+            if before is None:
+                assert _last_year(got) == dict.fromkeys(_PRIOR, 0)
+            else:
+                assert _last_year(got) == {p: before[p.removeprefix("prior_year_")] for p in _PRIOR}
+
+
+@SETTINGS
+@given(scenarios(), st.data())
+def test_moving_an_event_across_the_year_boundary_changes_only_the_year_it_lands_in(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    years = _boundary(scenario, data)
+    ref = reference(scenario)
+    standing = ref.accepted_events()
+    # An event alone on its day (so that nothing else stands or falls with it), and a school
+    # day of the other school year on which the student is enrolled at its school, with no
+    # event: there it stands alone too.
+    alone = [
+        e
+        for e in standing
+        if e.category != "present"
+        and len(ref.accepted_on[(e.student_id, e.date)].events) == 1
+        and not ref.accepted_on[(e.student_id, e.date)].present_mark
+    ]
+    assume(alone)
+    moved = data.draw(st.sampled_from(alone))
+    sid, day = moved.student_id, moved.date
+    targets = []
+    for cal_id, cal in sorted(scenario.calendars.items()):
+        for other in cal.days:
+            span = ref.span_on(sid, other)
+            if (
+                span is not None
+                and ref.calendar_of(span) == cal_id
+                and span.school_id == moved.school_id
+                and years.of(other) != years.of(day)
+                and (sid, other) not in ref.accepted_on
+            ):
+                targets.append(other)
+    assume(targets)
+    landed = data.draw(st.sampled_from(targets))
+    rest = [e for e in standing if e is not moved]
+    without = build(scenario, rest, years)
+    there = build(scenario, standing, years)
+    here = build(scenario, [*rest, replace(moved, date=landed)], years)
+    for b in (there, here):
+        assert b.report.accepted == without.report.accepted + 1
+    for as_of in _as_of_dates(scenario, years, day, landed):
+        year = years.of(as_of)
+        for b, on in ((there, day), (here, landed)):
+            got, want = b.facts_for(sid, as_of), without.facts_for(sid, as_of)
+            assert (got is None) == (want is None)
+            if got is None or want is None:
+                continue
+            if on in year and on <= as_of:  # the year it is in: counted there
+                assert got["provenance"]["events"] == want["provenance"]["events"] + 1
+            else:  # any other year's counts are as if it did not exist
+                assert _this_year(got) == _this_year(want)
+            if on not in years.previous(year):
+                assert _last_year(got) == _last_year(want)

@@ -2,7 +2,9 @@
 
 The builder keeps, per student, only the days that have an exception (absence, tardy, ...), so
 memory grows with students and exceptions, not with every present day. Facts are computed as of
-any date: events after it are ignored, which is what back-testing and corrections need.
+any date: events after it are ignored, which is what back-testing and corrections need; and so
+are the days before its school year (truancy is counted "in one school year": California EC
+48260, Texas TEC 25.0951), apart from the previous year's totals in the ``prior_year_*`` facts.
 
 Conflict rules (one student, one day), applied as events arrive and reported, never silent:
 

@@ -496,7 +496,10 @@ class FactsBuilder:
         return sorted(self._students)
 
     def facts(self, as_of: dt.date) -> Iterator[dict[str, Any]]:
-        """Yield the facts of every student enrolled by ``as_of``, sorted by student id."""
+        """Yield the facts of every student enrolled in the school year of ``as_of`` by then.
+
+        Sorted by student id; a student whose enrollments all ended before the year is left out.
+        """
         for sid in sorted(self._students):
             facts = self.facts_for(sid, as_of)
             if facts is not None:

@@ -44,7 +44,7 @@ from tierflow.attendance._events import (
     category_of,
 )
 from tierflow.attendance._policy import AttendancePolicy
-from tierflow.attendance._years import SchoolYears
+from tierflow.attendance._years import SchoolYear, SchoolYears
 from tierflow.errors import DataError
 
 __all__ = ["FactsBuilder", "IngestReport"]
@@ -191,6 +191,7 @@ class FactsBuilder:
         self.causes = causes if causes is not None else CauseMap.default()
         self.assume_full_year = assume_full_year
         self.school_years = school_years if school_years is not None else SchoolYears()
+        self._last_years: tuple[SchoolYears, dt.date, SchoolYear, SchoolYear] | None = None
         self.report = IngestReport()
         self._students: dict[str, _Student] = {}
         self._assumed: set[str] = set()
@@ -516,12 +517,11 @@ class FactsBuilder:
         student = self._students.get(student_id)
         if student is None:
             return None
-        year = self.school_years.of(as_of)
+        year, before = self._years_of(as_of)
         clips = self._clip(student, year.start, as_of)
         if not clips:
             return None
         now = self._tally(student, clips, year.start, as_of, detail=True)
-        before = self.school_years.previous(year)
         past = self._clip(student, before.start, before.end)
         then = self._tally(student, past, before.start, before.end, detail=False) if past else None
         policy = self.policy
@@ -573,6 +573,15 @@ class FactsBuilder:
             facts["grade"] = last.grade
         return facts
 
+    def _years_of(self, as_of: dt.date) -> tuple[SchoolYear, SchoolYear]:
+        """The school year of ``as_of`` and the one before (kept for the next student's call)."""
+        years = self.school_years
+        cached = self._last_years
+        if cached is None or cached[0] is not years or cached[1] != as_of:
+            year = years.of(as_of)
+            cached = self._last_years = (years, as_of, year, years.previous(year))
+        return cached[2], cached[3]
+
     def _clip(self, student: _Student, first: dt.date, last: dt.date) -> list[_Clip]:
         """The student's enrollment spans between two dates, each cut to them, in order."""
         clips = []
@@ -620,8 +629,11 @@ class FactsBuilder:
         out = _Tally()
         for _, span_cal, start, end in clips:
             out.enrolled += span_cal.count(start, end)
+        # Local names in the loop, stored in ``out`` at the end: it runs once per day absent.
+        excused = unexcused = suspended = absent = over = 0.0
+        tardies = occasions = events = 0
+        weekday, streak_days, log, causes = out.weekday, out.streak_days, out.log, out.causes
         digest = out.digest
-        log = out.log
         fallback = clips[-1][0]
         for day_date in sorted(d for d in student.days if first <= d <= last):
             day = student.days[day_date]
@@ -632,13 +644,13 @@ class FactsBuilder:
             ordered = sorted(day.events, key=_event_key) if len(day.events) > 1 else day.events
             if detail:
                 for e in ordered:
-                    out.events += 1
+                    events += 1
                     digest.update(
                         f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
                     )
                     cause = self.causes(e.reason)
                     if cause is not None:
-                        out.causes[cause] += 1
+                        causes[cause] += 1
             record = self._fold_day(ordered, cal)
             parts = record.parts
             total = min(1.0, sum(parts.values()))
@@ -653,17 +665,17 @@ class FactsBuilder:
                     first_kind = next(k for k in ("unexcused", "excused", "suspension") if share[k])
                     share = {k: (1.0 if k == first_kind else 0.0) for k in share}
             if total:
-                out.excused += share["excused"]
-                out.unexcused += share["unexcused"]
-                out.suspended += share["suspension"]
+                excused += share["excused"]
+                unexcused += share["unexcused"]
+                suspended += share["suspension"]
                 day_absent = counted - (
                     0.0 if policy.suspensions_count_as_absence else share["suspension"]
                 )
-                out.absent += day_absent
+                absent += day_absent
                 if day_absent and day_date.weekday() < 5:
-                    out.weekday[day_date.weekday()] += day_absent
+                    weekday[day_date.weekday()] += day_absent
                 if total >= policy.streak_threshold - 1e-9:
-                    out.streak_days.append(day_date)
+                    streak_days.append(day_date)
                 if detail:
                     for kind, value in share.items():
                         if value:
@@ -671,16 +683,23 @@ class FactsBuilder:
             # A day is one occasion at most (EC 48260). tardies_over_30 holds the part of it
             # days_unexcused does not, so that their sum counts it once; and the log gets one
             # truancy row for it: a long tardy row only where no unexcused row stands.
-            out.tardies += record.tardy
+            tardies += record.tardy
             if record.occasion:
-                out.occasions += 1
-                out.over += 1.0 - min(1.0, share["unexcused"])
+                occasions += 1
+                over += 1.0 - min(1.0, share["unexcused"])
             if detail:
                 if record.occasion and not share["unexcused"]:
                     log.append({"date": day_date, "kind": "tardy_over_30", "days": 0.0})
                 elif record.tardy:
                     log.append({"date": day_date, "kind": "tardy", "days": 0.0})
-        out.over = _exact_sum(out.unexcused, out.over)
+        out.excused, out.unexcused, out.suspended, out.absent = (
+            excused,
+            unexcused,
+            suspended,
+            absent,
+        )
+        out.tardies, out.occasions, out.events = tardies, occasions, events
+        out.over = _exact_sum(unexcused, over)
         return out
 
     @staticmethod

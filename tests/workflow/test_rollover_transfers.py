@@ -17,6 +17,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
@@ -255,3 +257,27 @@ def test_a_transfer_to_a_full_school_leaves_the_case_unassigned_and_says_why() -
         "no counselor on the roster of school grant",
     }
     assert e.roster.load["lincoln-mentor"] == 0
+
+
+TX = tierflow.load_ruleset("tx")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    last_year=st.lists(st.sampled_from(Y1.days), max_size=40, unique=True),
+    offset=st.integers(min_value=0, max_value=len(Y2.days) - 1),
+)
+def test_no_legal_step_is_ever_due_from_events_before_the_current_school_year(
+    last_year: list[dt.date], offset: int
+) -> None:
+    """Invariant (issue 11): last year's absences, letters and supports bring nothing this year."""
+    b = _builder(last_year)
+    as_of = Y2.days[offset]
+    for ruleset in (CA, TX):
+        e = Engine(ruleset, roster=_roster(), calendars={"lincoln": BOTH})
+        end = Y1.last_day
+        e.run(end, [_facts(b, end)])
+        for _, action in e.run(end, [_facts(b, end)]).legal_due:
+            e.issue_legal("s1", action.step, on=end, by="clerk", facts=_facts(b, end))
+        plan = e.run(as_of, [_facts(b, as_of)])
+        assert plan.legal_due == [] and plan.legal_blocked == [], (ruleset.id, as_of)

@@ -1,7 +1,8 @@
 """Generate, compile and register the Python evaluator of a rule set.
 
 The generated function reads each needed fact once into a local, computes the metrics, then
-walks the tiers (first match), the rules (a bit per rule that fires) and the legal steps (a bit
+walks the tiers (first match: a tier's ``when``, or its ``stay_while`` for a student whose
+``previous_tier`` it is), the rules (a bit per rule that fires) and the legal steps (a bit
 per step whose condition holds, and per step that is exempt). It returns four integers; the
 rule set turns them into a :class:`~tierflow.Decision`, caching the parts that depend only on
 them.
@@ -204,7 +205,23 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
         kw = "if" if first else "elif"
         first = False
         code = to_python(cond.tree, names, consts, c.functions)
-        lines += [f"    {kw} {code}:{note(cond)}", f"        t = {i}"]
+        stay = c.stay_exprs[i]
+        if stay is None:
+            lines += [f"    {kw} {code}:{note(cond)}", f"        t = {i}"]
+            continue
+        # Hysteresis: the tier also matches a student whose previous tier it was while its
+        # stay_while holds. Evaluated in the reference interpreter's order: when, then the
+        # previous tier, then stay_while.
+        previous = names["previous_tier"]
+        tier_id = consts.add(spec.tiers[i].id)
+        kept = to_python(stay.tree, names, consts, c.functions)
+        lines += [
+            f"    {kw} (",
+            f"        ({code}){note(cond)}",
+            f"        or {previous} == {tier_id} and ({kept}){note(stay)}",
+            "    ):",
+            f"        t = {i}",
+        ]
     if first:
         lines.append(f"    t = {default_index}")
     else:
@@ -315,7 +332,7 @@ def _names(tree: Expr) -> set[str]:
 
 def _all_exprs(c: Compilation) -> list[CheckedExpr]:
     out = [c.metric_exprs[m] for m in c.metric_order]
-    out += [e for e in c.tier_exprs if e is not None]
+    out += [e for e in (*c.tier_exprs, *c.stay_exprs) if e is not None]
     out += c.rule_exprs + c.legal_exprs + [e for e in c.exempt_exprs if e is not None]
     return out
 

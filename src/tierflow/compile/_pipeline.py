@@ -110,6 +110,8 @@ class Compilation:
     names: dict[str, Type] = field(default_factory=dict)
     metric_exprs: dict[str, CheckedExpr] = field(default_factory=dict)
     tier_exprs: list[CheckedExpr | None] = field(default_factory=list)
+    stay_exprs: list[CheckedExpr | None] = field(default_factory=list)
+    """Each tier's ``stay_while``, by tier index (None: the tier has none)."""
     rule_exprs: list[CheckedExpr] = field(default_factory=list)
     legal_exprs: list[CheckedExpr] = field(default_factory=list)
     exempt_exprs: list[CheckedExpr | None] = field(default_factory=list)
@@ -183,6 +185,7 @@ def _validate_schema(c: Compilation) -> None:
 _RAW_EXPRESSIONS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("metrics", ("expr",), False),
     ("tiers", ("when",), True),
+    ("tiers", ("stay_while",), True),
     ("rules", ("when",), True),
     ("legal", ("when",), True),
     ("legal", ("exempt_when",), True),
@@ -313,6 +316,14 @@ def _check_references(c: Compilation) -> None:
                 ("tiers", i, "when"),
                 "tier.default_with_condition",
                 "the default tier matches everyone; it takes no 'when'",
+            )
+        if tier.default and tier.stay_while is not None:
+            c.problem(
+                ("tiers", i, "stay_while"),
+                "tier.default_with_condition",
+                "the default tier matches everyone; it takes no 'stay_while'",
+                "a student leaves the default tier only for an earlier tier that matches; "
+                "remove the 'stay_while'",
             )
         if not tier.default and tier.when is None:
             c.problem(("tiers", i), "tier.missing_condition", f"tier {tier.id!r} needs a 'when'")
@@ -618,6 +629,11 @@ def _check_expressions(c: Compilation) -> None:
             if tier.when
             else None
         )
+        c.stay_exprs.append(
+            _compile_expr(c, tier.stay_while, ("tiers", i, "stay_while"), tier_scope, BOOL)
+            if tier.stay_while and not tier.default
+            else None
+        )
     after = dict(names)
     after["tier"] = enum_of("tier", {t.id for t in s.tiers})
     after["tier_level"] = NUMBER
@@ -684,9 +700,11 @@ def _plan_reads(c: Compilation) -> None:
     """Decide which facts and metrics the evaluator reads, in dependency order."""
     s = c.the_spec
     roots: set[str] = set()
-    for e in [*c.tier_exprs, *c.rule_exprs, *c.legal_exprs, *c.exempt_exprs]:
+    for e in [*c.tier_exprs, *c.stay_exprs, *c.rule_exprs, *c.legal_exprs, *c.exempt_exprs]:
         if e is not None:
             roots |= e.names
+    if any(e is not None for e in c.stay_exprs):
+        roots.add("previous_tier")  # whether a stay_while applies depends on it
     needed_metrics: list[str] = []
     pending = [n for n in roots if n in c.metric_exprs]
     closure: set[str] = set()

@@ -419,7 +419,7 @@ class CompiledRuleset:
         ev = self._interpret
         t = next(i for i, tier in enumerate(self.spec.tiers) if tier.default)
         for i, e in enumerate(c.tier_exprs):
-            if e is not None and ev(e, env, ctx):
+            if e is not None and (ev(e, env, ctx) or self._stays(i, env, ctx)):
                 t = i
                 break
         env["tier"] = self.spec.tiers[t].id
@@ -432,6 +432,19 @@ class CompiledRuleset:
                 if ex is not None and ev(ex, env, ctx):
                     exempt |= 1 << i
         return t, r, legal, exempt
+
+    def _stays(self, index: int, env: Mapping[str, Any], ctx: EvalContext) -> bool:
+        """Whether tier ``index`` keeps the student through its ``stay_while``.
+
+        True when the tier was the student's ``previous_tier`` and its ``stay_while`` holds;
+        False for a tier without one.
+        """
+        stay = self._c.stay_exprs[index]
+        return (
+            stay is not None
+            and env["previous_tier"] == self.spec.tiers[index].id
+            and bool(self._interpret(stay, env, ctx))
+        )
 
     def _reason(
         self,
@@ -468,6 +481,29 @@ class CompiledRuleset:
         text = outcome or ("matched" if result else "did not match")
         return Reason(subject, text, expr.canonical, because, tuple(where), (), titles), result
 
+    def _stay_reason(
+        self, index: int, env: Mapping[str, Any], ctx: EvalContext, subject: str
+    ) -> Reason:
+        """Why the student stayed in tier ``index``, their previous tier, or left it."""
+        tier = self.spec.tiers[index]
+        stay = self._c.stay_exprs[index]
+        assert stay is not None
+        reason, kept = self._reason(subject, stay, env, ctx, tier.cites)
+        outcome = (
+            f"stayed in {tier.id}: previous tier, and its stay_while holds (its when does not)"
+            if kept
+            else f"left {tier.id}: previous tier, but its stay_while does not hold"
+        )
+        return Reason(
+            subject,
+            outcome,
+            reason.condition,
+            (f"previous_tier = {tier.id!r}", *reason.because),
+            reason.where,
+            (),
+            reason.cites,
+        )
+
     def explain(self, facts: Mapping[str, Any], *, as_of: dt.date) -> Explanation:
         """Explain the decision for ``facts`` in plain words, with the values each condition saw."""
         decision = self.evaluate(facts, as_of=as_of)
@@ -480,7 +516,11 @@ class CompiledRuleset:
         if c.tier_exprs[t] is not None:
             expr = c.tier_exprs[t]
             assert expr is not None
-            tier_reason, _ = self._reason(f"tier {tier.id} ({label})", expr, env, ctx, tier.cites)
+            tier_reason, entered = self._reason(
+                f"tier {tier.id} ({label})", expr, env, ctx, tier.cites
+            )
+            if not entered:  # it matched through stay_while: say why the student stayed
+                tier_reason = self._stay_reason(t, env, ctx, f"tier {tier.id} ({label})")
         else:
             tier_reason = Reason(
                 f"tier {tier.id} ({label})", "matched as the default tier: no earlier tier matched"
@@ -491,6 +531,8 @@ class CompiledRuleset:
             if e is not None and tiers[i].level > tier.level:
                 reason, _ = self._reason(f"tier {tiers[i].id}", e, env, ctx, tiers[i].cites)
                 higher.append(reason)
+            if c.stay_exprs[i] is not None and env["previous_tier"] == tiers[i].id:
+                higher.append(self._stay_reason(i, env, ctx, f"tier {tiers[i].id}"))
         env["tier"], env["tier_level"] = tier.id, tier.level
         rules = []
         for i, rule in enumerate(self.spec.rules):

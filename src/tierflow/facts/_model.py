@@ -177,6 +177,14 @@ def _facts_table() -> dict[str, FactInfo]:
         "of the school year has ended (a move out of the district).",
         default=True,
     )
+    table["previous_tier"] = FactInfo(
+        "previous_tier",
+        STRING,
+        "The id of the tier of the student's last decision (the workflow passes its own); a "
+        "tier with `stay_while` keeps a student whose previous tier it was. Default: empty (no "
+        "previous decision).",
+        default="",
+    )
     table["causes"] = FactInfo(
         "causes",
         list_of(enum_of("cause", set(CAUSES))),

@@ -149,10 +149,20 @@ class TransfersSpec(_Spec):
 
 
 class TierSpec(_Entry):
-    """A tier. Tiers are tried in order; the first whose condition holds wins."""
+    """A tier. Tiers are tried in order; the first that matches wins.
+
+    A tier matches when its ``when`` holds, or when it is the student's ``previous_tier`` and
+    its ``stay_while`` holds (hysteresis: a student is not moved out for a small dip).
+    """
 
     level: int = Field(ge=1, le=9, description="1 universal, 2 targeted, 3 intensive.")
     when: Expression | None = Field(default=None, description="Condition; omit on the default.")
+    stay_while: Expression | None = Field(
+        default=None,
+        description="A student whose previous tier (the `previous_tier` fact) was this one stays "
+        "in it while this condition holds, even when `when` no longer does (enter at 10%, stay "
+        "until below 9%). Omitted: a tier is left as soon as its `when` fails.",
+    )
     default: bool = Field(default=False, description="The catch-all tier (exactly one, last).")
     assign: tuple[Id, ...] = Field(default=(), description="Interventions every student here gets.")
 

@@ -235,7 +235,20 @@ class Reason:
 
 @dataclass(frozen=True)
 class Explanation:
-    """A decision explained: the tier and why, what fired, the legal track, the next tier."""
+    """A decision explained: the tier and why, what fired, the legal track, the next tier.
+
+    Attributes:
+        ruleset: The rule set that decided.
+        student_id: The student.
+        as_of: The date the facts describe.
+        tier: Why the tier matched: its ``when``, or its ``stay_while`` for a student whose
+            previous tier it was (``stayed in tier2: ...``), or as the default.
+        higher_tiers: Why each higher tier listed before it did not match, and, for a student
+            who left their previous tier, why its ``stay_while`` no longer holds.
+        rules: Each rule that fired, and why.
+        legal: Each legal step due, blocked or exempt, and why.
+        next_tier: How far the student is from a higher tier, in words, or None.
+    """
 
     ruleset: RulesetRef
     student_id: str

@@ -484,11 +484,15 @@ class CompiledRuleset:
     def _stay_reason(
         self, index: int, env: Mapping[str, Any], ctx: EvalContext, subject: str
     ) -> Reason:
-        """Why the student stayed in tier ``index``, their previous tier, or left it."""
+        """Why the student stayed in tier ``index``, their previous tier, or left it.
+
+        The tier's references are not cited: they back its entry (``when``); how a tier is left
+        is the rule set's own choice.
+        """
         tier = self.spec.tiers[index]
         stay = self._c.stay_exprs[index]
         assert stay is not None
-        reason, kept = self._reason(subject, stay, env, ctx, tier.cites)
+        reason, kept = self._reason(subject, stay, env, ctx, ())
         outcome = (
             f"stayed in {tier.id}: previous tier, and its stay_while holds (its when does not)"
             if kept

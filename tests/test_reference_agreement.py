@@ -29,9 +29,18 @@ LEGAL_IDS = ("not1", "not2", "not3", "sarb-referral", "parent-notice", "preventi
              "court-referral")  # fmt: skip
 
 
+TIER_IDS = ("tier1", "tier2", "tier3", "t1", "t2", "t3")  # built-in and generated rule sets
+
+
 def student_facts() -> st.SearchStrategy[dict[str, Any]]:
-    """Facts for every built-in ladder, with log records after the as-of date too."""
-    return _student_facts(legal_steps=LEGAL_IDS, future_days=30)
+    """Facts for every built-in ladder, with log records after the as-of date too, and a
+    previous tier of a built-in or a generated rule set (or none) for their stay_while."""
+    return _student_facts(legal_steps=LEGAL_IDS, future_days=30, tiers=TIER_IDS)
+
+
+def _previous_tiers(facts: dict[str, Any], tiers: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The facts as drawn, and with each of ``tiers`` (those with a stay_while) as previous."""
+    return [facts, *({**facts, "previous_tier": t} for t in tiers)]
 
 
 @pytest.mark.parametrize("name", sorted(LOADED))
@@ -40,9 +49,10 @@ def student_facts() -> st.SearchStrategy[dict[str, Any]]:
 def test_compiled_equals_reference(name: str, facts: dict, days: int) -> None:
     rs = LOADED[name]
     as_of = AS_OF + dt.timedelta(days=days)
-    compiled = _outcome(lambda f, as_of: rs._run(f, as_of), facts, as_of)
-    reference = _outcome(rs._reference_bits, facts, as_of)
-    assert compiled == reference
+    for f in _previous_tiers(facts, ("tier2", "tier3")):
+        compiled = _outcome(lambda f, as_of: rs._run(f, as_of), f, as_of)
+        reference = _outcome(rs._reference_bits, f, as_of)
+        assert compiled == reference
 
 
 @pytest.mark.parametrize("name", sorted(LOADED))
@@ -64,7 +74,7 @@ def test_reference_decision_equals_evaluate(name: str, facts: dict) -> None:
 @given(text=rule_sets(), facts=st.lists(student_facts(), min_size=1, max_size=5))
 def test_generated_rulesets_agree(text: str, facts: list) -> None:
     rs = tierflow.parse_ruleset(text, name="generated.yaml")
-    for f in facts:
+    for f in (g for drawn in facts for g in _previous_tiers(drawn, ("t2", "t3"))):
         assert _outcome(lambda x, as_of: rs._run(x, as_of), f, AS_OF) == _outcome(
             rs._reference_bits, f, AS_OF
         )

@@ -71,6 +71,7 @@ def student_facts(
     max_days: int = 180,
     legal_steps: tuple[str, ...] = ("not1", "not2", "not3", "sarb-referral"),
     future_days: int = 0,
+    tiers: tuple[str, ...] = ("tier1", "tier2", "tier3"),
 ) -> dict[str, Any]:
     """Facts of one student, consistent with a school year.
 
@@ -85,6 +86,8 @@ def student_facts(
         legal_steps: Step ids the history may say were issued.
         future_days: Let the attendance log run this many days past ``as_of`` (records an
             evaluation must ignore: back-testing).
+        tiers: Tier ids ``previous_tier`` may name; it is also left out (no previous decision)
+            or names a tier no rule set has (one since removed).
     """
     enrolled = draw(st.integers(min_value=0, max_value=max_days))
     halves = draw(st.integers(min_value=0, max_value=2 * enrolled))
@@ -102,7 +105,9 @@ def student_facts(
             max_size=20,
         )
     )
+    previous = draw(st.one_of(st.none(), st.sampled_from((*tiers, "removed-tier"))))
     return {
+        **({} if previous is None else {"previous_tier": previous}),
         "student_id": draw(st.from_regex(r"[A-Z][0-9]{3,6}", fullmatch=True)),
         "grade": draw(st.integers(min_value=-1, max_value=12)),
         "days_enrolled": enrolled,
@@ -124,8 +129,9 @@ def rule_sets(draw: st.DrawFn) -> str:
     """YAML text of small, valid rule sets with random thresholds, operators and filters.
 
     For fuzzing an engine that embeds tierflow: every generated rule set loads, and uses
-    metrics, every shorthand filter, ``tier`` in rules, a window function and a legal ladder
-    with an exemption and a prerequisite.
+    metrics, every shorthand filter, ``tier`` in rules, a window function, a legal ladder with
+    an exemption and a prerequisite, and (on some) a ``stay_while`` on the tiers above the
+    default, which keeps a student whose ``previous_tier`` is ``t3`` or ``t2``.
 
     Args:
         draw: Supplied by Hypothesis.
@@ -136,6 +142,10 @@ def rule_sets(draw: st.DrawFn) -> str:
     n = draw(st.integers(min_value=0, max_value=30))
     combine = draw(st.sampled_from(["and", "or"]))
     cause = draw(st.sampled_from(["transportation", "health", "housing"]))
+    s3 = draw(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+    s2 = draw(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+    stay3 = draw(st.sampled_from(["", f', stay_while: "absence_rate >= {s3!r} or tardies > {n}"']))
+    stay2 = draw(st.sampled_from(["", f', stay_while: "absence_rate {op} {s2!r} and load > 1"']))
     return f"""
 id: generated
 name: Generated
@@ -143,8 +153,9 @@ version: "1"
 metrics:
   - {{id: load, expr: "days_absent * 2 - tardies / 4"}}
 tiers:
-  - {{id: t3, level: 3, when: "absence_rate {op} {t3!r} {combine} days_unexcused >= {n}"}}
-  - {{id: t2, level: 2, when: "absence_rate >= {t2!r} or load > {n} and not ('foster' in groups)"}}
+  - {{id: t3, level: 3, when: "absence_rate {op} {t3!r} {combine} days_unexcused >= {n}"{stay3}}}
+  - {{id: t2, level: 2, when: "absence_rate >= {t2!r} or load > {n} and not ('foster' in groups)"
+     {stay2}}}
   - {{id: t1, level: 1, default: true}}
 rules:
   - {{id: r1, tiers: [t2, t3], causes: [{cause}], assign: [a]}}

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tierflow
+from tierflow.analysis import analyze
 from tierflow.testing import AS_OF, rule_sets, student_facts
 
 ON = dt.date(2026, 1, 5)
@@ -293,3 +294,35 @@ def test_mtss_compiled_equals_reference_near_the_thresholds(
     else:
         want = "tier1"
     assert tier == want
+
+
+# --- static analysis ----------------------------------------------------------------------------
+
+RULE_BELOW_ENTRY = """
+  - id: confirm-exit
+    tiers: [tier2]
+    when: absence_rate < 5%
+    assign: [call]
+interventions:
+  - {id: call, tier: tier2, owner: counselor}
+"""
+
+
+def test_a_rule_for_students_kept_in_a_tier_is_not_reported_as_never_firing() -> None:
+    # In tier2 below 5% only by staying (4% to 5%): the rule fires for those students.
+    kept = tierflow.parse_ruleset(BANDS + "rules:" + RULE_BELOW_ENTRY)
+    assert [f.code for f in analyze(kept)] == []
+    assert _both(kept, _facts(4.5, "tier2")) == "tier2"
+    assert kept.evaluate(_facts(4.5, "tier2"), as_of=ON).rules == ("confirm-exit",)
+    # Without stay_while nobody is in tier2 below 5%.
+    never = tierflow.parse_ruleset(NO_STAY + "rules:" + RULE_BELOW_ENTRY)
+    assert [f.code for f in analyze(never)] == ["analysis.rule_never_fires"]
+
+
+@pytest.mark.parametrize(("stay", "warned"), [("4%", False), ("5%", True), ("6%", True)])
+def test_a_stay_while_at_or_above_the_entry_keeps_nobody(stay: str, warned: bool) -> None:
+    rs = tierflow.parse_ruleset(
+        BANDS.replace("stay_while: absence_rate >= 4%", f"stay_while: absence_rate >= {stay}")
+    )
+    codes = [f.code for f in analyze(rs)]
+    assert codes == (["analysis.stay_keeps_nobody"] if warned else [])

@@ -6,8 +6,11 @@ smallest student facts that show it):
 - ``analysis.shadowed_tier``: a tier that can never match, because every student its condition
   accepts is taken by an earlier tier (first match wins); the witness is such a student.
 - ``analysis.unsatisfiable``: a tier, rule or legal step whose condition can never be true.
+- ``analysis.stay_keeps_nobody``: a tier's ``stay_while`` that holds only where its ``when``
+  does (a bar for staying at or above the bar for entering), so it keeps nobody.
 - ``analysis.rule_never_fires``: a rule whose condition can never hold together with the tiers
-  it is restricted to (say, a Tier 1 rule requiring 10% absence when Tier 1 ends at 5%).
+  it is restricted to (say, a Tier 1 rule requiring 10% absence when Tier 1 ends at 5%). A
+  student kept in a tier by its ``stay_while`` counts as in that tier.
 - ``analysis.duplicate_rule``: two rules with the same condition and the same interventions.
 - ``analysis.legal_out_of_order``: a later legal step can be warranted while an earlier one is
   not (a ladder whose thresholds decrease); the witness is such a student.
@@ -97,6 +100,14 @@ class _Analysis:
         self.tier_conds: list[Expr | None] = [
             inline(e.tree, self.metrics) if e is not None else None for e in self.c.tier_exprs
         ]
+        self.stay_conds: list[Expr | None] = [
+            inline(e.tree, self.metrics) if e is not None else None for e in self.c.stay_exprs
+        ]
+        # The previous tiers worth trying: none, and each tier a stay_while can keep.
+        self.previous: list[int | None] = [
+            None,
+            *(i for i, cond in enumerate(self.stay_conds) if cond is not None),
+        ]
 
     def add(
         self,
@@ -119,23 +130,43 @@ class _Analysis:
         frag = Fragment()
         for cond in [*(c for c in self.tier_conds if c is not None), *conds]:
             frag.add(cond)
+        if "tier" in frag.variables:  # the tier matters: so do the stay_while bars
+            for stay in self.stay_conds:
+                if stay is not None:
+                    frag.add(stay)
         return frag
 
-    def tier_at(self, frag: Fragment, point: dict[str, Any]) -> int:
+    def tier_at(self, frag: Fragment, point: dict[str, Any], previous: int | None = None) -> int:
+        """The tier at ``point`` of a student whose previous tier is ``previous`` (or none)."""
         for i, cond in enumerate(self.tier_conds):
-            if cond is not None and frag.holds(cond, point):
+            if cond is None:
+                continue
+            if frag.holds(cond, point):
+                return i
+            stay = self.stay_conds[i]
+            if i == previous and stay is not None and frag.holds(stay, point):
                 return i
         return self.default
 
     def search(
         self, frag: Fragment, wanted: Callable[[dict[str, Any], int], bool]
     ) -> dict[str, Any] | None:
-        """The first grid point (with its tier) where ``wanted`` holds, or None."""
+        """The first grid point (with its tier) where ``wanted`` holds, or None.
+
+        Where a condition reads ``tier``, each point is tried with no previous tier, then with
+        each tier that has a ``stay_while`` as the previous one (a student kept there); a point
+        found with one holds its id under ``previous_tier``.
+        """
+        choices = self.previous if "tier" in frag.variables else [None]
         for point in frag.points():
-            t = self.tier_at(frag, point)
-            point["tier"] = self.tier_ids[t]
-            if wanted(point, t):
-                return point
+            for previous in choices:
+                t = self.tier_at(frag, point, previous)
+                point["tier"] = self.tier_ids[t]
+                if previous is not None:
+                    point["previous_tier"] = self.tier_ids[previous]
+                if wanted(point, t):
+                    return point
+            point.pop("previous_tier", None)
         return None
 
     # --- witnesses ----------------------------------------------------------------------------
@@ -161,8 +192,10 @@ class _Analysis:
         for term, value in later:
             if not self._solve(term, value, facts):
                 return None
+        if "previous_tier" in point:
+            facts["previous_tier"] = point["previous_tier"]
         for name in self.rs.read_facts:
-            if name not in facts:
+            if name not in facts and name != "previous_tier":  # absent: no previous tier
                 kind = FACTS[name].type.kind if name in FACTS else "number"
                 facts[name] = {"list": [], "bool": False, "string": "x"}.get(kind, 0)
         facts.setdefault("days_enrolled", 100)
@@ -274,6 +307,30 @@ class _Analysis:
                 expr.path,
                 witness,
             )
+
+    def stays(self) -> None:
+        """Warn of a ``stay_while`` that keeps nobody: wherever it holds, ``when`` holds too."""
+        for i, stay in enumerate(self.stay_conds):
+            when, expr = self.tier_conds[i], self.c.stay_exprs[i]
+            if stay is None or when is None or expr is None:
+                continue
+            frag = Fragment()
+            try:
+                frag.add(when)
+                frag.add(stay)
+                points = frag.points()
+                kept = any(frag.holds(stay, p) and not frag.holds(when, p) for p in points)
+            except OutsideFragment as exc:
+                self.outside(expr.span, expr.path, exc)
+                continue
+            if not kept:
+                self.add(
+                    "analysis.stay_keeps_nobody",
+                    f"the stay_while of tier {self.tier_ids[i]!r} keeps nobody: wherever it "
+                    "holds, its when holds too",
+                    expr.span,
+                    expr.path,
+                )
 
     def rules(self) -> None:
         spec = self.rs.spec
@@ -408,6 +465,7 @@ def analyze(ruleset: CompiledRuleset) -> list[Finding]:
     """
     a = _Analysis(ruleset)
     a.tiers()
+    a.stays()
     a.rules()
     a.legal()
     a.escalations()

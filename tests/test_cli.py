@@ -41,7 +41,8 @@ def test_check_reports_every_problem_and_fails(tmp_path: Path) -> None:
     )
     assert lines[1].endswith(
         "bad.yaml:8:39: schema.unknown_field: unknown key 'colour'; known keys: after, assign, "
-        "before, cites, default, description, id, label, level, remove, stay_while, when (tiers[1].colour)"
+        "before, cites, default, description, id, label, level, remove, stay_while, when "
+        "(tiers[1].colour)"
     )
     bad.write_text(bad.read_text().replace(", colour: red", ""))
     status, out = run("check", "--format", "json", str(bad))

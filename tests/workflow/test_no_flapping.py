@@ -122,3 +122,29 @@ def test_an_engine_on_a_reopened_store_resumes_without_repeating_itself() -> Non
     assert plan.opened == [] and len(second.timeline("s1")) == events
     history = second.with_history(tier2([]))["history"]
     assert history["conferences"] == [{"kind": "parent_conference", "held_on": MONDAY}]
+
+
+def test_a_student_hovering_at_five_percent_gets_one_decision_not_twenty() -> None:
+    """Issue 11: 5.0% / 4.9% alternating got 20 decision events in 20 runs.
+
+    mtss enters Tier 2 at 5% and keeps a student there while the rate is at least 4% (its
+    tier's stay_while); the engine passes the last decision's tier as previous_tier. By hand:
+    the first run (5.0%) enters Tier 2 and is recorded; every later run, 5.0% by entry or 4.9%
+    by staying, is the same decision, so nothing more is recorded.
+    """
+    e = engine()
+    day = MONDAY
+    for run in range(20):
+        absent = 5.0 if run % 2 == 0 else 4.9
+        facts = {"student_id": "s1", "school_id": "s", "days_enrolled": 100,
+                 "days_absent": absent}  # fmt: skip
+        e.run(day, [facts])
+        day += dt.timedelta(days=1)
+    decisions = [ev for ev in e.timeline("s1") if ev.kind == "decision"]
+    assert [ev.detail["tier"] for ev in decisions if ev.detail] == ["tier2"]
+    # A host's own previous tier wins over the engine's record.
+    facts = {"student_id": "s1", "school_id": "s", "days_enrolled": 100, "days_absent": 4.9,
+             "previous_tier": "tier1"}  # fmt: skip
+    assert e.ruleset.evaluate(e.with_history(facts), as_of=day).tier == "tier1"
+    del facts["previous_tier"]
+    assert e.ruleset.evaluate(e.with_history(facts), as_of=day).tier == "tier2"

@@ -480,6 +480,9 @@ class Engine:
     def with_history(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
         """The facts with what the workflow documented added to their ``history``.
 
+        The tier of the last decision recorded is added as ``previous_tier`` (unless the facts
+        give one), so that a tier with ``stay_while`` keeps its students as the rule set says.
+
         Legal steps issued, interventions tried (their tier level, start, end and the last
         outcome recorded at a check-in) and conferences held come from the workflow's records,
         so legal prerequisites are met only by what was documented here (or by the host).
@@ -487,6 +490,10 @@ class Engine:
         return self._with_history(facts, self._recall(str(facts.get("student_id"))))
 
     def _with_history(self, facts: Mapping[str, Any], recall: _Recall) -> Mapping[str, Any]:
+        if recall.decision is not None and facts.get("previous_tier") is None:
+            # The tier of the last decision recorded, for tiers that say how they are left
+            # (stay_while); a host's own previous_tier wins.
+            facts = {**facts, "previous_tier": recall.decision[0]}
         sid = str(facts.get("student_id"))
         issued = self.repository.issued(sid)
         ivs = self.repository.for_student(sid)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,7 +22,7 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
-from tierflow.store._export import Cell, Markup, csv_text, html, join
+from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
 from tierflow.workflow._tried import Starts, support_tried
@@ -210,7 +209,7 @@ class ComplianceReport:
                 for a in self.pending
             ],
         }  # fmt: skip
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json_text(data)
 
     def to_csv(self) -> str:
         """One row a step issued, then one a step due and not issued; lists joined by ``; ``.

@@ -13,6 +13,11 @@ site can forget to neutralise a value:
   ``'``) or invisible characters (controls, zero-width and direction marks) come first. Numbers
   the export computes itself are written as numbers, unquoted and unchanged (``-3`` stays a
   number); dates as ``YYYY-MM-DD``; nothing else may be a cell.
+- **JSON**: :func:`json_text` writes the document with every character that could act on a
+  terminal or reorder what a reader sees (DEL, the C1 controls, the bidirectional embeddings,
+  overrides and isolates) as a JSON escape (backslash, ``u``, four hex digits): the same data
+  once parsed, inert as bytes.
+  C0 controls are escaped by JSON itself; other non-ASCII text (names, accents) stays as it is.
 - **HTML**: :func:`html` fills a template with values, escaping each (``&``, ``<``, ``>``,
   ``"`` and ``'``) unless it is :class:`Markup` that :func:`html` or :func:`join` built.
   A date or a number is escaped like any text, so a repository returning a string where a
@@ -33,10 +38,34 @@ import csv
 import datetime as dt
 import html as _html
 import io
+import json
+import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["FORMULA_STARTS", "Cell", "Markup", "csv_cell", "csv_text", "html", "join"]
+__all__ = [
+    "FORMULA_STARTS",
+    "Cell",
+    "Markup",
+    "csv_cell",
+    "csv_text",
+    "html",
+    "join",
+    "json_text",
+]
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: object) -> str:
+    r"""A JSON document (indented, ending with a newline) with no character that acts on a terminal.
+
+    >>> json_text({"id": "x\x1b[2J\u202egnp.exe", "name": "Ana Peña"})
+    '{\n  "id": "x\\u001b[2J\\u202egnp.exe",\n  "name": "Ana Peña"\n}\n'
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n"
+
 
 Cell = str | int | dt.date | None
 """What a CSV cell may be: text, a number the export computed, a date, or nothing (empty)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import ConferenceView, HistoryView, InterventionView, StepView
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
-from tierflow.store._export import Cell, Markup, csv_text, html, join
+from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
 from tierflow.workflow._tried import Starts, support_tried
@@ -143,7 +142,7 @@ class Packet:
             ],
             "flags": [{k: _iso(v) for k, v in dataclasses.asdict(f).items()} for f in self.flags],
         }
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json_text(data)
 
     def to_csv(self) -> str:
         """The timeline as CSV, one row a step (citations joined by ``; ``).

@@ -116,12 +116,41 @@ def mtss_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
 # --- hand-written ca ----------------------------------------------------------------------------
 
 _CA_STEPS = (
-    # step, from truancies, previous step, min days after it, conferences, supportive, outcome
+    # step, from truancies, previous step, min days after it, conferences held or attempted
+    # (EC 48262: a conscientious effort, so a documented attempt counts), supportive, outcome
     ("not1", 3, None, 0, (), 0, False),
     ("not2", 6, "not1", 10, (), 1, False),
     ("not3", 9, "not2", 10, ("parent_conference",), 2, False),
-    ("sarb-referral", 9, "not3", 0, ("sart",), 1, True),
+    ("sarb-referral", 9, "not3", 0, (), 0, False),
 )
+
+
+def _sarb_checklist_unmet(history: Mapping[str, Any], as_of: dt.date) -> int:
+    """How many items of ca's SARB readiness checklist (practice, EC 48263) are not documented.
+
+    Letters NOT1-NOT3; 3+ parent contacts (check-ins plus conferences held or attempted); a
+    parent conference held or attempted; a home visit tried, attempted or waived with a reason;
+    a SART meeting held (not only attempted); a tier 2+ intervention with an outcome; the
+    attendance-plan (contract) tried.
+    """
+    on = dt.date.fromisoformat
+    steps = {s["step"] for s in history.get("legal_steps", ()) if on(s["issued_on"]) <= as_of}
+    conferences = [c for c in history.get("conferences", ()) if on(c["held_on"]) <= as_of]
+    held = {c["kind"] for c in conferences if c.get("outcome", "held") == "held"}
+    attempted = {c["kind"] for c in conferences}
+    tried = [i for i in history.get("interventions", ()) if on(i["started_on"]) <= as_of]
+    names = {i["intervention"] for i in tried}
+    contacts = sum(i.get("check_ins") or 0 for i in tried) + len(conferences)
+    items = (
+        {"not1", "not2", "not3"} <= steps,
+        contacts >= 3,
+        "parent_conference" in attempted,
+        "home-visit" in names or "home_visit" in attempted or "home_visit_waived" in held,
+        "sart" in held,
+        any(i["tier_level"] >= 2 and i.get("outcome") for i in tried),
+        "attendance-plan" in names,
+    )
+    return sum(1 for ok in items if not ok)
 
 
 def ca_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
@@ -160,6 +189,8 @@ def ca_by_hand(f: Mapping[str, Any], as_of: dt.date) -> Outcome:
             if dt.date.fromisoformat(c["held_on"]) <= as_of
         }
         missing += sum(1 for c in conferences if c not in held)
+        if step == "sarb-referral":
+            missing += _sarb_checklist_unmet(history, as_of)
         if supportive:
             tried = sum(
                 1

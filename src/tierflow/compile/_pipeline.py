@@ -115,6 +115,8 @@ class Compilation:
     rule_exprs: list[CheckedExpr] = field(default_factory=list)
     legal_exprs: list[CheckedExpr] = field(default_factory=list)
     exempt_exprs: list[CheckedExpr | None] = field(default_factory=list)
+    checklist_exprs: list[tuple[CheckedExpr, ...]] = field(default_factory=list)
+    """Per legal step, its checklist's conditions (in item order)."""
     goal_exprs: dict[str, CheckedExpr] = field(default_factory=dict)
     fact_reads: list[FactRead] = field(default_factory=list)
     metric_order: list[str] = field(default_factory=list)
@@ -219,14 +221,28 @@ def _check_raw_expressions(c: Compilation) -> None:
     tier_ids = {e["id"] for _, e in entries("tiers") if isinstance(e.get("id"), str)}
     step_ids = {e["id"] for _, e in entries("legal") if isinstance(e.get("id"), str)}
     after = names | {"tier": enum_of("tier", tier_ids), "tier_level": NUMBER}
-    vocab = {"legal_step": frozenset(step_ids), "tier": frozenset(tier_ids)}
+    iv_ids = {e["id"] for _, e in entries("interventions") if isinstance(e.get("id"), str)}
+    vocab = {
+        "legal_step": frozenset(step_ids),
+        "tier": frozenset(tier_ids),
+        "intervention": frozenset(iv_ids),
+    }
     broken = {p.path for p in c.problems}
+    history = _history_scope(c.functions, vocab)
+    for i, step in entries("legal"):
+        req = step.get("requires")
+        items = req.get("checklist") if isinstance(req, dict) else None
+        for j, item in enumerate(items if isinstance(items, list) else ()):
+            when = item.get("when") if isinstance(item, dict) else None
+            path: tuple[str | int, ...] = ("legal", i, "requires", "checklist", j, "when")
+            if isinstance(when, str) and when.strip() and format_path(path) not in broken:
+                _compile_checklist_item(c, when, path, history, set(after))
     for section, keys, boolean in _RAW_EXPRESSIONS:
         for i, entry in entries(section):
             value: Any = entry
             for key in keys:
                 value = value.get(key) if isinstance(value, dict) else None
-            path: tuple[str | int, ...] = (section, i, *keys)
+            path = (section, i, *keys)
             if not isinstance(value, str) or not value.strip() or format_path(path) in broken:
                 continue
             scope = Scope(after if section in ("rules", "legal") else names, c.functions, vocab)
@@ -407,6 +423,20 @@ def _check_references(c: Compilation) -> None:
                 "ref.unknown_tier",
                 "tier",
             )
+        seen_items: dict[str, int] = {}
+        for j, item in enumerate(req.checklist):
+            where: tuple[str | int, ...] = ("legal", i, "requires", "checklist", j)
+            _check_refs(c, (*where, "cites"), item.cites, refs, "ref.unknown_citation", "reference")
+            if item.id in seen_items:
+                first = c.smap.span(("legal", i, "requires", "checklist", seen_items[item.id]))
+                c.problem(
+                    (*where, "id"),
+                    "ref.duplicate_id",
+                    f"checklist item id {item.id!r} of {step.id!r} is already used at line "
+                    f"{first.line}",
+                )
+            else:
+                seen_items[item.id] = j
         if i == 0 and req.previous:
             c.problem(
                 ("legal", i, "requires", "previous"),
@@ -540,6 +570,50 @@ def _compile_expr(
     return CheckedExpr(folded, text, span, c.smap.path_in_source(path), spans)
 
 
+_CHECKLIST_HINT = (
+    "a checklist item reads the documented history only, through its functions "
+    "(conferences_held, conferences_attempted, contacts, intervention_tried, legal_issued...); "
+    "a condition on facts or metrics belongs in the step's 'when'"
+)
+
+
+def _history_scope(functions: FunctionRegistry, vocab: Mapping[str, frozenset[str]]) -> Scope:
+    """The scope of a checklist item: ``as_of`` and the functions that read only the history.
+
+    A checklist is checked wherever a step's evidence is (the engine, a packet, the compliance
+    report), and there only the documented history is known, not the student's facts.
+    """
+    allowed = FunctionRegistry(
+        {f.name: f for f in functions if not f.context or (f.reads and set(f.reads) <= {"history"})}
+    )
+    return Scope({"as_of": DATE}, allowed, vocab)
+
+
+def _compile_checklist_item(
+    c: Compilation,
+    text: str,
+    path: tuple[str | int, ...],
+    scope: Scope,
+    outside: set[str],
+) -> CheckedExpr | None:
+    """Compile a checklist item's condition (true/false, in the history scope).
+
+    A fact or metric it names, or a function reading facts it calls, is reported as unknown
+    there, with a hint saying what a checklist item may read instead of a did-you-mean.
+    """
+    before = len(c.problems)
+    checked = _compile_expr(c, text, path, scope, BOOL)
+    facts_readers = {f.name for f in c.functions if f.context and set(f.reads) - {"history"}}
+    for k in range(before, len(c.problems)):
+        p = c.problems[k]
+        name = p.message.split("'")[1] if p.message.count("'") >= 2 else ""
+        if (p.code == "expr.unknown_name" and name in outside) or (
+            p.code == "expr.unknown_function" and name in facts_readers
+        ):
+            c.problems[k] = Problem(p.span, p.code, p.message, p.path, _CHECKLIST_HINT)
+    return checked
+
+
 def _builtin_metric(c: Compilation, name: str, scope: Scope) -> CheckedExpr:
     text = BUILTIN_METRICS[name][0]
     tree = parse(text)
@@ -597,6 +671,7 @@ def _check_expressions(c: Compilation) -> None:
     vocab = {
         "legal_step": frozenset(st.id for st in s.legal),
         "tier": frozenset(t.id for t in s.tiers),
+        "intervention": frozenset(iv.id for iv in s.interventions),
     }
     base = Scope(names, c.functions, vocab)
     # The largest whole number each metric can hold, so a metric built on metrics is bounded
@@ -684,6 +759,16 @@ def _check_expressions(c: Compilation) -> None:
                 format_path(("legal", i, "exempt_groups")),
             )
         c.exempt_exprs.append(exempt)
+    history = _history_scope(c.functions, vocab)
+    everything = set(after) | set(c.metric_exprs)
+    for i, step in enumerate(s.legal):
+        items = []
+        for j, item in enumerate(step.requires.checklist):
+            path = ("legal", i, "requires", "checklist", j, "when")
+            checked = _compile_checklist_item(c, item.when, path, history, everything)
+            if checked is not None:
+                items.append(checked)
+        c.checklist_exprs.append(tuple(items))
     for i, iv in enumerate(s.interventions):
         if iv.goal is not None:
             goal = _compile_expr(

@@ -26,6 +26,7 @@ from tierflow.expr import (
     Const,
     EvalContext,
     ExprEvalError,
+    FunctionRegistry,
     Name,
     TraceEntry,
     format_value,
@@ -39,6 +40,7 @@ from tierflow.facts._model import (
     FACTS,
     History,
     HistoryView,
+    StepView,
     check_terms,
     history_view,
     issued_steps,
@@ -92,7 +94,10 @@ class CompiledRuleset:
         self._refs = {r.id: r for r in spec.references}
         self._outcomes: dict[tuple[int, int], _Outcome] = {}
         self._reads = {r.name: r for r in compilation.fact_reads}
-        self._plans = tuple(_LegalPlan.build(spec, i) for i in range(len(spec.legal)))
+        self._plans = tuple(
+            _LegalPlan.build(spec, i, compilation.checklist_exprs[i], compilation.functions)
+            for i in range(len(spec.legal))
+        )
         self._unsupportive = frozenset(iv.id for iv in spec.interventions if not iv.supportive)
         self._years = SchoolYears(spec.school_year.starts)
         self._vocab = {
@@ -378,12 +383,57 @@ class CompiledRuleset:
         this_year = {k: d for k, d in issued.items() if since <= d}
         return self._plans[index].missing(history, this_year, as_of, self._unsupportive, since)
 
+    def legal_condition(
+        self,
+        index: int,
+        facts: Mapping[str, Any],
+        *,
+        as_of: dt.date,
+        history: History | HistoryView | None = None,
+    ) -> tuple[str, tuple[str, ...]]:
+        """Whether legal step ``index`` is warranted for ``facts``, with the values that say so.
+
+        Returns:
+            ``("warranted", because)``, ``("not warranted", because)`` or ``("exempt",
+            because)``; ``because`` holds the comparisons as :meth:`explain` shows them
+            (``truancies = 3 >= not2_from = 6 is false``).
+
+        Raises:
+            DataError: A fact the condition needs is missing or malformed.
+        """
+        env, ctx = self.environment(facts, as_of, history=history)
+        c = self._c
+        env["tier"], env["tier_level"] = self._tier_of(env, ctx)
+        reason, holds = self._reason("", c.legal_exprs[index], env, ctx, ())
+        if not holds:
+            return "not warranted", reason.because
+        exempt = c.exempt_exprs[index]
+        if exempt is not None:
+            ex_reason, is_exempt = self._reason("", exempt, env, ctx, ())
+            if is_exempt:
+                return "exempt", ex_reason.because
+        return "warranted", reason.because
+
+    def _tier_of(self, env: Mapping[str, Any], ctx: EvalContext) -> tuple[str, int]:
+        """The tier the reference interpreter matches (legal conditions may name it)."""
+        tiers = self.spec.tiers
+        t = next(i for i, tier in enumerate(tiers) if tier.default)
+        for i, e in enumerate(self._c.tier_exprs):
+            if e is not None and self._interpret(e, env, ctx):
+                t = i
+                break
+        return tiers[t].id, tiers[t].level
+
     # --- the reference interpreter and explanations -----------------------------------------
 
     def environment(
-        self, facts: Mapping[str, Any], as_of: dt.date
+        self, facts: Mapping[str, Any], as_of: dt.date, *, history: Any = None
     ) -> tuple[dict[str, Any], EvalContext]:
-        """Return every name's value for ``facts`` (the reference interpreter's view)."""
+        """Return every name's value for ``facts`` (the reference interpreter's view).
+
+        ``history``, when given, is what the history functions read instead of the facts'
+        ``history`` (a packet passes the records of a store).
+        """
         env: dict[str, Any] = {"as_of": as_of}
         for read in self._c.fact_reads:
             value = facts.get(read.name)
@@ -391,7 +441,7 @@ class CompiledRuleset:
             env[read.name] = value if ok else read_fact(facts, read, value)
             if read.name in self._vocab:
                 check_terms(facts, read.name, env[read.name], self._vocab[read.name])
-        ctx = EvalContext(facts, as_of, self._unsupportive)
+        ctx = EvalContext(facts, as_of, self._unsupportive, history)
         for name in self._c.metric_order:
             env[name] = self._interpret(self._c.metric_exprs[name], env, ctx)
         return env, ctx
@@ -734,18 +784,32 @@ class _LegalPlan:
     with_outcome: bool
     due: LegalAction
     exempt: LegalAction
+    attempted: tuple[str, ...] = ()
+    """Conference kinds that must have been held or attempted."""
+    min_check_ins: int = 0
+    """Check-ins each counted supportive intervention needs."""
+    checklist: tuple[tuple[str, CheckedExpr], ...] = ()
+    """``(label, condition)`` of each checklist item."""
+    functions: FunctionRegistry | None = None
+    """The functions checklist conditions call."""
     reads_history: bool = False
     """Checking this step reads conferences or interventions tried."""
     unconditional: bool = False
     """The step has no prerequisites: due whenever its condition holds."""
 
     def __post_init__(self) -> None:
-        reads = bool(self.conferences or self.supportive)
+        reads = bool(self.conferences or self.attempted or self.supportive or self.checklist)
         object.__setattr__(self, "reads_history", reads)
         object.__setattr__(self, "unconditional", not (self.previous or self.steps or reads))
 
     @classmethod
-    def build(cls, spec: RulesetSpec, index: int) -> _LegalPlan:
+    def build(
+        cls,
+        spec: RulesetSpec,
+        index: int,
+        checklist: tuple[CheckedExpr, ...] = (),
+        functions: FunctionRegistry | None = None,
+    ) -> _LegalPlan:
         step = spec.legal[index]
         req = step.requires
         labels = {s.id: s.label or s.id for s in spec.legal}
@@ -766,6 +830,10 @@ class _LegalPlan:
             req.with_outcome,
             LegalAction(step.id, label, "due", (), step.cites),
             LegalAction(step.id, label, "exempt", (), step.cites),
+            req.conferences_attempted,
+            req.min_check_ins,
+            tuple((item.label, e) for item, e in zip(req.checklist, checklist, strict=True)),
+            functions,
         )
 
     def missing(
@@ -779,7 +847,9 @@ class _LegalPlan:
         """Return the evidence still missing for this step, in plain words.
 
         Conferences held and interventions that ended before ``since`` (the school year's first
-        day) are last year's: they do not count.
+        day) are last year's: they do not count. Only a conference recorded as held meets
+        ``conferences``; one held or attempted meets ``conferences_attempted``. A checklist
+        item's condition reads this school year's records only.
         """
         missing: list[str] = []
         if self.previous is not None:
@@ -795,14 +865,22 @@ class _LegalPlan:
         for other, name in self.steps:
             if other not in issued:
                 missing.append(f"{name} has not been issued")
-        if self.conferences:
-            held = {c.kind for c in history.conferences if since <= c.held_on <= as_of}
+        if self.conferences or self.attempted:
+            documented = [c for c in history.conferences if since <= c.held_on <= as_of]
+            held = {c.kind for c in documented if c.outcome == "held"}
+            tried = {c.kind for c in documented}
             for kind in self.conferences:
                 if kind not in held:
-                    missing.append(f"no {kind.replace('_', ' ')} has been held")
+                    extra = " (an attempt is documented; this step needs one held)"
+                    missing.append(
+                        f"no {kind.replace('_', ' ')} has been held{extra if kind in tried else ''}"
+                    )
+            for kind in self.attempted:
+                if kind not in tried:
+                    missing.append(f"no {kind.replace('_', ' ')} has been held or attempted")
         if self.supportive:
-            tried = 0
-            floor, with_outcome = self.floor, self.with_outcome
+            tried_count = 0
+            floor, with_outcome, check_ins = self.floor, self.with_outcome, self.min_check_ins
             for i in history.interventions:
                 if (
                     i.tier_level >= floor
@@ -810,16 +888,54 @@ class _LegalPlan:
                     and (i.ended_on is None or i.ended_on >= since)
                     and i.intervention not in unsupportive
                     and (i.outcome is not None or not with_outcome)
+                    and (not check_ins or (i.check_ins or 0) >= check_ins)
                 ):
-                    tried += 1
-            if tried < self.supportive:
+                    tried_count += 1
+            if tried_count < self.supportive:
                 what = f"tier {self.floor}+ " if self.floor > 1 else ""
                 outcome = " with a recorded outcome" if self.with_outcome else ""
+                if check_ins:
+                    outcome += (
+                        f" and at least {check_ins} check-in(s)"
+                        if outcome
+                        else (f" with at least {check_ins} check-in(s)")
+                    )
                 missing.append(
                     f"{self.supportive} supportive {what}intervention(s){outcome} "
-                    f"must have been tried; found {tried}"
+                    f"must have been tried; found {tried_count}"
                 )
+        if self.checklist:
+            missing += self._unmet(history, issued, as_of, unsupportive, since)
         return tuple(missing)
+
+    def _unmet(
+        self,
+        history: History | HistoryView,
+        issued: Mapping[str, dt.date],
+        as_of: dt.date,
+        unsupportive: frozenset[str],
+        since: dt.date,
+    ) -> list[str]:
+        """The labels of the checklist items whose condition does not hold."""
+        assert self.functions is not None
+        this_year = HistoryView(
+            tuple(StepView(s, d) for s, d in issued.items() if since <= d <= as_of),
+            tuple(i for i in history.interventions if i.ended_on is None or i.ended_on >= since),
+            tuple(c for c in history.conferences if since <= c.held_on <= as_of),
+        )
+        ctx = EvalContext({}, as_of, unsupportive, this_year)
+        env = {"as_of": as_of}
+        unmet = []
+        for label, expr in self.checklist:
+            try:
+                holds = interpret(expr.tree, env, ctx, self.functions)
+            except ExprEvalError as exc:
+                raise DataError(
+                    exc.code, f"{expr.where(exc.node)} (checklist of {self.id}): {exc.reason}"
+                ) from exc
+            if not holds:
+                unmet.append(label)
+        return unmet
 
 
 _CLASSES: dict[str, frozenset[type]] = {

@@ -67,11 +67,22 @@ class EvalContext:
         facts: Mapping[str, Any],
         as_of: dt.date,
         unsupportive: frozenset[str] = frozenset(),
+        history: Any = None,
     ) -> None:
+        """Create the context of one evaluation.
+
+        Args:
+            facts: The student's facts.
+            as_of: The date the facts describe.
+            unsupportive: Interventions the catalogue marks ``supportive: false``.
+            history: The history the history functions read, when the caller already has it
+                (a legal step's checklist reads this school year's records only); None: the
+                ``history`` fact, read on first use.
+        """
         self.facts = facts
         self.as_of = as_of
         self.unsupportive = unsupportive
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, Any] = {} if history is None else {"history": history}
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         """Return ``build()``, computed at most once per context."""
@@ -307,11 +318,48 @@ def _interventions_tried(ctx: EvalContext, min_level: float) -> int:
 
 
 def _conferences_held(ctx: EvalContext, kind: str) -> int:
+    # Held only: an attempt that did not bring the family in is no meeting.
+    return sum(
+        1
+        for c in _history(ctx).conferences
+        if c.kind == kind and c.held_on <= ctx.as_of and c.outcome == "held"
+    )
+
+
+def _conferences_attempted(ctx: EvalContext, kind: str) -> int:
+    # Held, or a documented attempt (EC 48262's "conscientious effort"): every one counts.
     return sum(1 for c in _history(ctx).conferences if c.kind == kind and c.held_on <= ctx.as_of)
+
+
+def _tried_by(ctx: EvalContext) -> list[Any]:
+    return [i for i in _history(ctx).interventions if i.started_on <= ctx.as_of]
+
+
+def _intervention_tried(ctx: EvalContext, intervention: str) -> bool:
+    # Any catalogue intervention, supportive or not (a home visit is documented effort).
+    return any(i.intervention == intervention for i in _tried_by(ctx))
+
+
+def _interventions_with_outcome(ctx: EvalContext, min_level: float) -> int:
+    unsupportive = ctx.unsupportive
+    return sum(
+        1
+        for i in _tried_by(ctx)
+        if i.tier_level >= min_level and i.intervention not in unsupportive and i.outcome
+    )
+
+
+def _contacts(ctx: EvalContext) -> int:
+    # Each check-in is logged with a contact type (call, meeting, home_visit, message,
+    # in_person); each conference held or attempted is a contact, or an attempt, with the family.
+    history = _history(ctx)
+    check_ins = sum(i.check_ins or 0 for i in _tried_by(ctx))
+    return check_ins + sum(1 for c in history.conferences if c.held_on <= ctx.as_of)
 
 
 _KIND = Type("string", values=frozenset(ATTENDANCE_KINDS), vocabulary="attendance kind")
 _LEGAL = Type("string", vocabulary="legal_step")
+_INTERVENTION = Type("string", vocabulary="intervention")
 
 DEFAULT_FUNCTIONS = FunctionRegistry()
 """The built-in functions. Copy it (``DEFAULT_FUNCTIONS.copy()``) to add your own."""
@@ -384,7 +432,46 @@ for _fn in (
         (STRING,),
         NUMBER,
         _conferences_held,
-        "How many conferences of a kind (parent_conference, sart, ...) were held.",
+        "How many conferences of a kind (parent_conference, sart, ...) were held (not only "
+        "attempted).",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "conferences_attempted",
+        (STRING,),
+        NUMBER,
+        _conferences_attempted,
+        "How many conferences of a kind were held or attempted (a documented attempt counts).",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "intervention_tried",
+        (_INTERVENTION,),
+        BOOL,
+        _intervention_tried,
+        "Whether the catalogue intervention was started on or before the as-of date.",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "interventions_with_outcome",
+        (NUMBER,),
+        NUMBER,
+        _interventions_with_outcome,
+        "How many supportive interventions of at least this tier level were started and have "
+        "a recorded outcome.",
+        context=True,
+        reads=("history",),
+    ),
+    Function(
+        "contacts",
+        (),
+        NUMBER,
+        _contacts,
+        "Documented contacts with the family: check-ins of started interventions plus "
+        "conferences held or attempted.",
         context=True,
         reads=("history",),
     ),

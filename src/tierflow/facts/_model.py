@@ -21,6 +21,7 @@ from tierflow.expr._types import BOOL, NUMBER, STRING, Type, enum_of, list_of
 
 __all__ = [
     "CAUSES",
+    "CONFERENCE_OUTCOMES",
     "FACTS",
     "GROUPS",
     "MAX_NUMBER",
@@ -80,6 +81,10 @@ OUTCOMES: tuple[str, ...] = (
 """Intervention outcomes, aligned with Ed-Fi's InterventionEffectivenessRatingDescriptor."""
 
 _ID = r"^[a-z][a-z0-9_-]*$"
+
+CONFERENCE_OUTCOMES: tuple[str, ...] = ("held", "attempted")
+"""What a recorded conference documents: it was held, or a documented attempt to hold it
+(EC 48262's "conscientious effort" to hold a parent conference)."""
 
 MAX_NUMBER = 10**15
 """The largest magnitude a number fact may have. Counts of days and tardies are far below it; a
@@ -235,15 +240,37 @@ class TriedIntervention(BaseModel):
     started_on: dt.date
     ended_on: dt.date | None = None
     outcome: Literal[OUTCOMES] | None = None  # type: ignore[valid-type]
+    check_ins: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_NUMBER,
+        description="Check-ins documented by the as-of date (None: not known, counted as 0).",
+    )
 
 
 class Conference(BaseModel):
-    """A documented meeting: a parent conference, a SART meeting, an ARD/504 notice, ..."""
+    """A documented meeting: a parent conference, a SART meeting, an ARD/504 notice, ...
+
+    ``outcome`` says whether it was held or only attempted (a letter, call or visit that did
+    not bring the parent in: EC 48262 asks for a "conscientious effort" to hold one); an
+    attempt names its ``method``. ``held_on`` is the date of the meeting or of the attempt.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str = Field(pattern=_ID)
     held_on: dt.date
+    outcome: Literal["held", "attempted"] = "held"
+    method: str | None = Field(default=None, pattern=_ID, max_length=64)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _attempt_has_method(self) -> Conference:
+        if self.outcome == "attempted" and self.method is None:
+            raise ValueError(
+                f"an attempted {self.kind} names its method (letter, call, email, home_visit...)"
+            )
+        return self
 
 
 class History(BaseModel):
@@ -482,6 +509,7 @@ class InterventionView(NamedTuple):
     started_on: dt.date
     ended_on: dt.date | None
     outcome: str | None
+    check_ins: int | None = None
 
 
 class ConferenceView(NamedTuple):
@@ -489,6 +517,9 @@ class ConferenceView(NamedTuple):
 
     kind: str
     held_on: dt.date
+    outcome: str = "held"
+    method: str | None = None
+    note: str | None = None
 
 
 class HistoryView(NamedTuple):
@@ -587,6 +618,9 @@ def _fast_history(raw: Mapping[str, Any], steps: tuple[StepView, ...] | None = N
         outcome = item.get("outcome")
         if outcome is not None and outcome not in _OUTCOME_SET:
             raise _Irregular
+        count = item.get("check_ins")
+        if count is not None and (type(count) is not int or not 0 <= count <= MAX_NUMBER):
+            raise _Irregular
         tried.append(
             _new(
                 InterventionView,
@@ -596,18 +630,41 @@ def _fast_history(raw: Mapping[str, Any], steps: tuple[StepView, ...] | None = N
                     _day(item.get("started_on")),
                     None if ended is None else _day(ended),
                     outcome,
+                    count,
                 ),
             )
         )
     held = []
     for item in _items(raw, "conferences"):
-        if type(item) is not dict or len(item) != 2:
+        if type(item) is not dict or not item.keys() <= _CONFERENCE_KEYS:
             raise _Irregular
-        held.append(_new(ConferenceView, (_ident(item.get("kind")), _day(item.get("held_on")))))
+        result = item.get("outcome", "held")
+        method = item.get("method")
+        note = item.get("note")
+        if (
+            (result != "held" and (result != "attempted" or method is None))
+            or (method is not None and (type(method) is not str or len(method) > _ID_MAX))
+            or (note is not None and type(note) is not str)
+        ):
+            raise _Irregular
+        held.append(
+            _new(
+                ConferenceView,
+                (
+                    _ident(item.get("kind")),
+                    _day(item.get("held_on")),
+                    result,
+                    None if method is None else _ident(method),
+                    note,
+                ),
+            )
+        )
     return _new(HistoryView, (steps, tuple(tried), tuple(held)))
 
 
 _TRIED_KEYS = frozenset(TriedIntervention.model_fields)
+_CONFERENCE_KEYS = frozenset(Conference.model_fields)
+_ID_MAX = 64
 
 
 def history_view(

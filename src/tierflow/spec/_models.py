@@ -19,6 +19,7 @@ from tierflow.spec._cadence import parse_rrule
 __all__ = [
     "ID_PATTERN",
     "CadenceSpec",
+    "ChecklistItemSpec",
     "ExpectSpec",
     "FactDeclSpec",
     "FactsSpec",
@@ -265,6 +266,27 @@ class InterventionSpec(_Entry):
         return CadenceSpec.model_validate(value) if isinstance(value, str) else value
 
 
+class ChecklistItemSpec(_Spec):
+    """One item of a legal step's checklist: a condition over the documented history.
+
+    The condition uses the history functions only (``legal_issued``, ``conferences_held``,
+    ``conferences_attempted``, ``interventions_tried``, ``interventions_with_outcome``,
+    ``intervention_tried``, ``contacts``, ``legal_count``) over this school year's records; an
+    item whose condition does not hold blocks the step and is listed as missing by its label.
+    """
+
+    id: Id = Field(description="Unique within the step's checklist.")
+    label: str = Field(
+        min_length=1,
+        max_length=300,
+        description="What must be documented, in words: listed as missing when it is not.",
+    )
+    when: Expression = Field(description="Condition that holds once the item is documented.")
+    cites: tuple[Id, ...] = Field(
+        default=(), description="Ids of `references` (statute, or practice) behind the item."
+    )
+
+
 class RequiresSpec(_Spec):
     """Evidence a legal step needs before it may be issued."""
 
@@ -277,7 +299,14 @@ class RequiresSpec(_Spec):
         default=0, ge=0, description="Calendar days that must pass after the previous step."
     )
     conferences: tuple[Id, ...] = Field(
-        default=(), description="Conference kinds that must be held (parent_conference, sart)."
+        default=(),
+        description="Conference kinds that must have been held (parent_conference, sart); an "
+        "attempt does not count.",
+    )
+    conferences_attempted: tuple[Id, ...] = Field(
+        default=(),
+        description="Conference kinds that must have been held or attempted: a documented "
+        "attempt (date, method) counts, as EC 48262's 'conscientious effort' does.",
     )
     supportive_interventions: int = Field(
         default=0, ge=0, description="How many supportive interventions must have been tried."
@@ -287,6 +316,17 @@ class RequiresSpec(_Spec):
     )
     with_outcome: bool = Field(
         default=False, description="Only interventions with a recorded outcome count."
+    )
+    min_check_ins: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Only interventions with at least this many check-ins documented by the "
+        "date count.",
+    )
+    checklist: tuple[ChecklistItemSpec, ...] = Field(
+        default=(),
+        description="Further items that must be documented, each a condition over the history.",
     )
 
 

@@ -20,12 +20,12 @@ from typing import Any, Protocol
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
-from tierflow.facts._model import ConferenceView, HistoryView, InterventionView
+from tierflow.facts._model import HistoryView, InterventionView
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
-from tierflow.workflow._tried import Starts, support_tried
+from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 
 __all__ = ["ComplianceReport", "PriorIntervention", "StepCheck", "compliance_report"]
 
@@ -92,7 +92,8 @@ class StepCheck:
         cites: Titles of the statutes and guidance the rule set cites for the step.
         earlier_steps: ``(step, date)`` of the steps issued before it (on an earlier date, or
             on the same date and earlier in the ladder).
-        conferences: ``(kind, date)`` of the conferences held on or before its date.
+        conferences: ``(kind, date)`` of the conferences held on or before its date (attempts
+            are not listed here; they count where a step accepts them).
         interventions: The supportive interventions opened on or before its date.
         missing: What the rule set requires for the step that the records did not show then.
         flags: ``no_prior_support``, ``requirements_unmet``, ``unknown_step``,
@@ -376,11 +377,8 @@ def _check(
                     d == issued_on and order.get(s, len(steps)) < rank))),
                key=lambda item: (item[1], order.get(item[0], len(steps))))
     )  # fmt: skip
-    held = tuple(
-        (str(ev.detail["kind"]), ev.at)
-        for ev in timeline
-        if ev.kind == "conference" and ev.detail is not None and ev.at <= issued_on
-    )
+    recorded = conferences_recorded(timeline, as_of=issued_on)
+    held = tuple((c.kind, c.held_on) for c in recorded if c.outcome == "held")
     prior: list[PriorIntervention] = []
     tried: list[InterventionView] = []
     # Started (by the step) and not withdrawn on corrected data (by then), from its start: the
@@ -389,7 +387,9 @@ def _check(
         repository, student_id, as_of=issued_on, starts=starts, interventions=interventions
     ):
         tried.append(
-            InterventionView(t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome)
+            InterventionView(
+                t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome, t.check_ins
+            )
         )
         if t.intervention not in unsupportive:
             prior.append(
@@ -403,7 +403,7 @@ def _check(
         missing: tuple[str, ...] = (f"rule set {ruleset.id} has no legal step {step!r}",)
         flags.append(UNKNOWN_STEP)
     else:
-        history = HistoryView((), tuple(tried), tuple(ConferenceView(k, d) for k, d in held))
+        history = HistoryView((), tuple(tried), tuple(recorded))  # attempts too: they may count
         assert index is not None
         missing = ruleset.missing_evidence(index, history, dict(earlier), issued_on)
     if not prior:

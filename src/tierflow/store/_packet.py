@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierflow.attendance import SchoolCalendar
+from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset
-from tierflow.facts._model import ConferenceView, HistoryView, InterventionView, StepView
+from tierflow.facts._model import HistoryView, InterventionView, StepView
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
 from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
-from tierflow.workflow._tried import Starts, support_tried
+from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 
 __all__ = ["Packet", "PacketEntry", "Readiness", "build_packet"]
 
@@ -73,14 +74,21 @@ class PacketEntry:
 
 @dataclass(frozen=True)
 class Readiness:
-    """Whether a legal step's required elements are documented.
+    """Whether a legal step may be issued: warranted, and its required elements documented.
 
     Attributes:
         step: The legal step id (``sarb-referral``).
         label: Its label.
-        ready: Nothing is missing.
+        ready: The step's condition holds as of the date, the student is not exempt, it was
+            not issued already this school year, and nothing is missing.
         present: The documented elements, in words.
         missing: The elements still missing, in words (as the rule set states them).
+        warranted: Whether the step's condition holds (None: the facts to tell are missing).
+        verdict: ``ready``, ``not ready``, or why the step is not for now:
+            ``not warranted: truancies = 3 >= not2_from = 6 is false``, ``exempt: ...``,
+            ``already issued on ...``, ``cannot tell whether it is warranted: ...``.
+        facts_on: The date of the recorded facts the condition was checked on (None: the
+            facts were given, or none were found).
     """
 
     step: str
@@ -88,6 +96,9 @@ class Readiness:
     ready: bool
     present: tuple[str, ...]
     missing: tuple[str, ...]
+    warranted: bool | None = None
+    verdict: str = ""
+    facts_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +240,7 @@ class Packet:
             ready = html(
                 '<section class="readiness">\n<h2>{label}: {verdict}</h2>\n'
                 "<ul>{items}</ul>\n</section>",
-                label=r.label, verdict="ready" if r.ready else "not ready", items=join("", items),
+                label=r.label, verdict=r.verdict, items=join("", items),
             )  # fmt: skip
         sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs)) or Markup(
             "<li>None cited.</li>"
@@ -402,28 +413,38 @@ class _Citations:
 
 
 def _documented(
-    repository: Repository, student_id: str, events: Sequence[WorkflowEvent]
+    repository: Repository, student_id: str, events: Sequence[WorkflowEvent], as_of: dt.date
 ) -> HistoryView:
-    """What the records show was done for a student, as the engine reads it before a step.
+    """What the records show was done for a student by ``as_of``, as the engine reads it.
 
     Supportive interventions are those started and not withdrawn on corrected data, from the
-    day they were started (:func:`tierflow.workflow._tried.support_tried`, which the engine uses).
+    day they were started, with the check-ins recorded by then
+    (:func:`tierflow.workflow._tried.support_tried`, which the engine uses). Conferences are
+    listed held or attempted, as recorded; only held ones meet a step's ``conferences``.
 
     The records are read as they are, like the compliance report reads them: a conference
     kind or an outcome that is not an id (imported from another system, or a row edited
     outside tierflow) is printed, not refused, since a packet documents what was recorded.
     """
     tried = tuple(
-        InterventionView(t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome)
-        for t in support_tried(repository, student_id, starts=Starts.read(events))
+        InterventionView(
+            t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome, t.check_ins
+        )
+        for t in support_tried(repository, student_id, as_of=as_of, starts=Starts.read(events))
     )  # started, not withdrawn: as the engine counts them (an opened one is not support)
-    held = tuple(
-        ConferenceView(str(ev.detail.get("kind", "")), ev.at)
-        for ev in events
-        if ev.kind == "conference" and ev.detail is not None
-    )
-    steps = tuple(StepView(s, d) for s, d in repository.issued(student_id).items())
+    held = tuple(conferences_recorded(events, as_of=as_of))
+    steps = tuple(StepView(s, d) for s, d in repository.issued(student_id).items() if d <= as_of)
     return HistoryView(steps, tried, held)
+
+
+def _recorded_facts(
+    events: Sequence[WorkflowEvent], student_id: str, as_of: dt.date
+) -> tuple[dict[str, Any] | None, dt.date | None]:
+    """The facts the engine recorded last on or before ``as_of`` (the decisive ones)."""
+    for ev in reversed(events):
+        if ev.facts is not None and ev.at <= as_of:
+            return {"student_id": student_id, **dict(ev.facts)}, ev.at
+    return None, None
 
 
 def _readiness(
@@ -433,14 +454,15 @@ def _readiness(
     step_id: str,
     as_of: dt.date,
     events: Sequence[WorkflowEvent],
+    facts: Mapping[str, Any] | None,
 ) -> Readiness:
     steps = list(ruleset.legal_steps)
     index = next((i for i, s in enumerate(steps) if s.id == step_id), None)
     if index is None:
         known = ", ".join(s.id for s in steps) or "none"
         raise KeyError(f"rule set {ruleset.id} has no legal step {step_id!r} (it has: {known})")
-    history = _documented(repository, student_id, events)
-    issued = repository.issued(student_id)
+    history = _documented(repository, student_id, events, as_of)
+    issued = {s.step: s.issued_on for s in history.legal_steps}
     chain: list[int] = []
     todo = [index]
     while todo:  # the earlier steps it needs, transitively (NOT1-3 before a SARB referral)
@@ -461,17 +483,51 @@ def _readiness(
         else:
             missing.append(f"{s.label or s.id} has not been issued")
     for c in history.conferences:
-        present.append(f"{c.kind.replace('_', ' ')} held on {c.held_on}")
+        kind = c.kind.replace("_", " ")
+        if c.outcome == "held":
+            present.append(f"{kind} held on {c.held_on}")
+        else:
+            note = f": {c.note}" if c.note else ""
+            present.append(f"{kind} attempted on {c.held_on} by {c.method}{note}")
     for tried in history.interventions:
         outcome = f", outcome {tried.outcome}" if tried.outcome else ", no outcome recorded"
+        checks = f", {tried.check_ins} check-in(s)" if tried.check_ins else ""
         present.append(
             f"{tried.intervention} (tier {tried.tier_level}) from {tried.started_on}{outcome}"
+            f"{checks}"
         )
     for m in ruleset.missing_evidence(index, history, issued, as_of):
         if m not in missing:
             missing.append(m)
+    facts_on = None
+    if facts is None:
+        facts, facts_on = _recorded_facts(events, student_id, as_of)
+    label = steps[index].label or step_id
+    warranted: bool | None = None
+    if facts is None:
+        verdict = f"cannot tell whether it is warranted: no facts were recorded by {as_of}"
+    else:
+        try:
+            status, because = ruleset.legal_condition(index, facts, as_of=as_of, history=history)
+        except DataError as exc:
+            verdict = f"cannot tell whether it is warranted: {exc}"
+        else:
+            warranted = status != "not warranted"
+            verdict = f"{status}: {'; '.join(because)}" if status != "warranted" else ""
+    since = ruleset.school_years.start_of(as_of)
+    done = issued.get(step_id)
+    if done is not None and done >= since:
+        verdict = f"already issued on {done}"
+    ready = not verdict and not missing
     return Readiness(
-        step_id, steps[index].label or step_id, not missing, tuple(present), tuple(missing)
+        step_id,
+        label,
+        ready,
+        tuple(present),
+        tuple(missing),
+        warranted,
+        verdict or ("ready" if ready else "not ready"),
+        facts_on,
     )
 
 
@@ -485,6 +541,7 @@ def build_packet(
     people: Mapping[str, Person] | None = None,
     include_personal: bool = False,
     calendars: Mapping[str, SchoolCalendar] | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> Packet:
     """Gather a student's documentation from a repository.
 
@@ -500,6 +557,8 @@ def build_packet(
             (default: the id only).
         calendars: School calendars by id, to count the school days a step still due has
             waited (Monday to Friday without one; a step issued carries its own count).
+        facts: The student's facts as of ``as_of``, to check ``step``'s condition on
+            (default: the decisive facts the engine recorded last, on or before ``as_of``).
 
     Raises:
         KeyError: The rule set has no such legal step.
@@ -525,7 +584,9 @@ def build_packet(
         for ev in events
     )
     ready = (
-        None if step is None else _readiness(ruleset, repository, student_id, step, as_of, events)
+        None
+        if step is None
+        else _readiness(ruleset, repository, student_id, step, as_of, events, facts)
     )
     person = people.get(student_id) if include_personal and people is not None else None
     labels = cites.label

@@ -287,7 +287,12 @@ class Engine:
                 recall.decision = (d["tier"], list(d["interventions"]), list(d["legal"]))
                 recall.decisions.append((ev.at, recall.decision[1]))
             elif ev.kind == "conference" and ev.detail is not None:
-                recall.conferences.append({"kind": ev.detail["kind"], "held_on": ev.at})
+                # Conferences recorded before outcomes existed were held.
+                entry = {"kind": ev.detail["kind"], "held_on": ev.at}
+                for key in ("outcome", "method", "note"):
+                    if ev.detail.get(key) is not None:
+                        entry[key] = ev.detail[key]
+                recall.conferences.append(entry)
             elif ev.kind == "legal_due" and ev.detail is not None:
                 recall.reported.setdefault(ev.detail["step"], ev.at)
             elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
@@ -449,17 +454,42 @@ class Engine:
         return iv
 
     def record_conference(
-        self, student_id: str, kind: str, *, on: dt.date, by: str
+        self,
+        student_id: str,
+        kind: str,
+        *,
+        on: dt.date,
+        by: str,
+        outcome: str = "held",
+        method: str | None = None,
+        note: str = "",
     ) -> WorkflowEvent:
         """Document a conference (``parent_conference``, ``sart``...): evidence for legal steps.
 
-        The kind is an id, as a rule set's legal steps name the conferences they require
-        (``[a-z][a-z0-9_-]*``, at most 64 characters), so the history the engine builds from its
-        records is always one the facts' ``History`` model accepts.
+        A conference is recorded as ``held`` (the default) or ``attempted``: a documented
+        effort to hold it that did not bring the family in (EC 48262 asks for a "conscientious
+        effort" to hold a parent conference before a pupil is declared a habitual truant). An
+        attempt names its ``method`` (``letter``, ``call``, ``email``, ``home_visit``,
+        ``in_person``...). A step's ``requires.conferences`` counts only held ones;
+        ``requires.conferences_attempted`` counts attempts too.
+
+        The kind and method are ids, as a rule set's legal steps name the conferences they
+        require (``[a-z][a-z0-9_-]*``, at most 64 characters), so the history the engine builds
+        from its records is always one the facts' ``History`` model accepts.
+
+        Args:
+            student_id: The student.
+            kind: The conference kind.
+            on: The date it was held or attempted.
+            by: Staff id of who held or attempted it.
+            outcome: ``held`` or ``attempted``.
+            method: How it was held or attempted (needed for an attempt).
+            note: Free text (what happened: no answer, letter returned...).
 
         Raises:
-            WorkflowError: The kind is empty or not an id (the message shows it with
-                :func:`repr`, so control characters in it are escaped); nothing is recorded.
+            WorkflowError: The kind or method is empty or not an id (the message shows it with
+                :func:`repr`, so control characters in it are escaped), the outcome is unknown,
+                or an attempt names no method; nothing is recorded.
         """
         if not isinstance(kind, str) or not kind.strip():
             raise WorkflowError("a conference needs a kind (parent_conference, sart...)")
@@ -469,27 +499,53 @@ class Engine:
                 f"a conference kind is an id ([a-z][a-z0-9_-]*, at most {_ID_MAX} characters, "
                 f"such as parent_conference or sart), not {kind!r}"
             )
-        return self._record(
-            WorkflowEvent(
-                0, on, student_id, "conference", who=by, why=f"{kind} held", detail={"kind": kind}
+        if outcome not in ("held", "attempted"):
+            raise WorkflowError(f"a conference is 'held' or 'attempted', not {outcome!r}")
+        if method is not None and (
+            not isinstance(method, str) or len(method) > _ID_MAX or not _ID.fullmatch(method)
+        ):
+            raise WorkflowError(
+                f"a conference method is an id (letter, call, email, home_visit, in_person...), "
+                f"not {method!r}"
             )
+        if outcome == "attempted" and method is None:
+            raise WorkflowError(
+                f"an attempted {kind} needs its method (letter, call, email, home_visit...)"
+            )
+        if not isinstance(note, str):
+            raise WorkflowError(f"a conference note is text, not {type(note).__name__}")
+        detail: dict[str, Any] = {"kind": kind, "outcome": outcome}
+        if method is not None:
+            detail["method"] = method
+        if note:
+            detail["note"] = note
+        why = f"{kind} held" if outcome == "held" else f"{kind} attempted ({method})"
+        return self._record(
+            WorkflowEvent(0, on, student_id, "conference", who=by, why=why, detail=detail)
         )
 
     # --- legal ---------------------------------------------------------------------------------
 
-    def with_history(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+    def with_history(
+        self, facts: Mapping[str, Any], *, as_of: dt.date | None = None
+    ) -> Mapping[str, Any]:
         """The facts with what the workflow documented added to their ``history``.
 
         The tier of the last decision recorded is added as ``previous_tier`` (unless the facts
         give one), so that a tier with ``stay_while`` keeps its students as the rule set says.
 
-        Legal steps issued, interventions tried (their tier level, start, end and the last
-        outcome recorded at a check-in) and conferences held come from the workflow's records,
-        so legal prerequisites are met only by what was documented here (or by the host).
+        Legal steps issued, interventions tried (their tier level, start, end, the last
+        outcome recorded at a check-in and how many check-ins were recorded) and conferences
+        held or attempted come from the workflow's records, so legal prerequisites are met only
+        by what was documented here (or by the host). Given ``as_of``, the records are read as
+        they stood that day (check-ins, outcomes, ends and withdrawals dated later are not
+        seen).
         """
-        return self._with_history(facts, self._recall(str(facts.get("student_id"))))
+        return self._with_history(facts, self._recall(str(facts.get("student_id"))), as_of)
 
-    def _with_history(self, facts: Mapping[str, Any], recall: _Recall) -> Mapping[str, Any]:
+    def _with_history(
+        self, facts: Mapping[str, Any], recall: _Recall, as_of: dt.date | None = None
+    ) -> Mapping[str, Any]:
         if recall.decision is not None and facts.get("previous_tier") is None:
             # The tier of the last decision recorded, for tiers that say how they are left
             # (stay_while); a host's own previous_tier wins.
@@ -505,12 +561,18 @@ class Engine:
             return facts  # the evaluator reports a malformed history itself
         tried = []
         for t in support_tried(
-            self.repository, sid, starts=recall.support, interventions=ivs, lifecycle=self.lifecycle
+            self.repository,
+            sid,
+            as_of=as_of,
+            starts=recall.support,
+            interventions=ivs,
+            lifecycle=self.lifecycle,
         ):  # started and not withdrawn: the same reading as the packet and compliance report
             entry: dict[str, Any] = {
                 "intervention": t.intervention,
                 "tier_level": t.tier_level,
                 "started_on": t.started_on,
+                "check_ins": t.check_ins,
             }
             if t.ended_on is not None:
                 entry["ended_on"] = t.ended_on
@@ -556,7 +618,7 @@ class Engine:
                 f"{step} was already issued to student {student_id} in school year {year} "
                 f"(on {before})"
             )
-        decision = self.ruleset.evaluate(self.with_history(facts), as_of=on)
+        decision = self.ruleset.evaluate(self.with_history(facts, as_of=on), as_of=on)
         action = next((a for a in decision.legal_actions if a.step == step), None)
         if action is None:
             raise WorkflowError(
@@ -735,7 +797,7 @@ class Engine:
             as_of, sid, raw, snapshot, plan, recall
         ):
             recall = self._recall(sid)  # what the year's start or the move recorded counts
-        facts = self._with_history(raw, recall)
+        facts = self._with_history(raw, recall, as_of)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)
         last = self._record_decision(as_of, decision, snapshot, recall.decision)
@@ -754,7 +816,7 @@ class Engine:
             # What this run documented (an intervention tried, one ended) is history the legal
             # ladder reads: decide again so a second run the same day finds nothing new.
             recall = self._recall(sid)  # what this run recorded (a withdrawal) counts now
-            facts = self._with_history(raw, recall)
+            facts = self._with_history(raw, recall, as_of)
             decision = self.ruleset.evaluate(facts, as_of=as_of)
             self._record_decision(as_of, decision, snapshot, last)
         self._legal(as_of, sid, facts, snapshot, decision, recall, plan)

@@ -20,11 +20,19 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from tierflow.facts._model import ConferenceView
 from tierflow.workflow._machine import LIFECYCLE, Lifecycle
 from tierflow.workflow._records import Intervention, WorkflowEvent
 from tierflow.workflow._repository import Repository
 
-__all__ = ["WITHDRAWN", "WITHDRAWN_WHY", "Starts", "Tried", "support_tried"]
+__all__ = [
+    "WITHDRAWN",
+    "WITHDRAWN_WHY",
+    "Starts",
+    "Tried",
+    "conferences_recorded",
+    "support_tried",
+]
 
 WITHDRAWN = "corrected_data"
 """``detail["withdrawn"]`` of the close event of an intervention withdrawn on corrected data."""
@@ -93,6 +101,7 @@ class Tried:
         ended_on: The date it ended, if it had by then.
         outcome: The last outcome recorded at a check-in by then, if any.
         outcome_on: The date of that check-in.
+        check_ins: How many check-ins were recorded by then.
     """
 
     intervention_id: str
@@ -103,6 +112,7 @@ class Tried:
     ended_on: dt.date | None
     outcome: str | None
     outcome_on: dt.date | None
+    check_ins: int = 0
 
 
 def support_tried(
@@ -139,9 +149,8 @@ def support_tried(
             continue  # never worked (by then)
         if withdrawn is not None and (as_of is None or withdrawn <= as_of):
             continue  # the data that opened it was corrected away
-        outcomes = [
-            c for c in repository.check_ins(iv.id) if c.outcome and (as_of is None or c.on <= as_of)
-        ]
+        seen = [c for c in repository.check_ins(iv.id) if as_of is None or c.on <= as_of]
+        outcomes = [c for c in seen if c.outcome]
         last = outcomes[-1] if outcomes else None
         ended = iv.ended_on
         if ended is not None and as_of is not None and ended > as_of:
@@ -150,6 +159,40 @@ def support_tried(
             Tried(
                 iv.id, iv.intervention, iv.tier_level, iv.opened_on, started, ended,
                 None if last is None else last.outcome, None if last is None else last.on,
+                len(seen),
             )
         )  # fmt: skip
     return tried
+
+
+def conferences_recorded(
+    events: Iterable[WorkflowEvent], *, as_of: dt.date | None = None
+) -> list[ConferenceView]:
+    """The conferences a timeline records, held or attempted, in timeline order.
+
+    Read as recorded, not validated (a kind imported from another system is kept as it is);
+    a conference recorded before outcomes existed was held.
+
+    >>> from tierflow.workflow import WorkflowEvent
+    >>> d = dt.date(2025, 10, 6)
+    >>> conferences_recorded([WorkflowEvent(1, d, "s1", "conference", detail={
+    ...     "kind": "parent_conference", "outcome": "attempted", "method": "letter"})])
+    [ConferenceView(kind='parent_conference', held_on=datetime.date(2025, 10, 6), \
+outcome='attempted', method='letter', note=None)]
+    """
+    found = []
+    for ev in events:
+        if ev.kind != "conference" or ev.detail is None or (as_of is not None and ev.at > as_of):
+            continue
+        d = ev.detail
+        method, note = d.get("method"), d.get("note")
+        found.append(
+            ConferenceView(
+                str(d.get("kind", "")),
+                ev.at,
+                str(d.get("outcome") or "held"),
+                None if method is None else str(method),
+                None if note is None else str(note),
+            )
+        )
+    return found

@@ -46,8 +46,10 @@ def run(text: str, facts: dict[str, Any] | None = None, as_of: dt.date = AS_OF) 
 def test_builtin_names() -> None:
     assert [f.name for f in DEFAULT_FUNCTIONS] == sorted(
         [
-            "abs", "conferences_held", "count_within", "date", "days_between", "days_within",
-            "first_count", "first_days", "hours", "interventions_tried", "legal_count",
+            "abs", "conferences_attempted", "conferences_held", "contacts", "count_within",
+            "date", "days_between", "days_within", "first_count", "first_days", "hours",
+            "intervention_tried", "interventions_tried", "interventions_with_outcome",
+            "legal_count",
             "legal_issued", "len", "max", "min", "month_days", "peak_count",
             "peak_month_days", "peak_month_hours", "ratio", "recent_count", "recent_days",
             "round", "weeks_at_most",

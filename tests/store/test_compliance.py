@@ -118,18 +118,27 @@ def test_requirements_are_checked_on_what_was_documented_by_then(tmp_path: Path)
         for n, step in enumerate(("not1", "not2", "not3")):
             repo.record_issued("c1", step, D + dt.timedelta(days=30 * n))
         engine.record_conference("c1", "sart", on=D + dt.timedelta(days=70), by="ms-lee")
+        # The rest of ca's SARB checklist: a parent conference attempted, a home visit waived
+        # with a reason (three contacts with the SART), an attendance contract started.
+        engine.record_conference("c1", "parent_conference", on=D + dt.timedelta(days=40),
+                                 by="ms-lee", outcome="attempted", method="letter")  # fmt: skip
+        engine.record_conference("c1", "home_visit_waived", on=D + dt.timedelta(days=41),
+                                 by="ms-lee", note="family in a shelter")  # fmt: skip
+        contract = next(iv for iv in plan.opened if iv.intervention == "attendance-plan")
+        engine.start(contract.id, on=D, by="ms-lee")
         repo.record_issued("c1", "sarb-referral", D + dt.timedelta(days=75))
         report = compliance_report(repo, CA)
     sarb = next(s for s in report.steps if s.step == "sarb-referral")
     assert sarb.flags == ("requirements_unmet",) and sarb.interventions
-    assert sarb.missing == (
-        "1 supportive tier 2+ intervention(s) with a recorded outcome must have been tried; "
-        "found 0",
-    )
+    assert sarb.missing == ("a Tier 2/3 intervention tried with a recorded outcome",)
     assert sarb.earlier_steps == tuple(
         (s, D + dt.timedelta(days=30 * n)) for n, s in enumerate(("not1", "not2", "not3"))
     )
-    assert sarb.conferences == (("sart", D + dt.timedelta(days=70)),)
+    # Held ones only: the attempt is evidence where a step accepts attempts, not a meeting.
+    assert sarb.conferences == (  # in the order they were recorded
+        ("sart", D + dt.timedelta(days=70)),
+        ("home_visit_waived", D + dt.timedelta(days=41)),
+    )
 
 
 def test_an_unknown_step_is_reported_not_dropped() -> None:

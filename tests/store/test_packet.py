@@ -63,16 +63,33 @@ def test_sarb_readiness_names_what_is_missing_then_what_is_present(db: Path) -> 
         before = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8), step="sarb-referral")
         assert before.readiness is not None and not before.readiness.ready
         missing = " | ".join(before.readiness.missing)
-        assert "NOT2" in missing and "NOT3" in missing and "sart" in missing
+        assert "NOT2" in missing and "NOT3" in missing and "a SART meeting held" in missing
         assert any("NOT1" in p for p in before.readiness.present)
         assert any("outcome mixed" in p for p in before.readiness.present)
         repo.record_issued("c1", "not2", D + dt.timedelta(days=20))
         repo.record_issued("c1", "not3", D + dt.timedelta(days=40))
-        Engine(CA, repository=repo).record_conference("c1", "sart", on=D + dt.timedelta(days=41),
-                                                      by="ms-lee")  # fmt: skip
-        after = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=45), step="sarb-referral")
+        engine = Engine(CA, repository=repo)
+        engine.record_conference("c1", "sart", on=D + dt.timedelta(days=41), by="ms-lee")
+        # The rest of ca's SARB checklist: a parent conference attempted, a home visit waived
+        # with a reason, the attendance contract started (4 contacts with the check-in).
+        engine.record_conference("c1", "parent_conference", on=D + dt.timedelta(days=30),
+                                 by="ms-lee", outcome="attempted", method="call")  # fmt: skip
+        engine.record_conference("c1", "home_visit_waived", on=D + dt.timedelta(days=31),
+                                 by="ms-lee", note="unsafe address")  # fmt: skip
+        contract = next(iv for iv in repo.for_student("c1") if iv.intervention == "attendance-plan")
+        engine.start(contract.id, on=D + dt.timedelta(days=1), by="ms-lee")
+        # Nine truancies: SARB is warranted (ca's 9th truancy).
+        nine = TRUANT | {"days_enrolled": 70, "days_absent": 9, "days_unexcused": 9}
+        day = D + dt.timedelta(days=45)
+        after = build_packet(repo, "c1", CA, as_of=day, step="sarb-referral", facts=nine)
+        # Without facts, the ones the engine recorded last (4 truancies) say it is not warranted.
+        recorded = build_packet(repo, "c1", CA, as_of=day, step="sarb-referral").readiness
     assert after.readiness is not None and after.readiness.ready, after.readiness
-    assert after.readiness.missing == ()
+    assert after.readiness.missing == () and after.readiness.verdict == "ready"
+    assert "parent conference attempted on 2025-11-14 by call" in after.readiness.present
+    assert recorded is not None and not recorded.ready and recorded.missing == ()
+    assert recorded.verdict == "not warranted: truancies = 4 >= not3_from = 9 is false"
+    assert recorded.facts_on == D
 
 
 def test_readiness_prints_records_that_are_not_ids(db: Path) -> None:
@@ -88,7 +105,7 @@ def test_readiness_prints_records_that_are_not_ids(db: Path) -> None:
         packet = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8), step="sarb-referral")
     assert packet.readiness is not None and not packet.readiness.ready
     assert "Parent meeting (imported) held on 2025-10-20" in packet.readiness.present
-    assert "no sart has been held" in packet.readiness.missing
+    assert "a SART meeting held" in packet.readiness.missing
 
 
 def test_an_unknown_step_is_refused(db: Path) -> None:
@@ -139,7 +156,7 @@ def test_the_html_page_is_well_formed_escaped_and_printable(db: Path, tmp_path: 
     assert "<arranged>" not in page and "bus pass &lt;arranged&gt; &amp; family" in page
     assert "@media print" in page and "table-header-group" in page
     text = "".join(parser.text)
-    assert "SARB referral: not ready" in text and "student c1" in text
+    assert "SARB referral: not warranted: truancies = 4" in text and "student c1" in text
 
 
 def test_export_without_records_or_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,7 +32,14 @@ CA = tierflow.load_ruleset("ca")
 YEAR = (dt.date(2025, 8, 18), dt.date(2026, 5, 29))
 CAL = SchoolCalendar.from_pattern("s", *YEAR)
 SEVEN = [dt.date(2025, 9, d) for d in (8, 9, 10, 11, 12, 15, 16)]
-NEEDS_SUPPORT = frozenset(s.id for s in CA.spec.legal if s.requires.supportive_interventions)
+# NOT2/NOT3 count supportive interventions; the SARB referral's checklist asks for a tier 2+
+# intervention with an outcome (interventions_with_outcome(2) >= 1).
+NEEDS_SUPPORT = frozenset(
+    s.id
+    for s in CA.spec.legal
+    if s.requires.supportive_interventions
+    or any("interventions_with_outcome" in item.when for item in s.requires.checklist)
+)
 
 
 def _builder(sid: str, unexcused: list[dt.date]) -> FactsBuilder:
@@ -108,6 +115,7 @@ def test_a_first_check_in_starts_it_and_a_host_close_keeps_it_tried() -> None:
             "started_on": dt.date(2025, 10, 1),
             "ended_on": dt.date(2025, 10, 20),
             "outcome": "positive",
+            "check_ins": 1,
         }
     ]
 

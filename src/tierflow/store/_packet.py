@@ -147,7 +147,9 @@ class Packet:
             "interventions": [
                 {k: _iso(v) for k, v in dataclasses.asdict(iv).items()} for iv in self.interventions
             ],
-            "readiness": None if self.readiness is None else dataclasses.asdict(self.readiness),
+            "readiness": None
+            if self.readiness is None
+            else {k: _iso(v) for k, v in dataclasses.asdict(self.readiness).items()},
             "legal_aging": [
                 {k: _iso(v) for k, v in dataclasses.asdict(a).items()} for a in self.aging
             ],

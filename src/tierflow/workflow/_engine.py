@@ -290,7 +290,7 @@ class Engine:
                 # Conferences recorded before outcomes existed were held.
                 entry = {"kind": ev.detail["kind"], "held_on": ev.at}
                 for key in ("outcome", "method", "note"):
-                    if ev.detail.get(key) is not None:
+                    if ev.detail.get(key) not in (None, "held"):  # held is the default
                         entry[key] = ev.detail[key]
                 recall.conferences.append(entry)
             elif ev.kind == "legal_due" and ev.detail is not None:

@@ -184,12 +184,17 @@ def _prerequisites_missing(
         elif (as_of - issued[prev]).days < req.min_days_after_previous:
             missing.append(f"{prev} issued too recently")
     missing += [f"{s} not issued" for s in req.steps if s not in issued]
-    held = {
-        c["kind"]
+    documented = [
+        c
         for c in history.get("conferences", ())
         if dt.date.fromisoformat(str(c["held_on"])) <= as_of
-    }
+    ]
+    held = {c["kind"] for c in documented if c.get("outcome", "held") == "held"}
     missing += [f"no {k}" for k in req.conferences if k not in held]
+    attempted = {c["kind"] for c in documented}  # held, or a documented attempt
+    missing += [
+        f"no {k} held or attempted" for k in req.conferences_attempted if k not in attempted
+    ]
     if req.supportive_interventions:
         levels = {t.id: t.level for t in spec.tiers}
         floor = levels[req.supportive_min_tier] if req.supportive_min_tier else 1
@@ -201,6 +206,7 @@ def _prerequisites_missing(
             and dt.date.fromisoformat(str(i["started_on"])) <= as_of
             and i["intervention"] not in unsupportive
             and (i.get("outcome") is not None or not req.with_outcome)
+            and (i.get("check_ins") or 0) >= req.min_check_ins
         ]
         if len(tried) < req.supportive_interventions:
             missing.append("not enough supportive interventions")

@@ -87,7 +87,7 @@ class SchoolYears:
         ValueError: A start day that is not ``MM-DD``.
     """
 
-    __slots__ = ("_explicit", "day", "month")
+    __slots__ = ("_cache", "_explicit", "day", "month")
 
     def __init__(self, starts: str = "07-01", years: Iterable[SchoolYear] = ()) -> None:
         self.month, self.day = parse_month_day(starts)
@@ -103,6 +103,8 @@ class SchoolYears:
                     "must follow one another: each starts the day after the one before ends",
                 )
         self._explicit: tuple[SchoolYear, ...] = tuple(explicit)
+        # A batch asks about the same few dates again and again (every student as of one day).
+        self._cache: dict[dt.date, SchoolYear] = {}
 
     def __repr__(self) -> str:
         extra = f", {len(self._explicit)} explicit" if self._explicit else ""
@@ -125,6 +127,14 @@ class SchoolYears:
 
     def of(self, day: dt.date) -> SchoolYear:
         """The school year ``day`` belongs to."""
+        year = self._cache.get(day)
+        if year is None:
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            year = self._cache[day] = self._of(day)
+        return year
+
+    def _of(self, day: dt.date) -> SchoolYear:
         # A year starting on January 1 ends in the year it starts; any other in the next one.
         label = day.year + (0 if (self.month, self.day) == (1, 1) else 1)
         if (day.month, day.day) < (self.month, self.day):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -33,6 +33,8 @@ from tierflow.expr import (
     interpret,
     unparse,
 )
+from tierflow.expr._codegen import Constants, to_python
+from tierflow.expr._functions import add_duration, same_items, subtract_duration
 from tierflow.facts._model import (
     EMPTY_HISTORY_VIEW as _NO_HISTORY,
 )
@@ -797,7 +799,12 @@ class _LegalPlan:
     unconditional: bool = False
     """The step has no prerequisites: due whenever its condition holds."""
 
+    fast: tuple[Callable[[EvalContext, dt.date], Any] | None, ...] = ()
+    """Each checklist condition as generated Python (None: it is interpreted)."""
+
     def __post_init__(self) -> None:
+        if self.checklist and self.functions is not None and not self.fast:
+            object.__setattr__(self, "fast", _checklist_code(self.checklist, self.functions))
         reads = bool(self.conferences or self.attempted or self.supportive or self.checklist)
         object.__setattr__(self, "reads_history", reads)
         object.__setattr__(self, "unconditional", not (self.previous or self.steps or reads))
@@ -924,6 +931,15 @@ class _LegalPlan:
             tuple(c for c in history.conferences if since <= c.held_on <= as_of),
         )
         ctx = EvalContext({}, as_of, unsupportive, this_year)
+        try:  # the generated conditions; any failure is told by the interpreter, located
+            if self.fast and all(f is not None for f in self.fast):
+                return [
+                    label
+                    for (label, _), f in zip(self.checklist, self.fast, strict=True)
+                    if f is not None and not f(ctx, as_of)
+                ]
+        except Exception:
+            ctx = EvalContext({}, as_of, unsupportive, this_year)
         env = {"as_of": as_of}
         unmet = []
         for label, expr in self.checklist:
@@ -936,6 +952,35 @@ class _LegalPlan:
             if not holds:
                 unmet.append(label)
         return unmet
+
+
+def _checklist_code(
+    items: tuple[tuple[str, CheckedExpr], ...], functions: FunctionRegistry
+) -> tuple[Callable[[EvalContext, dt.date], Any] | None, ...]:
+    """Generate Python for each checklist condition, as the rule set's own code is generated.
+
+    The source holds only what the generator writes (operators, its own names; values from the
+    rule set are bound aside as constants), never rule set text. A condition naming anything
+    but ``as_of`` is left to the interpreter (None).
+    """
+    out: list[Callable[[EvalContext, dt.date], Any] | None] = []
+    for _, expr in items:
+        consts = Constants()
+        try:
+            body = to_python(expr.tree, {"as_of": "as_of"}, consts, functions)
+        except KeyError:
+            out.append(None)
+            continue
+        ns: dict[str, Any] = {
+            **consts.values,
+            "_add_duration": add_duration,
+            "_subtract_duration": subtract_duration,
+            "_same_items": same_items,
+            **{f"_fn_{fn.name}": fn.impl for fn in functions},
+        }
+        code = compile(f"lambda _ctx, as_of: {body}", "<tierflow checklist>", "eval")
+        out.append(eval(code, ns))
+    return tuple(out)
 
 
 _CLASSES: dict[str, frozenset[type]] = {

@@ -1136,12 +1136,12 @@ def test_no_count_of_the_year_includes_an_event_dated_before_it(
 def test_moving_an_event_across_the_year_boundary_changes_only_the_year_it_lands_in(
     scenario: Scenario, data: st.DataObject
 ) -> None:
-    years = _boundary(scenario, data)
     ref = reference(scenario)
     standing = ref.accepted_events()
     # An event alone on its day (so that nothing else stands or falls with it), and a school
-    # day of the other school year on which the student is enrolled at its school, with no
-    # event: there it stands alone too.
+    # day on which the student is enrolled at its school, with no event: there it stands alone
+    # too. The year boundary is then drawn between the two days (the scenarios span less than a
+    # year), so the event always crosses it: no input is drawn only to be thrown away.
     alone = [
         e
         for e in standing
@@ -1160,12 +1160,22 @@ def test_moving_an_event_across_the_year_boundary_changes_only_the_year_it_lands
                 span is not None
                 and ref.calendar_of(span) == cal_id
                 and span.school_id == moved.school_id
-                and years.of(other) != years.of(day)
+                and other != day
                 and (sid, other) not in ref.accepted_on
             ):
                 targets.append(other)
     assume(targets)
     landed = data.draw(st.sampled_from(targets))
+    low, high = sorted((day, landed))
+    starts = [
+        d
+        for d in sorted({d for c in scenario.calendars.values() for d in c.days} | {high})
+        if low < d <= high and (d.month, d.day) != (2, 29)
+    ]
+    assume(starts)
+    start = data.draw(st.sampled_from(starts))
+    years = SchoolYears(f"{start.month:02d}-{start.day:02d}")
+    assert years.of(landed) != years.of(day)
     rest = [e for e in standing if e is not moved]
     without = build(scenario, rest, years)
     there = build(scenario, standing, years)

@@ -793,8 +793,10 @@ class Engine:
         sid = str(raw.get("student_id"))
         recall = self._recall(sid)
         snapshot = self._snapshot(raw)
-        if self._rollover(as_of, sid, recall, snapshot, plan) | self._moved(
-            as_of, sid, raw, snapshot, plan, recall
+        open_ivs = [iv for iv in self.repository.for_student(sid) if iv.state in OPEN_STATES]
+        if (open_ivs or recall.reported) and (
+            self._rollover(as_of, sid, recall, snapshot, plan, open_ivs)
+            | self._moved(as_of, sid, raw, snapshot, plan, recall, open_ivs)
         ):
             recall = self._recall(sid)  # what the year's start or the move recorded counts
         facts = self._with_history(raw, recall, as_of)
@@ -932,7 +934,13 @@ class Engine:
     # --- school years and moves -----------------------------------------------------------
 
     def _rollover(
-        self, as_of: dt.date, sid: str, recall: _Recall, snapshot: Any, plan: Plan
+        self,
+        as_of: dt.date,
+        sid: str,
+        recall: _Recall,
+        snapshot: Any,
+        plan: Plan,
+        open_ivs: list[Intervention],
     ) -> bool:
         """Apply the rule set's ``school_year.rollover`` once, when a new school year starts.
 
@@ -945,11 +953,7 @@ class Engine:
         year = self.ruleset.school_years.of(as_of)
         if year.label in recall.rolled:
             return False
-        old = [
-            iv
-            for iv in self.repository.for_student(sid)
-            if iv.state in OPEN_STATES and iv.opened_on < year.start
-        ]
+        old = [iv for iv in open_ivs if iv.opened_on < year.start]
         steps = sorted(s for s, on in recall.reported.items() if on < year.start)
         if not (old or steps):
             return False
@@ -1003,6 +1007,7 @@ class Engine:
         snapshot: Any,
         plan: Plan,
         recall: _Recall,
+        open_ivs: list[Intervention],
     ) -> bool:
         """Move open casework with a student who changed school, or end it when they left.
 
@@ -1018,7 +1023,6 @@ class Engine:
         rules = self.ruleset.spec.transfers
         school = facts.get("school_id")
         new_school = None if school is None else str(school)
-        open_ivs = [iv for iv in self.repository.for_student(sid) if iv.state in OPEN_STATES]
         if not open_ivs:
             return False
         if facts.get("enrolled") is False:

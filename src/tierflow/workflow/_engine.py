@@ -792,13 +792,13 @@ class Engine:
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))
         recall = self._recall(sid)
-        snapshot = self._snapshot(raw)
         open_ivs = [iv for iv in self.repository.for_student(sid) if iv.state in OPEN_STATES]
-        if (open_ivs or recall.reported) and (
-            self._rollover(as_of, sid, recall, snapshot, plan, open_ivs)
-            | self._moved(as_of, sid, raw, snapshot, plan, recall, open_ivs)
-        ):
-            recall = self._recall(sid)  # what the year's start or the move recorded counts
+        if open_ivs or recall.reported:
+            snapshot = self._snapshot(raw)
+            if self._rollover(as_of, sid, recall, snapshot, plan, open_ivs) | self._moved(
+                as_of, sid, raw, snapshot, plan, recall, open_ivs
+            ):
+                recall = self._recall(sid)  # what the year's start or the move recorded counts
         facts = self._with_history(raw, recall, as_of)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)

@@ -44,13 +44,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tierflow.attendance import (
-    AttendanceEvent,
-    Enrollment,
-    FactsBuilder,
-    SchoolCalendar,
-    read_events,
-)
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
+from tierflow.ingest import read_events
 
 FIRST, LAST = dt.date(2025, 8, 18), dt.date(2026, 6, 12)
 SCHOOL_DAYS = 180

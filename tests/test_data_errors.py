@@ -18,16 +18,9 @@ from pathlib import Path
 import pytest
 
 import tierflow
-from tierflow.attendance import (
-    AttendanceEvent,
-    Enrollment,
-    FactsBuilder,
-    SchoolCalendar,
-    read_calendars,
-    read_events,
-)
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.errors import DataError
-from tierflow.ingest import read_facts
+from tierflow.ingest import read_calendars, read_events, read_facts
 
 # --- evaluation: facts ------------------------------------------------------------------------
 

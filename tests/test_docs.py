@@ -30,9 +30,9 @@ import yaml
 import tierflow
 from tierflow import spec
 from tierflow.analysis import analyze
-from tierflow.attendance import AttendancePolicy
 from tierflow.cli import _parser
 from tierflow.facts import FACTS
+from tierflow.spec import AttendancePolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 import tierflow
-from tierflow.attendance import FactsBuilder, read_calendars, read_events
+from tierflow.attendance import FactsBuilder
 from tierflow.cli import main
 from tierflow.errors import DataError
+from tierflow.ingest import read_calendars, read_events
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "edfi-grand-bend"
 CALENDAR = DATA / "edfi-ds-2.2.0_2010-2011" / "EducationOrgCalendar.xml"

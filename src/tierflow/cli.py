@@ -358,16 +358,9 @@ def _events_stream(
     err: _Out,
 ) -> Iterator[tuple[FactsRecord, Any]]:
     """Build facts from calendars, enrollments and events, then evaluate them."""
-    from tierflow.attendance import (
-        CalendarSet,
-        CauseMap,
-        ColumnMapping,
-        FactsBuilder,
-        read_calendars,
-        read_enrollments,
-        read_events,
-        read_groups,
-    )
+    from tierflow.attendance import CalendarSet, CauseMap, FactsBuilder
+    from tierflow.ingest import read_calendars, read_enrollments, read_events, read_groups
+    from tierflow.spec import ColumnMapping
 
     mapping = ColumnMapping.load(args.mapping) if args.mapping else None
     calendars = {}
@@ -827,7 +820,7 @@ def _people(args: argparse.Namespace, command: str, err: _Out) -> dict[str, Any]
     Raises:
         _Failed: ``--include-pii`` without ``--students``, or the file cannot be read.
     """
-    from tierflow.store import read_people
+    from tierflow.ingest import read_people
 
     if not args.include_pii:
         return None

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from tierflow.attendance import AttendanceEvent, AttendancePolicy, Enrollment, SchoolCalendar
+from tierflow.attendance import AttendanceEvent, Enrollment, SchoolCalendar
 from tierflow.errors import DataError
+from tierflow.spec import AttendancePolicy
 
 __all__ = [
     "CATEGORY_SPELLINGS",

@@ -20,13 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tierflow
-from tierflow.attendance import (
-    AttendanceEvent,
-    AttendancePolicy,
-    Enrollment,
-    FactsBuilder,
-    SchoolCalendar,
-)
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
+from tierflow.spec import AttendancePolicy
 
 AS_OF = dt.date(2025, 9, 30)
 MONDAYS_TO_FRIDAYS = (2, 3, 4, 5, 8, 9, 10, 11, 12, 15)  # school days, for events

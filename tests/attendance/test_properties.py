@@ -32,13 +32,13 @@ from attendance.attendance_strategies import (
 )
 from tierflow.attendance import (
     AttendanceEvent,
-    AttendancePolicy,
     Enrollment,
     FactsBuilder,
     SchoolCalendar,
     SchoolYears,
 )
 from tierflow.errors import DataError
+from tierflow.spec import AttendancePolicy
 
 EPS = 1e-9
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

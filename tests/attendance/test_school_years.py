@@ -24,10 +24,10 @@ from tierflow.attendance import (
     FactsBuilder,
     SchoolCalendar,
     SchoolYears,
-    read_calendars,
 )
 from tierflow.cli import main
 from tierflow.errors import DataError
+from tierflow.ingest import read_calendars
 
 D = dt.date
 # 2025-26: Monday 2025-08-18 to Friday 2026-06-05, 42 whole weeks = 210 school days.

@@ -37,18 +37,16 @@ from typing import Any
 import yaml
 
 import tierflow
-from tierflow.attendance import (
-    AttendanceEvent,
-    Enrollment,
-    FactsBuilder,
-    SchoolCalendar,
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
+from tierflow.expr import DEFAULT_FUNCTIONS
+from tierflow.ingest import (
+    FactsRecord,
     read_calendars,
     read_enrollments,
     read_events,
+    read_facts,
     read_groups,
 )
-from tierflow.expr import DEFAULT_FUNCTIONS
-from tierflow.ingest import FactsRecord, read_facts
 
 __all__ = [
     "DEADLINE",

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 import tierflow
-from tierflow.attendance import FactsBuilder, read_calendars, read_events
+from tierflow.attendance import FactsBuilder
 from tierflow.cli import main
 from tierflow.errors import DataError
-from tierflow.store import SqliteRepository, build_packet, read_people
+from tierflow.ingest import read_calendars, read_events, read_people
+from tierflow.store import SqliteRepository, build_packet
 from tierflow.workflow import Engine, Roster, StaffMember
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "edfi-grand-bend"

@@ -13,7 +13,8 @@ import pytest
 
 import tierflow
 from tierflow.cli import main
-from tierflow.store import SqliteRepository, compliance_report, read_people
+from tierflow.ingest import read_people
+from tierflow.store import SqliteRepository, compliance_report
 from tierflow.workflow import Engine, InMemoryRepository, Roster, StaffMember, WorkflowEvent
 
 CA = tierflow.load_ruleset("ca")

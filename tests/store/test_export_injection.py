@@ -26,14 +26,13 @@ import pytest
 
 import tierflow
 from tierflow.evaluate import CompiledRuleset, RulesetRef
+from tierflow.ingest import Person, read_people
 from tierflow.store import (
     ComplianceReport,
     Packet,
-    Person,
     SqliteRepository,
     build_packet,
     compliance_report,
-    read_people,
 )
 from tierflow.workflow import (
     CheckIn,

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 import tierflow
-from tierflow.attendance import FactsBuilder, read_calendars, read_events
+from tierflow.attendance import FactsBuilder
 from tierflow.errors import DataError
+from tierflow.ingest import read_calendars, read_events
 from tierflow.workflow import OPEN_STATES, Engine, Intervention, Plan, Roster, StaffMember
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "edfi-grand-bend"

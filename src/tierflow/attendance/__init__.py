@@ -1,5 +1,8 @@
 """Attendance data: school calendars, enrollment spans and raw events, turned into facts.
 
+No file is read here: :mod:`tierflow.ingest` reads the files, and the counting choices
+(:class:`~tierflow.spec.AttendancePolicy`) are rule-set settings in :mod:`tierflow.spec`.
+
 >>> import datetime as dt
 >>> from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 >>> cal = SchoolCalendar.from_pattern("lincoln", dt.date(2025, 8, 18), dt.date(2025, 12, 19))
@@ -14,7 +17,7 @@ True
 """
 
 from tierflow.attendance._build import FactsBuilder, IngestReport
-from tierflow.attendance._calendar import SchoolCalendar
+from tierflow.attendance._calendar import CalendarSet, SchoolCalendar
 from tierflow.attendance._events import (
     ABSENCE_CATEGORIES,
     CATEGORIES,
@@ -25,25 +28,14 @@ from tierflow.attendance._events import (
     category_of,
     group_of,
 )
-from tierflow.attendance._io import (
-    CalendarSet,
-    ColumnMapping,
-    read_calendars,
-    read_enrollments,
-    read_events,
-    read_groups,
-)
-from tierflow.attendance._policy import AttendancePolicy
 from tierflow.attendance._years import SchoolYear, SchoolYears
 
 __all__ = [
     "ABSENCE_CATEGORIES",
     "CATEGORIES",
     "AttendanceEvent",
-    "AttendancePolicy",
     "CalendarSet",
     "CauseMap",
-    "ColumnMapping",
     "Enrollment",
     "FactsBuilder",
     "IngestReport",
@@ -53,8 +45,4 @@ __all__ = [
     "StudentGroups",
     "category_of",
     "group_of",
-    "read_calendars",
-    "read_enrollments",
-    "read_events",
-    "read_groups",
 ]

@@ -43,9 +43,9 @@ from tierflow.attendance._events import (
     StudentGroups,
     category_of,
 )
-from tierflow.attendance._policy import AttendancePolicy
 from tierflow.attendance._years import SchoolYear, SchoolYears
 from tierflow.errors import DataError
+from tierflow.spec import AttendancePolicy
 
 __all__ = ["FactsBuilder", "IngestReport"]
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, rrule, rruleset, weekday
 
+from tierflow.attendance._years import SchoolYears
 from tierflow.errors import DataError
 
-__all__ = ["SchoolCalendar"]
+__all__ = ["CalendarSet", "SchoolCalendar"]
 
 _WEEKDAYS: dict[str, weekday] = {"MO": MO, "TU": TU, "WE": WE, "TH": TH, "FR": FR}
 
@@ -190,3 +192,45 @@ class SchoolCalendar:
         """The last instructional day on or before ``as_of`` (None before the year starts)."""
         end = bisect_right(self.days, as_of)
         return self.days[end - 1] if end else None
+
+
+@dataclass
+class CalendarSet:
+    """Calendars read from a file, by id, with what looked wrong in the source.
+
+    Attributes:
+        calendars: By id: the calendar code when the source has one, else the school id.
+        warnings: Disagreements found (``calendar.session_mismatch``: a session states a number
+            of instructional days its calendar dates do not have; the calendar dates win),
+            and calendar dates that could not be read.
+        schools: The school each calendar belongs to.
+        sessions: Ed-Fi ``Session`` records that name their school year, as
+            ``(school year, begin date, end date)``; the year is named as Ed-Fi names it, by the
+            calendar year it ends in (``2021-2022`` is 2022). Empty for files without sessions.
+    """
+
+    calendars: dict[str, SchoolCalendar] = field(default_factory=dict)
+    warnings: list[DataError] = field(default_factory=list)
+    schools: dict[str, str] = field(default_factory=dict)
+    sessions: list[tuple[int, dt.date, dt.date]] = field(default_factory=list)
+
+    def school_years(self, starts: str = "07-01") -> SchoolYears:
+        """The school years the calendar's sessions give, else those ``starts`` gives.
+
+        A district's own sessions win over a rule set's start day: every date from a year's
+        first session to the day before the next year's belongs to it (summer school after the
+        last session included); dates outside every session follow ``starts`` (``MM-DD``).
+
+        >>> found = CalendarSet(sessions=[(2022, dt.date(2021, 8, 23), dt.date(2021, 12, 17)),
+        ...                               (2022, dt.date(2022, 1, 4), dt.date(2022, 5, 27))])
+        >>> found.school_years().of(dt.date(2021, 8, 23))
+        SchoolYear(label=2022, start=datetime.date(2021, 8, 23), end=datetime.date(2022, 6, 30))
+        >>> CalendarSet().school_years("08-01").of(dt.date(2021, 8, 23)).start
+        datetime.date(2021, 8, 1)
+
+        Raises:
+            DataError: ``calendar.invalid`` when the sessions' years overlap or leave a gap.
+        """
+        if not self.sessions:
+            return SchoolYears(starts)
+        return SchoolYears.from_sessions(self.sessions, starts)

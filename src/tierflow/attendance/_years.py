@@ -12,38 +12,17 @@ day puts it in.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from itertools import pairwise
 from typing import NamedTuple
 
 from tierflow.errors import DataError
+from tierflow.spec import parse_month_day
 
-__all__ = ["SchoolYear", "SchoolYears", "parse_month_day"]
+__all__ = ["SchoolYear", "SchoolYears"]
 
 _DAY = dt.timedelta(days=1)
-_MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
-
-
-def parse_month_day(text: str) -> tuple[int, int]:
-    """Read a ``MM-DD`` start day (February 29 is refused: not every year has one).
-
-    >>> parse_month_day("07-01")
-    (7, 1)
-
-    Raises:
-        ValueError: ``text`` is not a month and day every year has.
-    """
-    match = _MONTH_DAY.fullmatch(text)
-    if match is None:
-        raise ValueError(f"a school year starts on a day written MM-DD (07-01), not {text!r}")
-    month, day = int(match[1]), int(match[2])
-    try:
-        dt.date(2001, month, day)  # not a leap year: 02-29 is refused
-    except ValueError:
-        raise ValueError(f"{text!r} is not a day every year has") from None
-    return month, day
 
 
 class SchoolYear(NamedTuple):

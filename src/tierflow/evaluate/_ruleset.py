@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from tierflow.attendance._policy import AttendancePolicy
 from tierflow.attendance._years import SchoolYears
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
@@ -47,6 +46,7 @@ from tierflow.facts._model import (
     history_view,
     issued_steps,
 )
+from tierflow.spec import AttendancePolicy
 from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
 
 __all__ = ["CompiledRuleset", "TestResult"]

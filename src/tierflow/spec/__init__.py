@@ -1,5 +1,6 @@
 """Pydantic models of a rule set and the safe YAML loader that feeds them."""
 
+from tierflow.spec._attendance import AttendancePolicy, ColumnMapping, parse_month_day
 from tierflow.spec._jsonschema import ruleset_json_schema
 from tierflow.spec._models import (
     ID_PATTERN,
@@ -23,7 +24,9 @@ from tierflow.spec._yaml import DEFAULT_LIMITS, LoadedYaml, YamlLimits, load_yam
 __all__ = [
     "DEFAULT_LIMITS",
     "ID_PATTERN",
+    "AttendancePolicy",
     "CadenceSpec",
+    "ColumnMapping",
     "ExpectSpec",
     "FactDeclSpec",
     "FactsSpec",
@@ -41,5 +44,6 @@ __all__ = [
     "YamlLimits",
     "load_yaml",
     "load_yaml_file",
+    "parse_month_day",
     "ruleset_json_schema",
 ]

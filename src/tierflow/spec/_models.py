@@ -12,8 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tierflow.attendance._policy import AttendancePolicy
-from tierflow.attendance._years import parse_month_day
+from tierflow.spec._attendance import AttendancePolicy, parse_month_day
 from tierflow.spec._cadence import parse_rrule
 
 __all__ = [

@@ -27,7 +27,6 @@ from tierflow.store._compliance import (
 )
 from tierflow.store._connect import is_url, store_url
 from tierflow.store._packet import Packet, PacketEntry, Readiness, build_packet
-from tierflow.store._personal import People, Person, read_people
 from tierflow.store._sqlite import ChainRow, SqliteRepository, SqlRepository
 
 __all__ = [
@@ -38,8 +37,6 @@ __all__ = [
     "Finding",
     "Packet",
     "PacketEntry",
-    "People",
-    "Person",
     "PriorIntervention",
     "Readiness",
     "Replayed",
@@ -51,7 +48,6 @@ __all__ = [
     "build_packet",
     "compliance_report",
     "is_url",
-    "read_people",
     "replay",
     "store_url",
     "verify",

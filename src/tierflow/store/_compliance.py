@@ -21,9 +21,9 @@ from typing import Any, Protocol
 from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import HistoryView, InterventionView
+from tierflow.ingest import Person
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
-from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
 from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 

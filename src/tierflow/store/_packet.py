@@ -20,9 +20,9 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._model import HistoryView, InterventionView, StepView
+from tierflow.ingest import Person
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
-from tierflow.store._personal import Person
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
 from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 
@@ -554,7 +554,7 @@ def build_packet(
         as_of: The date the packet is prepared for (waiting periods count to it).
         step: A legal step to check readiness for (``sarb-referral``); None for none.
         people: A roster of names and dates of birth by student id (see
-            :func:`tierflow.store.read_people`); used only with ``include_personal``.
+            :func:`tierflow.ingest.read_people`); used only with ``include_personal``.
         include_personal: Print the student's name and date of birth from ``people``
             (default: the id only).
         calendars: School calendars by id, to count the school days a step still due has

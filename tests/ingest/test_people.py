@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tierflow.store import Person
+from tierflow.ingest import Person
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_describe_without_a_birth_date_is_the_name() -> None:
 def test_a_refused_xml_record_is_one_reject_and_the_roster_reads_on(tmp_path: Any) -> None:
     # The second Student nests 100 elements (more than the readers' depth bound): it is one
     # reject at its line, and the third student is still read (the roster stopped there).
-    from tierflow.store import read_people
+    from tierflow.ingest import read_people
 
     deep = "<x>" * 100 + "</x>" * 100
     students = [

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tierflow.attendance import read_calendars, read_enrollments, read_events, read_groups
 from tierflow.errors import DataError
+from tierflow.ingest import read_calendars, read_enrollments, read_events, read_groups
 
 _ENROLLMENT = (
     "<StudentSchoolAssociation><StudentUniqueId>{sid}</StudentUniqueId><SchoolId>lincoln"

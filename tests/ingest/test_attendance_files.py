@@ -8,16 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tierflow.attendance import (
-    AttendanceEvent,
-    ColumnMapping,
-    Enrollment,
-    FactsBuilder,
-    read_calendars,
-    read_enrollments,
-    read_events,
-)
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder
 from tierflow.errors import DataError, RulesetError
+from tierflow.ingest import read_calendars, read_enrollments, read_events
+from tierflow.spec import ColumnMapping
 
 
 def _write(path: Path, text: str) -> Path:
@@ -305,7 +299,8 @@ CHARACTERISTIC = "uri://ed-fi.org/StudentCharacteristicDescriptor#"
 
 
 def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
-    from tierflow.attendance import SchoolCalendar, StudentGroups, read_groups
+    from tierflow.attendance import SchoolCalendar, StudentGroups
+    from tierflow.ingest import read_groups
 
     seoa = {
         "studentReference": {"studentUniqueId": "604822"},

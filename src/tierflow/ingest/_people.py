@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierflow.attendance._io import _rows, _xml_items
 from tierflow.errors import DataError
+from tierflow.ingest._rows import rows
+from tierflow.ingest._xml import xml_items
 
 __all__ = ["People", "Person", "read_people"]
 
@@ -132,7 +133,7 @@ def _person(item: Mapping[str, Any], source: str) -> Person:
 def _xml_people(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | DataError]]:
     name = str(path)
     try:
-        for line, rec in _xml_items(path, frozenset({"Student"})):
+        for line, rec in xml_items(path, frozenset({"Student"})):
             if isinstance(rec, DataError):  # too deep or too much text: this record only
                 yield f"{name}:{line}", rec
                 continue
@@ -166,11 +167,11 @@ def read_people(path: str | Path) -> People:
         OSError: The file cannot be opened.
     """
     file = Path(path)
-    rows: Iterator[tuple[str, Any]]
-    rows = _xml_people(file) if file.suffix.lower() == ".xml" else _rows(file, None)
+    found_rows: Iterator[tuple[str, Any]]
+    found_rows = _xml_people(file) if file.suffix.lower() == ".xml" else rows(file, None)
     found = People()
     sources: dict[str, str] = {}
-    for source, row in rows:
+    for source, row in found_rows:
         try:
             if isinstance(row, DataError):
                 raise row

@@ -1,0 +1,117 @@
+"""Read attendance events and enrollment spans: Ed-Fi XML or API JSON, or tierflow's columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from tierflow.attendance import AttendanceEvent, Enrollment
+from tierflow.errors import DataError
+from tierflow.ingest._edfi import edfi_event, flatten_api_event, xml_enrollments, xml_events
+from tierflow.ingest._rows import records
+from tierflow.ingest._values import grade_of, list_of, parse_date, reference, text_of
+from tierflow.spec import ColumnMapping
+
+__all__ = ["read_enrollments", "read_events"]
+
+
+def read_events(
+    path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
+) -> Iterator[AttendanceEvent | DataError]:
+    """Yield every attendance event of a file, or a :class:`DataError` for one that is bad.
+
+    The format follows the file: ``.xml`` is an Ed-Fi interchange; ``.json`` / ``.jsonl``
+    holds Ed-Fi API resources or tierflow's columns (told apart per record); ``.csv`` has
+    tierflow's columns ``student_id, school_id, date, category, duration, minutes, reason``
+    (``duration`` a fraction of a day, ``minutes`` minutes; both optional).
+
+    Args:
+        path: The file.
+        mapping: A :class:`ColumnMapping` (or the path of a mapping file) for vendor exports.
+    """
+    file = Path(path)
+    cmap = ColumnMapping.load(mapping) if isinstance(mapping, (str, Path)) else mapping
+    if file.suffix.lower() == ".xml":
+        yield from xml_events(file, cmap)
+        return
+    extra = dict(cmap.categories) if cmap else None
+    fmt = cmap.date_format if cmap else None
+    for item in records(file, ("student_id", "school_id", "date", "category"), cmap):
+        if isinstance(item, DataError):
+            yield item
+            continue
+        source, row = item
+        try:
+            flat = flatten_api_event(row, source) if "studentReference" in row else row
+        except DataError as err:
+            yield err
+            continue
+        yield edfi_event(flat, source, extra, fmt)
+
+
+def read_enrollments(
+    path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
+) -> Iterator[Enrollment | DataError]:
+    """Yield every enrollment span of a file, or a :class:`DataError` for one that is bad.
+
+    ``.xml``: Ed-Fi ``StudentSchoolAssociation``; ``.json``/``.jsonl``: Ed-Fi API
+    ``studentSchoolAssociations`` or tierflow's columns; ``.csv``: ``student_id, school_id,
+    entry_date, exit_date, calendar_id, grade, groups`` (groups separated by ``;``).
+    """
+    file = Path(path)
+    cmap = ColumnMapping.load(mapping) if isinstance(mapping, (str, Path)) else mapping
+    if file.suffix.lower() == ".xml":
+        yield from xml_enrollments(file)
+        return
+    fmt = cmap.date_format if cmap else None
+    for item in records(file, ("student_id", "school_id", "entry_date"), cmap):
+        if isinstance(item, DataError):
+            yield item
+            continue
+        source, row = item
+        try:
+            if "studentReference" in row:
+                student = reference(row, "studentReference", source).get("studentUniqueId")
+                sid = text_of(student)
+                row = {
+                    "student_id": student,
+                    "school_id": reference(row, "schoolReference", source, sid).get("schoolId"),
+                    "entry_date": row.get("entryDate"),
+                    "exit_date": row.get("exitWithdrawDate"),
+                    "calendar_id": reference(row, "calendarReference", source, sid).get(
+                        "calendarCode"
+                    ),
+                    "grade": row.get("entryGradeLevelDescriptor"),
+                }
+        except DataError as err:
+            yield err
+            continue
+        sid = text_of(row.get("student_id"))
+        try:
+            for column in ("student_id", "school_id", "entry_date"):
+                if text_of(row.get(column)) is None:
+                    raise DataError(
+                        "ingest.missing_value",
+                        f"{column} is missing",
+                        student_id=sid,
+                        source=source,
+                        field=column,
+                    )
+            exit_text = text_of(row.get("exit_date"))
+            raw_groups = row.get("groups")
+            if isinstance(raw_groups, str):
+                groups = [g.strip() for g in raw_groups.split(";") if g.strip()]
+            else:
+                groups = [str(g) for g in list_of(row, "groups", source, sid)]
+            yield Enrollment(
+                str(sid),
+                str(text_of(row["school_id"])),
+                parse_date(str(row["entry_date"]), source, sid, "entry_date", fmt),
+                parse_date(exit_text, source, sid, "exit_date", fmt) if exit_text else None,
+                text_of(row.get("calendar_id")),
+                grade_of(text_of(row.get("grade"))),
+                tuple(groups),
+                source,
+            )
+        except DataError as err:
+            yield err

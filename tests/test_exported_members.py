@@ -9,6 +9,7 @@ EXPECTED = {
     "CompiledRuleset",
     "Conference",
     "DataError",
+    "DataReport",
     "Decision",
     "Explanation",
     "Function",

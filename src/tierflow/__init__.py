@@ -15,6 +15,7 @@ from tierflow.compile import builtin_names as builtin_rulesets
 from tierflow.compile import load_ruleset, parse_ruleset
 from tierflow.errors import (
     DataError,
+    DataReport,
     Problem,
     RulesetError,
     StoreError,
@@ -51,6 +52,7 @@ __all__ = [
     "CompiledRuleset",
     "Conference",
     "DataError",
+    "DataReport",
     "Decision",
     "Explanation",
     "Function",

@@ -21,6 +21,7 @@ A :class:`RulesetError` holds a sorted list of :class:`Problem` values (at most
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "ConflictError",
     "DataError",
+    "DataReport",
     "Problem",
     "RulesetError",
     "StoreError",
@@ -127,6 +129,107 @@ class DataError(TierflowError, ValueError):
             where.append(f"student {student_id}")
         prefix = ": ".join([", ".join(where), code]) if where else code
         super().__init__(f"{prefix}: {message}")
+
+    def with_source(
+        self, file: str | None = None, line: int | None = None, student: str | None = None
+    ) -> DataError:
+        """The same error, told where it came from: what it already knows is kept.
+
+        An error raised deep down (a cell parser, an evaluation) knows its reason but not its
+        file; the reader or loop that caught it does. The source and student id are filled in
+        only where the error has none, so the most precise place wins.
+
+        >>> err = DataError("facts.missing", "days_enrolled is missing", field="days_enrolled")
+        >>> str(err.with_source("students.csv", 3, "s1"))
+        'students.csv:3, student s1: facts.missing: days_enrolled is missing'
+        >>> err.with_source("students.csv", 3, "s1").with_source("record 9").source
+        'students.csv:3'
+
+        Args:
+            file: The file, or a whole source such as ``record 12`` or ``student s1``.
+            line: The 1-based line within ``file``, when known.
+            student: The student the record is about, when known.
+        """
+        source = self.source
+        if source is None and file is not None:
+            source = file if line is None else f"{file}:{line}"
+        student_id = self.student_id if self.student_id is not None else student
+        if source == self.source and student_id == self.student_id:
+            return self
+        return DataError(
+            self.code, self.reason, student_id=student_id, source=source, field=self.field
+        )
+
+
+# --- the report of a run over records: what was accepted, what was rejected and why ----------
+
+
+@dataclass
+class DataReport:
+    """What happened to every record read: ``read == accepted + rejected`` always.
+
+    The one way tierflow reports bad records, as a compiler's diagnostics list: every reader
+    (:mod:`tierflow.ingest`), :class:`~tierflow.attendance.FactsBuilder` and
+    :meth:`~tierflow.CompiledRuleset.evaluate_many` take one and fill it, and go on with the
+    next record. A record is counted once, by whoever decides its fate: a reader counts the
+    records it refuses, and whoever takes the records it yields (the builder, evaluation)
+    counts those. Named for :class:`DataError`, whose instances it collects (the ``report``
+    package holds exports such as the compliance report: a different thing).
+
+    >>> report = DataReport()
+    >>> report.accept()
+    >>> report.reject(DataError("facts.missing", "days_enrolled is missing", source="f.csv:3"))
+    >>> report.summary()
+    'read 2, accepted 1, rejected 1 (facts.missing 1)'
+
+    Attributes:
+        read: Records counted.
+        accepted: Records kept.
+        rejects: One :class:`DataError` per rejected record, with its source, the student
+            and a reason code.
+        warnings: Problems found in records that were kept (a session stating a day count
+            its calendar dates contradict; the dates are used).
+        assumptions: Choices made for data that was not given (e.g. full-year enrollment).
+        ignored: Values or records kept out on purpose, with why (a student characteristic
+            that maps to no tierflow group, a student listed again), so nothing goes
+            unmentioned.
+    """
+
+    read: int = 0
+    accepted: int = 0
+    rejects: list[DataError] = field(default_factory=list)
+    warnings: list[DataError] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def accept(self) -> None:
+        """Count one record as read and kept."""
+        self.read += 1
+        self.accepted += 1
+
+    def reject(self, error: DataError) -> None:
+        """Count one record as read and rejected, for the reason ``error`` gives."""
+        self.read += 1
+        self.rejects.append(error)
+
+    @property
+    def rejected(self) -> int:
+        """Records rejected."""
+        return len(self.rejects)
+
+    def by_code(self) -> dict[str, int]:
+        """Rejected records per reason code."""
+        return dict(Counter(r.code for r in self.rejects))
+
+    def summary(self) -> str:
+        """One line: read, accepted, rejected (by code)."""
+        codes = ", ".join(f"{k} {v}" for k, v in sorted(self.by_code().items()))
+        return f"read {self.read}, accepted {self.accepted}, rejected {self.rejected}" + (
+            f" ({codes})" if codes else ""
+        )
+
+
+# --- end of the data report --------------------------------------------------------------------
 
 
 class WorkflowError(TierflowError):

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
+from tierflow.errors import DataReport
 from tierflow.ingest import read_events
 
 FIRST, LAST = dt.date(2025, 8, 18), dt.date(2026, 6, 12)
@@ -274,19 +275,18 @@ def by_hand(
 
 def with_tierflow(
     spans: Iterable[Enrollment],
-    events: Iterable[AttendanceEvent | Any],
+    events: Iterable[AttendanceEvent],
     cals: dict[str, SchoolCalendar],
     as_of: dt.date,
+    report: DataReport | None = None,
 ) -> tuple[FactsBuilder, list[dict[str, Any]]]:
-    """Ingest everything into a ``FactsBuilder`` and compute every student's facts."""
-    builder = FactsBuilder(cals)
+    """Ingest everything into a ``FactsBuilder`` and compute every student's facts.
+
+    ``report`` is the one the events' reader fills, so its refusals are counted too.
+    """
+    builder = FactsBuilder(cals, report=report)
     builder.add_enrollments(spans)
-    add, reject = builder.add_event, builder.reject
-    for e in events:
-        if isinstance(e, AttendanceEvent):
-            add(e)
-        else:  # a record a reader could not parse
-            reject(e)
+    builder.add_events(events)
     return builder, list(builder.facts(as_of))
 
 
@@ -511,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
                 path = Path(tmp) / name
                 write(path, events)
                 # read_events is lazy: the file is read inside the timed call
-                run = functools.partial(with_tierflow, spans, read_events(path), cals, as_of)
+                report = DataReport()
+                events_read = read_events(path, report=report)
+                run = functools.partial(with_tierflow, spans, events_read, cals, as_of, report)
                 seconds, (read_builder, read_facts) = timed(run)
                 got = read_builder.report
                 ok = got.accepted == len(spans) + len(events) and not got.rejected

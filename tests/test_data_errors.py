@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 import tierflow
+from ingest.reading import calendar_problems
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.ingest import read_calendars, read_events, read_facts
 
 # --- evaluation: facts ------------------------------------------------------------------------
@@ -255,7 +256,9 @@ def test_reader_errors_name_line_and_student(
 ) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    (err,) = [r for r in read_events(path) if isinstance(r, DataError)]
+    report = DataReport()
+    list(read_events(path, report=report))
+    (err,) = report.rejects
     assert (err.code, err.source, err.student_id) == (code, f"{path}:{line}", student)
 
 
@@ -273,7 +276,7 @@ def test_session_total_disagreeing_with_calendar_dates(tmp_path: Path) -> None:
     path = tmp_path / "calendar.xml"
     path.write_text(f"<Interchange>\n{session}{dates}</Interchange>\n", encoding="utf-8")
     found = read_calendars(path)
-    (warning,) = found.warnings
+    (warning,) = calendar_problems(found)
     assert (warning.code, warning.source) == ("calendar.session_mismatch", f"{path}:2")
     assert "states 5" in warning.reason and "has 3" in warning.reason
     assert len(found.calendars["7"]) == 3

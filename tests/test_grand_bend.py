@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import tierflow
+from ingest.reading import calendar_problems
 from tierflow.attendance import FactsBuilder
 from tierflow.cli import main
-from tierflow.errors import DataError
 from tierflow.ingest import read_calendars, read_events
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "edfi-grand-bend"
@@ -40,11 +40,7 @@ pytestmark = pytest.mark.skipif(
 def built() -> FactsBuilder:
     calendars = read_calendars(CALENDAR)
     builder = FactsBuilder(calendars.calendars, assume_full_year=True)
-    for event in read_events(EVENTS):
-        if isinstance(event, DataError):
-            builder.reject(event)
-        else:
-            builder.add_event(event)
+    builder.add_events(read_events(EVENTS, report=builder.report))
     return builder
 
 
@@ -62,7 +58,7 @@ def test_calendar_has_177_instructional_days_per_school() -> None:
 
 
 def test_session_total_that_disagrees_with_the_calendar_is_reported() -> None:
-    warnings = read_calendars(CALENDAR).warnings
+    warnings = calendar_problems(read_calendars(CALENDAR))
     assert [w.code for w in warnings] == ["calendar.session_mismatch"] * 3
     assert all("states 88" in w.reason and "has 96" in w.reason for w in warnings)
     assert all(w.source is not None and w.source.startswith(f"{CALENDAR}:") for w in warnings)

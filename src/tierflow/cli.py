@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from tierflow.compile import builtin_names, load_ruleset
-from tierflow.errors import DataError, Problem, RulesetError, StoreError, TierflowError
+from tierflow.errors import (
+    DataError,
+    DataReport,
+    Problem,
+    RulesetError,
+    StoreError,
+    TierflowError,
+)
 from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import FactsRecord, read_facts
 
@@ -311,16 +318,8 @@ def _evaluate_stream(
         try:
             yield item, ruleset.evaluate(item.facts, as_of=as_of)
         except DataError as exc:
-            sid = exc.student_id if exc.student_id is not None else item.facts.get("student_id")
-            rejects.append(
-                DataError(
-                    exc.code,
-                    exc.reason,
-                    student_id=None if sid is None else str(sid),
-                    source=item.source,
-                    field=exc.field,
-                )
-            )
+            sid = item.facts.get("student_id")
+            rejects.append(exc.with_source(item.source, student=None if sid is None else str(sid)))
     if progress is not None and count >= _PROGRESS_EVERY:
         progress.line()
 
@@ -358,52 +357,22 @@ def _events_stream(
     err: _Out,
 ) -> Iterator[tuple[FactsRecord, Any]]:
     """Build facts from calendars, enrollments and events, then evaluate them."""
-    from tierflow.attendance import CalendarSet, CauseMap, FactsBuilder
-    from tierflow.ingest import read_calendars, read_enrollments, read_events, read_groups
-    from tierflow.spec import ColumnMapping
+    from tierflow.ingest import facts_from_files
 
-    mapping = ColumnMapping.load(args.mapping) if args.mapping else None
-    calendars = {}
-    # The calendars' Ed-Fi sessions, when they have any, say which school year a date is in
-    # (the district's own data); else the rule set's start day does.
-    sessions = CalendarSet()
-    for path in args.calendar:
-        found = read_calendars(path)
-        calendars.update(found.calendars)
-        sessions.sessions.extend(found.sessions)
-        for warning in found.warnings:
-            err.line(f"warning: {warning}")
-    years = ruleset.school_years
-    if sessions.sessions:
-        try:
-            years = sessions.school_years(f"{years.month:02d}-{years.day:02d}")
-        except DataError as exc:  # sessions whose years overlap: the rule set's day is used
-            err.line(f"warning: {exc}; school years start on the rule set's day instead")
-    builder = FactsBuilder(
-        calendars,
+    calendar_report = DataReport()
+    builder = facts_from_files(
+        args.calendar,
+        args.events,
+        enrollments=args.enrollments or (),
+        groups=args.groups or (),
+        mapping=args.mapping or None,
         policy=ruleset.attendance_policy,
-        causes=CauseMap.default(mapping.causes if mapping else None),
+        school_years=ruleset.school_years,
         assume_full_year=args.assume_full_year,
-        school_years=years,
+        calendar_report=calendar_report,
     )
-    for path in args.enrollments or ():
-        for span in read_enrollments(path, mapping=mapping):
-            if isinstance(span, DataError):
-                builder.reject(span)
-            else:
-                builder.add_enrollment(span)
-    for path in args.groups or ():
-        for item in read_groups(path):
-            if isinstance(item, DataError):
-                builder.reject(item)
-            else:
-                builder.add_groups(item)
-    for path in args.events:
-        for event in read_events(path, mapping=mapping):
-            if isinstance(event, DataError):
-                builder.reject(event)
-            else:
-                builder.add_event(event)
+    for warning in calendar_report.rejects + calendar_report.warnings:
+        err.line(f"warning: {warning}")
     report = builder.report
     rejects.extend(report.rejects)
     err.line(f"attendance records: {report.summary()}")
@@ -416,15 +385,7 @@ def _events_stream(
         try:
             yield record, ruleset.evaluate(facts, as_of=as_of)
         except DataError as exc:
-            rejects.append(
-                DataError(
-                    exc.code,
-                    exc.reason,
-                    student_id=exc.student_id,
-                    source=record.source,
-                    field=exc.field,
-                )
-            )
+            rejects.append(exc.with_source(record.source))
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
@@ -553,9 +514,7 @@ def _cmd_diff(args: argparse.Namespace, out: _Out, err: _Out) -> int:
 
     result = impact(old, new, records(), as_of=_as_of(args.as_of))
     for exc in result.rejected:  # records either rule set could not evaluate
-        source = exc.source or sources.get(str(exc.student_id))
-        rejects.append(DataError(exc.code, exc.reason, student_id=exc.student_id,
-                                 source=source, field=exc.field))  # fmt: skip
+        rejects.append(exc.with_source(sources.get(str(exc.student_id))))
     result.rejected = rejects
     if args.format == "json":
         out.data(json.dumps(result.to_dict(), indent=2) + "\n")
@@ -830,9 +789,9 @@ def _people(args: argparse.Namespace, command: str, err: _Out) -> dict[str, Any]
         found = read_people(args.students)
     except OSError as exc:
         raise _Failed(f"cannot read {args.students}: {exc}") from None
-    for problem in found.rejects:
+    for problem in found.report.rejects:
         err.line(f"rejected: {problem}")
-    for note in found.repeated:
+    for note in found.report.ignored:
         err.line(f"ignored: {note}")
     return dict(found.people)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import tierflow
+from ingest.reading import calendar_problems
 from tierflow.attendance import (
     AttendanceEvent,
     CalendarSet,
@@ -292,14 +293,14 @@ def test_sessions_that_do_not_name_a_year_are_refused_with_a_warning(tmp_path: P
     path = _sessions_file(tmp_path, [("Fall", "next year", "2025-08-18", "2025-12-19", 90)])
     found = read_calendars(path)
     assert found.sessions == []
-    assert [(w.code, w.source, w.field) for w in found.warnings] == [
+    assert [(w.code, w.source, w.field) for w in calendar_problems(found)] == [
         ("calendar.invalid", f"{path}:3", "SchoolYear")
     ]
-    assert "SchoolYear 'next year' is not a school year" in str(found.warnings[0])
+    assert "SchoolYear 'next year' is not a school year" in str(calendar_problems(found)[0])
     assert found.school_years("08-01") == SchoolYears("08-01")
     # A year whose two halves are not one after the other is no school year either.
     skipped = _sessions_file(tmp_path, [("Fall", "2025-2027", "2025-08-18", "2025-12-19", 90)])
-    assert [w.code for w in read_calendars(skipped).warnings] == ["calendar.invalid"]
+    assert [w.code for w in calendar_problems(read_calendars(skipped))] == ["calendar.invalid"]
 
 
 def test_sessions_whose_years_are_out_of_order_are_refused() -> None:
@@ -385,7 +386,7 @@ def test_the_cli_reads_the_school_years_from_the_calendars_sessions(tmp_path: Pa
         EDFI_SESSIONS.format(sessions=text + "".join(day.format(d) for d in LINCOLN.days)),
         encoding="utf-8",
     )
-    assert read_calendars(calendar).warnings == []
+    assert calendar_problems(read_calendars(calendar)) == []
     (july,) = _cli(tmp_path, calendar, "2026-07-03")
     assert july["legal_due"] == ["not1"]
     (september,) = _cli(tmp_path, calendar, "2026-09-04")

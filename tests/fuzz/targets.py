@@ -812,27 +812,18 @@ def _check_reader(sample: Sample) -> None:
                         AttendanceEvent("s1", school, cal.first_day, "unexcused_absence")
                     )
         elif kind == "events":
-            for event in read_events(path):
-                if isinstance(event, tierflow.DataError):
-                    builder.reject(event)
-                elif isinstance(event, AttendanceEvent):
-                    builder.add_event(event)
-                else:
+            for event in read_events(path, report=builder.report):
+                if not isinstance(event, AttendanceEvent):
                     raise Disagreement(f"read_events yielded {type(event).__name__}")
+                builder.add_event(event)
         elif kind == "enrollments":
-            for span in read_enrollments(path):
-                if isinstance(span, tierflow.DataError):
-                    builder.reject(span)
-                elif isinstance(span, Enrollment):
-                    builder.add_enrollment(span)
-                else:
+            for span in read_enrollments(path, report=builder.report):
+                if not isinstance(span, Enrollment):
                     raise Disagreement(f"read_enrollments yielded {type(span).__name__}")
+                builder.add_enrollment(span)
         else:
-            for group in read_groups(path):
-                if isinstance(group, tierflow.DataError):
-                    builder.reject(group)
-                else:
-                    builder.add_groups(group)
+            for group in read_groups(path, report=builder.report):
+                builder.add_groups(group)
         report = builder.report
         if report.read != report.accepted + report.rejected:
             raise Disagreement(f"facts builder: {report.summary()}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.reading import calendar_problems, read_all
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder
 from tierflow.errors import DataError, RulesetError
 from tierflow.ingest import read_calendars, read_enrollments, read_events
@@ -27,7 +28,7 @@ def test_csv_events_with_every_column(tmp_path: Path) -> None:
         "s1,lincoln,2025-09-09,tardy,,35,\n"
         "s2,lincoln,2025-09-09,partial,0.5,,doctor\n",
     )
-    events = list(read_events(path))
+    events = read_all(read_events, path)
     assert events == [
         AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 8), "unexcused_absence", None, None,
                         "missed the bus", f"{path}:2"),
@@ -49,7 +50,7 @@ def test_csv_event_errors_name_line_and_student(tmp_path: Path) -> None:
         ",lincoln,2025-09-08,tardy,\n"
         "s6,lincoln,2025-09-08,tardy,5\n",
     )
-    results = list(read_events(path))
+    results = read_all(read_events, path)
     errors = [(r.code, r.source, r.student_id) for r in results if isinstance(r, DataError)]
     assert errors == [
         ("ingest.invalid_date", f"{path}:2", "s1"),
@@ -65,7 +66,7 @@ def test_missing_column_is_reported_once(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "events.csv", "student,school_id,date,category\ns1,x,2025-09-08,tardy\n"
     )
-    (err,) = list(read_events(path))
+    (err,) = read_all(read_events, path)
     assert isinstance(err, DataError)
     assert (err.code, err.source) == ("ingest.missing_column", f"{path}:1")
     assert "student_id" in err.reason and "column-mapping" in err.reason
@@ -82,7 +83,7 @@ def test_vendor_export_through_a_mapping_file(tmp_path: Path) -> None:
         tmp_path / "export.csv",
         "StuID,Bldg,AttDate,Code\n1001,lincoln,09/08/2025,A\n1002,lincoln,09/09/2025,T\n",
     )
-    events = list(read_events(path, mapping=mapping))
+    events = read_all(read_events, path, mapping=mapping)
     assert [
         (e.student_id, e.date, e.category) for e in events if isinstance(e, AttendanceEvent)
     ] == [
@@ -126,7 +127,7 @@ def test_edfi_api_json_resources(tmp_path: Path) -> None:
         "schoolAttendanceDuration": 20,
     }
     path = _write(tmp_path / "events.jsonl", json.dumps(resource) + "\n[1]\n{bad json\n")
-    results = list(read_events(path))
+    results = read_all(read_events, path)
     event = results[0]
     assert isinstance(event, AttendanceEvent)
     assert (event.student_id, event.school_id, event.category, event.minutes, event.reason) == (
@@ -166,7 +167,7 @@ def test_edfi_api_enrollments_and_calendar_dates(tmp_path: Path) -> None:
     found = read_calendars(_write(tmp_path / "dates.json", json.dumps(dates)))
     cal = found.calendars["107-main"]
     assert cal.days == (dt.date(2021, 8, 23), dt.date(2021, 8, 24), dt.date(2021, 8, 28))
-    assert found.schools == {"107-main": "255901107"} and not found.warnings
+    assert found.schools == {"107-main": "255901107"} and not calendar_problems(found)
 
 
 def test_csv_enrollments_and_calendar(tmp_path: Path) -> None:
@@ -182,7 +183,7 @@ def test_csv_enrollments_and_calendar(tmp_path: Path) -> None:
         "calendar_id,date,fraction\nlincoln,2025-09-01,\nlincoln,2025-09-02,0.5\n"
         "lincoln,2025-09-03,\nlincoln,2025-09-04,\nlincoln,not-a-date,\n",
     )
-    spans = list(read_enrollments(enr))
+    spans = read_all(read_enrollments, enr)
     assert isinstance(spans[0], Enrollment) and spans[0].groups == ("foster", "english_learner")
     assert isinstance(spans[1], Enrollment) and (spans[1].grade, spans[1].exit) == (
         3, dt.date(2025, 9, 3)
@@ -191,11 +192,13 @@ def test_csv_enrollments_and_calendar(tmp_path: Path) -> None:
     found = read_calendars(cal)
     assert len(found.calendars["lincoln"]) == 4
     assert found.calendars["lincoln"].fraction(dt.date(2025, 9, 2)) == 0.5
-    assert [(w.code, w.source) for w in found.warnings] == [("ingest.invalid_date", f"{cal}:6")]
+    assert [(w.code, w.source) for w in calendar_problems(found)] == [
+        ("ingest.invalid_date", f"{cal}:6")
+    ]
     builder = FactsBuilder(found.calendars)
     for span in spans:
         if isinstance(span, DataError):
-            builder.reject(span)
+            builder.report.reject(span)
         else:
             builder.add_enrollment(span)
     assert builder.report.read == 3 and builder.report.accepted == 2
@@ -232,7 +235,7 @@ EDFI_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_edfi_xml_stream_reports_bad_records_and_a_broken_file(tmp_path: Path) -> None:
     path = _write(tmp_path / "attendance.xml", EDFI_XML)
-    results = list(read_events(path))
+    results = read_all(read_events, path)
     first = results[0]
     assert isinstance(first, AttendanceEvent)
     assert (first.student_id, first.school_id, first.category, first.duration, first.source) == (
@@ -262,7 +265,7 @@ def test_edfi_xml_enrollments(tmp_path: Path) -> None:
 </InterchangeStudentEnrollment>
 """,
     )
-    first, second = list(read_enrollments(path))
+    first, second = read_all(read_enrollments, path)
     assert first == Enrollment(
         "604822", "255901107", dt.date(2021, 8, 23), None, None, 5, source=f"{path}:3"
     )
@@ -317,7 +320,7 @@ def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
         "ideaEligibility": True,
     }
     api = _write(tmp_path / "groups.jsonl", json.dumps(seoa) + "\n" + json.dumps(sped) + "\n")
-    first, second = list(read_groups(api))
+    first, second = read_all(read_groups, api)
     assert first == StudentGroups(
         "604822", ("homeless", "english_learner"), ("uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted",),
         f"{api}:1",
@@ -336,12 +339,12 @@ def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
 </InterchangeStudentEnrollment>
 """,
     )  # fmt: skip
-    (from_xml,) = list(read_groups(xml_path))
+    (from_xml,) = read_all(read_groups, xml_path)
     assert isinstance(from_xml, StudentGroups) and (from_xml.groups, from_xml.source) == (
         ("foster",), f"{xml_path}:3"
     )  # fmt: skip
     csv_path = _write(tmp_path / "groups.csv", "student_id,groups\n9,foster;iep\n,homeless\n")
-    rows = list(read_groups(csv_path))
+    rows = read_all(read_groups, csv_path)
     assert isinstance(rows[0], StudentGroups) and rows[0].groups == ("foster", "iep")
     assert isinstance(rows[1], DataError) and rows[1].code == "ingest.missing_value"
     cal = SchoolCalendar.from_pattern("a", dt.date(2025, 9, 1), dt.date(2025, 9, 5))
@@ -364,8 +367,10 @@ def test_a_bad_shortened_day_names_the_line_it_was_read_from(tmp_path: Path) -> 
     )
     found = read_calendars(cal)
     assert list(found.calendars) == ["lincoln"]  # the other calendar is refused, this one kept
-    assert [(w.code, w.source) for w in found.warnings] == [("calendar.invalid", f"{cal}:4")]
-    assert str(found.warnings[0]) == (
+    assert [(w.code, w.source) for w in calendar_problems(found)] == [
+        ("calendar.invalid", f"{cal}:4")
+    ]
+    assert str(calendar_problems(found)[0]) == (
         f"{cal}:4: calendar.invalid: calendar 'roosevelt': day 2025-09-02 lasts 1.5 of a day; "
         "expected (0, 1]"
     )
@@ -390,7 +395,9 @@ def test_a_bad_shortened_day_names_the_line_it_was_read_from(tmp_path: Path) -> 
     )
     found = read_calendars(xml)
     assert found.calendars == {}  # a zero-length instructional day is not silently a full day
-    assert [(w.code, w.source) for w in found.warnings] == [("calendar.invalid", f"{xml}:9")]
+    assert [(w.code, w.source) for w in calendar_problems(found)] == [
+        ("calendar.invalid", f"{xml}:9")
+    ]
 
 
 def test_csv_records_start_where_they_start_and_a_bom_is_ignored(tmp_path: Path) -> None:
@@ -402,7 +409,7 @@ def test_csv_records_start_where_they_start_and_a_bom_is_ignored(tmp_path: Path)
         b's1,lincoln,2025-09-08,walkabout,"bus broke\ndown"\n'
         b"s2,lincoln,2025-09-08,tardy,\n"
     )
-    results = list(read_events(path))
+    results = read_all(read_events, path)
     assert [(r.code, r.source, r.student_id) for r in results if isinstance(r, DataError)] == [
         ("event.unknown_category", f"{path}:2", "s1")
     ]
@@ -413,7 +420,7 @@ def test_csv_records_start_where_they_start_and_a_bom_is_ignored(tmp_path: Path)
 
 def test_a_cut_short_json_lines_event_says_so(tmp_path: Path) -> None:
     path = _write(tmp_path / "events.jsonl", '{"student_id": "s1", "date": "2025-09-08"\n')
-    (error,) = list(read_events(path))
+    (error,) = read_all(read_events, path)
     assert isinstance(error, DataError)
     assert str(error) == (
         f"{path}:1: ingest.invalid_json: the line ends before its JSON object does (Expecting "

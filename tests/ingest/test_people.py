@@ -63,4 +63,6 @@ def test_a_refused_xml_record_is_one_reject_and_the_roster_reads_on(tmp_path: An
     roster.write_text("<InterchangeStudent>\n" + "\n".join(students) + "\n</InterchangeStudent>\n")
     found = read_people(roster)
     assert sorted(found.people) == ["s1", "s3"]
-    assert [(e.code, e.source) for e in found.rejects] == [("ingest.too_deep", f"{roster}:3")]
+    assert [(e.code, e.source) for e in found.report.rejects] == [
+        ("ingest.too_deep", f"{roster}:3")
+    ]

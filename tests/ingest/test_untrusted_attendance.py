@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ingest.reading import calendar_problems, read_all
 from tierflow.errors import DataError
 from tierflow.ingest import read_calendars, read_enrollments, read_events, read_groups
 
@@ -63,7 +64,7 @@ def test_a_doctype_is_refused_before_any_entity_expands(
     # 10**10 characters if expanded; the old reader ran for hours on a 548-byte file like it.
     path = tmp_path / f"{kind}.xml"
     path.write_text(_laughs(9) + "<I>" + record.format(sid="&e9;", inner="") + "</I>\n")
-    (reject,) = list(read(path))
+    (reject,) = read_all(read, path)
     assert isinstance(reject, DataError)
     assert (reject.code, reject.source) == ("ingest.invalid_xml", f"{path}:2")
     assert "DOCTYPE" in reject.reason
@@ -82,7 +83,7 @@ def test_an_encoding_expat_cannot_read_is_one_reject(
         + record.format(sid="s1", inner="")
         + "</I>\n"
     )
-    (reject,) = list(read(path))
+    (reject,) = read_all(read, path)
     assert isinstance(reject, DataError)
     assert (reject.code, reject.source) == ("ingest.invalid_xml", f"{path}:1")
     assert "encoding" in reject.reason
@@ -96,13 +97,15 @@ def test_calendars_and_groups_refuse_a_doctype_too(tmp_path: Path) -> None:
     )
     found = read_calendars(calendar)
     assert found.calendars == {}
-    assert [(w.code, w.source) for w in found.warnings] == [("ingest.invalid_xml", f"{calendar}:2")]
+    assert [(w.code, w.source) for w in calendar_problems(found)] == [
+        ("ingest.invalid_xml", f"{calendar}:2")
+    ]
     groups = tmp_path / "groups.xml"
     groups.write_text(
         _laughs(9) + "<I><StudentEducationOrganizationAssociation><StudentUniqueId>&e9;"
         "</StudentUniqueId></StudentEducationOrganizationAssociation></I>\n"
     )
-    assert _ids(read_groups(groups)) == ["ingest.invalid_xml@2"]
+    assert _ids(read_all(read_groups, groups)) == ["ingest.invalid_xml@2"]
 
 
 @pytest.mark.parametrize(("kind", "read", "record"), READERS, ids=[r[0] for r in READERS])
@@ -122,7 +125,7 @@ def test_a_record_nested_too_deep_is_one_reject(
         + "</I>\n"
     )
     want = ["s1", "s2" if depth == 63 else "ingest.too_deep@3", "s3"]
-    assert _ids(read(path)) == want
+    assert _ids(read_all(read, path)) == want
 
 
 @pytest.mark.parametrize(("kind", "read", "record"), READERS, ids=[r[0] for r in READERS])
@@ -137,7 +140,7 @@ def test_a_record_with_too_much_text_is_one_reject(
         + record.format(sid="s3", inner="")
         + "</I>\n"
     )
-    assert _ids(read(path)) == ["s1", "ingest.too_long@3", "s3"]
+    assert _ids(read_all(read, path)) == ["s1", "ingest.too_long@3", "s3"]
 
 
 def test_session_total_too_large_for_a_float_is_a_warning(tmp_path: Path) -> None:
@@ -154,7 +157,7 @@ def test_session_total_too_large_for_a_float_is_a_warning(tmp_path: Path) -> Non
     )
     found = read_calendars(path)
     assert len(found.calendars["lincoln"]) == 1
-    assert [(w.code, w.source, w.field) for w in found.warnings] == [
+    assert [(w.code, w.source, w.field) for w in calendar_problems(found)] == [
         ("ingest.invalid_number", f"{path}:2", "TotalInstructionalDays")
     ]
 
@@ -167,7 +170,7 @@ def test_a_session_total_must_be_a_whole_number_of_days(tmp_path: Path, text: st
         f"<EndDate>2025-12-19</EndDate><TotalInstructionalDays>{text}</TotalInstructionalDays>"
         "</Session></I>\n"
     )
-    assert [w.code for w in read_calendars(path).warnings] == ["ingest.invalid_number"]
+    assert [w.code for w in calendar_problems(read_calendars(path))] == ["ingest.invalid_number"]
 
 
 # --- JSON, JSON Lines and CSV files of raw data ----------------------------------------------
@@ -220,7 +223,7 @@ def test_a_bad_event_record_is_one_reject(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
-    assert _ids(read_events(path)) == ["s1", reject, "s3"]
+    assert _ids(read_all(read_events, path)) == ["s1", reject, "s3"]
 
 
 def test_a_bad_item_of_a_json_array_is_one_reject(tmp_path: Path) -> None:
@@ -235,7 +238,7 @@ def test_a_bad_item_of_a_json_array_is_one_reject(tmp_path: Path) -> None:
         + b"]"
     )
     got = [(e.code, e.source) if isinstance(e, DataError) else e.student_id
-           for e in read_events(path)]  # fmt: skip
+           for e in read_all(read_events, path)]  # fmt: skip
     assert got == [
         "s1",
         ("ingest.invalid_encoding", f"{path}[1]"),
@@ -254,7 +257,7 @@ def test_wrong_json_types_in_api_resources_are_rejects(tmp_path: Path) -> None:
             {"student_id": "s4", "school_id": "lincoln", "entry_date": "2025-09-01"},
         )
     )
-    assert _ids(read_enrollments(enrollments)) == [
+    assert _ids(read_all(read_enrollments, enrollments)) == [
         "s1",
         "ingest.not_an_object@2",
         "ingest.not_a_list@3",
@@ -275,7 +278,7 @@ def test_wrong_json_types_in_api_resources_are_rejects(tmp_path: Path) -> None:
     )
     found = read_calendars(calendar)
     assert len(found.calendars["lincoln"]) == 2
-    assert [(w.code, w.source) for w in found.warnings] == [
+    assert [(w.code, w.source) for w in calendar_problems(found)] == [
         ("ingest.not_an_object", f"{calendar}:2"),
         ("ingest.not_a_list", f"{calendar}:3"),
     ]
@@ -289,7 +292,7 @@ def test_wrong_json_types_in_api_resources_are_rejects(tmp_path: Path) -> None:
             {"student_id": "s5", "groups": "homeless"},
         )
     )
-    assert _ids(read_groups(groups)) == [
+    assert _ids(read_all(read_groups, groups)) == [
         "s1",
         "ingest.not_a_list@2",
         "ingest.not_a_list@3",

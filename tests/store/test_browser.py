@@ -25,7 +25,6 @@ import pytest
 import tierflow
 from tierflow.attendance import FactsBuilder
 from tierflow.cli import main
-from tierflow.errors import DataError
 from tierflow.ingest import read_calendars, read_events, read_people
 from tierflow.store import SqliteRepository, build_packet
 from tierflow.workflow import Engine, Roster, StaffMember
@@ -86,11 +85,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A year of Grand Bend records; returns the file and the student with most events."""
     calendars = read_calendars(CALENDAR).calendars
     builder = FactsBuilder(calendars, assume_full_year=True)
-    for event in read_events(EVENTS):
-        if isinstance(event, DataError):
-            builder.reject(event)
-        else:
-            builder.add_event(event)
+    builder.add_events(read_events(EVENTS, report=builder.report))
     staff = [StaffMember(f"staff-{school}-{i}", school, ROLES, caseload_limit=200)
              for school in calendars for i in range(3)]  # fmt: skip
     path = tmp_path_factory.mktemp("grand-bend") / "grand-bend.db"

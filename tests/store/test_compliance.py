@@ -251,13 +251,13 @@ def test_roster_problems_name_the_line_and_id_never_the_data(tmp_path: Path, db:
     )
     found = read_people(bad)
     assert list(found.people) == ["c9"] and found.people["c9"].name == "Cy Vance"
-    assert [str(e) for e in found.rejects] == [
+    assert [str(e) for e in found.report.rejects] == [
         f"{bad}:2, student c1: ingest.invalid_date: the birth date is not a date YYYY-MM-DD",
         f"{bad}:3, student c2: ingest.missing_value: the record has no name (name, or "
         "first_name and last_name)",
         f"{bad}:4: ingest.missing_value: the record has no student id",
     ]
-    assert found.repeated == [
+    assert found.report.ignored == [
         f"{bad}:6, student c9: listed again; the first record ({bad}:5) is kept"
     ]
     err = io.StringIO()
@@ -282,7 +282,7 @@ def test_ed_fi_and_json_rosters(tmp_path: Path) -> None:
     )
     found = read_people(xml)
     assert found.people["604822"].describe() == "Lisa Sybil Woods, born 2008-09-13"
-    assert [(e.source, e.student_id, e.code) for e in found.rejects] == [
+    assert [(e.source, e.student_id, e.code) for e in found.report.rejects] == [
         (f"{xml}:4", "604823", "ingest.missing_value")
     ]
     api = tmp_path / "students.json"
@@ -290,7 +290,7 @@ def test_ed_fi_and_json_rosters(tmp_path: Path) -> None:
                                 "birthDate": "2010-02-03"}, ["not", "an", "object"]]))  # fmt: skip
     found = read_people(api)
     assert found.people["s1"].describe() == "Jo Ng, born 2010-02-03"
-    assert [e.code for e in found.rejects] == ["ingest.not_an_object"]
+    assert [e.code for e in found.report.rejects] == ["ingest.not_an_object"]
 
 
 def _unstarted(repo: SqliteRepository, start_on: dt.date | None = None) -> list[str]:

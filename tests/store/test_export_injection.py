@@ -214,7 +214,7 @@ def people(tmp_path: Path) -> dict[str, Person]:
     with roster.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([["student_id", "name", "birth_date"], [STUDENT, NAME, ""]])
     found = read_people(roster)
-    assert found.rejects == [] and found.people[STUDENT].name == NAME
+    assert found.report.rejects == [] and found.people[STUDENT].name == NAME
     return found.people
 
 

@@ -18,7 +18,6 @@ import pytest
 
 import tierflow
 from tierflow.attendance import FactsBuilder
-from tierflow.errors import DataError
 from tierflow.ingest import read_calendars, read_events
 from tierflow.workflow import OPEN_STATES, Engine, Intervention, Plan, Roster, StaffMember
 
@@ -45,11 +44,7 @@ def _missed(iv: Intervention, day: dt.date) -> bool:
 def test_a_school_year_day_by_day_gives_plausible_queues_timelines_and_escalations() -> None:
     found = read_calendars(CALENDAR)
     builder = FactsBuilder(found.calendars, assume_full_year=True)
-    for record in read_events(EVENTS):
-        if isinstance(record, DataError):
-            builder.reject(record)
-        else:
-            builder.add_event(record)
+    builder.add_events(read_events(EVENTS, report=builder.report))
     schools = sorted(found.calendars)
     staff = [
         StaffMember(f"{school}-{role}-{k}", school, (role,), caseload_limit=30)

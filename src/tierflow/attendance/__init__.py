@@ -16,7 +16,7 @@ True
 (15, 1.0, 14.0)
 """
 
-from tierflow.attendance._build import FactsBuilder, IngestReport
+from tierflow.attendance._build import FactsBuilder
 from tierflow.attendance._calendar import CalendarSet, SchoolCalendar
 from tierflow.attendance._events import (
     ABSENCE_CATEGORIES,
@@ -38,7 +38,6 @@ __all__ = [
     "CauseMap",
     "Enrollment",
     "FactsBuilder",
-    "IngestReport",
     "SchoolCalendar",
     "SchoolYear",
     "SchoolYears",

@@ -44,10 +44,10 @@ from tierflow.attendance._events import (
     category_of,
 )
 from tierflow.attendance._years import SchoolYear, SchoolYears
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.spec import AttendancePolicy
 
-__all__ = ["FactsBuilder", "IngestReport"]
+__all__ = ["FactsBuilder"]
 
 _WEEKDAY_FACTS = (
     "absences_monday",
@@ -56,43 +56,6 @@ _WEEKDAY_FACTS = (
     "absences_thursday",
     "absences_friday",
 )
-
-
-@dataclass
-class IngestReport:
-    """What happened to every record read: ``read == accepted + rejected`` always.
-
-    Attributes:
-        read: Records offered to the builder.
-        accepted: Records kept.
-        rejects: One :class:`~tierflow.DataError` per rejected record, with its source, the
-            student and a reason code.
-        assumptions: Choices made for data that was not given (e.g. full-year enrollment).
-        ignored: Values kept out of the facts on purpose, with why (e.g. a student
-            characteristic that maps to no tierflow group), so nothing goes unmentioned.
-    """
-
-    read: int = 0
-    accepted: int = 0
-    rejects: list[DataError] = field(default_factory=list)
-    assumptions: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        """Records rejected."""
-        return len(self.rejects)
-
-    def by_code(self) -> dict[str, int]:
-        """Rejected records per reason code."""
-        return dict(Counter(r.code for r in self.rejects))
-
-    def summary(self) -> str:
-        """One line: read, accepted, rejected (by code)."""
-        codes = ", ".join(f"{k} {v}" for k, v in sorted(self.by_code().items()))
-        return f"read {self.read}, accepted {self.accepted}, rejected {self.rejected}" + (
-            f" ({codes})" if codes else ""
-        )
 
 
 class _Day:
@@ -170,6 +133,7 @@ class FactsBuilder:
         causes: CauseMap | None = None,
         assume_full_year: bool = False,
         school_years: SchoolYears | None = None,
+        report: DataReport | None = None,
     ) -> None:
         """Create a builder.
 
@@ -185,6 +149,10 @@ class FactsBuilder:
                 1). Facts as of a date count that date's school year only; pass a rule set's
                 ``school_years``, or a calendar's (:meth:`CalendarSet.school_years`) when it
                 has Ed-Fi sessions.
+            report: Where to count every record offered and put the rejected ones (default:
+                a new :class:`~tierflow.DataReport`). Pass the same report to the readers
+                (``read_events(path, report=builder.report)``) so a record a reader refuses
+                is counted too, and ``read == accepted + rejected`` covers the files.
         """
         self.calendars = dict(calendars)
         self.policy = policy or AttendancePolicy()
@@ -192,7 +160,7 @@ class FactsBuilder:
         self.assume_full_year = assume_full_year
         self.school_years = school_years if school_years is not None else SchoolYears()
         self._last_years: tuple[SchoolYears, dt.date, SchoolYear, SchoolYear] | None = None
-        self.report = IngestReport()
+        self.report = DataReport() if report is None else report
         self._students: dict[str, _Student] = {}
         self._assumed: set[str] = set()
         self._groups: dict[str, set[str]] = {}
@@ -202,11 +170,6 @@ class FactsBuilder:
     def _reject(self, code: str, message: str, student: str | None, source: str | None) -> bool:
         self.report.rejects.append(DataError(code, message, student_id=student, source=source))
         return False
-
-    def reject(self, error: DataError) -> None:
-        """Count a record a reader could not parse as read and rejected."""
-        self.report.read += 1
-        self.report.rejects.append(error)
 
     def _calendar_for(self, span: Enrollment) -> SchoolCalendar | None:
         return self.calendars.get(span.calendar_id or span.school_id)

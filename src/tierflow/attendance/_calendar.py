@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, rrule, rruleset, weekday
 
 from tierflow.attendance._years import SchoolYears
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 
 __all__ = ["CalendarSet", "SchoolCalendar"]
 
@@ -200,9 +200,10 @@ class CalendarSet:
 
     Attributes:
         calendars: By id: the calendar code when the source has one, else the school id.
-        warnings: Disagreements found (``calendar.session_mismatch``: a session states a number
-            of instructional days its calendar dates do not have; the calendar dates win),
-            and calendar dates that could not be read.
+        report: The records read: calendar dates that could not be read are its rejects;
+            its warnings are calendars refused as a whole (``calendar.invalid``) and
+            disagreements (``calendar.session_mismatch``: a session states a number of
+            instructional days its calendar dates do not have; the calendar dates win).
         schools: The school each calendar belongs to.
         sessions: Ed-Fi ``Session`` records that name their school year, as
             ``(school year, begin date, end date)``; the year is named as Ed-Fi names it, by the
@@ -210,7 +211,7 @@ class CalendarSet:
     """
 
     calendars: dict[str, SchoolCalendar] = field(default_factory=dict)
-    warnings: list[DataError] = field(default_factory=list)
+    report: DataReport = field(default_factory=DataReport)
     schools: dict[str, str] = field(default_factory=dict)
     sessions: list[tuple[int, dt.date, dt.date]] = field(default_factory=list)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tierflow.attendance import CalendarSet, SchoolCalendar
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.ingest._rows import records
 from tierflow.ingest._values import list_of, parse_date, parse_number, reference, text_of
 from tierflow.ingest._xml import xml_error, xml_items
@@ -29,10 +29,15 @@ def calendar_set(
     fractions: Mapping[str, dict[dt.date, float]],
     schools: Mapping[str, str],
     sessions: list[tuple[str, str, dt.date, dt.date, int, str]],
-    warnings: list[DataError],
+    report: DataReport,
     sources: Mapping[str, dict[dt.date, str]] | None = None,
 ) -> CalendarSet:
-    out = CalendarSet(warnings=warnings)
+    """The calendars of the dates read, with what disagrees in ``report.warnings``.
+
+    A calendar refused whole or a session's disagreeing day count is a warning, not a reject:
+    each of its records was read well.
+    """
+    out = CalendarSet(report=report)
     for cal_id, dates in sorted(days.items()):
         if not dates:
             continue
@@ -41,7 +46,7 @@ def calendar_set(
                 cal_id, dates, fractions.get(cal_id), sources=(sources or {}).get(cal_id)
             )
         except DataError as err:
-            out.warnings.append(err)
+            report.warnings.append(err)
             continue
         out.schools[cal_id] = schools.get(cal_id, cal_id)
     for school, session, begin, end, stated, source in sessions:
@@ -50,7 +55,7 @@ def calendar_set(
                 continue
             counted = cal.count(begin, end)
             if counted != stated:
-                out.warnings.append(
+                report.warnings.append(
                     DataError(
                         "calendar.session_mismatch",
                         f"session {session!r} of school {school} states {stated} instructional "
@@ -78,7 +83,7 @@ def _day_count(text: str, source: str) -> int:
     return int(value)
 
 
-def _xml_calendars(path: Path) -> CalendarSet:
+def _xml_calendars(path: Path, report: DataReport) -> CalendarSet:
     name = str(path)
     days: dict[str, set[dt.date]] = defaultdict(set)
     fractions: dict[str, dict[dt.date, float]] = defaultdict(dict)
@@ -86,11 +91,10 @@ def _xml_calendars(path: Path) -> CalendarSet:
     schools: dict[str, str] = {}
     sessions: list[tuple[str, str, dt.date, dt.date, int, str]] = []
     years: list[tuple[int, dt.date, dt.date]] = []
-    warnings: list[DataError] = []
     try:
         for line, rec in xml_items(path, frozenset({"CalendarDate", "Session"})):
             if isinstance(rec, DataError):
-                warnings.append(rec)
+                report.reject(rec)
                 continue
             source = f"{name}:{line}"
             try:
@@ -121,6 +125,7 @@ def _xml_calendars(path: Path) -> CalendarSet:
                                 parse_date(end, source, None, "EndDate", None),
                             )
                         )
+                    report.accept()
                     continue
                 school = rec.value("SchoolId")
                 text = rec.value("Date")
@@ -147,10 +152,12 @@ def _xml_calendars(path: Path) -> CalendarSet:
                         fractions[cal_id][day] = duration
                         sources[cal_id][day] = source
             except DataError as err:
-                warnings.append(err)
+                report.reject(err)
+            else:
+                report.accept()
     except xml.parsers.expat.ExpatError as exc:
-        warnings.append(xml_error(exc, name))
-    found = calendar_set(days, fractions, schools, sessions, warnings, sources)
+        report.reject(xml_error(exc, name))
+    found = calendar_set(days, fractions, schools, sessions, report, sources)
     found.sessions = years
     return found
 
@@ -169,7 +176,7 @@ def _school_year(text: str, source: str) -> int:
     return int(match[2] or match[1])
 
 
-def read_calendars(path: str | Path) -> CalendarSet:
+def read_calendars(path: str | Path, *, report: DataReport | None = None) -> CalendarSet:
     """Read school calendars from a file.
 
     ``.xml``: Ed-Fi ``CalendarDate`` rows ("Instructional day" and "Make-up day" count) and
@@ -177,18 +184,24 @@ def read_calendars(path: str | Path) -> CalendarSet:
     ``calendarDates`` or tierflow's columns; ``.csv``: ``calendar_id, date`` and optionally
     ``fraction`` (a shortened day) and ``school_id``. Every listed date of a tierflow file is an
     instructional day.
+
+    Args:
+        path: The file.
+        report: Where to count the records and put the ones that cannot be read, as
+            :attr:`CalendarSet.report` (default: a new report). A calendar refused as a whole
+            and a session whose day count its dates contradict are its ``warnings``.
     """
     file = Path(path)
+    report = DataReport() if report is None else report
     if file.suffix.lower() == ".xml":
-        return _xml_calendars(file)
+        return _xml_calendars(file, report)
     days: dict[str, set[dt.date]] = defaultdict(set)
     fractions: dict[str, dict[dt.date, float]] = defaultdict(dict)
     sources: dict[str, dict[dt.date, str]] = defaultdict(dict)
     schools: dict[str, str] = {}
-    warnings: list[DataError] = []
     for item in records(file, ("calendar_id", "date"), None):
         if isinstance(item, DataError):
-            warnings.append(item)
+            report.reject(item)
             continue
         source, row = item
         try:
@@ -223,5 +236,7 @@ def read_calendars(path: str | Path) -> CalendarSet:
                     fractions[cal_id][day] = fraction
                     sources[cal_id][day] = source
         except DataError as err:
-            warnings.append(err)
-    return calendar_set(days, fractions, schools, [], warnings, sources)
+            report.reject(err)
+        else:
+            report.accept()
+    return calendar_set(days, fractions, schools, [], report, sources)

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tierflow.attendance import AttendanceEvent, Enrollment
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.ingest._edfi import edfi_event, flatten_api_event, xml_enrollments, xml_events
+from tierflow.ingest._reported import reported
 from tierflow.ingest._rows import records
 from tierflow.ingest._values import grade_of, list_of, parse_date, reference, text_of
 from tierflow.spec import ColumnMapping
@@ -16,9 +17,12 @@ __all__ = ["read_enrollments", "read_events"]
 
 
 def read_events(
-    path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
-) -> Iterator[AttendanceEvent | DataError]:
-    """Yield every attendance event of a file, or a :class:`DataError` for one that is bad.
+    path: str | Path,
+    *,
+    mapping: ColumnMapping | str | Path | None = None,
+    report: DataReport | None = None,
+) -> Iterator[AttendanceEvent]:
+    """Yield every attendance event of a file; one that is bad goes to ``report``.
 
     The format follows the file: ``.xml`` is an Ed-Fi interchange; ``.json`` / ``.jsonl``
     holds Ed-Fi API resources or tierflow's columns (told apart per record); ``.csv`` has
@@ -28,8 +32,18 @@ def read_events(
     Args:
         path: The file.
         mapping: A :class:`ColumnMapping` (or the path of a mapping file) for vendor exports.
+        report: Where a record that cannot be read goes (counted as read and rejected); the
+            stream goes on. Without one, the first such record is raised.
+
+    Raises:
+        DataError: A record cannot be read and no ``report`` was given.
     """
-    file = Path(path)
+    yield from reported(_events(Path(path), mapping), report)
+
+
+def _events(
+    file: Path, mapping: ColumnMapping | str | Path | None
+) -> Iterator[AttendanceEvent | DataError]:
     cmap = ColumnMapping.load(mapping) if isinstance(mapping, (str, Path)) else mapping
     if file.suffix.lower() == ".xml":
         yield from xml_events(file, cmap)
@@ -50,15 +64,32 @@ def read_events(
 
 
 def read_enrollments(
-    path: str | Path, *, mapping: ColumnMapping | str | Path | None = None
-) -> Iterator[Enrollment | DataError]:
-    """Yield every enrollment span of a file, or a :class:`DataError` for one that is bad.
+    path: str | Path,
+    *,
+    mapping: ColumnMapping | str | Path | None = None,
+    report: DataReport | None = None,
+) -> Iterator[Enrollment]:
+    """Yield every enrollment span of a file; one that is bad goes to ``report``.
 
     ``.xml``: Ed-Fi ``StudentSchoolAssociation``; ``.json``/``.jsonl``: Ed-Fi API
     ``studentSchoolAssociations`` or tierflow's columns; ``.csv``: ``student_id, school_id,
     entry_date, exit_date, calendar_id, grade, groups`` (groups separated by ``;``).
+
+    Args:
+        path: The file.
+        mapping: A :class:`ColumnMapping` (or the path of a mapping file) for vendor exports.
+        report: Where a record that cannot be read goes (counted as read and rejected); the
+            stream goes on. Without one, the first such record is raised.
+
+    Raises:
+        DataError: A record cannot be read and no ``report`` was given.
     """
-    file = Path(path)
+    yield from reported(_enrollments(Path(path), mapping), report)
+
+
+def _enrollments(
+    file: Path, mapping: ColumnMapping | str | Path | None
+) -> Iterator[Enrollment | DataError]:
     cmap = ColumnMapping.load(mapping) if isinstance(mapping, (str, Path)) else mapping
     if file.suffix.lower() == ".xml":
         yield from xml_enrollments(file)

@@ -191,7 +191,7 @@ def _read_csv(
                     facts[column] = value
         except DataError as exc:
             sid = cells.get("student_id", "").strip() or None
-            yield DataError(exc.code, exc.reason, source=source, student_id=sid, field=exc.field)
+            yield exc.with_source(source, student=sid)
             continue
         yield FactsRecord(source, facts)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from tierflow.attendance import StudentGroups, group_of
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
+from tierflow.ingest._reported import reported
 from tierflow.ingest._rows import records
 from tierflow.ingest._values import list_of, reference, text_of
 from tierflow.ingest._xml import xml_error, xml_items
@@ -54,8 +55,8 @@ def _api_group_values(item: Mapping[str, Any], source: str, sid: str | None) -> 
     return values
 
 
-def read_groups(path: str | Path) -> Iterator[StudentGroups | DataError]:
-    """Yield each student's groups from a file, or a :class:`DataError` for a bad record.
+def read_groups(path: str | Path, *, report: DataReport | None = None) -> Iterator[StudentGroups]:
+    """Yield each student's groups from a file; a bad record goes to ``report``.
 
     ``.xml``: Ed-Fi ``StudentEducationOrganizationAssociation`` characteristics and student
     program associations (program names); ``.json``/``.jsonl``: the Ed-Fi API's
@@ -63,8 +64,19 @@ def read_groups(path: str | Path) -> Iterator[StudentGroups | DataError]:
     ``limitedEnglishProficiencyDescriptor``) and program associations (special education
     means ``iep``); ``.csv``: ``student_id, groups`` (separated by ``;``). Values that map to
     no tierflow group are carried in ``unmapped`` for the report.
+
+    Args:
+        path: The file.
+        report: Where a record that cannot be read goes (counted as read and rejected); the
+            stream goes on. Without one, the first such record is raised.
+
+    Raises:
+        DataError: A record cannot be read and no ``report`` was given.
     """
-    file = Path(path)
+    yield from reported(_groups(Path(path)), report)
+
+
+def _groups(file: Path) -> Iterator[StudentGroups | DataError]:
     name = str(file)
     if file.suffix.lower() == ".xml":
         tags = frozenset(

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.ingest._rows import rows
-from tierflow.ingest._xml import xml_items
+from tierflow.ingest._xml import xml_error, xml_items
 
 __all__ = ["People", "Person", "read_people"]
 
@@ -76,18 +76,18 @@ class Person:
 
 @dataclass
 class People:
-    """A roster read from a file: people by student id, and the records that were refused.
+    """A roster read from a file: people by student id, and what happened to every record.
 
     Attributes:
         people: Each student's :class:`Person`, by student id.
-        rejects: Records that could not be read (file, line, student id and why; no names).
-        repeated: Records of a student listed again, as ``file:line, student ID: ...`` notes
-            (the first record is kept; the later ones are named here, not used).
+        report: Its rejects are the records that could not be read (file, line, student id
+            and why; no names); its ``ignored`` notes name the records of a student listed
+            again, as ``file:line, student ID: ...`` (the first record is kept; a later one is
+            named there, not used, and not counted as read).
     """
 
     people: dict[str, Person] = field(default_factory=dict)
-    rejects: list[DataError] = field(default_factory=list)
-    repeated: list[str] = field(default_factory=list)
+    report: DataReport = field(default_factory=DataReport)
 
 
 def _first(item: Mapping[str, Any], key: str) -> str | None:
@@ -143,11 +143,11 @@ def _xml_people(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | DataError
                             "BirthDate")
             }  # fmt: skip
     except xml.parsers.expat.ExpatError as exc:
-        source = f"{name}:{exc.lineno}"
-        yield source, DataError("ingest.invalid_xml", str(exc), source=source)
+        error = xml_error(exc, name)
+        yield error.source or name, error
 
 
-def read_people(path: str | Path) -> People:
+def read_people(path: str | Path, *, report: DataReport | None = None) -> People:
     """Read a roster of students' names and dates of birth.
 
     Formats, by the file's suffix: ``.csv`` with a header (``student_id``, then ``name`` or
@@ -156,12 +156,13 @@ def read_people(path: str | Path) -> People:
     spellings (``studentUniqueId``, ``firstName``, ``lastSurname``, ``birthDate``) accepted
     too; ``.xml``, an Ed-Fi ``InterchangeStudent`` file (``Student`` records).
 
-    A record that cannot be read is kept in :attr:`People.rejects` and the rest is read; a
-    student listed again keeps the first record, and the later one is named in
-    :attr:`People.repeated`.
+    A record that cannot be read is rejected in :attr:`People.report` and the rest is read; a
+    student listed again keeps the first record, and the later one is named in the report's
+    ``ignored`` notes.
 
     Args:
         path: The roster file.
+        report: The report to fill, as :attr:`People.report` (default: a new report).
 
     Raises:
         OSError: The file cannot be opened.
@@ -169,7 +170,7 @@ def read_people(path: str | Path) -> People:
     file = Path(path)
     found_rows: Iterator[tuple[str, Any]]
     found_rows = _xml_people(file) if file.suffix.lower() == ".xml" else rows(file, None)
-    found = People()
+    found = People(report=DataReport() if report is None else report)
     sources: dict[str, str] = {}
     for source, row in found_rows:
         try:
@@ -183,13 +184,14 @@ def read_people(path: str | Path) -> People:
                 )
             person = _person(row, source)
             if person.student_id in found.people:
-                found.repeated.append(
+                found.report.ignored.append(
                     f"{source}, student {person.student_id}: listed again; the first record "
                     f"({sources[person.student_id]}) is kept"
                 )
                 continue
             found.people[person.student_id] = person
             sources[person.student_id] = source
+            found.report.accept()
         except DataError as exc:
-            found.rejects.append(exc)
+            found.report.reject(exc)
     return found

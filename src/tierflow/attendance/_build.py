@@ -25,23 +25,26 @@ Conflict rules (one student, one day), applied as events arrive and reported, ne
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import math
-from bisect import bisect_left
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from tierflow.attendance._calendar import SchoolCalendar
+from tierflow.attendance._days import Day, Student, absence_fraction, span_on
 from tierflow.attendance._events import (
-    ABSENCE_CATEGORIES,
     CATEGORIES,
     AttendanceEvent,
     CauseMap,
     Enrollment,
     StudentGroups,
     category_of,
+)
+from tierflow.attendance._tally import (
+    Clip,
+    Tally,
+    recent_rate,
+    school_days_of,
+    streaks,
+    tally,
 )
 from tierflow.attendance._years import SchoolYear, SchoolYears
 from tierflow.errors import DataError, DataReport
@@ -56,55 +59,6 @@ _WEEKDAY_FACTS = (
     "absences_thursday",
     "absences_friday",
 )
-
-
-class _Day:
-    """The accepted events of one student on one day."""
-
-    __slots__ = ("events", "full")
-
-    def __init__(self) -> None:
-        self.events: list[AttendanceEvent] = []
-        self.full: AttendanceEvent | None = None
-
-
-_CATEGORY_KIND = {
-    "excused_absence": "excused",
-    "unexcused_absence": "unexcused",
-    "suspension_out": "suspension",
-}
-
-
-class _DayRecord:
-    """One student-date folded: time missed by kind, whether late, whether a truancy occasion."""
-
-    __slots__ = ("occasion", "parts", "tardy")
-
-    def __init__(self) -> None:
-        self.parts = {"excused": 0.0, "unexcused": 0.0, "suspension": 0.0}
-        self.tardy = False
-        self.occasion = False
-
-
-@dataclass
-class _Student:
-    spans: list[Enrollment] = field(default_factory=list)
-    days: dict[dt.date, _Day] = field(default_factory=dict)
-    # Explicit "present" records are only marked, one byte per day of the year, so that an SIS
-    # that exports every present day does not make memory grow with the number of records.
-    present: dict[int, bytearray] = field(default_factory=dict)
-
-    def is_present(self, day: dt.date) -> bool:
-        n = day.toordinal()
-        marks = self.present.get(n >> 9)
-        return marks is not None and marks[n & 511] == 1
-
-    def mark_present(self, day: dt.date, value: int) -> None:
-        n = day.toordinal()
-        marks = self.present.get(n >> 9)
-        if marks is None:
-            marks = self.present[n >> 9] = bytearray(512)
-        marks[n & 511] = value
 
 
 class FactsBuilder:
@@ -161,7 +115,7 @@ class FactsBuilder:
         self.school_years = school_years if school_years is not None else SchoolYears()
         self._last_years: tuple[SchoolYears, dt.date, SchoolYear, SchoolYear] | None = None
         self.report = DataReport() if report is None else report
-        self._students: dict[str, _Student] = {}
+        self._students: dict[str, Student] = {}
         self._assumed: set[str] = set()
         self._groups: dict[str, set[str]] = {}
 
@@ -192,7 +146,7 @@ class FactsBuilder:
                 span.student_id,
                 span.source,
             )
-        student = self._students.setdefault(span.student_id, _Student())
+        student = self._students.setdefault(span.student_id, Student())
         for other in student.spans:
             if _overlap(other, span):
                 return self._reject(
@@ -243,7 +197,7 @@ class FactsBuilder:
                 src,
             )
         student = self._students.get(sid)
-        span = _span_on(student, event.date) if student else None
+        span = span_on(student, event.date) if student else None
         if span is None and self.assume_full_year and (student is None or not student.spans):
             # No calendar for the event's school: nothing to enrol the student in, so the
             # event is rejected below like any other outside an enrollment.
@@ -300,7 +254,7 @@ class FactsBuilder:
         if calendar is None:
             return None
         span = Enrollment(sid, school, calendar.first_day, source="assumed")
-        self._students.setdefault(sid, _Student()).spans.append(span)
+        self._students.setdefault(sid, Student()).spans.append(span)
         if not self._assumed:
             self.report.assumptions.append(
                 "students with events but no enrollment record are taken as enrolled for the "
@@ -309,12 +263,12 @@ class FactsBuilder:
         self._assumed.add(sid)
         return span
 
-    def _accept(self, student: _Student, event: AttendanceEvent, cal: SchoolCalendar) -> bool:
+    def _accept(self, student: Student, event: AttendanceEvent, cal: SchoolCalendar) -> bool:
         sid, src = event.student_id, event.source
         if event.category == "present" and event.duration is None and event.minutes is None:
             return self._accept_present(student, event)
         if student.present and student.is_present(event.date):
-            fraction = self._absence_fraction(event, cal)
+            fraction = absence_fraction(event, cal, self.policy)
             if fraction >= 1:  # rule 4: the absence stands; the present mark is withdrawn
                 student.mark_present(event.date, 0)
                 self.report.accepted -= 1
@@ -327,7 +281,7 @@ class FactsBuilder:
                 )
         day = student.days.get(event.date)
         if day is None:
-            day = student.days[event.date] = _Day()
+            day = student.days[event.date] = Day()
         key = (event.category, event.duration, event.minutes)
         for other in day.events:
             if (other.category, other.duration, other.minutes) == key:
@@ -338,7 +292,7 @@ class FactsBuilder:
                     sid,
                     src,
                 )
-        fraction = self._absence_fraction(event, cal)
+        fraction = absence_fraction(event, cal, self.policy)
         if day.full is not None:
             where = f" (at {day.full.source})" if day.full.source else ""
             return self._reject(
@@ -362,7 +316,7 @@ class FactsBuilder:
             day.events = [event]
             day.full = event
         else:
-            used = sum(self._absence_fraction(e, cal) for e in day.events)
+            used = sum(absence_fraction(e, cal, self.policy) for e in day.events)
             if fraction and used + fraction > 1 + 1e-9:
                 return self._reject(
                     "event.conflict",
@@ -374,7 +328,7 @@ class FactsBuilder:
         self.report.accepted += 1
         return True
 
-    def _accept_present(self, student: _Student, event: AttendanceEvent) -> bool:
+    def _accept_present(self, student: Student, event: AttendanceEvent) -> bool:
         sid, src = event.student_id, event.source
         if student.is_present(event.date):
             return self._reject(
@@ -393,64 +347,6 @@ class FactsBuilder:
         student.mark_present(event.date, 1)
         self.report.accepted += 1
         return True
-
-    def _fold_day(self, events: Iterable[AttendanceEvent], cal: SchoolCalendar) -> _DayRecord:
-        """Fold one student-date's accepted events into one day record.
-
-        Each event's time goes to one kind (excused, unexcused, suspension): its category, or
-        for a partial absence, an early departure or a tardy the reason it gives (``Absent
-        excused``...), else the policy (``partial_absence``; a tardy with no reason is
-        unexcused). The date is one truancy occasion (California EC 48260) when an unexcused
-        event is a full-day absence or lasts more than ``truancy_tardy_minutes``; excused and
-        suspension time never makes one, and a date is one occasion however many events say so.
-        """
-        policy = self.policy
-        record = _DayRecord()
-        for e in events:
-            if e.category == "tardy":
-                record.tardy = True
-            kind = self._kind_of(e)
-            if kind is None:
-                continue
-            fraction = self._absence_fraction(e, cal)
-            if kind == "unexcused" and (
-                fraction >= 1 or self._minutes(e, cal) > policy.truancy_tardy_minutes
-            ):
-                record.occasion = True
-            if e.category != "tardy" and fraction:  # a late arrival's time is not an absence
-                record.parts[kind] += fraction
-        return record
-
-    def _kind_of(self, event: AttendanceEvent) -> str | None:
-        """The kind of time an event records: excused, unexcused, suspension, or None."""
-        category = event.category
-        if category in _CATEGORY_KIND:
-            return _CATEGORY_KIND[category]
-        if category not in ("partial", "early_departure", "tardy"):
-            return None  # present, in-school suspension: attendance
-        said = category_of(event.reason or "")
-        if said in ("excused_absence", "unexcused_absence"):
-            return "excused" if said == "excused_absence" else "unexcused"
-        return "unexcused" if category == "tardy" else self.policy.partial_absence
-
-    def _minutes(self, event: AttendanceEvent, cal: SchoolCalendar) -> float:
-        """How many minutes an event covers (0 when neither minutes nor a duration is given)."""
-        if event.minutes is not None:
-            return float(event.minutes)
-        if event.duration is not None:
-            return event.duration * self.policy.minutes_per_day * cal.fraction(event.date)
-        return 0.0
-
-    def _absence_fraction(self, event: AttendanceEvent, cal: SchoolCalendar) -> float:
-        """The fraction of the school day an event takes away (0 for attendance)."""
-        if event.category not in ABSENCE_CATEGORIES and event.category != "early_departure":
-            return 0.0
-        if event.duration is not None:
-            return float(event.duration)
-        if event.minutes is not None:
-            day_minutes = self.policy.minutes_per_day * cal.fraction(event.date)
-            return min(1.0, event.minutes / day_minutes) if day_minutes else 0.0
-        return 0.0 if event.category == "early_departure" else 1.0
 
     # --- output -------------------------------------------------------------------------------
 
@@ -490,9 +386,9 @@ class FactsBuilder:
         policy = self.policy
         spans = [span for span, *_ in clips]
         last = spans[-1]
-        school_days = self._school_days_of(clips)
-        current, longest = _streaks(school_days, now.streak_days)
-        recent_rate = self._recent_rate(school_days, now.log)
+        school_days = school_days_of(clips)
+        current, longest = streaks(school_days, now.streak_days)
+        recent = recent_rate(school_days, now.log, policy)
         rate = now.absent / now.enrolled if now.enrolled else 0.0
         facts: dict[str, Any] = {
             "student_id": student_id,
@@ -512,8 +408,8 @@ class FactsBuilder:
             "truancy_occasions": now.occasions,
             "current_absence_streak": current,
             "longest_absence_streak": longest,
-            "recent_absence_rate": recent_rate,
-            "absence_trend": recent_rate - rate,
+            "recent_absence_rate": recent,
+            "absence_trend": recent - rate,
             "prior_year_days_enrolled": then.enrolled if then else 0,
             "prior_year_days_absent": then.absent if then else 0.0,
             "prior_year_days_unexcused": then.unexcused if then else 0.0,
@@ -536,6 +432,21 @@ class FactsBuilder:
             facts["grade"] = last.grade
         return facts
 
+    def _tally(
+        self, student: Student, clips: list[Clip], first: dt.date, last: dt.date, *, detail: bool
+    ) -> Tally:
+        """Count one student's days under this builder's policy, causes and calendars."""
+        return tally(
+            student,
+            clips,
+            first,
+            last,
+            policy=self.policy,
+            causes_of=self.causes,
+            calendar_for=self._calendar_for,
+            detail=detail,
+        )
+
     def _years_of(self, as_of: dt.date) -> tuple[SchoolYear, SchoolYear]:
         """The school year of ``as_of`` and the one before (kept for the next student's call)."""
         years = self.school_years
@@ -545,7 +456,7 @@ class FactsBuilder:
             cached = self._last_years = (years, as_of, year, years.previous(year))
         return cached[2], cached[3]
 
-    def _clip(self, student: _Student, first: dt.date, last: dt.date) -> list[_Clip]:
+    def _clip(self, student: Student, first: dt.date, last: dt.date) -> list[Clip]:
         """The student's enrollment spans between two dates, each cut to them, in order."""
         clips = []
         for span in student.spans:
@@ -560,9 +471,7 @@ class FactsBuilder:
         return clips
 
     @staticmethod
-    def _enrolled_on(
-        student: _Student, last: Enrollment, year_end: dt.date, as_of: dt.date
-    ) -> bool:
+    def _enrolled_on(student: Student, last: Enrollment, year_end: dt.date, as_of: dt.date) -> bool:
         """Whether the student is enrolled on ``as_of`` (the ``enrolled`` fact).
 
         False when ``last`` (their last span of the year by ``as_of``) ended before ``as_of``
@@ -573,219 +482,11 @@ class FactsBuilder:
             return True
         return any(last.exit < s.entry <= year_end for s in student.spans)
 
-    def _tally(
-        self,
-        student: _Student,
-        clips: list[_Clip],
-        first: dt.date,
-        last: dt.date,
-        *,
-        detail: bool,
-    ) -> _Tally:
-        """Count one student's days from ``first`` to ``last`` (inside one school year).
-
-        ``clips`` are the student's spans cut to those days. This is the one counting routine:
-        this year's facts and the prior year's come from it. ``detail`` adds what only this
-        year's facts need (the attendance log, the causes, the events' digest).
-        """
-        policy = self.policy
-        out = _Tally()
-        for _, span_cal, start, end in clips:
-            out.enrolled += span_cal.count(start, end)
-        # Local names in the loop, stored in ``out`` at the end: it runs once per day absent.
-        excused = unexcused = suspended = absent = over = 0.0
-        tardies = occasions = events = 0
-        weekday, streak_days, log, causes = out.weekday, out.streak_days, out.log, out.causes
-        digest = out.digest
-        fallback = clips[-1][0]
-        for day_date in sorted(d for d in student.days if first <= d <= last):
-            day = student.days[day_date]
-            cal = self._calendar_for(_span_on(student, day_date) or fallback)
-            assert cal is not None
-            # In a canonical order, so that the digest, the log and ties between causes do not
-            # depend on the order a day's events arrived in (they are unique by this key).
-            ordered = sorted(day.events, key=_event_key) if len(day.events) > 1 else day.events
-            if detail:
-                for e in ordered:
-                    events += 1
-                    digest.update(
-                        f"{e.date}|{e.category}|{e.duration}|{e.minutes}|{e.reason}\n".encode()
-                    )
-                    cause = self.causes(e.reason)
-                    if cause is not None:
-                        causes[cause] += 1
-            record = self._fold_day(ordered, cal)
-            parts = record.parts
-            total = min(1.0, sum(parts.values()))
-            share = parts
-            counted = total
-            if total and policy.absent_day_threshold is not None:
-                counted = 1.0 if total >= policy.absent_day_threshold - 1e-9 else 0.0
-                share = {
-                    k: (counted if v == max(parts.values()) else 0.0) for k, v in parts.items()
-                }
-                if counted and list(share.values()).count(1.0) > 1:  # a tie: unexcused first
-                    first_kind = next(k for k in ("unexcused", "excused", "suspension") if share[k])
-                    share = {k: (1.0 if k == first_kind else 0.0) for k in share}
-            if total:
-                excused += share["excused"]
-                unexcused += share["unexcused"]
-                suspended += share["suspension"]
-                day_absent = counted - (
-                    0.0 if policy.suspensions_count_as_absence else share["suspension"]
-                )
-                absent += day_absent
-                if day_absent and day_date.weekday() < 5:
-                    weekday[day_date.weekday()] += day_absent
-                if total >= policy.streak_threshold - 1e-9:
-                    streak_days.append(day_date)
-                if detail:
-                    for kind, value in share.items():
-                        if value:
-                            log.append({"date": day_date, "kind": kind, "days": min(value, 1.0)})
-            # A day is one occasion at most (EC 48260). tardies_over_30 holds the part of it
-            # days_unexcused does not, so that their sum counts it once; and the log gets one
-            # truancy row for it: a long tardy row only where no unexcused row stands.
-            tardies += record.tardy
-            if record.occasion:
-                occasions += 1
-                over += 1.0 - min(1.0, share["unexcused"])
-            if detail:
-                if record.occasion and not share["unexcused"]:
-                    log.append({"date": day_date, "kind": "tardy_over_30", "days": 0.0})
-                elif record.tardy:
-                    log.append({"date": day_date, "kind": "tardy", "days": 0.0})
-        out.excused, out.unexcused, out.suspended, out.absent = (
-            excused,
-            unexcused,
-            suspended,
-            absent,
-        )
-        out.tardies, out.occasions, out.events = tardies, occasions, events
-        out.over = _exact_sum(unexcused, over)
-        return out
-
-    @staticmethod
-    def _school_days_of(clips: list[_Clip]) -> tuple[dt.date, ...]:
-        """The instructional days of the clipped spans, in order."""
-        days: list[dt.date] = []
-        for _, cal, start, end in clips:
-            days.extend(cal.days_between(start, end))
-        return tuple(days)
-
-    def _recent_rate(self, days: tuple[dt.date, ...], log: list[dict[str, Any]]) -> float:
-        """Absence rate over the last ``policy.recent_days`` enrolled school days."""
-        recent = days[-self.policy.recent_days :]
-        if not recent:
-            return 0.0
-        first = recent[0]
-        counts = self.policy.suspensions_count_as_absence
-        missed = sum(
-            r["days"]
-            for r in log
-            if r["date"] >= first
-            and r["kind"] in ("excused", "unexcused", "suspension")
-            and (counts or r["kind"] != "suspension")
-        )
-        return min(1.0, float(missed) / len(recent))
-
-
-_Clip = tuple[Enrollment, SchoolCalendar, dt.date, dt.date]
-
-
-class _Tally:
-    """One student's counts over some days of one school year (see ``FactsBuilder._tally``)."""
-
-    __slots__ = (
-        "absent",
-        "causes",
-        "digest",
-        "enrolled",
-        "events",
-        "excused",
-        "log",
-        "occasions",
-        "over",
-        "streak_days",
-        "suspended",
-        "tardies",
-        "unexcused",
-        "weekday",
-    )
-
-    def __init__(self) -> None:
-        self.enrolled = 0
-        self.absent = self.excused = self.unexcused = self.suspended = self.over = 0.0
-        self.tardies = self.occasions = self.events = 0
-        self.streak_days: list[dt.date] = []
-        self.weekday = [0.0] * 5
-        self.log: list[dict[str, Any]] = []
-        self.causes: Counter[str] = Counter()
-        self.digest = hashlib.sha256()
-
-
-def _streaks(days: tuple[dt.date, ...], absent: list[dt.date]) -> tuple[int, int]:
-    """Current and longest runs of consecutive enrolled school days absent.
-
-    ``days`` are the enrolled school days in order; ``absent`` the days absent, in order.
-    """
-    if not days or not absent:
-        return 0, 0
-    longest = run = 0
-    previous = -2
-    for d in absent:
-        i = bisect_left(days, d)
-        if i == len(days) or days[i] != d:
-            continue
-        run = run + 1 if i == previous + 1 else 1
-        previous = i
-        longest = max(longest, run)
-    current = run if previous == len(days) - 1 else 0
-    return current, longest
-
-
-def _exact_sum(base: float, extra: float) -> float:
-    """``extra``, nudged so that ``base + extra`` is exactly the whole number it stands for.
-
-    ``days_unexcused + tardies_over_30`` counts truancy occasions, but both add up fractions of
-    a day, and float addition can make 2 occasions read 1.9999999999999998, which a rule's
-    ``>= 2`` would miss. A sum within 1e-9 of a whole number (no count of minutes comes that
-    close to one otherwise) is made to reach it exactly, never to fall short.
-    """
-    total = base + extra
-    target = float(round(total))
-    if total >= target or target - total > 1e-9:
-        return extra
-    extra = max(0.0, target - base)
-    for _ in range(4):  # target - base is exact or one step off; a few steps settle it
-        if base + extra >= target:
-            break
-        extra = math.nextafter(extra, math.inf)
-    return extra
-
-
-def _event_key(event: AttendanceEvent) -> tuple[str, float, float]:
-    """Order a day's accepted events; no two share a key (rule 1 rejects the second)."""
-    return (
-        event.category,
-        -1.0 if event.duration is None else event.duration,
-        -1.0 if event.minutes is None else event.minutes,
-    )
-
 
 def _overlap(a: Enrollment, b: Enrollment) -> bool:
     a_end = a.exit or dt.date.max
     b_end = b.exit or dt.date.max
     return a.entry <= b_end and b.entry <= a_end
-
-
-def _span_on(student: _Student | None, day: dt.date) -> Enrollment | None:
-    if student is None:
-        return None
-    for span in student.spans:
-        if span.entry <= day and (span.exit is None or day <= span.exit):
-            return span
-    return None
 
 
 def _replace(event: AttendanceEvent, **changes: Any) -> AttendanceEvent:

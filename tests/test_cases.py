@@ -41,6 +41,7 @@ import pytest
 import yaml
 
 import tierflow
+from ingest.reading import read_all
 from tierflow.attendance import SchoolCalendar
 from tierflow.cli import main
 from tierflow.errors import DataError, Problem, RulesetError
@@ -390,7 +391,7 @@ def test_read_facts_yields_the_same_rejects_as_the_command_line() -> None:
         if "input" not in spec or not all(c.startswith("ingest.") for c in codes):
             continue
         kinds = {"has_plan": "bool"}
-        items = list(read_facts(case.file.parent / spec["input"], extra_kinds=kinds))
+        items = read_all(read_facts, case.file.parent / spec["input"], extra_kinds=kinds)
         errors = [i for i in items if isinstance(i, DataError)]
         want = case.today or case.expected
         got = Counter((e.code, Path(e.source or "").name, e.student_id, e.field) for e in errors)

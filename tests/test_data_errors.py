@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import tierflow
-from ingest.reading import calendar_problems
+from ingest.reading import calendar_problems, read_all
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.errors import DataError, DataReport
 from tierflow.ingest import read_calendars, read_events, read_facts
@@ -123,7 +123,7 @@ def test_ingest_errors_name_source_and_student(
 ) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    results = list(read_facts(path))
+    results = read_all(read_facts, path)
     errors = [r for r in results if isinstance(r, DataError)]
     assert len(errors) == 1, errors
     (err,) = errors
@@ -138,7 +138,7 @@ def test_invalid_bool_in_csv(tmp_path: Path) -> None:
     ruleset_kinds = {"has_plan": "bool"}
     path = tmp_path / "facts.csv"
     path.write_text("student_id,has_plan\ns1,perhaps\ns2,true\n", encoding="utf-8")
-    results = list(read_facts(path, extra_kinds=ruleset_kinds))
+    results = read_all(read_facts, path, extra_kinds=ruleset_kinds)
     err = results[0]
     assert isinstance(err, DataError)
     assert (err.code, err.source, err.student_id) == ("ingest.invalid_bool", f"{path}:2", "s1")
@@ -356,7 +356,7 @@ def test_one_bad_record_is_one_reject_and_the_file_goes_on(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
-    items = list(read_facts(path))
+    items = read_all(read_facts, path)
     assert len(items) == 3, items
     first, bad, last = items
     assert not isinstance(first, DataError) and first.facts["student_id"] == "ok1"
@@ -417,7 +417,7 @@ def test_nan_absences_no_longer_decide_a_tier(tmp_path: Path) -> None:
     ruleset = tierflow.load_ruleset("mtss")
     decided = [
         ruleset.evaluate(item.facts, as_of=AS_OF).tier
-        for item in read_facts(path)
+        for item in read_all(read_facts, path)
         if not isinstance(item, DataError)
     ]
     assert decided == []

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tierflow
+from ingest.reading import read_all
 from tierflow import DataError, History, StudentFacts
 from tierflow.facts._model import attendance_log_of, history_of, history_view, issued_steps
 from tierflow.ingest import FactsRecord, read_facts
@@ -175,7 +176,7 @@ def test_attendance_log_is_sorted_and_validated() -> None:
 def _csv(tmp_path: Path, text: str, *, bom: bool = False, **kinds: str) -> list[Any]:
     path = tmp_path / "facts.csv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
-    return list(read_facts(path, extra_kinds=kinds))
+    return read_all(read_facts, path, extra_kinds=kinds)
 
 
 def _rejects(items: list[Any]) -> list[tuple[str, str | None, str | None, str | None]]:
@@ -263,7 +264,7 @@ def test_a_multi_line_csv_record_is_reported_where_it_starts(tmp_path: Path) -> 
 def test_a_cut_short_json_lines_record_says_so(tmp_path: Path) -> None:
     path = tmp_path / "facts.jsonl"
     path.write_text('{"student_id": "s1"}\n{"student_id": "s2", "days_absent": 3\n[1,\n')
-    errors = [e for e in read_facts(path) if isinstance(e, DataError)]
+    errors = [e for e in read_all(read_facts, path) if isinstance(e, DataError)]
     assert [str(e) for e in errors] == [
         f"{path}:2: ingest.invalid_json: the line ends before its JSON object does (Expecting "
         "',' delimiter at column 38); each line must hold one whole object",

@@ -307,20 +307,19 @@ def _evaluate_stream(
     kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
     stream = sys.stdin if path == "-" else None
     name = "<stdin>.jsonl" if path == "-" else path
-    count = 0
-    for item in read_facts(name, stream=stream, extra_kinds=kinds):
-        count += 1
-        if progress is not None and count % _PROGRESS_EVERY == 0:
+    report = DataReport(rejects=rejects)  # unreadable records join the caller's rejects
+    count = taken = 0
+    for item in read_facts(name, stream=stream, extra_kinds=kinds, report=report):
+        taken += 1
+        count = taken + report.read  # the reader counts the records it refuses
+        if progress is not None and count // _PROGRESS_EVERY > (count - 1) // _PROGRESS_EVERY:
             progress.progress(f"{count:,} records read, {len(rejects):,} rejected")
-        if isinstance(item, DataError):
-            rejects.append(item)
-            continue
         try:
             yield item, ruleset.evaluate(item.facts, as_of=as_of)
         except DataError as exc:
             sid = item.facts.get("student_id")
             rejects.append(exc.with_source(item.source, student=None if sid is None else str(sid)))
-    if progress is not None and count >= _PROGRESS_EVERY:
+    if progress is not None and taken + report.read >= _PROGRESS_EVERY:
         progress.line()
 
 
@@ -467,15 +466,16 @@ def _cmd_explain(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     else:
         facts = None
         kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
-        for item in read_facts(args.input, extra_kinds=kinds):
-            if isinstance(item, DataError):
-                if item.student_id == args.student:  # the student's record is bad: say why
-                    err.line(f"tierflow: {item}")
-                    return 1
-                continue
+        report = DataReport()
+        for item in read_facts(args.input, extra_kinds=kinds, report=report):
             if str(item.facts.get("student_id")) == args.student:
                 facts = item.facts
                 break
+        # The records refused before the student's (all of them, if it was not found).
+        for bad in report.rejects:
+            if bad.student_id == args.student:  # the student's record is bad: say why
+                err.line(f"tierflow: {bad}")
+                return 1
         if facts is None:
             raise _Failed(f"no student {args.student!r} in {args.input}")
     try:
@@ -498,21 +498,20 @@ def _cmd_diff(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     _require_rejects_folder(args)
     kinds = {name: decl.type for r in (old, new) for name, decl in r.spec.facts.extra.items()}
     rejects: list[DataError] = []
+    report = DataReport(rejects=rejects)  # a record that cannot be read is reported, not dropped
     sources: dict[str, str | None] = {}  # student id -> its record (None: several records)
-    read = 0
+    taken = 0
 
     def records() -> Iterator[dict[str, Any]]:
-        nonlocal read
-        for item in read_facts(args.facts, extra_kinds=kinds):
-            read += 1
-            if isinstance(item, DataError):
-                rejects.append(item)  # a record that cannot be read is reported, not dropped
-                continue
+        nonlocal taken
+        for item in read_facts(args.facts, extra_kinds=kinds, report=report):
+            taken += 1
             sid = str(item.facts.get("student_id"))
             sources[sid] = None if sid in sources else item.source
             yield item.facts
 
     result = impact(old, new, records(), as_of=_as_of(args.as_of))
+    read = taken + report.read
     for exc in result.rejected:  # records either rule set could not evaluate
         rejects.append(exc.with_source(sources.get(str(exc.student_id))))
     result.rejected = rejects

@@ -769,18 +769,14 @@ def _nonblank_lines(data: bytes) -> int:
     )
 
 
-def _count(items: Iterator[Any], accepted_type: type | tuple[type, ...]) -> tuple[list[Any], int]:
-    """Split a reader's items into accepted records and a reject count; anything else is a bug."""
+def _count(items: Iterator[Any], accepted_type: type | tuple[type, ...]) -> list[Any]:
+    """The records a reader yields; anything else is a bug (a reject goes to its report)."""
     kept: list[Any] = []
-    rejected = 0
     for item in items:
-        if isinstance(item, tierflow.DataError):
-            rejected += 1
-        elif isinstance(item, accepted_type):
-            kept.append(item)
-        else:
-            raise Disagreement(f"a reader yielded {type(item).__name__}, not a record or reject")
-    return kept, rejected
+        if not isinstance(item, accepted_type):
+            raise Disagreement(f"a reader yielded {type(item).__name__}, not a record")
+        kept.append(item)
+    return kept
 
 
 def _check_reader(sample: Sample) -> None:
@@ -790,7 +786,9 @@ def _check_reader(sample: Sample) -> None:
         path.write_bytes(sample.data)
         builder = FactsBuilder(_calendar(), assume_full_year=True)
         if kind == "facts":
-            records, rejected = _count(read_facts(path), FactsRecord)
+            report = tierflow.DataReport()
+            records = _count(read_facts(path, report=report), FactsRecord)
+            rejected = report.rejected
             if sample.suffix == ".jsonl":
                 lines = _nonblank_lines(sample.data)
                 if len(records) + rejected != lines:

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.facts._model import FACTS, GRADE_RANGE, MAX_NUMBER, grade_level, number_problem
 from tierflow.ingest._csv import csv_rows
 from tierflow.ingest._json import JsonProblem, SafeJson
+from tierflow.ingest._reported import reported
 from tierflow.ingest._text import TextLines
 
 __all__ = ["FactsRecord", "json_line_problem", "read_facts", "read_facts_text"]
@@ -287,8 +288,9 @@ def read_facts(
     *,
     stream: IO[str] | None = None,
     extra_kinds: Mapping[str, str] | None = None,
-) -> Iterator[FactsRecord | DataError]:
-    """Yield each record of a facts file, or a :class:`DataError` for a record that cannot be read.
+    report: DataReport | None = None,
+) -> Iterator[FactsRecord]:
+    """Yield each record of a facts file; a record that cannot be read goes to ``report``.
 
     The format follows the suffix: ``.csv``, ``.jsonl``/``.ndjson``, or ``.json`` (an array).
     Records are read lazily, so memory does not grow with the file.
@@ -297,7 +299,18 @@ def read_facts(
         path: The file (its name is used in sources; ``-`` with ``stream`` for standard input).
         stream: An already open text stream to read instead of opening ``path``.
         extra_kinds: Types of extra CSV columns (``{"gpa": "number"}``), from the rule set.
+        report: Where a record that cannot be read goes (counted as read and rejected); the
+            stream goes on. Without one, the first such record is raised.
+
+    Raises:
+        DataError: A record cannot be read and no ``report`` was given.
     """
+    yield from reported(_facts(path, stream, extra_kinds), report)
+
+
+def _facts(
+    path: str | Path, stream: IO[str] | None, extra_kinds: Mapping[str, str] | None
+) -> Iterator[FactsRecord | DataError]:
     name = str(path)
     suffix = Path(name).suffix.lower()
     kinds = _kinds(extra_kinds)
@@ -357,6 +370,8 @@ def _read_json(text: str, name: str, kinds: Mapping[str, str]) -> Iterator[Facts
             )
 
 
-def read_facts_text(text: str, name: str = "<input>.jsonl") -> Iterator[FactsRecord | DataError]:
-    """Read facts from text (the format follows ``name``'s suffix)."""
-    return read_facts(name, stream=io.StringIO(text))
+def read_facts_text(
+    text: str, name: str = "<input>.jsonl", *, report: DataReport | None = None
+) -> Iterator[FactsRecord]:
+    """Read facts from text (the format follows ``name``'s suffix), as :func:`read_facts`."""
+    return read_facts(name, stream=io.StringIO(text), report=report)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tierflow.facts._model import CAUSES
+from tierflow.facts import CAUSES
 
 __all__ = [
     "ABSENCE_CATEGORIES",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from tierflow.attendance._years import SchoolYears
+from tierflow.attendance import SchoolYears
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
 from tierflow.compile._pipeline import Compilation, FactRead

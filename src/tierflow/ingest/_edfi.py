@@ -15,7 +15,14 @@ from typing import Any
 
 from tierflow.attendance import AttendanceEvent, Enrollment, category_of
 from tierflow.errors import DataError
-from tierflow.ingest._values import grade_of, parse_date, parse_number, reference, text_of
+from tierflow.ingest._values import (
+    grade_of,
+    parse_date,
+    parse_number,
+    reference,
+    require,
+    text_of,
+)
 from tierflow.ingest._xml import xml_error, xml_flat_records, xml_items
 from tierflow.spec import ColumnMapping
 
@@ -48,15 +55,7 @@ def edfi_event(
 ) -> AttendanceEvent | DataError:
     sid = text_of(row.get("student_id"))
     try:
-        for column in ("student_id", "school_id", "date", "category"):
-            if text_of(row.get(column)) is None:
-                raise DataError(
-                    "ingest.missing_value",
-                    f"{column} is missing",
-                    student_id=sid,
-                    source=source,
-                    field=column,
-                )
+        require(row, ("student_id", "school_id", "date", "category"), source, sid)
         raw_category = str(row["category"]).strip()
         category = category_of(raw_category, extra)
         if category is None:

@@ -10,7 +10,7 @@ from tierflow.errors import DataError, DataReport
 from tierflow.ingest._edfi import edfi_event, flatten_api_event, xml_enrollments, xml_events
 from tierflow.ingest._reported import reported
 from tierflow.ingest._rows import records
-from tierflow.ingest._values import grade_of, list_of, parse_date, reference, text_of
+from tierflow.ingest._values import grade_of, list_of, parse_date, reference, require, text_of
 from tierflow.spec import ColumnMapping
 
 __all__ = ["read_enrollments", "read_events"]
@@ -119,15 +119,7 @@ def _enrollments(
             continue
         sid = text_of(row.get("student_id"))
         try:
-            for column in ("student_id", "school_id", "entry_date"):
-                if text_of(row.get(column)) is None:
-                    raise DataError(
-                        "ingest.missing_value",
-                        f"{column} is missing",
-                        student_id=sid,
-                        source=source,
-                        field=column,
-                    )
+            require(row, ("student_id", "school_id", "entry_date"), source, sid)
             exit_text = text_of(row.get("exit_date"))
             raw_groups = row.get("groups")
             if isinstance(raw_groups, str):

@@ -14,7 +14,15 @@ from typing import Any
 from tierflow.errors import DataError
 from tierflow.facts._model import MAX_NUMBER, grade_level
 
-__all__ = ["grade_of", "list_of", "parse_date", "parse_number", "reference", "text_of"]
+__all__ = [
+    "grade_of",
+    "list_of",
+    "parse_date",
+    "parse_number",
+    "reference",
+    "require",
+    "text_of",
+]
 
 
 def parse_date(text: str, source: str, sid: str | None, column: str, fmt: str | None) -> dt.date:
@@ -99,3 +107,20 @@ def text_of(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def require(row: Mapping[str, Any], columns: tuple[str, ...], source: str, sid: str | None) -> None:
+    """Check that every one of ``columns`` has a value in ``row``.
+
+    Raises:
+        DataError: ``ingest.missing_value`` naming the first column without one.
+    """
+    for column in columns:
+        if text_of(row.get(column)) is None:
+            raise DataError(
+                "ingest.missing_value",
+                f"{column} is missing",
+                student_id=sid,
+                source=source,
+                field=column,
+            )

@@ -44,7 +44,7 @@ import tierflow
 from ingest.reading import read_all
 from tierflow.attendance import SchoolCalendar
 from tierflow.cli import main
-from tierflow.errors import DataError, Problem, RulesetError
+from tierflow.errors import DataError, DataReport, Problem, RulesetError
 from tierflow.ingest import read_facts
 from tierflow.spec import DEFAULT_LIMITS, YamlLimits, load_yaml
 
@@ -373,15 +373,15 @@ def test_evaluate_many_names_the_record_number_and_student() -> None:
         {"student_id": "s2", "days_enrolled": 40},
         {"student_id": "s3", "days_enrolled": 40, "days_absent": "many"},
     ]
-    rejects: list[DataError] = []
-    decisions = list(ruleset.evaluate_many(records, as_of=AS_OF, rejects=rejects))
+    report = DataReport()
+    decisions = list(ruleset.evaluate_many(records, as_of=AS_OF, report=report))
     assert [d.student_id for d in decisions] == ["s1"]
-    got = [(r.code, r.source, r.student_id, r.field) for r in rejects]
+    got = [(r.code, r.source, r.student_id, r.field) for r in report.rejects]
     assert got == [
         ("facts.missing", "record 2", "s2", "days_absent"),
         ("facts.invalid", "record 3", "s3", "days_absent"),
     ]
-    assert str(rejects[0]).startswith("record 2, student s2: facts.missing: ")
+    assert str(report.rejects[0]).startswith("record 2, student s2: facts.missing: ")
 
 
 def test_read_facts_yields_the_same_rejects_as_the_command_line() -> None:

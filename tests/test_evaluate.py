@@ -9,7 +9,7 @@ import traceback
 import pytest
 
 import tierflow
-from tierflow import DataError, Function, StudentFacts
+from tierflow import DataError, DataReport, Function, StudentFacts
 from tierflow.expr import NUMBER
 
 AS_OF = dt.date(2025, 11, 3)
@@ -129,12 +129,13 @@ def test_evaluate_many_streams_and_collects_rejects(tiny: tierflow.CompiledRules
         {"student_id": "b", "days_enrolled": 10},
         {"student_id": "c", "days_enrolled": 10, "days_absent": 1},
     ]
-    rejects: list[DataError] = []
-    out = list(tiny.evaluate_many(iter(records), as_of=AS_OF, rejects=rejects))
+    report = DataReport()
+    out = list(tiny.evaluate_many(iter(records), as_of=AS_OF, report=report))
     assert [d.student_id for d in out] == ["a", "c"]
-    assert [(r.source, r.student_id, r.code) for r in rejects] == [
+    assert [(r.source, r.student_id, r.code) for r in report.rejects] == [
         ("record 2", "b", "facts.missing")
     ]
+    assert (report.read, report.accepted, report.rejected) == (3, 2, 1)
     with pytest.raises(DataError):
         list(tiny.evaluate_many(records, as_of=AS_OF))
 
@@ -305,10 +306,11 @@ def test_evaluate_many_rejects_an_unknown_cause_and_goes_on() -> None:
         {**_student(causes=["transportaton"]), "student_id": "s8"},
         _student(causes=[], groups=("foster",)),
     ]
-    rejects: list[DataError] = []
-    decisions = list(mtss.evaluate_many(records, as_of=AS_OF, rejects=rejects))
+    report = DataReport()
+    decisions = list(mtss.evaluate_many(records, as_of=AS_OF, report=report))
     assert [d.student_id for d in decisions] == ["s7", "s7"]
-    assert [(r.student_id, r.field, r.source) for r in rejects] == [("s8", "causes", "record 2")]
+    got = [(r.student_id, r.field, r.source) for r in report.rejects]
+    assert got == [("s8", "causes", "record 2")]
 
 
 # --- interventions_tried counts what a legal step's requires counts ---------------------------
@@ -441,10 +443,10 @@ def test_evaluate_many_sets_aside_a_student_whose_values_fail_and_goes_on() -> N
         {"student_id": "b", "days_enrolled": 40, "days_absent": 10**400},
         {"student_id": "c", "days_enrolled": 40, "days_absent": 1},
     ]
-    rejects: list[DataError] = []
-    tiers = [d.tier for d in rs.evaluate_many(records, as_of=AS_OF, rejects=rejects)]
+    report = DataReport()
+    tiers = [d.tier for d in rs.evaluate_many(records, as_of=AS_OF, report=report)]
     assert tiers == ["tier2", "tier1"]  # 8/40 = 20%, 1/40 = 2.5%
-    assert [(r.code, r.student_id, r.source) for r in rejects] == [
+    assert [(r.code, r.student_id, r.source) for r in report.rejects] == [
         ("expr.out_of_range", "b", "record 2")
     ]
 

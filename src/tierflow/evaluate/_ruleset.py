@@ -11,7 +11,7 @@ from tierflow.attendance import SchoolYears
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._generate import Evaluator, read_fact
 from tierflow.compile._pipeline import Compilation, FactRead
-from tierflow.errors import DataError
+from tierflow.errors import DataError, DataReport
 from tierflow.evaluate._decision import (
     AssignedIntervention,
     Decision,
@@ -277,32 +277,28 @@ class CompiledRuleset:
         records: Iterable[Mapping[str, Any]],
         *,
         as_of: dt.date,
-        rejects: list[DataError] | None = None,
+        report: DataReport | None = None,
     ) -> Iterator[Decision]:
         """Evaluate a stream of students lazily, one decision per record.
 
         Args:
             records: Facts, one per student; read one at a time.
             as_of: The date the facts describe.
-            rejects: If given, a record that fails is appended here (its ``source`` names the
-                record index) and the stream goes on; otherwise the first failure is raised.
+            report: If given, every record is counted there, and a record that fails is
+                rejected there (its ``source`` names the record number when the error does not
+                name one) and the stream goes on; otherwise the first failure is raised.
         """
         for index, facts in enumerate(records):
             try:
-                yield self.evaluate(facts, as_of=as_of)
+                decision = self.evaluate(facts, as_of=as_of)
             except DataError as exc:
-                if rejects is None:
+                if report is None:
                     raise
-                source = exc.source or f"record {index + 1}"
-                rejects.append(
-                    DataError(
-                        exc.code,
-                        exc.reason,
-                        student_id=exc.student_id,
-                        source=source,
-                        field=exc.field,
-                    )
-                )
+                report.reject(exc.with_source(f"record {index + 1}"))
+                continue
+            if report is not None:
+                report.accept()
+            yield decision
 
     def _outcome(self, t: int, r: int) -> _Outcome:
         tier = self.spec.tiers[t]

@@ -17,8 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from tierflow.compile._checked import CheckedExpr
+from tierflow.compile._merge import merge_documents
 from tierflow.compile._schema import problems_from_validation
-from tierflow.compile._source import Document, SourceMap, load_documents, merge_documents
+from tierflow.compile._source import Document, SourceMap, load_documents
 from tierflow.errors import Problem, RulesetError, suggest
 from tierflow.expr import (
     ANY,

@@ -6,7 +6,8 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tierflow.compile._pipeline import BUILTIN_METRICS, STAGES, Compilation, run_stages
+from tierflow.compile._compilation import BUILTIN_METRICS, Compilation
+from tierflow.compile._pipeline import STAGES, run_stages
 from tierflow.compile._source import (
     Document,
     builtin_names,
@@ -42,11 +43,10 @@ def compile_document(
 
 
 def _finish(c: Compilation) -> CompiledRuleset:
-    from tierflow.compile._generate import generate
     from tierflow.evaluate._ruleset import CompiledRuleset
 
-    fn, source = generate(c, c.the_spec.id)
-    return CompiledRuleset(c, fn, source)
+    assert c.evaluator is not None, "the generate_evaluator stage has not run"
+    return CompiledRuleset(c, c.evaluator, c.python_source)
 
 
 def load_ruleset(

@@ -23,11 +23,11 @@ import itertools
 import linecache
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tierflow.compile._checked import CheckedExpr
-from tierflow.compile._pipeline import Compilation, FactRead
+from tierflow.compile._compilation import Compilation, Evaluator, FactRead
 from tierflow.errors import DataError
 from tierflow.expr import (
     BoolOp,
@@ -44,10 +44,7 @@ from tierflow.expr import (
 from tierflow.expr._functions import add_duration, same_items, subtract_duration
 from tierflow.facts._model import check_terms
 
-__all__ = ["Evaluator", "generate", "read_fact"]
-
-Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int]]
-"""The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits)``."""
+__all__ = ["generate", "read_fact"]
 
 _KINDS: dict[str, tuple[type, ...]] = {
     "number": (int, float),

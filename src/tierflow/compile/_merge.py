@@ -1,4 +1,4 @@
-"""Merging an ``extends`` chain into one rule set, entry by entry, remembering origins.
+"""The ``resolve_extends`` stage: merge an ``extends`` chain into one rule set, by entry id.
 
 A child rule set overrides, removes or places (``before``/``after``) the entries of its parents
 by id; every merged value is mapped in a :class:`~tierflow.compile._source.SourceMap` to the file
@@ -10,16 +10,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tierflow.compile._source import Document, SourceMap
+from tierflow.compile._compilation import Compilation
+from tierflow.compile._source import Document, SourceMap, load_documents
 from tierflow.errors import Problem, suggest
 from tierflow.source import format_path
 
-__all__ = ["MERGED_SECTIONS", "merge_documents"]
+__all__ = ["MERGED_SECTIONS", "merge_documents", "resolve_extends"]
 
 MERGED_SECTIONS = ("references", "metrics", "tiers", "rules", "interventions", "legal")
 """Sections whose entries a child rule set overrides, removes or adds by id."""
 
 _POSITION_KEYS = ("remove", "before", "after")
+
+
+def resolve_extends(c: Compilation) -> None:
+    """Read the ``extends`` chain of the root document and merge it into one rule set."""
+    chain, problems = load_documents(c.root)
+    c.documents = chain
+    c.problems.extend(problems)
+    if problems:
+        return
+    merged, smap, merge_problems = merge_documents(chain)
+    c.merged, c.smap = merged, smap
+    c.problems.extend(merge_problems)
 
 
 def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, list[Problem]]:

@@ -1,17 +1,23 @@
-"""Map pydantic validation errors to located problems with stable codes and hints."""
+"""The schema stages: validate the merged rule set against the spec models, then hash it.
+
+Pydantic's validation errors become located problems with stable codes and hints.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from tierflow.compile._compilation import Compilation
 from tierflow.compile._source import SourceMap
 from tierflow.errors import Problem, suggest
 from tierflow.spec._models import RulesetSpec
 
-__all__ = ["problems_from_validation"]
+__all__ = ["hash_content", "problems_from_validation", "validate_schema"]
 
 _TYPE_ERRORS = {
     "string_type": "text",
@@ -151,3 +157,18 @@ def _describe(value: Any) -> str:
         return "nothing (null)"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def validate_schema(c: Compilation) -> None:
+    """Validate the merged rule set into a :class:`~tierflow.spec.RulesetSpec`."""
+    try:
+        c.spec = RulesetSpec.model_validate(c.merged)
+    except ValidationError as exc:
+        c.problems.extend(problems_from_validation(exc, c.merged, c.smap))
+
+
+def hash_content(c: Compilation) -> None:
+    """Hash the validated rule set (without its tests): the same rules give the same hash."""
+    body = c.the_spec.model_dump(mode="json", exclude={"tests"})
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    c.content_hash = hashlib.sha256(canonical.encode()).hexdigest()

@@ -9,8 +9,8 @@ from typing import Any, NoReturn
 
 from tierflow.attendance import SchoolYears
 from tierflow.compile._checked import CheckedExpr
-from tierflow.compile._generate import Evaluator, read_fact
-from tierflow.compile._pipeline import Compilation, FactRead
+from tierflow.compile._compilation import Compilation, Evaluator, FactRead
+from tierflow.compile._generate import read_fact
 from tierflow.errors import DataError, DataReport
 from tierflow.evaluate._decision import (
     AssignedIntervention,

@@ -66,32 +66,20 @@ def compile_expr(
     written, lead = text, 0
     if isinstance(raw, str) and raw.strip() == text:
         written, lead = raw, len(raw) - len(raw.lstrip())
+    where = c.smap.path_in_source(path)
+
+    def located(pos: int, code: str, message: str, hint: str) -> Problem:
+        return Problem(doc.expression_span(span, lead + pos, written), code, message, where, hint)
+
     try:
         tree = parse(text)
     except ExprSyntaxError as exc:
-        c.problems.append(
-            Problem(
-                doc.expression_span(span, lead + exc.pos, written),
-                exc.code,
-                exc.message,
-                c.smap.path_in_source(path),
-                exc.hint,
-            )
-        )
+        c.problems.append(located(exc.pos, exc.code, exc.message, exc.hint))
         return None
     found = check(tree, scope, expected)
     if not found:
         folded = fold(tree, scope.functions, found)
-    for p in found:
-        c.problems.append(
-            Problem(
-                doc.expression_span(span, lead + p.pos, written),
-                p.code,
-                p.message,
-                c.smap.path_in_source(path),
-                p.hint,
-            )
-        )
+    c.problems.extend(located(p.pos, p.code, p.message, p.hint) for p in found)
     if found:
         return None
     spans = {
@@ -99,7 +87,7 @@ def compile_expr(
         for n in walk(folded)
         if isinstance(n, (Arith, Call))
     }
-    return CheckedExpr(folded, text, span, c.smap.path_in_source(path), spans)
+    return CheckedExpr(folded, text, span, where, spans)
 
 
 _CHECKLIST_HINT = (

@@ -169,12 +169,12 @@ legal:
 def test_legal_property_catches_an_evaluator_that_ignores_prerequisites(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tierflow.evaluate import _ruleset
+    from tierflow.evaluate._ladder import LegalPlan
     from tierflow.testing import check_legal_prerequisites
 
     rs = tierflow.parse_ruleset(LADDER, name="ladder.yaml")
     check_legal_prerequisites(rs, max_examples=40)  # the real evaluator passes
-    monkeypatch.setattr(_ruleset._LegalPlan, "missing", lambda *args: ())
+    monkeypatch.setattr(LegalPlan, "missing", lambda *args: ())
     with pytest.raises(PropertyFailure, match=r"l1 was due on .* without: no sart"):
         check_legal_prerequisites(rs, max_examples=40)
 
@@ -182,11 +182,12 @@ def test_legal_property_catches_an_evaluator_that_ignores_prerequisites(
 def test_exemption_property_catches_an_evaluator_that_forgets_an_exemption(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from tierflow.evaluate._ladder import Ladder
     from tierflow.testing import check_exemptions
 
     rs = tierflow.parse_ruleset(LADDER, name="ladder.yaml")
     check_exemptions(rs, max_examples=40)  # the real evaluator passes
-    monkeypatch.setattr(type(rs), "_legal", _without_exemptions(type(rs)._legal))
+    monkeypatch.setattr(Ladder, "actions", _without_exemptions(Ladder.actions))
     with pytest.raises(PropertyFailure, match="for a student in exempt group foster"):
         check_exemptions(rs, max_examples=100)
 

@@ -12,7 +12,6 @@ Load a rule set once, then evaluate many students::
 """
 
 from tierflow.compile import builtin_names as builtin_rulesets
-from tierflow.compile import load_ruleset, parse_ruleset
 from tierflow.errors import (
     DataError,
     DataReport,
@@ -31,6 +30,8 @@ from tierflow.evaluate import (
     Reason,
     RulesetRef,
     TestResult,
+    load_ruleset,
+    parse_ruleset,
 )
 from tierflow.expr import DEFAULT_FUNCTIONS, Function, FunctionRegistry
 from tierflow.facts import (

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from tierflow.compile import builtin_names, load_ruleset
+from tierflow.compile import builtin_names
 from tierflow.errors import (
     DataError,
     DataReport,
@@ -32,7 +32,7 @@ from tierflow.errors import (
     StoreError,
     TierflowError,
 )
-from tierflow.evaluate import CompiledRuleset
+from tierflow.evaluate import CompiledRuleset, load_ruleset
 from tierflow.ingest import FactsRecord, read_facts
 
 __all__ = ["main"]

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
-from tierflow.compile import parse_ruleset
 from tierflow.errors import WorkflowError
+from tierflow.evaluate import parse_ruleset
 from tierflow.workflow import OPEN_STATES, Engine, Roster, StaffMember
 
 CA = tierflow.load_ruleset("ca")

@@ -90,7 +90,7 @@ def _fmt(v: Any) -> str:
 class _Analysis:
     def __init__(self, ruleset: CompiledRuleset) -> None:
         self.rs = ruleset
-        self.c = ruleset._c  # the compilation: checked expressions with their places
+        self.c = ruleset.program  # checked expressions with their places
         self.metrics = {k: v.tree for k, v in self.c.metric_exprs.items()}
         self.findings: list[Finding] = []
         self._sampled: list[Any] | None = None

@@ -31,6 +31,7 @@ from tierflow.compile._compilation import Compilation, Evaluator, FactRead
 from tierflow.errors import DataError
 from tierflow.expr import (
     BoolOp,
+    Call,
     Compare,
     Const,
     Constants,
@@ -335,6 +336,4 @@ def _all_exprs(c: Compilation) -> list[CheckedExpr]:
 
 
 def _calls(e: CheckedExpr) -> set[str]:
-    from tierflow.expr import Call, walk
-
     return {n.func for n in walk(e.tree) if isinstance(n, Call)}

@@ -405,7 +405,7 @@ def _check(
     else:
         history = HistoryView((), tuple(tried), tuple(recorded))  # attempts too: they may count
         assert index is not None
-        missing = ruleset.missing_evidence(index, history, dict(earlier), issued_on)
+        missing = ruleset.ladder.missing(index, history, dict(earlier), issued_on)
     if not prior:
         flags.insert(0, NO_PRIOR_SUPPORT)
     if missing and spec is not None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import DataError
-from tierflow.evaluate import CompiledRuleset
+from tierflow.evaluate import CompiledRuleset, legal_condition
 from tierflow.facts._model import HistoryView, InterventionView, StepView
 from tierflow.ingest import Person
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
@@ -498,7 +498,7 @@ def _readiness(
             f"{tried.intervention} (tier {tried.tier_level}) from {tried.started_on}{outcome}"
             f"{checks}"
         )
-    for m in ruleset.missing_evidence(index, history, issued, as_of):
+    for m in ruleset.ladder.missing(index, history, issued, as_of):
         if m not in missing:
             missing.append(m)
     facts_on = None
@@ -510,7 +510,7 @@ def _readiness(
         verdict = f"cannot tell whether it is warranted: no facts were recorded by {as_of}"
     else:
         try:
-            status, because = ruleset.legal_condition(index, facts, as_of=as_of, history=history)
+            status, because = legal_condition(ruleset, index, facts, as_of=as_of, history=history)
         except DataError as exc:
             verdict = f"cannot tell whether it is warranted: {exc}"
         else:

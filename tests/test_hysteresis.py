@@ -141,10 +141,10 @@ def test_previous_tier_is_read_only_by_rule_sets_with_a_stay_while(
     bands: tierflow.CompiledRuleset,
 ) -> None:
     # A workflow passes the last decision's tier; a rule set without stay_while ignores it.
-    assert "previous_tier" in bands.read_facts
+    assert "previous_tier" in bands.fact_names
     assert "previous_tier" not in bands.required_facts  # it has a default (empty)
-    assert "previous_tier" not in tierflow.parse_ruleset(NO_STAY).read_facts
-    assert "previous_tier" in tierflow.load_ruleset("mtss").read_facts
+    assert "previous_tier" not in tierflow.parse_ruleset(NO_STAY).fact_names
+    assert "previous_tier" in tierflow.load_ruleset("mtss").fact_names
 
 
 # --- stay_while is evaluated after when, and only for the previous tier --------------------------

@@ -194,7 +194,7 @@ class _Analysis:
                 return None
         if "previous_tier" in point:
             facts["previous_tier"] = point["previous_tier"]
-        for name in self.rs.read_facts:
+        for name in self.rs.fact_names:
             if name not in facts and name != "previous_tier":  # absent: no previous tier
                 kind = FACTS[name].type.kind if name in FACTS else "number"
                 facts[name] = {"list": [], "bool": False, "string": "x"}.get(kind, 0)

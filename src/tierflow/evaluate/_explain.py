@@ -221,7 +221,7 @@ def _distance(
     if not any(t.level > tier.level for t in ruleset.spec.tiers):
         return None
     keys = [
-        k for k in ("days_enrolled", "days_absent", "days_unexcused") if k in ruleset.read_facts
+        k for k in ("days_enrolled", "days_absent", "days_unexcused") if k in ruleset.fact_names
     ]
     if not keys:
         return None

@@ -105,7 +105,7 @@ class CompiledRuleset:
         return self.spec.legal
 
     @property
-    def read_facts(self) -> tuple[str, ...]:
+    def fact_names(self) -> tuple[str, ...]:
         """The name of every fact evaluation reads (with or without a default)."""
         return tuple(r.name for r in self.program.fact_reads)
 

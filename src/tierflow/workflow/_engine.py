@@ -260,7 +260,7 @@ class Engine:
         if facts is None:
             return None
         snap = {}
-        for name in self.ruleset.read_facts:
+        for name in self.ruleset.fact_names:
             value = facts.get(name)
             if value is not None and name not in _BULKY:
                 snap[name] = value

@@ -136,7 +136,7 @@ def reference_evaluate(
         if legal_bits
         else ()
     )
-    return ruleset.decision(facts, as_of, t, r, legal)
+    return ruleset._decision(facts, as_of, t, r, legal)
 
 
 def reference_bits(

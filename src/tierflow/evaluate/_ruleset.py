@@ -173,7 +173,7 @@ class CompiledRuleset:
                 report.accept()
             yield decision
 
-    def decision(
+    def _decision(
         self,
         facts: Mapping[str, Any],
         as_of: dt.date,

@@ -13,7 +13,8 @@ family-call ms-lee assigned 2025-10-20
 attendance-plan ms-lee assigned 2025-10-13
 """
 
-from tierflow.workflow._engine import Engine, Hook
+from tierflow.workflow._core import Hook
+from tierflow.workflow._engine import Engine
 from tierflow.workflow._machine import (
     LIFECYCLE,
     OPEN_STATES,

@@ -1,0 +1,239 @@
+"""The engine's common ground: its settings, the records it reads and writes, one transition."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tierflow.attendance import SchoolCalendar
+from tierflow.errors import WorkflowError
+from tierflow.evaluate import CompiledRuleset
+from tierflow.spec import LegalStepSpec
+from tierflow.workflow._machine import TERMINAL_STATES, IllegalTransitionError, Lifecycle
+from tierflow.workflow._records import Intervention, WorkflowEvent
+from tierflow.workflow._repository import Repository
+from tierflow.workflow._roster import Roster
+from tierflow.workflow._schedule import SchoolDays
+from tierflow.workflow._tried import Starts
+
+__all__ = ["Core", "Hook", "Recall", "as_date", "school_of"]
+
+Hook = Callable[[WorkflowEvent], None]
+"""A host's subscriber: called with each event after it is recorded."""
+_BULKY = frozenset({"history", "attendance_log", "school_days", "provenance"})
+
+
+@dataclass(slots=True)
+class Recall:
+    """What a student's timeline says the engine already did (so a reopened store resumes)."""
+
+    decision: tuple[Any, ...] | None = None
+    decisions: list[tuple[dt.date, list[str]]] = field(default_factory=list)
+    reported: dict[str, dt.date] = field(default_factory=dict)
+    conferences: list[dict[str, Any]] = field(default_factory=list)
+    support: Starts = field(default_factory=Starts)
+    """When each intervention was started, and which were withdrawn on corrected data."""
+    rolled: set[int] = field(default_factory=set)
+    """School years (labels) whose rollover was already applied to the student."""
+    restarted: set[str] = field(default_factory=set)
+    """Interventions closed by a ``restart`` rollover: they do not hold back a new opening."""
+    held: set[str] = field(default_factory=set)
+    """Open interventions already recorded as held after their student left the district."""
+
+
+def as_date(value: Any, name: str) -> dt.date:
+    """``value`` if it is a date; a datetime (or anything else) is refused, not truncated.
+
+    Every date the engine is given ends up in a record, and from there in the history the
+    facts' ``History`` model validates before each evaluation, which refuses a datetime with a
+    time of day: accepting one here would get the student rejected at every later run.
+
+    Raises:
+        WorkflowError: ``value`` is not a :class:`datetime.date`, or is a ``datetime``.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    kind = "a datetime (pass its .date())" if isinstance(value, dt.datetime) else repr(value)
+    raise WorkflowError(f"{name} must be a date, not {kind}")
+
+
+def school_of(facts: Mapping[str, Any]) -> str | None:
+    """The school the facts name, as text (None if they name none)."""
+    school = facts.get("school_id")
+    return None if school is None else str(school)
+
+
+class Core:
+    """What every part of the engine shares: settings, hooks, the repository and transitions.
+
+    :class:`~tierflow.workflow.Engine` sets these attributes; the parts of the engine (day
+    runs, staff actions, the legal ladder, school years and moves) are its bases and read them.
+    """
+
+    ruleset: CompiledRuleset
+    repository: Repository
+    roster: Roster
+    calendars: dict[str, SchoolCalendar]
+    lifecycle: Lifecycle
+    grace_days: int
+    cooldown_days: int
+    default_review_days: int
+    _hooks: list[tuple[Hook, frozenset[str] | None]]
+    _levels: dict[str, int]
+    _days_cache: dict[str, SchoolDays]
+    _shared: dict[Any, Any]
+    _unit: Callable[[], AbstractContextManager[Any]]
+
+    # --- hooks and reading --------------------------------------------------------------------
+
+    def subscribe(self, hook: Hook, *, kinds: Collection[str] | None = None) -> None:
+        """Call ``hook(event)`` after each event is recorded (to send a message, open a task).
+
+        Hooks are plain Python callables registered by the host, called in the order they were
+        subscribed. An exception from a hook propagates to the caller after the event has been
+        recorded and the change kept.
+
+        Args:
+            hook: The callable.
+            kinds: Only events of these kinds (``transition``, ``opened``, ``legal_due``...);
+                None for every event.
+        """
+        self._hooks.append((hook, None if kinds is None else frozenset(kinds)))
+
+    def timeline(self, student_id: str) -> list[WorkflowEvent]:
+        """Everything that happened for a student, in order.
+
+        Decisions (when they change), openings, transitions (check-ins among them), reviews,
+        overdue flags, conferences and legal steps reported due, issued or withdrawn.
+        """
+        return self.repository.events(student_id)
+
+    def interventions(self, student_id: str) -> list[Intervention]:
+        """A student's interventions, oldest first."""
+        return self.repository.for_student(student_id)
+
+    def _days(self, school_id: str | None) -> SchoolDays:
+        key = school_id or ""
+        days = self._days_cache.get(key)
+        if days is None:
+            days = self._days_cache[key] = SchoolDays(self.calendars.get(key))
+        return days
+
+    def _record(self, event: WorkflowEvent) -> WorkflowEvent:
+        stored = self.repository.append(event)
+        for hook, kinds in self._hooks:
+            if kinds is None or stored.kind in kinds:
+                hook(stored)
+        return stored
+
+    def _snapshot(self, facts: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The decisive facts worth keeping in an event (not the bulky logs)."""
+        if facts is None:
+            return None
+        snap = {}
+        for name in self.ruleset.fact_names:
+            value = facts.get(name)
+            if value is not None and name not in _BULKY:
+                snap[name] = value
+        provenance = facts.get("provenance")
+        if isinstance(provenance, Mapping) and "events_sha256" in provenance:
+            snap["events_sha256"] = provenance["events_sha256"]
+        return snap
+
+    def _share(self, key: Any, value: Any) -> Any:
+        """One shared immutable object per distinct value (reasons, event details).
+
+        A district's million open interventions carry a few hundred distinct reasons and
+        opening details; sharing them keeps memory proportional to the records, not the text.
+        """
+        if len(self._shared) > 50_000:
+            self._shared.clear()
+        return self._shared.setdefault(key, value)
+
+    def _recall(self, student_id: str) -> Recall:
+        recall = Recall()
+        for ev in self.repository.events(student_id):
+            if ev.kind == "decision" and ev.detail is not None:
+                d = ev.detail
+                recall.decision = (d["tier"], list(d["interventions"]), list(d["legal"]))
+                recall.decisions.append((ev.at, recall.decision[1]))
+            elif ev.kind == "conference" and ev.detail is not None:
+                # Conferences recorded before outcomes existed were held.
+                entry = {"kind": ev.detail["kind"], "held_on": ev.at}
+                for key in ("outcome", "method", "note"):
+                    if ev.detail.get(key) not in (None, "held"):  # held is the default
+                        entry[key] = ev.detail[key]
+                recall.conferences.append(entry)
+            elif ev.kind == "legal_due" and ev.detail is not None:
+                recall.reported.setdefault(ev.detail["step"], ev.at)
+            elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
+                recall.reported.pop(ev.detail["step"], None)
+            elif ev.kind == "transition":
+                recall.support.see(ev, self.lifecycle)
+                if ev.detail is not None and ev.detail.get("rollover") == "restart":
+                    recall.restarted.add(str(ev.intervention_id))
+            elif ev.kind == "rollover" and ev.detail is not None:
+                recall.rolled.add(int(ev.detail["year"]))
+            elif ev.kind == "left" and ev.detail is not None:
+                recall.held.update(ev.detail["interventions"])
+        return recall
+
+    # --- transitions ---------------------------------------------------------------------------
+
+    def _fire(
+        self,
+        iv: Intervention,
+        trigger: str,
+        on: dt.date,
+        who: str,
+        why: str,
+        facts: Mapping[str, Any] | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> WorkflowEvent:
+        """Apply ``trigger`` to ``iv`` through the shared lifecycle and record one event.
+
+        ``facts`` is the snapshot of the facts that justified it (None for a person's action).
+        """
+        target = self._check(iv, trigger)
+        before, version = iv.state, iv.version
+        iv.state = target
+        iv.version += 1
+        if target in TERMINAL_STATES:
+            iv.ended_on = on
+            self.roster.release(iv.owner)
+        self.repository.save(iv, version)
+        return self._record(
+            WorkflowEvent(
+                0, on, iv.student_id, "transition", iv.id, trigger, before, target, who, why,
+                self.ruleset.ref, facts, detail,
+            )
+        )  # fmt: skip
+
+    def _check(self, iv: Intervention, trigger: str) -> str:
+        """The state ``trigger`` leads ``iv`` to, or raise :class:`IllegalTransitionError`."""
+        target = self.lifecycle.target(trigger, iv.state)
+        if target is None:
+            raise IllegalTransitionError(
+                iv.id,
+                iv.state,
+                trigger,
+                self.lifecycle.allowed(iv.state),
+                f"{iv.intervention}, student {iv.student_id}",
+            )
+        return target
+
+    def _get(self, intervention_id: str) -> Intervention:
+        try:
+            return self.repository.get(intervention_id)
+        except KeyError:
+            raise WorkflowError(f"no intervention {intervention_id!r}") from None
+
+    def _step_spec(self, step: str) -> LegalStepSpec:
+        """The rule set's legal step ``step``."""
+        for spec in self.ruleset.legal_steps:
+            if spec.id == step:
+                return spec
+        raise WorkflowError(f"no legal step {step!r} in rule set {self.ruleset.id}")

@@ -1,0 +1,339 @@
+"""A day's run: decide, review, withdraw, open what is called for, advance follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from tierflow.errors import DataError
+from tierflow.evaluate import Decision
+from tierflow.workflow._core import Recall, as_date
+from tierflow.workflow._legal import LegalLadder
+from tierflow.workflow._machine import OPEN_STATES
+from tierflow.workflow._moves import Moves
+from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowEvent
+from tierflow.workflow._schedule import next_follow_up
+from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY
+
+__all__ = ["DayRun"]
+
+
+def _decision_key(decision: Decision) -> tuple[Any, ...]:
+    return (
+        decision.tier,
+        [i.id for i in decision.interventions],
+        [f"{a.step}:{a.status}" for a in decision.legal_actions],
+    )
+
+
+class DayRun(LegalLadder, Moves):
+    """The engine's daily work over a batch of students' facts."""
+
+    def run(self, as_of: dt.date, facts: Iterable[Mapping[str, Any]]) -> Plan:
+        """Evaluate the playbook for a batch of students and act on the decisions.
+
+        For each student: withdraw escalations that corrected data no longer supports, review
+        open interventions whose review date came (goal met: met_goal; not met: escalate to the
+        catalogue's next intervention), open the interventions the decision calls for that the
+        student does not have open (nor ended within the cool-down), and report legal steps due
+        or blocked (withdrawing any reported due that are no longer due). Then follow-ups are
+        advanced as of the date (see :meth:`advance`).
+
+        A student whose facts cannot be evaluated is reported in ``plan.rejected``; the batch
+        goes on.
+
+        Raises:
+            WorkflowError: ``as_of`` is not a date.
+        """
+        plan = Plan(as_date(as_of, "as_of"))
+        for record in facts:
+            with self._unit():  # a student's changes and their events: together or not at all
+                try:
+                    self._run_student(as_of, record, plan)
+                except DataError as exc:
+                    plan.rejected.append(exc)
+        self._advance(as_of, plan)
+        return plan
+
+    def advance(self, now: dt.date) -> Plan:
+        """Move missed follow-ups to follow_up_due; flag those past the grace period overdue.
+
+        An active intervention whose follow-up date passed without a check-in moves to
+        ``follow_up_due``; once ``now`` is more than ``grace_days`` school days past the
+        follow-up date it is flagged ``overdue`` (one ``overdue`` event). Every open
+        intervention whose follow-up date has come is listed in ``plan.due``.
+
+        Raises:
+            WorkflowError: ``now`` is not a date.
+        """
+        plan = Plan(as_date(now, "now"))
+        self._advance(now, plan)
+        return plan
+
+    def _advance(self, now: dt.date, plan: Plan) -> None:
+        for iv in self.repository.open_interventions():
+            if iv.next_follow_up is None or iv.next_follow_up > now:
+                continue
+            with self._unit():  # the change and its event together
+                if iv.state == "active":
+                    self._fire(
+                        iv, "follow_up_due", now, "tierflow",
+                        f"follow-up of {iv.next_follow_up} has no check-in",
+                    )  # fmt: skip
+                late = self._days(iv.school_id).add(iv.next_follow_up, self.grace_days)
+                if now > late and not iv.overdue:
+                    version = iv.version
+                    iv.overdue = True
+                    iv.version += 1
+                    self.repository.save(iv, version)
+                    self._record(
+                        WorkflowEvent(
+                            0, now, iv.student_id, "overdue", iv.id, who="tierflow",
+                            why=f"follow-up of {iv.next_follow_up} is more than {self.grace_days} "
+                            "school days late",
+                        )
+                    )  # fmt: skip
+            plan.due.append(iv)
+
+    def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
+        sid = str(raw.get("student_id"))
+        recall = self._recall(sid)
+        open_ivs = [iv for iv in self.repository.for_student(sid) if iv.state in OPEN_STATES]
+        if open_ivs or recall.reported:
+            snapshot = self._snapshot(raw)
+            if self._rollover(as_of, sid, recall, snapshot, plan, open_ivs) | self._moved(
+                as_of, sid, raw, snapshot, plan, recall, open_ivs
+            ):
+                recall = self._recall(sid)  # what the year's start or the move recorded counts
+        facts = self._with_history(raw, recall, as_of)
+        decision = self.ruleset.evaluate(facts, as_of=as_of)
+        snapshot = self._snapshot(facts)
+        last = self._record_decision(as_of, decision, snapshot, recall.decision)
+        changes = plan.changes()
+        self._withdraw(as_of, facts, snapshot, plan)
+        self._review(as_of, facts, snapshot, plan)
+        for assigned in decision.interventions:
+            if self._blocks_opening(sid, assigned.id, as_of, facts, recall):
+                continue
+            reason = self._share(
+                ("reason", decision.tier, assigned.assigned_by),
+                f"{decision.tier}: assigned by {', '.join(assigned.assigned_by)}",
+            )
+            self._open(as_of, facts, snapshot, assigned.id, plan, reason)
+        if plan.changes() != changes:
+            # What this run documented (an intervention tried, one ended) is history the legal
+            # ladder reads: decide again so a second run the same day finds nothing new.
+            recall = self._recall(sid)  # what this run recorded (a withdrawal) counts now
+            facts = self._with_history(raw, recall, as_of)
+            decision = self.ruleset.evaluate(facts, as_of=as_of)
+            self._record_decision(as_of, decision, snapshot, last)
+        self._legal(as_of, sid, facts, snapshot, decision, recall, plan)
+
+    def _record_decision(
+        self,
+        as_of: dt.date,
+        decision: Decision,
+        snapshot: Mapping[str, Any] | None,
+        last: tuple[Any, ...] | None,
+    ) -> tuple[Any, ...]:
+        """Record the decision if it differs from the last one recorded; return its key."""
+        key = _decision_key(decision)
+        if key != last:
+            self._record(
+                WorkflowEvent(
+                    0, as_of, decision.student_id, "decision",
+                    why=f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
+                    ruleset=self.ruleset.ref, facts=snapshot,
+                    detail=self._share(
+                        ("decision", repr(key)),
+                        MappingProxyType(
+                            {"tier": key[0], "interventions": key[1], "legal": key[2]}
+                        ),
+                    ),
+                )
+            )  # fmt: skip
+        return key
+
+    def _withdraw(
+        self, as_of: dt.date, facts: Mapping[str, Any], snapshot: Any, plan: Plan
+    ) -> None:
+        """Withdraw open escalations whose reason no longer holds on the facts given now.
+
+        An escalation was justified by a goal not met at a review. It is re-checked as of that
+        review date, so attendance that improves *after* the review does not withdraw it (that
+        would be flapping), while a correction of the days before the review does.
+        """
+        for iv in self.repository.for_student(str(facts.get("student_id"))):
+            if iv.state not in OPEN_STATES or iv.escalated_from is None:
+                continue
+            before = self.repository.get(iv.escalated_from)
+            if before.ended_on is None:
+                continue
+            if self.ruleset.goal_met(before.intervention, facts, as_of=before.ended_on):
+                self._fire(
+                    iv, "close", as_of, "tierflow",
+                    f"{WITHDRAWN_WHY} the goal of {before.intervention} "
+                    f"({before.id}) was met by its review on {before.ended_on}, so the "
+                    "escalation is no longer supported", snapshot, {"withdrawn": WITHDRAWN},
+                )  # fmt: skip
+                plan.withdrawn.append(iv)
+
+    def _judge(
+        self, iv: Intervention, facts: Mapping[str, Any], as_of: dt.date
+    ) -> tuple[bool | None, str]:
+        """Whether ``iv``'s goal is met at review, and why in words.
+
+        A measurable goal is evaluated on the facts; without one, the owner's judgement at the
+        latest check-in that recorded one decides; with neither, the review cannot decide.
+        """
+        spec = self.ruleset.interventions.get(iv.intervention)
+        met = self.ruleset.goal_met(iv.intervention, facts, as_of=as_of)
+        if met is not None and spec is not None and spec.goal is not None:
+            return met, f"goal {'met' if met else 'not met'} at review: {spec.goal.text}"
+        judged = [c for c in self.repository.check_ins(iv.id) if c.goal_met is not None]
+        if judged:
+            last = judged[-1]
+            verdict = "met" if last.goal_met else "not met"
+            return last.goal_met, (
+                f"no measurable goal; the latest check-in ({last.on}, {last.by}) says the goal "
+                f"was {verdict}"
+            )
+        return None, "no measurable goal and no check-in judged the goal"
+
+    def _review(self, as_of: dt.date, facts: Mapping[str, Any], snapshot: Any, plan: Plan) -> None:
+        for iv in self.repository.for_student(str(facts.get("student_id"))):
+            if iv.review_on is None or iv.review_on > as_of:
+                continue
+            if self.lifecycle.target("meet_goal", iv.state) is None:
+                continue  # not started yet (or ended): reviewed once it is being worked
+            met, why = self._judge(iv, facts, as_of)
+            if met:
+                self._fire(iv, "meet_goal", as_of, "tierflow", why, snapshot)
+                plan.met_goal.append(iv)
+            elif met is False and iv.escalates_to:
+                self._fire(
+                    iv, "escalate", as_of, "tierflow",
+                    f"{why}; escalates to {iv.escalates_to}", snapshot,
+                )  # fmt: skip
+                plan.escalated.append(iv)
+                if not self._has_open(iv.student_id, iv.escalates_to):
+                    self._open(
+                        as_of, facts, snapshot, iv.escalates_to, plan,
+                        f"escalated from {iv.intervention} ({iv.id}): {why}", escalated_from=iv.id,
+                    )  # fmt: skip
+            else:
+                spec = self.ruleset.interventions.get(iv.intervention)
+                period = (spec.review_after_days if spec else None) or self.default_review_days
+                version = iv.version
+                iv.review_on = self._days(iv.school_id).add(as_of, period)
+                iv.version += 1
+                self.repository.save(iv, version)
+                rest = "no escalation is defined" if met is False else "the review is extended"
+                self._record(
+                    WorkflowEvent(
+                        0, as_of, iv.student_id, "reviewed", iv.id,
+                        why=f"{why}; {rest}; next review {iv.review_on}",
+                        ruleset=self.ruleset.ref, facts=snapshot,
+                    )
+                )  # fmt: skip
+
+    def _has_open(self, student_id: str, intervention: str) -> bool:
+        return any(
+            iv.intervention == intervention and iv.state in OPEN_STATES
+            for iv in self.repository.for_student(student_id)
+        )
+
+    def _blocks_opening(
+        self,
+        student_id: str,
+        intervention: str,
+        as_of: dt.date,
+        facts: Mapping[str, Any],
+        recall: Recall,
+    ) -> bool:
+        """Whether a decision calling for ``intervention`` must not open it (no flapping).
+
+        Only the student's latest intervention of that kind matters. It blocks while it is
+        open, and for ``cooldown_days`` school days after it ended. After that, one that was
+        escalated blocks while what it escalated to is open; one that met its goal blocks while
+        its measurable goal still holds (or, without one, until the decisions since it ended
+        stopped calling for it at least once: the student left the tier and came back); one
+        that was closed no longer blocks.
+        """
+        latest = None
+        for iv in self.repository.for_student(student_id):
+            if iv.intervention == intervention:
+                latest = iv
+        if latest is None:
+            return False
+        if latest.state in OPEN_STATES or latest.ended_on is None:
+            return True
+        if latest.id in recall.restarted:
+            return False  # closed at the year's start so that this year decides afresh
+        ended = latest.ended_on
+        if self._days(latest.school_id).add(ended, self.cooldown_days) > as_of:
+            return True
+        if latest.state == "escalated":
+            return any(
+                iv.escalated_from == latest.id and iv.state in OPEN_STATES
+                for iv in self.repository.for_student(student_id)
+            )
+        if latest.state == "met_goal":
+            holds = self.ruleset.goal_met(intervention, facts, as_of=as_of)
+            if holds is not None:
+                return holds
+            return not any(
+                on >= ended and intervention not in called for on, called in recall.decisions
+            )
+        return False
+
+    def _open(
+        self,
+        as_of: dt.date,
+        facts: Mapping[str, Any],
+        snapshot: Any,
+        catalogue_id: str,
+        plan: Plan,
+        reason: str,
+        escalated_from: str | None = None,
+    ) -> Intervention:
+        spec = self.ruleset.interventions[catalogue_id]
+        sid = str(facts.get("student_id"))
+        school = facts.get("school_id")
+        school_id = None if school is None else str(school)
+        days = self._days(school_id)
+        owner = self.roster.assign(school_id, spec.owner)
+        iv = Intervention(
+            self.repository.new_id(),
+            sid,
+            school_id,
+            spec.id,
+            self._levels.get(spec.tier, 0),
+            spec.owner,
+            owner,
+            self.lifecycle.initial,
+            as_of,
+            next_follow_up(spec.cadence, as_of, days),
+            days.add(as_of, spec.review_after_days) if spec.review_after_days else None,
+            spec.escalates_to,
+            escalated_from,
+            reason,
+        )
+        self.repository.add(iv)
+        plan.opened.append(iv)
+        self._record(
+            WorkflowEvent(
+                0, as_of, sid, "opened", iv.id, to_state=iv.state, why=reason,
+                ruleset=self.ruleset.ref, facts=snapshot,
+                detail=self._share(
+                    ("opened", spec.id, owner),
+                    MappingProxyType({"intervention": spec.id, "owner": owner, "role": spec.owner}),
+                ),
+            )
+        )  # fmt: skip
+        if owner is None:
+            why = self.roster.why_unassigned(school_id, spec.owner)
+            plan.unassigned.append(Unassigned(sid, iv.id, spec.owner, school_id, why))
+        return iv

@@ -7,16 +7,12 @@ import re
 from typing import Any
 
 from tierflow.errors import WorkflowError
+from tierflow.facts import OUTCOMES
 from tierflow.workflow._core import Core, as_date
 from tierflow.workflow._records import CONTACT_TYPES, CheckIn, Intervention, WorkflowEvent
 from tierflow.workflow._schedule import next_follow_up
 
 __all__ = ["StaffActions"]
-
-_OUTCOMES = frozenset(
-    {"positive", "potentially_positive", "mixed", "no_discernible", "potentially_negative",
-     "negative"}
-)  # fmt: skip
 
 _ID = re.compile(r"[a-z][a-z0-9_-]*")  # spec.ID_PATTERN, used with fullmatch: no final newline
 _ID_MAX = 64  # as the rule set's ids (spec.Id), so a required conference kind can be one
@@ -73,9 +69,9 @@ class StaffActions(Core):
             raise WorkflowError(
                 f"unknown contact type {contact_type!r}; use one of {', '.join(CONTACT_TYPES)}"
             )
-        if outcome is not None and outcome not in _OUTCOMES:
+        if outcome is not None and outcome not in OUTCOMES:
             raise WorkflowError(
-                f"unknown outcome {outcome!r}; use one of {', '.join(sorted(_OUTCOMES))}"
+                f"unknown outcome {outcome!r}; use one of {', '.join(sorted(OUTCOMES))}"
             )
         if on < iv.opened_on:
             raise WorkflowError(

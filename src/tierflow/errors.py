@@ -8,6 +8,10 @@ the matching builtin, so existing ``except ValueError`` handlers keep working::
     │                                             expression, compile; carries every Problem
     ├── DataError(TierflowError, ValueError)      a bad input record (ingest, evaluate)
     ├── WorkflowError(TierflowError)              illegal transition, unknown intervention
+    │   ├── IllegalTransitionError(WorkflowError) a trigger the lifecycle does not allow
+    │   │                                         (tierflow.workflow)
+    │   └── UnknownInterventionError(WorkflowError, KeyError)
+    │                                             no intervention with that id in the store
     └── StoreError(TierflowError)                 persistence, concurrency conflicts
         └── ConflictError(StoreError)             another writer got there first: retry
 
@@ -36,6 +40,7 @@ __all__ = [
     "RulesetError",
     "StoreError",
     "TierflowError",
+    "UnknownInterventionError",
     "WorkflowError",
     "suggest",
 ]
@@ -234,6 +239,31 @@ class DataReport:
 
 class WorkflowError(TierflowError):
     """An illegal workflow operation, such as a check-in on a closed intervention."""
+
+
+# --- workflow errors raised by stores (owner: workflow) -----------------------------------------
+
+
+class UnknownInterventionError(WorkflowError, KeyError):
+    """No intervention has this id: ``Repository.get`` of every store raises it.
+
+    It is a :class:`KeyError` too (the store is a mapping of ids), so ``except KeyError``
+    around a lookup keeps working.
+
+    Attributes:
+        intervention_id: The id asked for.
+    """
+
+    def __init__(self, intervention_id: str) -> None:
+        super().__init__(intervention_id)
+        self.intervention_id = intervention_id
+
+    def __str__(self) -> str:
+        """Say which id is unknown (a plain ``KeyError`` prints only the key's ``repr``)."""
+        return f"no intervention {self.intervention_id!r}"
+
+
+# --- end of workflow errors raised by stores ---------------------------------------------------
 
 
 class StoreError(TierflowError):

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from tierflow.errors import ConflictError, StoreError
+from tierflow.errors import ConflictError, StoreError, UnknownInterventionError
 from tierflow.store import _codec as codec
 from tierflow.store._connect import Target, conflict_or_error, connect, is_url, store_url
 from tierflow.store._schema import migrate, tables
@@ -741,12 +741,12 @@ class SqlRepository:
         """The intervention with this id (a fresh copy).
 
         Raises:
-            KeyError: There is none.
+            UnknownInterventionError: There is none (a ``KeyError`` too).
         """
         with self._read():
             found = self._exec("iv_body", iid=intervention_id).fetchone()
         if found is None:
-            raise KeyError(intervention_id)
+            raise UnknownInterventionError(intervention_id)
         return self._decode(self._checked(found))
 
     def save(self, intervention: Intervention, expected_version: int) -> None:

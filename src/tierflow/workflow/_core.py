@@ -225,12 +225,6 @@ class Core:
             )
         return target
 
-    def _get(self, intervention_id: str) -> Intervention:
-        try:
-            return self.repository.get(intervention_id)
-        except KeyError:
-            raise WorkflowError(f"no intervention {intervention_id!r}") from None
-
     def _step_spec(self, step: str) -> LegalStepSpec:
         """The rule set's legal step ``step``."""
         for spec in self.ruleset.legal_steps:

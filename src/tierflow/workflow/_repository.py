@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Protocol
 
-from tierflow.errors import StoreError
+from tierflow.errors import StoreError, UnknownInterventionError
 from tierflow.workflow._machine import OPEN_STATES
 from tierflow.workflow._records import CheckIn, Intervention, WorkflowEvent
 
@@ -30,7 +30,11 @@ class Repository(Protocol):
         ...
 
     def get(self, intervention_id: str) -> Intervention:
-        """The intervention with this id (raise ``KeyError`` if none)."""
+        """The intervention with this id.
+
+        Raises:
+            UnknownInterventionError: There is none (a ``KeyError`` too).
+        """
         ...
 
     def save(self, intervention: Intervention, expected_version: int) -> None:
@@ -101,8 +105,15 @@ class InMemoryRepository:
             self._open[intervention.id] = intervention
 
     def get(self, intervention_id: str) -> Intervention:
-        """The intervention with this id."""
-        return self._by_id[intervention_id]
+        """The intervention with this id.
+
+        Raises:
+            UnknownInterventionError: There is none.
+        """
+        found = self._by_id.get(intervention_id)
+        if found is None:
+            raise UnknownInterventionError(intervention_id)
+        return found
 
     def save(self, intervention: Intervention, expected_version: int) -> None:
         """Store a changed intervention (in memory the object is shared; versions still count)."""

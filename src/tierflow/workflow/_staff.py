@@ -26,12 +26,13 @@ class StaffActions(Core):
         """The owner starts the intervention (assigned to active).
 
         Raises:
-            WorkflowError: There is no such intervention, or it is not in a state that can
-                start (:class:`IllegalTransitionError`); nothing changes.
+            WorkflowError: There is no such intervention (:class:`UnknownInterventionError`),
+                or it is not in a state that can start (:class:`IllegalTransitionError`);
+                nothing changes.
         """
         as_date(on, "on")
         with self._unit():
-            iv = self._get(intervention_id)
+            iv = self.repository.get(intervention_id)
             self._fire(iv, "start", on, by, "started by its owner")
         return iv
 
@@ -59,12 +60,13 @@ class StaffActions(Core):
                 ``mixed``, ``no_discernible``, ``potentially_negative``, ``negative``).
 
         Raises:
-            WorkflowError: No such intervention, an unknown contact type or outcome, a check-in
-                dated before the intervention opened, or an intervention that has ended
-                (:class:`IllegalTransitionError`); nothing changes.
+            WorkflowError: No such intervention (:class:`UnknownInterventionError`), an
+                unknown contact type or outcome, a check-in dated before the intervention
+                opened, or an intervention that has ended (:class:`IllegalTransitionError`);
+                nothing changes.
         """
         as_date(on, "on")
-        iv = self._get(intervention_id)
+        iv = self.repository.get(intervention_id)
         if contact_type not in CONTACT_TYPES:
             raise WorkflowError(
                 f"unknown contact type {contact_type!r}; use one of {', '.join(CONTACT_TYPES)}"
@@ -107,14 +109,15 @@ class StaffActions(Core):
         """End an open intervention for a reason (withdrew, transferred, plan ended...).
 
         Raises:
-            WorkflowError: No reason was given, there is no such intervention, or it has ended
-                already (:class:`IllegalTransitionError`); nothing changes.
+            WorkflowError: No reason was given, there is no such intervention
+                (:class:`UnknownInterventionError`), or it has ended already
+                (:class:`IllegalTransitionError`); nothing changes.
         """
         as_date(on, "on")
         if not reason.strip():
             raise WorkflowError("closing an intervention needs a reason")
         with self._unit():
-            iv = self._get(intervention_id)
+            iv = self.repository.get(intervention_id)
             self._fire(iv, "close", on, by, reason)
         return iv
 

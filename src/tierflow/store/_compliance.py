@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
@@ -39,12 +39,6 @@ ISSUED_LATE = "issued_late"
 """Flag: the step was issued after its deadline (``deadline_school_days``)."""
 GROUNDS_REMOVED = "grounds_removed"
 """Flag: corrected data removed the step's grounds and nobody rescinded it or notified yet."""
-
-
-class _Listing(Protocol):
-    def students(self) -> list[str]:
-        """Every student with a record."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -455,7 +449,7 @@ def compliance_report(
 
     Args:
         repository: The records (a :class:`~tierflow.store.SqlRepository`, or any workflow
-            repository when ``students`` is given).
+            repository).
         ruleset: The rule set whose requirements and citations to check against.
         students: The students to report on (default: every student in the store).
         people: Names and dates of birth by student id; used only with ``include_personal``.
@@ -467,15 +461,11 @@ def compliance_report(
 
     Raises:
         ValueError: ``include_personal`` without ``people``.
-        TypeError: No ``students`` and the repository cannot list its students.
     """
     if include_personal and people is None:
         raise ValueError("include_personal=True needs people: a roster (read_people(path))")
     if students is None:
-        if not callable(getattr(repository, "students", None)):
-            raise TypeError(f"{type(repository).__name__} cannot list its students: pass them")
-        listing: _Listing = repository  # type: ignore[assignment]
-        students = listing.students()
+        students = repository.students()
     unsupportive = frozenset(iv.id for iv in ruleset.spec.interventions if not iv.supportive)
     labels = {s.id: s.label or s.id for s in ruleset.legal_steps}
     pending: list[LegalAging] = []

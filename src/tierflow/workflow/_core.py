@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping
-from contextlib import AbstractContextManager
+import operator
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = ["Core", "Hook", "Recall", "as_date", "school_of"]
 
 Hook = Callable[[WorkflowEvent], None]
 """A host's subscriber: called with each event after it is recorded."""
+_FIELDS = operator.attrgetter(*Intervention.__slots__)
 _BULKY = frozenset({"history", "attendance_log", "school_days", "provenance"})
 
 
@@ -75,7 +77,6 @@ class Core:
 
     ruleset: CompiledRuleset
     repository: Repository
-    roster: Roster
     calendars: dict[str, SchoolCalendar]
     lifecycle: Lifecycle
     grace_days: int
@@ -85,7 +86,29 @@ class Core:
     _levels: dict[str, int]
     _days_cache: dict[str, SchoolDays]
     _shared: dict[Any, Any]
-    _unit: Callable[[], AbstractContextManager[Any]]
+    roster: Roster
+    _pending: list[WorkflowEvent] | None
+    """Events recorded in the open unit, for the hooks once it is kept (None: no unit)."""
+
+    @contextmanager
+    def _unit(self) -> Iterator[None]:
+        """One operation as one unit of the store: its changes and events kept together.
+
+        Hooks see the unit's events once it is kept, so an exception from a hook reaches the
+        caller after the change was kept (and a unit undone never reached a hook).
+        """
+        if self._pending is not None:  # inside another unit: that one calls the hooks
+            yield
+            return
+        self._pending = []
+        try:
+            with self.repository.unit():
+                yield
+            kept = self._pending
+        finally:
+            self._pending = None
+        for event in kept:
+            self._notify(event)
 
     # --- hooks and reading --------------------------------------------------------------------
 
@@ -124,10 +147,16 @@ class Core:
 
     def _record(self, event: WorkflowEvent) -> WorkflowEvent:
         stored = self.repository.append(event)
+        if self._pending is not None and self._hooks:
+            self._pending.append(stored)
+        else:
+            self._notify(stored)
+        return stored
+
+    def _notify(self, stored: WorkflowEvent) -> None:
         for hook, kinds in self._hooks:
             if kinds is None or stored.kind in kinds:
                 hook(stored)
-        return stored
 
     def _snapshot(self, facts: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The decisive facts worth keeping in an event (not the bulky logs)."""
@@ -192,25 +221,42 @@ class Core:
         why: str,
         facts: Mapping[str, Any] | None = None,
         detail: Mapping[str, Any] | None = None,
+        **changes: Any,
     ) -> WorkflowEvent:
         """Apply ``trigger`` to ``iv`` through the shared lifecycle and record one event.
 
-        ``facts`` is the snapshot of the facts that justified it (None for a person's action).
+        ``facts`` is the snapshot of the facts that justified it (None for a person's action);
+        ``changes`` are other fields saved with the new state (a check-in's next follow-up).
         """
         target = self._check(iv, trigger)
-        before, version = iv.state, iv.version
-        iv.state = target
-        iv.version += 1
+        before = iv.state
         if target in TERMINAL_STATES:
-            iv.ended_on = on
+            changes["ended_on"] = on
+        self._save(iv, state=target, **changes)
+        if target in TERMINAL_STATES:
             self.roster.release(iv.owner)
-        self.repository.save(iv, version)
         return self._record(
             WorkflowEvent(
                 0, on, iv.student_id, "transition", iv.id, trigger, before, target, who, why,
                 self.ruleset.ref, facts, detail,
             )
         )  # fmt: skip
+
+    def _save(self, iv: Intervention, **changes: Any) -> None:
+        """Save ``iv`` with ``changes`` and its version counted up, then change ``iv`` too.
+
+        The store is given a changed copy: a save it refuses, or a unit it undoes, leaves the
+        records as they were, and the in-memory store can note what it replaces before it does.
+        """
+        version = iv.version
+        changed = Intervention(*_FIELDS(iv))
+        for name, value in changes.items():
+            setattr(changed, name, value)
+        changed.version = version + 1
+        self.repository.save(changed, version)
+        for name, value in changes.items():
+            setattr(iv, name, value)
+        iv.version = version + 1
 
     def _check(self, iv: Intervention, trigger: str) -> str:
         """The state ``trigger`` leads ``iv`` to, or raise :class:`IllegalTransitionError`."""

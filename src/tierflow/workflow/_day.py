@@ -84,10 +84,7 @@ class DayRun(LegalLadder, Moves):
                     )  # fmt: skip
                 late = self._days(iv.school_id).add(iv.next_follow_up, self.grace_days)
                 if now > late and not iv.overdue:
-                    version = iv.version
-                    iv.overdue = True
-                    iv.version += 1
-                    self.repository.save(iv, version)
+                    self._save(iv, overdue=True)
                     self._record(
                         WorkflowEvent(
                             0, now, iv.student_id, "overdue", iv.id, who="tierflow",
@@ -226,10 +223,7 @@ class DayRun(LegalLadder, Moves):
             else:
                 spec = self.ruleset.interventions.get(iv.intervention)
                 period = (spec.review_after_days if spec else None) or self.default_review_days
-                version = iv.version
-                iv.review_on = self._days(iv.school_id).add(as_of, period)
-                iv.version += 1
-                self.repository.save(iv, version)
+                self._save(iv, review_on=self._days(iv.school_id).add(as_of, period))
                 rest = "no escalation is defined" if met is False else "the review is extended"
                 self._record(
                     WorkflowEvent(

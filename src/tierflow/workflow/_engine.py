@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import nullcontext
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import WorkflowError
@@ -79,13 +78,10 @@ class Engine(DayRun, StaffActions):
         self.cooldown_days = cooldown_days
         self.default_review_days = default_review_days
         self._hooks = []
+        self._pending = None
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache = {}
         self._shared = {}
-        # A store that can make several writes one transaction offers unit() (SqlRepository):
-        # each operation below runs in one, so a change is never kept without its event.
-        unit = getattr(self.repository, "unit", None)
-        self._unit = unit if callable(unit) else nullcontext
         for iv in self.repository.open_interventions():  # a reopened store: count caseloads
             if iv.owner is not None:
                 self.roster.load[iv.owner] += 1

@@ -138,10 +138,7 @@ class Moves(Core):
             if rules.cases == "reassign":
                 self.roster.release(before_owner)
                 owner = self.roster.assign(new_school, iv.owner_role)
-            version = iv.version
-            iv.school_id, iv.owner = new_school, owner
-            iv.version += 1
-            self.repository.save(iv, version)
+            self._save(iv, school_id=new_school, owner=owner)
             who = owner or "nobody (unassigned)"
             self._record(
                 WorkflowEvent(

@@ -1,15 +1,17 @@
 """Where the workflow keeps its records: a small interface and an in-memory implementation.
 
 The persistence layer (databases) implements the same :class:`Repository` protocol; the engine
-only ever talks to the protocol.
+and the reports only ever talk to the protocol, which declares everything they call (nothing is
+discovered with ``getattr``), atomic units and the list of students included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Iterator
-from typing import Protocol
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
 from tierflow.workflow._machine import OPEN_STATES
@@ -73,12 +75,37 @@ class Repository(Protocol):
         """Record that a legal step was issued."""
         ...
 
+    def students(self) -> list[str]:
+        """Every student with a record (an intervention, an event or a legal step), sorted."""
+        ...
+
+    def unit(self) -> AbstractContextManager[None]:
+        """One piece of work: every write inside is kept, or none is if an exception leaves it.
+
+        The engine makes each operation a unit (a student's part of a run, a follow-up moved,
+        a check-in, a legal step issued), so a change is never kept without the event that
+        documents it.
+        """
+        ...
+
+
+_SLOTS = tuple(Intervention.__slots__)
+_FIELDS = operator.attrgetter(*_SLOTS)
+
 
 class InMemoryRepository:
     """Keeps everything in dictionaries: for tests, embedding, and the benchmarks.
 
     Interventions are indexed by id and by student; events are kept per student (the whole
-    history a timeline shows).
+    history a timeline shows). The interventions it returns are its own objects, shared with
+    every caller (which keeps a district's records in memory once): change a copy
+    (:func:`dataclasses.replace`) and :meth:`save` it, as the engine does, and the stored
+    object takes the change in place, so every reference to it sees it.
+
+    A :meth:`unit` is atomic as a database transaction is: each write inside it notes how to
+    undo itself, and an exception leaving the unit undoes them all, newest first (a unit inside
+    another undoes only its own writes). An object changed in place before it was saved cannot
+    be restored: that change was never the store's to undo.
     """
 
     def __init__(self) -> None:
@@ -88,21 +115,59 @@ class InMemoryRepository:
         self._events: dict[str, list[WorkflowEvent]] = {}
         self._check_ins: dict[str, list[CheckIn]] = {}
         self._issued: dict[str, dict[str, dt.date]] = {}
-        self._ids = itertools.count(1)
-        self._seq = itertools.count(1)
+        self._next_id = 1
+        self._next_seq = 1
+        self._undo: list[Callable[[], None]] | None = None  # set while a unit is open
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One piece of work: every write inside is kept, or none is if an exception leaves it.
+
+        Ids and event numbers handed out inside a unit that fails are handed out again, as a
+        database's rolled-back sequence would.
+        """
+        outer = self._undo is None
+        undo = self._undo = [] if self._undo is None else self._undo
+        mark = len(undo)
+        try:
+            yield
+        except BaseException:
+            while len(undo) > mark:
+                undo.pop()()
+            raise
+        finally:
+            if outer:
+                self._undo = None
 
     def new_id(self) -> str:
         """A fresh, unique intervention id."""
-        return f"iv-{next(self._ids):07d}"
+        n = self._next_id
+        self._next_id = n + 1
+        if self._undo is not None:
+            self._undo.append(lambda: setattr(self, "_next_id", n))
+        return f"iv-{n:07d}"
 
     def add(self, intervention: Intervention) -> None:
-        """Store a new intervention."""
-        if intervention.id in self._by_id:
-            raise StoreError(f"intervention {intervention.id} already exists")
-        self._by_id[intervention.id] = intervention
-        self._by_student.setdefault(intervention.student_id, []).append(intervention)
-        if intervention.state in OPEN_STATES:
-            self._open[intervention.id] = intervention
+        """Store a new intervention (the object given becomes the stored one)."""
+        iid = intervention.id
+        if iid in self._by_id:
+            raise StoreError(f"intervention {iid} already exists")
+        self._by_id[iid] = intervention
+        mine = self._by_student.setdefault(intervention.student_id, [])
+        mine.append(intervention)
+        is_open = intervention.state in OPEN_STATES
+        if is_open:
+            self._open[iid] = intervention
+        if self._undo is not None:
+
+            def undo() -> None:
+                del self._by_id[iid]
+                mine.pop()  # it was the newest: later additions were undone first
+                if not mine:
+                    del self._by_student[intervention.student_id]
+                self._open.pop(iid, None)
+
+            self._undo.append(undo)
 
     def get(self, intervention_id: str) -> Intervention:
         """The intervention with this id.
@@ -116,23 +181,29 @@ class InMemoryRepository:
         return found
 
     def save(self, intervention: Intervention, expected_version: int) -> None:
-        """Store a changed intervention (in memory the object is shared; versions still count)."""
+        """Store a changed intervention; a copy's values are written into the stored object.
+
+        Raises:
+            StoreError: It does not exist, or a copy was saved whose version is not the stored
+                one (someone changed it first); nothing changes.
+        """
         stored = self._by_id.get(intervention.id)
         if stored is None:
             raise StoreError(f"intervention {intervention.id} does not exist")
-        if stored is not intervention and stored.version != expected_version:
-            raise StoreError(
-                f"intervention {intervention.id} was changed concurrently "
-                f"(version {stored.version}, expected {expected_version})"
-            )
-        self._by_id[intervention.id] = intervention
-        if stored is not intervention:  # a copy was changed: it replaces the stored object
-            mine = self._by_student[stored.student_id]
-            mine[next(i for i, iv in enumerate(mine) if iv is stored)] = intervention
-        if intervention.state in OPEN_STATES:
-            self._open[intervention.id] = intervention
+        if stored is not intervention:
+            if stored.version != expected_version:
+                raise StoreError(
+                    f"intervention {intervention.id} was changed concurrently "
+                    f"(version {stored.version}, expected {expected_version})"
+                )
+            if self._undo is not None:
+                self._undo.append(_restorer(stored, _FIELDS(stored), self._open))
+            for name, value in zip(_SLOTS, _FIELDS(intervention), strict=True):
+                setattr(stored, name, value)
+        if stored.state in OPEN_STATES:
+            self._open[stored.id] = stored
         else:
-            self._open.pop(intervention.id, None)
+            self._open.pop(stored.id, None)
 
     def for_student(self, student_id: str) -> list[Intervention]:
         """Every intervention of a student, oldest first."""
@@ -144,8 +215,20 @@ class InMemoryRepository:
 
     def append(self, event: WorkflowEvent) -> WorkflowEvent:
         """Append an event, numbering it."""
-        stored = event._replace(seq=next(self._seq))
-        self._events.setdefault(event.student_id, []).append(stored)
+        seq = self._next_seq
+        self._next_seq = seq + 1
+        stored = event._replace(seq=seq)
+        mine = self._events.setdefault(event.student_id, [])
+        mine.append(stored)
+        if self._undo is not None:
+
+            def undo() -> None:
+                mine.pop()
+                if not mine:
+                    del self._events[event.student_id]
+                self._next_seq = seq
+
+            self._undo.append(undo)
         return stored
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
@@ -154,7 +237,16 @@ class InMemoryRepository:
 
     def add_check_in(self, check_in: CheckIn) -> None:
         """Store a check-in."""
-        self._check_ins.setdefault(check_in.intervention_id, []).append(check_in)
+        mine = self._check_ins.setdefault(check_in.intervention_id, [])
+        mine.append(check_in)
+        if self._undo is not None:
+
+            def undo() -> None:
+                mine.pop()
+                if not mine:
+                    del self._check_ins[check_in.intervention_id]
+
+            self._undo.append(undo)
 
     def check_ins(self, intervention_id: str) -> list[CheckIn]:
         """An intervention's check-ins in order."""
@@ -166,4 +258,37 @@ class InMemoryRepository:
 
     def record_issued(self, student_id: str, step: str, on: dt.date) -> None:
         """Record that a legal step was issued."""
-        self._issued.setdefault(student_id, {})[step] = on
+        mine = self._issued.setdefault(student_id, {})
+        before = mine.get(step)
+        mine[step] = on
+        if self._undo is not None:
+
+            def undo() -> None:
+                if before is None:
+                    del mine[step]
+                    if not mine:
+                        del self._issued[student_id]
+                else:
+                    mine[step] = before
+
+            self._undo.append(undo)
+
+    def students(self) -> list[str]:
+        """Every student with a record (an intervention, an event or a legal step), sorted."""
+        return sorted(self._by_student.keys() | self._events.keys() | self._issued.keys())
+
+
+def _restorer(
+    stored: Intervention, values: tuple[Any, ...], open_ivs: dict[str, Intervention]
+) -> Callable[[], None]:
+    """Undo a save: put ``stored``'s values back, and its place among the open ones."""
+
+    def undo() -> None:
+        for name, value in zip(_SLOTS, values, strict=True):
+            setattr(stored, name, value)
+        if stored.state in OPEN_STATES:
+            open_ivs[stored.id] = stored
+        else:
+            open_ivs.pop(stored.id, None)
+
+    return undo

@@ -85,10 +85,7 @@ class StaffActions(Core):
                 CheckIn(intervention_id, on, by, goal_met, contact_type, note, outcome)
             )
             spec = self.ruleset.interventions.get(iv.intervention)
-            iv.next_follow_up = next_follow_up(
-                spec.cadence if spec else None, on, self._days(iv.school_id)
-            )
-            iv.overdue = False
+            follow_up = next_follow_up(spec.cadence if spec else None, on, self._days(iv.school_id))
             self._fire(
                 iv,
                 "check_in",
@@ -100,8 +97,10 @@ class StaffActions(Core):
                     "contact_type": contact_type,
                     "note": note,
                     "outcome": outcome,
-                    "next_follow_up": iv.next_follow_up,
+                    "next_follow_up": follow_up,
                 },
+                next_follow_up=follow_up,
+                overdue=False,
             )
         return iv
 

@@ -176,7 +176,7 @@ def test_a_hook_that_fails_sees_its_change_kept(repo: Repository) -> None:
     assert [e.kind for e in repo.events("s1")][-1] == "transition"
 
 
-# --- the protocol ----------------------------------------------------------
+# --- building an engine reads nothing ----------------------------------------------------------
 
 PROTOCOL = frozenset(name for name in vars(Repository) if not name.startswith("_"))
 
@@ -199,3 +199,14 @@ def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
         "new_id", "add", "get", "save", "for_student", "open_interventions", "append",
         "events", "add_check_in", "check_ins", "issued", "record_issued", "students", "unit",
     } == PROTOCOL  # fmt: skip
+
+
+def test_building_an_engine_reads_nothing_and_caseloads_are_read_once_on_first_use() -> None:
+    repo = Recording()
+    Engine(MTSS, repository=repo, roster=roster()).run(D, [FACTS])  # three open, ms-lee's
+    repo.calls.clear()
+    engine = Engine(MTSS, repository=repo, roster=roster())
+    assert repo.calls == []
+    assert engine.roster.load["ms-lee"] == 3
+    assert engine.roster.load["ms-lee"] == 3
+    assert repo.calls == ["open_interventions"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,9 +87,31 @@ class Core:
     _levels: dict[str, int]
     _days_cache: dict[str, SchoolDays]
     _shared: dict[Any, Any]
-    roster: Roster
+    _roster: Roster
+    _counted: bool
+    """Whether the store's open caseloads were counted into :attr:`roster` yet."""
     _pending: list[WorkflowEvent] | None
     """Events recorded in the open unit, for the hooks once it is kept (None: no unit)."""
+
+    @property
+    def roster(self) -> Roster:
+        """Staff by school and role, with caseloads counted from the store on first use.
+
+        The open interventions of a reopened store count against their owners, read when the
+        roster is first needed (a run, a staff action, or a host reading it), not when the
+        engine is built: building an engine reads nothing.
+        """
+        if not self._counted:
+            load = Counter(
+                iv.owner for iv in self.repository.open_interventions() if iv.owner is not None
+            )
+            self._roster.load.update(load)
+            self._counted = True
+        return self._roster
+
+    @roster.setter
+    def roster(self, roster: Roster) -> None:
+        self._roster, self._counted = roster, False  # the store's caseloads count against it
 
     @contextmanager
     def _unit(self) -> Iterator[None]:

@@ -39,11 +39,15 @@ class Engine(DayRun, StaffActions):
     keeps the interventions already opened, and an intervention that ended is not opened again
     for the same student until ``cooldown_days`` school days after it ended.
 
+    Building an engine reads nothing from the repository (as ``httpx.Client()`` opens nothing
+    before a request): what it needs is read when first asked for.
+
     Args:
         ruleset: The compiled playbook.
         repository: Where records live (default: in memory).
         roster: Staff by school and role, with caseload limits (default: nobody; every
-            opening is reported unassigned).
+            opening is reported unassigned). The store's open interventions are counted
+            against their owners when the roster is first used.
         calendars: School calendars by school id (follow-ups and reviews land on school days;
             Monday to Friday for a school without one).
         grace_days: School days after a missed follow-up before it is flagged overdue.
@@ -71,7 +75,8 @@ class Engine(DayRun, StaffActions):
             )
         self.ruleset = ruleset
         self.repository = repository if repository is not None else InMemoryRepository()
-        self.roster = roster if roster is not None else Roster()
+        self._roster = roster if roster is not None else Roster()
+        self._counted = False  # the store's caseloads are read on first use (see roster)
         self.calendars = dict(calendars or {})
         self.lifecycle = LIFECYCLE
         self.grace_days = grace_days
@@ -82,6 +87,3 @@ class Engine(DayRun, StaffActions):
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache = {}
         self._shared = {}
-        for iv in self.repository.open_interventions():  # a reopened store: count caseloads
-            if iv.owner is not None:
-                self.roster.load[iv.owner] += 1

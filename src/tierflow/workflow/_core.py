@@ -6,7 +6,7 @@ import datetime as dt
 import operator
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,16 +113,18 @@ class Core:
     def roster(self, roster: Roster) -> None:
         self._roster, self._counted = roster, False  # the store's caseloads count against it
 
-    @contextmanager
-    def _unit(self) -> Iterator[None]:
+    def _unit(self) -> AbstractContextManager[None]:
         """One operation as one unit of the store: its changes and events kept together.
 
         Hooks see the unit's events once it is kept, so an exception from a hook reaches the
         caller after the change was kept (and a unit undone never reached a hook).
         """
-        if self._pending is not None:  # inside another unit: that one calls the hooks
-            yield
-            return
+        if not self._hooks or self._pending is not None:  # nothing to hold back, or held
+            return self.repository.unit()
+        return self._hooked_unit()
+
+    @contextmanager
+    def _hooked_unit(self) -> Iterator[None]:
         self._pending = []
         try:
             with self.repository.unit():

@@ -11,7 +11,6 @@ import datetime as dt
 import operator
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from types import TracebackType
 from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
@@ -308,12 +307,7 @@ class _Unit:
     def __enter__(self) -> None:
         self._repo._marks.append(len(self._repo._journal))
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         repo = self._repo
         mark = repo._marks.pop()
         journal = repo._journal

@@ -210,3 +210,12 @@ def test_building_an_engine_reads_nothing_and_caseloads_are_read_once_on_first_u
     assert engine.roster.load["ms-lee"] == 3
     assert engine.roster.load["ms-lee"] == 3
     assert repo.calls == ["open_interventions"]
+
+
+def test_a_first_close_on_a_reopened_store_releases_one_case() -> None:
+    repo = InMemoryRepository()
+    Engine(MTSS, repository=repo, roster=roster()).run(D, [FACTS])  # three open, ms-lee's
+    engine = Engine(MTSS, repository=repo, roster=roster())
+    first = repo.for_student("s1")[0]
+    engine.close(first.id, on=D, by="ms-lee", reason="the family moved away")
+    assert engine.roster.load["ms-lee"] == 2

@@ -257,9 +257,10 @@ class Core:
         before = iv.state
         if target in TERMINAL_STATES:
             changes["ended_on"] = on
-        self._save(iv, state=target, **changes)
-        if target in TERMINAL_STATES:
+            # Before the save: on an engine's first use, the roster counts the store's open
+            # interventions, and this one must be among them to be released.
             self.roster.release(iv.owner)
+        self._save(iv, state=target, **changes)
         return self._record(
             WorkflowEvent(
                 0, on, iv.student_id, "transition", iv.id, trigger, before, target, who, why,

@@ -33,8 +33,9 @@ from tierflow.evaluate import (
     load_ruleset,
     parse_ruleset,
 )
-from tierflow.expr import DEFAULT_FUNCTIONS, Function, FunctionRegistry
+from tierflow.expr import Function, FunctionRegistry
 from tierflow.facts import (
+    DEFAULT_FUNCTIONS,
     AttendanceRecord,
     Conference,
     History,

@@ -8,7 +8,6 @@ from tierflow.expr import (
     ANY,
     BOOL,
     DATE,
-    DEFAULT_FUNCTIONS,
     DURATION,
     NUMBER,
     STRING,
@@ -24,6 +23,7 @@ from tierflow.expr import (
     list_of,
     parse,
 )
+from tierflow.facts import DEFAULT_FUNCTIONS
 
 TIER = enum_of("tier", {"tier1", "tier2", "tier3"})
 GROUP = enum_of("group", {"foster", "homeless", "ell"})
@@ -42,6 +42,7 @@ SCOPE = Scope(
         "window": DURATION,
         "anything": ANY,
     },
+    functions=DEFAULT_FUNCTIONS,
     vocabularies={"legal_step": frozenset({"not1", "not2", "sarb-referral"})},
 )
 
@@ -335,7 +336,7 @@ def test_unknown_value(text: str, pos: int, message: str, hint: str) -> None:
 
 
 def test_vocabulary_is_only_checked_when_the_rule_set_defines_it() -> None:
-    without = Scope(SCOPE.names)
+    without = Scope(SCOPE.names, DEFAULT_FUNCTIONS)
     assert problems("legal_issued('anything')", scope=without) == []
     assert codes("legal_issued('not9')") == ["expr.unknown_value"]
 

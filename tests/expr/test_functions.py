@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 
 from tierflow.errors import DataError
 from tierflow.expr import (
-    ATTENDANCE_KINDS,
-    DEFAULT_FUNCTIONS,
     NUMBER,
     Duration,
     EvalContext,
@@ -24,6 +22,7 @@ from tierflow.expr import (
     parse,
 )
 from tierflow.expr._functions import add_duration, subtract_duration
+from tierflow.facts import ATTENDANCE_KINDS, DEFAULT_FUNCTIONS
 
 AS_OF = dt.date(2026, 2, 2)  # a Monday
 D = dt.date
@@ -37,7 +36,7 @@ def log(*records: tuple[dt.date, str] | tuple[dt.date, str, float]) -> list[dict
 
 
 def run(text: str, facts: dict[str, Any] | None = None, as_of: dt.date = AS_OF) -> Any:
-    return interpret(parse(text), {}, EvalContext(facts or {}, as_of))
+    return interpret(parse(text), {}, EvalContext(facts or {}, as_of), DEFAULT_FUNCTIONS)
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -306,15 +305,15 @@ def test_window_functions_report_a_malformed_log() -> None:
 
 def test_context_function_without_a_context() -> None:
     with pytest.raises(ValueError, match="needs an evaluation context"):
-        interpret(parse("legal_count()"), {})
+        interpret(parse("legal_count()"), {}, None, DEFAULT_FUNCTIONS)
 
 
 def test_the_log_is_parsed_once_per_context() -> None:
     ctx = EvalContext({"attendance_log": log((D(2026, 1, 30), "excused"))}, AS_OF)
     tree = parse("count_within('absence', 28d) + peak_count('absence', 28d)")
-    assert interpret(tree, {}, ctx) == 2
+    assert interpret(tree, {}, ctx, DEFAULT_FUNCTIONS) == 2
     first = ctx.cached("log", lambda: None)
-    interpret(tree, {}, ctx)
+    interpret(tree, {}, ctx, DEFAULT_FUNCTIONS)
     assert ctx.cached("log", lambda: None) is first
 
 
@@ -460,8 +459,8 @@ def test_interventions_tried_skips_what_the_catalogue_marks_unsupportive() -> No
     # The legal prerequisite counts supportive interventions only; so does the function, so a
     # condition written with it means the same as the step's 'requires'.
     ctx = EvalContext(HISTORY, AS_OF, frozenset({"call", "sart"}))
-    assert interpret(parse("interventions_tried(1)"), {}, ctx) == 1
-    assert interpret(parse("interventions_tried(3)"), {}, ctx) == 0
+    assert interpret(parse("interventions_tried(1)"), {}, ctx, DEFAULT_FUNCTIONS) == 1
+    assert interpret(parse("interventions_tried(3)"), {}, ctx, DEFAULT_FUNCTIONS) == 0
 
 
 def test_history_functions_the_day_before() -> None:

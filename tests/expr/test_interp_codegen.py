@@ -21,7 +21,6 @@ from tierflow.errors import DataError
 from tierflow.expr import (
     BOOL,
     DATE,
-    DEFAULT_FUNCTIONS,
     DURATION,
     NUMBER,
     STRING,
@@ -50,7 +49,7 @@ from tierflow.expr import (
 )
 from tierflow.expr._functions import add_duration, same_items, subtract_duration
 from tierflow.expr._parser import MAX_DEPTH, ExprSyntaxError
-from tierflow.facts import CAUSES, GROUPS
+from tierflow.facts import CAUSES, DEFAULT_FUNCTIONS, GROUPS
 from tierflow.testing import AS_OF, student_facts
 
 NUMBER_FACTS = (
@@ -68,7 +67,9 @@ NAMES = {
     "flag": BOOL,
     "window": DURATION,
 }
-SCOPE = Scope(NAMES, vocabularies={"legal_step": frozenset({"not1", "not2", "not3"})})
+SCOPE = Scope(
+    NAMES, DEFAULT_FUNCTIONS, vocabularies={"legal_step": frozenset({"not1", "not2", "not3"})}
+)
 
 
 def checked(text: str, scope: Scope = SCOPE) -> Expr:
@@ -128,7 +129,7 @@ def run_both(
     facts = dict(facts or {})
     env = env_of(facts, as_of)
     tree = checked(text)
-    ref = outcome(lambda: interpret(tree, env, EvalContext(facts, as_of)))
+    ref = outcome(lambda: interpret(tree, env, EvalContext(facts, as_of), DEFAULT_FUNCTIONS))
     _, fn = compiled(tree)
     gen = outcome(lambda: fn(EvalContext(facts, as_of), *[env[n] for n in NAMES]))
     return ref, gen
@@ -647,7 +648,7 @@ def test_generated_code_agrees_with_the_interpreter(
     as_of = AS_OF + dt.timedelta(days=days)
     tree = checked(text)
     env = env_of(facts, as_of)
-    ref = outcome(lambda: interpret(tree, env, EvalContext(facts, as_of)))
+    ref = outcome(lambda: interpret(tree, env, EvalContext(facts, as_of), DEFAULT_FUNCTIONS))
     args = [env[n] for n in NAMES]
     _, fn = compiled(tree)
     assert outcome(lambda: fn(EvalContext(facts, as_of), *args)) == ref, text
@@ -660,20 +661,29 @@ def test_generated_code_agrees_with_the_interpreter(
 @given(text=_EXPRS, facts=student_facts(future_days=30))
 def test_folding_preserves_meaning(text: str, facts: dict[str, Any]) -> None:
     env = env_of(facts, AS_OF)
-    ref = outcome(lambda: interpret(checked(text), env, EvalContext(facts, AS_OF)))
+    ref = outcome(
+        lambda: interpret(checked(text), env, EvalContext(facts, AS_OF), DEFAULT_FUNCTIONS)
+    )
     folded = fold(checked(text))
     assert folded.type == checked(text).type
-    assert outcome(lambda: interpret(folded, env, EvalContext(facts, AS_OF))) == ref, text
+    assert (
+        outcome(lambda: interpret(folded, env, EvalContext(facts, AS_OF), DEFAULT_FUNCTIONS)) == ref
+    ), text
 
 
 @_SETTINGS
 @given(text=_EXPRS, facts=student_facts())
 def test_canonical_text_means_the_same(text: str, facts: dict[str, Any]) -> None:
     env = env_of(facts, AS_OF)
-    ref = outcome(lambda: interpret(checked(text), env, EvalContext(facts, AS_OF)))
+    ref = outcome(
+        lambda: interpret(checked(text), env, EvalContext(facts, AS_OF), DEFAULT_FUNCTIONS)
+    )
     for canonical in (unparse(checked(text)), unparse(fold(checked(text)))):
         again = checked(canonical)
-        assert outcome(lambda t=again: interpret(t, env, EvalContext(facts, AS_OF))) == ref
+        assert (
+            outcome(lambda t=again: interpret(t, env, EvalContext(facts, AS_OF), DEFAULT_FUNCTIONS))
+            == ref
+        )
 
 
 def test_the_generator_reaches_every_function() -> None:

@@ -38,7 +38,7 @@ import yaml
 
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
-from tierflow.expr import DEFAULT_FUNCTIONS
+from tierflow.facts import DEFAULT_FUNCTIONS
 from tierflow.ingest import (
     FactsRecord,
     read_calendars,

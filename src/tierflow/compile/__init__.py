@@ -18,7 +18,8 @@ from tierflow.compile._source import (
     document_from_text,
     read_document,
 )
-from tierflow.expr import DEFAULT_FUNCTIONS, FunctionRegistry
+from tierflow.expr import FunctionRegistry
+from tierflow.facts import DEFAULT_FUNCTIONS
 from tierflow.spec._yaml import DEFAULT_LIMITS, YamlLimits
 
 __all__ = [

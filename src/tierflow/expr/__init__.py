@@ -1,6 +1,5 @@
 """The condition language: parse, check types, fold, interpret, and generate Python."""
 
-import tierflow.expr._windows  # noqa: F401  (registers the calendar-aware window functions)
 from tierflow.expr._ast import (
     Arith,
     BoolOp,
@@ -16,13 +15,7 @@ from tierflow.expr._ast import (
 )
 from tierflow.expr._check import ExprProblem, Scope, check
 from tierflow.expr._codegen import Constants, to_python
-from tierflow.expr._functions import (
-    ATTENDANCE_KINDS,
-    DEFAULT_FUNCTIONS,
-    EvalContext,
-    Function,
-    FunctionRegistry,
-)
+from tierflow.expr._functions import PURE_FUNCTIONS, EvalContext, Function, FunctionRegistry
 from tierflow.expr._interp import ExprEvalError, TraceEntry, fold, format_value, interpret, unparse
 from tierflow.expr._parser import ExprSyntaxError, parse
 from tierflow.expr._types import (
@@ -40,12 +33,11 @@ from tierflow.expr._types import (
 
 __all__ = [
     "ANY",
-    "ATTENDANCE_KINDS",
     "BOOL",
     "DATE",
-    "DEFAULT_FUNCTIONS",
     "DURATION",
     "NUMBER",
+    "PURE_FUNCTIONS",
     "STRING",
     "Arith",
     "BoolOp",

@@ -33,7 +33,7 @@ from tierflow.expr._ast import (
     Not,
 )
 from tierflow.expr._bounds import too_large_message, whole_bound
-from tierflow.expr._functions import DEFAULT_FUNCTIONS, Function, FunctionRegistry
+from tierflow.expr._functions import PURE_FUNCTIONS, Function, FunctionRegistry
 from tierflow.expr._interp import unparse
 from tierflow.expr._types import ANY, BOOL, DATE, DURATION, NUMBER, STRING, Duration, Type, list_of
 
@@ -46,7 +46,7 @@ class Scope:
 
     Attributes:
         names: Every name in scope and its type.
-        functions: The callable functions.
+        functions: The callable functions (default: the pure functions only).
         vocabularies: Closed vocabularies by name (``legal_step``, ``tier``), used to check
             string arguments of functions whose parameter names a vocabulary.
         bounds: The largest whole number each name that is not a fact may hold (metrics,
@@ -54,7 +54,7 @@ class Scope:
     """
 
     names: Mapping[str, Type]
-    functions: FunctionRegistry = field(default_factory=lambda: DEFAULT_FUNCTIONS)
+    functions: FunctionRegistry = field(default_factory=lambda: PURE_FUNCTIONS)
     vocabularies: Mapping[str, frozenset[str]] = field(default_factory=dict)
     bounds: Mapping[str, float] = field(default_factory=dict)
 

@@ -3,7 +3,12 @@
 A function has a typed signature checked at load time and a plain Python implementation. Functions
 marked ``context=True`` receive the :class:`EvalContext` (the student's facts and the as-of date)
 as their first argument; the others are pure and are folded at compile time when every argument is
-a literal. The facts layer registers its calendar-aware window functions here too.
+a literal.
+
+This module knows nothing of what facts mean: it holds the registry and the language's pure
+functions (:data:`PURE_FUNCTIONS`). The context functions that read a student's attendance log
+and history live in :mod:`tierflow.facts`, which registers them explicitly into its own copy
+(:data:`tierflow.facts.DEFAULT_FUNCTIONS`); importing a module never adds a function anywhere.
 """
 
 from __future__ import annotations
@@ -18,11 +23,10 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from tierflow.expr._types import BOOL, DATE, DURATION, NUMBER, STRING, Duration, Type, list_of
+from tierflow.expr._types import DATE, NUMBER, STRING, Duration, Type, list_of
 
 __all__ = [
-    "ATTENDANCE_KINDS",
-    "DEFAULT_FUNCTIONS",
+    "PURE_FUNCTIONS",
     "EvalContext",
     "Function",
     "FunctionRegistry",
@@ -31,20 +35,6 @@ __all__ = [
     "same_items",
     "subtract_duration",
 ]
-
-ATTENDANCE_KINDS: dict[str, frozenset[str]] = {
-    "absence": frozenset({"excused", "unexcused", "suspension"}),
-    "excused": frozenset({"excused"}),
-    "unexcused": frozenset({"unexcused"}),
-    "suspension": frozenset({"suspension"}),
-    "tardy": frozenset({"tardy", "tardy_over_30"}),
-    "tardy_over_30": frozenset({"tardy_over_30"}),
-    "truancy": frozenset({"unexcused", "tardy_over_30"}),
-}
-"""Kinds a window function counts, mapped to the record kinds of ``StudentFacts.attendance_log``.
-
-``truancy`` follows California EC 48260: unexcused absences and tardies of more than 30 minutes.
-"""
 
 
 class EvalContext:
@@ -254,226 +244,32 @@ def _days_between(a: dt.date, b: dt.date) -> int:
     return (b - a).days
 
 
-def _log(ctx: EvalContext) -> tuple[tuple[dt.date, str, float], ...]:
-    from tierflow.facts._model import attendance_log_of
-
-    return ctx.cached("log", lambda: attendance_log_of(ctx.facts))  # type: ignore[no-any-return]
-
-
-def _window(ctx: EvalContext, kind: str, period: Duration) -> list[tuple[dt.date, str, float]]:
-    kinds = ATTENDANCE_KINDS[kind]
-    start = subtract_duration(ctx.as_of, period)
-    return [r for r in _log(ctx) if start < r[0] <= ctx.as_of and r[1] in kinds]
-
-
-def _count_within(ctx: EvalContext, kind: str, period: Duration) -> int:
-    # Days, not log rows: a date logged as an excused and an unexcused part is one day of
-    # 'absence' (statutes count "days or parts of days").
-    return len({r[0] for r in _window(ctx, kind, period)})
-
-
-def _days_within(ctx: EvalContext, kind: str, period: Duration) -> float:
-    return sum(r[2] for r in _window(ctx, kind, period))
-
-
-def _peak_count(ctx: EvalContext, kind: str, period: Duration) -> int:
-    kinds = ATTENDANCE_KINDS[kind]
-    dates = sorted({r[0] for r in _log(ctx) if r[1] in kinds and r[0] <= ctx.as_of})
-    best = 0
-    first = 0
-    for last, end in enumerate(dates):
-        start = subtract_duration(end, period)
-        # A zero-length period holds nothing, so ``first`` may pass ``last``; stop at the end.
-        while first <= last and dates[first] <= start:
-            first += 1
-        best = max(best, last - first + 1)
-    return best
+def _pure_functions() -> FunctionRegistry:
+    registry = FunctionRegistry()
+    for fn in (
+        Function(
+            "min", (NUMBER, NUMBER), NUMBER, min, "The smallest of its arguments.", variadic=True
+        ),
+        Function(
+            "max", (NUMBER, NUMBER), NUMBER, max, "The largest of its arguments.", variadic=True
+        ),
+        Function("abs", (NUMBER,), NUMBER, abs, "The absolute value."),
+        Function(
+            "round", (NUMBER, NUMBER), NUMBER, _round, "x rounded to n decimal places (half up)."
+        ),
+        Function("ratio", (NUMBER, NUMBER), NUMBER, _ratio, "a / b, or 0 when b is 0."),
+        Function("len", (list_of(Type("any")),), NUMBER, len, "The number of items in a list."),
+        Function("date", (STRING,), DATE, _date, "The date written 'YYYY-MM-DD'."),
+        Function("days_between", (DATE, DATE), NUMBER, _days_between, "Calendar days from a to b."),
+    ):
+        registry.register(fn)
+    return registry
 
 
-def _history(ctx: EvalContext) -> Any:
-    from tierflow.facts._model import history_of
+PURE_FUNCTIONS = _pure_functions()
+"""The language's own functions: pure, folded at compile time when every argument is a literal.
 
-    return ctx.cached("history", lambda: history_of(ctx.facts))
-
-
-def _legal_issued(ctx: EvalContext, step: str) -> bool:
-    return any(s.step == step and s.issued_on <= ctx.as_of for s in _history(ctx).legal_steps)
-
-
-def _legal_count(ctx: EvalContext) -> int:
-    return sum(1 for s in _history(ctx).legal_steps if s.issued_on <= ctx.as_of)
-
-
-def _interventions_tried(ctx: EvalContext, min_level: float) -> int:
-    # The same count as a legal step's supportive_interventions prerequisite (without
-    # with_outcome): started by the as-of date, at or above the level, not marked unsupportive.
-    unsupportive = ctx.unsupportive
-    return sum(
-        1
-        for i in _history(ctx).interventions
-        if i.tier_level >= min_level
-        and i.started_on <= ctx.as_of
-        and i.intervention not in unsupportive
-    )
-
-
-def _conferences_held(ctx: EvalContext, kind: str) -> int:
-    # Held only: an attempt that did not bring the family in is no meeting.
-    return sum(
-        1
-        for c in _history(ctx).conferences
-        if c.kind == kind and c.held_on <= ctx.as_of and c.outcome == "held"
-    )
-
-
-def _conferences_attempted(ctx: EvalContext, kind: str) -> int:
-    # Held, or a documented attempt (EC 48262's "conscientious effort"): every one counts.
-    return sum(1 for c in _history(ctx).conferences if c.kind == kind and c.held_on <= ctx.as_of)
-
-
-def _tried_by(ctx: EvalContext) -> list[Any]:
-    return [i for i in _history(ctx).interventions if i.started_on <= ctx.as_of]
-
-
-def _intervention_tried(ctx: EvalContext, intervention: str) -> bool:
-    # Any catalogue intervention, supportive or not (a home visit is documented effort).
-    return any(i.intervention == intervention for i in _tried_by(ctx))
-
-
-def _interventions_with_outcome(ctx: EvalContext, min_level: float) -> int:
-    unsupportive = ctx.unsupportive
-    return sum(
-        1
-        for i in _tried_by(ctx)
-        if i.tier_level >= min_level and i.intervention not in unsupportive and i.outcome
-    )
-
-
-def _contacts(ctx: EvalContext) -> int:
-    # Each check-in is logged with a contact type (call, meeting, home_visit, message,
-    # in_person); each conference held or attempted is a contact, or an attempt, with the family.
-    history = _history(ctx)
-    check_ins = sum(i.check_ins or 0 for i in _tried_by(ctx))
-    return check_ins + sum(1 for c in history.conferences if c.held_on <= ctx.as_of)
-
-
-_KIND = Type("string", values=frozenset(ATTENDANCE_KINDS), vocabulary="attendance kind")
-_LEGAL = Type("string", vocabulary="legal_step")
-_INTERVENTION = Type("string", vocabulary="intervention")
-
-DEFAULT_FUNCTIONS = FunctionRegistry()
-"""The built-in functions. Copy it (``DEFAULT_FUNCTIONS.copy()``) to add your own."""
-
-for _fn in (
-    Function("min", (NUMBER, NUMBER), NUMBER, min, "The smallest of its arguments.", variadic=True),
-    Function("max", (NUMBER, NUMBER), NUMBER, max, "The largest of its arguments.", variadic=True),
-    Function("abs", (NUMBER,), NUMBER, abs, "The absolute value."),
-    Function("round", (NUMBER, NUMBER), NUMBER, _round, "x rounded to n decimal places (half up)."),
-    Function("ratio", (NUMBER, NUMBER), NUMBER, _ratio, "a / b, or 0 when b is 0."),
-    Function("len", (list_of(Type("any")),), NUMBER, len, "The number of items in a list."),
-    Function("date", (STRING,), DATE, _date, "The date written 'YYYY-MM-DD'."),
-    Function("days_between", (DATE, DATE), NUMBER, _days_between, "Calendar days from a to b."),
-    Function(
-        "count_within",
-        (_KIND, DURATION),
-        NUMBER,
-        _count_within,
-        "Days or parts of days of a kind in the period ending on the as-of date.",
-        context=True,
-        reads=("attendance_log",),
-    ),
-    Function(
-        "days_within",
-        (_KIND, DURATION),
-        NUMBER,
-        _days_within,
-        "Full-day equivalents of a kind in the period ending on the as-of date.",
-        context=True,
-        reads=("attendance_log",),
-    ),
-    Function(
-        "peak_count",
-        (_KIND, DURATION),
-        NUMBER,
-        _peak_count,
-        "The most days or parts of days of a kind in any period of this length so far.",
-        context=True,
-        reads=("attendance_log",),
-    ),
-    Function(
-        "legal_issued",
-        (_LEGAL,),
-        BOOL,
-        _legal_issued,
-        "Whether the legal step was issued on or before the as-of date.",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "legal_count",
-        (),
-        NUMBER,
-        _legal_count,
-        "How many legal steps were issued on or before the as-of date.",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "interventions_tried",
-        (NUMBER,),
-        NUMBER,
-        _interventions_tried,
-        "How many supportive interventions of at least this tier level were started.",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "conferences_held",
-        (STRING,),
-        NUMBER,
-        _conferences_held,
-        "How many conferences of a kind (parent_conference, sart, ...) were held (not only "
-        "attempted).",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "conferences_attempted",
-        (STRING,),
-        NUMBER,
-        _conferences_attempted,
-        "How many conferences of a kind were held or attempted (a documented attempt counts).",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "intervention_tried",
-        (_INTERVENTION,),
-        BOOL,
-        _intervention_tried,
-        "Whether the catalogue intervention was started on or before the as-of date.",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "interventions_with_outcome",
-        (NUMBER,),
-        NUMBER,
-        _interventions_with_outcome,
-        "How many supportive interventions of at least this tier level were started and have "
-        "a recorded outcome.",
-        context=True,
-        reads=("history",),
-    ),
-    Function(
-        "contacts",
-        (),
-        NUMBER,
-        _contacts,
-        "Documented contacts with the family: check-ins of started interventions plus "
-        "conferences held or attempted.",
-        context=True,
-        reads=("history",),
-    ),
-):
-    DEFAULT_FUNCTIONS.register(_fn)
+They read no facts. The functions that read a student's facts (attendance windows, history
+counts) belong to the facts layer, which adds them to a copy of this registry to make
+:data:`tierflow.facts.DEFAULT_FUNCTIONS`; the expression tools here default to this one.
+"""

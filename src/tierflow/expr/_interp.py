@@ -31,7 +31,7 @@ from tierflow.expr._ast import (
     Not,
 )
 from tierflow.expr._functions import (
-    DEFAULT_FUNCTIONS,
+    PURE_FUNCTIONS,
     EvalContext,
     FunctionRegistry,
     add_duration,
@@ -127,7 +127,7 @@ def interpret(
     node: Expr,
     env: Mapping[str, Any],
     ctx: EvalContext | None = None,
-    functions: FunctionRegistry = DEFAULT_FUNCTIONS,
+    functions: FunctionRegistry = PURE_FUNCTIONS,
     trace: list[TraceEntry] | None = None,
 ) -> Any:
     """Evaluate ``node`` by walking the tree.
@@ -136,7 +136,8 @@ def interpret(
         node: A type-checked expression.
         env: Values of the names in scope.
         ctx: The evaluation context, for context functions.
-        functions: Where calls are looked up.
+        functions: Where calls are looked up (default: the pure functions only; pass
+            :data:`tierflow.facts.DEFAULT_FUNCTIONS` for the window and history functions).
         trace: If given, every evaluated comparison is appended to it.
 
     Raises:
@@ -317,7 +318,7 @@ def unparse(node: Expr, parent: int = 0) -> str:
 
 def fold(
     node: Expr,
-    functions: FunctionRegistry = DEFAULT_FUNCTIONS,
+    functions: FunctionRegistry = PURE_FUNCTIONS,
     problems: list[ExprProblem] | None = None,
 ) -> Expr:
     """Replace every sub-tree made only of literals and pure functions by its value.

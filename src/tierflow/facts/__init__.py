@@ -1,5 +1,6 @@
-"""Facts: the typed model of what a rule reads about a student."""
+"""Facts: the typed model of what a rule reads about a student, and the functions that read it."""
 
+from tierflow.facts._functions import DEFAULT_FUNCTIONS
 from tierflow.facts._model import (
     CAUSES,
     FACTS,
@@ -13,9 +14,12 @@ from tierflow.facts._model import (
     StudentFacts,
     TriedIntervention,
 )
+from tierflow.facts._windows import ATTENDANCE_KINDS
 
 __all__ = [
+    "ATTENDANCE_KINDS",
     "CAUSES",
+    "DEFAULT_FUNCTIONS",
     "FACTS",
     "GROUPS",
     "OUTCOMES",

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.expr import EvalContext, interpret, parse
+from tierflow.facts import DEFAULT_FUNCTIONS
 
 D = dt.date
 FIRST = D(2025, 8, 18)
@@ -49,7 +50,7 @@ def facts(*absent: dt.date, as_of: dt.date, entry: dt.date = FIRST, **kinds: str
 
 
 def run(text: str, f: dict[str, Any], as_of: dt.date) -> Any:
-    return interpret(parse(text), {}, EvalContext(f, as_of))
+    return interpret(parse(text), {}, EvalContext(f, as_of), DEFAULT_FUNCTIONS)
 
 
 def test_the_calendar_is_the_one_the_tables_describe() -> None:
@@ -145,7 +146,7 @@ def test_weeks_at_most_refuses_a_limit_that_is_not_a_number() -> None:
     f = facts(as_of=FRI_WEEK4)
     ctx = EvalContext(f, FRI_WEEK4)
     with pytest.raises(tierflow.DataError) as info:
-        interpret(parse("weeks_at_most('absence', x)"), {"x": float("nan")}, ctx)
+        interpret(parse("weeks_at_most('absence', x)"), {"x": float("nan")}, ctx, DEFAULT_FUNCTIONS)
     assert info.value.code == "expr.invalid_argument"
 
 

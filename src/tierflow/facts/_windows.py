@@ -1,4 +1,7 @@
-"""Calendar-aware window functions: school days, school weeks, calendar months, hours.
+"""Window functions: counts of a student's attendance log over a period ending on the as-of date.
+
+``count_within``, ``days_within`` and ``peak_count`` count calendar periods (``30d``, ``1m``).
+The calendar-aware ones count school days, school weeks, calendar months and hours.
 
 They read two facts that :class:`tierflow.attendance.FactsBuilder` provides: ``school_days`` (the
 instructional days the student was enrolled, in order) and ``minutes_per_day`` (the length of a
@@ -20,18 +23,62 @@ from collections.abc import Mapping
 from typing import Any
 
 from tierflow.errors import DataError
-from tierflow.expr._functions import (
-    ATTENDANCE_KINDS,
-    DEFAULT_FUNCTIONS,
-    EvalContext,
-    Function,
-    _log,
-)
-from tierflow.expr._types import NUMBER, Type
+from tierflow.expr import DURATION, NUMBER, Duration, EvalContext, Function, Type
+from tierflow.expr._functions import subtract_duration
+from tierflow.facts._model import attendance_log_of
 
-__all__: list[str] = []
+__all__ = ["ATTENDANCE_KINDS", "WINDOW_FUNCTIONS"]
+
+ATTENDANCE_KINDS: dict[str, frozenset[str]] = {
+    "absence": frozenset({"excused", "unexcused", "suspension"}),
+    "excused": frozenset({"excused"}),
+    "unexcused": frozenset({"unexcused"}),
+    "suspension": frozenset({"suspension"}),
+    "tardy": frozenset({"tardy", "tardy_over_30"}),
+    "tardy_over_30": frozenset({"tardy_over_30"}),
+    "truancy": frozenset({"unexcused", "tardy_over_30"}),
+}
+"""Kinds a window function counts, mapped to the record kinds of ``StudentFacts.attendance_log``.
+
+``truancy`` follows California EC 48260: unexcused absences and tardies of more than 30 minutes.
+"""
+
 
 _KIND = Type("string", values=frozenset(ATTENDANCE_KINDS), vocabulary="attendance kind")
+
+
+def _log(ctx: EvalContext) -> tuple[tuple[dt.date, str, float], ...]:
+    return ctx.cached("log", lambda: attendance_log_of(ctx.facts))  # type: ignore[no-any-return]
+
+
+def _window(ctx: EvalContext, kind: str, period: Duration) -> list[tuple[dt.date, str, float]]:
+    kinds = ATTENDANCE_KINDS[kind]
+    start = subtract_duration(ctx.as_of, period)
+    return [r for r in _log(ctx) if start < r[0] <= ctx.as_of and r[1] in kinds]
+
+
+def _count_within(ctx: EvalContext, kind: str, period: Duration) -> int:
+    # Days, not log rows: a date logged as an excused and an unexcused part is one day of
+    # 'absence' (statutes count "days or parts of days").
+    return len({r[0] for r in _window(ctx, kind, period)})
+
+
+def _days_within(ctx: EvalContext, kind: str, period: Duration) -> float:
+    return sum(r[2] for r in _window(ctx, kind, period))
+
+
+def _peak_count(ctx: EvalContext, kind: str, period: Duration) -> int:
+    kinds = ATTENDANCE_KINDS[kind]
+    dates = sorted({r[0] for r in _log(ctx) if r[1] in kinds and r[0] <= ctx.as_of})
+    best = 0
+    first = 0
+    for last, end in enumerate(dates):
+        start = subtract_duration(end, period)
+        # A zero-length period holds nothing, so ``first`` may pass ``last``; stop at the end.
+        while first <= last and dates[first] <= start:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
 
 
 def _school_days(ctx: EvalContext) -> tuple[dt.date, ...]:
@@ -176,7 +223,34 @@ def _peak_month_hours(ctx: EvalContext, kind: str) -> float:
     return _peak_month_days(ctx, kind) * _hours_per_day(ctx)
 
 
-for _fn in (
+WINDOW_FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "count_within",
+        (_KIND, DURATION),
+        NUMBER,
+        _count_within,
+        "Days or parts of days of a kind in the period ending on the as-of date.",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "days_within",
+        (_KIND, DURATION),
+        NUMBER,
+        _days_within,
+        "Full-day equivalents of a kind in the period ending on the as-of date.",
+        context=True,
+        reads=("attendance_log",),
+    ),
+    Function(
+        "peak_count",
+        (_KIND, DURATION),
+        NUMBER,
+        _peak_count,
+        "The most days or parts of days of a kind in any period of this length so far.",
+        context=True,
+        reads=("attendance_log",),
+    ),
     Function(
         "recent_count",
         (_KIND, NUMBER),
@@ -258,5 +332,5 @@ for _fn in (
         context=True,
         reads=("attendance_log", "minutes_per_day"),
     ),
-):
-    DEFAULT_FUNCTIONS.register(_fn)
+)
+"""The window functions, for :data:`tierflow.facts.DEFAULT_FUNCTIONS`."""

@@ -1,19 +1,33 @@
 """The tierflow exception hierarchy.
 
 Every error tierflow raises is a :class:`TierflowError`. Errors found in user input also subclass
-the matching builtin, so existing ``except ValueError`` handlers keep working::
+the matching builtin, so existing ``except ValueError`` handlers keep working. The tree lists
+every exception class tierflow defines, with its bases (``tests/test_errors.py`` keeps it
+complete); the classes outside this module are named with their module::
 
     TierflowError
-    ├── RulesetError(TierflowError, ValueError)   found before evaluation: YAML, schema,
-    │                                             expression, compile; carries every Problem
-    ├── DataError(TierflowError, ValueError)      a bad input record (ingest, evaluate)
-    ├── WorkflowError(TierflowError)              illegal transition, unknown intervention
-    │   ├── IllegalTransitionError(WorkflowError) a trigger the lifecycle does not allow
-    │   │                                         (tierflow.workflow)
+    ├── RulesetError(TierflowError, ValueError)        found before evaluation: YAML, schema,
+    │                                                  expression, compile; carries every Problem
+    ├── ExprSyntaxError(TierflowError, ValueError)     tierflow.expr: a condition's text cannot be
+    │                                                  read; the compiler makes it a Problem
+    ├── DataError(TierflowError, ValueError)           a bad input record (ingest, evaluate)
+    │   └── ExprEvalError(DataError)                   tierflow.expr: an operation failed for one
+    │                                                  student's values
+    ├── JsonProblem(TierflowError, ValueError)         tierflow.ingest: a refused JSON text; the
+    │                                                  readers make it a DataError
+    ├── WorkflowError(TierflowError)                   illegal transition, unknown intervention
+    │   ├── IllegalTransitionError(WorkflowError)      tierflow.workflow: a trigger the
+    │   │                                              lifecycle does not allow
     │   └── UnknownInterventionError(WorkflowError, KeyError)
-    │                                             no intervention with that id in the store
-    └── StoreError(TierflowError)                 persistence, concurrency conflicts
-        └── ConflictError(StoreError)             another writer got there first: retry
+    │                                                  no intervention with that id in the store
+    ├── StoreError(TierflowError)                      persistence, concurrency conflicts
+    │   ├── ConflictError(StoreError)                  another writer got there first: retry
+    │   └── Unreadable(StoreError)                     tierflow.store: a stored row that is not
+    │                                                  as tierflow writes it
+    ├── PropertyFailure(TierflowError, AssertionError) tierflow.testing: a rule set property does
+    │                                                  not hold; the message is a test case
+    └── OutsideFragment(TierflowError)                 tierflow.analysis: a condition the exact
+                                                       coverage cannot reason about (caught there)
 
 A :class:`RulesetError` holds a sorted list of :class:`Problem` values (at most
 :data:`MAX_PROBLEMS`); its message prints one per line, as compilers do::

@@ -22,12 +22,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tierflow.errors import TierflowError
 from tierflow.expr import BoolOp, Call, Compare, Const, Expr, ListExpr, Name, Neg, Not, unparse
 
 __all__ = ["Fragment", "OutsideFragment", "Variable", "inline"]
 
 
-class OutsideFragment(Exception):
+class OutsideFragment(TierflowError):
     """The condition uses something the exact reasoning does not cover (a window function...)."""
 
 

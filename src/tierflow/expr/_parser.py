@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tierflow.errors import TierflowError
 from tierflow.expr._ast import (
     Arith,
     BoolOp,
@@ -79,10 +80,12 @@ _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
 
 
 @dataclass
-class ExprSyntaxError(Exception):
+class ExprSyntaxError(TierflowError, ValueError):
     """A problem reading the text at ``pos`` (0-based offset into the expression text).
 
-    ``code`` is ``expr.syntax``, or ``expr.out_of_range`` for a literal outside the bounds.
+    ``code`` is ``expr.syntax``, or ``expr.out_of_range`` for a literal outside the bounds. It
+    is a :class:`~tierflow.TierflowError` and a ``ValueError``, as :class:`~tierflow.RulesetError`
+    is; the compiler reports it as one problem of a ``RulesetError``, with its place in the file.
     """
 
     pos: int

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from itertools import accumulate
 from typing import Any
 
+from tierflow.errors import TierflowError
 from tierflow.facts._model import MAX_NUMBER
 
 __all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "JsonProblem", "SafeJson"]
@@ -43,7 +44,7 @@ _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-class JsonProblem(ValueError):
+class JsonProblem(TierflowError, ValueError):
     """A JSON text that was refused, with what is wrong and where.
 
     Attributes:

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, TierflowError
 from tierflow.evaluate import CompiledRuleset, Decision
 from tierflow.testing._strategies import AS_OF, student_facts
 
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class PropertyFailure(AssertionError):
+class PropertyFailure(TierflowError, AssertionError):
     """A rule set property does not hold; the message has the counterexample as a test case."""
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import tierflow
 from ingest.reading import read_all
 from tierflow import DataError, History, StudentFacts
-from tierflow.facts._model import attendance_log_of, history_of, history_view, issued_steps
+from tierflow.facts._read import attendance_log_of, history_of, history_view, issued_steps
 from tierflow.ingest import FactsRecord, read_facts
 
 _ids = st.one_of(

@@ -37,7 +37,7 @@ import pytest
 import tierflow
 from tierflow.expr import EvalContext
 from tierflow.facts import History
-from tierflow.facts._model import ConferenceView, HistoryView
+from tierflow.facts._read import ConferenceView, HistoryView
 
 LETTERS = tierflow.parse_ruleset(
     """

@@ -43,7 +43,7 @@ from tierflow.expr import (
     walk,
 )
 from tierflow.expr._functions import add_duration, same_items, subtract_duration
-from tierflow.facts._model import check_terms
+from tierflow.facts._read import check_terms
 
 __all__ = ["generate", "read_fact"]
 

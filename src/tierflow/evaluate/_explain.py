@@ -12,7 +12,8 @@ from tierflow.evaluate._decision import Explanation, Reason
 from tierflow.evaluate._reference import environment, evaluate_checked, tier_of
 from tierflow.evaluate._render import compared_names, render_comparison
 from tierflow.expr import EvalContext, TraceEntry, format_value
-from tierflow.facts._model import History, HistoryView
+from tierflow.facts._model import History
+from tierflow.facts._read import HistoryView
 from tierflow.spec._models import TierSpec
 
 if TYPE_CHECKING:

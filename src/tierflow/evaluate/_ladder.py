@@ -25,9 +25,9 @@ from tierflow.expr import (
     to_python,
 )
 from tierflow.expr._functions import add_duration, same_items, subtract_duration
-from tierflow.facts._model import (
+from tierflow.facts._model import History
+from tierflow.facts._read import (
     EMPTY_HISTORY_VIEW,
-    History,
     HistoryView,
     StepView,
     history_view,

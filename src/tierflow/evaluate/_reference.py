@@ -19,7 +19,8 @@ from tierflow.errors import DataError
 from tierflow.evaluate._decision import Decision
 from tierflow.evaluate._reference_ladder import reference_legal_actions
 from tierflow.expr import EvalContext, ExprEvalError, TraceEntry, interpret
-from tierflow.facts._model import FACTS, check_terms
+from tierflow.facts._model import FACTS
+from tierflow.facts._read import check_terms
 from tierflow.spec._models import RulesetSpec
 
 if TYPE_CHECKING:

@@ -19,7 +19,8 @@ from tierflow.compile import Program
 from tierflow.errors import DataError
 from tierflow.evaluate._decision import LegalAction
 from tierflow.expr import EvalContext, ExprEvalError, interpret
-from tierflow.facts._model import History, HistoryView, StepView, history_of, issued_steps
+from tierflow.facts._model import History
+from tierflow.facts._read import HistoryView, StepView, history_of, issued_steps
 from tierflow.spec._models import LegalStepSpec
 
 __all__ = ["reference_legal_actions"]

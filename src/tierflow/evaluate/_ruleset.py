@@ -28,7 +28,7 @@ from tierflow.evaluate._decision import (
     _Outcome,
 )
 from tierflow.evaluate._ladder import Ladder
-from tierflow.facts._model import check_terms
+from tierflow.facts._read import check_terms
 from tierflow.spec import AttendancePolicy
 from tierflow.spec._models import InterventionSpec, LegalStepSpec, RulesetSpec, TierSpec
 

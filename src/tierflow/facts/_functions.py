@@ -20,7 +20,7 @@ from tierflow.expr import (
     FunctionRegistry,
     Type,
 )
-from tierflow.facts._model import history_of
+from tierflow.facts._read import history_of
 from tierflow.facts._windows import WINDOW_FUNCTIONS
 
 __all__ = ["DEFAULT_FUNCTIONS", "HISTORY_FUNCTIONS"]

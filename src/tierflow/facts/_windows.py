@@ -25,7 +25,7 @@ from typing import Any
 from tierflow.errors import DataError
 from tierflow.expr import DURATION, NUMBER, Duration, EvalContext, Function, Type
 from tierflow.expr._functions import subtract_duration
-from tierflow.facts._model import attendance_log_of
+from tierflow.facts._read import attendance_log_of
 
 __all__ = ["ATTENDANCE_KINDS", "WINDOW_FUNCTIONS"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
-from tierflow.facts._model import HistoryView, InterventionView
+from tierflow.facts._read import HistoryView, InterventionView
 from tierflow.ingest import Person
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text

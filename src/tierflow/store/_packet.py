@@ -19,7 +19,7 @@ from typing import Any
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset, legal_condition
-from tierflow.facts._model import HistoryView, InterventionView, StepView
+from tierflow.facts._read import HistoryView, InterventionView, StepView
 from tierflow.ingest import Person
 from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text

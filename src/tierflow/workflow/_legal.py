@@ -9,7 +9,7 @@ from typing import Any
 
 from tierflow.errors import WorkflowError
 from tierflow.evaluate import Decision, LegalAction
-from tierflow.facts._model import issued_steps
+from tierflow.facts._read import issued_steps
 from tierflow.workflow._core import Core, Recall, as_date, school_of
 from tierflow.workflow._records import LegalFlag, LegalOverdue, Plan, WorkflowEvent
 from tierflow.workflow._tried import support_tried

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tierflow.facts._model import ConferenceView
+from tierflow.facts._read import ConferenceView
 from tierflow.workflow._machine import LIFECYCLE, Lifecycle
 from tierflow.workflow._records import Intervention, WorkflowEvent
 from tierflow.workflow._repository import Repository

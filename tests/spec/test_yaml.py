@@ -11,9 +11,10 @@ import yaml
 
 from tierflow.errors import Problem, RulesetError
 from tierflow.source import SourceSpan
-from tierflow.spec import YamlLimits, load_yaml
+from tierflow.spec import YamlLimits, _yaml_compose, load_yaml
 from tierflow.spec import _yaml as yaml_module
-from tierflow.spec._yaml import DEFAULT_LIMITS, load_yaml_file
+from tierflow.spec._yaml import load_yaml_file
+from tierflow.spec._yaml_limits import DEFAULT_LIMITS, MAX_DEPTH_LIMIT
 
 
 @pytest.fixture(
@@ -28,9 +29,9 @@ from tierflow.spec._yaml import DEFAULT_LIMITS, load_yaml_file
 def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run every test with libyaml's parser (when PyYAML has it) and with the pure-Python one."""
     if request.param == "python":
-        monkeypatch.setattr(yaml_module, "_LOADER", yaml_module._PyLoader)
+        monkeypatch.setattr(_yaml_compose, "_LOADER", _yaml_compose._PyLoader)
     else:
-        assert yaml_module._LOADER is yaml_module._CLoader
+        assert _yaml_compose._LOADER is _yaml_compose._CLoader
     return str(request.param)
 
 
@@ -587,7 +588,7 @@ def test_deep_block_flow_and_key_nesting_is_tierflows_refusal(
 
 
 def test_the_highest_depth_limit_is_reached_before_libyamls() -> None:
-    p = one("[" * 5_000 + "]" * 5_000, max_depth=yaml_module.MAX_DEPTH_LIMIT)
+    p = one("[" * 5_000 + "]" * 5_000, max_depth=MAX_DEPTH_LIMIT)
     assert at(p) == ("yaml.too_deep", 1, 202)
 
 
@@ -658,7 +659,7 @@ def test_too_many_nodes_are_refused_before_composing(monkeypatch: pytest.MonkeyP
     def compose_all(text: str) -> Any:
         raise AssertionError("composed")
 
-    monkeypatch.setattr(yaml_module, "_compose_all", compose_all)
+    monkeypatch.setattr(yaml_module, "compose_all", compose_all)
     p = one("a: [1, 2, 3]\n", max_nodes=3)  # the mapping, the list, 1, 2: the 4th is '2'
     assert at(p) == ("yaml.alias_expansion", 1, 8)
     assert p.path == "a[1]"

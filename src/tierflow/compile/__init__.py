@@ -20,7 +20,7 @@ from tierflow.compile._source import (
 )
 from tierflow.expr import FunctionRegistry
 from tierflow.facts import DEFAULT_FUNCTIONS
-from tierflow.spec._yaml import DEFAULT_LIMITS, YamlLimits
+from tierflow.spec._yaml_limits import DEFAULT_LIMITS, YamlLimits
 
 __all__ = [
     "BUILTIN_METRICS",

@@ -23,7 +23,8 @@ from typing import Any
 
 from tierflow.errors import Problem, RulesetError, suggest
 from tierflow.source import SourceSpan, format_path, position_in_scalar
-from tierflow.spec._yaml import DEFAULT_LIMITS, LoadedYaml, YamlLimits, load_yaml
+from tierflow.spec._yaml import LoadedYaml, load_yaml
+from tierflow.spec._yaml_limits import DEFAULT_LIMITS, YamlLimits
 
 __all__ = [
     "BUILTIN_DIR",

@@ -19,7 +19,8 @@ from tierflow.spec._models import (
     TestCaseSpec,
     TierSpec,
 )
-from tierflow.spec._yaml import DEFAULT_LIMITS, LoadedYaml, YamlLimits, load_yaml, load_yaml_file
+from tierflow.spec._yaml import LoadedYaml, load_yaml, load_yaml_file
+from tierflow.spec._yaml_limits import DEFAULT_LIMITS, YamlLimits
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -1,14 +1,16 @@
 """Window functions: counts of a student's attendance log over a period ending on the as-of date.
 
-``count_within``, ``days_within`` and ``peak_count`` count calendar periods (``30d``, ``1m``).
-The calendar-aware ones count school days, school weeks, calendar months and hours.
+All read ``attendance_log``. ``count_within``, ``days_within`` and ``peak_count`` count calendar
+periods (``30d``, ``1m``); the calendar-aware ones count school days, school weeks, calendar
+months and hours.
 
-They read two facts that :class:`tierflow.attendance.FactsBuilder` provides: ``school_days`` (the
-instructional days the student was enrolled, in order) and ``minutes_per_day`` (the length of a
-school day, for hours). Windows skip weekends and holidays because they count school days, not
-calendar days; events after the as-of date never count. ``school_days`` and ``attendance_log``
-are read as given: the builder's are of the as-of date's school year only, so no window reaches
-into last year; a host passing its own sends this school year's (docs/school-years.md).
+The calendar-aware ones also read two facts that :class:`tierflow.attendance.FactsBuilder` provides:
+``school_days`` (the instructional days the student was enrolled, in order) and ``minutes_per_day``
+(the length of a school day, for hours). Windows skip weekends and holidays because they count
+school days, not calendar days; events after the as-of date never count. ``school_days`` and
+``attendance_log`` are read as given: the builder's are of the as-of date's school year only, so no
+window reaches into last year; a host passing its own sends this school year's
+(docs/school-years.md).
 
 A school week is a calendar week, Monday to Sunday, holding at least one school day the student
 was enrolled; a week of break holds none and is no school week.

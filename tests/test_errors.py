@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import xml.parsers.expat
 from types import ModuleType
 
 import pytest
@@ -23,7 +24,6 @@ PRIVATE = {
     "_Irregular": "the facts fast path gives up; pydantic validation decides and explains",
     "_Limit": "the YAML reader's size limit hit; becomes a RulesetError problem",
     "_UsageError": "the CLI's bad-arguments signal; caught in its main()",
-    "_XmlRefused": "the XML reader refuses a construct; becomes a DataError",
 }
 """Private control-flow exceptions, each caught inside tierflow, with where they go."""
 
@@ -101,6 +101,7 @@ def test_private_exceptions_are_the_known_control_flow_ones() -> None:
         ("JsonProblem", ValueError),
         ("PropertyFailure", AssertionError),
         ("UnknownInterventionError", KeyError),
+        ("XmlRefused", xml.parsers.expat.ExpatError),
     ],
 )
 def test_user_input_errors_keep_their_builtin(name: str, builtin: type[BaseException]) -> None:

@@ -15,6 +15,8 @@ complete); the classes outside this module are named with their module::
     │                                                  student's values
     ├── JsonProblem(TierflowError, ValueError)         tierflow.ingest: a refused JSON text; the
     │                                                  readers make it a DataError
+    ├── XmlRefused(TierflowError, ExpatError)          tierflow.ingest: an XML document refused
+    │                                                  (a DOCTYPE); the readers make it a DataError
     ├── WorkflowError(TierflowError)                   illegal transition, unknown intervention
     │   ├── IllegalTransitionError(WorkflowError)      tierflow.workflow: a trigger the
     │   │                                              lifecycle does not allow

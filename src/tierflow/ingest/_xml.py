@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, TierflowError
 from tierflow.ingest._json import MAX_DEPTH
 from tierflow.ingest._text import MAX_LINE_BYTES
 
@@ -78,7 +78,7 @@ class Node:
         return out
 
 
-class XmlRefused(xml.parsers.expat.ExpatError):
+class XmlRefused(TierflowError, xml.parsers.expat.ExpatError):
     """A document tierflow does not read on (a DOCTYPE), raised from an expat handler.
 
     An ``ExpatError``, so a reader that stops at a malformed file stops at this one too.

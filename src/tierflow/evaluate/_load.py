@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from tierflow.compile import load_program, parse_program
 from tierflow.evaluate._ruleset import CompiledRuleset
 from tierflow.expr import FunctionRegistry
-from tierflow.spec._yaml import DEFAULT_LIMITS, YamlLimits
+from tierflow.spec._yaml_limits import DEFAULT_LIMITS, YamlLimits
 
 __all__ = ["load_ruleset", "parse_ruleset"]
 

@@ -6,8 +6,10 @@ upward, legal steps only with their prerequisites on simulated school years, exe
 respected) and the static analysis (warnings fail). A failing property prints its shrunk
 counterexample as a YAML test case to paste into the rule set.
 
-The plugin is registered through the ``pytest11`` entry point; it imports tierflow's testing
-tools only when ``--tierflow`` is given, so it costs nothing otherwise.
+The plugin's hooks live in the top-level module ``_tierflow_pytestplugin`` (the ``pytest11``
+entry point), which imports this module only when ``--tierflow`` is given: pytest loads
+entry-point plugins before coverage starts, so a plugin inside ``tierflow`` would hide the
+package's module-level lines from coverage.
 """
 
 from __future__ import annotations
@@ -18,26 +20,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RulesetCheck", "pytest_addoption", "pytest_collection_modifyitems"]
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add ``--tierflow PATH`` (repeatable)."""
-    group = parser.getgroup("tierflow", "tierflow rule sets")
-    group.addoption(
-        "--tierflow",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="check the rule sets under PATH: inline tests, properties, static analysis",
-    )
-    group.addoption(
-        "--tierflow-examples",
-        type=int,
-        default=100,
-        metavar="N",
-        help="generated students per property check (default 100)",
-    )
+__all__ = ["RulesetCheck", "collect_rulesets"]
 
 
 class RulesetCheck(pytest.Item):
@@ -121,12 +104,17 @@ def _checks(path: Path, examples: int) -> Iterator[tuple[str, Callable[[], None]
     yield "property: exemptions respected", lambda: check_exemptions(ruleset, max_examples=n)
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+def collect_rulesets(
+    session: pytest.Session, paths: list[str], examples: int, items: list[pytest.Item]
 ) -> None:
-    """Append the checks of every rule set under the ``--tierflow`` paths."""
-    paths: list[str] = config.getoption("tierflow") or []
-    examples: int = config.getoption("tierflow_examples")
+    """Append to ``items`` the checks of every rule set under ``paths``.
+
+    Args:
+        session: The pytest session the items belong to.
+        paths: Rule set files, or folders searched for ``*.yaml`` and ``*.yml``.
+        examples: Generated students per property check.
+        items: The collected items, extended in place.
+    """
     for path in _files(paths):
         try:
             checks = list(_checks(path, examples))

@@ -6,6 +6,7 @@ On SQLite and PostgreSQL alike: the rows are changed with plain SQL, outside tie
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -67,16 +68,18 @@ def test_an_edited_why_is_named(db: Store) -> None:
 
 
 def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Store) -> None:
-    from tierflow.store._codec import chain_hash
-    from tierflow.store._sqlite import envelope
-
     row, record, prev, body = sql(
         db, "SELECT row, record, prev_hash, body FROM events WHERE student_id='s0' AND seq=2"
     )[0]
     data = json.loads(str(body))
     data["forged"] = True
-    forged = chain_hash(str(prev), envelope(str(record), "s0", 2, data))
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # the hash by docs/store.md's formula, from hashlib (not tierflow's own chain_hash)
+    envelope = json.dumps(
+        {"body": data, "record": record, "seq": 2, "student_id": "s0"},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )  # fmt: skip
+    forged = hashlib.sha256((str(prev) + envelope).encode()).hexdigest()
     sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", canonical, forged, row)
     assert [(f.student_id, f.seq) for f in findings(db)] == [("s0", 3)]
     # The same body with other spacing is not the text the hash was made from: an edit there.

@@ -320,6 +320,83 @@ def test_a_rewritten_intervention_is_found_in_the_state_it_disagrees_with(db: St
     assert {(f.student_id, f.table) for f in found(db)} == {("s2", "interventions")}
 
 
+# --- the hash itself, against the formula in docs/store.md ---------------------------------
+# Expected digests come from hashlib and hand-written JSON here, never from tierflow's own
+# chain_hash or envelope: a chain_hash that ignored prev_hash would agree with itself.
+
+GENESIS = "0" * 64  # docs/store.md: the first row of a chain links to 64 zeros
+
+
+def envelope_by_hand(record: str, student: str, seq: int, body: str) -> str:
+    """The row's canonical JSON as docs/store.md states it: kind, student, position, body."""
+    who = json.dumps(student)
+    return f'{{"body":{body},"record":{json.dumps(record)},"seq":{seq},"student_id":{who}}}'
+
+
+def sha(prev: str, envelope: str) -> str:
+    return hashlib.sha256((prev + envelope).encode()).hexdigest()
+
+
+def test_chain_hash_known_answer() -> None:
+    from tierflow.store._codec import chain_hash
+
+    envelope = (
+        '{"body":{"on":"2025-10-06","step":"letter1"},"record":"issued","seq":1,"student_id":"s1"}'
+    )
+    assert chain_hash(GENESIS, envelope) == sha(GENESIS, envelope)
+    # the previous hash is part of what is hashed: another link, another digest
+    other = "f" * 64
+    assert chain_hash(other, envelope) == sha(other, envelope) != sha(GENESIS, envelope)
+    # the literal digest, so a change to the formula in both places still shows
+    assert sha("", "abc") == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )  # FIPS 180-2 test vector for sha256("abc")
+
+
+def test_every_stored_hash_follows_the_documented_formula(db: Store) -> None:
+    rows = sql(db, "SELECT student_id, seq, record, body, prev_hash, hash FROM events "
+               "ORDER BY student_id, seq")  # fmt: skip
+    heads = dict(sql(db, "SELECT student_id, hash FROM chain_heads"))
+    prev: dict[str, str] = {}
+    for student, seq, record, body, prev_hash, digest in rows:
+        assert prev_hash == prev.get(student, GENESIS)
+        assert digest == sha(prev_hash, envelope_by_hand(record, student, seq, body))
+        prev[student] = digest
+    assert heads == prev and len(rows) > 6
+
+
+def test_an_edit_relinked_to_the_next_row_is_found_at_the_next_row(db: Store) -> None:
+    # the forger edits row 2, recomputes its hash by the formula, and relinks row 3 to it:
+    # row 3's own hash covers its link, so it no longer matches
+    ((row2, record, prev, body),) = sql(
+        db, "SELECT row, record, prev_hash, body FROM events WHERE student_id='s0' AND seq=2"
+    )
+    data = json.loads(str(body))
+    data["forged"] = True
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    forged = sha(str(prev), envelope_by_hand(str(record), "s0", 2, text))
+    sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", text, forged, row2)
+    sql(db, "UPDATE events SET prev_hash=? WHERE student_id='s0' AND seq=3", forged)
+    (finding,) = found(db)
+    assert (finding.student_id, finding.seq) == ("s0", 3)
+    assert "does not match its hash" in finding.problem
+
+
+def test_a_forgery_hashing_each_row_alone_is_found(db: Store) -> None:
+    # what a chain_hash ignoring prev_hash would accept: row 2 edited and hashed over its own
+    # text only, row 3 relinked to that hash (two rows edited, every link consistent)
+    ((row2, record, body),) = sql(
+        db, "SELECT row, record, body FROM events WHERE student_id='s0' AND seq=2"
+    )
+    data = json.loads(str(body))
+    data["forged"] = True
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    alone = hashlib.sha256(envelope_by_hand(str(record), "s0", 2, text).encode()).hexdigest()
+    sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", text, alone, row2)
+    sql(db, "UPDATE events SET prev_hash=? WHERE student_id='s0' AND seq=3", alone)
+    assert [(f.student_id, f.seq) for f in found(db)] == [("s0", 2), ("s0", 3)]
+
+
 # --- what only an anchor kept elsewhere shows ----------------------------------------------
 
 

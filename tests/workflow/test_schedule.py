@@ -12,6 +12,17 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.spec import CadenceSpec
 from tierflow.workflow import SchoolDays, next_follow_up
 
+# Mutation testing (docs/testing.md): mutmut makes 154 mutants of workflow/_schedule.py and
+# these tests kill 139. The 15 survivors change no answer, so no test can tell them apart:
+# - the caches: found = None / .get(None) (always recomputed), and clearing at 100_000 vs
+#   100_001 entries (add, follow_up): memory only;
+# - on_or_after: day <= first_day returns first_day, as the next branch would;
+# - between: end < start (an empty span still counts 0), start <= last_day and
+#   end < last_day (at the boundary both branches count the same days);
+# - _add: day <= last_day (from the last day the index is past the end, as the weekday branch
+#   assumes), and the whole-weeks shortcut (count >= 5, > 6, (count - 2) // 5, // 6): fewer
+#   weeks at once, the rest walked one day at a time, the same date.
+
 CAL = SchoolCalendar.from_pattern(
     "x",
     dt.date(2025, 9, 2),
@@ -91,6 +102,48 @@ def test_adding_school_days_known_answers(day: dt.date, count: int, expected: dt
 )
 def test_on_or_after_known_answers(day: dt.date, expected: dt.date) -> None:
     assert SchoolDays(CAL).on_or_after(day) == expected
+
+
+# A Saturday-school program: its first and last days are Saturdays (2025-09-06 and -13).
+SATURDAYS = SchoolCalendar(
+    "sat", [dt.date(2025, 9, 6), dt.date(2025, 9, 8), dt.date(2025, 9, 10), dt.date(2025, 9, 13)]
+)
+
+
+def test_a_calendar_starting_and_ending_on_saturdays() -> None:
+    days = SchoolDays(SATURDAYS)
+    assert days.is_school_day(dt.date(2025, 9, 13))  # its last day, though a Saturday
+    assert not days.is_school_day(dt.date(2025, 9, 20))  # past it: weekdays only
+    assert days.on_or_after(dt.date(2025, 9, 6)) == dt.date(2025, 9, 6)
+    assert days.on_or_after(dt.date(2025, 9, 13)) == dt.date(2025, 9, 13)
+    assert days.on_or_after(dt.date(2025, 9, 1)) == dt.date(2025, 9, 6)
+    assert days.add(dt.date(2025, 9, 5), 1) == dt.date(2025, 9, 6)
+    assert days.add(dt.date(2025, 9, 10), 1) == dt.date(2025, 9, 13)
+    assert days.add(dt.date(2025, 9, 13), 1) == dt.date(2025, 9, 15)
+    assert days.between(dt.date(2025, 9, 5), dt.date(2025, 9, 13)) == 4
+    assert days.between(dt.date(2025, 9, 13), dt.date(2025, 9, 15)) == 1
+
+
+def test_adding_one_past_the_calendars_end_from_inside_it() -> None:
+    # the index lands exactly one past the calendar's days: continue on weekdays
+    assert SchoolDays(CAL).add(dt.date(2025, 12, 18), 2) == dt.date(2025, 12, 22)
+
+
+def test_the_cache_answers_each_question_with_its_own_answer() -> None:
+    days = SchoolDays(CAL)
+    assert days.add(dt.date(2025, 9, 1), 1) == dt.date(2025, 9, 2)
+    assert days.add(dt.date(2025, 9, 1), 2) == dt.date(2025, 9, 3)
+    assert days.add(dt.date(2025, 10, 10), 1) == dt.date(2025, 10, 14)
+    weekly, every3 = CadenceSpec(every_weeks=1), CadenceSpec(every_school_days=3)
+    assert days.follow_up(weekly, dt.date(2025, 10, 6)) == dt.date(2025, 10, 14)
+    assert days.follow_up(every3, dt.date(2025, 10, 6)) == dt.date(2025, 10, 9)
+
+
+def test_no_school_days_in_an_empty_or_backward_span() -> None:
+    for days in (SchoolDays(CAL), SchoolDays(None)):
+        assert days.between(dt.date(2025, 10, 6), dt.date(2025, 10, 6)) == 0
+        assert days.between(dt.date(2025, 10, 7), dt.date(2025, 10, 6)) == 0
+        assert days.between(dt.date(2026, 1, 7), dt.date(2026, 1, 6)) == 0
 
 
 @given(day=DAYS, count=st.integers(1, 60), calendar=st.sampled_from([CAL, None]))

@@ -123,9 +123,9 @@ class SchoolDays:
             count = index - len(cal.days) + 1
             day = cal.last_day
         if count > 5:  # whole weeks at once: five weekdays are seven days
+            # at least one weekday is left to walk, so starting from a weekend needs no care:
+            # Friday, Saturday and Sunday all reach the same next weekday
             weeks = (count - 1) // 5
-            if day.weekday() > 4:  # from a weekend, counting starts as from its Friday
-                day -= dt.timedelta(days=day.weekday() - 4)
             day += dt.timedelta(weeks=weeks)
             count -= weeks * 5
         while count > 0:

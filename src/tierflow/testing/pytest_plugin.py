@@ -20,6 +20,17 @@ from typing import Any
 
 import pytest
 
+from tierflow.analysis import analyze
+from tierflow.evaluate import load_ruleset
+from tierflow.testing._properties import (
+    check_deterministic,
+    check_escalation_upward,
+    check_exemptions,
+    check_legal_prerequisites,
+    check_monotone,
+    check_totality,
+)
+
 __all__ = ["RulesetCheck", "collect_rulesets"]
 
 
@@ -53,18 +64,7 @@ def _files(paths: list[str]) -> Iterator[Path]:
 
 
 def _checks(path: Path, examples: int) -> Iterator[tuple[str, Callable[[], None]]]:
-    import tierflow
-    from tierflow.analysis import analyze
-    from tierflow.testing import (
-        check_deterministic,
-        check_escalation_upward,
-        check_exemptions,
-        check_legal_prerequisites,
-        check_monotone,
-        check_totality,
-    )
-
-    ruleset = tierflow.load_ruleset(path)
+    ruleset = load_ruleset(path)
 
     def inline(index: int) -> Callable[[], None]:
         def run() -> None:

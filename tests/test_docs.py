@@ -30,7 +30,7 @@ import yaml
 import tierflow
 from tierflow import spec
 from tierflow.analysis import analyze
-from tierflow.cli import _parser
+from tierflow.cli._main import _parser
 from tierflow.facts import FACTS
 from tierflow.spec import AttendancePolicy
 

@@ -44,6 +44,7 @@ EXPECTED: dict[str, set[str]] = {
         "category_of",
         "group_of",
     },
+    "cli": {"main"},
     "compile": {
         "BUILTIN_METRICS",
         "STAGES",

@@ -1,0 +1,199 @@
+"""``tierflow evaluate`` and ``explain``: facts or raw attendance data in, decisions out."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from tierflow.cli._shell import (
+    _PROGRESS_EVERY,
+    _as_of,
+    _Failed,
+    _load,
+    _Out,
+    _require_files,
+    _require_rejects_folder,
+    _UsageError,
+    _write_rejects,
+)
+from tierflow.errors import (
+    DataError,
+    DataReport,
+)
+from tierflow.evaluate import CompiledRuleset
+from tierflow.ingest import FactsRecord, read_facts
+
+__all__ = []
+
+
+def _evaluate_stream(
+    ruleset: CompiledRuleset,
+    path: str,
+    as_of: dt.date,
+    rejects: list[DataError],
+    progress: _Out | None,
+) -> Iterator[tuple[FactsRecord, Any]]:
+    """Read facts and evaluate them; counts go to ``progress`` (None: no counts)."""
+    kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
+    stream = sys.stdin if path == "-" else None
+    name = "<stdin>.jsonl" if path == "-" else path
+    report = DataReport(rejects=rejects)  # unreadable records join the caller's rejects
+    count = taken = 0
+    for item in read_facts(name, stream=stream, extra_kinds=kinds, report=report):
+        taken += 1
+        count = taken + report.read  # the reader counts the records it refuses
+        if progress is not None and count // _PROGRESS_EVERY > (count - 1) // _PROGRESS_EVERY:
+            progress.progress(f"{count:,} records read, {len(rejects):,} rejected")
+        try:
+            yield item, ruleset.evaluate(item.facts, as_of=as_of)
+        except DataError as exc:
+            sid = item.facts.get("student_id")
+            rejects.append(exc.with_source(item.source, student=None if sid is None else str(sid)))
+    if progress is not None and taken + report.read >= _PROGRESS_EVERY:
+        progress.line()
+
+
+def _events_stream(
+    ruleset: CompiledRuleset,
+    args: argparse.Namespace,
+    as_of: dt.date,
+    rejects: list[DataError],
+    err: _Out,
+) -> Iterator[tuple[FactsRecord, Any]]:
+    """Build facts from calendars, enrollments and events, then evaluate them."""
+    from tierflow.ingest import facts_from_files
+
+    calendar_report = DataReport()
+    builder = facts_from_files(
+        args.calendar,
+        args.events,
+        enrollments=args.enrollments or (),
+        groups=args.groups or (),
+        mapping=args.mapping or None,
+        policy=ruleset.attendance_policy,
+        school_years=ruleset.school_years,
+        assume_full_year=args.assume_full_year,
+        calendar_report=calendar_report,
+    )
+    for warning in calendar_report.rejects + calendar_report.warnings:
+        err.line(f"warning: {warning}")
+    report = builder.report
+    rejects.extend(report.rejects)
+    err.line(f"attendance records: {report.summary()}")
+    for note in report.assumptions:
+        err.line(f"assumed: {note}")
+    for note in report.ignored:
+        err.line(f"ignored: {note}")
+    for facts in builder.facts(as_of):
+        record = FactsRecord(f"student {facts['student_id']}", facts)
+        try:
+            yield record, ruleset.evaluate(facts, as_of=as_of)
+        except DataError as exc:
+            rejects.append(exc.with_source(record.source))
+
+
+def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    if args.events and args.input is not None:
+        raise _UsageError("give either INPUT (facts) or --events, not both")
+    if args.events and not args.calendar:
+        raise _UsageError("--events needs --calendar FILE")
+    if not args.events and args.input is None:
+        raise _UsageError("give INPUT (a facts file) or --events and --calendar")
+    raw = [*(args.events or ()), *(args.calendar or ()), *(args.enrollments or ())]
+    ruleset = _load(args.ruleset, args)
+    _require_files([args.input, *raw, *(args.groups or ()), args.mapping])
+    _require_rejects_folder(args)
+    as_of = _as_of(args.as_of)
+    rejects: list[DataError] = []
+    accepted = 0
+    progress = err if err.is_terminal() else None
+    if args.events:
+        stream = _events_stream(ruleset, args, as_of, rejects, err)
+        for _, decision in stream:
+            data = decision.to_dict()
+            if args.explain:
+                data["explanation"] = str(decision.explain())
+            out.data(json.dumps(data) + "\n")
+            accepted += 1
+        students = sum(1 for r in rejects if r.source and r.source.startswith("student "))
+        _write_rejects(rejects, args, err)
+        err.line(f"students: {accepted:,} evaluated, {students:,} rejected")
+        return 1 if rejects and args.strict else 0
+    for _, decision in _evaluate_stream(ruleset, args.input, as_of, rejects, progress):
+        data = decision.to_dict()
+        if args.explain:
+            data["explanation"] = str(decision.explain())
+        out.data(json.dumps(data) + "\n")
+        accepted += 1
+    _write_rejects(rejects, args, err)
+    err.line(
+        f"read {accepted + len(rejects):,} records: {accepted:,} evaluated, "
+        f"{len(rejects):,} rejected"
+    )
+    return 1 if rejects and args.strict else 0
+
+
+def _explain_facts(args: argparse.Namespace) -> Any:
+    """The facts ``--facts`` gives on the command line (a JSON object).
+
+    It is decoded as a facts file is (:class:`~tierflow.ingest._json.SafeJson`): nesting too
+    deep, ``NaN``, ``Infinity`` and numbers too large are refused, not passed on.
+    """
+    from tierflow.ingest._json import JsonProblem, SafeJson
+
+    try:
+        facts = SafeJson().decode(args.facts)
+    except JsonProblem as exc:
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            problem = f"is not valid JSON: {cause.msg} at column {cause.colno}"
+        else:
+            where = f" at column {exc.column}" if exc.column is not None else ""
+            problem = f"is refused ({exc.code}): {exc.message}{where}"
+        raise _UsageError(f"--facts {problem}") from None
+    if not isinstance(facts, dict):
+        raise _UsageError(f"--facts must be a JSON object, got {type(facts).__name__}")
+    return facts
+
+
+def _cmd_explain(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    if args.facts is None and args.student is None:
+        raise _UsageError("give --student ID and the INPUT file that holds it, or --facts JSON")
+    if args.facts is not None and (args.student is not None or args.input is not None):
+        raise _UsageError("give either --facts JSON or --student ID with INPUT, not both")
+    if args.facts is None and args.input is None:
+        raise _UsageError(f"--student {args.student} needs the INPUT file that holds it")
+    ruleset = _load(args.ruleset, args)
+    _require_files([args.input])
+    as_of = _as_of(args.as_of)
+    if args.facts is not None:
+        facts = _explain_facts(args)
+    else:
+        facts = None
+        kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
+        report = DataReport()
+        for item in read_facts(args.input, extra_kinds=kinds, report=report):
+            if str(item.facts.get("student_id")) == args.student:
+                facts = item.facts
+                break
+        # The records refused before the student's (all of them, if it was not found).
+        for bad in report.rejects:
+            if bad.student_id == args.student:  # the student's record is bad: say why
+                err.line(f"tierflow: {bad}")
+                return 1
+        if facts is None:
+            raise _Failed(f"no student {args.student!r} in {args.input}")
+    try:
+        explanation = ruleset.explain(facts, as_of=as_of)
+    except DataError as exc:
+        err.line(f"tierflow: {exc}")
+        return 1
+    if args.format == "json":
+        out.data(json.dumps(explanation.to_dict(), indent=2, default=str) + "\n")
+    else:
+        out.lines(explanation)
+    return 0

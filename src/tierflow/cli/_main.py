@@ -1,0 +1,253 @@
+"""The argument parser and ``main``: which module runs which command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from tierflow.cli._demo import (
+    _cmd_demo,
+)
+from tierflow.cli._evaluate import (
+    _cmd_evaluate,
+    _cmd_explain,
+)
+from tierflow.cli._records import (
+    _cmd_audit_anchor,
+    _cmd_audit_verify,
+    _cmd_export_compliance,
+    _cmd_export_packet,
+)
+from tierflow.cli._rulesets import (
+    _cmd_check,
+    _cmd_diff,
+    _cmd_schema,
+    _cmd_test,
+)
+from tierflow.cli._shell import (
+    _escape,
+    _extends_option,
+    _Failed,
+    _file_problem,
+    _Out,
+    _Parser,
+    _pii_options,
+    _reject_options,
+    _UsageError,
+)
+from tierflow.compile import builtin_names
+from tierflow.errors import (
+    RulesetError,
+    StoreError,
+    TierflowError,
+)
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tierflow", description="Attendance playbooks as code.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="compile rule sets and print every problem")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="rule set files, directories or built-in names"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 on warnings from the analysis too"
+    )
+    _extends_option(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("test", help="run the inline tests of rule sets")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list passing tests")
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list tiers, rules and legal steps no test exercised",
+    )
+    p.add_argument(
+        "--boundaries",
+        action="store_true",
+        help="print test cases one below, at and one above every threshold, as YAML",
+    )
+    _extends_option(p)
+    p.set_defaults(func=_cmd_test)
+
+    p = sub.add_parser(
+        "evaluate", help="evaluate facts (CSV, JSON Lines, JSON) into JSON Lines decisions"
+    )
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        nargs="?",
+        help="facts file, or - for JSON Lines on standard input (or give --events)",
+    )
+    p.add_argument(
+        "--ruleset", "-r", required=True, help=f"built-in ({', '.join(builtin_names())}) or a path"
+    )
+    p.add_argument("--as-of", help="date the facts describe (default: today)")
+    p.add_argument("--explain", action="store_true", help="add each decision's explanation")
+    raw = p.add_argument_group("facts from raw attendance data (instead of INPUT)")
+    raw.add_argument(
+        "--events", action="append", metavar="FILE", help="attendance events (Ed-Fi XML/JSON, CSV)"
+    )
+    raw.add_argument(
+        "--calendar", action="append", metavar="FILE", help="school calendars (Ed-Fi XML/JSON, CSV)"
+    )
+    raw.add_argument("--enrollments", action="append", metavar="FILE", help="enrollment spans")
+    raw.add_argument(
+        "--groups",
+        action="append",
+        metavar="FILE",
+        help="student groups (Ed-Fi characteristics and programs, or CSV student_id,groups)",
+    )
+    raw.add_argument("--mapping", metavar="FILE", help="column mapping for vendor CSV exports")
+    raw.add_argument(
+        "--assume-full-year",
+        action="store_true",
+        help="without enrollment records, enrol students for the whole year at their school",
+    )
+    _reject_options(p)
+    _extends_option(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("explain", help="explain the decision for one student")
+    p.add_argument("input", metavar="INPUT", nargs="?", help="facts file holding the student")
+    p.add_argument("--ruleset", "-r", required=True)
+    p.add_argument("--student", help="the student id to explain")
+    p.add_argument("--facts", help="the student's facts as a JSON object instead of INPUT")
+    p.add_argument("--as-of", help="date the facts describe (default: today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    _extends_option(p)
+    p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("diff", help="show what changes for students when a rule set changes")
+    p.add_argument("old", metavar="OLD", help="the rule set in use (built-in or path)")
+    p.add_argument("new", metavar="NEW", help="the proposed rule set")
+    p.add_argument("--facts", required=True, metavar="FILE", help="students' facts to compare on")
+    p.add_argument("--as-of", help="date the facts describe (default: today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    _reject_options(p)
+    _extends_option(p)
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the rule set format")
+    p.add_argument("--output", "-o", help="write to this file")
+    p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("demo", help="run the bundled sample district through a built-in rule set")
+    p.add_argument("--ruleset", "-r", default="ca", help="built-in rule set (default: ca)")
+    p.add_argument(
+        "--db",
+        default="tierflow-demo.db",
+        help="where the workflow keeps its records: a SQLite file (default: tierflow-demo.db in "
+        "the current directory), :memory:, or a database URL",
+    )
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("audit", help="check stored workflow records")
+    audit = p.add_subparsers(dest="audit_command", required=True)
+    p = audit.add_parser("verify", help="find edited or deleted rows of a store's event chains")
+    p.add_argument(
+        "db", metavar="DB", help="a SQLite store file, or a database URL (postgresql+psycopg://...)"
+    )
+    p.add_argument(
+        "--anchor",
+        metavar="FILE",
+        help="an anchor saved by 'tierflow audit anchor': also report chains cut short, rolled "
+        "back or rewritten since",
+    )
+    p.set_defaults(func=_cmd_audit_verify)
+    p = audit.add_parser(
+        "anchor", help="print every chain's head and their digest, to keep outside the store"
+    )
+    p.add_argument(
+        "db", metavar="DB", help="a SQLite store file, or a database URL (postgresql+psycopg://...)"
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write the anchor to a file")
+    p.set_defaults(func=_cmd_audit_anchor)
+
+    p = sub.add_parser("export", help="export documentation from a store")
+    export = p.add_subparsers(dest="export_command", required=True)
+    p = export.add_parser("packet", help="a student's timeline with the rule behind each step")
+    p.add_argument("student", metavar="STUDENT", help="the student id")
+    p.add_argument(
+        "--db",
+        required=True,
+        help="a SQLite store file, or a database URL (postgresql+psycopg://...)",
+    )
+    p.add_argument("--format", choices=("json", "csv", "html"), default="html")
+    p.add_argument("--ruleset", "-r", help="for citations (default: the one in the records)")
+    p.add_argument("--as-of", help="date the packet is prepared for (default: today)")
+    p.add_argument("--readiness", metavar="STEP", help="check a legal step (sarb-referral)")
+    p.add_argument("--output", "-o", help="write to this file")
+    _pii_options(p)
+    _extends_option(p)
+    p.set_defaults(func=_cmd_export_packet)
+    p = export.add_parser(
+        "compliance", help="every legal step issued, and the interventions documented before it"
+    )
+    p.add_argument(
+        "--db",
+        required=True,
+        help="a SQLite store file, or a database URL (postgresql+psycopg://...)",
+    )
+    p.add_argument("--format", choices=("json", "csv", "html"), default="html")
+    p.add_argument("--ruleset", "-r", help="the rule set to check against (default: the records')")
+    p.add_argument("--output", "-o", help="write to this file")
+    _pii_options(p)
+    _extends_option(p)
+    p.set_defaults(func=_cmd_export_compliance)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Every error tierflow raises ends the command with its message (a rule set's problems one a
+    line) and a nonzero status: 1, or 2 for a usage error, a file that cannot be read or written
+    and a store that cannot be used. What is printed for people has its control characters
+    escaped (see :class:`_Out`).
+
+    Raises:
+        SystemExit: A message that ends a command early (a bad ``--as-of``, no such student,
+            ``--include-pii`` without a roster), escaped; status 1, as on the command line.
+    """
+    args = _parser().parse_args(argv)
+    command = " ".join(
+        name
+        for name in (args.command, getattr(args, "audit_command", None),
+                     getattr(args, "export_command", None))
+        if name
+    )  # fmt: skip
+    err = _Out(sys.stderr)
+    try:
+        status: int = args.func(args, _Out(out or sys.stdout), err)
+    except RulesetError as exc:
+        for problem in exc.problems:
+            err.line(str(problem))
+        if exc.omitted:
+            err.line(f"... and {exc.omitted} more problems")
+        return 1
+    except _UsageError as exc:
+        err.line(f"tierflow {command}: error: {exc}")
+        return 2
+    except _Failed as exc:  # as documented: SystemExit with the message (status 1)
+        raise SystemExit(_escape(f"tierflow {command}: {exc}")) from None
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0
+    except OSError as exc:  # a file named on the command line cannot be read (or written)
+        err.line(f"tierflow {command}: {_file_problem(exc)}")
+        return 2
+    except StoreError as exc:
+        err.line(f"tierflow {command}: {exc}")
+        return 2
+    except TierflowError as exc:  # a DataError or WorkflowError no command caught itself
+        err.line(f"tierflow {command}: {exc}")
+        return 1
+    return status

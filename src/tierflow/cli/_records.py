@@ -1,0 +1,134 @@
+"""``tierflow audit`` and ``tierflow export``: a store's records, verified and exported."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tierflow.cli._shell import (
+    _as_of,
+    _load,
+    _no_database,
+    _Out,
+    _people,
+    _stored_ruleset,
+    _write_export,
+)
+from tierflow.errors import (
+    StoreError,
+)
+
+__all__ = []
+
+
+def _cmd_audit_verify(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    from tierflow.store import Anchor, SqlRepository, verify
+
+    if _no_database(args.db, "audit verify", err):
+        return 2
+    saved: Anchor | None = None
+    if args.anchor is not None:
+        try:
+            saved = Anchor.from_json(Path(args.anchor).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            err.line(f"tierflow audit verify: cannot read the anchor {args.anchor}: {exc}")
+            return 2
+        except StoreError as exc:
+            err.line(f"tierflow audit verify: {args.anchor}: {exc}")
+            return 2
+    try:
+        with SqlRepository(args.db) as repo:
+            findings = verify(repo, anchor=saved)
+            rows, students = len(repo.chain_rows()), len(repo.chain_heads())
+            args.db = repo.path  # a URL is printed without its password
+    except StoreError as exc:
+        err.line(f"tierflow audit verify: {exc}")
+        return 2
+    for finding in findings:
+        out.line(f"{args.db}: {finding}")
+    if findings:
+        n = len(findings)
+        out.line(f"{n} problem{'s' * (n != 1)}: the records were changed outside tierflow")
+        return 1
+    out.line(f"{args.db}: ok, {rows:,} rows in {students:,} student chains verified")
+    return 0
+
+
+def _cmd_audit_anchor(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    from tierflow.store import SqlRepository, anchor
+
+    if _no_database(args.db, "audit anchor", err):
+        return 2
+    try:
+        with SqlRepository(args.db) as repo:
+            saved = anchor(repo)
+    except StoreError as exc:
+        err.line(f"tierflow audit anchor: {exc}")
+        return 2
+    text = saved.to_json() + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.data(text)
+    # Apart from the anchor's text: keep the digest somewhere else again (an anchor whose heads
+    # were edited no longer matches it).
+    err.line(f"digest: {saved.digest}")
+    return 0
+
+
+def _cmd_export_packet(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    from tierflow.store import SqlRepository, build_packet
+
+    if _no_database(args.db, "export packet", err):
+        return 2
+    people = _people(args, "packet", err)
+    try:
+        with SqlRepository(args.db) as repo:
+            name = args.ruleset
+            if name is None:
+                first = next((e.ruleset.id for e in repo.events(args.student) if e.ruleset), None)
+                whose = f"the records of student {args.student!r}"
+                name = _stored_ruleset([] if first is None else [first], "packet", whose, err)
+                if name is None:
+                    return 2
+            packet = build_packet(
+                repo, args.student, _load(name, args), as_of=_as_of(args.as_of),
+                step=args.readiness, people=people, include_personal=people is not None,
+            )  # fmt: skip
+    except (StoreError, KeyError) as exc:
+        err.line(f"tierflow export packet: {exc}")
+        return 2
+    _write_export(packet, args, out)
+    return 0
+
+
+def _cmd_export_compliance(args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    from tierflow.store import SqlRepository, compliance_report
+
+    if _no_database(args.db, "export compliance", err):
+        return 2
+    people = _people(args, "compliance", err)
+    try:
+        with SqlRepository(args.db) as repo:
+            students = repo.students()
+            name = args.ruleset
+            if name is None:
+                named = [
+                    e.ruleset.id
+                    for s in students
+                    for e in repo.events(s)
+                    if e.ruleset is not None and e.kind in ("legal_issued", "decision")
+                ]
+                name = _stored_ruleset(named, "compliance", "the records", err)
+                if name is None:
+                    return 2
+            report = compliance_report(
+                repo, _load(name, args), students=students, people=people,
+                include_personal=people is not None,
+            )  # fmt: skip
+    except StoreError as exc:
+        err.line(f"tierflow export compliance: {exc}")
+        return 2
+    _write_export(report, args, out)
+    err.line(f"{report.summary()}")
+    return 0

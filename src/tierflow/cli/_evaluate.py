@@ -24,8 +24,9 @@ from tierflow.errors import (
     DataError,
     DataReport,
 )
-from tierflow.evaluate import CompiledRuleset
-from tierflow.ingest import FactsRecord, read_facts
+from tierflow.evaluate import CompiledRuleset, Decision
+from tierflow.ingest import FactsRecord, facts_from_files, read_facts
+from tierflow.pipeline import evaluate_built_facts, evaluate_facts_file
 
 __all__ = []
 
@@ -34,26 +35,20 @@ def _evaluate_stream(
     ruleset: CompiledRuleset,
     path: str,
     as_of: dt.date,
-    rejects: list[DataError],
+    report: DataReport,
     progress: _Out | None,
-) -> Iterator[tuple[FactsRecord, Any]]:
-    """Read facts and evaluate them; counts go to ``progress`` (None: no counts)."""
-    kinds = {name: decl.type for name, decl in ruleset.spec.facts.extra.items()}
-    stream = sys.stdin if path == "-" else None
-    name = "<stdin>.jsonl" if path == "-" else path
-    report = DataReport(rejects=rejects)  # unreadable records join the caller's rejects
-    count = taken = 0
-    for item in read_facts(name, stream=stream, extra_kinds=kinds, report=report):
-        taken += 1
-        count = taken + report.read  # the reader counts the records it refuses
+) -> Iterator[tuple[FactsRecord, Decision]]:
+    """:func:`~tierflow.pipeline.evaluate_facts_file`, with counts to ``progress`` (or none)."""
+
+    def show(count: int) -> None:
         if progress is not None and count // _PROGRESS_EVERY > (count - 1) // _PROGRESS_EVERY:
-            progress.progress(f"{count:,} records read, {len(rejects):,} rejected")
-        try:
-            yield item, ruleset.evaluate(item.facts, as_of=as_of)
-        except DataError as exc:
-            sid = item.facts.get("student_id")
-            rejects.append(exc.with_source(item.source, student=None if sid is None else str(sid)))
-    if progress is not None and taken + report.read >= _PROGRESS_EVERY:
+            progress.progress(f"{count:,} records read, {report.rejected:,} rejected")
+
+    name, stream = ("<stdin>.jsonl", sys.stdin) if path == "-" else (path, None)
+    yield from evaluate_facts_file(
+        ruleset, name, as_of=as_of, report=report, stream=stream, on_record=show
+    )
+    if progress is not None and report.read >= _PROGRESS_EVERY:
         progress.line()
 
 
@@ -61,12 +56,10 @@ def _events_stream(
     ruleset: CompiledRuleset,
     args: argparse.Namespace,
     as_of: dt.date,
-    rejects: list[DataError],
+    report: DataReport,
     err: _Out,
-) -> Iterator[tuple[FactsRecord, Any]]:
+) -> Iterator[tuple[FactsRecord, Decision]]:
     """Build facts from calendars, enrollments and events, then evaluate them."""
-    from tierflow.ingest import facts_from_files
-
     calendar_report = DataReport()
     builder = facts_from_files(
         args.calendar,
@@ -81,19 +74,14 @@ def _events_stream(
     )
     for warning in calendar_report.rejects + calendar_report.warnings:
         err.line(f"warning: {warning}")
-    report = builder.report
-    rejects.extend(report.rejects)
-    err.line(f"attendance records: {report.summary()}")
-    for note in report.assumptions:
+    built = builder.report
+    report.rejects.extend(built.rejects)
+    err.line(f"attendance records: {built.summary()}")
+    for note in built.assumptions:
         err.line(f"assumed: {note}")
-    for note in report.ignored:
+    for note in built.ignored:
         err.line(f"ignored: {note}")
-    for facts in builder.facts(as_of):
-        record = FactsRecord(f"student {facts['student_id']}", facts)
-        try:
-            yield record, ruleset.evaluate(facts, as_of=as_of)
-        except DataError as exc:
-            rejects.append(exc.with_source(record.source))
+    yield from evaluate_built_facts(ruleset, builder, as_of=as_of, report=report)
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
@@ -108,11 +96,12 @@ def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     _require_files([args.input, *raw, *(args.groups or ()), args.mapping])
     _require_rejects_folder(args)
     as_of = _as_of(args.as_of)
-    rejects: list[DataError] = []
+    report = DataReport()
+    rejects = report.rejects
     accepted = 0
     progress = err if err.is_terminal() else None
     if args.events:
-        stream = _events_stream(ruleset, args, as_of, rejects, err)
+        stream = _events_stream(ruleset, args, as_of, report, err)
         for _, decision in stream:
             data = decision.to_dict()
             if args.explain:
@@ -123,7 +112,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         _write_rejects(rejects, args, err)
         err.line(f"students: {accepted:,} evaluated, {students:,} rejected")
         return 1 if rejects and args.strict else 0
-    for _, decision in _evaluate_stream(ruleset, args.input, as_of, rejects, progress):
+    for _, decision in _evaluate_stream(ruleset, args.input, as_of, report, progress):
         data = decision.to_dict()
         if args.explain:
             data["explanation"] = str(decision.explain())

@@ -71,8 +71,12 @@ def test_the_tree_and_the_built_ins_are_allowed(tree: Path) -> None:
     (tree / "district.yaml").write_text(child("mtss", "district"))
     (tree / "main.yaml").write_text(child("schools/mid.yaml"))
     rs = tierflow.load_ruleset(tree / "main.yaml")
-    assert [Path(f).name for f in rs.files] == ["mtss.yaml (built-in)", "district.yaml",
-                                                "mid.yaml", "main.yaml"]  # fmt: skip
+    assert [Path(f).name for f in rs.files] == [
+        "mtss.yaml (built-in)",
+        "district.yaml",
+        "mid.yaml",
+        "main.yaml",
+    ]
 
 
 def test_extends_roots_allow_another_folder(tree: Path) -> None:
@@ -116,8 +120,10 @@ def test_a_fifo_is_refused_without_blocking(tree: Path) -> None:
     thread.start()
     (tree / "main.yaml").write_text(child("pipe.yaml"))
     try:
-        for load in (lambda: tierflow.load_ruleset(tree / "main.yaml"),
-                     lambda: tierflow.load_ruleset(fifo)):  # fmt: skip
+        for load in (
+            lambda: tierflow.load_ruleset(tree / "main.yaml"),
+            lambda: tierflow.load_ruleset(fifo),
+        ):
             with pytest.raises(tierflow.RulesetError) as info:
                 load()
             assert codes(info) == ["load.unreadable"]

@@ -103,9 +103,21 @@ def test_all_227_students_get_facts_matching_the_published_distribution(
     assert len(facts) == 227
     absences = collections.Counter(f["days_excused"] + f["days_unexcused"] for f in facts)
     assert absences == {
-        0: 35, 3: 1, 4: 95, 9: 1, 11: 12, 12: 31, 13: 4, 14: 1, 15: 1, 16: 2, 17: 2, 18: 6,
-        19: 21, 20: 15,
-    }  # fmt: skip
+        0: 35,
+        3: 1,
+        4: 95,
+        9: 1,
+        11: 12,
+        12: 31,
+        13: 4,
+        14: 1,
+        15: 1,
+        16: 2,
+        17: 2,
+        18: 6,
+        19: 21,
+        20: 15,
+    }
     assert sum(f["days_absent"] >= 15 for f in facts) == 47
     assert sum(f["days_unexcused"] >= 3 for f in facts) == 91
     assert max(f["days_unexcused"] for f in facts) == 19
@@ -136,12 +148,21 @@ def test_command_line_evaluates_raw_events_with_a_rejects_report(tmp_path: Path)
     with contextlib.redirect_stderr(err):
         status = main(
             [
-                "evaluate", "-r", "ca", "--as-of", "2011-05-27",
-                "--calendar", str(CALENDAR), "--events", str(EVENTS), "--assume-full-year",
-                "--rejects", str(rejects),
+                "evaluate",
+                "-r",
+                "ca",
+                "--as-of",
+                "2011-05-27",
+                "--calendar",
+                str(CALENDAR),
+                "--events",
+                str(EVENTS),
+                "--assume-full-year",
+                "--rejects",
+                str(rejects),
             ],
             out=out,
-        )  # fmt: skip
+        )
     assert status == 0
     decisions = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(decisions) == 227

@@ -176,17 +176,44 @@ def _events(tmp_path: Path) -> tuple[str, str]:
         ["evaluate", "-r", "mtss", "{tmp}/nope.csv"],
         ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{tmp}/nope.csv"],
         ["evaluate", "-r", "mtss", "--events", "{tmp}/nope.xml", "--calendar", "{cal}"],
-        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{cal}",
-          "--enrollments", "{tmp}/nope.csv"],
-        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{cal}",
-          "--groups", "{tmp}/nope.csv"],
-        ["evaluate", "-r", "mtss", "--events", "{events}", "--calendar", "{cal}",
-          "--mapping", "{tmp}/nope.yaml"],
+        [
+            "evaluate",
+            "-r",
+            "mtss",
+            "--events",
+            "{events}",
+            "--calendar",
+            "{cal}",
+            "--enrollments",
+            "{tmp}/nope.csv",
+        ],
+        [
+            "evaluate",
+            "-r",
+            "mtss",
+            "--events",
+            "{events}",
+            "--calendar",
+            "{cal}",
+            "--groups",
+            "{tmp}/nope.csv",
+        ],
+        [
+            "evaluate",
+            "-r",
+            "mtss",
+            "--events",
+            "{events}",
+            "--calendar",
+            "{cal}",
+            "--mapping",
+            "{tmp}/nope.yaml",
+        ],
         ["evaluate", "-r", "mtss", "{events}", "--rejects", "{tmp}/no/such/folder.jsonl"],
         ["diff", "mtss", "ca", "--facts", "{tmp}/nope.csv"],
         ["explain", "-r", "mtss", "--student", "s1", "{tmp}/nope.csv"],
     ],
-)  # fmt: skip
+)
 def test_a_missing_file_is_one_line_naming_it_with_status_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
@@ -208,21 +235,31 @@ def test_a_folder_given_as_input_is_status_2(capsys: pytest.CaptureFixture[str])
     ("argv", "message"),
     [
         (["evaluate", "-r", "mtss"], "give INPUT (a facts file) or --events and --calendar"),
-        (["evaluate", "-r", "mtss", "x.csv", "--events", "e.csv", "--calendar", "c.csv"],
-         "give either INPUT (facts) or --events, not both"),
+        (
+            ["evaluate", "-r", "mtss", "x.csv", "--events", "e.csv", "--calendar", "c.csv"],
+            "give either INPUT (facts) or --events, not both",
+        ),
         (["evaluate", "-r", "mtss", "--events", "e.csv"], "--events needs --calendar FILE"),
-        (["explain", "-r", "mtss", "facts.csv"],
-         "give --student ID and the INPUT file that holds it, or --facts JSON"),
-        (["explain", "-r", "mtss", "--student", "s1"],
-         "--student s1 needs the INPUT file that holds it"),
-        (["explain", "-r", "mtss", "--student", "s1", "--facts", "{}"],
-         "give either --facts JSON or --student ID with INPUT, not both"),
-        (["explain", "-r", "mtss", "--facts", "{oops"],
-         "--facts is not valid JSON: Expecting property name enclosed in double quotes at "
-         "column 2"),
+        (
+            ["explain", "-r", "mtss", "facts.csv"],
+            "give --student ID and the INPUT file that holds it, or --facts JSON",
+        ),
+        (
+            ["explain", "-r", "mtss", "--student", "s1"],
+            "--student s1 needs the INPUT file that holds it",
+        ),
+        (
+            ["explain", "-r", "mtss", "--student", "s1", "--facts", "{}"],
+            "give either --facts JSON or --student ID with INPUT, not both",
+        ),
+        (
+            ["explain", "-r", "mtss", "--facts", "{oops"],
+            "--facts is not valid JSON: Expecting property name enclosed in double quotes at "
+            "column 2",
+        ),
         (["explain", "-r", "mtss", "--facts", "[1]"], "--facts must be a JSON object, got list"),
     ],
-)  # fmt: skip
+)
 def test_arguments_that_do_not_fit_together_are_a_usage_error(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
@@ -286,8 +323,13 @@ def _store_naming(tmp_path: Path, ruleset_id: str) -> Path:
 
     db = tmp_path / "records.db"
     roles = ("mentor", "counselor", "social_worker", "attendance_team")
-    facts = {"student_id": "c1", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 4,
-             "days_unexcused": 4}  # fmt: skip
+    facts = {
+        "student_id": "c1",
+        "school_id": "lincoln",
+        "days_enrolled": 40,
+        "days_absent": 4,
+        "days_unexcused": 4,
+    }
     with SqliteRepository(db) as repo:
         roster = Roster([StaffMember("ms-lee", "lincoln", roles)])
         Engine(tierflow.load_ruleset("ca"), repository=repo, roster=roster).run(

@@ -49,8 +49,14 @@ def assert_safe(*texts: str, lines: bool = True) -> None:
 
 
 def facts_file(tmp_path: Path, **extra: Any) -> Path:
-    record = {"student_id": HOSTILE, "school_id": HOSTILE, "days_enrolled": 40,
-              "days_absent": 12, "days_unexcused": 12, **extra}  # fmt: skip
+    record = {
+        "student_id": HOSTILE,
+        "school_id": HOSTILE,
+        "days_enrolled": 40,
+        "days_absent": 12,
+        "days_unexcused": 12,
+        **extra,
+    }
     path = tmp_path / "facts.jsonl"
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     return path
@@ -86,8 +92,19 @@ def test_evaluate_rejects_and_decisions(tmp_path: Path, capsys: pytest.CaptureFi
 @pytest.mark.parametrize("form", ["text", "json"])
 def test_explain(form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = facts_file(tmp_path)
-    status, out, err = run(capsys, "explain", "-r", "ca", "--student", HOSTILE, str(path),
-                           "--as-of", "2025-11-03", "--format", form)  # fmt: skip
+    status, out, err = run(
+        capsys,
+        "explain",
+        "-r",
+        "ca",
+        "--student",
+        HOSTILE,
+        str(path),
+        "--as-of",
+        "2025-11-03",
+        "--format",
+        form,
+    )
     assert status == 0
     assert_safe(out, err)
     if form == "json":
@@ -98,8 +115,13 @@ def test_explain(form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def _explanation() -> Any:
-    facts = {"student_id": "s", "school_id": "s", "days_enrolled": 40, "days_absent": 12,
-             "days_unexcused": 12}  # fmt: skip
+    facts = {
+        "student_id": "s",
+        "school_id": "s",
+        "days_enrolled": 40,
+        "days_absent": 12,
+        "days_unexcused": 12,
+    }
     return tierflow.load_ruleset("ca").explain(facts, as_of=dt.date(2025, 11, 3))
 
 
@@ -110,8 +132,9 @@ def test_explain_a_missing_student_and_bad_facts(
     with pytest.raises(SystemExit) as caught:
         main(["explain", "-r", "ca", "--student", HOSTILE + "2", str(path)], io.StringIO())
     assert_safe(str(caught.value.code))
-    status, out, err = run(capsys, "explain", "-r", "ca", "--facts",
-                           json.dumps({"student_id": HOSTILE}))  # fmt: skip
+    status, out, err = run(
+        capsys, "explain", "-r", "ca", "--facts", json.dumps({"student_id": HOSTILE})
+    )
     assert status == 1
     assert_safe(out, err)
     assert f"student {SHOWN}: facts.missing" in err
@@ -157,8 +180,9 @@ def test_a_ruleset_error_prints_one_escaped_line_per_problem(
 
 def test_diff_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = facts_file(tmp_path, days_absent=4, days_unexcused=4)
-    status, out, err = run(capsys, "diff", "mtss", "ca", "--facts", str(path),
-                           "--as-of", "2025-11-03")  # fmt: skip
+    status, out, err = run(
+        capsys, "diff", "mtss", "ca", "--facts", str(path), "--as-of", "2025-11-03"
+    )
     assert status == 0
     assert_safe(out, err)
     assert f"e.g. {SHOWN}" in out
@@ -184,8 +208,13 @@ def test_demo_prints_labels_of_a_rule_set_escaped(
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     db = tmp_path / "records.db"
-    facts = {"student_id": HOSTILE, "school_id": "lincoln", "days_enrolled": 40,
-             "days_absent": 4, "days_unexcused": 4}  # fmt: skip
+    facts = {
+        "student_id": HOSTILE,
+        "school_id": "lincoln",
+        "days_enrolled": 40,
+        "days_absent": 4,
+        "days_unexcused": 4,
+    }
     with SqliteRepository(db) as repo:
         roster = Roster(
             [
@@ -196,7 +225,7 @@ def store(tmp_path: Path) -> Path:
         )
         Engine(tierflow.load_ruleset("ca"), repository=repo, roster=roster).run(
             dt.date(2025, 10, 15), [facts]
-        )  # fmt: skip
+        )
     return db
 
 
@@ -222,16 +251,18 @@ def test_export_messages(store: Path, tmp_path: Path, capsys: pytest.CaptureFixt
         assert (status, out) == (2, "")
         assert_safe(err)
         assert f"name rule set '{SHOWN}', which is not built in" in err
-    status, out, err = run(capsys, "export", "packet", HOSTILE, "--db", str(store), "-r", "ca",
-                           "--readiness", HOSTILE)  # fmt: skip
+    status, out, err = run(
+        capsys, "export", "packet", HOSTILE, "--db", str(store), "-r", "ca", "--readiness", HOSTILE
+    )
     assert status == 2
     assert_safe(err)
     roster = tmp_path / "students.csv"
     with roster.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([["student_id", "name"], [HOSTILE, ""]])
     pii = ["--include-pii", "--students", str(roster)]
-    status, out, err = run(capsys, "export", "compliance", "--db", str(store), "-r", "ca",
-                           "--format", "json", *pii)  # fmt: skip
+    status, out, err = run(
+        capsys, "export", "compliance", "--db", str(store), "-r", "ca", "--format", "json", *pii
+    )
     assert status == 0
     assert_safe(out, err)
     assert f"student {SHOWN}: ingest.missing_value" in err

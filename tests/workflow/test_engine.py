@@ -194,14 +194,23 @@ def test_follow_ups_fall_due_then_overdue_and_a_check_in_reschedules() -> None:
     e.advance(dt.date(2025, 10, 17))
     assert iv.overdue
     e.check_in(
-        iv.id, on=dt.date(2025, 10, 17), by="mentor-1", goal_met=True, contact_type="call",
-        note="bus route fixed", outcome="positive",
-    )  # fmt: skip
+        iv.id,
+        on=dt.date(2025, 10, 17),
+        by="mentor-1",
+        goal_met=True,
+        contact_type="call",
+        note="bus route fixed",
+        outcome="positive",
+    )
     assert (iv.state, iv.overdue, iv.next_follow_up) == ("active", False, dt.date(2025, 10, 24))
     last = e.timeline("s1")[-1]
     assert (last.kind, last.trigger, last.who, last.from_state, last.to_state) == (
-        "transition", "check_in", "mentor-1", "follow_up_due", "active"
-    )  # fmt: skip
+        "transition",
+        "check_in",
+        "mentor-1",
+        "follow_up_due",
+        "active",
+    )
     assert last.detail is not None and last.detail["goal_met"] is True
     with pytest.raises(WorkflowError, match="unknown contact type"):
         e.check_in(iv.id, on=dt.date(2025, 10, 17), by="m", contact_type="pigeon")
@@ -216,11 +225,16 @@ def _log(days: list[str], kind: str = "unexcused") -> list[dict[str, str]]:
 
 def test_review_meets_the_goal_or_escalates_to_the_next_intervention() -> None:
     e = engine()
-    facts = [student("good", 3, attendance_log=_log(["2025-09-08"])),
-             student("bad", 3, attendance_log=_log(["2025-10-20", "2025-10-21"]))]  # fmt: skip
+    facts = [
+        student("good", 3, attendance_log=_log(["2025-09-08"])),
+        student("bad", 3, attendance_log=_log(["2025-10-20", "2025-10-21"])),
+    ]
     e.run(MONDAY, facts)
-    checkins = {iv.student_id: iv for iv in e.repository.open_interventions()
-                if iv.intervention == "weekly-checkin"}  # fmt: skip
+    checkins = {
+        iv.student_id: iv
+        for iv in e.repository.open_interventions()
+        if iv.intervention == "weekly-checkin"
+    }
     for iv in checkins.values():
         e.start(iv.id, on=MONDAY, by="mentor-1")
     review = checkins["good"].review_on
@@ -312,9 +326,17 @@ def test_conferences_documented_in_the_workflow_count_as_evidence() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["Parent meeting (imported)", "sart\n", "SART", "1st-conference", "x" * 65, "\x1b[2Jsart",
-     "sart\u202e", "parent conference"],
-)  # fmt: skip
+    [
+        "Parent meeting (imported)",
+        "sart\n",
+        "SART",
+        "1st-conference",
+        "x" * 65,
+        "\x1b[2Jsart",
+        "sart\u202e",
+        "parent conference",
+    ],
+)
 def test_a_conference_kind_that_is_not_an_id_is_refused_naming_it(kind: str) -> None:
     # Before: every non-empty kind was recorded, and the history the engine then built for the
     # student failed History.model_validate (the student rejected at each later run).
@@ -384,8 +406,13 @@ def test_a_correction_withdraws_an_escalation_and_an_unissued_legal_step() -> No
     assert checkin.review_on is not None
     plan = e.run(checkin.review_on, [facts])
     assert any(iv.intervention == "home-visit" for iv in plan.opened)
-    corrected = student("c1", 1, unexcused=1, attendance_log=_log(["2025-10-20"], "excused"),
-                        provenance={"events_sha256": "b"})  # fmt: skip
+    corrected = student(
+        "c1",
+        1,
+        unexcused=1,
+        attendance_log=_log(["2025-10-20"], "excused"),
+        provenance={"events_sha256": "b"},
+    )
     plan = e.run(checkin.review_on, [corrected])
     assert [iv.intervention for iv in plan.withdrawn] == ["home-visit"]
     assert plan.legal_withdrawn == [("c1", "not1")]

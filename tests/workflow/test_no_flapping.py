@@ -25,9 +25,13 @@ def engine(repository: InMemoryRepository | None = None, **kw: Any) -> Engine:
 
 
 def tier2(absences: list[str], absent: float = 3, enrolled: int = 40) -> dict[str, Any]:
-    return {"student_id": "s1", "school_id": "s", "days_enrolled": enrolled,
-            "days_absent": absent, "attendance_log": [{"date": d, "kind": "excused"}
-                                                      for d in absences]}  # fmt: skip
+    return {
+        "student_id": "s1",
+        "school_id": "s",
+        "days_enrolled": enrolled,
+        "days_absent": absent,
+        "attendance_log": [{"date": d, "kind": "excused"} for d in absences],
+    }
 
 
 def tier1() -> dict[str, Any]:
@@ -136,15 +140,19 @@ def test_a_student_hovering_at_five_percent_gets_one_decision_not_twenty() -> No
     day = MONDAY
     for run in range(20):
         absent = 5.0 if run % 2 == 0 else 4.9
-        facts = {"student_id": "s1", "school_id": "s", "days_enrolled": 100,
-                 "days_absent": absent}  # fmt: skip
+        facts = {"student_id": "s1", "school_id": "s", "days_enrolled": 100, "days_absent": absent}
         e.run(day, [facts])
         day += dt.timedelta(days=1)
     decisions = [ev for ev in e.timeline("s1") if ev.kind == "decision"]
     assert [ev.detail["tier"] for ev in decisions if ev.detail] == ["tier2"]
     # A host's own previous tier wins over the engine's record.
-    facts = {"student_id": "s1", "school_id": "s", "days_enrolled": 100, "days_absent": 4.9,
-             "previous_tier": "tier1"}  # fmt: skip
+    facts = {
+        "student_id": "s1",
+        "school_id": "s",
+        "days_enrolled": 100,
+        "days_absent": 4.9,
+        "previous_tier": "tier1",
+    }
     assert e.ruleset.evaluate(e.with_history(facts), as_of=day).tier == "tier1"
     del facts["previous_tier"]
     assert e.ruleset.evaluate(e.with_history(facts), as_of=day).tier == "tier2"

@@ -63,9 +63,19 @@ def roster() -> Roster:
 
 def make(repo: Repository, student: str = "s1") -> Intervention:
     return Intervention(
-        repo.new_id(), student, "lincoln", "weekly-checkin", 2, "mentor", "ms-lee", "assigned",
-        D, D + dt.timedelta(days=7), None, "family-call",
-    )  # fmt: skip
+        repo.new_id(),
+        student,
+        "lincoln",
+        "weekly-checkin",
+        2,
+        "mentor",
+        "ms-lee",
+        "assigned",
+        D,
+        D + dt.timedelta(days=7),
+        None,
+        "family-call",
+    )
 
 
 def picture(repo: Repository, students: tuple[str, ...] = ("s1", "s2")) -> dict[str, Any]:
@@ -196,9 +206,21 @@ class Recording(InMemoryRepository):
 
 def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
     assert {
-        "new_id", "add", "get", "save", "for_student", "open_interventions", "append",
-        "events", "add_check_in", "check_ins", "issued", "record_issued", "students", "unit",
-    } == PROTOCOL  # fmt: skip
+        "new_id",
+        "add",
+        "get",
+        "save",
+        "for_student",
+        "open_interventions",
+        "append",
+        "events",
+        "add_check_in",
+        "check_ins",
+        "issued",
+        "record_issued",
+        "students",
+        "unit",
+    } == PROTOCOL
 
 
 def test_building_an_engine_reads_nothing_and_caseloads_are_read_once_on_first_use() -> None:

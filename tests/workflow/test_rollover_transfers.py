@@ -38,9 +38,12 @@ SEPT = [dt.date(2026, 9, d) for d in (1, 2, 3)]  # Tuesday to Thursday of 2026-2
 def _roster() -> Roster:
     roles = sorted({iv.owner for iv in CA.interventions.values()})
     return Roster(
-        [StaffMember(f"{school}-{role}", school, (role,)) for school in ("lincoln", "grant")
-         for role in roles]
-    )  # fmt: skip
+        [
+            StaffMember(f"{school}-{role}", school, (role,))
+            for school in ("lincoln", "grant")
+            for role in roles
+        ]
+    )
 
 
 def _builder(days: list[dt.date]) -> FactsBuilder:
@@ -172,8 +175,9 @@ def test_a_transfer_moves_cases_to_the_new_schools_staff() -> None:
     # Counts of the school year follow the student: Lincoln's three days are still there.
     assert facts["days_unexcused"] == 3
     plan = e.run(moved_on, [facts])
-    assert len(plan.transferred) == len([iv for iv in e.interventions("s1")
-                                        if iv.state in OPEN_STATES])  # fmt: skip
+    assert len(plan.transferred) == len(
+        [iv for iv in e.interventions("s1") if iv.state in OPEN_STATES]
+    )
     for iv in plan.transferred:
         assert (iv.school_id, iv.owner) == ("grant", f"grant-{iv.owner_role}")
     events = [ev for ev in e.timeline("s1") if ev.kind == "transferred"]

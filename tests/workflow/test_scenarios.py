@@ -68,8 +68,13 @@ def run_days(
 
 def test_dallas_tier2_check_in_family_call_bus_pass_follow_up_and_goal_met() -> None:
     cal = calendar("dallas-ms")
-    misses = [dt.date(2025, 9, 3), dt.date(2025, 9, 17), dt.date(2025, 10, 1),
-              dt.date(2025, 10, 15), dt.date(2025, 10, 29)]  # fmt: skip
+    misses = [
+        dt.date(2025, 9, 3),
+        dt.date(2025, 9, 17),
+        dt.date(2025, 10, 1),
+        dt.date(2025, 10, 15),
+        dt.date(2025, 10, 29),
+    ]
     b = builder(cal, "dallas-1", [(d, "unexcused_absence", "") for d in misses])
     roster = Roster(
         [
@@ -103,9 +108,13 @@ def test_dallas_tier2_check_in_family_call_bus_pass_follow_up_and_goal_met() -> 
     # The counselor's family call finds the transportation problem; the mentor starts.
     day = dt.date(2025, 11, 4)
     engine.check_in(
-        call.id, on=day, by="ms-okafor", contact_type="call", goal_met=False,
+        call.id,
+        on=day,
+        by="ms-okafor",
+        contact_type="call",
+        goal_met=False,
         note="bus route changed in October; no reliable ride in the morning",
-    )  # fmt: skip
+    )
     engine.start(checkin.id, on=day, by="mr-diaz")
     causes.append("transportation")
 
@@ -163,8 +172,10 @@ def anaheim(extra_misses: list[dt.date]) -> tuple[Engine, Intervention, list[Pla
     cal = calendar("katella-hs")
     misses = [dt.date(2025, 9, d) for d in (4, 11, 18, 25)] + [dt.date(2025, 10, d) for d in (2, 9)]
     events = [(d, "excused_absence", "parent note") for d in misses]
-    events += [(dt.date(2025, 10, 16), "unexcused_absence", ""),
-               (dt.date(2025, 10, 23), "unexcused_absence", "")]  # fmt: skip
+    events += [
+        (dt.date(2025, 10, 16), "unexcused_absence", ""),
+        (dt.date(2025, 10, 23), "unexcused_absence", ""),
+    ]
     events += [(d, "excused_absence", "parent note") for d in extra_misses]
     b = builder(cal, "anaheim-1", events)
     engine = Engine(
@@ -199,9 +210,13 @@ def anaheim(extra_misses: list[dt.date]) -> tuple[Engine, Intervention, list[Pla
         week = [d for d in cal.days if today - dt.timedelta(days=7) < d <= today]
         missed = any(d in extra_misses for d in week)
         engine.check_in(
-            iv.id, on=today, by="ms-nguyen", goal_met=not missed, contact_type="meeting",
+            iv.id,
+            on=today,
+            by="ms-nguyen",
+            goal_met=not missed,
+            contact_type="meeting",
             note="missed a day this week" if missed else "full week",
-        )  # fmt: skip
+        )
 
     plans = run_days(
         engine, school_days(cal, dt.date(2026, 1, 13), dt.date(2026, 2, 13)), facts_on, owners

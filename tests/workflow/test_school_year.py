@@ -65,9 +65,13 @@ def test_a_school_year_day_by_day_gives_plausible_queues_timelines_and_escalatio
                 week = [r for r in log if (day - r["date"]).days < 7]
                 outcome = "mixed" if week else "positive"
                 engine.check_in(
-                    iv.id, on=day, by=iv.owner, goal_met=not week, contact_type="call",
+                    iv.id,
+                    on=day,
+                    by=iv.owner,
+                    goal_met=not week,
+                    contact_type="call",
                     outcome=outcome,
-                )  # fmt: skip
+                )
         for sid, action in plan.legal_blocked:
             for kind in ("parent_conference", "sart"):
                 if any(kind.replace("_", " ") in m or kind.upper() in m for m in action.missing):

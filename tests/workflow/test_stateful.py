@@ -53,9 +53,13 @@ class WorkflowMachine(RuleBasedStateMachine):
     def enrol(self) -> None:
         for sid in STUDENTS:
             self.facts[sid] = {
-                "student_id": sid, "school_id": "s", "days_enrolled": 10, "days_absent": 0,
-                "days_unexcused": 0, "attendance_log": [],
-            }  # fmt: skip
+                "student_id": sid,
+                "school_id": "s",
+                "days_enrolled": 10,
+                "days_absent": 0,
+                "days_unexcused": 0,
+                "attendance_log": [],
+            }
 
     def _events(self) -> int:
         return sum(len(self.engine.timeline(s)) for s in STUDENTS)
@@ -63,8 +67,12 @@ class WorkflowMachine(RuleBasedStateMachine):
     def _ivs(self) -> list[Any]:
         return [iv for s in STUDENTS for iv in self.engine.interventions(s)]
 
-    @rule(days=st.integers(1, 10), who=st.sampled_from(STUDENTS), absences=st.integers(0, 6),
-          unexcused=st.booleans())  # fmt: skip
+    @rule(
+        days=st.integers(1, 10),
+        who=st.sampled_from(STUDENTS),
+        absences=st.integers(0, 6),
+        unexcused=st.booleans(),
+    )
     def school_days_pass(self, days: int, who: str, absences: int, unexcused: bool) -> None:
         for _ in range(days):
             if self.day == CAL.last_day:
@@ -144,8 +152,9 @@ class WorkflowMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_is_open_twice(self) -> None:
         for sid in STUDENTS:
-            open_ids = [iv.intervention for iv in self.engine.interventions(sid)
-                        if iv.state in OPEN_STATES]  # fmt: skip
+            open_ids = [
+                iv.intervention for iv in self.engine.interventions(sid) if iv.state in OPEN_STATES
+            ]
             assert len(open_ids) == len(set(open_ids))
 
     @invariant()

@@ -128,9 +128,15 @@ def test_an_escalation_withdrawn_on_corrected_data_was_not_tried() -> None:
     roster = Roster([StaffMember("c1", "s", ("mentor", "counselor", "social_worker"), 50)])
     e = Engine(CA, roster=roster, calendars={"s": CAL})
     monday = dt.date(2025, 10, 6)
-    facts = {"student_id": "w", "school_id": "s", "days_enrolled": 40, "days_absent": 3,
-             "days_unexcused": 3, "attendance_log": _log(["2025-10-20", "2025-10-21"]),
-             "provenance": {"events_sha256": "a"}}  # fmt: skip
+    facts = {
+        "student_id": "w",
+        "school_id": "s",
+        "days_enrolled": 40,
+        "days_absent": 3,
+        "days_unexcused": 3,
+        "attendance_log": _log(["2025-10-20", "2025-10-21"]),
+        "provenance": {"events_sha256": "a"},
+    }
     e.run(monday, [facts])
     first = list(e.interventions("w"))
     for iv in first:
@@ -140,9 +146,12 @@ def test_an_escalation_withdrawn_on_corrected_data_was_not_tried() -> None:
     plan = e.run(checkin.review_on, [facts])
     (visit,) = [iv for iv in plan.opened if iv.intervention == "home-visit"]
     e.start(visit.id, on=checkin.review_on, by="c1")
-    corrected = facts | {"days_absent": 1, "days_unexcused": 1,
-                         "attendance_log": _log(["2025-10-20"], "excused"),
-                         "provenance": {"events_sha256": "b"}}  # fmt: skip
+    corrected = facts | {
+        "days_absent": 1,
+        "days_unexcused": 1,
+        "attendance_log": _log(["2025-10-20"], "excused"),
+        "provenance": {"events_sha256": "b"},
+    }
     plan = e.run(checkin.review_on, [corrected])
     assert plan.withdrawn == [visit]
     (close,) = [ev for ev in e.timeline("w") if ev.trigger == "close"]

@@ -51,8 +51,14 @@ BAD = [{"date": d, "kind": "excused"} for d in ("2025-10-20", "2025-10-21", "202
 
 
 def facts(log: list[dict[str, str]] | None = None, **more: Any) -> dict[str, Any]:
-    return {"student_id": "s1", "school_id": "s", "days_enrolled": 40, "days_absent": 3,
-            "attendance_log": log or [], **more}  # fmt: skip
+    return {
+        "student_id": "s1",
+        "school_id": "s",
+        "days_enrolled": 40,
+        "days_absent": 3,
+        "attendance_log": log or [],
+        **more,
+    }
 
 
 def new_engine(ruleset: str = "mtss") -> Engine:
@@ -113,8 +119,12 @@ def test_staff_triggers_from_every_state(trigger: str, state: str) -> None:
         assert iv.state == target and iv.version == before[1] + 1
         assert _events(e) == before[2] + 1
         assert (last.kind, last.trigger, last.from_state, last.to_state, last.who) == (
-            "transition", trigger, state, target, "x0"
-        )  # fmt: skip
+            "transition",
+            trigger,
+            state,
+            target,
+            "x0",
+        )
         assert (iv.ended_on is not None) == (target in TERMINAL)
 
 
@@ -189,14 +199,18 @@ def test_staff_action_errors_change_nothing() -> None:
     cases: list[tuple[str, Any]] = [
         ("no intervention 'iv-9'", lambda: e.start("iv-9", on=MONDAY, by="x0")),
         ("no intervention 'iv-9'", lambda: e.close("iv-9", on=MONDAY, by="x0", reason="r")),
-        ("unknown contact type 'pigeon'",
-         lambda: e.check_in(iv.id, on=MONDAY, by="x0", contact_type="pigeon")),
+        (
+            "unknown contact type 'pigeon'",
+            lambda: e.check_in(iv.id, on=MONDAY, by="x0", contact_type="pigeon"),
+        ),
         ("unknown outcome 'great'", lambda: e.check_in(iv.id, on=MONDAY, by="x0", outcome="great")),
-        ("predates intervention",
-         lambda: e.check_in(iv.id, on=MONDAY - dt.timedelta(days=1), by="x0")),
+        (
+            "predates intervention",
+            lambda: e.check_in(iv.id, on=MONDAY - dt.timedelta(days=1), by="x0"),
+        ),
         ("needs a reason", lambda: e.close(iv.id, on=MONDAY, by="x0", reason="")),
         ("needs a kind", lambda: e.record_conference("s1", " ", on=MONDAY, by="x0")),
-    ]  # fmt: skip
+    ]
     for message, call in cases:
         with pytest.raises(WorkflowError, match=message):
             call()
@@ -205,8 +219,15 @@ def test_staff_action_errors_change_nothing() -> None:
 
 def _tx(sid: str, unexcused_days: list[str], **more: Any) -> dict[str, Any]:
     log = [{"date": d, "kind": "unexcused"} for d in unexcused_days]
-    return {"student_id": sid, "school_id": "s", "days_enrolled": 90, "days_absent": len(log),
-            "days_unexcused": len(log), "attendance_log": log, **more}  # fmt: skip
+    return {
+        "student_id": sid,
+        "school_id": "s",
+        "days_enrolled": 90,
+        "days_absent": len(log),
+        "days_unexcused": len(log),
+        "attendance_log": log,
+        **more,
+    }
 
 
 def test_legal_issuing_errors_name_the_reason_and_record_nothing() -> None:
@@ -223,8 +244,10 @@ def test_legal_issuing_errors_name_the_reason_and_record_nothing() -> None:
     # Ten unexcused days in six months warrant a referral (TEC 25.0951), but its prerequisites
     # are missing: the measures (TEC 25.0915) and support tried. (Prevention measures themselves
     # start at the parent notice's trigger, TEC 25.0915(a-4), so they are not blocked here.)
-    ten = _tx("t3", [f"2025-09-{d:02d}" for d in (1, 3, 5, 9, 11, 15, 17, 19)]
-              + ["2025-10-06", "2025-10-08"])  # fmt: skip
+    ten = _tx(
+        "t3",
+        [f"2025-09-{d:02d}" for d in (1, 3, 5, 9, 11, 15, 17, 19)] + ["2025-10-06", "2025-10-08"],
+    )
     e.run(day, [ten])
     with pytest.raises(
         WorkflowError,
@@ -256,7 +279,7 @@ def test_an_exempt_student_is_never_referred_and_the_step_is_not_reported_due() 
             (12, 22),
         ]
     ]
-    days.append("2026-01-05")  # fmt: skip
+    days.append("2026-01-05")
     facts = _tx("h1", days, groups=["homeless"])
     on = dt.date(2026, 1, 6)
     e.run(on, [facts])

@@ -221,10 +221,13 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = " ".join(
         name
-        for name in (args.command, getattr(args, "audit_command", None),
-                     getattr(args, "export_command", None))
+        for name in (
+            args.command,
+            getattr(args, "audit_command", None),
+            getattr(args, "export_command", None),
+        )
         if name
-    )  # fmt: skip
+    )
     err = _Out(sys.stderr)
     try:
         status: int = args.func(args, _Out(out or sys.stdout), err)

@@ -92,9 +92,14 @@ def _cmd_export_packet(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                 if name is None:
                     return 2
             packet = build_packet(
-                repo, args.student, _load(name, args), as_of=_as_of(args.as_of),
-                step=args.readiness, people=people, include_personal=people is not None,
-            )  # fmt: skip
+                repo,
+                args.student,
+                _load(name, args),
+                as_of=_as_of(args.as_of),
+                step=args.readiness,
+                people=people,
+                include_personal=people is not None,
+            )
     except (StoreError, KeyError) as exc:
         err.line(f"tierflow export packet: {exc}")
         return 2
@@ -123,9 +128,12 @@ def _cmd_export_compliance(args: argparse.Namespace, out: _Out, err: _Out) -> in
                 if name is None:
                     return 2
             report = compliance_report(
-                repo, _load(name, args), students=students, people=people,
+                repo,
+                _load(name, args),
+                students=students,
+                people=people,
                 include_personal=people is not None,
-            )  # fmt: skip
+            )
     except StoreError as exc:
         err.line(f"tierflow export compliance: {exc}")
         return 2

@@ -37,24 +37,24 @@ def _cmd_check(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     failed = bool(errors or (args.strict and warnings))
     if args.format == "json":
         document = {
-                "ok": not failed,
-                "rulesets": [
-                    {"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets
-                ],
-                "problems": [
-                    {
-                        "file": p.span.file,
-                        "line": p.span.line,
-                        "col": p.span.col,
-                        "code": p.code,
-                        "message": p.message,
-                        "path": p.path,
-                        "hint": p.hint,
-                        "severity": p.severity,
-                    }
-                    for p in problems
-                ],
-            }  # fmt: skip
+            "ok": not failed,
+            "rulesets": [
+                {"id": r.id, "version": r.version, "files": list(r.files)} for r in rulesets
+            ],
+            "problems": [
+                {
+                    "file": p.span.file,
+                    "line": p.span.line,
+                    "col": p.span.col,
+                    "code": p.code,
+                    "message": p.message,
+                    "path": p.path,
+                    "hint": p.hint,
+                    "severity": p.severity,
+                }
+                for p in problems
+            ],
+        }
         out.data(json.dumps(document, indent=2) + "\n")
     else:
         for p in problems:

@@ -268,10 +268,14 @@ def check_legal_prerequisites(
                 else:
                     history["conferences"].append({"kind": kind, "held_on": today})
             facts = {
-                "student_id": "sim", "days_enrolled": day + 1, "days_absent": unexcused,
-                "days_unexcused": unexcused, "tardies_over_30": 0, "attendance_log": log,
+                "student_id": "sim",
+                "days_enrolled": day + 1,
+                "days_absent": unexcused,
+                "days_unexcused": unexcused,
+                "tardies_over_30": 0,
+                "attendance_log": log,
                 "history": history,
-            }  # fmt: skip
+            }
             try:
                 decision = ruleset.evaluate(facts, as_of=today)
             except DataError:

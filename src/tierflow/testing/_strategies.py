@@ -34,8 +34,13 @@ def histories(
         legal_steps: Step ids that may have been issued.
         as_of: Nothing in the history is dated after it.
     """
-    steps = draw(st.lists(st.tuples(st.sampled_from(legal_steps), _dates(YEAR_START, as_of)),
-                          max_size=3, unique_by=lambda t: t[0]))  # fmt: skip
+    steps = draw(
+        st.lists(
+            st.tuples(st.sampled_from(legal_steps), _dates(YEAR_START, as_of)),
+            max_size=3,
+            unique_by=lambda t: t[0],
+        )
+    )
     tried = draw(
         st.lists(
             st.tuples(

@@ -263,10 +263,21 @@ class Core:
         self._save(iv, state=target, **changes)
         return self._record(
             WorkflowEvent(
-                0, on, iv.student_id, "transition", iv.id, trigger, before, target, who, why,
-                self.ruleset.ref, facts, detail,
+                0,
+                on,
+                iv.student_id,
+                "transition",
+                iv.id,
+                trigger,
+                before,
+                target,
+                who,
+                why,
+                self.ruleset.ref,
+                facts,
+                detail,
             )
-        )  # fmt: skip
+        )
 
     def _save(self, iv: Intervention, **changes: Any) -> None:
         """Save ``iv`` with ``changes`` and its version counted up, then change ``iv`` too.

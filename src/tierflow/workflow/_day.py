@@ -79,19 +79,27 @@ class DayRun(LegalLadder, Moves):
             with self._unit():  # the change and its event together
                 if iv.state == "active":
                     self._fire(
-                        iv, "follow_up_due", now, "tierflow",
+                        iv,
+                        "follow_up_due",
+                        now,
+                        "tierflow",
                         f"follow-up of {iv.next_follow_up} has no check-in",
-                    )  # fmt: skip
+                    )
                 late = self._days(iv.school_id).add(iv.next_follow_up, self.grace_days)
                 if now > late and not iv.overdue:
                     self._save(iv, overdue=True)
                     self._record(
                         WorkflowEvent(
-                            0, now, iv.student_id, "overdue", iv.id, who="tierflow",
+                            0,
+                            now,
+                            iv.student_id,
+                            "overdue",
+                            iv.id,
+                            who="tierflow",
                             why=f"follow-up of {iv.next_follow_up} is more than {self.grace_days} "
                             "school days late",
                         )
-                    )  # fmt: skip
+                    )
             plan.due.append(iv)
 
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
@@ -140,9 +148,13 @@ class DayRun(LegalLadder, Moves):
         if key != last:
             self._record(
                 WorkflowEvent(
-                    0, as_of, decision.student_id, "decision",
+                    0,
+                    as_of,
+                    decision.student_id,
+                    "decision",
                     why=f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
-                    ruleset=self.ruleset.ref, facts=snapshot,
+                    ruleset=self.ruleset.ref,
+                    facts=snapshot,
                     detail=self._share(
                         ("decision", repr(key)),
                         MappingProxyType(
@@ -150,7 +162,7 @@ class DayRun(LegalLadder, Moves):
                         ),
                     ),
                 )
-            )  # fmt: skip
+            )
         return key
 
     def _withdraw(
@@ -170,11 +182,16 @@ class DayRun(LegalLadder, Moves):
                 continue
             if self.ruleset.goal_met(before.intervention, facts, as_of=before.ended_on):
                 self._fire(
-                    iv, "close", as_of, "tierflow",
+                    iv,
+                    "close",
+                    as_of,
+                    "tierflow",
                     f"{WITHDRAWN_WHY} the goal of {before.intervention} "
                     f"({before.id}) was met by its review on {before.ended_on}, so the "
-                    "escalation is no longer supported", snapshot, {"withdrawn": WITHDRAWN},
-                )  # fmt: skip
+                    "escalation is no longer supported",
+                    snapshot,
+                    {"withdrawn": WITHDRAWN},
+                )
                 plan.withdrawn.append(iv)
 
     def _judge(
@@ -211,15 +228,24 @@ class DayRun(LegalLadder, Moves):
                 plan.met_goal.append(iv)
             elif met is False and iv.escalates_to:
                 self._fire(
-                    iv, "escalate", as_of, "tierflow",
-                    f"{why}; escalates to {iv.escalates_to}", snapshot,
-                )  # fmt: skip
+                    iv,
+                    "escalate",
+                    as_of,
+                    "tierflow",
+                    f"{why}; escalates to {iv.escalates_to}",
+                    snapshot,
+                )
                 plan.escalated.append(iv)
                 if not self._has_open(iv.student_id, iv.escalates_to):
                     self._open(
-                        as_of, facts, snapshot, iv.escalates_to, plan,
-                        f"escalated from {iv.intervention} ({iv.id}): {why}", escalated_from=iv.id,
-                    )  # fmt: skip
+                        as_of,
+                        facts,
+                        snapshot,
+                        iv.escalates_to,
+                        plan,
+                        f"escalated from {iv.intervention} ({iv.id}): {why}",
+                        escalated_from=iv.id,
+                    )
             else:
                 spec = self.ruleset.interventions.get(iv.intervention)
                 period = (spec.review_after_days if spec else None) or self.default_review_days
@@ -227,11 +253,16 @@ class DayRun(LegalLadder, Moves):
                 rest = "no escalation is defined" if met is False else "the review is extended"
                 self._record(
                     WorkflowEvent(
-                        0, as_of, iv.student_id, "reviewed", iv.id,
+                        0,
+                        as_of,
+                        iv.student_id,
+                        "reviewed",
+                        iv.id,
                         why=f"{why}; {rest}; next review {iv.review_on}",
-                        ruleset=self.ruleset.ref, facts=snapshot,
+                        ruleset=self.ruleset.ref,
+                        facts=snapshot,
                     )
-                )  # fmt: skip
+                )
 
     def _has_open(self, student_id: str, intervention: str) -> bool:
         return any(
@@ -319,14 +350,21 @@ class DayRun(LegalLadder, Moves):
         plan.opened.append(iv)
         self._record(
             WorkflowEvent(
-                0, as_of, sid, "opened", iv.id, to_state=iv.state, why=reason,
-                ruleset=self.ruleset.ref, facts=snapshot,
+                0,
+                as_of,
+                sid,
+                "opened",
+                iv.id,
+                to_state=iv.state,
+                why=reason,
+                ruleset=self.ruleset.ref,
+                facts=snapshot,
                 detail=self._share(
                     ("opened", spec.id, owner),
                     MappingProxyType({"intervention": spec.id, "owner": owner, "role": spec.owner}),
                 ),
             )
-        )  # fmt: skip
+        )
         if owner is None:
             why = self.roster.why_unassigned(school_id, spec.owner)
             plan.unassigned.append(Unassigned(sid, iv.id, spec.owner, school_id, why))

@@ -185,10 +185,17 @@ class LegalLadder(Core):
             self.repository.record_issued(student_id, step, on)
             return self._record(
                 WorkflowEvent(
-                    0, on, student_id, "legal_issued", who=by, why=label,
-                    ruleset=self.ruleset.ref, facts=self._snapshot(facts), detail=detail,
+                    0,
+                    on,
+                    student_id,
+                    "legal_issued",
+                    who=by,
+                    why=label,
+                    ruleset=self.ruleset.ref,
+                    facts=self._snapshot(facts),
+                    detail=detail,
                 )
-            )  # fmt: skip
+            )
 
     def resolve_flag(
         self,
@@ -243,11 +250,16 @@ class LegalLadder(Core):
         why = f"{label} issued on {key[1]} and flagged on {flagged.at}: {action}"
         return self._record(
             WorkflowEvent(
-                0, on, student_id, "legal_flag_resolved", who=by,
-                why=f"{why}; {note}" if note else why, ruleset=self.ruleset.ref,
+                0,
+                on,
+                student_id,
+                "legal_flag_resolved",
+                who=by,
+                why=f"{why}; {note}" if note else why,
+                ruleset=self.ruleset.ref,
                 detail={"step": step, "issued_on": key[1], "action": action, "note": note},
             )
-        )  # fmt: skip
+        )
 
     def _legal(
         self,
@@ -280,10 +292,16 @@ class LegalLadder(Core):
                         why += f"; to be issued by {deadline} ({limit} school days)"
                     self._record(
                         WorkflowEvent(
-                            0, as_of, sid, "legal_due", why=why,
-                            ruleset=self.ruleset.ref, facts=snapshot, detail=detail,
+                            0,
+                            as_of,
+                            sid,
+                            "legal_due",
+                            why=why,
+                            ruleset=self.ruleset.ref,
+                            facts=snapshot,
+                            detail=detail,
                         )
-                    )  # fmt: skip
+                    )
                 if limit is not None:
                     # The clock runs in this school year: a step still due from last year
                     # (no new legal_due was recorded) counts from the year's first day.
@@ -297,12 +315,17 @@ class LegalLadder(Core):
             plan.legal_withdrawn.append((sid, step))
             self._record(
                 WorkflowEvent(
-                    0, as_of, sid, "legal_withdrawn",
+                    0,
+                    as_of,
+                    sid,
+                    "legal_withdrawn",
                     why=f"{step} was reported due on {reported_on} and not issued; "
                     + self._why_not_due(step, current, facts, reported_on),
-                    ruleset=self.ruleset.ref, facts=snapshot, detail={"step": step},
+                    ruleset=self.ruleset.ref,
+                    facts=snapshot,
+                    detail={"step": step},
                 )
-            )  # fmt: skip
+            )
         self._flag(as_of, sid, facts, snapshot, year, plan, trail)
 
     def _trail(self, sid: str, trail: list[Trail]) -> Trail:
@@ -341,15 +364,22 @@ class LegalLadder(Core):
         self._trail(sid, trail).overdue.add((action.step, since))
         self._record(
             WorkflowEvent(
-                0, as_of, sid, "legal_overdue",
+                0,
+                as_of,
+                sid,
+                "legal_overdue",
                 why=f"{action.label} has been due since {since} and was not issued by its "
                 f"deadline of {deadline} ({limit} school days); {late} school "
                 f"day{'s' if late > 1 else ''} late",
                 ruleset=self.ruleset.ref,
-                detail={"step": action.step, "due_since": since, "deadline": deadline,
-                        "school_days_late": late},
+                detail={
+                    "step": action.step,
+                    "due_since": since,
+                    "deadline": deadline,
+                    "school_days_late": late,
+                },
             )
-        )  # fmt: skip
+        )
 
     def _flag(
         self,
@@ -401,13 +431,18 @@ class LegalLadder(Core):
                 why = f"{because} after corrections"
                 flagged = found.flags[key] = self._record(
                     WorkflowEvent(
-                        0, as_of, sid, "legal_flagged", who="tierflow",
+                        0,
+                        as_of,
+                        sid,
+                        "legal_flagged",
+                        who="tierflow",
                         why=f"{label} was issued on {on} on grounds corrected data no longer "
                         f"shows ({why}): rescind it or notify the family",
-                        ruleset=self.ruleset.ref, facts=snapshot,
+                        ruleset=self.ruleset.ref,
+                        facts=snapshot,
                         detail={"step": step, "issued_on": on, "why": why, "owner": owner},
                     )
-                )  # fmt: skip
+                )
             d = flagged.detail or {}
             plan.legal_flagged.append(
                 LegalFlag(sid, step, on, str(d.get("why", "")), str(d.get("owner", "")), flagged.at)

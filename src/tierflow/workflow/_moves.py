@@ -45,40 +45,55 @@ class Moves(Core):
             plan.legal_withdrawn.append((sid, step))
             self._record(
                 WorkflowEvent(
-                    0, as_of, sid, "legal_withdrawn",
+                    0,
+                    as_of,
+                    sid,
+                    "legal_withdrawn",
                     why=f"{step} was reported due on {recall.reported[step]} and not issued; "
                     f"{ended}, and the ladder starts again in school year {year}",
-                    ruleset=self.ruleset.ref, facts=snapshot,
+                    ruleset=self.ruleset.ref,
+                    facts=snapshot,
                     detail={"step": step, "school_year": year.label},
                 )
-            )  # fmt: skip
+            )
         if policy != "carry":
             for iv in old:
                 why = f"{ended}: the rule set closes open interventions at the year's start"
                 if policy == "restart":
                     why += " and opens again this year what is still warranted"
                 self._fire(
-                    iv, "close", as_of, "tierflow", why, snapshot,
+                    iv,
+                    "close",
+                    as_of,
+                    "tierflow",
+                    why,
+                    snapshot,
                     {"rollover": policy, "school_year": year.label},
-                )  # fmt: skip
+                )
                 plan.rolled_over.append(iv)
         else:
             plan.rolled_over.extend(old)
         self._record(
             WorkflowEvent(
-                0, as_of, sid, "rollover",
+                0,
+                as_of,
+                sid,
+                "rollover",
                 why=f"school year {year} started: {len(old)} open intervention(s) "
                 + {"carry": "carried into it", "close": "closed", "restart": "closed to restart"}[
                     policy
                 ]
                 + (f"; {len(steps)} unissued legal step(s) withdrawn" if steps else ""),
-                ruleset=self.ruleset.ref, facts=snapshot,
+                ruleset=self.ruleset.ref,
+                facts=snapshot,
                 detail={
-                    "year": year.label, "rollover": policy,
-                    "interventions": [iv.id for iv in old], "steps": steps,
+                    "year": year.label,
+                    "rollover": policy,
+                    "interventions": [iv.id for iv in old],
+                    "steps": steps,
                 },
             )
-        )  # fmt: skip
+        )
         return True
 
     def _moved(
@@ -113,20 +128,28 @@ class Moves(Core):
                     return False
                 self._record(
                     WorkflowEvent(
-                        0, as_of, sid, "left",
+                        0,
+                        as_of,
+                        sid,
+                        "left",
                         why=f"no longer enrolled as of {as_of}: {len(open_ivs)} open "
                         "intervention(s) held for their owners to decide",
-                        ruleset=self.ruleset.ref, facts=snapshot,
+                        ruleset=self.ruleset.ref,
+                        facts=snapshot,
                         detail={"interventions": [iv.id for iv in open_ivs], "action": "hold"},
                     )
-                )  # fmt: skip
+                )
                 return True
             for iv in open_ivs:
                 self._fire(
-                    iv, "close", as_of, "tierflow",
+                    iv,
+                    "close",
+                    as_of,
+                    "tierflow",
                     f"the student is no longer enrolled as of {as_of} (left the district)",
-                    snapshot, {"left": True},
-                )  # fmt: skip
+                    snapshot,
+                    {"left": True},
+                )
                 plan.left.append(iv)
             return True
         moved = False
@@ -142,20 +165,28 @@ class Moves(Core):
             who = owner or "nobody (unassigned)"
             self._record(
                 WorkflowEvent(
-                    0, as_of, sid, "transferred", iv.id,
+                    0,
+                    as_of,
+                    sid,
+                    "transferred",
+                    iv.id,
                     why=f"the student moved from school {before_school} to {new_school}; "
                     + (
                         f"reassigned from {before_owner or 'nobody'} to {who} ({iv.owner_role})"
                         if rules.cases == "reassign"
                         else f"kept with {before_owner or 'nobody'} as the rule set says"
                     ),
-                    ruleset=self.ruleset.ref, facts=snapshot,
+                    ruleset=self.ruleset.ref,
+                    facts=snapshot,
                     detail={
-                        "from_school": before_school, "to_school": new_school,
-                        "from_owner": before_owner, "to_owner": owner, "role": iv.owner_role,
+                        "from_school": before_school,
+                        "to_school": new_school,
+                        "from_owner": before_owner,
+                        "to_owner": owner,
+                        "role": iv.owner_role,
                     },
                 )
-            )  # fmt: skip
+            )
             plan.transferred.append(iv)
             if owner is None:
                 why = self.roster.why_unassigned(new_school, iv.owner_role)

@@ -157,11 +157,17 @@ def support_tried(
             ended = None
         tried.append(
             Tried(
-                iv.id, iv.intervention, iv.tier_level, iv.opened_on, started, ended,
-                None if last is None else last.outcome, None if last is None else last.on,
+                iv.id,
+                iv.intervention,
+                iv.tier_level,
+                iv.opened_on,
+                started,
+                ended,
+                None if last is None else last.outcome,
+                None if last is None else last.on,
                 len(seen),
             )
-        )  # fmt: skip
+        )
     return tried
 
 

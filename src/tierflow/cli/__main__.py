@@ -4,4 +4,5 @@ import sys
 
 from tierflow.cli._main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when imported (pytest's doctest collection imports it)
+    sys.exit(main())

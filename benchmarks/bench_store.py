@@ -55,7 +55,8 @@ import tierflow
 from tierflow._sample import SAMPLE_AS_OF, generate_facts
 from tierflow.errors import WorkflowError
 from tierflow.evaluate import CompiledRuleset
-from tierflow.store import SqlRepository, build_packet
+from tierflow.report import build_packet
+from tierflow.store import SqlRepository
 from tierflow.workflow import (
     OPEN_STATES,
     Engine,

@@ -15,7 +15,7 @@ import pytest
 
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
-from tierflow.store import build_packet, compliance_report
+from tierflow.report import build_packet, compliance_report
 from tierflow.workflow import Engine, Roster, SchoolDays, StaffMember, WorkflowEvent
 
 D = dt.date

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.errors import WorkflowError
-from tierflow.store import SqliteRepository, build_packet, compliance_report
+from tierflow.report import build_packet, compliance_report
+from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, WorkflowEvent
 
 D = dt.date
@@ -216,18 +217,18 @@ def test_later_absences_do_not_hide_a_removed_tx_notice(
 def test_a_reopened_store_remembers_flags_and_deadlines(tmp_path: Path) -> None:
     """The trail is read from stored events: dates in their details come back as dates."""
     path = tmp_path / "records.db"
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(CA, repository=repo, calendars={"lincoln": CAL})
         engine.run(D(2025, 9, 10), [_facts(THREE, D(2025, 9, 10))])
         engine.issue_legal("s1", "not1", on=D(2025, 9, 10), by="ms-diaz",
                            facts=_facts(THREE, D(2025, 9, 10)))  # fmt: skip
         assert len(engine.run(D(2025, 9, 22), [_facts(CORRECTED, D(2025, 9, 22))]).legal_flagged)
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(CA, repository=repo, calendars={"lincoln": CAL})
         (flag,) = engine.run(D(2025, 9, 23), [_facts(CORRECTED, D(2025, 9, 23))]).legal_flagged
         assert flag.flagged_on == D(2025, 9, 22)  # the stored flag, not a new one
         engine.resolve_flag("s1", "not1", on=D(2025, 9, 24), by="ms-diaz", action="rescinded")
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(CA, repository=repo, calendars={"lincoln": CAL})
         assert engine.run(D(2025, 9, 25), [_facts(CORRECTED, D(2025, 9, 25))]).legal_flagged == []
         kinds = [e.kind for e in engine.timeline("s1")]

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.errors import RulesetError, WorkflowError
-from tierflow.store import build_packet
+from tierflow.report import build_packet
 from tierflow.workflow import Engine
 
 CA = tierflow.load_ruleset("ca")

@@ -77,7 +77,8 @@ def _cmd_audit_anchor(args: argparse.Namespace, out: _Out, err: _Out) -> int:
 
 
 def _cmd_export_packet(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from tierflow.store import SqlRepository, build_packet
+    from tierflow.report import build_packet
+    from tierflow.store import SqlRepository
 
     if _no_database(args.db, "export packet", err):
         return 2
@@ -108,7 +109,8 @@ def _cmd_export_packet(args: argparse.Namespace, out: _Out, err: _Out) -> int:
 
 
 def _cmd_export_compliance(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from tierflow.store import SqlRepository, compliance_report
+    from tierflow.report import compliance_report
+    from tierflow.store import SqlRepository
 
     if _no_database(args.db, "export compliance", err):
         return 2

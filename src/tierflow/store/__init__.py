@@ -19,34 +19,19 @@ except ImportError as exc:  # pragma: no cover - a core dependency
 
 from tierflow.errors import ConflictError, StoreError
 from tierflow.store._audit import Anchor, Finding, Replayed, anchor, replay, verify
-from tierflow.store._compliance import (
-    ComplianceReport,
-    PriorIntervention,
-    StepCheck,
-    compliance_report,
-)
 from tierflow.store._connect import is_url, store_url
-from tierflow.store._packet import Packet, PacketEntry, Readiness, build_packet
 from tierflow.store._sqlite import ChainRow, SqliteRepository, SqlRepository
 
 __all__ = [
     "Anchor",
     "ChainRow",
-    "ComplianceReport",
     "ConflictError",
     "Finding",
-    "Packet",
-    "PacketEntry",
-    "PriorIntervention",
-    "Readiness",
     "Replayed",
     "SqlRepository",
     "SqliteRepository",
-    "StepCheck",
     "StoreError",
     "anchor",
-    "build_packet",
-    "compliance_report",
     "is_url",
     "replay",
     "store_url",

@@ -14,120 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
-from tierflow.facts._read import HistoryView, InterventionView
 from tierflow.ingest import Person
-from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
-from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
-from tierflow.workflow import Intervention, Repository, WorkflowEvent
-from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
+from tierflow.report._aging import LegalAging, correction_flags, legal_aging
+from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
+from tierflow.report._page import document
+from tierflow.report._step_check import PriorIntervention, StepCheck, check_step
+from tierflow.workflow import Repository
+from tierflow.workflow._tried import Starts
 
-__all__ = ["ComplianceReport", "PriorIntervention", "StepCheck", "compliance_report"]
-
-NO_PRIOR_SUPPORT = "no_prior_support"
-"""Flag: no supportive intervention was documented on or before the step's date."""
-REQUIREMENTS_UNMET = "requirements_unmet"
-"""Flag: the records do not show something the rule set requires for the step."""
-UNKNOWN_STEP = "unknown_step"
-"""Flag: the rule set the report checks against has no such step."""
-ISSUED_LATE = "issued_late"
-"""Flag: the step was issued after its deadline (``deadline_school_days``)."""
-GROUNDS_REMOVED = "grounds_removed"
-"""Flag: corrected data removed the step's grounds and nobody rescinded it or notified yet."""
-
-
-@dataclass(frozen=True)
-class PriorIntervention:
-    """A supportive intervention documented on or before a legal step.
-
-    Attributes:
-        intervention_id: Its id in the store.
-        intervention: Its catalogue id (``weekly-checkin``).
-        tier_level: Its tier's level.
-        opened_on: The date it opened.
-        started_on: The date it was started (its owner's ``start``, or a first check-in).
-        outcome: The last outcome recorded at a check-in on or before the step, if any.
-        outcome_on: The date of that check-in.
-    """
-
-    intervention_id: str
-    intervention: str
-    tier_level: int
-    opened_on: dt.date
-    started_on: dt.date
-    outcome: str | None
-    outcome_on: dt.date | None
-
-    def describe(self) -> str:
-        """``iv-0000012 weekly-checkin (tier 2) opened 2025-10-06, started 2025-10-07, ...``."""
-        text = f"{self.intervention_id} {self.intervention} (tier {self.tier_level}) opened "
-        text += f"{self.opened_on}, started {self.started_on}"
-        if self.outcome is not None:
-            return f"{text}, outcome {self.outcome} on {self.outcome_on}"
-        return f"{text}, no outcome recorded"
-
-
-@dataclass(frozen=True)
-class StepCheck:
-    """One legal step issued, and the documentation that preceded it.
-
-    Attributes:
-        student_id: The student.
-        step: The step id (``not2``).
-        label: Its label in the rule set.
-        issued_on: The date it was issued.
-        issued_by: Who issued it (empty when the store records no ``legal_issued`` event).
-        ruleset: The rule set named when it was issued (empty when not recorded).
-        cites: Titles of the statutes and guidance the rule set cites for the step.
-        earlier_steps: ``(step, date)`` of the steps issued before it (on an earlier date, or
-            on the same date and earlier in the ladder).
-        conferences: ``(kind, date)`` of the conferences held on or before its date (attempts
-            are not listed here; they count where a step accepts them).
-        interventions: The supportive interventions opened on or before its date.
-        missing: What the rule set requires for the step that the records did not show then.
-        flags: ``no_prior_support``, ``requirements_unmet``, ``unknown_step``,
-            ``issued_late``, ``grounds_removed``; empty when the step was documented as
-            required.
-        due_on: The day the engine first reported it due (None: not reported due).
-        deadline: The last school day to issue it on time (None: no deadline).
-        waited_school_days: School days from coming due to being issued (None: unknown).
-        late_school_days: School days past the deadline (0 on time; None: no deadline).
-        correction: A correction flag on it, in words: open (``grounds_removed``) or how it
-            was resolved; empty when there is none.
-    """
-
-    student_id: str
-    step: str
-    label: str
-    issued_on: dt.date
-    issued_by: str
-    ruleset: str
-    cites: tuple[str, ...]
-    earlier_steps: tuple[tuple[str, dt.date], ...]
-    conferences: tuple[tuple[str, dt.date], ...]
-    interventions: tuple[PriorIntervention, ...]
-    missing: tuple[str, ...]
-    flags: tuple[str, ...]
-    due_on: dt.date | None = None
-    deadline: dt.date | None = None
-    waited_school_days: int | None = None
-    late_school_days: int | None = None
-    correction: str = ""
-
-    @property
-    def status(self) -> str:
-        """``issued``, or ``issued late`` past its deadline."""
-        return "issued late" if self.late_school_days else "issued"
-
-    @property
-    def ok(self) -> bool:
-        """Nothing was flagged."""
-        return not self.flags
+__all__ = ["ComplianceReport", "compliance_report"]
 
 
 @dataclass(frozen=True)
@@ -212,7 +113,7 @@ class ComplianceReport:
         The ``status`` column tells them apart: ``issued``, ``issued late``, ``due`` or
         ``overdue``; a step due and not issued has no ``issued_on``.
 
-        Cells are written as :func:`~tierflow.store._export.csv_text` writes them: text
+        Cells are written as :func:`~tierflow.report._export.csv_text` writes them: text
         quoted, and a single quote before text a spreadsheet would read as a formula
         (docs/exports.md).
         """
@@ -246,7 +147,7 @@ class ComplianceReport:
     def to_html(self) -> str:
         """A printable page: one row a step, flagged rows marked, statutes listed once.
 
-        Every value is escaped (:func:`~tierflow.store._export.html` builds the page).
+        Every value is escaped (:func:`~tierflow.report._export.html` builds the page).
         """
         refs: dict[str, int] = {}
         for s in self.steps:
@@ -324,8 +225,8 @@ class ComplianceReport:
                     for a in self.pending
                 )),
             )  # fmt: skip
-        return html(
-            _PAGE,
+        body = html(
+            _BODY,
             ruleset=self.ruleset,
             pending=pending,
             summary=self.summary(),
@@ -333,6 +234,7 @@ class ComplianceReport:
             or Markup('<tr><td colspan="7">No legal step was issued.</td></tr>'),
             sources=sources or Markup("<li>None cited.</li>"),
         )
+        return document(title=_TITLE, running=_TITLE, body=body, landscape=True)
 
 
 def _jsonable(value: Any) -> Any:
@@ -343,90 +245,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
     return value
-
-
-def _check(
-    repository: Repository,
-    ruleset: CompiledRuleset,
-    student_id: str,
-    step: str,
-    issued_on: dt.date,
-    issued: Mapping[str, dt.date],
-    event: Any,
-    unsupportive: frozenset[str],
-    timeline: Sequence[WorkflowEvent],
-    starts: Starts,
-    interventions: Sequence[Intervention],
-    aging: LegalAging | None = None,
-    correction: CorrectionFlag | None = None,
-) -> StepCheck:
-    steps = [s.id for s in ruleset.legal_steps]
-    refs = {r.id: r.title for r in ruleset.spec.references}
-    index = steps.index(step) if step in steps else None
-    spec = ruleset.legal_steps[index] if index is not None else None
-    order = {s: i for i, s in enumerate(steps)}
-    rank = order.get(step, len(steps))
-    earlier = tuple(
-        sorted(((s, d) for s, d in issued.items() if s != step and (d < issued_on or (
-                    d == issued_on and order.get(s, len(steps)) < rank))),
-               key=lambda item: (item[1], order.get(item[0], len(steps))))
-    )  # fmt: skip
-    recorded = conferences_recorded(timeline, as_of=issued_on)
-    held = tuple((c.kind, c.held_on) for c in recorded if c.outcome == "held")
-    prior: list[PriorIntervention] = []
-    tried: list[InterventionView] = []
-    # Started (by the step) and not withdrawn on corrected data (by then), from its start: the
-    # support the engine would have counted on the day the step was issued.
-    for t in support_tried(
-        repository, student_id, as_of=issued_on, starts=starts, interventions=interventions
-    ):
-        tried.append(
-            InterventionView(
-                t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome, t.check_ins
-            )
-        )
-        if t.intervention not in unsupportive:
-            prior.append(
-                PriorIntervention(
-                    t.intervention_id, t.intervention, t.tier_level, t.opened_on, t.started_on,
-                    t.outcome, t.outcome_on,
-                )
-            )  # fmt: skip
-    flags: list[str] = []
-    if spec is None:
-        missing: tuple[str, ...] = (f"rule set {ruleset.id} has no legal step {step!r}",)
-        flags.append(UNKNOWN_STEP)
-    else:
-        history = HistoryView((), tuple(tried), tuple(recorded))  # attempts too: they may count
-        assert index is not None
-        missing = ruleset.ladder.missing(index, history, dict(earlier), issued_on)
-    if not prior:
-        flags.insert(0, NO_PRIOR_SUPPORT)
-    if missing and spec is not None:
-        flags.append(REQUIREMENTS_UNMET)
-    if aging is not None and aging.late_school_days:
-        flags.append(ISSUED_LATE)
-    if correction is not None and correction.open:
-        flags.append(GROUNDS_REMOVED)
-    return StepCheck(
-        student_id,
-        step,
-        (spec.label or spec.id) if spec is not None else step,
-        issued_on,
-        "" if event is None else str(event.who),
-        "" if event is None or event.ruleset is None else str(event.ruleset),
-        tuple(refs.get(c, c) for c in spec.cites) if spec is not None else (),
-        earlier,
-        held,
-        tuple(prior),
-        missing,
-        tuple(flags),
-        None if aging is None else aging.due_on,
-        None if aging is None else aging.deadline,
-        None if aging is None else aging.waited_school_days,
-        None if aging is None else aging.late_school_days,
-        "" if correction is None else correction.describe(),
-    )
 
 
 def compliance_report(
@@ -500,9 +318,9 @@ def compliance_report(
         corrections = {(f.step, f.issued_on): f for f in correction_flags(sid, timeline, labels)}
         for step, on in issued.items():
             checks.append(
-                _check(repository, ruleset, sid, step, on, issued, events.get(step), unsupportive,
-                       timeline, starts, interventions, ages.get((step, on)),
-                       corrections.get((step, on)))
+                check_step(repository, ruleset, sid, step, on, issued, events.get(step),
+                           unsupportive, timeline, starts, interventions, ages.get((step, on)),
+                           corrections.get((step, on)))
             )  # fmt: skip
     checks.sort(key=lambda c: (c.issued_on, c.student_id, c.step))
     shown = {}
@@ -516,43 +334,9 @@ def compliance_report(
     )
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Legal steps and the interventions before them</title>
-<style>
-  body {{ font: 10pt/1.35 "DejaVu Sans", system-ui, sans-serif; color: #111; margin: 2em; }}
-  h1 {{ font-size: 15pt; margin: 0 0 .3em; }}
-  h2 {{ font-size: 12pt; margin: 1.2em 0 .4em; }}
-  table {{ border-collapse: collapse; width: 100%; }}
-  th, td {{ border: 1px solid #999; padding: .25em .4em; text-align: left; vertical-align: top; }}
-  th {{ background: #eee; }}
-  td.date, td.cites {{ white-space: nowrap; }}
-  td ul {{ margin: 0; padding-left: 1.1em; }}
-  tr.flagged td {{ background: #fde8e8; }}
-  tr.flagged td:nth-child(6), td.missing {{ color: #a00; font-weight: bold; }}
-  @page {{
-    size: landscape;
-    margin: 16mm 12mm 14mm;
-    @top-left {{ content: "Legal steps and the interventions before them";
-                 font: 8.5pt sans-serif; color: #444; }}
-    @bottom-right {{ content: "page " counter(page) " of " counter(pages);
-                     font: 8.5pt sans-serif; color: #444; }}
-  }}
-  @media print {{
-    body {{ margin: 0; font-size: 8.5pt; }}
-    thead {{ display: table-header-group; }}
-    tr, li {{ break-inside: avoid; }}
-    h2 {{ break-after: avoid; }}
-    section.sources {{ break-before: page; }}
-    tr.flagged td {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
-  }}
-</style>
-</head>
-<body>
-<h1>Legal steps and the interventions before them</h1>
-<p>Checked against rule set {ruleset}. {summary}.</p>
+_TITLE = "Legal steps and the interventions before them"
+
+_BODY = """<p>Checked against rule set {ruleset}. {summary}.</p>
 <table>
 <thead><tr><th>Student</th><th>Step</th><th>Issued</th><th>By</th>
 <th>Documented before it</th><th>Finding</th><th>Cites</th></tr></thead>
@@ -563,10 +347,7 @@ _PAGE = """<!DOCTYPE html>
 {pending}
 <section class="sources">
 <h2>Rules and statutes cited</h2>
-<ol>
+<ol class="sources">
 {sources}
 </ol>
-</section>
-</body>
-</html>
-"""
+</section>"""

@@ -14,7 +14,8 @@ import pytest
 import tierflow
 from tierflow.cli import main
 from tierflow.ingest import read_people
-from tierflow.store import SqliteRepository, compliance_report
+from tierflow.report import compliance_report
+from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, InMemoryRepository, Roster, StaffMember, WorkflowEvent
 
 CA = tierflow.load_ruleset("ca")
@@ -36,7 +37,7 @@ def db(tmp_path: Path) -> Path:
     c3: an intervention opened after the fact, and NOT2 issued with no NOT1 before it.
     """
     path = tmp_path / "records.db"
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(
             CA, repository=repo, roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)])
         )
@@ -60,7 +61,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_a_step_after_documented_support_is_not_flagged(db: Path) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         report = compliance_report(repo, CA)
         interventions = repo.for_student("c1")
     c1 = next(s for s in report.steps if s.student_id == "c1")
@@ -81,7 +82,7 @@ def test_a_step_after_documented_support_is_not_flagged(db: Path) -> None:
 
 
 def test_a_step_issued_without_prior_support_is_flagged(db: Path) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         report = compliance_report(repo, CA)
     assert [(s.student_id, s.step) for s in report.steps] == [
         ("c2", "not1"), ("c3", "not2"), ("c1", "not1")
@@ -110,7 +111,7 @@ def test_a_step_issued_without_prior_support_is_flagged(db: Path) -> None:
 
 def test_requirements_are_checked_on_what_was_documented_by_then(tmp_path: Path) -> None:
     # A SARB referral recorded after NOT1-3 and a SART, but with no tier 2 outcome documented.
-    with SqliteRepository(tmp_path / "r.db") as repo:
+    with SqlRepository(tmp_path / "r.db") as repo:
         engine = Engine(CA, repository=repo,
                         roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)]))  # fmt: skip
         plan = engine.run(D, [SUPPORTED])
@@ -188,7 +189,7 @@ def test_the_rule_set_comes_from_the_records_or_must_be_given(
 ) -> None:
     assert main(["export", "compliance", "--db", str(tmp_path / "no.db")], io.StringIO()) == 2
     empty = tmp_path / "empty.db"
-    SqliteRepository(empty).close()
+    SqlRepository(empty).close()
     assert main(["export", "compliance", "--db", str(empty)], io.StringIO()) == 2
     assert "name rule sets none; give --ruleset" in capsys.readouterr().err
     out = io.StringIO()
@@ -237,7 +238,7 @@ def test_packets_print_names_only_with_include_pii(db: Path, roster: Path) -> No
 def test_include_pii_needs_a_roster(db: Path) -> None:
     with pytest.raises(SystemExit, match="--include-pii needs --students FILE"):
         main(["export", "compliance", "--db", str(db), "--include-pii"], io.StringIO())
-    with SqliteRepository(db) as repo, pytest.raises(ValueError, match="needs people"):
+    with SqlRepository(db) as repo, pytest.raises(ValueError, match="needs people"):
         compliance_report(repo, CA, include_personal=True)
 
 
@@ -292,7 +293,7 @@ def test_ed_fi_and_json_rosters(tmp_path: Path) -> None:
     assert [e.code for e in found.report.rejects] == ["ingest.not_an_object"]
 
 
-def _unstarted(repo: SqliteRepository, start_on: dt.date | None = None) -> list[str]:
+def _unstarted(repo: SqlRepository, start_on: dt.date | None = None) -> list[str]:
     """NOT1 issued by the engine on D + 8 after it opened interventions on D.
 
     With ``start_on``, the tier 2 one is started that day; otherwise none ever is.
@@ -310,20 +311,20 @@ def test_an_opened_intervention_never_started_is_no_prior_support(tmp_path: Path
     # Interventions opened on D, never owned nor started, then NOT1 on D + 8: nothing was
     # tried before the letter, so it is flagged (the old report listed the opened ones as
     # support, dated from their opening).
-    with SqliteRepository(tmp_path / "r.db") as repo:
+    with SqlRepository(tmp_path / "r.db") as repo:
         opened = _unstarted(repo)
-    with SqliteRepository(tmp_path / "r.db") as repo:  # reopened: read from the store alone
+    with SqlRepository(tmp_path / "r.db") as repo:  # reopened: read from the store alone
         (step,) = compliance_report(repo, CA).steps
     assert opened and step.interventions == ()
     assert step.flags == ("no_prior_support",)
 
 
 def test_support_counts_from_its_start_and_only_if_started_by_the_step(tmp_path: Path) -> None:
-    with SqliteRepository(tmp_path / "late.db") as repo:
+    with SqlRepository(tmp_path / "late.db") as repo:
         _unstarted(repo, start_on=D + dt.timedelta(days=9))  # the day after the letter
         (late,) = compliance_report(repo, CA).steps
     assert late.flags == ("no_prior_support",) and late.interventions == ()
-    with SqliteRepository(tmp_path / "early.db") as repo:
+    with SqlRepository(tmp_path / "early.db") as repo:
         _unstarted(repo, start_on=D + dt.timedelta(days=3))
         (early,) = compliance_report(repo, CA).steps
     assert early.flags == ()
@@ -336,7 +337,7 @@ def test_an_intervention_withdrawn_on_corrected_data_is_not_support(tmp_path: Pa
     # Started on D + 1, then closed by tierflow on D + 2 because corrected data withdrew it
     # (the close event's detail names it): before a letter of D + 8 it is no support; before
     # a letter of D + 1 (as the records stood then) it was.
-    with SqliteRepository(tmp_path / "r.db") as repo:
+    with SqlRepository(tmp_path / "r.db") as repo:
         engine = Engine(CA, repository=repo)
         plan = engine.run(D, [SUPPORTED])
         tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)

@@ -27,13 +27,8 @@ import pytest
 import tierflow
 from tierflow.evaluate import CompiledRuleset, RulesetRef
 from tierflow.ingest import Person, read_people
-from tierflow.store import (
-    ComplianceReport,
-    Packet,
-    SqliteRepository,
-    build_packet,
-    compliance_report,
-)
+from tierflow.report import ComplianceReport, Packet, build_packet, compliance_report
+from tierflow.store import SqlRepository
 from tierflow.workflow import (
     CheckIn,
     Engine,
@@ -188,7 +183,7 @@ def db(tmp_path: Path, hostile_ca: CompiledRuleset) -> Path:
     facts = {"student_id": STUDENT, "school_id": "lincoln", "days_enrolled": 40,
              "days_absent": 4, "days_unexcused": 4}  # fmt: skip
     path = tmp_path / "records.db"
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(hostile_ca, repository=repo,
                         roster=Roster([StaffMember(WHO, "lincoln", ROLES)]))  # fmt: skip
         plan = engine.run(D, [facts])
@@ -225,7 +220,7 @@ STORED = (STUDENT, WHO, NOTE, CONFERENCE, STEP, WHY, LABEL, TITLE)
 def test_packet_csv_neutralises_every_hostile_cell(
     db: Path, people: dict[str, Person], hostile_ca: CompiledRuleset
 ) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         packet = build_packet(repo, STUDENT, hostile_ca, as_of=D + dt.timedelta(days=10),
                               people=people, include_personal=True)  # fmt: skip
     _check_csv(packet.to_csv(), *(v for v in STORED if v != STEP), NAME)
@@ -234,7 +229,7 @@ def test_packet_csv_neutralises_every_hostile_cell(
 def test_packet_html_escapes_every_hostile_value(
     db: Path, people: dict[str, Person], hostile_ca: CompiledRuleset
 ) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         packet = build_packet(repo, STUDENT, hostile_ca, as_of=D + dt.timedelta(days=10),
                               step="sarb-referral", people=people,
                               include_personal=True)  # fmt: skip
@@ -250,7 +245,7 @@ def test_packet_html_escapes_every_hostile_value(
 def test_compliance_csv_and_html_neutralise_every_hostile_value(
     db: Path, people: dict[str, Person], hostile_ca: CompiledRuleset
 ) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         report = compliance_report(repo, hostile_ca, people=people, include_personal=True)
     assert {s.step for s in report.steps} == {"not1", STEP}
     values = (STUDENT, WHO, STEP, LABEL, TITLE, NAME)

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierflow.attendance import SchoolCalendar
-from tierflow.errors import DataError
-from tierflow.evaluate import CompiledRuleset, legal_condition
-from tierflow.facts._read import HistoryView, InterventionView, StepView
+from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import Person
-from tierflow.store._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
-from tierflow.store._export import Cell, Markup, csv_text, html, join, json_text
+from tierflow.report._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
+from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
+from tierflow.report._page import document
+from tierflow.report._readiness import Readiness, check_readiness
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
-from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 
-__all__ = ["Packet", "PacketEntry", "Readiness", "build_packet"]
+__all__ = ["Packet", "PacketEntry", "build_packet"]
 
 _KINDS = {
     "decision": "Decision",
@@ -70,35 +69,6 @@ class PacketEntry:
     why: str
     ruleset: str
     cites: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """Whether a legal step may be issued: warranted, and its required elements documented.
-
-    Attributes:
-        step: The legal step id (``sarb-referral``).
-        label: Its label.
-        ready: The step's condition holds as of the date, the student is not exempt, it was
-            not issued already this school year, and nothing is missing.
-        present: The documented elements, in words.
-        missing: The elements still missing, in words (as the rule set states them).
-        warranted: Whether the step's condition holds (None: the facts to tell are missing).
-        verdict: ``ready``, ``not ready``, or why the step is not for now:
-            ``not warranted: truancies = 3 >= not2_from = 6 is false``, ``exempt: ...``,
-            ``already issued on ...``, ``cannot tell whether it is warranted: ...``.
-        facts_on: The date of the recorded facts the condition was checked on (None: the
-            facts were given, or none were found).
-    """
-
-    step: str
-    label: str
-    ready: bool
-    present: tuple[str, ...]
-    missing: tuple[str, ...]
-    warranted: bool | None = None
-    verdict: str = ""
-    facts_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +136,7 @@ class Packet:
         long the step waited, or what the correction removed.
 
         Each row starts with the student id; with personal data asked for, the name and date
-        of birth follow it. Cells are written as :func:`~tierflow.store._export.csv_text`
+        of birth follow it. Cells are written as :func:`~tierflow.report._export.csv_text`
         writes them: text quoted, and a single quote before text a spreadsheet would read as a
         formula (docs/exports.md).
         """
@@ -194,7 +164,7 @@ class Packet:
         Every printed page carries the student id (and the name, when personal data was
         asked for), the preparation date and ``page N of M`` in its margins; the table
         headers repeat on every page. Citations are numbered and listed once, at the end.
-        Every value is escaped (:func:`~tierflow.store._export.html` builds the page).
+        Every value is escaped (:func:`~tierflow.report._export.html` builds the page).
         """
         refs: dict[str, int] = {}
         for e in self.timeline:
@@ -257,10 +227,9 @@ class Packet:
                                person=self.person.describe())  # fmt: skip
             else:
                 student = html("{id}<br>(not in the roster given)", id=self.student_id)
-        return html(
-            _PAGE,
-            title=f"Attendance intervention record: student {self.student_id}",
-            running=_css_string(f"{who} - prepared as of {self.as_of}"),
+        title = f"Attendance intervention record: student {self.student_id}"
+        body = html(
+            _BODY,
             student=student,
             as_of=self.as_of,
             ruleset=self.ruleset,
@@ -271,6 +240,7 @@ class Packet:
             legal=legal,
             sources=sources,
         )
+        return document(title=title, running=f"{who} - prepared as of {self.as_of}", body=body)
 
 
 def _legal_section(aging: Sequence[LegalAging], flags: Sequence[CorrectionFlag]) -> Markup:
@@ -316,23 +286,6 @@ def _legal_section(aging: Sequence[LegalAging], flags: Sequence[CorrectionFlag])
         table=table,
         flags=open_flags,
     )
-
-
-def _css_string(text: str) -> Markup:
-    r"""``text`` as a quoted CSS string that is also safe inside an HTML ``<style>`` element.
-
-    A ``<style>`` element's text is not HTML-escaped by a browser, so escaping ``<`` as
-    ``&lt;`` would not help there: every character but letters, digits and a few punctuation
-    marks is written as a CSS escape (``<`` as ``\3c ``), so nothing in ``text`` can end the
-    string, the rule or the element.
-    """
-    out = []
-    for ch in text:
-        if ch.isalnum() or ch in " -.,:;()/_":
-            out.append(ch)
-        else:
-            out.append(f"\\{ord(ch):x} ")
-    return Markup('"' + "".join(out) + '"')
 
 
 def _cell(value: Any) -> Cell:
@@ -414,125 +367,6 @@ class _Citations:
         return _KINDS.get(ev.kind, ev.kind)
 
 
-def _documented(
-    repository: Repository, student_id: str, events: Sequence[WorkflowEvent], as_of: dt.date
-) -> HistoryView:
-    """What the records show was done for a student by ``as_of``, as the engine reads it.
-
-    Supportive interventions are those started and not withdrawn on corrected data, from the
-    day they were started, with the check-ins recorded by then
-    (:func:`tierflow.workflow._tried.support_tried`, which the engine uses). Conferences are
-    listed held or attempted, as recorded; only held ones meet a step's ``conferences``.
-
-    The records are read as they are, like the compliance report reads them: a conference
-    kind or an outcome that is not an id (imported from another system, or a row edited
-    outside tierflow) is printed, not refused, since a packet documents what was recorded.
-    """
-    tried = tuple(
-        InterventionView(
-            t.intervention, t.tier_level, t.started_on, t.ended_on, t.outcome, t.check_ins
-        )
-        for t in support_tried(repository, student_id, as_of=as_of, starts=Starts.read(events))
-    )  # started, not withdrawn: as the engine counts them (an opened one is not support)
-    held = tuple(conferences_recorded(events, as_of=as_of))
-    steps = tuple(StepView(s, d) for s, d in repository.issued(student_id).items() if d <= as_of)
-    return HistoryView(steps, tried, held)
-
-
-def _recorded_facts(
-    events: Sequence[WorkflowEvent], student_id: str, as_of: dt.date
-) -> tuple[dict[str, Any] | None, dt.date | None]:
-    """The facts the engine recorded last on or before ``as_of`` (the decisive ones)."""
-    for ev in reversed(events):
-        if ev.facts is not None and ev.at <= as_of:
-            return {"student_id": student_id, **dict(ev.facts)}, ev.at
-    return None, None
-
-
-def _readiness(
-    ruleset: CompiledRuleset,
-    repository: Repository,
-    student_id: str,
-    step_id: str,
-    as_of: dt.date,
-    events: Sequence[WorkflowEvent],
-    facts: Mapping[str, Any] | None,
-) -> Readiness:
-    steps = list(ruleset.legal_steps)
-    index = next((i for i, s in enumerate(steps) if s.id == step_id), None)
-    if index is None:
-        known = ", ".join(s.id for s in steps) or "none"
-        raise KeyError(f"rule set {ruleset.id} has no legal step {step_id!r} (it has: {known})")
-    history = _documented(repository, student_id, events, as_of)
-    issued = {s.step: s.issued_on for s in history.legal_steps}
-    chain: list[int] = []
-    todo = [index]
-    while todo:  # the earlier steps it needs, transitively (NOT1-3 before a SARB referral)
-        i = todo.pop()
-        req = steps[i].requires
-        needs = [i - 1] if req.previous and i > 0 else []
-        needs += [j for j, s in enumerate(steps) if s.id in req.steps]
-        for j in needs:
-            if j not in chain:
-                chain.append(j)
-                todo.append(j)
-    present: list[str] = []
-    missing: list[str] = []
-    for j in sorted(chain):
-        s = steps[j]
-        if s.id in issued:
-            present.append(f"{s.label or s.id} issued on {issued[s.id]}")
-        else:
-            missing.append(f"{s.label or s.id} has not been issued")
-    for c in history.conferences:
-        kind = c.kind.replace("_", " ")
-        if c.outcome == "held":
-            present.append(f"{kind} held on {c.held_on}")
-        else:
-            note = f": {c.note}" if c.note else ""
-            present.append(f"{kind} attempted on {c.held_on} by {c.method}{note}")
-    for tried in history.interventions:
-        outcome = f", outcome {tried.outcome}" if tried.outcome else ", no outcome recorded"
-        checks = f", {tried.check_ins} check-in(s)" if tried.check_ins else ""
-        present.append(
-            f"{tried.intervention} (tier {tried.tier_level}) from {tried.started_on}{outcome}"
-            f"{checks}"
-        )
-    for m in ruleset.ladder.missing(index, history, issued, as_of):
-        if m not in missing:
-            missing.append(m)
-    facts_on = None
-    if facts is None:
-        facts, facts_on = _recorded_facts(events, student_id, as_of)
-    label = steps[index].label or step_id
-    warranted: bool | None = None
-    if facts is None:
-        verdict = f"cannot tell whether it is warranted: no facts were recorded by {as_of}"
-    else:
-        try:
-            status, because = legal_condition(ruleset, index, facts, as_of=as_of, history=history)
-        except DataError as exc:
-            verdict = f"cannot tell whether it is warranted: {exc}"
-        else:
-            warranted = status != "not warranted"
-            verdict = f"{status}: {'; '.join(because)}" if status != "warranted" else ""
-    since = ruleset.school_years.start_of(as_of)
-    done = issued.get(step_id)
-    if done is not None and done >= since:
-        verdict = f"already issued on {done}"
-    ready = not verdict and not missing
-    return Readiness(
-        step_id,
-        label,
-        ready,
-        tuple(present),
-        tuple(missing),
-        warranted,
-        verdict or ("ready" if ready else "not ready"),
-        facts_on,
-    )
-
-
 def build_packet(
     repository: Repository,
     student_id: str,
@@ -588,7 +422,7 @@ def build_packet(
     ready = (
         None
         if step is None
-        else _readiness(ruleset, repository, student_id, step, as_of, events, facts)
+        else check_readiness(ruleset, repository, student_id, step, as_of, events, facts)
     )
     person = people.get(student_id) if include_personal and people is not None else None
     labels = cites.label
@@ -603,45 +437,7 @@ def build_packet(
     )  # fmt: skip
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-  body {{ font: 10.5pt/1.4 "DejaVu Sans", system-ui, sans-serif; color: #111; margin: 2em; }}
-  h1 {{ font-size: 16pt; margin: 0 0 .4em; }}
-  h2 {{ font-size: 13pt; margin: 1.2em 0 .4em; }}
-  table {{ border-collapse: collapse; width: 100%; }}
-  th, td {{ border: 1px solid #999; padding: .25em .4em; text-align: left; vertical-align: top; }}
-  th {{ background: #eee; }}
-  table.meta {{ width: auto; margin-bottom: 1em; }}
-  table.meta th {{ background: none; border: none; padding-left: 0; }}
-  table.meta td {{ border: none; }}
-  td.date {{ white-space: nowrap; }}
-  td.id {{ white-space: nowrap; font-family: "DejaVu Sans Mono", monospace; font-size: 90%; }}
-  td.cites {{ white-space: nowrap; }}
-  li.missing {{ color: #a00; font-weight: bold; }}
-  ol.sources li {{ margin-bottom: .3em; }}
-  @page {{
-    margin: 20mm 14mm 16mm;
-    @top-left {{ content: {running}; font: 8.5pt sans-serif; color: #444; }}
-    @bottom-right {{ content: "page " counter(page) " of " counter(pages);
-                     font: 8.5pt sans-serif; color: #444; }}
-  }}
-  @media print {{
-    body {{ margin: 0; font-size: 9pt; }}
-    thead {{ display: table-header-group; }}
-    tr, li {{ break-inside: avoid; }}
-    h2 {{ break-after: avoid; }}
-    section.timeline, section.sources {{ break-before: page; }}
-    th {{ background: none; }}
-  }}
-</style>
-</head>
-<body>
-<h1>{title}</h1>
-<table class="meta">
+_BODY = """<table class="meta">
 <tr><th>Student</th><td>{student}</td></tr>
 <tr><th>Prepared as of</th><td>{as_of}</td></tr>
 <tr><th>Rule set</th><td>{ruleset}</td></tr>
@@ -673,7 +469,4 @@ _PAGE = """<!DOCTYPE html>
 <ol class="sources">
 {sources}
 </ol>
-</section>
-</body>
-</html>
-"""
+</section>"""

@@ -26,7 +26,8 @@ import tierflow
 from tierflow.attendance import FactsBuilder
 from tierflow.cli import main
 from tierflow.ingest import read_calendars, read_events, read_people
-from tierflow.store import SqliteRepository, build_packet
+from tierflow.report import build_packet
+from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, Roster, StaffMember
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "edfi-grand-bend"
@@ -89,7 +90,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     staff = [StaffMember(f"staff-{school}-{i}", school, ROLES, caseload_limit=200)
              for school in calendars for i in range(3)]  # fmt: skip
     path = tmp_path_factory.mktemp("grand-bend") / "grand-bend.db"
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(tierflow.load_ruleset("ca"), repository=repo, roster=Roster(staff),
                         calendars=calendars)  # fmt: skip
         for day in RUNS:
@@ -152,7 +153,7 @@ def test_the_packet_prints_to_a_pdf_with_the_student_on_every_page(
     assert "SARB referral: not ready" in whole and "Rules and statutes cited" in whole
     # Sections start on their own pages: the timeline and the sources are not on page 1.
     assert "Timeline (" not in texts[0] and "Rules and statutes cited" in texts[-1]
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         packet = build_packet(repo, student, tierflow.load_ruleset("ca"), as_of=AS_OF)
     # Every step is printed: its words are on some page.
     for entry in packet.timeline:
@@ -211,7 +212,7 @@ def test_the_dom_holds_every_timeline_row(
     page = tmp_path / "packet.html"
     _export(store, page)
     dom = _browser(chromium, tmp_path, "--dump-dom", page.as_uri()).stdout.decode()
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         events = repo.events(student)
     timeline = dom.split('<section class="timeline">', 1)[1].split("</section>", 1)[0]
     assert timeline.count('<tr><td class="date">') == len(events)
@@ -289,7 +290,7 @@ def test_hostile_records_stay_text_in_the_browser(chromium: str, tmp_path: Path)
              "days_absent": 4, "days_unexcused": 4}  # fmt: skip
     day = dt.date(2025, 10, 15)
     db = tmp_path / "hostile.db"
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         engine = Engine(tierflow.load_ruleset("ca"), repository=repo,
                         roster=Roster([StaffMember(HOSTILE, "lincoln", ROLES)]))  # fmt: skip
         plan = engine.run(day, [facts])

@@ -14,7 +14,8 @@ import pytest
 import tierflow
 from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.cli import main
-from tierflow.store import SqliteRepository, build_packet
+from tierflow.report import build_packet
+from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, Roster, StaffMember, WorkflowEvent
 
 CA = tierflow.load_ruleset("ca")
@@ -27,7 +28,7 @@ ROLES = ("mentor", "counselor", "social_worker", "attendance_team")
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "records.db"
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         engine = Engine(
             CA, repository=repo, roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)])
         )
@@ -42,7 +43,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_the_packet_holds_every_event_with_its_citations(db: Path) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         packet = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8))
         events = repo.events("c1")
     assert [e.on for e in packet.timeline] == [e.at for e in events]
@@ -59,7 +60,7 @@ def test_the_packet_holds_every_event_with_its_citations(db: Path) -> None:
 
 
 def test_sarb_readiness_names_what_is_missing_then_what_is_present(db: Path) -> None:
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         before = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8), step="sarb-referral")
         assert before.readiness is not None and not before.readiness.ready
         missing = " | ".join(before.readiness.missing)
@@ -96,7 +97,7 @@ def test_readiness_prints_records_that_are_not_ids(db: Path) -> None:
     # A conference kind and a step imported from another system are not ids: the readiness
     # check lists what was recorded instead of failing on it (it raised a pydantic
     # ValidationError, as the engine's history model refuses such kinds).
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         # The engine refuses such a kind (record_conference takes ids): the row is imported.
         kind = "Parent meeting (imported)"
         repo.append(WorkflowEvent(0, D + dt.timedelta(days=5), "c1", "conference", who="ms-lee",
@@ -109,7 +110,7 @@ def test_readiness_prints_records_that_are_not_ids(db: Path) -> None:
 
 
 def test_an_unknown_step_is_refused(db: Path) -> None:
-    with SqliteRepository(db) as repo, pytest.raises(KeyError, match="no legal step 'sarb'"):
+    with SqlRepository(db) as repo, pytest.raises(KeyError, match="no legal step 'sarb'"):
         build_packet(repo, "c1", CA, as_of=D, step="sarb")
 
 
@@ -162,7 +163,7 @@ def test_the_html_page_is_well_formed_escaped_and_printable(db: Path, tmp_path: 
 def test_export_without_records_or_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "packet", "c1", "--db", str(tmp_path / "no.db")], io.StringIO()) == 2
     db = tmp_path / "empty.db"
-    SqliteRepository(db).close()
+    SqlRepository(db).close()
     assert main(["export", "packet", "nobody", "--db", str(db)], io.StringIO()) == 2
     assert "give --ruleset" in capsys.readouterr().err
 
@@ -178,14 +179,14 @@ def test_an_intervention_opened_but_never_started_is_not_support(tmp_path: Path)
     for day in (8, 9, 10, 11, 12, 15, 16):
         builder.add_event(AttendanceEvent("x", "s", dt.date(2025, 9, day), "unexcused_absence"))
     first, second = dt.date(2025, 9, 22), dt.date(2025, 10, 6)
-    with SqliteRepository(tmp_path / "r.db") as repo:
+    with SqlRepository(tmp_path / "r.db") as repo:
         engine = Engine(CA, repository=repo)
         facts = builder.facts_for("x", first)
         assert engine.run(first, [facts]).opened
         engine.issue_legal("x", "not1", on=first, by="clerk", facts=facts)
         plan = engine.run(second, [builder.facts_for("x", second)])
         assert [a.step for _, a in plan.legal_blocked] == ["not2"] and not plan.legal_due
-    with SqliteRepository(tmp_path / "r.db") as repo:  # reopened: read from the store alone
+    with SqlRepository(tmp_path / "r.db") as repo:  # reopened: read from the store alone
         readiness = build_packet(repo, "x", CA, as_of=second, step="not2").readiness
         assert readiness is not None and not readiness.ready
         assert readiness.missing == (

@@ -1,0 +1,33 @@
+"""Reports from the workflow's records: a student's packet and the district compliance report.
+
+Everything here reads the records through the :class:`tierflow.workflow.Repository` protocol,
+so a report runs on any store (the in-memory one, or :class:`tierflow.store.SqlRepository`),
+and writes JSON, CSV and HTML the one way :mod:`tierflow.report._export` writes them, on the
+one printable page :mod:`tierflow.report._page` lays out. The legal aging (how long a step
+waited for, and the correction flags) lives here too: it is read from a timeline to be
+reported, and nothing that keeps records needs it.
+
+>>> import datetime as dt, tierflow
+>>> from tierflow.report import build_packet
+>>> from tierflow.workflow import InMemoryRepository
+>>> packet = build_packet(InMemoryRepository(), "s1", tierflow.load_ruleset("mtss"),
+...                       as_of=dt.date(2025, 10, 6))
+>>> packet.timeline, packet.to_csv().splitlines()[0][:30]
+((), '"student_id","date","kind","wh')
+"""
+
+from tierflow.report._compliance import ComplianceReport, compliance_report
+from tierflow.report._packet import Packet, PacketEntry, build_packet
+from tierflow.report._readiness import Readiness
+from tierflow.report._step_check import PriorIntervention, StepCheck
+
+__all__ = [
+    "ComplianceReport",
+    "Packet",
+    "PacketEntry",
+    "PriorIntervention",
+    "Readiness",
+    "StepCheck",
+    "build_packet",
+    "compliance_report",
+]

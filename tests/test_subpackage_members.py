@@ -179,7 +179,6 @@ EXPECTED: dict[str, set[str]] = {
         "Finding",
         "Replayed",
         "SqlRepository",
-        "SqliteRepository",
         "StoreError",
         "anchor",
         "is_url",

@@ -318,7 +318,7 @@ def _store_naming(tmp_path: Path, ruleset_id: str) -> Path:
     import sqlite3
 
     import tierflow
-    from tierflow.store import SqliteRepository
+    from tierflow.store import SqlRepository
     from tierflow.workflow import Engine, Roster, StaffMember
 
     db = tmp_path / "records.db"
@@ -330,7 +330,7 @@ def _store_naming(tmp_path: Path, ruleset_id: str) -> Path:
         "days_absent": 4,
         "days_unexcused": 4,
     }
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         roster = Roster([StaffMember("ms-lee", "lincoln", roles)])
         Engine(tierflow.load_ruleset("ca"), repository=repo, roster=roster).run(
             dt.date(2025, 10, 15), [facts]

@@ -24,7 +24,7 @@ import pytest
 
 import tierflow
 from tierflow.cli import main
-from tierflow.store import SqliteRepository
+from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, Roster, StaffMember
 
 HOSTILE = "x1\x1b]0;pwned\x07\x1b[2J\ttab\nforged line\r\x7f\x9b31m\u202egnp.exe\u2066end"
@@ -215,7 +215,7 @@ def store(tmp_path: Path) -> Path:
         "days_absent": 4,
         "days_unexcused": 4,
     }
-    with SqliteRepository(db) as repo:
+    with SqlRepository(db) as repo:
         roster = Roster(
             [
                 StaffMember(

@@ -17,7 +17,7 @@ import pytest
 import tierflow
 from stores import Store
 from tierflow.cli import main
-from tierflow.store import Finding, SqliteRepository, verify
+from tierflow.store import Finding, SqlRepository, verify
 from tierflow.workflow import Engine, Roster, StaffMember
 
 D = dt.date(2025, 10, 6)
@@ -123,9 +123,9 @@ def test_an_edited_intervention_state_is_found(db: Store) -> None:
 
 def test_a_file_name_with_url_characters(tmp_path: Path) -> None:
     path = tmp_path / "odd?name#1.db"
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         repo.record_issued("s1", "not1", D)
-    with SqliteRepository(path) as repo:
+    with SqlRepository(path) as repo:
         assert repo.issued("s1") == {"not1": D}
     assert path.is_file()
 

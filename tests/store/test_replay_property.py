@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 import tierflow
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import WorkflowError
-from tierflow.store import SqliteRepository, replay, verify
+from tierflow.store import SqlRepository, replay, verify
 from tierflow.workflow import Engine, InMemoryRepository, Repository, Roster, StaffMember
 
 CA = tierflow.load_ruleset("ca")
@@ -39,7 +39,7 @@ class Lockstep(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = SqliteRepository(":memory:")
+        self.store = SqlRepository(":memory:")
         self.memory = _engine(InMemoryRepository())
         self.sqlite = _engine(self.store)
         self.day = dt.date(2025, 9, 2)

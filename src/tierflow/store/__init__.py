@@ -1,15 +1,16 @@
 """Durable workflow records: an event-sourced, hash-chained SQL store (SQLite or PostgreSQL).
 
-SQLAlchemy is imported here, never by ``import tierflow``. PostgreSQL needs its driver
-(``pip install 'tierflow[postgres]'``).
+Persistence and its audit only: an engine takes a store as its repository
+(``Engine(ruleset, repository=SqlRepository(target))``), and the packet and compliance
+report read it as any repository (:mod:`tierflow.report`). SQLAlchemy is imported here, never
+by ``import tierflow``. PostgreSQL needs its driver (``pip install 'tierflow[postgres]'``).
 
->>> import tierflow
+>>> import datetime as dt
 >>> from tierflow.store import SqlRepository, verify
->>> from tierflow.workflow import Engine
 >>> repo = SqlRepository(":memory:")
->>> engine = Engine(tierflow.load_ruleset("mtss"), repository=repo)
->>> verify(repo)
-[]
+>>> repo.record_issued("s1", "letter1", dt.date(2025, 10, 6))
+>>> repo.issued("s1"), verify(repo)
+({'letter1': datetime.date(2025, 10, 6)}, [])
 """
 
 try:
@@ -20,7 +21,8 @@ except ImportError as exc:  # pragma: no cover - a core dependency
 from tierflow.errors import ConflictError, StoreError
 from tierflow.store._audit import Anchor, Finding, Replayed, anchor, replay, verify
 from tierflow.store._connect import is_url, store_url
-from tierflow.store._sqlite import ChainRow, SqliteRepository, SqlRepository
+from tierflow.store._rows import ChainRow
+from tierflow.store._sql import SqlRepository
 
 __all__ = [
     "Anchor",
@@ -29,7 +31,6 @@ __all__ = [
     "Finding",
     "Replayed",
     "SqlRepository",
-    "SqliteRepository",
     "StoreError",
     "anchor",
     "is_url",

@@ -25,13 +25,8 @@ from typing import Any
 
 from tierflow.errors import StoreError
 from tierflow.store import _codec as codec
-from tierflow.store._sqlite import (
-    ChainRow,
-    SqlRepository,
-    StoredRows,
-    envelope_text,
-    intervention_columns,
-)
+from tierflow.store._rows import ChainRow, StoredRows, envelope_text, intervention_columns
+from tierflow.store._sql import SqlRepository
 from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
 
 __all__ = ["Anchor", "Finding", "Replayed", "anchor", "replay", "verify"]

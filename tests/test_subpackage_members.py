@@ -176,7 +176,7 @@ EXPECTED: dict[str, set[str]] = {
         "Anchor",
         "ChainRow",
         "ConflictError",
-        "Finding",
+        "Discrepancy",
         "Replayed",
         "SqlRepository",
         "StoreError",

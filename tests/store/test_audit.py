@@ -17,7 +17,7 @@ import pytest
 import tierflow
 from stores import Store
 from tierflow.cli import main
-from tierflow.store import Finding, SqlRepository, verify
+from tierflow.store import Discrepancy, SqlRepository, verify
 from tierflow.workflow import Engine, Roster, StaffMember
 
 D = dt.date(2025, 10, 6)
@@ -48,7 +48,7 @@ def sql(db: Store, statement: str, *args: object) -> list[tuple[object, ...]]:
     return [tuple(r) for r in db.sql(text, **{f"p{i}": a for i, a in enumerate(args)})]
 
 
-def findings(db: Store) -> list[Finding]:
+def findings(db: Store) -> list[Discrepancy]:
     with db.open() as repo:
         return verify(repo)
 

@@ -20,7 +20,7 @@ import pytest
 import tierflow
 from stores import Store
 from tierflow.errors import ConflictError, StoreError
-from tierflow.store import Anchor, Finding, SqlRepository, anchor, replay, verify
+from tierflow.store import Anchor, Discrepancy, SqlRepository, anchor, replay, verify
 from tierflow.workflow import Engine, Roster, StaffMember
 
 D = dt.date(2025, 10, 6)
@@ -56,12 +56,12 @@ def sql(db: Store, statement: str, *args: object) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in db.sql(text, **{f"p{i}": a for i, a in enumerate(args)})]
 
 
-def found(db: Store, saved: Anchor | None = None) -> list[Finding]:
+def found(db: Store, saved: Anchor | None = None) -> list[Discrepancy]:
     with db.open() as repo:
         return verify(repo, anchor=saved)
 
 
-def where(findings: list[Finding]) -> list[tuple[str, str, str]]:
+def where(findings: list[Discrepancy]) -> list[tuple[str, str, str]]:
     """Each finding's student, table and row, in order."""
     return [(f.student_id, f.table, f.key) for f in findings]
 

@@ -19,7 +19,7 @@ except ImportError as exc:  # pragma: no cover - a core dependency
     raise ImportError("tierflow.store needs SQLAlchemy: pip install 'sqlalchemy>=2.0'") from exc
 
 from tierflow.errors import ConflictError, StoreError
-from tierflow.store._audit import Anchor, Finding, Replayed, anchor, replay, verify
+from tierflow.store._audit import Anchor, Discrepancy, Replayed, anchor, replay, verify
 from tierflow.store._connect import is_url, store_url
 from tierflow.store._rows import ChainRow
 from tierflow.store._sql import SqlRepository
@@ -28,7 +28,7 @@ __all__ = [
     "Anchor",
     "ChainRow",
     "ConflictError",
-    "Finding",
+    "Discrepancy",
     "Replayed",
     "SqlRepository",
     "StoreError",

@@ -29,7 +29,7 @@ from tierflow.store._rows import ChainRow, StoredRows, envelope_text, interventi
 from tierflow.store._sql import SqlRepository
 from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
 
-__all__ = ["Anchor", "Finding", "Replayed", "anchor", "replay", "verify"]
+__all__ = ["Anchor", "Discrepancy", "Replayed", "anchor", "replay", "verify"]
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Replayed:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Discrepancy:
     """A row of the store that is not as tierflow wrote it.
 
     Attributes:
@@ -241,12 +241,14 @@ def _event_key(student: str, seq: object) -> str:
 
 def _check_chain(
     student_id: str, rows: list[ChainRow], head: tuple[Any, Any] | None
-) -> list[Finding]:
+) -> list[Discrepancy]:
     """The findings on one student's chain (rows in position order) and its head."""
-    found: list[Finding] = []
+    found: list[Discrepancy] = []
 
     def finding(seq: int, problem: str, table: str = "events", key: str = "") -> None:
-        found.append(Finding(student_id, seq, problem, table, key or _event_key(student_id, seq)))
+        found.append(
+            Discrepancy(student_id, seq, problem, table, key or _event_key(student_id, seq))
+        )
 
     prev_hash, expected, prev_row = codec.GENESIS, 1, None
     for r in rows:
@@ -296,7 +298,7 @@ def _check_chain(
     return found
 
 
-def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[Finding]:
+def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[Discrepancy]:
     """Check every row and column of the store against its hash chains.
 
     The events table is checked row by row (see the module's documentation); the
@@ -316,13 +318,13 @@ def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[F
     """
     stored = repository.stored_rows()
     by_student: dict[str, list[ChainRow]] = {}
-    found: list[Finding] = []
+    found: list[Discrepancy] = []
     for r in stored.events:
         if isinstance(r.student_id, str):
             by_student.setdefault(r.student_id, []).append(r)
         else:
             found.append(
-                Finding("", 0, f"student_id is {r.student_id!r}", "events", f"row={r.row}")
+                Discrepancy("", 0, f"student_id is {r.student_id!r}", "events", f"row={r.row}")
             )
     heads: dict[str, tuple[Any, Any]] = {}
     for student, seq, digest in stored.heads:
@@ -347,7 +349,7 @@ def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[F
             except (codec.Unreadable, ValueError, RecursionError) as exc:
                 broken.add(student)
                 found.append(
-                    Finding(
+                    Discrepancy(
                         student,
                         r.seq,
                         f"not a record tierflow writes ({r.record} row {r.row}): {exc}",
@@ -361,7 +363,7 @@ def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[F
     return found
 
 
-def _check_anchor(saved: Anchor, by_student: Mapping[str, list[ChainRow]]) -> list[Finding]:
+def _check_anchor(saved: Anchor, by_student: Mapping[str, list[ChainRow]]) -> list[Discrepancy]:
     found = []
     for student, (seq, digest) in sorted(saved.heads.items()):
         rows = by_student.get(student, [])
@@ -381,7 +383,7 @@ def _check_anchor(saved: Anchor, by_student: Mapping[str, list[ChainRow]]) -> li
             )
         else:
             continue
-        found.append(Finding(student, seq, problem, "events", _event_key(student, seq)))
+        found.append(Discrepancy(student, seq, problem, "events", _event_key(student, seq)))
     return found
 
 
@@ -395,15 +397,15 @@ class _StateCheck:
         self.stored = stored
         self.broken = broken
         self.last = last
-        self.found: list[Finding] = []
+        self.found: list[Discrepancy] = []
 
     def finding(self, student: object, table: str, key: str, problem: str) -> None:
         sid = student if isinstance(student, str) else ""
         if sid in self.broken:
             return  # its chain is reported already: replaying it proves nothing
-        self.found.append(Finding(sid, self.last.get(sid, 0), problem, table, key))
+        self.found.append(Discrepancy(sid, self.last.get(sid, 0), problem, table, key))
 
-    def run(self) -> list[Finding]:
+    def run(self) -> list[Discrepancy]:
         self.interventions()
         self.check_ins()
         self.issued()

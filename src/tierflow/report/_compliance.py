@@ -23,7 +23,7 @@ from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import Person
 from tierflow.report._aging import LegalAging, correction_flags, legal_aging
 from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
-from tierflow.report._page import document
+from tierflow.report._page import document, sources
 from tierflow.report._step_check import PriorIntervention, StepCheck, check_step
 from tierflow.workflow import Repository
 from tierflow.workflow._tried import Starts
@@ -205,7 +205,6 @@ class ComplianceReport:
                     cites=" ".join(f"[{refs[c]}]" for c in s.cites),
                 )
             )
-        sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs))
         pending = Markup()
         if self.pending:
             pending = html(
@@ -232,7 +231,7 @@ class ComplianceReport:
             summary=self.summary(),
             rows=join("\n", rows)
             or Markup('<tr><td colspan="7">No legal step was issued.</td></tr>'),
-            sources=sources or Markup("<li>None cited.</li>"),
+            sources=sources(refs),
         )
         return document(title=_TITLE, running=_TITLE, body=body, landscape=True)
 
@@ -345,9 +344,4 @@ _BODY = """<p>Checked against rule set {ruleset}. {summary}.</p>
 </tbody>
 </table>
 {pending}
-<section class="sources">
-<h2>Rules and statutes cited</h2>
-<ol class="sources">
-{sources}
-</ol>
-</section>"""
+{sources}"""

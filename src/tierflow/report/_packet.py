@@ -21,7 +21,7 @@ from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import Person
 from tierflow.report._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
 from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
-from tierflow.report._page import document
+from tierflow.report._page import document, sources
 from tierflow.report._readiness import Readiness, check_readiness
 from tierflow.workflow import Intervention, Repository, WorkflowEvent
 
@@ -214,9 +214,6 @@ class Packet:
                 "<ul>{items}</ul>\n</section>",
                 label=r.label, verdict=r.verdict, items=join("", items),
             )  # fmt: skip
-        sources = join("\n", (html("<li>{c}</li>", c=c) for c in refs)) or Markup(
-            "<li>None cited.</li>"
-        )
         legal = _legal_section(self.aging, self.flags)
         who = f"Student {self.student_id}"
         student = html("{id}", id=self.student_id)
@@ -238,7 +235,7 @@ class Packet:
             ivs=ivs,
             ready=ready,
             legal=legal,
-            sources=sources,
+            sources=sources(refs),
         )
         return document(title=title, running=f"{who} - prepared as of {self.as_of}", body=body)
 
@@ -464,9 +461,4 @@ _BODY = """<table class="meta">
 </tbody>
 </table>
 </section>
-<section class="sources">
-<h2>Rules and statutes cited</h2>
-<ol class="sources">
-{sources}
-</ol>
-</section>"""
+{sources}"""

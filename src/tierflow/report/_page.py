@@ -17,10 +17,11 @@ its title, the running header text and whether it is printed landscape.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 
-from tierflow.report._export import Markup, html
+from tierflow.report._export import Markup, html, join
 
-__all__ = ["STYLE", "css_string", "document"]
+__all__ = ["STYLE", "css_string", "document", "sources"]
 
 STYLE = """\
   body { font: 10.5pt/1.4 "DejaVu Sans", system-ui, sans-serif; color: #111; margin: 2em; }
@@ -106,3 +107,21 @@ def document(*, title: str, running: str, body: Markup, landscape: bool = False)
     size = "landscape" if landscape else "auto"
     style = string.Template(STYLE).substitute(size=size, running=css_string(running))
     return html(_SKELETON, title=title, style=Markup(style), body=body)
+
+
+def sources(titles: Iterable[str]) -> Markup:
+    """The closing section: the rules and statutes a page cites, numbered as its ``[n]`` marks.
+
+    >>> print(sources(["Cal. Educ. Code 48260"]).splitlines()[3])
+    <li>Cal. Educ. Code 48260</li>
+    """
+    items = join("\n", (html("<li>{c}</li>", c=c) for c in titles))
+    return html(_SOURCES, items=items or Markup("<li>None cited.</li>"))
+
+
+_SOURCES = """<section class="sources">
+<h2>Rules and statutes cited</h2>
+<ol class="sources">
+{items}
+</ol>
+</section>"""

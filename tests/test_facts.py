@@ -116,9 +116,13 @@ def test_student_facts_rejects_inconsistent_counts() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("days_absent", float("nan")), ("days_enrolled", float("inf")), ("tardies", 10**15 + 1),
-     ("days_absent", 10**400)],
-)  # fmt: skip
+    [
+        ("days_absent", float("nan")),
+        ("days_enrolled", float("inf")),
+        ("tardies", 10**15 + 1),
+        ("days_absent", 10**400),
+    ],
+)
 def test_student_facts_refuses_numbers_no_count_can_be(field: str, value: float) -> None:
     # A count of days is finite and far below 10**15; a 400-digit one overflowed the evaluator.
     with pytest.raises(ValueError, match=field):
@@ -128,9 +132,12 @@ def test_student_facts_refuses_numbers_no_count_can_be(field: str, value: float)
 
 @pytest.mark.parametrize(
     ("history", "where"),
-    [({"legal_steps": 5}, "history.legal_steps"), ({"interventions": "x"}, "history.interventions"),
-     ({"conferences": {"kind": "sart"}}, "history.conferences")],
-)  # fmt: skip
+    [
+        ({"legal_steps": 5}, "history.legal_steps"),
+        ({"interventions": "x"}, "history.interventions"),
+        ({"conferences": {"kind": "sart"}}, "history.conferences"),
+    ],
+)
 def test_a_history_list_that_is_not_a_list_is_facts_invalid(
     history: dict[str, Any], where: str
 ) -> None:

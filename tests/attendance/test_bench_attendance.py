@@ -77,14 +77,18 @@ def test_streaming_holds_one_student_and_gives_the_same_records(bench: ModuleTyp
     spans, events = bench.generate(40, 5, cals)
     streamed = list(bench.stream(40, 5, cals, False))
     assert streamed == [
-        r for sid in sorted({s.student_id for s in spans})
-        for r in [*(s for s in spans if s.student_id == sid),
-                  *(e for e in events if e.student_id == sid)]
-    ]  # fmt: skip
+        r
+        for sid in sorted({s.student_id for s in spans})
+        for r in [
+            *(s for s in spans if s.student_id == sid),
+            *(e for e in events if e.student_id == sid),
+        ]
+    ]
     explicit = list(bench.stream(40, 5, cals, True))
     present = [r for r in explicit if getattr(r, "category", None) == "present"]
-    school_days = sum(cals[s.school_id].count(s.entry, s.exit or cals[s.school_id].last_day)
-                      for s in spans)  # fmt: skip
+    school_days = sum(
+        cals[s.school_id].count(s.entry, s.exit or cals[s.school_id].last_day) for s in spans
+    )
     assert len(present) + len(events) == school_days
     assert [r for r in explicit if getattr(r, "category", None) != "present"] == streamed
 

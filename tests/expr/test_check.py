@@ -253,16 +253,28 @@ MISMATCH = [
     ("-'a' == 'a'", 0, "cannot negate a string", ""),
     ("-is_504", 0, "cannot negate a bool", ""),
     ("not days_absent", 0, "'not' needs true/false, got a number", ""),
-    ("days_absent and is_504", 0, "'and' needs true/false on each side, got a number",
-     "compare it with something"),
+    (
+        "days_absent and is_504",
+        0,
+        "'and' needs true/false on each side, got a number",
+        "compare it with something",
+    ),
     ("is_504 or 'x'", 10, "'or' needs true/false on each side, got a string", ""),
-    ("days_absent == 'x'", 15, "cannot compare a number with a string ('==')",
-     "quote strings and write numbers bare"),
+    (
+        "days_absent == 'x'",
+        15,
+        "cannot compare a number with a string ('==')",
+        "quote strings and write numbers bare",
+    ),
     ("tier == 2", 8, "cannot compare a tier (string) with a number", "quote strings"),
     ("as_of > 3", 8, "cannot compare a date with a number", ""),
     ("'a' < 'b'", 6, "'<' orders numbers and dates, not a string", ""),
-    ("tier < 'tier2'", 7, "'<' orders numbers and dates, not a tier (string)",
-     "compare tier_level instead"),
+    (
+        "tier < 'tier2'",
+        7,
+        "'<' orders numbers and dates, not a tier (string)",
+        "compare tier_level instead",
+    ),
     ("is_504 >= true", 10, "orders numbers and dates, not a bool", ""),
     ("28d < 4w", 6, "orders numbers and dates, not a duration", ""),
     ("groups < groups", 9, "not a list of group (string)", ""),
@@ -270,26 +282,32 @@ MISMATCH = [
     ("'x' not in student_id", 11, "'not in' needs a list on its right, got a string", ""),
     ("3 in groups", 0, "cannot look for a number in a list of group (string)", ""),
     ("[1, 'a'] == [1]", 4, "a list mixes number and string items", ""),
-    ("abs('x') > 1", 4, "argument 1 of abs() must be a number, got a string",
-     "signature: abs(number) -> number"),
+    (
+        "abs('x') > 1",
+        4,
+        "argument 1 of abs() must be a number, got a string",
+        "signature: abs(number) -> number",
+    ),
     ("len(3) > 1", 4, "argument 1 of len() must be a list of any, got a number", ""),
     ("len(student_id) > 1", 4, "must be a list of any, got a string", ""),
     ("date(20260105) < as_of", 5, "argument 1 of date() must be a string", ""),
     ("days_between('2026-01-01', as_of) > 1", 13, "must be a date, got a string", ""),
     ("max(1, 'a', 3) > 1", 7, "argument 2 of max() must be a number", ""),
     ("max(1, 2, 'a') > 1", 10, "argument 3 of max() must be a number", ""),
-    ("count_within('absence', 3) > 1", 24, "argument 2 of count_within() must be a duration",
-     "count_within(attendance kind, duration) -> number"),
-    ("count_within(3, 28d) > 1", 13, "argument 1 of count_within() must be a attendance kind",
-     ""),
+    (
+        "count_within('absence', 3) > 1",
+        24,
+        "argument 2 of count_within() must be a duration",
+        "count_within(attendance kind, duration) -> number",
+    ),
+    ("count_within(3, 28d) > 1", 13, "argument 1 of count_within() must be a attendance kind", ""),
     ("days_within('absence', as_of) > 1", 23, "must be a duration, got a date", ""),
-    ("peak_count(tier_level, 28d) > 1", 11, "must be a attendance kind (string), got a number",
-     ""),
+    ("peak_count(tier_level, 28d) > 1", 11, "must be a attendance kind (string), got a number", ""),
     ("legal_issued(1)", 13, "argument 1 of legal_issued() must be a legal_step", ""),
     ("interventions_tried('tier2') > 1", 20, "must be a number, got a string", ""),
     ("conferences_held(1) > 1", 17, "argument 1 of conferences_held() must be a string", ""),
     ("round(1.5, '2') > 1", 11, "argument 2 of round() must be a number", ""),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "pos", "message", "hint"), MISMATCH)
@@ -319,11 +337,15 @@ UNKNOWN_VALUE = [
     ("tier not in ['zzz']", 13, "'zzz' is not a known tier", "known: tier1, tier2, tier3"),
     ("'fostr' in groups", 0, "'fostr' is not a known group", "did you mean 'foster'?"),
     ("'x' not in groups", 0, "'x' is not a known group", "known: ell, foster, homeless"),
-    ("count_within('absense', 28d) > 1", 13, "'absense' is not a known attendance kind",
-     "did you mean 'absence'?"),
+    (
+        "count_within('absense', 28d) > 1",
+        13,
+        "'absense' is not a known attendance kind",
+        "did you mean 'absence'?",
+    ),
     ("peak_count('late', 28d) > 1", 11, "'late' is not a known attendance kind", "known: "),
     ("legal_issued('not9')", 13, "'not9' is not a known legal_step", "did you mean 'not"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "pos", "message", "hint"), UNKNOWN_VALUE)

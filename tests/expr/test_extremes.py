@@ -21,8 +21,17 @@ import tierflow
 from tierflow import DataError, RulesetError
 
 _WHOLE_LITERALS = ["0", "2", "40", "1" + "0" * 300, "9" * 301, "1" + "0" * 400]
-_OTHER_LITERALS = ["0.5", "1e308", "1.7976931348623157e308", "1e309", "1e-320", "1e-400",
-                   "1e999999999999999999999%", "5%", "2.5e-300"]  # fmt: skip
+_OTHER_LITERALS = [
+    "0.5",
+    "1e308",
+    "1.7976931348623157e308",
+    "1e309",
+    "1e-320",
+    "1e-400",
+    "1e999999999999999999999%",
+    "5%",
+    "2.5e-300",
+]
 _DURATIONS = ["1d", "36525d", "5217w", "1200mo", "100y", "36526d", "99999999999d", "999999999mo"]
 _DATES = ["as_of", "enrolled_on", "date('9999-12-31')", "date('0001-01-01')", "date('2025-08-18')"]
 _NUMBER_FACTS = ["days_absent", "days_enrolled", "score"]
@@ -71,9 +80,24 @@ _CONDITIONS = st.one_of(
 )
 
 _FACT_NUMBERS = st.sampled_from(
-    [0, 1, -1, 40, 2**53, 10**400, -(10**400), 10**5000, 1e308, -1e308, 5e-324, 0.0,
-     math.inf, -math.inf, math.nan]
-)  # fmt: skip
+    [
+        0,
+        1,
+        -1,
+        40,
+        2**53,
+        10**400,
+        -(10**400),
+        10**5000,
+        1e308,
+        -1e308,
+        5e-324,
+        0.0,
+        math.inf,
+        -math.inf,
+        math.nan,
+    ]
+)
 _FACT_DATES = st.sampled_from([dt.date.min, dt.date.max, dt.date(2025, 8, 18)])
 _AS_OF = st.sampled_from([dt.date.min, dt.date.max, dt.date(2025, 11, 3)])
 

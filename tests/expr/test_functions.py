@@ -45,15 +45,36 @@ def run(text: str, facts: dict[str, Any] | None = None, as_of: dt.date = AS_OF) 
 def test_builtin_names() -> None:
     assert [f.name for f in DEFAULT_FUNCTIONS] == sorted(
         [
-            "abs", "conferences_attempted", "conferences_held", "contacts", "count_within",
-            "date", "days_between", "days_within", "first_count", "first_days", "hours",
-            "intervention_tried", "interventions_tried", "interventions_with_outcome",
+            "abs",
+            "conferences_attempted",
+            "conferences_held",
+            "contacts",
+            "count_within",
+            "date",
+            "days_between",
+            "days_within",
+            "first_count",
+            "first_days",
+            "hours",
+            "intervention_tried",
+            "interventions_tried",
+            "interventions_with_outcome",
             "legal_count",
-            "legal_issued", "len", "max", "min", "month_days", "peak_count",
-            "peak_month_days", "peak_month_hours", "ratio", "recent_count", "recent_days",
-            "round", "weeks_at_most",
+            "legal_issued",
+            "len",
+            "max",
+            "min",
+            "month_days",
+            "peak_count",
+            "peak_month_days",
+            "peak_month_hours",
+            "ratio",
+            "recent_count",
+            "recent_days",
+            "round",
+            "weeks_at_most",
         ]
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
@@ -548,20 +569,28 @@ def test_recent_count_with_no_school_days_yet() -> None:
     ("text", "facts", "code"),
     [
         ("recent_count('absence', 5)", {"attendance_log": []}, "facts.missing"),
-        ("recent_count('absence', 5)", {"school_days": ["x"], "attendance_log": []},
-         "facts.invalid"),
+        (
+            "recent_count('absence', 5)",
+            {"school_days": ["x"], "attendance_log": []},
+            "facts.invalid",
+        ),
         ("hours('absence')", {"attendance_log": []}, "facts.missing"),
         ("first_count('absence', 5)", {"attendance_log": []}, "facts.missing"),
-        ("first_days('absence', 5)", {"school_days": ["2026-01-05"], "attendance_log": 3},
-         "facts.invalid"),
-        ("weeks_at_most('absence', 1)", {"school_days": 7, "attendance_log": []},
-         "facts.invalid"),
+        (
+            "first_days('absence', 5)",
+            {"school_days": ["2026-01-05"], "attendance_log": 3},
+            "facts.invalid",
+        ),
+        ("weeks_at_most('absence', 1)", {"school_days": 7, "attendance_log": []}, "facts.invalid"),
         ("hours('absence')", {"attendance_log": [], "minutes_per_day": 0}, "facts.invalid"),
         ("hours('absence')", {"attendance_log": [], "minutes_per_day": True}, "facts.invalid"),
-        ("peak_month_hours('absence')", {"attendance_log": [], "minutes_per_day": "x"},
-         "facts.invalid"),
+        (
+            "peak_month_hours('absence')",
+            {"attendance_log": [], "minutes_per_day": "x"},
+            "facts.invalid",
+        ),
     ],
-)  # fmt: skip
+)
 def test_calendar_window_functions_name_missing_facts(
     text: str, facts: dict[str, Any], code: str
 ) -> None:

@@ -53,9 +53,15 @@ from tierflow.facts import CAUSES, DEFAULT_FUNCTIONS, GROUPS
 from tierflow.testing import AS_OF, student_facts
 
 NUMBER_FACTS = (
-    "days_enrolled", "days_absent", "days_excused", "days_unexcused", "days_suspended",
-    "tardies", "tardies_over_30", "grade",
-)  # fmt: skip
+    "days_enrolled",
+    "days_absent",
+    "days_excused",
+    "days_unexcused",
+    "days_suspended",
+    "tardies",
+    "tardies_over_30",
+    "grade",
+)
 GROUP = enum_of("group", set(GROUPS))
 CAUSE = enum_of("cause", set(CAUSES))
 NAMES = {
@@ -98,8 +104,12 @@ def compiled(tree: Expr) -> tuple[str, Any]:
     return source, ns["_expr"]
 
 
-_DEFAULTS: dict[str, Any] = {**dict.fromkeys(NUMBER_FACTS, 0), "student_id": "", "groups": [],
-                              "causes": []}  # fmt: skip
+_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(NUMBER_FACTS, 0),
+    "student_id": "",
+    "groups": [],
+    "causes": [],
+}
 
 
 def env_of(facts: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
@@ -403,8 +413,9 @@ def test_literal_lists_keep_their_length() -> None:
 
 def test_membership_in_a_literal_list_is_a_set_lookup() -> None:
     consts = Constants()
-    source = to_python(checked("days_absent in [1, 2]"), {"days_absent": "x"}, consts,
-                       DEFAULT_FUNCTIONS)  # fmt: skip
+    source = to_python(
+        checked("days_absent in [1, 2]"), {"days_absent": "x"}, consts, DEFAULT_FUNCTIONS
+    )
     assert source == "(x in _k0)"
     assert consts.values["_k0"] == frozenset({1, 2})
 
@@ -435,10 +446,20 @@ def test_a_literal_out_of_range_is_refused_at_its_column(text: str, pos: int) ->
 
 @pytest.mark.parametrize(
     "text",
-    ["days_absent < 1e308", "days_absent > -1e-320", "x == 0.0", "x == 0e999999999999",
-     "x < 1" + "0" * 300, "as_of - 36525d < as_of", "as_of - 5217w < as_of",
-     "as_of - 1200mo < as_of", "as_of - 100y < as_of", "x > 1e300%", "x > 00000000003"],
-)  # fmt: skip
+    [
+        "days_absent < 1e308",
+        "days_absent > -1e-320",
+        "x == 0.0",
+        "x == 0e999999999999",
+        "x < 1" + "0" * 300,
+        "as_of - 36525d < as_of",
+        "as_of - 5217w < as_of",
+        "as_of - 1200mo < as_of",
+        "as_of - 100y < as_of",
+        "x > 1e300%",
+        "x > 00000000003",
+    ],
+)
 def test_literals_at_the_bounds_are_read(text: str) -> None:
     parse(text)
 
@@ -488,8 +509,9 @@ def test_strings_never_reach_the_generated_source(payload: str) -> None:
 
 
 def test_names_are_mapped_never_copied() -> None:
-    source = to_python(checked("days_absent > 1"), {"days_absent": "L0"}, Constants(),
-                       DEFAULT_FUNCTIONS)  # fmt: skip
+    source = to_python(
+        checked("days_absent > 1"), {"days_absent": "L0"}, Constants(), DEFAULT_FUNCTIONS
+    )
     assert "days_absent" not in source
 
 
@@ -697,10 +719,22 @@ def test_the_generator_reaches_every_function() -> None:
 
     collect()
     expected = {
-        "min", "max", "abs", "round", "ratio", "len", "date", "days_between", "count_within",
-        "days_within", "peak_count", "legal_issued", "legal_count", "interventions_tried",
+        "min",
+        "max",
+        "abs",
+        "round",
+        "ratio",
+        "len",
+        "date",
+        "days_between",
+        "count_within",
+        "days_within",
+        "peak_count",
+        "legal_issued",
+        "legal_count",
+        "interventions_tried",
         "conferences_held",
-    }  # fmt: skip
+    }
     assert expected <= seen
 
 

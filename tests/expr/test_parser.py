@@ -197,8 +197,10 @@ PRECEDENCE = [
     ("a or b and c", ("or", "a", ("and", "b", "c"))),
     ("a and b or c", ("or", ("and", "a", "b"), "c")),
     ("a and (b or c)", ("and", "a", ("or", "b", "c"))),
-    ("a < 1 and b > 2 or c", ("or", ("and", ("cmp", ("<",), "a", c(1)),
-                                     ("cmp", (">",), "b", c(2))), "c")),
+    (
+        "a < 1 and b > 2 or c",
+        ("or", ("and", ("cmp", ("<",), "a", c(1)), ("cmp", (">",), "b", c(2))), "c"),
+    ),
     # calls and lists are primaries
     ("max(a, b) * 2", ("*", ("call", "max", "a", "b"), c(2))),
     ("-f(x)", ("neg", ("call", "f", "x"))),
@@ -211,7 +213,7 @@ PRECEDENCE = [
     ("[1,]", ("list", c(1))),
     # whitespace, including newlines from YAML block scalars
     ("a\n  and\tb", ("and", "a", "b")),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "tree"), PRECEDENCE)
@@ -540,8 +542,9 @@ def _trees() -> st.SearchStrategy[Expr]:
         return st.one_of(
             children.map(lambda e: Neg(0, e)),
             children.map(lambda e: Not(0, e)),
-            st.builds(lambda op, a, b: Arith(0, op, a, b), st.sampled_from("+-*/"), children,
-                      children),
+            st.builds(
+                lambda op, a, b: Arith(0, op, a, b), st.sampled_from("+-*/"), children, children
+            ),
             st.builds(lambda op, vs: BoolOp(0, op, vs), st.sampled_from(["and", "or"]), many),
             many.flatmap(
                 lambda vs: st.lists(
@@ -550,10 +553,9 @@ def _trees() -> st.SearchStrategy[Expr]:
                     max_size=len(vs) - 1,
                 ).map(lambda ops: Compare(0, ops, vs))
             ),
-            st.builds(lambda f, args: Call(0, f, args), _NAMES,
-                      st.lists(children, max_size=3)),
+            st.builds(lambda f, args: Call(0, f, args), _NAMES, st.lists(children, max_size=3)),
             st.lists(children, max_size=3).map(lambda items: ListExpr(0, items)),
-        )  # fmt: skip
+        )
 
     return st.recursive(leaves, extend, max_leaves=12)
 

@@ -298,8 +298,15 @@ def _mutate(data: bytes, rng: random.Random, extra: list[bytes], *, xml: bool = 
 _CAUSES = ["health", "transportation", "housing", "engagement", "bullying", "family", "unknown"]
 _GROUPS = ["iep", "section_504", "english_learner", "foster", "homeless", "migrant"]
 _KINDS = ["excused", "unexcused", "suspension", "tardy", "tardy_over_30"]
-_STEPS = ["not1", "not2", "not3", "sarb-referral", "parent-notice", "prevention-measures",
-          "court-referral"]  # fmt: skip
+_STEPS = [
+    "not1",
+    "not2",
+    "not3",
+    "sarb-referral",
+    "parent-notice",
+    "prevention-measures",
+    "court-referral",
+]
 _EDGE_NUMBERS: list[Any] = [0, 1, 0.5, 10**15, 1e15, 2.5e-7, 180, 3, 7.2]
 
 
@@ -496,9 +503,14 @@ def ruleset_around(cond: str, place: str, base: str | None) -> str:
             "when: fuzz_metric == fuzz_metric}\n",
         }[place]
         return head + body
-    when = {p: _q(cond) if p == place else default for p, default in (
-        ("tier", "days_absent >= 3"), ("rule", "tier == 'tier2'"), ("legal", "m >= 5"),
-    )}  # fmt: skip
+    when = {
+        p: _q(cond) if p == place else default
+        for p, default in (
+            ("tier", "days_absent >= 3"),
+            ("rule", "tier == 'tier2'"),
+            ("legal", "m >= 5"),
+        )
+    }
     metric = _q(cond) if place == "metric" else '"days_unexcused + tardies_over_30"'
     return (
         head
@@ -512,24 +524,97 @@ def ruleset_around(cond: str, place: str, base: str | None) -> str:
     )
 
 
-_NAMES = ["days_absent", "days_enrolled", "days_unexcused", "days_excused", "days_suspended",
-          "tardies", "tardies_over_30", "grade", "causes", "groups", "absence_rate",
-          "unexcused_rate", "days_present", "as_of", "tier", "tier_level", "m",
-          "current_absence_streak", "recent_absence_rate", "minutes_per_day", "student_id",
-          "school_id", "nope", "_x"]  # fmt: skip
-_NUMBERS = ["0", "1", "2", "3", "2.5", "1_000", "1e3", "10%", "2.5%", "0.1", "1e309", "1e-309",
-            "9" * 400, "1" + "0" * 30, "1e999999999999999999999%", "99999999999", "-1",
-            "0.0"]  # fmt: skip
+_NAMES = [
+    "days_absent",
+    "days_enrolled",
+    "days_unexcused",
+    "days_excused",
+    "days_suspended",
+    "tardies",
+    "tardies_over_30",
+    "grade",
+    "causes",
+    "groups",
+    "absence_rate",
+    "unexcused_rate",
+    "days_present",
+    "as_of",
+    "tier",
+    "tier_level",
+    "m",
+    "current_absence_streak",
+    "recent_absence_rate",
+    "minutes_per_day",
+    "student_id",
+    "school_id",
+    "nope",
+    "_x",
+]
+_NUMBERS = [
+    "0",
+    "1",
+    "2",
+    "3",
+    "2.5",
+    "1_000",
+    "1e3",
+    "10%",
+    "2.5%",
+    "0.1",
+    "1e309",
+    "1e-309",
+    "9" * 400,
+    "1" + "0" * 30,
+    "1e999999999999999999999%",
+    "99999999999",
+    "-1",
+    "0.0",
+]
 _DURATIONS = ["10d", "4w", "6mo", "1y", "0d", "99999999999d", "999999999mo", "3y"]
-_STRINGS = ["'transportation'", "'health'", "'foster'", "'tier2'", "'tier3'", "'absence'",
-            "'truancy'", "'unexcused'", "'not1'", "'parent_conference'", "'2025-09-02'",
-            "'9999-12-31'", "'x'", '"tier2"', "'a\\'b'", "''"]  # fmt: skip
+_STRINGS = [
+    "'transportation'",
+    "'health'",
+    "'foster'",
+    "'tier2'",
+    "'tier3'",
+    "'absence'",
+    "'truancy'",
+    "'unexcused'",
+    "'not1'",
+    "'parent_conference'",
+    "'2025-09-02'",
+    "'9999-12-31'",
+    "'x'",
+    '"tier2"',
+    "'a\\'b'",
+    "''",
+]
 # Every function of the language, with its arity, from the registry itself: a function added
 # later is fuzzed without anyone remembering to list it here.
 _FUNCS = {f.name: len(f.params) for f in DEFAULT_FUNCTIONS}
 _OPS = ["or", "and", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "+", "-", "*", "/"]
-_SOUP = [*_OPS, "not", "(", ")", "[", "]", ",", "true", "false", "True", "=", "**", "&&", "%",
-         ".", "'", '"', "=>", "||", "!"]  # fmt: skip
+_SOUP = [
+    *_OPS,
+    "not",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "true",
+    "false",
+    "True",
+    "=",
+    "**",
+    "&&",
+    "%",
+    ".",
+    "'",
+    '"',
+    "=>",
+    "||",
+    "!",
+]
 
 
 def _expr(rng: random.Random, depth: int = 0) -> str:
@@ -612,12 +697,39 @@ def _gen_mutation(rng: random.Random) -> Sample:
 
 # --- the YAML loader --------------------------------------------------------------------------
 
-_YAML_TOKENS = [b": ", b"- ", b"{", b"}", b"[", b"]", b"&a ", b"*a", b"<<: *a", b"? ", b"!!str ",
-                b"!!python/object/apply:os.system ['true']", b"|", b">-", b"'", b'"', b"---\n",
-                b"...\n", b"\t", b"  ", b"%YAML 1.1\n", b"extends: mtss\n", b"extends: ca\n",
-                b"remove: true", b"before: tier2", b"id: tier2", b"- {id: x}",
-                b"rrule: FREQ=SECONDLY;BYHOUR=25", b"expr: \"1e309\"",
-                b"expr: \"m * m * m * m\"", b"~"]  # fmt: skip
+_YAML_TOKENS = [
+    b": ",
+    b"- ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"&a ",
+    b"*a",
+    b"<<: *a",
+    b"? ",
+    b"!!str ",
+    b"!!python/object/apply:os.system ['true']",
+    b"|",
+    b">-",
+    b"'",
+    b'"',
+    b"---\n",
+    b"...\n",
+    b"\t",
+    b"  ",
+    b"%YAML 1.1\n",
+    b"extends: mtss\n",
+    b"extends: ca\n",
+    b"remove: true",
+    b"before: tier2",
+    b"id: tier2",
+    b"- {id: x}",
+    b"rrule: FREQ=SECONDLY;BYHOUR=25",
+    b'expr: "1e309"',
+    b'expr: "m * m * m * m"',
+    b"~",
+]
 
 
 @cache
@@ -634,12 +746,16 @@ def _gen_yaml(rng: random.Random) -> Sample:
 # --- readers ----------------------------------------------------------------------------------
 
 _EDFI_SLICES = {
-    "events": ["edfi-ds-5.2.0_2021-2022/StudentSchoolAttendance.xml",
-               "edfi-ds-3.2.0_2010-2011/StudentSchoolAttendance.xml",
-               "edfi-ds-5.2.0_2021-2022/StudentSectionAttendance-Tardy.xml"],
-    "calendars": ["edfi-ds-5.2.0_2021-2022/EducationOrgCalendar.xml",
-                  "edfi-ds-2.2.0_2010-2011/EducationOrgCalendar.xml"],
-}  # fmt: skip
+    "events": [
+        "edfi-ds-5.2.0_2021-2022/StudentSchoolAttendance.xml",
+        "edfi-ds-3.2.0_2010-2011/StudentSchoolAttendance.xml",
+        "edfi-ds-5.2.0_2021-2022/StudentSectionAttendance-Tardy.xml",
+    ],
+    "calendars": [
+        "edfi-ds-5.2.0_2021-2022/EducationOrgCalendar.xml",
+        "edfi-ds-2.2.0_2010-2011/EducationOrgCalendar.xml",
+    ],
+}
 
 
 def _slice(path: Path, records: int = 6) -> bytes:
@@ -704,14 +820,23 @@ uri://ed-fi.org/StudentCharacteristicDescriptor#Homeless</StudentCharacteristicD
 """
 _GENERATED: dict[str, list[tuple[str, bytes]]] = {
     "events": [("api-events.json", _API_EVENTS)],
-    "enrollments": [("api-enrollments.jsonl", _API_ENROLLMENTS), ("enrollments.xml",
-                                                                   _XML_ENROLLMENTS)],
+    "enrollments": [
+        ("api-enrollments.jsonl", _API_ENROLLMENTS),
+        ("enrollments.xml", _XML_ENROLLMENTS),
+    ],
     "calendars": [("api-calendar.json", _API_CALENDAR)],
-    "groups": [("groups.xml", _XML_GROUPS),
-               ("groups.csv", b"student_id,groups\ns1,homeless;foster\ns2,iep\n")],
-}  # fmt: skip
-_CASE_FILES = {"facts": "facts", "events": "events", "calendars": "calendar",
-               "enrollments": "enrollments", "groups": "groups"}  # fmt: skip
+    "groups": [
+        ("groups.xml", _XML_GROUPS),
+        ("groups.csv", b"student_id,groups\ns1,homeless;foster\ns2,iep\n"),
+    ],
+}
+_CASE_FILES = {
+    "facts": "facts",
+    "events": "events",
+    "calendars": "calendar",
+    "enrollments": "enrollments",
+    "groups": "groups",
+}
 
 
 @cache
@@ -736,9 +861,27 @@ def seeds(kind: str) -> list[tuple[str, bytes]]:
     return seeds
 
 
-_READER_TOKENS = [b",", b";", b"\n", b'"', b"[", b"{", b"}", b"]", b":", b"<", b">", b"</a>",
-                  b"<a>", b'"days_absent": ', b'"history": ', b'"attendance_log": 5',
-                  b'"history": {"legal_steps": 5}', b"NaN", b"1e309"]  # fmt: skip
+_READER_TOKENS = [
+    b",",
+    b";",
+    b"\n",
+    b'"',
+    b"[",
+    b"{",
+    b"}",
+    b"]",
+    b":",
+    b"<",
+    b">",
+    b"</a>",
+    b"<a>",
+    b'"days_absent": ',
+    b'"history": ',
+    b'"attendance_log": 5',
+    b'"history": {"legal_steps": 5}',
+    b"NaN",
+    b"1e309",
+]
 
 
 @cache
@@ -842,17 +985,29 @@ def _reader_target(kind: str, about: str) -> Target:
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
-        Target("expr_soup", _gen_soup, check_ruleset_text,
-               "token soups and random expressions in a small rule set"),
-        Target("expr_mutation", _gen_mutation, check_ruleset_text,
-               "mutated conditions of the built-in rule sets, in a rule set extending one"),
-        Target("yaml", _gen_yaml, check_ruleset_file,
-               "byte/line mutations of rulesets/ and tests/cases rule sets"),
+        Target(
+            "expr_soup",
+            _gen_soup,
+            check_ruleset_text,
+            "token soups and random expressions in a small rule set",
+        ),
+        Target(
+            "expr_mutation",
+            _gen_mutation,
+            check_ruleset_text,
+            "mutated conditions of the built-in rule sets, in a rule set extending one",
+        ),
+        Target(
+            "yaml",
+            _gen_yaml,
+            check_ruleset_file,
+            "byte/line mutations of rulesets/ and tests/cases rule sets",
+        ),
         _reader_target("facts", "facts files (CSV, JSON Lines, JSON), evaluated with mtss and ca"),
         _reader_target("events", "attendance events (CSV, JSON, Ed-Fi XML/JSON) through facts"),
         _reader_target("calendars", "calendars (CSV, Ed-Fi XML/JSON) through facts"),
         _reader_target("enrollments", "enrollments (CSV, Ed-Fi XML/JSON) through facts"),
         _reader_target("groups", "student groups (CSV, Ed-Fi XML) through facts"),
     )
-}  # fmt: skip
+}
 """Every target, by name, in the order the benchmark runs them."""

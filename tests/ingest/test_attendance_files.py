@@ -30,13 +30,23 @@ def test_csv_events_with_every_column(tmp_path: Path) -> None:
     )
     events = read_all(read_events, path)
     assert events == [
-        AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 8), "unexcused_absence", None, None,
-                        "missed the bus", f"{path}:2"),
-        AttendanceEvent("s1", "lincoln", dt.date(2025, 9, 9), "tardy", None, 35.0, None,
-                        f"{path}:3"),
-        AttendanceEvent("s2", "lincoln", dt.date(2025, 9, 9), "partial", 0.5, None, "doctor",
-                        f"{path}:4"),
-    ]  # fmt: skip
+        AttendanceEvent(
+            "s1",
+            "lincoln",
+            dt.date(2025, 9, 8),
+            "unexcused_absence",
+            None,
+            None,
+            "missed the bus",
+            f"{path}:2",
+        ),
+        AttendanceEvent(
+            "s1", "lincoln", dt.date(2025, 9, 9), "tardy", None, 35.0, None, f"{path}:3"
+        ),
+        AttendanceEvent(
+            "s2", "lincoln", dt.date(2025, 9, 9), "partial", 0.5, None, "doctor", f"{path}:4"
+        ),
+    ]
 
 
 def test_csv_event_errors_name_line_and_student(tmp_path: Path) -> None:
@@ -99,8 +109,11 @@ def test_mapping_file_local_cause_codes_reach_the_facts(tmp_path: Path) -> None:
     cmap = ColumnMapping.load(mapping)
     causes = CauseMap.default(cmap.causes)
     assert (causes("TR"), causes("med"), causes("missed the bus"), causes("ZZ")) == (
-        "transportation", "health", "transportation", None
-    )  # fmt: skip
+        "transportation",
+        "health",
+        "transportation",
+        None,
+    )
     cal = SchoolCalendar.from_pattern("a", dt.date(2025, 9, 1), dt.date(2025, 9, 5))
     b = FactsBuilder({"a": cal}, causes=causes, assume_full_year=True)
     b.add_event(AttendanceEvent("s1", "a", dt.date(2025, 9, 2), "unexcused_absence", reason="MED"))
@@ -131,8 +144,12 @@ def test_edfi_api_json_resources(tmp_path: Path) -> None:
     event = results[0]
     assert isinstance(event, AttendanceEvent)
     assert (event.student_id, event.school_id, event.category, event.minutes, event.reason) == (
-        "604822", "255901001", "tardy", 20.0, "Late bus"
-    )  # fmt: skip
+        "604822",
+        "255901001",
+        "tardy",
+        20.0,
+        "Late bus",
+    )
     assert [(r.code, r.source) for r in results[1:] if isinstance(r, DataError)] == [
         ("ingest.not_an_object", f"{path}:2"),
         ("ingest.invalid_json", f"{path}:3"),
@@ -154,16 +171,27 @@ def test_edfi_api_enrollments_and_calendar_dates(tmp_path: Path) -> None:
         {
             "calendarReference": {"calendarCode": "107-main", "schoolId": 255901107},
             "date": f"2021-08-{day}",
-            "calendarEvents": [{"calendarEventDescriptor": f"uri://ed-fi.org/CalendarEventDescriptor#{kind}"}],
+            "calendarEvents": [
+                {"calendarEventDescriptor": f"uri://ed-fi.org/CalendarEventDescriptor#{kind}"}
+            ],
         }
-        for day, kind in ((23, "Instructional day"), (24, "Instructional day"), (25, "Holiday"),
-                          (28, "Make-up day"))
-    ]  # fmt: skip
+        for day, kind in (
+            (23, "Instructional day"),
+            (24, "Instructional day"),
+            (25, "Holiday"),
+            (28, "Make-up day"),
+        )
+    ]
     (span,) = list(read_enrollments(_write(tmp_path / "ssa.json", json.dumps(associations))))
     assert span == Enrollment(
-        "604822", "255901107", dt.date(2021, 8, 23), dt.date(2022, 1, 14), "107-main", 5,
+        "604822",
+        "255901107",
+        dt.date(2021, 8, 23),
+        dt.date(2022, 1, 14),
+        "107-main",
+        5,
         source=f"{tmp_path / 'ssa.json'}[0]",
-    )  # fmt: skip
+    )
     found = read_calendars(_write(tmp_path / "dates.json", json.dumps(dates)))
     cal = found.calendars["107-main"]
     assert cal.days == (dt.date(2021, 8, 23), dt.date(2021, 8, 24), dt.date(2021, 8, 28))
@@ -186,8 +214,9 @@ def test_csv_enrollments_and_calendar(tmp_path: Path) -> None:
     spans = read_all(read_enrollments, enr)
     assert isinstance(spans[0], Enrollment) and spans[0].groups == ("foster", "english_learner")
     assert isinstance(spans[1], Enrollment) and (spans[1].grade, spans[1].exit) == (
-        3, dt.date(2025, 9, 3)
-    )  # fmt: skip
+        3,
+        dt.date(2025, 9, 3),
+    )
     assert isinstance(spans[2], DataError) and spans[2].code == "ingest.missing_value"
     found = read_calendars(cal)
     assert len(found.calendars["lincoln"]) == 4
@@ -239,8 +268,12 @@ def test_edfi_xml_stream_reports_bad_records_and_a_broken_file(tmp_path: Path) -
     first = results[0]
     assert isinstance(first, AttendanceEvent)
     assert (first.student_id, first.school_id, first.category, first.duration, first.source) == (
-        "1", "9", "unexcused_absence", 1.0, f"{path}:3"
-    )  # fmt: skip
+        "1",
+        "9",
+        "unexcused_absence",
+        1.0,
+        f"{path}:3",
+    )
     assert [(r.code, r.source, r.student_id) for r in results[1:] if isinstance(r, DataError)] == [
         ("ingest.invalid_date", f"{path}:13", "2"),
         ("ingest.invalid_xml", f"{path}:23", None),
@@ -271,8 +304,10 @@ def test_edfi_xml_enrollments(tmp_path: Path) -> None:
     )
     assert isinstance(second, DataError)
     assert (second.code, second.source, second.student_id) == (
-        "ingest.missing_value", f"{path}:9", "604823"
-    )  # fmt: skip
+        "ingest.missing_value",
+        f"{path}:9",
+        "604823",
+    )
 
 
 def test_explicit_presence_is_marked_not_stored() -> None:
@@ -309,11 +344,15 @@ def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
         "studentReference": {"studentUniqueId": "604822"},
         "educationOrganizationReference": {"educationOrganizationId": 255901},
         "studentCharacteristics": [
-            {"studentCharacteristicDescriptor": "uri://ed-fi.org/StudentCharacteristicDescriptor#Homeless"},
-            {"studentCharacteristicDescriptor": "uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted"},
+            {
+                "studentCharacteristicDescriptor": "uri://ed-fi.org/StudentCharacteristicDescriptor#Homeless"
+            },
+            {
+                "studentCharacteristicDescriptor": "uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted"
+            },
         ],
         "limitedEnglishProficiencyDescriptor": "uri://ed-fi.org/LimitedEnglishProficiencyDescriptor#Limited",
-    }  # fmt: skip
+    }
     sped = {
         "studentReference": {"studentUniqueId": "604823"},
         "programReference": {"programName": "Special Education", "programTypeDescriptor": "x"},
@@ -322,9 +361,11 @@ def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
     api = _write(tmp_path / "groups.jsonl", json.dumps(seoa) + "\n" + json.dumps(sped) + "\n")
     first, second = read_all(read_groups, api)
     assert first == StudentGroups(
-        "604822", ("homeless", "english_learner"), ("uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted",),
+        "604822",
+        ("homeless", "english_learner"),
+        ("uri://ed-fi.org/StudentCharacteristicDescriptor#Gifted",),
         f"{api}:1",
-    )  # fmt: skip
+    )
     assert isinstance(second, StudentGroups) and second.groups == ("iep",)
     xml_path = _write(
         tmp_path / "seoa.xml",
@@ -338,11 +379,12 @@ def test_student_groups_from_edfi_json_xml_and_csv(tmp_path: Path) -> None:
   </StudentEducationOrganizationAssociation>
 </InterchangeStudentEnrollment>
 """,
-    )  # fmt: skip
+    )
     (from_xml,) = read_all(read_groups, xml_path)
     assert isinstance(from_xml, StudentGroups) and (from_xml.groups, from_xml.source) == (
-        ("foster",), f"{xml_path}:3"
-    )  # fmt: skip
+        ("foster",),
+        f"{xml_path}:3",
+    )
     csv_path = _write(tmp_path / "groups.csv", "student_id,groups\n9,foster;iep\n,homeless\n")
     rows = read_all(read_groups, csv_path)
     assert isinstance(rows[0], StudentGroups) and rows[0].groups == ("foster", "iep")

@@ -27,8 +27,10 @@ def test_with_source_fills_only_what_the_error_does_not_know() -> None:
     bare = DataError("facts.missing", "days_enrolled is missing", field="days_enrolled")
     placed = bare.with_source("facts.csv", 3, "s1")
     assert (placed.code, placed.reason, placed.field) == (
-        "facts.missing", "days_enrolled is missing", "days_enrolled"
-    )  # fmt: skip
+        "facts.missing",
+        "days_enrolled is missing",
+        "days_enrolled",
+    )
     assert (placed.source, placed.student_id) == ("facts.csv:3", "s1")
     assert str(placed) == "facts.csv:3, student s1: facts.missing: days_enrolled is missing"
     # What the error knew is kept: the deeper place is the more precise one.
@@ -60,8 +62,10 @@ def test_a_streaming_reader_reports_a_bad_record_and_reads_on(tmp_path: Path) ->
     assert (report.read, report.accepted, report.rejected) == (1, 0, 1)
     (reject,) = report.rejects
     assert (reject.code, reject.source, reject.student_id) == (
-        "ingest.invalid_date", f"{path}:3", "s2"
-    )  # fmt: skip
+        "ingest.invalid_date",
+        f"{path}:3",
+        "s2",
+    )
 
 
 def test_a_streaming_reader_without_a_report_raises_the_first_bad_record(tmp_path: Path) -> None:

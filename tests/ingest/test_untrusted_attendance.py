@@ -185,34 +185,66 @@ def _jsonl(*lines: bytes | dict[str, Any]) -> bytes:
 
 
 EVENT_FILES = [
-    ("not-utf8", "events.jsonl",
-     _jsonl(_GOOD, b'{"student_id": "s\xff", "date": "2025-09-02"}', {**_GOOD, "student_id": "s3"}),
-     "ingest.invalid_encoding@2"),
-    ("deep", "events.jsonl",
-     _jsonl(_GOOD, b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-            {**_GOOD, "student_id": "s3"}),
-     "ingest.too_deep@2"),
-    ("nan-duration", "events.jsonl",
-     _jsonl(_GOOD, b'{"student_id": "s2", "school_id": "lincoln", "date": "2025-09-02", '
-                   b'"category": "partial", "duration": NaN}', {**_GOOD, "student_id": "s3"}),
-     "ingest.invalid_number@2"),
-    ("huge-minutes", "events.jsonl",
-     _jsonl(_GOOD, {**_GOOD, "student_id": "s2", "minutes": 10**16},
-            {**_GOOD, "student_id": "s3"}),
-     "ingest.invalid_number@2"),
-    ("reference-list", "events.jsonl",
-     _jsonl(_GOOD, {"studentReference": ["s2"], "eventDate": "2025-09-02"},
-            {**_GOOD, "student_id": "s3"}),
-     "ingest.not_an_object@2"),
-    ("csv-not-utf8", "events.csv",
-     b"student_id,school_id,date,category\ns1,lincoln,2025-09-02,tardy\n"
-     b"s2,lincoln,2025-09-02,t\xe9rdy\ns3,lincoln,2025-09-02,tardy\n",
-     "ingest.invalid_encoding@3"),
-    ("csv-infinite-duration", "events.csv",
-     b"student_id,school_id,date,category,duration\ns1,lincoln,2025-09-02,tardy,\n"
-     b"s2,lincoln,2025-09-02,partial,inf\ns3,lincoln,2025-09-02,tardy,\n",
-     "ingest.invalid_number@3"),
-]  # fmt: skip
+    (
+        "not-utf8",
+        "events.jsonl",
+        _jsonl(
+            _GOOD, b'{"student_id": "s\xff", "date": "2025-09-02"}', {**_GOOD, "student_id": "s3"}
+        ),
+        "ingest.invalid_encoding@2",
+    ),
+    (
+        "deep",
+        "events.jsonl",
+        _jsonl(
+            _GOOD, b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", {**_GOOD, "student_id": "s3"}
+        ),
+        "ingest.too_deep@2",
+    ),
+    (
+        "nan-duration",
+        "events.jsonl",
+        _jsonl(
+            _GOOD,
+            b'{"student_id": "s2", "school_id": "lincoln", "date": "2025-09-02", '
+            b'"category": "partial", "duration": NaN}',
+            {**_GOOD, "student_id": "s3"},
+        ),
+        "ingest.invalid_number@2",
+    ),
+    (
+        "huge-minutes",
+        "events.jsonl",
+        _jsonl(
+            _GOOD, {**_GOOD, "student_id": "s2", "minutes": 10**16}, {**_GOOD, "student_id": "s3"}
+        ),
+        "ingest.invalid_number@2",
+    ),
+    (
+        "reference-list",
+        "events.jsonl",
+        _jsonl(
+            _GOOD,
+            {"studentReference": ["s2"], "eventDate": "2025-09-02"},
+            {**_GOOD, "student_id": "s3"},
+        ),
+        "ingest.not_an_object@2",
+    ),
+    (
+        "csv-not-utf8",
+        "events.csv",
+        b"student_id,school_id,date,category\ns1,lincoln,2025-09-02,tardy\n"
+        b"s2,lincoln,2025-09-02,t\xe9rdy\ns3,lincoln,2025-09-02,tardy\n",
+        "ingest.invalid_encoding@3",
+    ),
+    (
+        "csv-infinite-duration",
+        "events.csv",
+        b"student_id,school_id,date,category,duration\ns1,lincoln,2025-09-02,tardy,\n"
+        b"s2,lincoln,2025-09-02,partial,inf\ns3,lincoln,2025-09-02,tardy,\n",
+        "ingest.invalid_number@3",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -237,8 +269,10 @@ def test_a_bad_item_of_a_json_array_is_one_reject(tmp_path: Path) -> None:
         + json.dumps({**_GOOD, "student_id": "s3"}).encode()
         + b"]"
     )
-    got = [(e.code, e.source) if isinstance(e, DataError) else e.student_id
-           for e in read_all(read_events, path)]  # fmt: skip
+    got = [
+        (e.code, e.source) if isinstance(e, DataError) else e.student_id
+        for e in read_all(read_events, path)
+    ]
     assert got == [
         "s1",
         ("ingest.invalid_encoding", f"{path}[1]"),

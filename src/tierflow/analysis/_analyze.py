@@ -294,8 +294,12 @@ class _Analysis:
             point = self.search(frag, _holds(frag, cond))
             tier_id = self.tier_ids[j]
             if point is None:
-                self.add("analysis.unsatisfiable", f"tier {tier_id!r} can never match: its "
-                         "condition is never true", expr.span, expr.path)  # fmt: skip
+                self.add(
+                    "analysis.unsatisfiable",
+                    f"tier {tier_id!r} can never match: its condition is never true",
+                    expr.span,
+                    expr.path,
+                )
                 continue
             taken = point["tier"]
             witness = self.checked(frag, point, _in_tier(taken))

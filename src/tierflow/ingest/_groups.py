@@ -18,9 +18,19 @@ __all__ = ["read_groups"]
 
 
 _GROUP_NAMES = frozenset(
-    {"iep", "section_504", "english_learner", "foster", "homeless", "migrant",
-     "economically_disadvantaged", "pregnant_or_parenting", "principal_earner", "severe_illness"}
-)  # fmt: skip
+    {
+        "iep",
+        "section_504",
+        "english_learner",
+        "foster",
+        "homeless",
+        "migrant",
+        "economically_disadvantaged",
+        "pregnant_or_parenting",
+        "principal_earner",
+        "severe_illness",
+    }
+)
 
 
 def _groups_record(sid: str, values: Iterable[str], source: str) -> StudentGroups:
@@ -80,9 +90,12 @@ def _groups(file: Path) -> Iterator[StudentGroups | DataError]:
     name = str(file)
     if file.suffix.lower() == ".xml":
         tags = frozenset(
-            {"StudentEducationOrganizationAssociation", "StudentProgramAssociation",
-             "StudentSpecialEducationProgramAssociation"}
-        )  # fmt: skip
+            {
+                "StudentEducationOrganizationAssociation",
+                "StudentProgramAssociation",
+                "StudentSpecialEducationProgramAssociation",
+            }
+        )
         try:
             for line, rec in xml_items(file, tags):
                 if isinstance(rec, DataError):

@@ -137,11 +137,19 @@ def _xml_people(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | DataError
             if isinstance(rec, DataError):  # too deep or too much text: this record only
                 yield f"{name}:{line}", rec
                 continue
-            yield f"{name}:{line}", {
-                key: rec.value(key)
-                for key in ("StudentUniqueId", "FirstName", "MiddleName", "LastSurname",
-                            "BirthDate")
-            }  # fmt: skip
+            yield (
+                f"{name}:{line}",
+                {
+                    key: rec.value(key)
+                    for key in (
+                        "StudentUniqueId",
+                        "FirstName",
+                        "MiddleName",
+                        "LastSurname",
+                        "BirthDate",
+                    )
+                },
+            )
     except xml.parsers.expat.ExpatError as exc:
         error = xml_error(exc, name)
         yield error.source or name, error

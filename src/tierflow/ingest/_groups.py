@@ -9,6 +9,7 @@ from typing import Any
 
 from tierflow.attendance import StudentGroups, group_of
 from tierflow.errors import DataError, DataReport
+from tierflow.facts import GROUPS
 from tierflow.ingest._reported import reported
 from tierflow.ingest._rows import records
 from tierflow.ingest._values import list_of, reference, text_of
@@ -17,20 +18,7 @@ from tierflow.ingest._xml import xml_error, xml_items
 __all__ = ["read_groups"]
 
 
-_GROUP_NAMES = frozenset(
-    {
-        "iep",
-        "section_504",
-        "english_learner",
-        "foster",
-        "homeless",
-        "migrant",
-        "economically_disadvantaged",
-        "pregnant_or_parenting",
-        "principal_earner",
-        "severe_illness",
-    }
-)
+_GROUP_NAMES = frozenset(GROUPS)
 
 
 def _groups_record(sid: str, values: Iterable[str], source: str) -> StudentGroups:

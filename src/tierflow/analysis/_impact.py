@@ -50,6 +50,12 @@ class Impact:
         """Students whose tier changed."""
         return sum(n for (a, b), n in self.transitions.items() if a != b)
 
+    def _tally(self, counts: Counter[str], label: str, keys: Iterable[str], student: str) -> None:
+        """Count ``student`` once under each of ``keys`` and keep it as an example of each."""
+        for key in sorted(keys):
+            counts[key] += 1
+            self._example(f"{label}:{key}", student)
+
     def _example(self, key: str, student: str) -> None:
         if len(self.examples[key]) < EXAMPLES:
             self.examples[key].append(student)
@@ -169,20 +175,12 @@ def _compare(result: Impact, facts: Mapping[str, Any], before: Decision, after: 
         result._example(f"{before.tier}->{after.tier}", sid)
     old_ivs = {i.id for i in before.interventions}
     new_ivs = {i.id for i in after.interventions}
-    for iv in sorted(new_ivs - old_ivs):
-        result.gained[iv] += 1
-        result._example(f"interventions gained:{iv}", sid)
-    for iv in sorted(old_ivs - new_ivs):
-        result.lost[iv] += 1
-        result._example(f"interventions lost:{iv}", sid)
+    result._tally(result.gained, "interventions gained", new_ivs - old_ivs, sid)
+    result._tally(result.lost, "interventions lost", old_ivs - new_ivs, sid)
     old_legal = {f"{a.step}:{a.status}" for a in before.legal_actions}
     new_legal = {f"{a.step}:{a.status}" for a in after.legal_actions}
-    for key in sorted(new_legal - old_legal):
-        result.legal_gained[key] += 1
-        result._example(f"legal steps gained:{key}", sid)
-    for key in sorted(old_legal - new_legal):
-        result.legal_lost[key] += 1
-        result._example(f"legal steps lost:{key}", sid)
+    result._tally(result.legal_gained, "legal steps gained", new_legal - old_legal, sid)
+    result._tally(result.legal_lost, "legal steps lost", old_legal - new_legal, sid)
     up, down = after.tier_level > before.tier_level, after.tier_level < before.tier_level
     _count(result, "school_id", facts.get("school_id", "?"), up, down)
     _count(result, "grade", facts.get("grade", "?"), up, down)

@@ -27,6 +27,7 @@ from tierflow.ingest._csv import csv_rows
 from tierflow.ingest._json import JsonProblem, SafeJson
 from tierflow.ingest._reported import reported
 from tierflow.ingest._text import TextLines
+from tierflow.ingest._values import not_an_object
 
 __all__ = ["FactsRecord", "json_line_problem", "read_facts", "read_facts_text"]
 
@@ -363,11 +364,7 @@ def _read_json(text: str, name: str, kinds: Mapping[str, str]) -> Iterator[Facts
             bad = _bad_number(item, numbers, source) if large else None
             yield bad or FactsRecord(source, item)
         else:
-            yield DataError(
-                "ingest.not_an_object",
-                f"expected an object, got {type(item).__name__}",
-                source=source,
-            )
+            yield not_an_object(source, item)
 
 
 def read_facts_text(

@@ -18,6 +18,7 @@ from typing import Any
 
 from tierflow.errors import DataError, DataReport
 from tierflow.ingest._rows import rows
+from tierflow.ingest._values import not_an_object
 from tierflow.ingest._xml import xml_error, xml_items
 
 __all__ = ["People", "Person", "read_people"]
@@ -185,11 +186,7 @@ def read_people(path: str | Path, *, report: DataReport | None = None) -> People
             if isinstance(row, DataError):
                 raise row
             if not isinstance(row, Mapping):
-                raise DataError(
-                    "ingest.not_an_object",
-                    f"expected an object, got {type(row).__name__}",
-                    source=source,
-                )
+                raise not_an_object(source, row)
             person = _person(row, source)
             if person.student_id in found.people:
                 found.report.ignored.append(

@@ -17,9 +17,10 @@ from tierflow.ingest._csv import csv_rows
 from tierflow.ingest._facts import json_record
 from tierflow.ingest._json import JsonProblem, SafeJson
 from tierflow.ingest._text import TextLines
+from tierflow.ingest._values import not_an_object
 from tierflow.spec import ColumnMapping
 
-__all__ = ["not_an_object", "records", "rows"]
+__all__ = ["records", "rows"]
 
 
 def rows(path: Path, mapping: ColumnMapping | None) -> Iterator[tuple[str, Any]]:
@@ -79,12 +80,6 @@ def _csv_rows(
 ) -> Iterator[tuple[str, Any]]:
     for row in csv_rows(lines, name, columns, problems):
         yield (row.source or name, row) if isinstance(row, DataError) else row
-
-
-def not_an_object(source: str, item: Any) -> DataError:
-    return DataError(
-        "ingest.not_an_object", f"expected an object, got {type(item).__name__}", source=source
-    )
 
 
 def _missing_columns(

@@ -17,12 +17,20 @@ from tierflow.facts._model import MAX_NUMBER, grade_level
 __all__ = [
     "grade_of",
     "list_of",
+    "not_an_object",
     "parse_date",
     "parse_number",
     "reference",
     "require",
     "text_of",
 ]
+
+
+def not_an_object(source: str, item: Any) -> DataError:
+    """The error for a record that should be an object (a mapping) and is ``item``."""
+    return DataError(
+        "ingest.not_an_object", f"expected an object, got {type(item).__name__}", source=source
+    )
 
 
 def parse_date(text: str, source: str, sid: str | None, column: str, fmt: str | None) -> dt.date:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tierflow.attendance import AttendanceEvent, Enrollment
 from tierflow.errors import DataError, DataReport
 from tierflow.ingest._edfi import edfi_event, flatten_api_event, xml_enrollments, xml_events
 from tierflow.ingest._reported import reported
-from tierflow.ingest._rows import records
+from tierflow.ingest._rows import converted
 from tierflow.ingest._values import grade_of, list_of, parse_date, reference, require, text_of
 from tierflow.spec import ColumnMapping
 
@@ -50,17 +51,12 @@ def _events(
         return
     extra = dict(cmap.categories) if cmap else None
     fmt = cmap.date_format if cmap else None
-    for item in records(file, ("student_id", "school_id", "date", "category"), cmap):
-        if isinstance(item, DataError):
-            yield item
-            continue
-        source, row = item
-        try:
-            flat = flatten_api_event(row, source) if "studentReference" in row else row
-        except DataError as err:
-            yield err
-            continue
-        yield edfi_event(flat, source, extra, fmt)
+
+    def event(source: str, row: dict[str, Any]) -> AttendanceEvent | DataError:
+        flat = flatten_api_event(row, source) if "studentReference" in row else row
+        return edfi_event(flat, source, extra, fmt)
+
+    yield from converted(file, ("student_id", "school_id", "date", "category"), cmap, event)
 
 
 def read_enrollments(
@@ -95,46 +91,36 @@ def _enrollments(
         yield from xml_enrollments(file)
         return
     fmt = cmap.date_format if cmap else None
-    for item in records(file, ("student_id", "school_id", "entry_date"), cmap):
-        if isinstance(item, DataError):
-            yield item
-            continue
-        source, row = item
-        try:
-            if "studentReference" in row:
-                student = reference(row, "studentReference", source).get("studentUniqueId")
-                sid = text_of(student)
-                row = {
-                    "student_id": student,
-                    "school_id": reference(row, "schoolReference", source, sid).get("schoolId"),
-                    "entry_date": row.get("entryDate"),
-                    "exit_date": row.get("exitWithdrawDate"),
-                    "calendar_id": reference(row, "calendarReference", source, sid).get(
-                        "calendarCode"
-                    ),
-                    "grade": row.get("entryGradeLevelDescriptor"),
-                }
-        except DataError as err:
-            yield err
-            continue
+
+    def enrollment(source: str, row: dict[str, Any]) -> Enrollment:
+        if "studentReference" in row:
+            student = reference(row, "studentReference", source).get("studentUniqueId")
+            sid = text_of(student)
+            row = {
+                "student_id": student,
+                "school_id": reference(row, "schoolReference", source, sid).get("schoolId"),
+                "entry_date": row.get("entryDate"),
+                "exit_date": row.get("exitWithdrawDate"),
+                "calendar_id": reference(row, "calendarReference", source, sid).get("calendarCode"),
+                "grade": row.get("entryGradeLevelDescriptor"),
+            }
         sid = text_of(row.get("student_id"))
-        try:
-            require(row, ("student_id", "school_id", "entry_date"), source, sid)
-            exit_text = text_of(row.get("exit_date"))
-            raw_groups = row.get("groups")
-            if isinstance(raw_groups, str):
-                groups = [g.strip() for g in raw_groups.split(";") if g.strip()]
-            else:
-                groups = [str(g) for g in list_of(row, "groups", source, sid)]
-            yield Enrollment(
-                str(sid),
-                str(text_of(row["school_id"])),
-                parse_date(str(row["entry_date"]), source, sid, "entry_date", fmt),
-                parse_date(exit_text, source, sid, "exit_date", fmt) if exit_text else None,
-                text_of(row.get("calendar_id")),
-                grade_of(text_of(row.get("grade"))),
-                tuple(groups),
-                source,
-            )
-        except DataError as err:
-            yield err
+        require(row, ("student_id", "school_id", "entry_date"), source, sid)
+        exit_text = text_of(row.get("exit_date"))
+        raw_groups = row.get("groups")
+        if isinstance(raw_groups, str):
+            groups = [g.strip() for g in raw_groups.split(";") if g.strip()]
+        else:
+            groups = [str(g) for g in list_of(row, "groups", source, sid)]
+        return Enrollment(
+            str(sid),
+            str(text_of(row["school_id"])),
+            parse_date(str(row["entry_date"]), source, sid, "entry_date", fmt),
+            parse_date(exit_text, source, sid, "exit_date", fmt) if exit_text else None,
+            text_of(row.get("calendar_id")),
+            grade_of(text_of(row.get("grade"))),
+            tuple(groups),
+            source,
+        )
+
+    yield from converted(file, ("student_id", "school_id", "entry_date"), cmap, enrollment)

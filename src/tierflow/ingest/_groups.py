@@ -11,7 +11,7 @@ from tierflow.attendance import StudentGroups, group_of
 from tierflow.errors import DataError, DataReport
 from tierflow.facts import GROUPS
 from tierflow.ingest._reported import reported
-from tierflow.ingest._rows import records
+from tierflow.ingest._rows import converted
 from tierflow.ingest._values import list_of, reference, text_of
 from tierflow.ingest._xml import xml_error, xml_items
 
@@ -106,25 +106,17 @@ def _groups(file: Path) -> Iterator[StudentGroups | DataError]:
         except xml.parsers.expat.ExpatError as exc:
             yield xml_error(exc, name)
         return
-    for item in records(file, ("student_id", "groups"), None):
-        if isinstance(item, DataError):
-            yield item
-            continue
-        source, row = item
-        try:
-            if "studentReference" in row:
-                sid = text_of(reference(row, "studentReference", source).get("studentUniqueId"))
-                values = _api_group_values(row, source, sid)
-            else:
-                sid = text_of(row.get("student_id"))
-                raw = row.get("groups")
-                values = (
-                    raw.split(";") if isinstance(raw, str) else list_of(row, "groups", source, sid)
-                )
-        except DataError as err:
-            yield err
-            continue
+
+    def groups(source: str, row: dict[str, Any]) -> StudentGroups | DataError:
+        if "studentReference" in row:
+            sid = text_of(reference(row, "studentReference", source).get("studentUniqueId"))
+            values = _api_group_values(row, source, sid)
+        else:
+            sid = text_of(row.get("student_id"))
+            raw = row.get("groups")
+            values = raw.split(";") if isinstance(raw, str) else list_of(row, "groups", source, sid)
         if sid is None:
-            yield DataError("ingest.missing_value", "student_id is missing", source=source)
-            continue
-        yield _groups_record(sid, [str(v) for v in values], source)
+            return DataError("ingest.missing_value", "student_id is missing", source=source)
+        return _groups_record(sid, [str(v) for v in values], source)
+
+    yield from converted(file, ("student_id", "groups"), None, groups)

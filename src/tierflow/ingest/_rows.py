@@ -8,9 +8,9 @@ cannot be read is yielded as its :class:`~tierflow.DataError` and the file is re
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tierflow.errors import DataError
 from tierflow.ingest._csv import csv_rows
@@ -20,7 +20,9 @@ from tierflow.ingest._text import TextLines
 from tierflow.ingest._values import not_an_object
 from tierflow.spec import ColumnMapping
 
-__all__ = ["records", "rows"]
+__all__ = ["converted", "records", "rows"]
+
+T = TypeVar("T")
 
 
 def rows(path: Path, mapping: ColumnMapping | None) -> Iterator[tuple[str, Any]]:
@@ -123,3 +125,25 @@ def records(
             yield not_an_object(source, row)
         else:
             yield source, row
+
+
+def converted(
+    file: Path,
+    needed: tuple[str, ...],
+    mapping: ColumnMapping | None,
+    convert: Callable[[str, dict[str, Any]], T | DataError],
+) -> Iterator[T | DataError]:
+    """Yield ``convert(source, record)`` for each of the file's :func:`records`.
+
+    A record that cannot be read, or whose ``convert`` raises :class:`DataError`, is yielded
+    as that error in the record's place, and the file is read on.
+    """
+    for item in records(file, needed, mapping):
+        if isinstance(item, DataError):
+            yield item
+            continue
+        try:
+            result = convert(*item)
+        except DataError as err:
+            result = err
+        yield result

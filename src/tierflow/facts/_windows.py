@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tierflow.errors import DataError
@@ -225,114 +225,94 @@ def _peak_month_hours(ctx: EvalContext, kind: str) -> float:
     return _peak_month_days(ctx, kind) * _hours_per_day(ctx)
 
 
+def _of_kind(
+    name: str, more: tuple[Type, ...], impl: Callable[..., float], doc: str, *reads: str
+) -> Function:
+    """A window function: a number from the attendance log, for a kind and ``more`` arguments."""
+    return Function(
+        name, (_KIND, *more), NUMBER, impl, doc, context=True, reads=("attendance_log", *reads)
+    )
+
+
 WINDOW_FUNCTIONS: tuple[Function, ...] = (
-    Function(
+    _of_kind(
         "count_within",
-        (_KIND, DURATION),
-        NUMBER,
+        (DURATION,),
         _count_within,
         "Days or parts of days of a kind in the period ending on the as-of date.",
-        context=True,
-        reads=("attendance_log",),
     ),
-    Function(
+    _of_kind(
         "days_within",
-        (_KIND, DURATION),
-        NUMBER,
+        (DURATION,),
         _days_within,
         "Full-day equivalents of a kind in the period ending on the as-of date.",
-        context=True,
-        reads=("attendance_log",),
     ),
-    Function(
+    _of_kind(
         "peak_count",
-        (_KIND, DURATION),
-        NUMBER,
+        (DURATION,),
         _peak_count,
         "The most days or parts of days of a kind in any period of this length so far.",
-        context=True,
-        reads=("attendance_log",),
     ),
-    Function(
+    _of_kind(
         "recent_count",
-        (_KIND, NUMBER),
-        NUMBER,
+        (NUMBER,),
         _recent_count,
         "Days or parts of days of a kind in the last n school days enrolled (IL: 180).",
-        context=True,
-        reads=("attendance_log", "school_days"),
+        "school_days",
     ),
-    Function(
+    _of_kind(
         "recent_days",
-        (_KIND, NUMBER),
-        NUMBER,
+        (NUMBER,),
         _recent_days,
         "Full-day equivalents of a kind in the last n school days enrolled.",
-        context=True,
-        reads=("attendance_log", "school_days"),
+        "school_days",
     ),
-    Function(
+    _of_kind(
         "first_count",
-        (_KIND, NUMBER),
-        NUMBER,
+        (NUMBER,),
         _first_count,
         "Days with a kind in the student's first n school days enrolled (8 in the first 30).",
-        context=True,
-        reads=("attendance_log", "school_days"),
+        "school_days",
     ),
-    Function(
+    _of_kind(
         "first_days",
-        (_KIND, NUMBER),
-        NUMBER,
+        (NUMBER,),
         _first_days,
         "Full-day equivalents of a kind in the student's first n school days enrolled.",
-        context=True,
-        reads=("attendance_log", "school_days"),
+        "school_days",
     ),
-    Function(
+    _of_kind(
         "weeks_at_most",
-        (_KIND, NUMBER),
-        NUMBER,
+        (NUMBER,),
         _weeks_at_most,
         "Consecutive school weeks, back from the as-of date, with at most n days of a kind.",
-        context=True,
-        reads=("attendance_log", "school_days"),
+        "school_days",
     ),
-    Function(
+    _of_kind(
         "month_days",
-        (_KIND,),
-        NUMBER,
+        (),
         _month_days,
         "Full-day equivalents of a kind in the calendar month of the as-of date.",
-        context=True,
-        reads=("attendance_log",),
     ),
-    Function(
+    _of_kind(
         "peak_month_days",
-        (_KIND,),
-        NUMBER,
+        (),
         _peak_month_days,
         "The most full-day equivalents of a kind in any one calendar month so far (WA).",
-        context=True,
-        reads=("attendance_log",),
     ),
-    Function(
+    _of_kind(
         "hours",
-        (_KIND,),
-        NUMBER,
+        (),
         _hours,
         "Hours of a kind so far this year, from the school day's length (OH: 72).",
-        context=True,
-        reads=("attendance_log", "minutes_per_day"),
+        "minutes_per_day",
     ),
-    Function(
+    _of_kind(
         "peak_month_hours",
-        (_KIND,),
-        NUMBER,
+        (),
         _peak_month_hours,
         "The most hours of a kind in any one calendar month so far (OH: 42).",
-        context=True,
-        reads=("attendance_log", "minutes_per_day"),
+        "minutes_per_day",
     ),
 )
 """The window functions, for :data:`tierflow.facts.DEFAULT_FUNCTIONS`."""

@@ -69,13 +69,21 @@ from tierflow.workflow import (
 
 TABLES = ("events", "chain_heads", "interventions", "check_ins", "issued")
 COLUMNS = {
-    "events": ("row", "student_id", "seq", "record", "intervention_id", "body", "prev_hash",
-               "hash"),
+    "events": (
+        "row",
+        "student_id",
+        "seq",
+        "record",
+        "intervention_id",
+        "body",
+        "prev_hash",
+        "hash",
+    ),
     "chain_heads": ("student_id", "seq", "hash"),
     "interventions": ("pos", "id", "student_id", "is_open", "version", "body", "catalog_id"),
     "check_ins": ("pos", "intervention_id", "body"),
     "issued": ("student_id", "step", "on"),
-}  # fmt: skip
+}
 SCHOOLS_PER_LEVEL = 20  # 60 schools: each of the generator's three levels, 20 times
 YEAR_START = dt.date(2025, 8, 25)  # a Monday
 YEAR_DAYS = 180
@@ -298,8 +306,9 @@ def day(
         by_hand = counts(base_db)
         base_lengths = chain_lengths(base_db)
     if stored != by_hand or lengths != base_lengths:
-        differ = sorted(s for s in lengths.keys() | base_lengths.keys()
-                        if lengths.get(s) != base_lengths.get(s))  # fmt: skip
+        differ = sorted(
+            s for s in lengths.keys() | base_lengths.keys() if lengths.get(s) != base_lengths.get(s)
+        )
         print(
             f"MISMATCH ({kind}): the store holds {stored}, the hand-written rows {by_hand}; "
             f"{len(differ)} students' chains differ (first: {differ[:3]})"
@@ -385,8 +394,9 @@ class Year:
         t = enrolled / YEAR_DAYS
         for i, f in enumerate(self.base):
             r0, r1 = self.rates[i]
-            absent = min(enrolled, max(self.absent[i], round((r0 + (r1 - r0) * t) * enrolled * 2)
-                                       / 2))  # fmt: skip
+            absent = min(
+                enrolled, max(self.absent[i], round((r0 + (r1 - r0) * t) * enrolled * 2) / 2)
+            )
             self.absent[i] = absent
             share = f["days_unexcused"] / f["days_absent"] if f["days_absent"] else 0.5
             unexcused = round(absent * share * 2) / 2
@@ -439,10 +449,13 @@ def fill_year(db: Db, students: int, ruleset_name: str, cadence: int) -> dict[st
                         did["follow-ups missed"] += 1
                         continue
                     engine.check_in(
-                        iv.id, on=iv.next_follow_up, by=owner, goal_met=rng.random() < 0.5,
+                        iv.id,
+                        on=iv.next_follow_up,
+                        by=owner,
+                        goal_met=rng.random() < 0.5,
                         contact_type=rng.choice(("call", "meeting", "message", "in_person")),
                         outcome=rng.choice((None, None, "positive", "mixed", "no_discernible")),
-                    )  # fmt: skip
+                    )
                     did["check-ins"] += 1
             for sid, step in due:
                 if rng.random() < 0.8:
@@ -569,8 +582,7 @@ def timeline(
                     )
                     return None
                 entries.append(len(rows))
-            out[name] = {"packet": packet_s, "reads": reads_s, "hand": hand_s,
-                         "entries": entries}  # fmt: skip
+            out[name] = {"packet": packet_s, "reads": reads_s, "hand": hand_s, "entries": entries}
         return out
     finally:
         conn.close()

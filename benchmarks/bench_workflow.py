@@ -175,8 +175,13 @@ def machines(count: int) -> dict[str, Any]:
     models = []
     for _ in range(count):
         model = Model()
-        Machine(model=model, states=list(LIFECYCLE.states), transitions=spec,
-                initial="assigned", auto_transitions=False)  # fmt: skip
+        Machine(
+            model=model,
+            states=list(LIFECYCLE.states),
+            transitions=spec,
+            initial="assigned",
+            auto_transitions=False,
+        )
         models.append(model)
     create = time.perf_counter() - started
     size = tracemalloc.get_traced_memory()[0]

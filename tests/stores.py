@@ -99,10 +99,14 @@ def day_facts(
     if day == first_day:
         return first
     return [
-        dict(f, days_enrolled=f["days_enrolled"] + 5, days_absent=f["days_absent"] + i % 3,
-             days_unexcused=f["days_unexcused"] + i % 3)
+        dict(
+            f,
+            days_enrolled=f["days_enrolled"] + 5,
+            days_absent=f["days_absent"] + i % 3,
+            days_unexcused=f["days_unexcused"] + i % 3,
+        )
         for i, f in enumerate(first)
-    ]  # fmt: skip
+    ]
 
 
 def one_owner_per_role(ruleset: CompiledRuleset, schools: list[str], limit: int) -> Roster:

@@ -35,11 +35,24 @@ CALENDAR = DATA / "edfi-ds-2.2.0_2010-2011" / "EducationOrgCalendar.xml"
 EVENTS = DATA / "edfi-ds-3.2.0_2010-2011" / "StudentSchoolAttendance.xml"
 STUDENTS = DATA / "edfi-ds-5.2.0_2021-2022" / "Student.xml"
 CHROMIUM = Path("/usr/bin/chromium")
-RUNS = (dt.date(2010, 9, 30), dt.date(2010, 10, 29), dt.date(2010, 12, 17),
-        dt.date(2011, 2, 28), dt.date(2011, 4, 29), dt.date(2011, 5, 27))  # fmt: skip
+RUNS = (
+    dt.date(2010, 9, 30),
+    dt.date(2010, 10, 29),
+    dt.date(2010, 12, 17),
+    dt.date(2011, 2, 28),
+    dt.date(2011, 4, 29),
+    dt.date(2011, 5, 27),
+)
 AS_OF = RUNS[-1]
-ROLES = ("mentor", "counselor", "social_worker", "attendance_team", "nurse", "teacher",
-         "administrator")  # fmt: skip
+ROLES = (
+    "mentor",
+    "counselor",
+    "social_worker",
+    "attendance_team",
+    "nurse",
+    "teacher",
+    "administrator",
+)
 
 if not (CALENDAR.exists() and EVENTS.exists()) and os.environ.get("TIERFLOW_REQUIRE_SAMPLE_DATA"):
     raise RuntimeError(f"TIERFLOW_REQUIRE_SAMPLE_DATA is set but the Ed-Fi sample is not at {DATA}")
@@ -73,9 +86,19 @@ def pdftotext() -> str:
 def _browser(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
     profile.mkdir()
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={profile}", *args]  # fmt: skip
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     done = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     return done
@@ -87,12 +110,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     calendars = read_calendars(CALENDAR).calendars
     builder = FactsBuilder(calendars, assume_full_year=True)
     builder.add_events(read_events(EVENTS, report=builder.report))
-    staff = [StaffMember(f"staff-{school}-{i}", school, ROLES, caseload_limit=200)
-             for school in calendars for i in range(3)]  # fmt: skip
+    staff = [
+        StaffMember(f"staff-{school}-{i}", school, ROLES, caseload_limit=200)
+        for school in calendars
+        for i in range(3)
+    ]
     path = tmp_path_factory.mktemp("grand-bend") / "grand-bend.db"
     with SqlRepository(path) as repo:
-        engine = Engine(tierflow.load_ruleset("ca"), repository=repo, roster=Roster(staff),
-                        calendars=calendars)  # fmt: skip
+        engine = Engine(
+            tierflow.load_ruleset("ca"), repository=repo, roster=Roster(staff), calendars=calendars
+        )
         for day in RUNS:
             facts = {f["student_id"]: f for f in builder.facts(day)}
             with repo.batch():
@@ -102,9 +129,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
                         engine.start(iv.id, on=day, by=iv.owner)
                 for iv in plan.due:
                     if iv.state in ("active", "follow_up_due"):
-                        engine.check_in(iv.id, on=day, by=iv.owner or "office",
-                                        goal_met=False, outcome="mixed",
-                                        note="called home <& left a note>")  # fmt: skip
+                        engine.check_in(
+                            iv.id,
+                            on=day,
+                            by=iv.owner or "office",
+                            goal_met=False,
+                            outcome="mixed",
+                            note="called home <& left a note>",
+                        )
                 for sid, action in plan.legal_due:
                     engine.issue_legal(sid, action.step, on=day, by="clerk", facts=facts[sid])
         busiest = max(repo.students(), key=lambda s: (len(repo.events(s)), s))
@@ -114,8 +146,20 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def _export(store: tuple[Path, str], target: Path, *extra: str) -> str:
     db, student = store
-    args = ["export", "packet", student, "--db", str(db), "--as-of", AS_OF.isoformat(),
-            "--readiness", "sarb-referral", "-o", str(target), *extra]  # fmt: skip
+    args = [
+        "export",
+        "packet",
+        student,
+        "--db",
+        str(db),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--readiness",
+        "sarb-referral",
+        "-o",
+        str(target),
+        *extra,
+    ]
     assert main(args, io.StringIO()) == 0
     return target.read_text(encoding="utf-8")
 
@@ -141,10 +185,14 @@ def test_the_packet_prints_to_a_pdf_with_the_student_on_every_page(
     pages = _pages(data)
     assert pages >= 2
     texts = [
-        subprocess.run([pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-                       capture_output=True, check=True, text=True).stdout
+        subprocess.run(
+            [pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
         for n in range(1, pages + 1)
-    ]  # fmt: skip
+    ]
     for n, text in enumerate(texts, start=1):
         assert f"Student {student}" in text and f"prepared as of {AS_OF}" in text, n
         assert f"page {n} of {pages}" in text, n
@@ -165,10 +213,14 @@ def _pdf_pages(chromium: str, pdftotext: str, tmp: Path, page: Path) -> list[str
     pdf = page.with_suffix(".pdf")
     _browser(chromium, tmp, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
     return [
-        subprocess.run([pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-                       capture_output=True, check=True, text=True).stdout
+        subprocess.run(
+            [pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
         for n in range(1, _pages(pdf.read_bytes()) + 1)
-    ]  # fmt: skip
+    ]
 
 
 def _marked(page: str) -> tuple[str, int]:
@@ -242,8 +294,9 @@ def test_the_packet_renders_in_a_screenshot(
     sizes = []
     for doc in (page, blank):
         shot = tmp_path / f"{doc.stem}.png"
-        _browser(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1024,1400",
-                 doc.as_uri())  # fmt: skip
+        _browser(
+            chromium, tmp_path, f"--screenshot={shot}", "--window-size=1024,1400", doc.as_uri()
+        )
         sizes.append(_png_size(shot.read_bytes()))
     (width, height, ink), (_, _, nothing) = sizes
     assert (width, height) == (1024, 1400)
@@ -260,8 +313,9 @@ def test_names_print_only_when_asked(
         page = tmp_path / f"{label}.html"
         _export(store, page, *extra)
         pdf = tmp_path / f"{label}.pdf"
-        _browser(chromium, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-                 page.as_uri())  # fmt: skip
+        _browser(
+            chromium, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()
+        )
         texts[label] = subprocess.run(
             [pdftotext, str(pdf), "-"], capture_output=True, check=True, text=True
         ).stdout
@@ -286,21 +340,46 @@ def test_hostile_records_stay_text_in_the_browser(chromium: str, tmp_path: Path)
     The student id also reaches the page margins through the style sheet: a ``</style>`` there
     would end it and let the script run.
     """
-    facts = {"student_id": HOSTILE, "school_id": "lincoln", "days_enrolled": 40,
-             "days_absent": 4, "days_unexcused": 4}  # fmt: skip
+    facts = {
+        "student_id": HOSTILE,
+        "school_id": "lincoln",
+        "days_enrolled": 40,
+        "days_absent": 4,
+        "days_unexcused": 4,
+    }
     day = dt.date(2025, 10, 15)
     db = tmp_path / "hostile.db"
     with SqlRepository(db) as repo:
-        engine = Engine(tierflow.load_ruleset("ca"), repository=repo,
-                        roster=Roster([StaffMember(HOSTILE, "lincoln", ROLES)]))  # fmt: skip
+        engine = Engine(
+            tierflow.load_ruleset("ca"),
+            repository=repo,
+            roster=Roster([StaffMember(HOSTILE, "lincoln", ROLES)]),
+        )
         plan = engine.run(day, [facts])
         iv = next(iv for iv in plan.opened if iv.owner == HOSTILE)
         engine.start(iv.id, on=day, by=HOSTILE)
-        engine.check_in(iv.id, on=day + dt.timedelta(days=7), by=HOSTILE, goal_met=False,
-                        outcome="mixed", note=HOSTILE)  # fmt: skip
+        engine.check_in(
+            iv.id,
+            on=day + dt.timedelta(days=7),
+            by=HOSTILE,
+            goal_met=False,
+            outcome="mixed",
+            note=HOSTILE,
+        )
     page = tmp_path / "hostile.html"
-    args = ["export", "packet", HOSTILE, "--db", str(db), "--as-of", "2025-10-30",
-            "--readiness", "sarb-referral", "-o", str(page)]  # fmt: skip
+    args = [
+        "export",
+        "packet",
+        HOSTILE,
+        "--db",
+        str(db),
+        "--as-of",
+        "2025-10-30",
+        "--readiness",
+        "sarb-referral",
+        "-o",
+        str(page),
+    ]
     assert main(args, io.StringIO()) == 0
     dom = _browser(chromium, tmp_path, "--dump-dom", page.as_uri()).stdout.decode()
     assert "<body" in dom and "data-pwned=" not in dom

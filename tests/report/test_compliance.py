@@ -21,8 +21,13 @@ from tierflow.workflow import Engine, InMemoryRepository, Roster, StaffMember, W
 CA = tierflow.load_ruleset("ca")
 D = dt.date(2025, 10, 15)
 ROLES = ("mentor", "counselor", "social_worker", "attendance_team")
-SUPPORTED = {"student_id": "c1", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 4,
-             "days_unexcused": 4}  # fmt: skip
+SUPPORTED = {
+    "student_id": "c1",
+    "school_id": "lincoln",
+    "days_enrolled": 40,
+    "days_absent": 4,
+    "days_unexcused": 4,
+}
 ROSTER = """student_id,first_name,last_name,birth_date
 c1,Ada,Quill,2011-03-04
 c2,Bo,Zephyr,2012-05-06
@@ -44,17 +49,26 @@ def db(tmp_path: Path) -> Path:
         plan = engine.run(D, [SUPPORTED])
         tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
         engine.start(tier2.id, on=D, by="ms-lee")
-        engine.check_in(tier2.id, on=D + dt.timedelta(days=7), by="ms-lee", goal_met=False,
-                        outcome="mixed")  # fmt: skip
-        engine.issue_legal("c1", "not1", on=D + dt.timedelta(days=8), by="clerk",
-                           facts=SUPPORTED)  # fmt: skip
-        engine.record_conference("c1", "parent_conference", on=D + dt.timedelta(days=9),
-                                 by="ms-lee")  # fmt: skip
+        engine.check_in(
+            tier2.id, on=D + dt.timedelta(days=7), by="ms-lee", goal_met=False, outcome="mixed"
+        )
+        engine.issue_legal("c1", "not1", on=D + dt.timedelta(days=8), by="clerk", facts=SUPPORTED)
+        engine.record_conference(
+            "c1", "parent_conference", on=D + dt.timedelta(days=9), by="ms-lee"
+        )
         repo.record_issued("c2", "not1", D)
         repo.append(
-            WorkflowEvent(0, D + dt.timedelta(days=3), "c3", "legal_issued", who="clerk-2",
-                          why="NOT2 sent", ruleset=CA.ref, detail={"step": "not2"})
-        )  # fmt: skip
+            WorkflowEvent(
+                0,
+                D + dt.timedelta(days=3),
+                "c3",
+                "legal_issued",
+                who="clerk-2",
+                why="NOT2 sent",
+                ruleset=CA.ref,
+                detail={"step": "not2"},
+            )
+        )
         late = {**SUPPORTED, "student_id": "c3"}
         engine.run(D + dt.timedelta(days=20), [late])
     return path
@@ -65,8 +79,12 @@ def test_a_step_after_documented_support_is_not_flagged(db: Path) -> None:
         report = compliance_report(repo, CA)
         interventions = repo.for_student("c1")
     c1 = next(s for s in report.steps if s.student_id == "c1")
-    assert (c1.step, c1.issued_on, c1.issued_by, c1.flags) == ("not1", D + dt.timedelta(days=8),
-                                                               "clerk", ())  # fmt: skip
+    assert (c1.step, c1.issued_on, c1.issued_by, c1.flags) == (
+        "not1",
+        D + dt.timedelta(days=8),
+        "clerk",
+        (),
+    )
     assert c1.ok and c1.missing == () and c1.ruleset == str(CA.ref)
     # Of the interventions opened on D, only the tier 2 one was started (and checked in): the
     # others, never started, are not support (EC 48262 asks for support tried).
@@ -85,8 +103,10 @@ def test_a_step_issued_without_prior_support_is_flagged(db: Path) -> None:
     with SqlRepository(db) as repo:
         report = compliance_report(repo, CA)
     assert [(s.student_id, s.step) for s in report.steps] == [
-        ("c2", "not1"), ("c3", "not2"), ("c1", "not1")
-    ]  # by date  # fmt: skip
+        ("c2", "not1"),
+        ("c3", "not2"),
+        ("c1", "not1"),
+    ]  # by date
     c2 = report.steps[0]
     assert c2.flags == ("no_prior_support",) and c2.interventions == ()
     assert c2.issued_by == "" and c2.missing == ()  # NOT1 itself needs nothing before it
@@ -105,15 +125,19 @@ def test_a_step_issued_without_prior_support_is_flagged(db: Path) -> None:
     )  # c3's NOT1 was reported due by the run of D + 20 and not issued; it has no deadline
     (waiting,) = report.pending
     assert (waiting.student_id, waiting.step, waiting.due_on, waiting.status) == (
-        "c3", "not1", D + dt.timedelta(days=20), "due"
-    )  # fmt: skip
+        "c3",
+        "not1",
+        D + dt.timedelta(days=20),
+        "due",
+    )
 
 
 def test_requirements_are_checked_on_what_was_documented_by_then(tmp_path: Path) -> None:
     # A SARB referral recorded after NOT1-3 and a SART, but with no tier 2 outcome documented.
     with SqlRepository(tmp_path / "r.db") as repo:
-        engine = Engine(CA, repository=repo,
-                        roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)]))  # fmt: skip
+        engine = Engine(
+            CA, repository=repo, roster=Roster([StaffMember("ms-lee", "lincoln", ROLES)])
+        )
         plan = engine.run(D, [SUPPORTED])
         tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
         engine.start(tier2.id, on=D, by="ms-lee")  # started, but no outcome ever recorded
@@ -122,10 +146,21 @@ def test_requirements_are_checked_on_what_was_documented_by_then(tmp_path: Path)
         engine.record_conference("c1", "sart", on=D + dt.timedelta(days=70), by="ms-lee")
         # The rest of ca's SARB checklist: a parent conference attempted, a home visit waived
         # with a reason (three contacts with the SART), an attendance contract started.
-        engine.record_conference("c1", "parent_conference", on=D + dt.timedelta(days=40),
-                                 by="ms-lee", outcome="attempted", method="letter")  # fmt: skip
-        engine.record_conference("c1", "home_visit_waived", on=D + dt.timedelta(days=41),
-                                 by="ms-lee", note="family in a shelter")  # fmt: skip
+        engine.record_conference(
+            "c1",
+            "parent_conference",
+            on=D + dt.timedelta(days=40),
+            by="ms-lee",
+            outcome="attempted",
+            method="letter",
+        )
+        engine.record_conference(
+            "c1",
+            "home_visit_waived",
+            on=D + dt.timedelta(days=41),
+            by="ms-lee",
+            note="family in a shelter",
+        )
         contract = next(iv for iv in plan.opened if iv.intervention == "attendance-plan")
         engine.start(contract.id, on=D, by="ms-lee")
         repo.record_issued("c1", "sarb-referral", D + dt.timedelta(days=75))
@@ -193,8 +228,9 @@ def test_the_rule_set_comes_from_the_records_or_must_be_given(
     assert main(["export", "compliance", "--db", str(empty)], io.StringIO()) == 2
     assert "name rule sets none; give --ruleset" in capsys.readouterr().err
     out = io.StringIO()
-    assert main(["export", "compliance", "--db", str(empty), "-r", "ca", "--format", "json"],
-                out) == 0  # fmt: skip
+    assert (
+        main(["export", "compliance", "--db", str(empty), "-r", "ca", "--format", "json"], out) == 0
+    )
     assert json.loads(out.getvalue())["steps"] == []
 
 
@@ -262,8 +298,20 @@ def test_roster_problems_name_the_line_and_id_never_the_data(tmp_path: Path, db:
     ]
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        main(["export", "compliance", "--db", str(db), "--students", str(bad), "--include-pii",
-              "--format", "json"], io.StringIO())  # fmt: skip
+        main(
+            [
+                "export",
+                "compliance",
+                "--db",
+                str(db),
+                "--students",
+                str(bad),
+                "--include-pii",
+                "--format",
+                "json",
+            ],
+            io.StringIO(),
+        )
     for secret in ("Ada", "Quill", "2011-13-45", "Nobody", "2012-05-06", "Cy", "Vance"):
         assert secret not in err.getvalue()
     assert f"{bad}:2, student c1: ingest.invalid_date" in err.getvalue()
@@ -286,8 +334,19 @@ def test_ed_fi_and_json_rosters(tmp_path: Path) -> None:
         (f"{xml}:4", "604823", "ingest.missing_value")
     ]
     api = tmp_path / "students.json"
-    api.write_text(json.dumps([{"studentUniqueId": "s1", "firstName": "Jo", "lastSurname": "Ng",
-                                "birthDate": "2010-02-03"}, ["not", "an", "object"]]))  # fmt: skip
+    api.write_text(
+        json.dumps(
+            [
+                {
+                    "studentUniqueId": "s1",
+                    "firstName": "Jo",
+                    "lastSurname": "Ng",
+                    "birthDate": "2010-02-03",
+                },
+                ["not", "an", "object"],
+            ]
+        )
+    )
     found = read_people(api)
     assert found.people["s1"].describe() == "Jo Ng, born 2010-02-03"
     assert [e.code for e in found.report.rejects] == ["ingest.not_an_object"]
@@ -343,10 +402,20 @@ def test_an_intervention_withdrawn_on_corrected_data_is_not_support(tmp_path: Pa
         tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
         engine.start(tier2.id, on=D + dt.timedelta(days=1), by="ms-lee")
         repo.append(
-            WorkflowEvent(0, D + dt.timedelta(days=2), "c1", "transition", tier2.id, "close",
-                          "active", "closed", "tierflow", "withdrawn: on corrected data ...",
-                          detail={"withdrawn": "corrected_data"})
-        )  # fmt: skip
+            WorkflowEvent(
+                0,
+                D + dt.timedelta(days=2),
+                "c1",
+                "transition",
+                tier2.id,
+                "close",
+                "active",
+                "closed",
+                "tierflow",
+                "withdrawn: on corrected data ...",
+                detail={"withdrawn": "corrected_data"},
+            )
+        )
         repo.record_issued("c1", "not1", D + dt.timedelta(days=1))
         repo.record_issued("c1", "not2", D + dt.timedelta(days=8))
         report = compliance_report(repo, CA)

@@ -132,12 +132,44 @@ class _Page(HTMLParser):
         (self.style if self._in[-1:] == ["style"] else self.text).append(data)
 
 
-ELEMENTS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "thead",
-            "tbody", "tr", "th", "td", "section", "ul", "ol", "li", "br"}  # fmt: skip
+ELEMENTS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "h2",
+    "p",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "section",
+    "ul",
+    "ol",
+    "li",
+    "br",
+}
 ATTRIBUTES = {("lang", "en"), ("charset", "utf-8"), ("colspan", "6"), ("colspan", "7")} | {
-    ("class", c) for c in ("meta", "date", "id", "cites", "ok", "missing", "readiness",
-                           "interventions", "timeline", "sources", "flagged")
-}  # fmt: skip
+    ("class", c)
+    for c in (
+        "meta",
+        "date",
+        "id",
+        "cites",
+        "ok",
+        "missing",
+        "readiness",
+        "interventions",
+        "timeline",
+        "sources",
+        "flagged",
+    )
+}
 
 
 def _running_header(page: str) -> str:
@@ -180,26 +212,54 @@ def hostile_ca() -> CompiledRuleset:
 @pytest.fixture
 def db(tmp_path: Path, hostile_ca: CompiledRuleset) -> Path:
     """A student with a hostile id: staff with a hostile id, notes, a conference and a step."""
-    facts = {"student_id": STUDENT, "school_id": "lincoln", "days_enrolled": 40,
-             "days_absent": 4, "days_unexcused": 4}  # fmt: skip
+    facts = {
+        "student_id": STUDENT,
+        "school_id": "lincoln",
+        "days_enrolled": 40,
+        "days_absent": 4,
+        "days_unexcused": 4,
+    }
     path = tmp_path / "records.db"
     with SqlRepository(path) as repo:
-        engine = Engine(hostile_ca, repository=repo,
-                        roster=Roster([StaffMember(WHO, "lincoln", ROLES)]))  # fmt: skip
+        engine = Engine(
+            hostile_ca, repository=repo, roster=Roster([StaffMember(WHO, "lincoln", ROLES)])
+        )
         plan = engine.run(D, [facts])
         tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
         engine.start(tier2.id, on=D, by=WHO)
-        engine.check_in(tier2.id, on=D + dt.timedelta(days=7), by=WHO, goal_met=False,
-                        outcome="mixed", note=NOTE)  # fmt: skip
+        engine.check_in(
+            tier2.id,
+            on=D + dt.timedelta(days=7),
+            by=WHO,
+            goal_met=False,
+            outcome="mixed",
+            note=NOTE,
+        )
         # Not through record_conference, which takes only ids: a row imported from elsewhere.
         repo.append(
-            WorkflowEvent(0, D + dt.timedelta(days=7), STUDENT, "conference", who=WHO,
-                          why=f"{CONFERENCE} held", detail={"kind": CONFERENCE})
-        )  # fmt: skip
+            WorkflowEvent(
+                0,
+                D + dt.timedelta(days=7),
+                STUDENT,
+                "conference",
+                who=WHO,
+                why=f"{CONFERENCE} held",
+                detail={"kind": CONFERENCE},
+            )
+        )
         engine.issue_legal(STUDENT, "not1", on=D + dt.timedelta(days=8), by=WHO, facts=facts)
         repo.record_issued(STUDENT, STEP, D + dt.timedelta(days=9))
-        repo.append(WorkflowEvent(0, D + dt.timedelta(days=9), STUDENT, "legal_issued", who=WHO,
-                                  why=WHY, detail={"step": STEP}))  # fmt: skip
+        repo.append(
+            WorkflowEvent(
+                0,
+                D + dt.timedelta(days=9),
+                STUDENT,
+                "legal_issued",
+                who=WHO,
+                why=WHY,
+                detail={"step": STEP},
+            )
+        )
     return path
 
 
@@ -221,8 +281,14 @@ def test_packet_csv_neutralises_every_hostile_cell(
     db: Path, people: dict[str, Person], hostile_ca: CompiledRuleset
 ) -> None:
     with SqlRepository(db) as repo:
-        packet = build_packet(repo, STUDENT, hostile_ca, as_of=D + dt.timedelta(days=10),
-                              people=people, include_personal=True)  # fmt: skip
+        packet = build_packet(
+            repo,
+            STUDENT,
+            hostile_ca,
+            as_of=D + dt.timedelta(days=10),
+            people=people,
+            include_personal=True,
+        )
     _check_csv(packet.to_csv(), *(v for v in STORED if v != STEP), NAME)
 
 
@@ -230,9 +296,15 @@ def test_packet_html_escapes_every_hostile_value(
     db: Path, people: dict[str, Person], hostile_ca: CompiledRuleset
 ) -> None:
     with SqlRepository(db) as repo:
-        packet = build_packet(repo, STUDENT, hostile_ca, as_of=D + dt.timedelta(days=10),
-                              step="sarb-referral", people=people,
-                              include_personal=True)  # fmt: skip
+        packet = build_packet(
+            repo,
+            STUDENT,
+            hostile_ca,
+            as_of=D + dt.timedelta(days=10),
+            step="sarb-referral",
+            people=people,
+            include_personal=True,
+        )
     # The readiness section lists the recorded conference and the rule set's labels too.
     assert packet.readiness is not None
     assert any(LABEL in p for p in packet.readiness.present)
@@ -259,16 +331,49 @@ def test_compliance_csv_and_html_neutralise_every_hostile_value(
 def _wrong_types() -> Iterator[Any]:
     """Records as a host's own repository might return them: text where dates and levels go."""
     ref = RulesetRef(RULESET_ID, "x", "1", "abc")
-    iv = Intervention(IV_ID, STUDENT, "lincoln", KIND, TIER, "mentor", WHO, "active",  # type: ignore[arg-type]
-                      DATE, None, None, None, reason=WHY, ended_on=DATE)  # fmt: skip
+    iv = Intervention(
+        IV_ID,
+        STUDENT,
+        "lincoln",
+        KIND,
+        TIER,
+        "mentor",
+        WHO,
+        "active",  # type: ignore[arg-type]
+        DATE,
+        None,
+        None,
+        None,
+        reason=WHY,
+        ended_on=DATE,
+    )
     yield iv
     yield CheckIn(IV_ID, DATE, WHO, outcome=NOTE)  # type: ignore[arg-type]
     # Started, so the report counts it as support tried (7c20446) and prints its fields.
-    yield WorkflowEvent(0, DATE, STUDENT, "transition", IV_ID, "start", "assigned", "active",  # type: ignore[arg-type]
-                        WHO, WHY)  # fmt: skip
+    yield WorkflowEvent(
+        0,
+        DATE,
+        STUDENT,
+        "transition",
+        IV_ID,
+        "start",
+        "assigned",
+        "active",  # type: ignore[arg-type]
+        WHO,
+        WHY,
+    )
     for kind in ("opened", KIND, "conference", "legal_issued"):
-        yield WorkflowEvent(0, DATE, STUDENT, kind, intervention_id=IV_ID, who=WHO, why=WHY,  # type: ignore[arg-type]
-                            ruleset=ref, detail={"kind": CONFERENCE, "step": STEP})  # fmt: skip
+        yield WorkflowEvent(
+            0,
+            DATE,
+            STUDENT,
+            kind,
+            intervention_id=IV_ID,
+            who=WHO,
+            why=WHY,  # type: ignore[arg-type]
+            ruleset=ref,
+            detail={"kind": CONFERENCE, "step": STEP},
+        )
 
 
 @pytest.fixture
@@ -292,8 +397,9 @@ ODD = (STUDENT, IV_ID, KIND, TIER, WHO, WHY, DATE, RULESET_ID)
 @pytest.fixture
 def odd_packet(odd_repo: InMemoryRepository) -> Packet:
     named = {STUDENT: Person(STUDENT, NAME)}
-    return build_packet(odd_repo, STUDENT, tierflow.load_ruleset("ca"), as_of=D,
-                        people=named, include_personal=True)  # fmt: skip
+    return build_packet(
+        odd_repo, STUDENT, tierflow.load_ruleset("ca"), as_of=D, people=named, include_personal=True
+    )
 
 
 def test_packet_html_escapes_dates_and_tier_levels_of_any_type(odd_packet: Packet) -> None:

@@ -20,8 +20,13 @@ from tierflow.workflow import Engine, Roster, StaffMember, WorkflowEvent
 
 CA = tierflow.load_ruleset("ca")
 D = dt.date(2025, 10, 15)
-TRUANT = {"student_id": "c1", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 4,
-          "days_unexcused": 4}  # fmt: skip
+TRUANT = {
+    "student_id": "c1",
+    "school_id": "lincoln",
+    "days_enrolled": 40,
+    "days_absent": 4,
+    "days_unexcused": 4,
+}
 ROLES = ("mentor", "counselor", "social_worker", "attendance_team")
 
 
@@ -37,8 +42,14 @@ def db(tmp_path: Path) -> Path:
         engine.issue_legal("c1", "not1", on=D, by="clerk", facts=TRUANT)
         tier2 = next(iv for iv in plan.opened if iv.tier_level >= 2)
         engine.start(tier2.id, on=D, by="ms-lee")
-        engine.check_in(tier2.id, on=D + dt.timedelta(days=7), by="ms-lee", goal_met=False,
-                        outcome="mixed", note="bus pass <arranged> & family called")  # fmt: skip
+        engine.check_in(
+            tier2.id,
+            on=D + dt.timedelta(days=7),
+            by="ms-lee",
+            goal_met=False,
+            outcome="mixed",
+            note="bus pass <arranged> & family called",
+        )
     return path
 
 
@@ -73,10 +84,21 @@ def test_sarb_readiness_names_what_is_missing_then_what_is_present(db: Path) -> 
         engine.record_conference("c1", "sart", on=D + dt.timedelta(days=41), by="ms-lee")
         # The rest of ca's SARB checklist: a parent conference attempted, a home visit waived
         # with a reason, the attendance contract started (4 contacts with the check-in).
-        engine.record_conference("c1", "parent_conference", on=D + dt.timedelta(days=30),
-                                 by="ms-lee", outcome="attempted", method="call")  # fmt: skip
-        engine.record_conference("c1", "home_visit_waived", on=D + dt.timedelta(days=31),
-                                 by="ms-lee", note="unsafe address")  # fmt: skip
+        engine.record_conference(
+            "c1",
+            "parent_conference",
+            on=D + dt.timedelta(days=30),
+            by="ms-lee",
+            outcome="attempted",
+            method="call",
+        )
+        engine.record_conference(
+            "c1",
+            "home_visit_waived",
+            on=D + dt.timedelta(days=31),
+            by="ms-lee",
+            note="unsafe address",
+        )
         contract = next(iv for iv in repo.for_student("c1") if iv.intervention == "attendance-plan")
         engine.start(contract.id, on=D + dt.timedelta(days=1), by="ms-lee")
         # Nine truancies: SARB is warranted (ca's 9th truancy).
@@ -100,8 +122,17 @@ def test_readiness_prints_records_that_are_not_ids(db: Path) -> None:
     with SqlRepository(db) as repo:
         # The engine refuses such a kind (record_conference takes ids): the row is imported.
         kind = "Parent meeting (imported)"
-        repo.append(WorkflowEvent(0, D + dt.timedelta(days=5), "c1", "conference", who="ms-lee",
-                                  why=f"{kind} held", detail={"kind": kind}))  # fmt: skip
+        repo.append(
+            WorkflowEvent(
+                0,
+                D + dt.timedelta(days=5),
+                "c1",
+                "conference",
+                who="ms-lee",
+                why=f"{kind} held",
+                detail={"kind": kind},
+            )
+        )
         repo.record_issued("c1", "Letter 1 (paper)", D + dt.timedelta(days=6))
         packet = build_packet(repo, "c1", CA, as_of=D + dt.timedelta(days=8), step="sarb-referral")
     assert packet.readiness is not None and not packet.readiness.ready
@@ -116,8 +147,25 @@ def test_an_unknown_step_is_refused(db: Path) -> None:
 
 def test_json_and_csv_hold_the_same_timeline(db: Path) -> None:
     out = io.StringIO()
-    assert main(["export", "packet", "c1", "--db", str(db), "--format", "json",
-                 "--as-of", "2025-11-01", "--readiness", "sarb-referral"], out) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "export",
+                "packet",
+                "c1",
+                "--db",
+                str(db),
+                "--format",
+                "json",
+                "--as-of",
+                "2025-11-01",
+                "--readiness",
+                "sarb-referral",
+            ],
+            out,
+        )
+        == 0
+    )
     data = json.loads(out.getvalue())
     assert data["student_id"] == "c1" and data["readiness"]["ready"] is False
     out = io.StringIO()

@@ -29,10 +29,18 @@ def db(store: Store) -> Store:
     with store.open() as repo:
         roster = Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor"))])
         engine = Engine(tierflow.load_ruleset("mtss"), repository=repo, roster=roster)
-        plan = engine.run(D, [
-            {"student_id": f"s{i}", "school_id": "lincoln", "days_enrolled": 30,
-             "days_absent": 3 + i} for i in range(3)
-        ])  # fmt: skip
+        plan = engine.run(
+            D,
+            [
+                {
+                    "student_id": f"s{i}",
+                    "school_id": "lincoln",
+                    "days_enrolled": 30,
+                    "days_absent": 3 + i,
+                }
+                for i in range(3)
+            ],
+        )
         iv = plan.opened[0]
         engine.start(iv.id, on=D, by="ms-lee")
         engine.check_in(iv.id, on=D + dt.timedelta(days=2), by="ms-lee", goal_met=False)
@@ -55,9 +63,10 @@ def findings(db: Store) -> list[Discrepancy]:
 
 def test_an_edited_why_is_named(db: Store) -> None:
     ((row, seq, body),) = sql(
-        db, "SELECT row, seq, body FROM events WHERE student_id='s0' AND record='event' "
-        "AND body LIKE '%\"kind\":\"opened\"%' ORDER BY seq LIMIT 1",
-    )  # fmt: skip
+        db,
+        "SELECT row, seq, body FROM events WHERE student_id='s0' AND record='event' "
+        'AND body LIKE \'%"kind":"opened"%\' ORDER BY seq LIMIT 1',
+    )
     data = json.loads(str(body))
     data["why"] = "nothing to see here"
     sql(db, "UPDATE events SET body=? WHERE row=?", json.dumps(data), row)
@@ -77,8 +86,10 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain(db: Store) -> Non
     # the hash by docs/store.md's formula, from hashlib (not tierflow's own chain_hash)
     envelope = json.dumps(
         {"body": data, "record": record, "seq": 2, "student_id": "s0"},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )  # fmt: skip
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     forged = hashlib.sha256((str(prev) + envelope).encode()).hexdigest()
     sql(db, "UPDATE events SET body=?, hash=? WHERE row=?", canonical, forged, row)
     assert [(f.student_id, f.seq) for f in findings(db)] == [("s0", 3)]

@@ -41,10 +41,14 @@ def students(day: dt.date, n: int = 60) -> list[dict[str, Any]]:
     """The facts of ``n`` students on ``day``: absences grow for some, not for others."""
     week = (day - DAYS[0]).days // 7
     return [
-        {"student_id": f"s{i:03d}", "school_id": "lincoln", "days_enrolled": 30 + 5 * week,
-         "days_absent": (i % 9) + (week * (i % 3))}
+        {
+            "student_id": f"s{i:03d}",
+            "school_id": "lincoln",
+            "days_enrolled": 30 + 5 * week,
+            "days_absent": (i % 9) + (week * (i % 3)),
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def roster() -> Roster:
@@ -229,8 +233,9 @@ def test_a_dropped_connection_fails_the_batch_cleanly_and_it_resumes(
     store: Store, after: int
 ) -> None:
     with store.open() as repo:
-        repo.run_batch(lambda: Engine(MTSS, repository=repo, roster=roster()).run(
-            DAYS[0], students(DAYS[0])))  # fmt: skip
+        repo.run_batch(
+            lambda: Engine(MTSS, repository=repo, roster=roster()).run(DAYS[0], students(DAYS[0]))
+        )
         kept = repo.chain_rows()
         cut = dropper(store, repo)
         seen: list[WorkflowEvent] = []
@@ -248,8 +253,9 @@ def test_a_dropped_connection_fails_the_batch_cleanly_and_it_resumes(
         # Nothing of the failed batch was kept, and the store works again (a new connection).
         assert repo.chain_rows() == kept
         assert verify(repo) == []
-        repo.run_batch(lambda: Engine(MTSS, repository=repo, roster=roster()).run(
-            DAYS[1], students(DAYS[1])))  # fmt: skip
+        repo.run_batch(
+            lambda: Engine(MTSS, repository=repo, roster=roster()).run(DAYS[1], students(DAYS[1]))
+        )
         ids = [s["student_id"] for s in students(DAYS[0])]
         assert summary(repo, ids) == clean_runs(tuple(DAYS[:2]))
         assert verify(repo) == []

@@ -18,9 +18,19 @@ REF = tierflow.load_ruleset("mtss").ref
 
 def make(repo: Repository, student: str = "s1", **changes: object) -> Intervention:
     iv = Intervention(
-        repo.new_id(), student, "lincoln", "weekly-checkin", 2, "mentor", "ms-lee", "assigned",
-        D, D + dt.timedelta(days=7), None, "family-call",
-    )  # fmt: skip
+        repo.new_id(),
+        student,
+        "lincoln",
+        "weekly-checkin",
+        2,
+        "mentor",
+        "ms-lee",
+        "assigned",
+        D,
+        D + dt.timedelta(days=7),
+        None,
+        "family-call",
+    )
     return dataclasses.replace(iv, **changes)
 
 
@@ -88,9 +98,17 @@ def test_for_student_is_oldest_first_and_only_theirs(repo: Repository) -> None:
 def test_events_are_numbered_in_order_and_round_trip(repo: Repository) -> None:
     detail = MappingProxyType({"next_follow_up": D, "pair": (1, "x"), "notes": ["a", None]})
     first = repo.append(
-        WorkflowEvent(0, D, "s1", "decision", why="tier2", ruleset=REF,
-                      facts={"days_absent": 3.5, "causes": ["bus"]}, detail=detail)
-    )  # fmt: skip
+        WorkflowEvent(
+            0,
+            D,
+            "s1",
+            "decision",
+            why="tier2",
+            ruleset=REF,
+            facts={"days_absent": 3.5, "causes": ["bus"]},
+            detail=detail,
+        )
+    )
     other = repo.append(WorkflowEvent(0, D, "s2", "legal_due", detail={"step": "not1"}))
     second = repo.append(WorkflowEvent(0, D, "s1", "transition", "iv-1", "start", "a", "b", "m0"))
     assert 0 < first.seq < other.seq < second.seq

@@ -213,8 +213,13 @@ def check(repo: SqlRepository, day: dt.date, *, full: bool = True) -> dict[str, 
         issued[sid][step] = dt.date.fromisoformat(on)
     if dict(issued) != state.issued:
         problems.append("the replay differs from the stored issued steps")
-    twice = [k for k, n in Counter((iv.student_id, iv.intervention) for iv in stored
-                                   if iv.state in OPEN_STATES).items() if n > 1]  # fmt: skip
+    twice = [
+        k
+        for k, n in Counter(
+            (iv.student_id, iv.intervention) for iv in stored if iv.state in OPEN_STATES
+        ).items()
+        if n > 1
+    ]
     if twice:
         problems.append(f"open twice: {twice[:5]}")
     decided, repeated = 0, []
@@ -317,8 +322,16 @@ CHILD = textwrap.dedent(
 
 def child(store: Store, job: str, trial: Trial) -> subprocess.Popen[str]:
     """Start a child process doing ``job`` on the store."""
-    command = [sys.executable, "-c", CHILD, str(Path(__file__).parent), store.target,
-               store.schema or "", job, json.dumps(asdict(trial))]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        CHILD,
+        str(Path(__file__).parent),
+        store.target,
+        store.schema or "",
+        job,
+        json.dumps(asdict(trial)),
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -350,9 +363,13 @@ def run_trial(store: Store, trial: Trial) -> Outcome:
     assert killed.returncode in (0, -signal.SIGKILL), f"{trial.name}: {err}"
     resumed = finish(child(store, "resume", trial))
     return Outcome(
-        trial, killed.returncode == -signal.SIGKILL, out.count("committed"),
-        resumed["found"], resumed["final"], time.perf_counter() - began,
-    )  # fmt: skip
+        trial,
+        killed.returncode == -signal.SIGKILL,
+        out.count("committed"),
+        resumed["found"],
+        resumed["final"],
+        time.perf_counter() - began,
+    )
 
 
 # --- the reference: clean runs ----------------------------------------------------------------
@@ -390,21 +407,38 @@ def trials(reference: Reference, rng: random.Random) -> list[Trial]:
     out = []
     for n in range(14):
         day = n % 2
-        out.append(Trial(f"chunks day {day} #{n}", day,
-                         kill_event=rng.randint(1, reference.info[day]["events"]),
-                         delay=rng.uniform(0, 0.03)))  # fmt: skip
+        out.append(
+            Trial(
+                f"chunks day {day} #{n}",
+                day,
+                kill_event=rng.randint(1, reference.info[day]["events"]),
+                delay=rng.uniform(0, 0.03),
+            )
+        )
     for n in range(3):
         day = n % 2
         chunk = rng.randrange(len(reference.info[day]["commits"]))
         took = reference.info[day]["commits"][chunk]
-        out.append(Trial(f"commit of chunk {chunk}, day {day}", day, commit_chunk=chunk,
-                         delay=rng.uniform(0, took)))  # fmt: skip
+        out.append(
+            Trial(
+                f"commit of chunk {chunk}, day {day}",
+                day,
+                commit_chunk=chunk,
+                delay=rng.uniform(0, took),
+            )
+        )
     for trial in out:
         trial.expect = ("numbered", reference.info[trial.day]["check"]["numbered"])
     for n in range(3):
-        out.append(Trial(f"unbatched day 0 #{n}", 0, batched=False,
-                         kill_event=rng.randint(1, reference.info[0]["events"]),
-                         delay=rng.uniform(0, 0.03)))  # fmt: skip
+        out.append(
+            Trial(
+                f"unbatched day 0 #{n}",
+                0,
+                batched=False,
+                kill_event=rng.randint(1, reference.info[0]["events"]),
+                delay=rng.uniform(0, 0.03),
+            )
+        )
     return out
 
 
@@ -476,11 +510,15 @@ def test_postgresql_a_client_killed_mid_transaction_resumes_to_a_clean_runs_reco
     rng = random.Random(SEED + 1)
     clean = reference.info[0]["check"]
     planned = [
-        Trial(f"postgresql chunks day 0 #{n}", 0,
-              kill_event=rng.randint(1, reference.info[0]["events"]),
-              delay=rng.uniform(0, 0.03), expect=("digest", clean["digest"]))
+        Trial(
+            f"postgresql chunks day 0 #{n}",
+            0,
+            kill_event=rng.randint(1, reference.info[0]["events"]),
+            delay=rng.uniform(0, 0.03),
+            expect=("digest", clean["digest"]),
+        )
         for n in range(3)
-    ]  # fmt: skip
+    ]
     stores = [Store("postgresql", url, f"t_{uuid.uuid4().hex[:16]}") for _ in planned]
     try:
         for store in stores:

@@ -112,9 +112,16 @@ def test_a_check_in_for_an_unknown_intervention_is_refused(store: Store) -> None
 
 @pytest.mark.parametrize(
     "value",
-    [D, dt.datetime(2025, 1, 2, 3, 4), (1, (2, "x")), frozenset({"a", "b"}), float("inf"),
-     {"$t": "looks like a tag", "v": [D]}, [None, True, 1.5, "é"]],
-)  # fmt: skip
+    [
+        D,
+        dt.datetime(2025, 1, 2, 3, 4),
+        (1, (2, "x")),
+        frozenset({"a", "b"}),
+        float("inf"),
+        {"$t": "looks like a tag", "v": [D]},
+        [None, True, 1.5, "é"],
+    ],
+)
 def test_values_round_trip_exactly(store: Store, value: Any) -> None:
     with store.open() as repo:
         repo.append(WorkflowEvent(0, D, "s1", "decision", detail={"value": value}))

@@ -53,9 +53,13 @@ class Lockstep(RuleBasedStateMachine):
     def enrol(self) -> None:
         for sid in STUDENTS:
             self.facts[sid] = {
-                "student_id": sid, "school_id": "s", "days_enrolled": 10, "days_absent": 0,
-                "days_unexcused": 0, "attendance_log": [],
-            }  # fmt: skip
+                "student_id": sid,
+                "school_id": "s",
+                "days_enrolled": 10,
+                "days_absent": 0,
+                "days_unexcused": 0,
+                "attendance_log": [],
+            }
 
     def _both(self, act: str, *args: Any, **kwargs: Any) -> None:
         outcomes = []
@@ -71,8 +75,12 @@ class Lockstep(RuleBasedStateMachine):
         if act == "run" and "escalated 0," not in str(outcomes[0][1]):
             event("a run escalated")
 
-    @rule(days=st.integers(1, 10), who=st.sampled_from(STUDENTS), absences=st.integers(0, 6),
-          unexcused=st.booleans())  # fmt: skip
+    @rule(
+        days=st.integers(1, 10),
+        who=st.sampled_from(STUDENTS),
+        absences=st.integers(0, 6),
+        unexcused=st.booleans(),
+    )
     def school_days_pass(self, days: int, who: str, absences: int, unexcused: bool) -> None:
         for _ in range(days):
             if self.day == CAL.last_day:

@@ -80,9 +80,12 @@ def refused(db: Store, act: Callable[[SqlRepository], object], *named: str) -> N
 def open_iv(db: Store, student: str) -> tuple[str, int]:
     """The id and version of a student's first open intervention."""
     ((iid, version),) = sql(
-        db, "SELECT id, version FROM interventions WHERE student_id=? AND is_open=? "
-        "ORDER BY pos LIMIT 1", student, True,
-    )  # fmt: skip
+        db,
+        "SELECT id, version FROM interventions WHERE student_id=? AND is_open=? "
+        "ORDER BY pos LIMIT 1",
+        student,
+        True,
+    )
     return str(iid), int(version)
 
 
@@ -133,9 +136,12 @@ def test_an_intervention_row_without_an_event_is_found(db: Store) -> None:
     ((body,),) = sql(db, "SELECT body FROM interventions WHERE student_id='s2' LIMIT 1")
     fake = json.loads(str(body)) | {"id": "iv-9999999", "intervention": "counselor-meeting"}
     sql(
-        db, "INSERT INTO interventions (id, student_id, catalog_id, is_open, version, body) "
-        "VALUES ('iv-9999999', 's2', 'counselor-meeting', ?, 1, ?)", True, json.dumps(fake),
-    )  # fmt: skip
+        db,
+        "INSERT INTO interventions (id, student_id, catalog_id, is_open, version, body) "
+        "VALUES ('iv-9999999', 's2', 'counselor-meeting', ?, 1, ?)",
+        True,
+        json.dumps(fake),
+    )
     assert where(found(db)) == [("s2", "interventions", "id=iv-9999999")]
     assert found(db)[0].problem == "no event added it"
 
@@ -179,11 +185,21 @@ def test_a_version_that_is_not_a_number_is_found(db: Store) -> None:
 def test_a_fake_check_in_is_found(db: Store) -> None:
     iid, _ = open_iv(db, "s1")
     sql(
-        db, "INSERT INTO check_ins (intervention_id, body) VALUES (?, ?)", iid,
-        json.dumps({"intervention_id": iid, "on": {"$t": "date", "v": "2025-10-07"},
-                    "by": "ms-lee", "goal_met": True, "contact_type": "meeting", "note": "",
-                    "outcome": "positive"}),
-    )  # fmt: skip
+        db,
+        "INSERT INTO check_ins (intervention_id, body) VALUES (?, ?)",
+        iid,
+        json.dumps(
+            {
+                "intervention_id": iid,
+                "on": {"$t": "date", "v": "2025-10-07"},
+                "by": "ms-lee",
+                "goal_met": True,
+                "contact_type": "meeting",
+                "note": "",
+                "outcome": "positive",
+            }
+        ),
+    )
     assert where(found(db)) == [("s1", "check_ins", f"intervention_id={iid}")]
     assert "check-in 1 of 1 differs" in found(db)[0].problem
 
@@ -223,8 +239,11 @@ def test_a_lowered_chain_head_is_found_and_not_a_conflict_forever(db: Store) -> 
     sql(db, "UPDATE chain_heads SET seq=? WHERE student_id='s1'", int(seq) - 1)
     (finding,) = found(db)
     assert (finding.student_id, finding.table, finding.key, finding.seq) == (
-        "s1", "chain_heads", "student_id=s1", seq,
-    )  # fmt: skip
+        "s1",
+        "chain_heads",
+        "student_id=s1",
+        seq,
+    )
     assert f"seq is {int(seq) - 1}, the chain ends at seq {seq}" in finding.problem
     for _ in range(2):
         refused(db, lambda repo: repo.record_issued("s1", "letter2", D), "chain_heads", "s1")
@@ -252,8 +271,9 @@ def test_a_seq_that_is_not_a_number_is_found(db: Store) -> None:
     sql(db, "UPDATE events SET seq='two' WHERE student_id='s0' AND seq=2")
     problems = [(f.student_id, f.seq, f.problem) for f in found(db)]
     assert problems[0] == ("s0", 2, "deleted (the chain skips seq 2)")
-    assert any(re.fullmatch(r"seq is 'two', not a whole number \(row \d+\)", p)
-               for _, _, p in problems)  # fmt: skip
+    assert any(
+        re.fullmatch(r"seq is 'two', not a whole number \(row \d+\)", p) for _, _, p in problems
+    )
 
 
 def test_swapped_row_numbers_are_found(db: Store) -> None:
@@ -280,26 +300,32 @@ def test_a_row_moved_to_another_chain_is_found(db: Store) -> None:
     ((last,),) = sql(db, "SELECT max(seq) FROM events WHERE student_id='s1'")
     sql(db, "UPDATE events SET student_id='s2', seq=? WHERE student_id='s1' AND seq=?", 999, last)
     assert {(f.student_id, f.table) for f in found(db)} == {
-        ("s1", "events"), ("s2", "events"), ("s2", "chain_heads")
-    }  # fmt: skip
+        ("s1", "events"),
+        ("s2", "events"),
+        ("s2", "chain_heads"),
+    }
 
 
 def rechain(db: Store, student: str, edit: Callable[[int, dict[str, Any]], None]) -> None:
     """Rewrite a student's chain as someone holding the store could: every hash recomputed."""
     prev = "0" * 64
-    rows = sql(db, "SELECT row, seq, record, body FROM events WHERE student_id=? ORDER BY seq",
-               student)  # fmt: skip
+    rows = sql(
+        db, "SELECT row, seq, record, body FROM events WHERE student_id=? ORDER BY seq", student
+    )
     for row, seq, record, body in rows:
         data = json.loads(str(body))
         edit(int(seq), data)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         envelope = json.dumps(
             {"body": data, "record": record, "seq": seq, "student_id": student},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-        )  # fmt: skip
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         digest = hashlib.sha256((prev + envelope).encode()).hexdigest()
-        sql(db, "UPDATE events SET body=?, prev_hash=?, hash=? WHERE row=?",
-            text, prev, digest, row)  # fmt: skip
+        sql(
+            db, "UPDATE events SET body=?, prev_hash=?, hash=? WHERE row=?", text, prev, digest, row
+        )
         prev = digest
     sql(db, "UPDATE chain_heads SET hash=? WHERE student_id=?", prev, student)
 
@@ -354,8 +380,11 @@ def test_chain_hash_known_answer() -> None:
 
 
 def test_every_stored_hash_follows_the_documented_formula(db: Store) -> None:
-    rows = sql(db, "SELECT student_id, seq, record, body, prev_hash, hash FROM events "
-               "ORDER BY student_id, seq")  # fmt: skip
+    rows = sql(
+        db,
+        "SELECT student_id, seq, record, body, prev_hash, hash FROM events "
+        "ORDER BY student_id, seq",
+    )
     heads = dict(sql(db, "SELECT student_id, hash FROM chain_heads"))
     prev: dict[str, str] = {}
     for student, seq, record, body, prev_hash, digest in rows:
@@ -442,8 +471,9 @@ def test_an_edited_anchor_is_refused(db: Store) -> None:
 
 
 def test_the_anchor_digest_is_a_sha256_of_the_heads(db: Store) -> None:
-    heads = {s: (int(q), str(h)) for s, q, h in sql(db, "SELECT student_id, seq, hash FROM "
-                                                       "chain_heads")}  # fmt: skip
+    heads = {
+        s: (int(q), str(h)) for s, q, h in sql(db, "SELECT student_id, seq, hash FROM chain_heads")
+    }
     text = json.dumps(sorted([s, q, h] for s, (q, h) in heads.items()), separators=(",", ":"))
     with db.open() as repo:
         assert anchor(repo).heads == heads

@@ -25,9 +25,17 @@ CAL = SchoolCalendar.from_pattern("lincoln", D(2025, 8, 18), D(2026, 5, 29), hol
 # Three in one week (the parent notice and prevention measures), then seven more: the 10th
 # unexcused day within six months is Thursday 2025-11-20.
 ABSENT = [
-    D(2025, 9, 8), D(2025, 9, 9), D(2025, 9, 10), D(2025, 9, 22), D(2025, 10, 6),
-    D(2025, 10, 20), D(2025, 11, 3), D(2025, 11, 10), D(2025, 11, 17), D(2025, 11, 20),
-]  # fmt: skip
+    D(2025, 9, 8),
+    D(2025, 9, 9),
+    D(2025, 9, 10),
+    D(2025, 9, 22),
+    D(2025, 10, 6),
+    D(2025, 10, 20),
+    D(2025, 11, 3),
+    D(2025, 11, 10),
+    D(2025, 11, 17),
+    D(2025, 11, 20),
+]
 TENTH = D(2025, 11, 20)
 # 10 school days after Thursday 11-20 (the day itself not counted): Fri 21 (1), Mon 24 (2),
 # Tue 25 (3), Wed 26 - Fri 28 a holiday, Sat 29 - Sun 30 a weekend, Mon 12-01 (4), Tue 2 (5),
@@ -60,9 +68,23 @@ def _school_days(start: dt.date, end: dt.date) -> list[dt.date]:
 
 def _engine() -> Engine:
     """An engine that has issued the parent notice and the measures, and tried a plan."""
-    roster = Roster([StaffMember("mr-ortiz", "lincoln", ("attendance_officer", "case_manager",
-                                                       "mentor", "counselor", "social_worker",
-                                                       "attendance_team", "nurse"))])  # fmt: skip
+    roster = Roster(
+        [
+            StaffMember(
+                "mr-ortiz",
+                "lincoln",
+                (
+                    "attendance_officer",
+                    "case_manager",
+                    "mentor",
+                    "counselor",
+                    "social_worker",
+                    "attendance_team",
+                    "nurse",
+                ),
+            )
+        ]
+    )
     engine = Engine(tierflow.load_ruleset("tx"), roster=roster, calendars={"lincoln": CAL})
     plan = engine.run(D(2025, 9, 10), [_facts(D(2025, 9, 10))])
     assert {a.step for _, a in plan.legal_due} == {"parent-notice", "prevention-measures"}
@@ -102,8 +124,9 @@ def test_due_at_the_tenth_absence_overdue_on_the_eleventh_school_day() -> None:
         plan = engine.run(day, [_facts(day)])
         due = [a.step for _, a in plan.legal_due]
         assert ("court-referral" in due) == (day >= TENTH), day
-        overdue_by_day[day] = [(o.step, o.due_since, o.deadline, o.school_days_late)
-                               for o in plan.legal_overdue]  # fmt: skip
+        overdue_by_day[day] = [
+            (o.step, o.due_since, o.deadline, o.school_days_late) for o in plan.legal_overdue
+        ]
     (due,) = _kind(engine, "legal_due")
     assert due.at == TENTH
     assert due.detail is not None
@@ -115,9 +138,11 @@ def test_due_at_the_tenth_absence_overdue_on_the_eleventh_school_day() -> None:
     (overdue,) = _kind(engine, "legal_overdue")  # once, not at every run
     assert overdue.at == DAY_11
     assert overdue.detail == {
-        "step": "court-referral", "due_since": TENTH, "deadline": DEADLINE,
+        "step": "court-referral",
+        "due_since": TENTH,
+        "deadline": DEADLINE,
         "school_days_late": 1,
-    }  # fmt: skip
+    }
 
 
 def test_a_run_on_a_weekend_after_the_deadline_is_not_late_yet() -> None:
@@ -153,8 +178,9 @@ def test_steps_without_a_deadline_are_never_overdue() -> None:
     # The parent notice has no deadline: left unissued for months it is not reported overdue.
     tx = tierflow.load_ruleset("tx")
     assert [s.id for s in tx.legal_steps if s.deadline_school_days is None] == [
-        "parent-notice", "prevention-measures"
-    ]  # fmt: skip
+        "parent-notice",
+        "prevention-measures",
+    ]
     fresh = Engine(tx, calendars={"lincoln": CAL})
     fresh.run(D(2025, 9, 10), [_facts(D(2025, 9, 10))])
     assert fresh.run(D(2026, 1, 20), [_facts(D(2026, 1, 20))]).legal_overdue == []
@@ -177,8 +203,10 @@ def test_a_deadline_is_part_of_the_rule_set_format() -> None:
     assert engine.run(D(2025, 10, 7), [facts]).legal_overdue == []
     (late,) = engine.run(D(2025, 10, 8), [facts]).legal_overdue
     assert (late.due_since, late.deadline, late.school_days_late) == (
-        D(2025, 10, 3), D(2025, 10, 7), 1
-    )  # fmt: skip
+        D(2025, 10, 3),
+        D(2025, 10, 7),
+        1,
+    )
 
 
 def test_the_packet_and_the_compliance_report_show_aging() -> None:
@@ -187,8 +215,17 @@ def test_the_packet_and_the_compliance_report_show_aging() -> None:
         engine.run(day, [_facts(day)])
     tx, cals = engine.ruleset, {"lincoln": CAL}
     packet = build_packet(engine.repository, "s1", tx, as_of=DAY_12, calendars=cals)
-    rows = {a.step: (a.due_on, a.deadline, a.issued_on, a.waited_school_days,
-                     a.late_school_days, a.status) for a in packet.aging}  # fmt: skip
+    rows = {
+        a.step: (
+            a.due_on,
+            a.deadline,
+            a.issued_on,
+            a.waited_school_days,
+            a.late_school_days,
+            a.status,
+        )
+        for a in packet.aging
+    }
     assert rows == {
         # Issued the day they came due, without a deadline.
         "parent-notice": (D(2025, 9, 10), None, D(2025, 9, 10), 0, None, "issued"),
@@ -196,30 +233,41 @@ def test_the_packet_and_the_compliance_report_show_aging() -> None:
         # Still due on the 12th school day: two past the deadline.
         "court-referral": (TENTH, DEADLINE, None, 12, 2, "overdue"),
     }
-    report = compliance_report(engine.repository, tx, students=["s1"], as_of=DAY_12,
-                               calendars=cals)  # fmt: skip
-    assert [(a.step, a.waited_school_days, a.late_school_days, a.status)
-            for a in report.pending] == [("court-referral", 12, 2, "overdue")]  # fmt: skip
+    report = compliance_report(engine.repository, tx, students=["s1"], as_of=DAY_12, calendars=cals)
+    assert [
+        (a.step, a.waited_school_days, a.late_school_days, a.status) for a in report.pending
+    ] == [("court-referral", 12, 2, "overdue")]
     assert report.summary().endswith("; 1 due and not issued (1 overdue)")
     assert "overdue, 2 school days late" in report.to_html()
 
     engine.issue_legal("s1", "court-referral", on=DAY_12, by="clerk", facts=_facts(DAY_12))
     packet = build_packet(engine.repository, "s1", tx, as_of=DAY_12, calendars=cals)
     (referral,) = [a for a in packet.aging if a.step == "court-referral"]
-    assert (referral.issued_on, referral.waited_school_days, referral.late_school_days,
-            referral.status) == (DAY_12, 12, 2, "issued late")  # fmt: skip
+    assert (
+        referral.issued_on,
+        referral.waited_school_days,
+        referral.late_school_days,
+        referral.status,
+    ) == (DAY_12, 12, 2, "issued late")
     assert "issued late, 2 school days late" in packet.to_html()
     report = compliance_report(engine.repository, tx, students=["s1"], as_of=DAY_12)
     assert report.pending == ()
     (check,) = [c for c in report.steps if c.step == "court-referral"]
     assert "issued_late" in check.flags
     assert (check.due_on, check.deadline, check.waited_school_days, check.late_school_days) == (
-        TENTH, DEADLINE, 12, 2
-    )  # fmt: skip
-    (row,) = [r for r in csv.DictReader(io.StringIO(report.to_csv()))
-              if r["step"] == "court-referral"]  # fmt: skip
+        TENTH,
+        DEADLINE,
+        12,
+        2,
+    )
+    (row,) = [
+        r for r in csv.DictReader(io.StringIO(report.to_csv())) if r["step"] == "court-referral"
+    ]
     assert (row["status"], row["due_on"], row["deadline"], row["late_school_days"]) == (
-        "issued late", "2025-11-20", "2025-12-09", "2"
-    )  # fmt: skip
+        "issued late",
+        "2025-11-20",
+        "2025-12-09",
+        "2",
+    )
     (data,) = [s for s in json.loads(report.to_json())["steps"] if s["step"] == "court-referral"]
     assert (data["waited_school_days"], data["late_school_days"]) == (12, 2)

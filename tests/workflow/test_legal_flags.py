@@ -51,8 +51,9 @@ def _issued_not1() -> Engine:
     engine = Engine(CA, calendars={"lincoln": CAL})
     plan = engine.run(D(2025, 9, 10), [_facts(THREE, D(2025, 9, 10))])
     assert [a.step for _, a in plan.legal_due] == ["not1"]
-    engine.issue_legal("s1", "not1", on=D(2025, 9, 10), by="ms-diaz",
-                       facts=_facts(THREE, D(2025, 9, 10)))  # fmt: skip
+    engine.issue_legal(
+        "s1", "not1", on=D(2025, 9, 10), by="ms-diaz", facts=_facts(THREE, D(2025, 9, 10))
+    )
     assert engine.run(D(2025, 9, 15), [_facts(THREE, D(2025, 9, 15))]).legal_flagged == []
     return engine
 
@@ -62,15 +63,22 @@ def test_a_correction_below_the_threshold_flags_the_letter_with_its_values() -> 
     plan = engine.run(D(2025, 9, 22), [_facts(CORRECTED, D(2025, 9, 22))])
     (flag,) = plan.legal_flagged
     assert (flag.student_id, flag.step, flag.issued_on, flag.owner, flag.flagged_on) == (
-        "s1", "not1", D(2025, 9, 10), "ms-diaz", D(2025, 9, 22)
-    )  # fmt: skip
+        "s1",
+        "not1",
+        D(2025, 9, 10),
+        "ms-diaz",
+        D(2025, 9, 22),
+    )
     # 3 unexcused days less the one excused: 2 truancies, under NOT1's 3 (EC 48260).
     assert flag.why == "truancies = 2 >= not1_from = 3 is false after corrections"
     (event,) = _kind(engine, "legal_flagged")
     assert event.at == D(2025, 9, 22)
     assert event.detail == {
-        "step": "not1", "issued_on": D(2025, 9, 10), "why": flag.why, "owner": "ms-diaz"
-    }  # fmt: skip
+        "step": "not1",
+        "issued_on": D(2025, 9, 10),
+        "why": flag.why,
+        "owner": "ms-diaz",
+    }
     assert "rescind it or notify the family" in event.why
     # The task stays in the plan at every run until resolved; the event is not repeated.
     again = engine.run(D(2025, 9, 23), [_facts(CORRECTED, D(2025, 9, 23))])
@@ -82,8 +90,9 @@ def test_a_correction_that_leaves_the_grounds_flags_nothing() -> None:
     four = THREE | {D(2025, 9, 11): "unexcused_absence"}
     engine = Engine(CA, calendars={"lincoln": CAL})
     engine.run(D(2025, 9, 11), [_facts(four, D(2025, 9, 11))])
-    engine.issue_legal("s1", "not1", on=D(2025, 9, 11), by="ms-diaz",
-                       facts=_facts(four, D(2025, 9, 11)))  # fmt: skip
+    engine.issue_legal(
+        "s1", "not1", on=D(2025, 9, 11), by="ms-diaz", facts=_facts(four, D(2025, 9, 11))
+    )
     fixed = four | {D(2025, 9, 9): "excused_absence"}  # 3 truancies remain
     assert engine.run(D(2025, 9, 22), [_facts(fixed, D(2025, 9, 22))]).legal_flagged == []
     assert _kind(engine, "legal_flagged") == []
@@ -98,8 +107,12 @@ def test_resolving_a_flag_ends_the_task(action: str) -> None:
     )
     assert event.kind == "legal_flag_resolved"
     assert event.who == "ms-diaz"
-    assert event.detail == {"step": "not1", "issued_on": D(2025, 9, 10), "action": action,
-                            "note": "letter to family"}  # fmt: skip
+    assert event.detail == {
+        "step": "not1",
+        "issued_on": D(2025, 9, 10),
+        "action": action,
+        "note": "letter to family",
+    }
     assert engine.run(D(2025, 9, 25), [_facts(CORRECTED, D(2025, 9, 25))]).legal_flagged == []
     # Grounds return (a new truancy) and vanish again (re-coded too): the letter was already
     # reviewed on corrected data, so it is not flagged a second time.
@@ -132,8 +145,11 @@ def test_a_flag_shows_in_the_packet_and_the_compliance_report_until_resolved() -
     packet = build_packet(engine.repository, "s1", CA, as_of=D(2025, 9, 23))
     (flag,) = packet.flags
     assert (flag.step, flag.issued_on, flag.flagged_on, flag.owner) == (
-        "not1", D(2025, 9, 10), D(2025, 9, 22), "ms-diaz"
-    )  # fmt: skip
+        "not1",
+        D(2025, 9, 10),
+        D(2025, 9, 22),
+        "ms-diaz",
+    )
     assert "truancies = 2" in packet.to_html()
     assert "truancies = 2" in packet.to_csv()
     assert '"flags"' in packet.to_json()
@@ -220,8 +236,9 @@ def test_a_reopened_store_remembers_flags_and_deadlines(tmp_path: Path) -> None:
     with SqlRepository(path) as repo:
         engine = Engine(CA, repository=repo, calendars={"lincoln": CAL})
         engine.run(D(2025, 9, 10), [_facts(THREE, D(2025, 9, 10))])
-        engine.issue_legal("s1", "not1", on=D(2025, 9, 10), by="ms-diaz",
-                           facts=_facts(THREE, D(2025, 9, 10)))  # fmt: skip
+        engine.issue_legal(
+            "s1", "not1", on=D(2025, 9, 10), by="ms-diaz", facts=_facts(THREE, D(2025, 9, 10))
+        )
         assert len(engine.run(D(2025, 9, 22), [_facts(CORRECTED, D(2025, 9, 22))]).legal_flagged)
     with SqlRepository(path) as repo:
         engine = Engine(CA, repository=repo, calendars={"lincoln": CAL})

@@ -109,15 +109,24 @@ def test_an_attempted_conference_meets_conferences_attempted_not_conferences() -
     day = dt.date(2025, 9, 15)
     e = Engine(SMALL_RS)
     facts = _facts("a", 3, day)
-    e.record_conference("a", "parent_conference", on=day, by="ms-lee", outcome="attempted",
-                        method="letter", note="no reply")  # fmt: skip
+    e.record_conference(
+        "a",
+        "parent_conference",
+        on=day,
+        by="ms-lee",
+        outcome="attempted",
+        method="letter",
+        note="no reply",
+    )
     tried, held = _status(e, facts, "tried", day), _status(e, facts, "held", day)
     assert tried.status == "due"
     assert (held.status, held.missing) == (
         "blocked",
-        ("no parent conference has been held (an attempt is documented; this step needs one "
-         "held)",),
-    )  # fmt: skip
+        (
+            "no parent conference has been held (an attempt is documented; this step needs one "
+            "held)",
+        ),
+    )
     e.record_conference("a", "parent_conference", on=day, by="ms-lee")
     assert _status(e, facts, "held", day).status == "due"
 
@@ -125,20 +134,26 @@ def test_an_attempted_conference_meets_conferences_attempted_not_conferences() -
 def test_ca_not3_accepts_a_documented_attempt_as_ec_48262_does() -> None:
     # ca's NOT3 with NOT1/NOT2 issued and two tier 2 supports started, as in ca.yaml's tests.
     history = {
-        "legal_steps": [{"step": "not1", "issued_on": "2025-10-15"},
-                        {"step": "not2", "issued_on": "2025-11-15"}],
+        "legal_steps": [
+            {"step": "not1", "issued_on": "2025-10-15"},
+            {"step": "not2", "issued_on": "2025-11-15"},
+        ],
         "interventions": [
             {"intervention": "root-cause-meeting", "tier_level": 2, "started_on": "2025-10-20"},
             {"intervention": "weekly-checkin", "tier_level": 2, "started_on": "2025-11-20"},
         ],
-    }  # fmt: skip
+    }
     facts = {"student_id": "n", "days_enrolled": 80, "days_absent": 9, "days_unexcused": 9}
     day = dt.date(2025, 12, 15)
     none = CA.evaluate(facts | {"history": history}, as_of=day)
     (not3,) = [a for a in none.legal_actions if a.step == "not3"]
     assert not3.missing == ("no parent conference has been held or attempted",)
-    attempt = {"kind": "parent_conference", "held_on": "2025-12-01", "outcome": "attempted",
-               "method": "call"}  # fmt: skip
+    attempt = {
+        "kind": "parent_conference",
+        "held_on": "2025-12-01",
+        "outcome": "attempted",
+        "method": "call",
+    }
     with_attempt = CA.evaluate(facts | {"history": history | {"conferences": [attempt]}}, as_of=day)
     assert "not3" in with_attempt.legal_due
 
@@ -146,18 +161,32 @@ def test_ca_not3_accepts_a_documented_attempt_as_ec_48262_does() -> None:
 def test_an_attempt_names_its_method() -> None:
     e = Engine(SMALL_RS)
     with pytest.raises(WorkflowError, match="needs its method"):
-        e.record_conference("a", "parent_conference", on=dt.date(2025, 9, 15), by="x",
-                            outcome="attempted")  # fmt: skip
+        e.record_conference(
+            "a", "parent_conference", on=dt.date(2025, 9, 15), by="x", outcome="attempted"
+        )
     with pytest.raises(WorkflowError, match="'held' or 'attempted'"):
-        e.record_conference("a", "parent_conference", on=dt.date(2025, 9, 15), by="x",
-                            outcome="missed")  # fmt: skip
+        e.record_conference(
+            "a", "parent_conference", on=dt.date(2025, 9, 15), by="x", outcome="missed"
+        )
     with pytest.raises(tierflow.DataError, match="names its method"):
         SMALL_RS.evaluate(
-            {"student_id": "a", "days_enrolled": 9, "days_absent": 3, "days_unexcused": 3,
-             "history": {"conferences": [{"kind": "parent_conference", "held_on": "2025-09-15",
-                                          "outcome": "attempted"}]}},
+            {
+                "student_id": "a",
+                "days_enrolled": 9,
+                "days_absent": 3,
+                "days_unexcused": 3,
+                "history": {
+                    "conferences": [
+                        {
+                            "kind": "parent_conference",
+                            "held_on": "2025-09-15",
+                            "outcome": "attempted",
+                        }
+                    ]
+                },
+            },
             as_of=dt.date(2025, 9, 16),
-        )  # fmt: skip
+        )
     assert e.timeline("a") == []
 
 
@@ -171,22 +200,38 @@ LABELS = {item.id: item.label for s in CA.spec.legal for item in s.requires.chec
 def _complete() -> dict[str, Any]:
     """A history meeting every item of ca's SARB checklist (DOMAIN section 1), by hand."""
     return {
-        "legal_steps": [{"step": "not1", "issued_on": "2025-10-15"},
-                        {"step": "not2", "issued_on": "2025-11-15"},
-                        {"step": "not3", "issued_on": "2025-12-15"}],
+        "legal_steps": [
+            {"step": "not1", "issued_on": "2025-10-15"},
+            {"step": "not2", "issued_on": "2025-11-15"},
+            {"step": "not3", "issued_on": "2025-12-15"},
+        ],
         "interventions": [
-            {"intervention": "root-cause-meeting", "tier_level": 2, "started_on": "2025-10-20",
-             "outcome": "mixed", "check_ins": 1},
+            {
+                "intervention": "root-cause-meeting",
+                "tier_level": 2,
+                "started_on": "2025-10-20",
+                "outcome": "mixed",
+                "check_ins": 1,
+            },
             {"intervention": "attendance-plan", "tier_level": 2, "started_on": "2025-11-01"},
         ],
         "conferences": [
-            {"kind": "parent_conference", "held_on": "2025-12-01", "outcome": "attempted",
-             "method": "letter"},
-            {"kind": "home_visit", "held_on": "2025-12-03", "outcome": "attempted",
-             "method": "home_visit", "note": "nobody home"},
+            {
+                "kind": "parent_conference",
+                "held_on": "2025-12-01",
+                "outcome": "attempted",
+                "method": "letter",
+            },
+            {
+                "kind": "home_visit",
+                "held_on": "2025-12-03",
+                "outcome": "attempted",
+                "method": "home_visit",
+                "note": "nobody home",
+            },
             {"kind": "sart", "held_on": "2026-01-10"},
         ],
-    }  # fmt: skip
+    }
 
 
 def _sarb(history: dict[str, Any]) -> Any:
@@ -197,9 +242,16 @@ def _sarb(history: dict[str, Any]) -> Any:
 def test_the_complete_checklist_makes_sarb_due() -> None:
     assert _sarb(_complete()).status == "due"
     assert sorted(LABELS) == sorted(
-        ["letters", "parent-contacts", "parent-conference", "home-visit", "sart-held",
-         "tier-plan", "attendance-contract"]
-    )  # fmt: skip
+        [
+            "letters",
+            "parent-contacts",
+            "parent-conference",
+            "home-visit",
+            "sart-held",
+            "tier-plan",
+            "attendance-contract",
+        ]
+    )
 
 
 def _without(item: str) -> dict[str, Any]:
@@ -219,8 +271,12 @@ def _without(item: str) -> dict[str, Any]:
         h["conferences"] = [c for c in h["conferences"] if c["kind"] != "home_visit"]
         h["interventions"][0]["check_ins"] = 3
     elif item == "sart-held":  # attempted is no meeting held
-        h["conferences"][2] = {"kind": "sart", "held_on": "2026-01-10", "outcome": "attempted",
-                               "method": "letter"}  # fmt: skip
+        h["conferences"][2] = {
+            "kind": "sart",
+            "held_on": "2026-01-10",
+            "outcome": "attempted",
+            "method": "letter",
+        }
     elif item == "tier-plan":
         del h["interventions"][0]["outcome"]
     elif item == "attendance-contract":
@@ -265,8 +321,9 @@ def test_min_check_ins_counts_check_ins_documented_by_the_date() -> None:
     e.run(day, [facts])
     (iv,) = e.interventions("m")
     e.start(iv.id, on=day, by="mentor")
-    missing = ("1 supportive intervention(s) with at least 2 check-in(s) must have been tried; "
-               "found 0",)  # fmt: skip
+    missing = (
+        "1 supportive intervention(s) with at least 2 check-in(s) must have been tried; found 0",
+    )
     assert _status(e, facts, "checked", day).missing == missing
     e.check_in(iv.id, on=day + dt.timedelta(days=1), by="mentor")
     e.check_in(iv.id, on=day + dt.timedelta(days=8), by="mentor")
@@ -324,8 +381,14 @@ def test_a_conference_recorded_as_attempted_never_satisfies_conferences(
     start = dt.date(2025, 9, 15)
     e = Engine(SMALL_RS)
     for offset, method in attempts:
-        e.record_conference("p", "parent_conference", on=start + dt.timedelta(days=offset),
-                            by="x", outcome="attempted", method=method)  # fmt: skip
+        e.record_conference(
+            "p",
+            "parent_conference",
+            on=start + dt.timedelta(days=offset),
+            by="x",
+            outcome="attempted",
+            method=method,
+        )
     day = start + dt.timedelta(days=later)
     facts = _facts("p", 3, day)
     assert _status(e, facts, "held", day).status == "blocked"

@@ -160,11 +160,17 @@ def legal_aging(
                 continue
             out.append(
                 LegalAging(
-                    student_id, step, labels.get(step, step), due, deadline, at,
-                    _int(d.get("waited_school_days")), late,
+                    student_id,
+                    step,
+                    labels.get(step, step),
+                    due,
+                    deadline,
+                    at,
+                    _int(d.get("waited_school_days")),
+                    late,
                     "issued late" if late else "issued",
                 )
-            )  # fmt: skip
+            )
     for step, (due, deadline, school) in due_now.items():
         if not pending or due < since:
             continue
@@ -175,9 +181,10 @@ def legal_aging(
             late = days.between(deadline, as_of) if as_of > deadline else 0
         status = "overdue" if late else "due"
         out.append(
-            LegalAging(student_id, step, labels.get(step, step), due, deadline, None, waited,
-                       late, status)
-        )  # fmt: skip
+            LegalAging(
+                student_id, step, labels.get(step, step), due, deadline, None, waited, late, status
+            )
+        )
     out.sort(key=lambda a: (a.due_on or a.issued_on or since, a.step))
     return tuple(out)
 
@@ -204,14 +211,28 @@ def correction_flags(
             flags.setdefault(
                 key,
                 CorrectionFlag(
-                    student_id, step, labels.get(step, step), d.get("issued_on"), ev.at,
-                    str(d.get("why", "")), str(d.get("owner", "")),
+                    student_id,
+                    step,
+                    labels.get(step, step),
+                    d.get("issued_on"),
+                    ev.at,
+                    str(d.get("why", "")),
+                    str(d.get("owner", "")),
                 ),
-            )  # fmt: skip
+            )
         elif key in flags and flags[key].open:
             f = flags[key]
             flags[key] = CorrectionFlag(
-                f.student_id, f.step, f.label, f.issued_on, f.flagged_on, f.why, f.owner,
-                ev.at, str(d.get("action", "")), str(ev.who), str(d.get("note", "")),
-            )  # fmt: skip
+                f.student_id,
+                f.step,
+                f.label,
+                f.issued_on,
+                f.flagged_on,
+                f.why,
+                f.owner,
+                ev.at,
+                str(d.get("action", "")),
+                str(ev.who),
+                str(d.get("note", "")),
+            )
     return tuple(flags.values())

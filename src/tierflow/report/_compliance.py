@@ -100,11 +100,14 @@ class ComplianceReport:
             "steps": rows,
             "pending": [
                 {"student_id": a.student_id, **self._person(a.student_id)}
-                | {f.name: _jsonable(getattr(a, f.name)) for f in dataclasses.fields(a)
-                   if f.name != "student_id"}
+                | {
+                    f.name: _jsonable(getattr(a, f.name))
+                    for f in dataclasses.fields(a)
+                    if f.name != "student_id"
+                }
                 for a in self.pending
             ],
-        }  # fmt: skip
+        }
         return json_text(data)
 
     def to_csv(self) -> str:
@@ -119,29 +122,78 @@ class ComplianceReport:
         """
         personal: list[Cell] = ["name", "birth_date"] if self.include_personal else []
         rows: list[list[Cell]] = [
-            ["student_id", *personal, "step", "label", "issued_on", "issued_by", "ruleset",
-             "flags", "missing", "interventions", "conferences", "earlier_steps", "cites",
-             "status", "due_on", "deadline", "waited_school_days", "late_school_days",
-             "correction"]
-        ]  # fmt: skip
+            [
+                "student_id",
+                *personal,
+                "step",
+                "label",
+                "issued_on",
+                "issued_by",
+                "ruleset",
+                "flags",
+                "missing",
+                "interventions",
+                "conferences",
+                "earlier_steps",
+                "cites",
+                "status",
+                "due_on",
+                "deadline",
+                "waited_school_days",
+                "late_school_days",
+                "correction",
+            ]
+        ]
         for s in self.steps:
             who: list[Cell] = list(self._person(s.student_id).values())
             rows.append(
-                [s.student_id, *who, s.step, s.label, s.issued_on, s.issued_by, s.ruleset,
-                 "; ".join(s.flags), "; ".join(s.missing),
-                 "; ".join(i.describe() for i in s.interventions),
-                 "; ".join(f"{k} {d}" for k, d in s.conferences),
-                 "; ".join(f"{k} {d}" for k, d in s.earlier_steps), "; ".join(s.cites),
-                 s.status, s.due_on, s.deadline, s.waited_school_days, s.late_school_days,
-                 s.correction]
-            )  # fmt: skip
+                [
+                    s.student_id,
+                    *who,
+                    s.step,
+                    s.label,
+                    s.issued_on,
+                    s.issued_by,
+                    s.ruleset,
+                    "; ".join(s.flags),
+                    "; ".join(s.missing),
+                    "; ".join(i.describe() for i in s.interventions),
+                    "; ".join(f"{k} {d}" for k, d in s.conferences),
+                    "; ".join(f"{k} {d}" for k, d in s.earlier_steps),
+                    "; ".join(s.cites),
+                    s.status,
+                    s.due_on,
+                    s.deadline,
+                    s.waited_school_days,
+                    s.late_school_days,
+                    s.correction,
+                ]
+            )
         for a in self.pending:
             who = list(self._person(a.student_id).values())
             rows.append(
-                [a.student_id, *who, a.step, a.label, None, None, self.ruleset, None, None,
-                 None, None, None, None, a.status, a.due_on, a.deadline, a.waited_school_days,
-                 a.late_school_days, None]
-            )  # fmt: skip
+                [
+                    a.student_id,
+                    *who,
+                    a.step,
+                    a.label,
+                    None,
+                    None,
+                    self.ruleset,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    a.status,
+                    a.due_on,
+                    a.deadline,
+                    a.waited_school_days,
+                    a.late_school_days,
+                    None,
+                ]
+            )
         return csv_text(rows)
 
     def to_html(self) -> str:
@@ -212,18 +264,30 @@ class ComplianceReport:
                 "<th>Step</th><th>Came due</th><th>Deadline</th><th>School days waited</th>"
                 "<th>Status</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
                 "</section>",
-                rows=join("\n", (
-                    html('<tr><td class="id">{student}</td><td>{label}</td>'
-                         '<td class="date">{due}</td><td class="date">{deadline}</td>'
-                         '<td>{waited}</td><td class="{row}">{status}</td></tr>',
-                         row="missing" if a.status == "overdue" else "ok", student=a.student_id,
-                         label=a.label, due=a.due_on, deadline=a.deadline or "none",
-                         waited=a.waited_school_days,
-                         status=a.status + (f", {a.late_school_days} school days late"
-                                            if a.late_school_days else ""))
-                    for a in self.pending
-                )),
-            )  # fmt: skip
+                rows=join(
+                    "\n",
+                    (
+                        html(
+                            '<tr><td class="id">{student}</td><td>{label}</td>'
+                            '<td class="date">{due}</td><td class="date">{deadline}</td>'
+                            '<td>{waited}</td><td class="{row}">{status}</td></tr>',
+                            row="missing" if a.status == "overdue" else "ok",
+                            student=a.student_id,
+                            label=a.label,
+                            due=a.due_on,
+                            deadline=a.deadline or "none",
+                            waited=a.waited_school_days,
+                            status=a.status
+                            + (
+                                f", {a.late_school_days} school days late"
+                                if a.late_school_days
+                                else ""
+                            ),
+                        )
+                        for a in self.pending
+                    ),
+                ),
+            )
         body = html(
             _BODY,
             ruleset=self.ruleset,
@@ -306,21 +370,38 @@ def compliance_report(
         ages: dict[tuple[str, Any], LegalAging] = {}
         if until is not None:
             for a in legal_aging(
-                sid, timeline, labels, as_of=until, since=ruleset.school_years.start_of(until),
+                sid,
+                timeline,
+                labels,
+                as_of=until,
+                since=ruleset.school_years.start_of(until),
                 calendars=calendars,
-            ):  # fmt: skip
+            ):
                 if a.issued_on is None:
                     pending.append(a)
-        for a in legal_aging(sid, timeline, labels, as_of=dt.date.max, since=dt.date.min,
-                             pending=False):  # fmt: skip
+        for a in legal_aging(
+            sid, timeline, labels, as_of=dt.date.max, since=dt.date.min, pending=False
+        ):
             ages[(a.step, a.issued_on)] = a
         corrections = {(f.step, f.issued_on): f for f in correction_flags(sid, timeline, labels)}
         for step, on in issued.items():
             checks.append(
-                check_step(repository, ruleset, sid, step, on, issued, events.get(step),
-                           unsupportive, timeline, starts, interventions, ages.get((step, on)),
-                           corrections.get((step, on)))
-            )  # fmt: skip
+                check_step(
+                    repository,
+                    ruleset,
+                    sid,
+                    step,
+                    on,
+                    issued,
+                    events.get(step),
+                    unsupportive,
+                    timeline,
+                    starts,
+                    interventions,
+                    ages.get((step, on)),
+                    corrections.get((step, on)),
+                )
+            )
     checks.sort(key=lambda c: (c.issued_on, c.student_id, c.step))
     shown = {}
     if include_personal and people is not None:

@@ -148,15 +148,48 @@ class Packet:
             who += ["", ""] if p is None else [p.name, p.birth_date]
         return csv_text(
             [
-                [*header, "date", "kind", "what", "intervention_id", "who", "why", "ruleset",
-                 "cites"],
+                [
+                    *header,
+                    "date",
+                    "kind",
+                    "what",
+                    "intervention_id",
+                    "who",
+                    "why",
+                    "ruleset",
+                    "cites",
+                ],
                 *([*who, *_entry_row(e).values(), "; ".join(e.cites)] for e in self.timeline),
-                *([*who, a.due_on or a.issued_on, "legal_aging", f"{a.label}: {a.status}", None,
-                   None, a.describe(), self.ruleset, None] for a in self.aging),
-                *([*who, _cell(f.flagged_on), "open_flag", f"{f.label}: to rescind or notify",
-                   None, f.owner, f.describe(), self.ruleset, None] for f in self.flags),
+                *(
+                    [
+                        *who,
+                        a.due_on or a.issued_on,
+                        "legal_aging",
+                        f"{a.label}: {a.status}",
+                        None,
+                        None,
+                        a.describe(),
+                        self.ruleset,
+                        None,
+                    ]
+                    for a in self.aging
+                ),
+                *(
+                    [
+                        *who,
+                        _cell(f.flagged_on),
+                        "open_flag",
+                        f"{f.label}: to rescind or notify",
+                        None,
+                        f.owner,
+                        f.describe(),
+                        self.ruleset,
+                        None,
+                    ]
+                    for f in self.flags
+                ),
             ]
-        )  # fmt: skip
+        )
 
     def to_html(self) -> str:
         """A printable page: A4 or letter, each section on its own pages, rows never split.
@@ -212,16 +245,19 @@ class Packet:
             ready = html(
                 '<section class="readiness">\n<h2>{label}: {verdict}</h2>\n'
                 "<ul>{items}</ul>\n</section>",
-                label=r.label, verdict=r.verdict, items=join("", items),
-            )  # fmt: skip
+                label=r.label,
+                verdict=r.verdict,
+                items=join("", items),
+            )
         legal = _legal_section(self.aging, self.flags)
         who = f"Student {self.student_id}"
         student = html("{id}", id=self.student_id)
         if self.include_personal:
             if self.person is not None:
                 who += f" - {self.person.describe()}"
-                student = html("{id}<br>{person}", id=self.student_id,
-                               person=self.person.describe())  # fmt: skip
+                student = html(
+                    "{id}<br>{person}", id=self.student_id, person=self.person.describe()
+                )
             else:
                 student = html("{id}<br>(not in the roster given)", id=self.student_id)
         title = f"Attendance intervention record: student {self.student_id}"
@@ -274,10 +310,13 @@ def _legal_section(aging: Sequence[LegalAging], flags: Sequence[CorrectionFlag])
         open_flags = html(
             "<h2>Flagged after a correction: rescind or notify</h2>\n<ul>{items}</ul>",
             items=join(
-                "", (html('<li class="missing">{label}: {f}</li>', label=f.label, f=f.describe())
-                     for f in flags)
+                "",
+                (
+                    html('<li class="missing">{label}: {f}</li>', label=f.label, f=f.describe())
+                    for f in flags
+                ),
             ),
-        )  # fmt: skip
+        )
     return html(
         "<section>\n<h2>Legal steps this school year</h2>\n{table}\n{flags}\n</section>",
         table=table,
@@ -424,14 +463,26 @@ def build_packet(
     person = people.get(student_id) if include_personal and people is not None else None
     labels = cites.label
     aging = legal_aging(
-        student_id, events, labels, as_of=as_of, since=ruleset.school_years.start_of(as_of),
+        student_id,
+        events,
+        labels,
+        as_of=as_of,
+        since=ruleset.school_years.start_of(as_of),
         calendars=calendars,
-    )  # fmt: skip
+    )
     flags = tuple(f for f in correction_flags(student_id, events, labels, as_of=as_of) if f.open)
     return Packet(
-        student_id, as_of, str(ruleset.ref), timeline, tuple(ivs), ready, include_personal, person,
-        aging, flags,
-    )  # fmt: skip
+        student_id,
+        as_of,
+        str(ruleset.ref),
+        timeline,
+        tuple(ivs),
+        ready,
+        include_personal,
+        person,
+        aging,
+        flags,
+    )
 
 
 _BODY = """<table class="meta">

@@ -169,10 +169,16 @@ def check_step(
     order = {s: i for i, s in enumerate(steps)}
     rank = order.get(step, len(steps))
     earlier = tuple(
-        sorted(((s, d) for s, d in issued.items() if s != step and (d < issued_on or (
-                    d == issued_on and order.get(s, len(steps)) < rank))),
-               key=lambda item: (item[1], order.get(item[0], len(steps))))
-    )  # fmt: skip
+        sorted(
+            (
+                (s, d)
+                for s, d in issued.items()
+                if s != step
+                and (d < issued_on or (d == issued_on and order.get(s, len(steps)) < rank))
+            ),
+            key=lambda item: (item[1], order.get(item[0], len(steps))),
+        )
+    )
     recorded = conferences_recorded(timeline, as_of=issued_on)
     held = tuple((c.kind, c.held_on) for c in recorded if c.outcome == "held")
     prior: list[PriorIntervention] = []
@@ -190,10 +196,15 @@ def check_step(
         if t.intervention not in unsupportive:
             prior.append(
                 PriorIntervention(
-                    t.intervention_id, t.intervention, t.tier_level, t.opened_on, t.started_on,
-                    t.outcome, t.outcome_on,
+                    t.intervention_id,
+                    t.intervention,
+                    t.tier_level,
+                    t.opened_on,
+                    t.started_on,
+                    t.outcome,
+                    t.outcome_on,
                 )
-            )  # fmt: skip
+            )
     flags: list[str] = []
     if spec is None:
         missing: tuple[str, ...] = (f"rule set {ruleset.id} has no legal step {step!r}",)

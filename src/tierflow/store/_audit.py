@@ -459,9 +459,11 @@ class _StateCheck:
             key = f"intervention_id={iid}"
             if iv is None:
                 self.finding(
-                    owners.get(iid, ""), "check_ins", key,
+                    owners.get(iid, ""),
+                    "check_ins",
+                    key,
                     "a check-in for an intervention no event adds",
-                )  # fmt: skip
+                )
                 continue
             student = iv.student_id
             bodies, expected = stored.get(iid, []), replayed.get(iid, [])
@@ -473,15 +475,19 @@ class _StateCheck:
                     got = None
                 if got is not None and (n >= len(expected) or got != expected[n]):
                     self.finding(
-                        student, "check_ins", key,
+                        student,
+                        "check_ins",
+                        key,
                         f"check-in {n + 1} of {len(bodies)} differs from the replayed events "
                         f"(which hold {len(expected)})",
-                    )  # fmt: skip
+                    )
             if len(bodies) < len(expected):
                 self.finding(
-                    student, "check_ins", key,
+                    student,
+                    "check_ins",
+                    key,
                     f"{len(expected) - len(bodies)} of its {len(expected)} check-ins deleted",
-                )  # fmt: skip
+                )
 
     def issued(self) -> None:
         replayed = self.state.issued
@@ -499,9 +505,11 @@ class _StateCheck:
             for step in steps:
                 if (student, step) not in stored:
                     self.finding(
-                        student, "issued", f"student_id={student}, step={step}",
+                        student,
+                        "issued",
+                        f"student_id={student}, step={step}",
                         "deleted (the events issue it)",
-                    )  # fmt: skip
+                    )
 
 
 def _date(value: object) -> dt.date | None:

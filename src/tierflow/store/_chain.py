@@ -273,9 +273,13 @@ class ChainStore:
             dialect = self._conn.dialect
             lost = dialect.is_disconnect(exc, dbapi, cursor)
             wrapped = sa.exc.DBAPIError.instance(
-                sql.text, params or list(many), exc, dialect.loaded_dbapi.Error,
-                connection_invalidated=lost, dialect=dialect,
-            )  # fmt: skip
+                sql.text,
+                params or list(many),
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            )
             if lost:
                 self._conn.invalidate(wrapped)
             raise wrapped from exc
@@ -295,9 +299,11 @@ class ChainStore:
         if moved:
             cursor = self._exec(
                 "move_head",
-                *({"sid": s, "old": h.start, "new_seq": h.seq, "new_hash": h.hash}
-                  for s, h in moved),
-            )  # fmt: skip
+                *(
+                    {"sid": s, "old": h.start, "new_seq": h.seq, "new_hash": h.hash}
+                    for s, h in moved
+                ),
+            )
             if cursor.rowcount != len(moved):
                 raise ConflictError(
                     f"store {self.path}: a student's chain was extended concurrently during "
@@ -372,10 +378,10 @@ class ChainStore:
             stored, stored_hash, last = self._exec("head", sid=student_id).fetchone()
             if stored != last:
                 raise self._inconsistent(
-                    "chain_heads", f"student_id={student_id}",
-                    f"the head says the chain ends at seq {stored}, the events table at seq "
-                    f"{last}",
-                )  # fmt: skip
+                    "chain_heads",
+                    f"student_id={student_id}",
+                    f"the head says the chain ends at seq {stored}, the events table at seq {last}",
+                )
             head = (
                 _Head(None, 0, codec.GENESIS)
                 if stored is None
@@ -386,9 +392,15 @@ class ChainStore:
             text = codec.dumps(body)
         digest = codec.chain_hash(head.hash, envelope_text(record, student_id, seq, text))
         (row,) = self._exec(
-            "insert_event", student_id=student_id, seq=seq, record=record,
-            intervention_id=intervention_id, body=text, prev_hash=head.hash, hash=digest,
-        ).fetchone()  # fmt: skip
+            "insert_event",
+            student_id=student_id,
+            seq=seq,
+            record=record,
+            intervention_id=intervention_id,
+            body=text,
+            prev_hash=head.hash,
+            hash=digest,
+        ).fetchone()
         if heads is not None:
             heads[student_id] = head._replace(seq=seq, hash=digest)
         elif head.start is None:

@@ -241,25 +241,50 @@ _MAYBE_TEXT = (str, type(None))
 _MAYBE_DATE = (dt.date, type(None))
 
 _INTERVENTION_TYPES: dict[str, tuple[type, ...]] = {
-    "id": _TEXT, "student_id": _TEXT, "school_id": _MAYBE_TEXT, "intervention": _TEXT,
-    "tier_level": (int,), "owner_role": _TEXT, "owner": _MAYBE_TEXT, "state": _TEXT,
-    "opened_on": _DATE, "next_follow_up": _MAYBE_DATE, "review_on": _MAYBE_DATE,
-    "escalates_to": _MAYBE_TEXT, "escalated_from": _MAYBE_TEXT, "reason": _TEXT,
-    "ended_on": _MAYBE_DATE, "overdue": (bool,), "version": (int,),
-}  # fmt: skip
+    "id": _TEXT,
+    "student_id": _TEXT,
+    "school_id": _MAYBE_TEXT,
+    "intervention": _TEXT,
+    "tier_level": (int,),
+    "owner_role": _TEXT,
+    "owner": _MAYBE_TEXT,
+    "state": _TEXT,
+    "opened_on": _DATE,
+    "next_follow_up": _MAYBE_DATE,
+    "review_on": _MAYBE_DATE,
+    "escalates_to": _MAYBE_TEXT,
+    "escalated_from": _MAYBE_TEXT,
+    "reason": _TEXT,
+    "ended_on": _MAYBE_DATE,
+    "overdue": (bool,),
+    "version": (int,),
+}
 """The type each intervention field holds (the annotations of :class:`Intervention`)."""
 
 _EVENT_TYPES: dict[str, tuple[type, ...]] = {
-    "at": _DATE, "student_id": _TEXT, "kind": _TEXT, "intervention_id": _MAYBE_TEXT,
-    "trigger": _MAYBE_TEXT, "from_state": _MAYBE_TEXT, "to_state": _MAYBE_TEXT, "who": _TEXT,
-    "why": _TEXT, "facts": (Mapping, type(None)), "detail": (Mapping, type(None)),
-}  # fmt: skip
+    "at": _DATE,
+    "student_id": _TEXT,
+    "kind": _TEXT,
+    "intervention_id": _MAYBE_TEXT,
+    "trigger": _MAYBE_TEXT,
+    "from_state": _MAYBE_TEXT,
+    "to_state": _MAYBE_TEXT,
+    "who": _TEXT,
+    "why": _TEXT,
+    "facts": (Mapping, type(None)),
+    "detail": (Mapping, type(None)),
+}
 """The type each workflow event field holds (``ruleset`` is checked as it is read)."""
 
 _CHECK_IN_TYPES: dict[str, tuple[type, ...]] = {
-    "intervention_id": _TEXT, "on": _DATE, "by": _TEXT, "goal_met": (bool, type(None)),
-    "contact_type": _TEXT, "note": _TEXT, "outcome": _MAYBE_TEXT,
-}  # fmt: skip
+    "intervention_id": _TEXT,
+    "on": _DATE,
+    "by": _TEXT,
+    "goal_met": (bool, type(None)),
+    "contact_type": _TEXT,
+    "note": _TEXT,
+    "outcome": _MAYBE_TEXT,
+}
 """The type each check-in field holds."""
 
 _REF_TYPES: dict[str, tuple[type, ...]] = {
@@ -303,8 +328,13 @@ def _typed(
             try:
                 read = from_json(value)
             except (
-                StoreError, ValueError, TypeError, KeyError, AttributeError, RecursionError
-            ) as exc:  # fmt: skip
+                StoreError,
+                ValueError,
+                TypeError,
+                KeyError,
+                AttributeError,
+                RecursionError,
+            ) as exc:
                 raise Unreadable(f"the {what}'s {name} cannot be read ({exc})") from exc
         # bool is an int: only a field that holds a bool takes one.
         if not isinstance(read, allowed) or (type(read) is bool and bool not in allowed):

@@ -152,15 +152,21 @@ class SqlRepository(ChainStore):
             if self._exec("iv_exists", iid=intervention.id).fetchone():
                 raise StoreError(f"intervention {intervention.id} already exists")
             self._exec(
-                "insert_iv", id=intervention.id, student_id=intervention.student_id,
+                "insert_iv",
+                id=intervention.id,
+                student_id=intervention.student_id,
                 catalog_id=intervention.intervention,
-                is_open=intervention.state in OPEN_STATES, version=intervention.version,
+                is_open=intervention.state in OPEN_STATES,
+                version=intervention.version,
                 body=text,
-            )  # fmt: skip
+            )
             self._chain(
-                intervention.student_id, "intervention", intervention.id,
-                {"op": "add", "state": state}, f'{{"op":"add","state":{text}}}',
-            )  # fmt: skip
+                intervention.student_id,
+                "intervention",
+                intervention.id,
+                {"op": "add", "state": state},
+                f'{{"op":"add","state":{text}}}',
+            )
         known = None if self._students is None else self._students.get(intervention.student_id)
         if known is not None:
             known.append(text)  # the newest: the last by position
@@ -201,19 +207,23 @@ class SqlRepository(ChainStore):
             state = codec.intervention_to_json(intervention)
             changes = {k: v for k, v in state.items() if before.get(k) != v}
             updated = self._exec(
-                "update_iv", iid=iid, expected=expected_version,
-                now_open=intervention.state in OPEN_STATES, new_version=intervention.version,
+                "update_iv",
+                iid=iid,
+                expected=expected_version,
+                now_open=intervention.state in OPEN_STATES,
+                new_version=intervention.version,
                 new_body=codec.dumps(state),
-            )  # fmt: skip
+            )
             if updated.rowcount != 1:
                 raise ConflictError(f"intervention {iid} was changed concurrently")
             if self._students is not None:
                 self._students.pop(intervention.student_id, None)
             self._chain(
-                intervention.student_id, "intervention", iid,
-                {"op": "save", "id": iid, "expected_version": expected_version,
-                 "changes": changes},
-            )  # fmt: skip
+                intervention.student_id,
+                "intervention",
+                iid,
+                {"op": "save", "id": iid, "expected_version": expected_version, "changes": changes},
+            )
 
     def for_student(self, student_id: str) -> list[Intervention]:
         """Every intervention of a student, oldest first.
@@ -328,9 +338,12 @@ class SqlRepository(ChainStore):
         database accepts: text in an integer column on SQLite): the audit checks them.
         """
         ev, h, ivs, ci, iss = (
-            tables.events, tables.chain_heads, tables.interventions, tables.check_ins,
+            tables.events,
+            tables.chain_heads,
+            tables.interventions,
+            tables.check_ins,
             tables.issued,
-        )  # fmt: skip
+        )
         queries = (
             sa.select(*ev.c).order_by(ev.c.student_id, ev.c.seq, ev.c.row),
             sa.select(h.c.student_id, h.c.seq, h.c.hash).order_by(h.c.student_id),

@@ -19,13 +19,12 @@ reported, and nothing that keeps records needs it.
 from tierflow.report._compliance import ComplianceReport, compliance_report
 from tierflow.report._packet import Packet, PacketEntry, build_packet
 from tierflow.report._readiness import Readiness
-from tierflow.report._step_check import PriorIntervention, StepCheck
+from tierflow.report._step_check import StepCheck
 
 __all__ = [
     "ComplianceReport",
     "Packet",
     "PacketEntry",
-    "PriorIntervention",
     "Readiness",
     "StepCheck",
     "build_packet",

@@ -24,8 +24,8 @@ from tierflow.ingest import Person
 from tierflow.report._aging import LegalAging, correction_flags, legal_aging
 from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
 from tierflow.report._page import document, sources
-from tierflow.report._step_check import PriorIntervention, StepCheck, check_step
-from tierflow.workflow import Repository
+from tierflow.report._step_check import StepCheck, check_step
+from tierflow.workflow import Repository, Tried
 from tierflow.workflow._tried import Starts
 
 __all__ = ["ComplianceReport", "compliance_report"]
@@ -303,7 +303,7 @@ class ComplianceReport:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, PriorIntervention):
+    if isinstance(value, Tried):
         return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]

@@ -15,7 +15,7 @@ from typing import Any
 from tierflow.evaluate import CompiledRuleset
 from tierflow.facts._read import HistoryView, InterventionView
 from tierflow.report._aging import CorrectionFlag, LegalAging
-from tierflow.workflow import Intervention, Repository, WorkflowEvent
+from tierflow.workflow import Intervention, Repository, Tried, WorkflowEvent
 from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "NO_PRIOR_SUPPORT",
     "REQUIREMENTS_UNMET",
     "UNKNOWN_STEP",
-    "PriorIntervention",
     "StepCheck",
     "check_step",
 ]
@@ -39,37 +38,6 @@ ISSUED_LATE = "issued_late"
 """Flag: the step was issued after its deadline (``deadline_school_days``)."""
 GROUNDS_REMOVED = "grounds_removed"
 """Flag: corrected data removed the step's grounds and nobody rescinded it or notified yet."""
-
-
-@dataclass(frozen=True)
-class PriorIntervention:
-    """A supportive intervention documented on or before a legal step.
-
-    Attributes:
-        intervention_id: Its id in the store.
-        intervention: Its catalogue id (``weekly-checkin``).
-        tier_level: Its tier's level.
-        opened_on: The date it opened.
-        started_on: The date it was started (its owner's ``start``, or a first check-in).
-        outcome: The last outcome recorded at a check-in on or before the step, if any.
-        outcome_on: The date of that check-in.
-    """
-
-    intervention_id: str
-    intervention: str
-    tier_level: int
-    opened_on: dt.date
-    started_on: dt.date
-    outcome: str | None
-    outcome_on: dt.date | None
-
-    def describe(self) -> str:
-        """``iv-0000012 weekly-checkin (tier 2) opened 2025-10-06, started 2025-10-07, ...``."""
-        text = f"{self.intervention_id} {self.intervention} (tier {self.tier_level}) opened "
-        text += f"{self.opened_on}, started {self.started_on}"
-        if self.outcome is not None:
-            return f"{text}, outcome {self.outcome} on {self.outcome_on}"
-        return f"{text}, no outcome recorded"
 
 
 @dataclass(frozen=True)
@@ -110,7 +78,7 @@ class StepCheck:
     cites: tuple[str, ...]
     earlier_steps: tuple[tuple[str, dt.date], ...]
     conferences: tuple[tuple[str, dt.date], ...]
-    interventions: tuple[PriorIntervention, ...]
+    interventions: tuple[Tried, ...]
     missing: tuple[str, ...]
     flags: tuple[str, ...]
     due_on: dt.date | None = None
@@ -181,7 +149,7 @@ def check_step(
     )
     recorded = conferences_recorded(timeline, as_of=issued_on)
     held = tuple((c.kind, c.held_on) for c in recorded if c.outcome == "held")
-    prior: list[PriorIntervention] = []
+    prior: list[Tried] = []
     tried: list[InterventionView] = []
     # Started (by the step) and not withdrawn on corrected data (by then), from its start: the
     # support the engine would have counted on the day the step was issued.
@@ -194,17 +162,7 @@ def check_step(
             )
         )
         if t.intervention not in unsupportive:
-            prior.append(
-                PriorIntervention(
-                    t.intervention_id,
-                    t.intervention,
-                    t.tier_level,
-                    t.opened_on,
-                    t.started_on,
-                    t.outcome,
-                    t.outcome_on,
-                )
-            )
+            prior.append(t)
     flags: list[str] = []
     if spec is None:
         missing: tuple[str, ...] = (f"rule set {ruleset.id} has no legal step {step!r}",)

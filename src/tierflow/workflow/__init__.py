@@ -38,6 +38,7 @@ from tierflow.workflow._records import (
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays, next_follow_up
+from tierflow.workflow._tried import Tried
 
 __all__ = [
     "CONTACT_TYPES",
@@ -60,6 +61,7 @@ __all__ = [
     "SchoolDays",
     "StaffMember",
     "TransitionDef",
+    "Tried",
     "Unassigned",
     "WorkflowEvent",
     "next_follow_up",

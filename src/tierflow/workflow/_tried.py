@@ -114,6 +114,14 @@ class Tried:
     outcome_on: dt.date | None
     check_ins: int = 0
 
+    def describe(self) -> str:
+        """``iv-0000012 weekly-checkin (tier 2) opened 2025-10-06, started 2025-10-07, ...``."""
+        text = f"{self.intervention_id} {self.intervention} (tier {self.tier_level}) opened "
+        text += f"{self.opened_on}, started {self.started_on}"
+        if self.outcome is not None:
+            return f"{text}, outcome {self.outcome} on {self.outcome_on}"
+        return f"{text}, no outcome recorded"
+
 
 def support_tried(
     repository: Repository,

@@ -15,7 +15,7 @@ from tierflow.errors import WorkflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.spec import LegalStepSpec
 from tierflow.workflow._machine import TERMINAL_STATES, IllegalTransitionError, Lifecycle
-from tierflow.workflow._records import Intervention, WorkflowEvent
+from tierflow.workflow._records import Intervention, Plan, WorkflowEvent
 from tierflow.workflow._repository import Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays
@@ -177,6 +177,31 @@ class Core:
         else:
             self._notify(stored)
         return stored
+
+    def _withdraw_step(
+        self,
+        as_of: dt.date,
+        sid: str,
+        step: str,
+        why: str,
+        snapshot: dict[str, Any] | None,
+        plan: Plan,
+        **detail: Any,
+    ) -> None:
+        """Withdraw a legal step reported due and never issued: in the plan and the timeline."""
+        plan.legal_withdrawn.append((sid, step))
+        self._record(
+            WorkflowEvent(
+                0,
+                as_of,
+                sid,
+                "legal_withdrawn",
+                why=why,
+                ruleset=self.ruleset.ref,
+                facts=snapshot,
+                detail={"step": step, **detail},
+            )
+        )
 
     def _notify(self, stored: WorkflowEvent) -> None:
         for hook, kinds in self._hooks:

@@ -312,20 +312,9 @@ class LegalLadder(Core):
             current = now.get(step)
             if current is not None and current.status == "due":
                 continue
-            plan.legal_withdrawn.append((sid, step))
-            self._record(
-                WorkflowEvent(
-                    0,
-                    as_of,
-                    sid,
-                    "legal_withdrawn",
-                    why=f"{step} was reported due on {reported_on} and not issued; "
-                    + self._why_not_due(step, current, facts, reported_on),
-                    ruleset=self.ruleset.ref,
-                    facts=snapshot,
-                    detail={"step": step},
-                )
-            )
+            why = f"{step} was reported due on {reported_on} and not issued; "
+            why += self._why_not_due(step, current, facts, reported_on)
+            self._withdraw_step(as_of, sid, step, why, snapshot, plan)
         self._flag(as_of, sid, facts, snapshot, year, plan, trail)
 
     def _trail(self, sid: str, trail: list[Trail]) -> Trail:

@@ -42,20 +42,9 @@ class Moves(Core):
         policy = self.ruleset.spec.school_year.rollover
         ended = f"school year {self.ruleset.school_years.previous(year)} ended"
         for step in steps:
-            plan.legal_withdrawn.append((sid, step))
-            self._record(
-                WorkflowEvent(
-                    0,
-                    as_of,
-                    sid,
-                    "legal_withdrawn",
-                    why=f"{step} was reported due on {recall.reported[step]} and not issued; "
-                    f"{ended}, and the ladder starts again in school year {year}",
-                    ruleset=self.ruleset.ref,
-                    facts=snapshot,
-                    detail={"step": step, "school_year": year.label},
-                )
-            )
+            why = f"{step} was reported due on {recall.reported[step]} and not issued; "
+            why += f"{ended}, and the ladder starts again in school year {year}"
+            self._withdraw_step(as_of, sid, step, why, snapshot, plan, school_year=year.label)
         if policy != "carry":
             for iv in old:
                 why = f"{ended}: the rule set closes open interventions at the year's start"

@@ -122,12 +122,24 @@ class SchoolYears:
         if not explicit:
             return self._by_rule(label)
         first, last = explicit[0], explicit[-1]
-        if day < first.start:  # before the years given: by rule, up to the first of them
+        if day < first.start:
+            # Before the years given: by rule, and the year just before the first of them runs
+            # up to the day before it (longer or shorter than the rule's year).
             year = self._by_rule(min(label, first.label - 1))
-            return SchoolYear(year.label, year.start, min(year.end, first.start - _DAY))
-        if day > last.end:  # after them: by rule, from the day after the last
+            end = first.start - _DAY
+            return SchoolYear(
+                year.label, year.start, end if year.label == first.label - 1 else min(year.end, end)
+            )
+        if day > last.end:
+            # After them: by rule, and the year just after the last of them starts the day
+            # after it.
             year = self._by_rule(max(label, last.label + 1))
-            return SchoolYear(year.label, max(year.start, last.end + _DAY), year.end)
+            start = last.end + _DAY
+            return SchoolYear(
+                year.label,
+                start if year.label == last.label + 1 else max(year.start, start),
+                year.end,
+            )
         return explicit[bisect_right([y.start for y in explicit], day) - 1]
 
     def start_of(self, day: dt.date) -> dt.date:

@@ -220,7 +220,7 @@ def test_explicit_years_are_read_in_order_of_their_start() -> None:
 def test_explicit_years_that_do_not_follow_one_another_are_refused(
     years: list[SchoolYear], message: str
 ) -> None:
-    with pytest.raises(DataError, match="calendar.invalid") as caught:
+    with pytest.raises(DataError) as caught:
         SchoolYears("07-01", years)
     assert caught.value.code == "calendar.invalid"
     assert message in caught.value.reason

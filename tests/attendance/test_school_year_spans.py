@@ -6,16 +6,14 @@ the properties every answer must have (the date is inside the year it is given; 
 dates stay in one year or step to the next, which starts the day after the other ends and is
 named one more; a date inside an explicit year gets exactly that year).
 
-Mutation testing (docs/testing.md) leaves these mutants of ``_years.py`` alive, each
-equivalent (no answer changes):
+Mutation testing (docs/testing.md) leaves 6 mutants of ``_years.py`` alive, each equivalent
+(no answer changes):
 
-- the cache bound in ``SchoolYears.of`` (``>= 4096`` to ``> 4096``, ``4097``, or no clearing):
-  the cache only keeps memory in check; answers come from ``_of`` either way;
-- ``__slots__`` entries renamed or dropped: only memory layout;
-- ``sorted(..., key=lambda y: y.start)`` keyed by ``label``: years that pass the checks that
-  follow are ordered the same way by either;
-- ``__repr__`` text mutants other than those asserted here (the numbers are asserted, the
-  padding of ``f"{...:02d}"`` is asserted for one-digit months and days).
+- 4 in ``SchoolYears.of``'s cache: not reading it (``year = None``, ``get(None)``) or clearing
+  it at 4,097 entries instead of 4,096; the cache only saves work, answers come from ``_of``;
+- 2 in ``__init__``: sorting the explicit years by the whole tuple (``key=None`` or no key)
+  instead of by ``start``: years that pass the checks which follow are in the same order
+  either way (each starts after the one before and is named one more).
 """
 
 from __future__ import annotations
@@ -295,3 +293,27 @@ def test_consecutive_explicit_years_pair_up_in_order() -> None:
     years = SchoolYears("07-01", explicit)
     for a, b in pairwise(explicit):
         assert years.previous(b) == a
+
+
+def test_from_sessions_ends_each_of_three_years_where_the_next_begins() -> None:
+    years = SchoolYears.from_sessions(
+        [
+            (2022, dt.date(2021, 8, 23), dt.date(2022, 5, 27)),
+            (2023, dt.date(2022, 8, 22), dt.date(2023, 5, 26)),
+            (2024, dt.date(2023, 8, 21), dt.date(2024, 5, 24)),
+        ]
+    )
+    # By hand: each year ends the day before the next one's first session.
+    assert years.of(dt.date(2022, 8, 21)).end == dt.date(2022, 8, 21)
+    assert years.of(dt.date(2023, 8, 20)) == SchoolYear(
+        2023, dt.date(2022, 8, 22), dt.date(2023, 8, 20)
+    )
+
+
+def test_previous_of_a_year_after_a_one_day_year_is_that_day() -> None:
+    day = dt.date(2025, 8, 1)
+    years = SchoolYears(
+        "07-01",
+        [SchoolYear(2025, day, day), SchoolYear(2026, dt.date(2025, 8, 2), dt.date(2026, 6, 30))],
+    )
+    assert years.previous(years.of(dt.date(2025, 9, 1))) == SchoolYear(2025, day, day)

@@ -1,0 +1,249 @@
+"""The audit's check of one student's chain, on hand-built rows, finding by finding.
+
+``tests/store/test_tamper.py`` tampers with a real store and checks *that* each edit is
+found; here every finding's exact position, table, key and words are checked against a
+chain written by hand (hashes from hashlib, envelopes from the formula in docs/store.md), so
+a changed position, a changed comparison or a dropped finding fails. The anchor check is
+covered the same way.
+
+Mutation testing (docs/testing.md) leaves these mutants of ``_check_chain`` alive, each
+equivalent: the ``prev_hash, expected, prev_row`` update after a row whose seq is not a whole
+number or whose columns are not text (the ``continue`` skips the update, so a mutant of the
+values it would have set is never read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from tierflow.store import Anchor, Discrepancy
+from tierflow.store._audit import _check_anchor, _check_chain
+from tierflow.store._rows import ChainRow
+
+GENESIS = "0" * 64
+BODY = '{"n":1}'
+
+
+def _envelope(record: str, student: str, seq: int, body: str) -> str:
+    who = json.dumps(student)
+    return f'{{"body":{body},"record":{json.dumps(record)},"seq":{seq},"student_id":{who}}}'
+
+
+def _sha(prev: str, text: str) -> str:
+    return hashlib.sha256((prev + text).encode()).hexdigest()
+
+
+def chain(student: str, n: int, *, first_row: int = 10) -> list[ChainRow]:
+    """A well-formed chain of ``n`` event rows, row numbers ``first_row`` on, step 10."""
+    rows, prev = [], GENESIS
+    for seq in range(1, n + 1):
+        body = f'{{"n":{seq}}}'
+        digest = _sha(prev, _envelope("event", student, seq, body))
+        rows.append(
+            ChainRow(first_row + 10 * (seq - 1), student, seq, "event", None, body, prev, digest)
+        )
+        prev = digest
+    return rows
+
+
+def head(rows: list[ChainRow]) -> tuple[int, str]:
+    return rows[-1].seq, rows[-1].hash
+
+
+def d(seq: int, problem: str, table: str = "events", key: str = "") -> Discrepancy:
+    return Discrepancy("s1", seq, problem, table, key or f"student_id=s1, seq={seq}")
+
+
+def test_an_intact_chain_and_head_have_no_finding() -> None:
+    rows = chain("s1", 3)
+    assert _check_chain("s1", rows, head(rows)) == []
+    assert _check_chain("s1", [], None) == []
+
+
+def test_a_deleted_middle_row_is_named_and_the_next_row_found_unlinked() -> None:
+    rows = chain("s1", 4)
+    kept = [rows[0], rows[2], rows[3]]
+    # Row 3 still links to row 2's hash (which is gone): only the skip is reported at 2, and
+    # row 3's own hash is still right, so nothing more.
+    assert _check_chain("s1", kept, head(rows)) == [d(2, "deleted (the chain skips seq 2)")]
+
+
+def test_several_deleted_rows_are_named_as_a_range() -> None:
+    rows = chain("s1", 5)
+    kept = [rows[0], rows[4]]
+    assert _check_chain("s1", kept, head(rows)) == [
+        d(2, "deleted (the chain skips seqs 2-4)"),
+        d(3, "deleted (the chain skips seqs 2-4)"),
+        d(4, "deleted (the chain skips seqs 2-4)"),
+    ]
+
+
+def test_a_deleted_first_row_is_found() -> None:
+    rows = chain("s1", 2)
+    assert _check_chain("s1", rows[1:], head(rows)) == [d(1, "deleted (the chain skips seq 1)")]
+
+
+def test_a_broken_link_is_found_at_the_row_that_links() -> None:
+    rows = chain("s1", 3)
+    body = '{"n":99}'
+    edited = rows[1]._replace(
+        body=body, hash=_sha(rows[1].prev_hash, _envelope("event", "s1", 2, body))
+    )
+    found = _check_chain("s1", [rows[0], edited, rows[2]], head(rows))
+    assert found == [d(3, "edited or reordered (its link to the previous row is broken)")]
+
+
+def test_an_edited_body_is_found_at_its_row() -> None:
+    rows = chain("s1", 3)
+    edited = rows[1]._replace(body='{"n":99}')
+    assert _check_chain("s1", [rows[0], edited, rows[2]], head(rows)) == [
+        d(2, "edited (event row 20: its content does not match its hash)")
+    ]
+
+
+def test_a_row_moved_to_another_student_does_not_hash_as_theirs() -> None:
+    rows = chain("s2", 1)
+    moved = [rows[0]._replace(student_id="s1")]
+    assert _check_chain("s1", moved, head(moved)) == [
+        d(1, "edited (event row 10: its content does not match its hash)")
+    ]
+
+
+def test_a_second_row_at_a_position_is_found() -> None:
+    rows = chain("s1", 2)
+    extra = rows[1]._replace(row=25)
+    assert _check_chain("s1", [rows[0], rows[1], extra], head(rows)) == [
+        d(2, "a second row at this position (row 25): added or edited")
+    ]
+
+
+def test_row_numbers_that_go_back_are_found() -> None:
+    rows = chain("s1", 3)
+    swapped = [rows[0], rows[1]._replace(row=35), rows[2]._replace(row=30)]
+    assert _check_chain("s1", swapped, head(rows)) == [
+        d(3, "its row number 30 is not after the previous row's 35")
+    ]
+    # The same row number twice is not "after" either.
+    same = [rows[0], rows[1]._replace(row=10), rows[2]]
+    assert _check_chain("s1", same, head(rows)) == [
+        d(2, "its row number 10 is not after the previous row's 10")
+    ]
+
+
+def test_a_seq_that_is_not_a_whole_number_is_found_where_the_chain_expected_a_row() -> None:
+    rows = chain("s1", 2)
+    bad = rows[1]._replace(seq="2")  # type: ignore[arg-type]
+    assert _check_chain("s1", [rows[0], bad], (2, rows[1].hash)) == [
+        d(2, "seq is '2', not a whole number (row 20)"),
+        d(2, "deleted (the chain ends early)"),
+    ]
+    not_int = rows[0]._replace(seq=True)  # a bool is an int to isinstance, not to the audit
+    assert _check_chain("s1", [not_int], None)[0] == d(
+        1, "seq is True, not a whole number (row 10)"
+    )
+
+
+def test_a_column_that_is_not_text_is_found() -> None:
+    rows = chain("s1", 2)
+    for bad in (
+        rows[1]._replace(record=7),  # type: ignore[arg-type]
+        rows[1]._replace(body=7),  # type: ignore[arg-type]
+        rows[1]._replace(prev_hash=7),  # type: ignore[arg-type]
+        rows[1]._replace(hash=7),  # type: ignore[arg-type]
+    ):
+        assert _check_chain("s1", [rows[0], bad], head(rows)) == [
+            d(2, "a column holds something other than text (edited)"),
+            d(2, "deleted (the chain ends early)"),
+        ], bad
+
+
+def test_a_chain_without_a_head_is_found_at_its_last_row() -> None:
+    rows = chain("s1", 3)
+    assert _check_chain("s1", rows, None) == [
+        d(3, "the chain has no recorded head", "chain_heads", "student_id=s1")
+    ]
+
+
+def test_a_head_beyond_the_rows_names_every_missing_row() -> None:
+    rows = chain("s1", 4)
+    assert _check_chain("s1", rows[:2], head(rows)) == [
+        d(3, "deleted (the chain ends early)"),
+        d(4, "deleted (the chain ends early)"),
+    ]
+    # A head for a student with no rows at all: every row it counts is gone.
+    assert _check_chain("s1", [], (2, "x")) == [
+        d(1, "deleted (the chain ends early)"),
+        d(2, "deleted (the chain ends early)"),
+    ]
+
+
+def test_a_lowered_head_is_found() -> None:
+    rows = chain("s1", 3)
+    assert _check_chain("s1", rows, (1, rows[0].hash)) == [
+        d(
+            3,
+            "seq is 1, the chain ends at seq 3 (lowered: every later write to this chain would "
+            "be refused)",
+            "chain_heads",
+            "student_id=s1",
+        )
+    ]
+
+
+def test_a_head_one_short_is_the_lowered_head_not_a_changed_hash() -> None:
+    rows = chain("s1", 3)
+    found = _check_chain("s1", rows, (2, rows[2].hash))
+    assert [f.problem[:10] for f in found] == ["seq is 2, "]
+
+
+def test_a_head_whose_hash_changed_is_found() -> None:
+    rows = chain("s1", 2)
+    assert _check_chain("s1", rows, (2, "f" * 64)) == [
+        d(2, "edited (the chain's last hash changed)")
+    ]
+
+
+def test_a_head_whose_seq_is_not_a_whole_number_is_found() -> None:
+    rows = chain("s1", 2)
+    assert _check_chain("s1", rows, ("2", rows[1].hash)) == [
+        d(2, "seq is '2', not a whole number", "chain_heads", "student_id=s1")
+    ]
+
+
+def test_the_anchor_names_a_chain_cut_short_rewritten_or_gone() -> None:
+    s1, s2, s3 = chain("s1", 3), chain("s2", 2), chain("s3", 1)
+    saved = Anchor({"s1": (3, s1[2].hash), "s2": (2, s2[1].hash), "s3": (1, s3[0].hash)})
+    now = {
+        "s1": s1[:2],  # cut short
+        "s2": [s2[0], s2[1]._replace(hash="e" * 64)],  # rewritten
+    }
+    assert _check_anchor(saved, now) == [
+        Discrepancy(
+            "s1",
+            3,
+            "the anchor saw the chain end at seq 3; it now ends at seq 2 (cut short or rolled "
+            "back since the anchor)",
+            "events",
+            "student_id=s1, seq=3",
+        ),
+        Discrepancy(
+            "s2",
+            2,
+            "the row at seq 2 is not the one the anchor saw (its hash changed): the chain was "
+            "rewritten since the anchor",
+            "events",
+            "student_id=s2, seq=2",
+        ),
+        Discrepancy(
+            "s3",
+            1,
+            "the anchor saw a chain of 1 rows; it is gone",
+            "events",
+            "student_id=s3, seq=1",
+        ),
+    ]
+    assert _check_anchor(saved, {"s1": s1, "s2": s2, "s3": s3}) == []
+    # A chain that grew since the anchor still holds the row the anchor saw: no finding.
+    grown = chain("s1", 5)
+    assert _check_anchor(Anchor({"s1": (3, grown[2].hash)}), {"s1": grown}) == []

@@ -138,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of the rule set format")
     p.add_argument("--output", "-o", help="write to this file")
+    p.add_argument(
+        "--child",
+        action="store_true",
+        help="the schema of a playbook that extends another (partial overrides)",
+    )
     p.set_defaults(func=_cmd_schema)
 
     p = sub.add_parser("demo", help="run the bundled sample district through a built-in rule set")

@@ -140,7 +140,7 @@ def _cmd_diff(args: argparse.Namespace, out: _Out, err: _Out) -> int:
 def _cmd_schema(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.spec import ruleset_json_schema
 
-    text = json.dumps(ruleset_json_schema(), indent=2) + "\n"
+    text = json.dumps(ruleset_json_schema(child=args.child), indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

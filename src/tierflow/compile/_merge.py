@@ -115,6 +115,34 @@ def _check_own_identity(
         )
 
 
+def _placement(
+    item: Mapping[str, Any],
+    orig: tuple[str | int, ...],
+    doc: Document,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """The entry's ``remove``/``before``/``after``; one of the wrong type is reported, unused."""
+    placement = {}
+    for key in _POSITION_KEYS:
+        if key not in item:
+            continue
+        value = item[key]
+        expected = bool if key == "remove" else str
+        if isinstance(value, expected):
+            placement[key] = value
+            continue
+        problems.append(
+            Problem(
+                doc.yaml.span_of((*orig, key)),
+                "schema.invalid_type",
+                f"expected {'true or false' if key == 'remove' else 'an entry id'}, "
+                f"got {_kind_of(value)}",
+                format_path((*orig, key)),
+            )
+        )
+    return placement
+
+
 def _kind_of(value: Any) -> str:
     """Name the kind of a YAML value as a rule set author writes it: ``a list``, ``null``."""
     if value is None:
@@ -247,8 +275,20 @@ def _merge_section(
             entries.append((item, {(): (doc, orig)}))
             ids.append(None)
             continue
-        placement = {k: item[k] for k in _POSITION_KEYS if k in item}
+        placement = _placement(item, orig, doc, problems)
         body = {k: v for k, v in item.items() if k not in _POSITION_KEYS}
+        if placement.get("remove") is True and has_parent:
+            for key in sorted(body.keys() - {"id"}):
+                problems.append(
+                    Problem(
+                        doc.yaml.key_span_of((*orig, key)),
+                        "schema.invalid_value",
+                        f"{key!r} belongs to an entry removed with 'remove: true'",
+                        format_path((*orig, key)),
+                        hint="a removed entry says only its id: drop the other keys, or drop "
+                        "'remove: true' to change the inherited entry instead",
+                    )
+                )
         entry_id = body.get("id")
         if placement and not has_parent:
             key = next(iter(placement))

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tierflow.errors import Problem, RulesetError
+from tierflow.spec._scalars import Number, StrictBool, WholeNumber
 from tierflow.spec._yaml import load_yaml_file
 
 __all__ = ["AttendancePolicy", "ColumnMapping", "parse_month_day"]
@@ -48,13 +49,13 @@ class AttendancePolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    absent_day_threshold: float | None = Field(default=None, gt=0, le=1)
-    streak_threshold: float = Field(default=0.5, gt=0, le=1)
-    suspensions_count_as_absence: bool = True
-    truancy_tardy_minutes: float = Field(default=30, ge=0)
-    minutes_per_day: float = Field(default=360, gt=0)
+    absent_day_threshold: Number | None = Field(default=None, gt=0, le=1)
+    streak_threshold: Number = Field(default=0.5, gt=0, le=1)
+    suspensions_count_as_absence: StrictBool = True
+    truancy_tardy_minutes: Number = Field(default=30, ge=0)
+    minutes_per_day: Number = Field(default=360, gt=0)
     partial_absence: Literal["excused", "unexcused"] = "excused"
-    recent_days: int = Field(default=20, ge=1)
+    recent_days: WholeNumber = Field(default=20, ge=1)
     unrecorded_day: Literal["present"] = "present"
 
 

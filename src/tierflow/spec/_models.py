@@ -7,15 +7,18 @@ Expressions stay strings here; the compiler parses and checks them.
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tierflow.spec._attendance import AttendancePolicy, parse_month_day
 from tierflow.spec._cadence import parse_rrule
+from tierflow.spec._scalars import Date, StrictBool, WholeNumber
 
 __all__ = [
+    "CADENCE_NAMES",
     "ID_PATTERN",
     "CadenceSpec",
     "ChecklistItemSpec",
@@ -56,7 +59,7 @@ class _Entry(_Spec):
     cites: tuple[Id, ...] = Field(
         default=(), description="Ids of `references` (statutes, policies) this entry encodes."
     )
-    remove: bool = Field(
+    remove: StrictBool = Field(
         default=False, description="In a rule set that extends another: drop the inherited entry."
     )
     before: Id | None = Field(
@@ -155,7 +158,7 @@ class TierSpec(_Entry):
     its ``stay_while`` holds (hysteresis: a student is not moved out for a small dip).
     """
 
-    level: int = Field(ge=1, le=9, description="1 universal, 2 targeted, 3 intensive.")
+    level: WholeNumber = Field(ge=1, le=9, description="1 universal, 2 targeted, 3 intensive.")
     when: Expression | None = Field(default=None, description="Condition; omit on the default.")
     stay_while: Expression | None = Field(
         default=None,
@@ -163,7 +166,9 @@ class TierSpec(_Entry):
         "in it while this condition holds, even when `when` no longer does (enter at 10%, stay "
         "until below 9%). Omitted: a tier is left as soon as its `when` fails.",
     )
-    default: bool = Field(default=False, description="The catch-all tier (exactly one, last).")
+    default: StrictBool = Field(
+        default=False, description="The catch-all tier (exactly one, last)."
+    )
     assign: tuple[Id, ...] = Field(default=(), description="Interventions every student here gets.")
 
 
@@ -181,11 +186,22 @@ class RuleSpec(_Entry):
     assign: tuple[Id, ...] = Field(min_length=1, description="Interventions to assign.")
 
 
+CADENCE_NAMES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "daily": {"every_school_days": 1},
+        "weekly": {"every_weeks": 1},
+        "biweekly": {"every_weeks": 2},
+        "monthly": {"rrule": "FREQ=MONTHLY"},
+    }
+)
+"""The cadences a playbook may name in one word (``cadence: weekly``), and what each means."""
+
+
 class CadenceSpec(_Spec):
     """How often an intervention's owner follows up: exactly one of the fields."""
 
-    every_school_days: int | None = Field(default=None, ge=1, le=200)
-    every_weeks: int | None = Field(default=None, ge=1, le=52)
+    every_school_days: WholeNumber | None = Field(default=None, ge=1, le=200)
+    every_weeks: WholeNumber | None = Field(default=None, ge=1, le=52)
     rrule: str | None = Field(
         default=None,
         max_length=400,
@@ -198,15 +214,11 @@ class CadenceSpec(_Spec):
     @model_validator(mode="before")
     @classmethod
     def _named(cls, data: Any) -> Any:
-        named: dict[str, dict[str, Any]] = {
-            "daily": {"every_school_days": 1},
-            "weekly": {"every_weeks": 1},
-        }
-        named |= {"biweekly": {"every_weeks": 2}, "monthly": {"rrule": "FREQ=MONTHLY"}}
         if isinstance(data, str):
-            if data not in named:
-                raise ValueError(f"unknown cadence {data!r}; use one of {', '.join(named)}")
-            return named[data]
+            if data not in CADENCE_NAMES:
+                known = ", ".join(CADENCE_NAMES)
+                raise ValueError(f"unknown cadence {data!r}; use one of {known}")
+            return dict(CADENCE_NAMES[data])
         return data
 
     @model_validator(mode="after")
@@ -249,13 +261,13 @@ class InterventionSpec(_Entry):
     owner: Id = Field(description="Owner role: counselor, mentor, social_worker, ...")
     cadence: CadenceSpec | None = Field(default=None, description="Follow-up cadence.")
     goal: GoalSpec | None = None
-    review_after_days: int | None = Field(
+    review_after_days: WholeNumber | None = Field(
         default=None, ge=1, le=365, description="School days until progress is reviewed."
     )
     escalates_to: Id | None = Field(
         default=None, description="Intervention to escalate to when the goal is not met."
     )
-    supportive: bool = Field(
+    supportive: StrictBool = Field(
         default=True, description="Counts as a supportive intervention for legal prerequisites."
     )
 
@@ -289,12 +301,12 @@ class ChecklistItemSpec(_Spec):
 class RequiresSpec(_Spec):
     """Evidence a legal step needs before it may be issued."""
 
-    previous: bool | None = Field(
+    previous: StrictBool | None = Field(
         default=None,
         description="The previous step must have been issued (default: true except first step).",
     )
     steps: tuple[Id, ...] = Field(default=(), description="Other steps that must be issued.")
-    min_days_after_previous: int = Field(
+    min_days_after_previous: WholeNumber = Field(
         default=0, ge=0, description="Calendar days that must pass after the previous step."
     )
     conferences: tuple[Id, ...] = Field(
@@ -307,16 +319,16 @@ class RequiresSpec(_Spec):
         description="Conference kinds that must have been held or attempted: a documented "
         "attempt (date, method) counts, as EC 48262's 'conscientious effort' does.",
     )
-    supportive_interventions: int = Field(
+    supportive_interventions: WholeNumber = Field(
         default=0, ge=0, description="How many supportive interventions must have been tried."
     )
     supportive_min_tier: Id | None = Field(
         default=None, description="Only interventions of this tier's level or higher count."
     )
-    with_outcome: bool = Field(
+    with_outcome: StrictBool = Field(
         default=False, description="Only interventions with a recorded outcome count."
     )
-    min_check_ins: int = Field(
+    min_check_ins: WholeNumber = Field(
         default=0,
         ge=0,
         le=1000,
@@ -338,7 +350,7 @@ class LegalStepSpec(_Entry):
         default=(), description="Students in these groups are exempt from this step."
     )
     exempt_when: Expression | None = Field(default=None, description="Other exemption condition.")
-    deadline_school_days: int | None = Field(
+    deadline_school_days: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=200,
@@ -365,7 +377,7 @@ class TestCaseSpec(_Spec):
     __test__ = False  # not a pytest test class
 
     name: str = Field(min_length=1)
-    as_of: dt.date
+    as_of: Date
     facts: dict[str, Any]
     expect: ExpectSpec
 
@@ -378,7 +390,7 @@ class RulesetSpec(_Spec):
     version: str = Field(description="The rule set's own version, e.g. '2025.1'.")
     jurisdiction: str | None = Field(default=None, description="E.g. 'US-CA'.")
     description: str | None = None
-    last_checked: dt.date | None = Field(
+    last_checked: Date | None = Field(
         default=None, description="When the cited law was last checked against this file."
     )
     extends: str | None = Field(

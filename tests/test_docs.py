@@ -21,7 +21,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import doctest
+import importlib
+import importlib.util
+import pkgutil
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -249,3 +254,68 @@ def test_readme_links_every_page_it_names() -> None:
     named = set(re.findall(r"\]\(docs/([a-z-]+\.md)", readme))
     assert named, "the README links no docs pages"
     assert sorted(named - {p.name for p in PAGES}) == []
+
+
+# The API reference (docs/reference/, built by mkdocs.yml with --strict in CI): `::: module`
+# renders the module's `__all__`, or only the names given in `members:` under it.
+REFERENCE = DOCS / "reference"
+DIRECTIVE = re.compile(r"^::: (?P<target>[\w.]+)\n(?P<options>(?:(?: {4}.*)?\n)*)", re.M)
+
+
+def _referenced() -> list[tuple[str, object]]:
+    """(qualified name, object) of everything a reference page renders."""
+    out = []
+    for page in sorted(REFERENCE.glob("*.md")):
+        for m in DIRECTIVE.finditer(page.read_text(encoding="utf-8")):
+            module = importlib.import_module(m["target"])
+            options = (yaml.safe_load(textwrap.dedent(m["options"])) or {}).get("options", {})
+            names = options.get("members", module.__all__)
+            out += [(f"{m['target']}.{name}", getattr(module, name)) for name in names]
+    return out
+
+
+def _public() -> list[tuple[str, object]]:
+    modules = [tierflow, *(importlib.import_module(f"tierflow.{n}") for n in SUBPACKAGES)]
+    return [(f"{m.__name__}.{n}", getattr(m, n)) for m in modules for n in m.__all__]
+
+
+SUBPACKAGES = sorted(m.name for m in pkgutil.iter_modules(tierflow.__path__) if m.ispkg)
+
+
+def test_every_public_name_has_a_reference_page() -> None:
+    # A re-export (tierflow.Decision) is covered by its home page (tierflow.evaluate.Decision).
+    shown, ids = {name for name, _ in _referenced()}, {id(obj) for _, obj in _referenced()}
+    assert {"tierflow.evaluate.Decision", "tierflow.__version__"} <= shown  # guards the parsing
+    missing = [name for name, obj in _public() if name not in shown and id(obj) not in ids]
+    assert missing == [], "public names on no page of docs/reference/"
+
+
+def test_the_reference_pages_are_in_the_site_and_add_no_examples() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = [*PAGES, *REFERENCE.glob("*.md")]
+    absent = [name for p in pages if (name := p.relative_to(DOCS).as_posix()) not in nav]
+    assert absent == [], "pages missing from the nav of mkdocs.yml"
+    # examples belong in docstrings, where pytest's --doctest-modules runs them
+    fenced = [p.name for p in REFERENCE.glob("*.md") if "```" in p.read_text(encoding="utf-8")]
+    assert fenced == []
+
+
+def test_the_reference_shows_doctests_as_code() -> None:
+    pytest.importorskip("griffe")  # the `docs` extra (in `dev`), which builds the site
+    spec = importlib.util.spec_from_file_location("griffe_pycon", ROOT / "tools/griffe_pycon.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert doctest.testmod(module).failed == 0
+    text = "Args:\n    x: a value.\n\n        >>> f(\n        ...   1)\n        2\n    Then."
+    assert module.fence_doctests(text).splitlines() == [
+        "Args:",
+        "    x: a value.",
+        "",
+        "        ```pycon",
+        "        >>> f(",
+        "        ...   1)",
+        "        2",
+        "        ```",
+        "    Then.",
+    ]

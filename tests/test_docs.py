@@ -319,3 +319,10 @@ def test_the_reference_shows_doctests_as_code() -> None:
         "        ```",
         "    Then.",
     ]
+
+
+def test_the_tutorial_shows_its_playbook_file_as_it_is() -> None:
+    # the ```yaml block is compiled and its tests run above; the doctests use the file
+    text = (DOCS / "tutorial.md").read_text(encoding="utf-8")
+    playbook = (DOCS / "tutorial" / "riverside-usd.yaml").read_text(encoding="utf-8")
+    assert f"```yaml\n{playbook}```\n" in text

@@ -300,13 +300,15 @@ def test_the_reference_pages_are_in_the_site_and_add_no_examples() -> None:
     assert fenced == []
 
 
-def test_the_reference_shows_doctests_as_code() -> None:
+def test_the_reference_shows_doctests_and_roles_as_code() -> None:
     pytest.importorskip("griffe")  # the `docs` extra (in `dev`), which builds the site
-    spec = importlib.util.spec_from_file_location("griffe_pycon", ROOT / "tools/griffe_pycon.py")
+    path = ROOT / "tools" / "griffe_docstrings.py"
+    spec = importlib.util.spec_from_file_location("griffe_docstrings", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert doctest.testmod(module).failed == 0
+    assert module.plain_roles(":meth:`~a.B.c` and :mod:`x.y`") == "`c` and `x.y`"
     text = "Args:\n    x: a value.\n\n        >>> f(\n        ...   1)\n        2\n    Then."
     assert module.fence_doctests(text).splitlines() == [
         "Args:",

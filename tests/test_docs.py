@@ -328,3 +328,15 @@ def test_the_tutorial_shows_its_playbook_file_as_it_is() -> None:
     text = (DOCS / "tutorial.md").read_text(encoding="utf-8")
     playbook = (DOCS / "tutorial" / "riverside-usd.yaml").read_text(encoding="utf-8")
     assert f"```yaml\n{playbook}```\n" in text
+
+
+def test_every_public_name_has_a_docstring_for_its_page() -> None:
+    griffe = pytest.importorskip("griffe")  # reads the source: a constant's docstring too
+    package = griffe.load("tierflow", search_paths=[str(ROOT / "src")])
+    bare = []
+    for module in SUBPACKAGES:
+        for name in importlib.import_module(f"tierflow.{module}").__all__:
+            obj = package[module][name]
+            if not (obj.final_target if obj.is_alias else obj).docstring:
+                bare.append(f"{module}.{name}")
+    assert bare == [], "public names whose reference entry would be empty"

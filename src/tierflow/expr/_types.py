@@ -82,11 +82,17 @@ class Type:
 
 
 NUMBER = Type("number")
+"""Numbers: counts, rates (``5%`` is 0.05) and the results of arithmetic."""
 STRING = Type("string")
+"""Text: ids, codes and names (a vocabulary such as causes narrows it with ``enum_of``)."""
 BOOL = Type("bool")
+"""True or false: what a ``when`` condition must be."""
 DATE = Type("date")
+"""Calendar dates; ``date - date`` is a number of days, ``date + duration`` a date."""
 DURATION = Type("duration")
+"""Lengths of time (``10d``, ``4w``, ``6mo``, ``1y``): what window functions look back over."""
 ANY = Type("any")
+"""Any type, accepted everywhere: what a check gives after an error, so it is reported once."""
 
 
 def list_of(elem: Type) -> Type:

@@ -49,6 +49,7 @@ MAX_DEPTH_LIMIT = 200
 
 
 DEFAULT_LIMITS = YamlLimits()
+"""The limits a rule set file is loaded with unless the host passes its own."""
 
 
 def too_deep(span: SourceSpan, path: Path_, limits: YamlLimits) -> Problem:

@@ -17,7 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from tierflow.store import Anchor, Discrepancy
+import pytest
+
+from tierflow.errors import StoreError
+from tierflow.store import Anchor, Discrepancy, replay
 from tierflow.store._audit import _check_anchor, _check_chain
 from tierflow.store._rows import ChainRow
 
@@ -247,3 +250,75 @@ def test_the_anchor_names_a_chain_cut_short_rewritten_or_gone() -> None:
     # A chain that grew since the anchor still holds the row the anchor saw: no finding.
     grown = chain("s1", 5)
     assert _check_anchor(Anchor({"s1": (3, grown[2].hash)}), {"s1": grown}) == []
+
+
+# --- replaying rows: each way a row is not a record tierflow writes --------------------------
+
+
+def _store_rows() -> list[ChainRow]:
+    """The rows of a small real store: s0's interventions opened and one started and checked."""
+    import datetime as dt
+
+    import tierflow
+    from tierflow.store import SqlRepository
+    from tierflow.workflow import Engine, Roster, StaffMember
+
+    on = dt.date(2025, 10, 6)
+    with SqlRepository(":memory:") as repo:
+        engine = Engine(
+            tierflow.load_ruleset("mtss"),
+            repository=repo,
+            roster=Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor"))]),
+        )
+        facts = {"student_id": "s0", "school_id": "lincoln", "days_enrolled": 30, "days_absent": 4}
+        plan = engine.run(on, [facts])
+        engine.start(plan.opened[0].id, on=on, by="ms-lee")
+        engine.check_in(plan.opened[0].id, on=on, by="ms-lee", goal_met=False)
+        return repo.chain_rows()
+
+
+def _replay_error(rows: list[ChainRow]) -> str:
+    with pytest.raises(StoreError) as caught:
+        replay(rows)
+    return str(caught.value)
+
+
+def _first(rows: list[ChainRow], record: str, op: str = "") -> int:
+    return next(i for i, r in enumerate(rows) if r.record == record and op in r.body)
+
+
+def test_replay_names_each_kind_of_row_tierflow_does_not_write() -> None:
+    rows = _store_rows()
+    assert replay(rows).interventions  # intact: replays
+    i = _first(rows, "event")
+    moved = [*rows[:i], rows[i]._replace(student_id="s9"), *rows[i + 1 :]]
+    assert "the event is about student s0" in _replay_error(moved)
+    c = _first(rows, "check_in")
+    iid = rows[c].intervention_id
+    stray = [*rows[:c], rows[c]._replace(student_id="s9"), *rows[c + 1 :]]
+    assert f"a check-in for {iid}, which no row of this chain added" in _replay_error(stray)
+    kind = [*rows[:i], rows[i]._replace(record="note"), *rows[i + 1 :]]
+    assert "'record' is 'note', not a kind tierflow writes" in _replay_error(kind)
+    a = _first(rows, "intervention", '"op":"add"')
+    twice = [*rows, rows[a]._replace(row=10_000)]
+    assert f"it adds {rows[a].intervention_id} a second time" in _replay_error(twice)
+    not_iv = [*rows[:a], rows[a]._replace(body="[]"), *rows[a + 1 :]]
+    assert "the body is not an intervention added or changed" in _replay_error(not_iv)
+    theirs = [*rows[:a], rows[a]._replace(student_id="s9"), *rows[a + 1 :]]
+    assert "the intervention is student s0's" in _replay_error(theirs)
+    s = _first(rows, "intervention", '"op":"save"')
+    body = json.loads(rows[s].body)
+    extra = rows[s]._replace(body=json.dumps({**body, "extra": 1}))
+    assert "the change has fields tierflow does not write" in _replay_error(
+        [*rows[:s], extra, *rows[s + 1 :]]
+    )
+    unknown = rows[s]._replace(body=json.dumps({**body, "id": "iv-zzz"}))
+    assert "it changes 'iv-zzz', which no row of this chain added" in _replay_error(
+        [*rows[:s], unknown, *rows[s + 1 :]]
+    )
+
+
+def test_the_anchor_says_a_chain_with_no_whole_seq_now_ends_at_0() -> None:
+    rows = [chain("s1", 1)[0]._replace(seq="x")]  # type: ignore[arg-type]
+    (finding,) = _check_anchor(Anchor({"s1": (1, "a" * 64)}), {"s1": rows})
+    assert finding.problem.startswith("the anchor saw the chain end at seq 1; it now ends at seq 0")

@@ -61,6 +61,12 @@ def found(db: Store, saved: Anchor | None = None) -> list[Discrepancy]:
         return verify(repo, anchor=saved)
 
 
+def last_seq(db: Store, student: str) -> int:
+    """The last position of a student's chain, read with SQL (a state finding names it)."""
+    ((seq,),) = sql(db, "SELECT max(seq) FROM events WHERE student_id=?", student)
+    return int(seq)
+
+
 def where(findings: list[Discrepancy]) -> list[tuple[str, str, str]]:
     """Each finding's student, table and row, in order."""
     return [(f.student_id, f.table, f.key) for f in findings]
@@ -149,8 +155,11 @@ def test_an_intervention_row_without_an_event_is_found(db: Store) -> None:
 def test_a_deleted_intervention_row_is_found(db: Store) -> None:
     iid, _ = open_iv(db, "s1")
     sql(db, "DELETE FROM interventions WHERE id=?", iid)
-    assert where(found(db)) == [("s1", "interventions", f"id={iid}")]
-    assert "deleted" in found(db)[0].problem
+    assert found(db) == [
+        Discrepancy(
+            "s1", last_seq(db, "s1"), "deleted (the events add it)", "interventions", f"id={iid}"
+        )
+    ]
 
 
 def test_an_intervention_body_that_is_not_json_is_found_and_refused(db: Store) -> None:
@@ -200,33 +209,74 @@ def test_a_fake_check_in_is_found(db: Store) -> None:
             }
         ),
     )
-    assert where(found(db)) == [("s1", "check_ins", f"intervention_id={iid}")]
-    assert "check-in 1 of 1 differs" in found(db)[0].problem
+    assert found(db) == [
+        Discrepancy(
+            "s1",
+            last_seq(db, "s1"),
+            "check-in 1 of 1 differs from the replayed events (which hold 0)",
+            "check_ins",
+            f"intervention_id={iid}",
+        )
+    ]
 
 
 def test_a_deleted_check_in_is_found(db: Store) -> None:
     ((iid,),) = sql(db, "SELECT intervention_id FROM check_ins")
     sql(db, "DELETE FROM check_ins")
-    assert where(found(db)) == [("s0", "check_ins", f"intervention_id={iid}")]
-    assert "1 of its 1 check-ins deleted" in found(db)[0].problem
+    assert found(db) == [
+        Discrepancy(
+            "s0",
+            last_seq(db, "s0"),
+            "1 of its 1 check-ins deleted",
+            "check_ins",
+            f"intervention_id={iid}",
+        )
+    ]
 
 
 def test_a_check_in_for_no_intervention_is_found(db: Store) -> None:
     sql(db, "INSERT INTO check_ins (intervention_id, body) VALUES ('iv-none', '{}')")
-    assert where(found(db)) == [("", "check_ins", "intervention_id=iv-none")]
+    assert found(db) == [
+        Discrepancy(
+            "",
+            0,
+            "a check-in for an intervention no event adds",
+            "check_ins",
+            "intervention_id=iv-none",
+        )
+    ]
+    assert str(found(db)[0]) == (
+        "no student: check_ins row intervention_id=iv-none: a check-in for an intervention no "
+        "event adds"
+    )
 
 
 def test_a_legal_step_for_a_student_without_a_chain_is_found_and_ignored(db: Store) -> None:
     sql(db, "INSERT INTO issued (student_id, step, \"on\") VALUES ('s9', 'not2', ?)", D)
-    assert where(found(db)) == [("s9", "issued", "student_id=s9, step=not2")]
-    assert "no event" in found(db)[0].problem
+    assert found(db) == [
+        Discrepancy(
+            "s9",
+            0,
+            "no event of the student's chain issued it",
+            "issued",
+            "student_id=s9, step=not2",
+        )
+    ]
     with db.open() as repo:
         assert repo.issued("s9") == {}  # the engine reads the chain, not the forged row
 
 
 def test_a_deleted_legal_step_is_found_and_still_known(db: Store) -> None:
     sql(db, "DELETE FROM issued WHERE student_id='s1'")
-    assert where(found(db)) == [("s1", "issued", "student_id=s1, step=letter1")]
+    assert found(db) == [
+        Discrepancy(
+            "s1",
+            last_seq(db, "s1"),
+            "deleted (the events issue it)",
+            "issued",
+            "student_id=s1, step=letter1",
+        )
+    ]
     with db.open() as repo:
         assert repo.issued("s1") == {"letter1": D}  # not issued a second time
 
@@ -334,6 +384,7 @@ def test_a_consistently_rewritten_body_that_tierflow_cannot_read_is_found(db: St
     rechain(db, "s0", lambda seq, data: data.update(extra=1) if seq == 1 else None)
     (finding,) = found(db)
     assert (finding.student_id, finding.seq, finding.table) == ("s0", 1, "events")
+    assert finding.key == "student_id=s0, seq=1"
     assert "not a record tierflow writes" in finding.problem and "extra" in finding.problem
 
 
@@ -343,7 +394,17 @@ def test_a_rewritten_intervention_is_found_in_the_state_it_disagrees_with(db: St
             data["state"]["owner"] = "mr-x"
 
     rechain(db, "s2", owner)
-    assert {(f.student_id, f.table) for f in found(db)} == {("s2", "interventions")}
+    ids = [iid for (iid,) in sql(db, "SELECT id FROM interventions WHERE student_id='s2'")]
+    assert found(db) == [
+        Discrepancy(
+            "s2",
+            last_seq(db, "s2"),
+            "its body differs from the replayed events",  # the owner is in the body only
+            "interventions",
+            f"id={iid}",
+        )
+        for iid in ids
+    ]
 
 
 # --- the hash itself, against the formula in docs/store.md ---------------------------------
@@ -486,3 +547,79 @@ def test_replay_of_an_unreadable_row_is_a_store_error(db: Store) -> None:
     bad = [r._replace(body="[]") if r.record == "intervention" else r for r in rows]
     with pytest.raises(StoreError):
         replay(bad)
+
+
+def test_interventions_out_of_their_order_are_found(db: Store) -> None:
+    (a, b, *_) = sql(db, "SELECT id, pos FROM interventions WHERE student_id='s2' ORDER BY pos")
+    sql(db, "UPDATE interventions SET pos=? WHERE id=?", -1, a[0])
+    sql(db, "UPDATE interventions SET pos=? WHERE id=?", a[1], b[0])
+    sql(db, "UPDATE interventions SET pos=? WHERE id=?", b[1], a[0])
+    ids = [i for (i,) in sql(db, "SELECT id FROM interventions WHERE student_id='s2' ORDER BY id")]
+    swapped = [b[0], a[0], *[i for i in ids if i not in (a[0], b[0])]]
+    assert found(db) == [
+        Discrepancy(
+            "s2",
+            last_seq(db, "s2"),
+            f"out of order (pos gives {', '.join(swapped)}; the events {', '.join(ids)})",
+            "interventions",
+            "student_id=s2",
+        )
+    ]
+
+
+def test_an_is_open_that_is_not_a_boolean_is_found(db: Store) -> None:
+    sqlite_only(db)
+    iid, _ = open_iv(db, "s2")
+    sql(db, "UPDATE interventions SET is_open=2 WHERE id=?", iid)
+    (finding,) = found(db)
+    assert (finding.student_id, finding.table, finding.key) == ("s2", "interventions", f"id={iid}")
+    assert finding.problem.endswith("is_open is 2, not a boolean")
+
+
+def test_a_check_in_body_that_is_not_json_is_found_once(db: Store) -> None:
+    ((iid,),) = sql(db, "SELECT intervention_id FROM check_ins")
+    sql(db, "UPDATE check_ins SET body='{not json'")
+    (finding,) = found(db)
+    assert (finding.student_id, finding.seq, finding.table, finding.key) == (
+        "s0",
+        last_seq(db, "s0"),
+        "check_ins",
+        f"intervention_id={iid}",
+    )
+    assert finding.problem.startswith("check-in 1: ")
+
+
+@pytest.mark.parametrize(
+    ("heads", "why"),
+    [
+        ([], "'heads' must map students to [seq, hash]"),
+        ({"s1": [1, "a", "b"]}, "'heads' must map students to [seq, hash]"),
+        ({"s1": "1a"}, "'heads' must map students to [seq, hash]"),
+        ({"s1": [0, "a"]}, "'heads' must map students to [seq, hash]"),
+        ({"s1": ["1", "a"]}, "'heads' must map students to [seq, hash]"),
+        ({"s1": [1, 2]}, "'heads' must map students to [seq, hash]"),
+    ],
+)
+def test_an_anchor_with_malformed_heads_is_refused(heads: Any, why: str) -> None:
+    text = json.dumps({"tierflow_anchor": 1, "heads": heads, "digest": "x"})
+    with pytest.raises(StoreError) as caught:
+        Anchor.from_json(text)
+    assert str(caught.value) == f"not a tierflow anchor: {why}"
+
+
+def test_an_anchor_of_one_row_chains_is_read_back() -> None:
+    heads = {"s1": (1, "a" * 64)}
+    assert Anchor.from_json(Anchor(heads).to_json()).heads == heads
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not a tierflow anchor: not JSON"),
+        ('{"heads": {}}', "not a tierflow anchor (no 'tierflow_anchor': 1)"),
+    ],
+)
+def test_text_that_is_not_an_anchor_is_refused(text: str, message: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Anchor.from_json(text)
+    assert str(caught.value).startswith(message)

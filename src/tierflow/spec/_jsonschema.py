@@ -55,6 +55,7 @@ def ruleset_json_schema(*, child: bool = False) -> dict[str, Any]:
     ['id', 'name', 'version', 'extends']
     """
     schema = RulesetSpec.model_json_schema(mode="validation")
+    _bounds_by_json_names(schema)
     defs = schema["$defs"]
     defs["CadenceSpec"] = _cadence(defs["CadenceSpec"])
     schema["properties"]["version"] = {
@@ -74,6 +75,27 @@ def ruleset_json_schema(*, child: bool = False) -> dict[str, Any]:
     schema["$id"] = CHILD_SCHEMA_ID if child else SCHEMA_ID
     schema["title"] = "tierflow rule set (extends another)" if child else "tierflow rule set"
     return {"$schema": schema.pop("$schema"), "$id": schema.pop("$id"), **schema}
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _bounds_by_json_names(node: Any) -> None:
+    """Rename the bounds pydantic writes under Python names, which validators ignore.
+
+    An optional number (``every_weeks: int | None = Field(ge=1, le=52)``) comes out as
+    ``{"type": "integer", "ge": 1, "le": 52}``: without this, ``every_weeks: 53`` validated.
+    """
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for python, json_name in _BOUNDS.items():
+                if python in node:
+                    node[json_name] = node.pop(python)
+        for value in node.values():
+            _bounds_by_json_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bounds_by_json_names(value)
 
 
 def _cadence(model: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from tierflow.errors import StoreError
 from tierflow.store import Anchor, Discrepancy, replay
 from tierflow.store._audit import _check_anchor, _check_chain
 from tierflow.store._rows import ChainRow
+from tierflow.workflow import WorkflowEvent
 
 GENESIS = "0" * 64
 BODY = '{"n":1}'
@@ -255,7 +256,7 @@ def test_the_anchor_names_a_chain_cut_short_rewritten_or_gone() -> None:
 # --- replaying rows: each way a row is not a record tierflow writes --------------------------
 
 
-def _store_rows() -> list[ChainRow]:
+def _store_rows() -> tuple[list[ChainRow], list[WorkflowEvent]]:
     """The rows of a small real store: s0's interventions opened and one started and checked."""
     import datetime as dt
 
@@ -274,7 +275,7 @@ def _store_rows() -> list[ChainRow]:
         plan = engine.run(on, [facts])
         engine.start(plan.opened[0].id, on=on, by="ms-lee")
         engine.check_in(plan.opened[0].id, on=on, by="ms-lee", goal_met=False)
-        return repo.chain_rows()
+        return repo.chain_rows(), repo.events("s0")
 
 
 def _replay_error(rows: list[ChainRow]) -> str:
@@ -288,33 +289,33 @@ def _first(rows: list[ChainRow], record: str, op: str = "") -> int:
 
 
 def test_replay_names_each_kind_of_row_tierflow_does_not_write() -> None:
-    rows = _store_rows()
-    assert replay(rows).interventions  # intact: replays
+    rows, timeline = _store_rows()
+    assert replay(rows).events == {"s0": timeline}  # intact: the timeline as the store reads it
     i = _first(rows, "event")
     moved = [*rows[:i], rows[i]._replace(student_id="s9"), *rows[i + 1 :]]
-    assert "the event is about student s0" in _replay_error(moved)
+    assert _replay_error(moved) == "the event is about student s0"
     c = _first(rows, "check_in")
     iid = rows[c].intervention_id
     stray = [*rows[:c], rows[c]._replace(student_id="s9"), *rows[c + 1 :]]
-    assert f"a check-in for {iid}, which no row of this chain added" in _replay_error(stray)
+    assert _replay_error(stray) == f"a check-in for {iid}, which no row of this chain added"
     kind = [*rows[:i], rows[i]._replace(record="note"), *rows[i + 1 :]]
-    assert "'record' is 'note', not a kind tierflow writes" in _replay_error(kind)
+    assert _replay_error(kind) == "'record' is 'note', not a kind tierflow writes"
     a = _first(rows, "intervention", '"op":"add"')
     twice = [*rows, rows[a]._replace(row=10_000)]
-    assert f"it adds {rows[a].intervention_id} a second time" in _replay_error(twice)
+    assert _replay_error(twice) == f"it adds {rows[a].intervention_id} a second time"
     not_iv = [*rows[:a], rows[a]._replace(body="[]"), *rows[a + 1 :]]
-    assert "the body is not an intervention added or changed" in _replay_error(not_iv)
+    assert _replay_error(not_iv) == "the body is not an intervention added or changed"
     theirs = [*rows[:a], rows[a]._replace(student_id="s9"), *rows[a + 1 :]]
-    assert "the intervention is student s0's" in _replay_error(theirs)
+    assert _replay_error(theirs) == "the intervention is student s0's"
     s = _first(rows, "intervention", '"op":"save"')
     body = json.loads(rows[s].body)
     extra = rows[s]._replace(body=json.dumps({**body, "extra": 1}))
-    assert "the change has fields tierflow does not write" in _replay_error(
-        [*rows[:s], extra, *rows[s + 1 :]]
+    assert _replay_error([*rows[:s], extra, *rows[s + 1 :]]) == (
+        "the change has fields tierflow does not write"
     )
     unknown = rows[s]._replace(body=json.dumps({**body, "id": "iv-zzz"}))
-    assert "it changes 'iv-zzz', which no row of this chain added" in _replay_error(
-        [*rows[:s], unknown, *rows[s + 1 :]]
+    assert _replay_error([*rows[:s], unknown, *rows[s + 1 :]]) == (
+        "it changes 'iv-zzz', which no row of this chain added"
     )
 
 

@@ -623,3 +623,68 @@ def test_text_that_is_not_an_anchor_is_refused(text: str, message: str) -> None:
     with pytest.raises(StoreError) as caught:
         Anchor.from_json(text)
     assert str(caught.value).startswith(message)
+
+
+def test_a_closed_intervention_is_not_a_finding(db: Store) -> None:
+    iid, _ = open_iv(db, "s2")
+    with db.open() as repo:
+        engine(repo).close(iid, on=D, by="ms-lee", reason="moved")
+    assert sql(db, "SELECT is_open FROM interventions WHERE id=?", iid) == [(False,)]
+    assert found(db) == []
+
+
+def test_two_wrong_columns_of_a_row_are_one_finding(db: Store) -> None:
+    iid, version = open_iv(db, "s1")
+    sql(db, "UPDATE interventions SET catalog_id='x', version=? WHERE id=?", version + 5, iid)
+    (finding,) = found(db)
+    assert finding.problem.endswith(f"; version is {version + 5}, its body says {version}")
+    assert finding.problem.startswith("catalog_id is 'x', its body says ")
+
+
+def test_every_intervention_row_of_a_student_deleted_is_found(db: Store) -> None:
+    ids = [i for (i,) in sql(db, "SELECT id FROM interventions WHERE student_id='s1' ORDER BY pos")]
+    sql(db, "DELETE FROM interventions WHERE student_id='s1'")
+    last = last_seq(db, "s1")
+    assert found(db) == [
+        Discrepancy("s1", last, "deleted (the events add it)", "interventions", f"id={i}")
+        for i in ids
+    ]
+
+
+def test_one_of_two_check_ins_deleted_is_counted(db: Store) -> None:
+    ((iid,),) = sql(db, "SELECT intervention_id FROM check_ins")
+    with db.open() as repo:
+        engine(repo).check_in(iid, on=D + dt.timedelta(days=9), by="ms-lee", goal_met=False)
+    ((pos,),) = sql(db, "SELECT max(pos) FROM check_ins")
+    sql(db, "DELETE FROM check_ins WHERE pos=?", pos)
+    (finding,) = found(db)
+    assert finding.problem == "1 of its 2 check-ins deleted"
+
+
+def test_a_stray_check_in_does_not_hide_the_findings_after_it(db: Store) -> None:
+    ((iid,),) = sql(db, "SELECT intervention_id FROM check_ins")
+    sql(db, "DELETE FROM check_ins")
+    sql(db, "INSERT INTO check_ins (intervention_id, body) VALUES ('iv-!', '{}')")  # sorts first
+    assert where(found(db)) == [
+        ("", "check_ins", "intervention_id=iv-!"),
+        ("s0", "check_ins", f"intervention_id={iid}"),
+    ]
+
+
+def test_a_head_whose_every_row_was_deleted_is_found(db: Store) -> None:
+    last = last_seq(db, "s2")
+    sql(db, "DELETE FROM events WHERE student_id='s2'")
+    chain = [f for f in found(db) if f.table == "events"]
+    assert chain == [
+        Discrepancy("s2", n, "deleted (the chain ends early)", "events", f"student_id=s2, seq={n}")
+        for n in range(1, last + 1)
+    ]
+
+
+def test_the_anchor_skips_a_row_whose_seq_is_not_a_number(db: Store) -> None:
+    sqlite_only(db)
+    last = last_seq(db, "s0")
+    ((prev,),) = sql(db, "SELECT hash FROM events WHERE student_id='s0' AND seq=?", last - 1)
+    sql(db, "UPDATE events SET seq='two' WHERE student_id='s0' AND seq=?", last)
+    with db.open() as repo:
+        assert anchor(repo).heads["s0"] == (last - 1, prev)

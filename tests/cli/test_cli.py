@@ -90,6 +90,8 @@ def test_evaluate_jsonl_with_rejects(tmp_path: Path, capsys: pytest.CaptureFixtu
         "--rejects",
         str(rejects),
         "--explain",
+        "--explain-format",
+        "text",
     )
     assert status == 0
     (decision,) = [json.loads(line) for line in out.splitlines()]
@@ -242,11 +244,12 @@ def test_a_folder_given_as_input_is_status_2(capsys: pytest.CaptureFixture[str])
         (["evaluate", "-r", "mtss", "--events", "e.csv"], "--events needs --calendar FILE"),
         (
             ["explain", "-r", "mtss", "facts.csv"],
-            "give --student ID and the INPUT file that holds it, or --facts JSON",
+            "give --student ID and the INPUT file that holds it, or --facts JSON "
+            "(or --events and --calendar instead of INPUT)",
         ),
         (
             ["explain", "-r", "mtss", "--student", "s1"],
-            "--student s1 needs the INPUT file that holds it",
+            "--student s1 needs the INPUT file that holds it (or --events and --calendar)",
         ),
         (
             ["explain", "-r", "mtss", "--student", "s1", "--facts", "{}"],

@@ -80,7 +80,9 @@ def test_evaluate_rejects_and_decisions(tmp_path: Path, capsys: pytest.CaptureFi
     path = facts_file(tmp_path)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps({"student_id": HOSTILE, "days_enrolled": 40}) + "\n")
-    status, out, err = run(capsys, "evaluate", "-r", "ca", str(path), "--explain")
+    status, out, err = run(
+        capsys, "evaluate", "-r", "ca", str(path), "--explain", "--explain-format", "text"
+    )
     assert status == 0
     assert_safe(out, err)
     assert f"student {SHOWN}: facts.missing: " in err

@@ -13,6 +13,7 @@ from tierflow.cli._demo import (
 from tierflow.cli._evaluate import (
     _cmd_evaluate,
     _cmd_explain,
+    _input_options,
 )
 from tierflow.cli._records import (
     _cmd_audit_anchor,
@@ -81,43 +82,24 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate", help="evaluate facts (CSV, JSON Lines, JSON) into JSON Lines decisions"
     )
-    p.add_argument(
-        "input",
-        metavar="INPUT",
-        nargs="?",
-        help="facts file, or - for JSON Lines on standard input (or give --events)",
-    )
+    _input_options(p, "facts file, or - for JSON Lines on standard input (or give --events)")
     p.add_argument(
         "--ruleset", "-r", required=True, help=f"built-in ({', '.join(builtin_names())}) or a path"
     )
     p.add_argument("--as-of", help="date the facts describe (default: today)")
     p.add_argument("--explain", action="store_true", help="add each decision's explanation")
-    raw = p.add_argument_group("facts from raw attendance data (instead of INPUT)")
-    raw.add_argument(
-        "--events", action="append", metavar="FILE", help="attendance events (Ed-Fi XML/JSON, CSV)"
-    )
-    raw.add_argument(
-        "--calendar", action="append", metavar="FILE", help="school calendars (Ed-Fi XML/JSON, CSV)"
-    )
-    raw.add_argument("--enrollments", action="append", metavar="FILE", help="enrollment spans")
-    raw.add_argument(
-        "--groups",
-        action="append",
-        metavar="FILE",
-        help="student groups (Ed-Fi characteristics and programs, or CSV student_id,groups)",
-    )
-    raw.add_argument("--mapping", metavar="FILE", help="column mapping for vendor CSV exports")
-    raw.add_argument(
-        "--assume-full-year",
-        action="store_true",
-        help="without enrollment records, enrol students for the whole year at their school",
+    p.add_argument(
+        "--explain-format",
+        choices=("json", "text"),
+        default="json",
+        help="the explanation as an object (Explanation.to_dict(), default) or text for people",
     )
     _reject_options(p)
     _extends_option(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("explain", help="explain the decision for one student")
-    p.add_argument("input", metavar="INPUT", nargs="?", help="facts file holding the student")
+    _input_options(p, "facts file holding the student (or give --events)")
     p.add_argument("--ruleset", "-r", required=True)
     p.add_argument("--student", help="the student id to explain")
     p.add_argument("--facts", help="the student's facts as a JSON object instead of INPUT")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from tierflow.cli._shell import (
@@ -17,8 +18,28 @@ from tierflow.cli._shell import (
 from tierflow.errors import (
     StoreError,
 )
+from tierflow.evaluate import CompiledRuleset, RulesetRef
 
-__all__ = []
+__all__: list[str] = []
+
+
+def _compare_recorded(
+    recorded: Sequence[RulesetRef], ruleset: CompiledRuleset, command: str, err: _Out
+) -> None:
+    """Say on ``err`` when the rule set used is not the one the records were made with.
+
+    The store keeps each decision's rule set identity (id, version, content hash), never a
+    path to load; this compares that identity with the rule set given (``-r``, or the
+    built-in of the recorded id), so an export cited from an edited or newer playbook says so.
+    """
+    made_with = {ref.content_hash: ref for ref in recorded}
+    if not made_with or ruleset.ref.content_hash in made_with:
+        return
+    listed = ", ".join(sorted(str(ref) for ref in made_with.values()))
+    err.line(
+        f"tierflow export {command}: warning: the records were made with rule set {listed}; "
+        f"citing {ruleset.ref}, whose content differs"
+    )
 
 
 def _cmd_audit_verify(args: argparse.Namespace, out: _Out, err: _Out) -> int:
@@ -86,16 +107,18 @@ def _cmd_export_packet(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     try:
         with SqlRepository(args.db) as repo:
             name = args.ruleset
+            refs = [e.ruleset for e in repo.events(args.student) if e.ruleset]
             if name is None:
-                first = next((e.ruleset.id for e in repo.events(args.student) if e.ruleset), None)
                 whose = f"the records of student {args.student!r}"
-                name = _stored_ruleset([] if first is None else [first], "packet", whose, err)
+                name = _stored_ruleset([r.id for r in refs[:1]], "packet", whose, err)
                 if name is None:
                     return 2
+            ruleset = _load(name, args)
+            _compare_recorded(refs, ruleset, "packet", err)
             packet = build_packet(
                 repo,
                 args.student,
-                _load(name, args),
+                ruleset,
                 as_of=_as_of(args.as_of),
                 step=args.readiness,
                 people=people,
@@ -119,19 +142,21 @@ def _cmd_export_compliance(args: argparse.Namespace, out: _Out, err: _Out) -> in
         with SqlRepository(args.db) as repo:
             students = repo.students()
             name = args.ruleset
+            refs = [
+                e.ruleset
+                for s in students
+                for e in repo.events(s)
+                if e.ruleset is not None and e.kind in ("legal_issued", "decision")
+            ]
             if name is None:
-                named = [
-                    e.ruleset.id
-                    for s in students
-                    for e in repo.events(s)
-                    if e.ruleset is not None and e.kind in ("legal_issued", "decision")
-                ]
-                name = _stored_ruleset(named, "compliance", "the records", err)
+                name = _stored_ruleset([r.id for r in refs], "compliance", "the records", err)
                 if name is None:
                     return 2
+            ruleset = _load(name, args)
+            _compare_recorded(refs, ruleset, "compliance", err)
             report = compliance_report(
                 repo,
-                _load(name, args),
+                ruleset,
                 students=students,
                 people=people,
                 include_personal=people is not None,

@@ -270,8 +270,8 @@ def _stored_ruleset(named: Sequence[str], command: str, whose: str, err: _Out) -
     if found[0] not in builtin_names():
         err.line(
             f"tierflow export {command}: {whose} name rule set {found[0]!r}, which "
-            "is not built in; give --ruleset (a rule set named in a store is "
-            "only loaded if it is built in)"
+            "is not built in; give --ruleset (pass -r FILE, the playbook's file: a rule set "
+            "named in a store is only loaded if it is built in)"
         )
         return None
     return found[0]

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from tierflow.attendance import FactsBuilder
@@ -16,6 +17,7 @@ from tierflow.cli._shell import (
     _Failed,
     _load,
     _Out,
+    _Progress,
     _require_files,
     _require_rejects_folder,
     _UsageError,
@@ -107,25 +109,47 @@ def _decision_line(decision: Decision, args: argparse.Namespace) -> str:
     return json.dumps(data, default=str) + "\n"
 
 
+def _records_in(path: str) -> int | None:
+    """How many records a JSON Lines or CSV file holds, counted by lines (None: not known).
+
+    A progress bar's total, read before the work: a count of newlines is cheap next to
+    evaluating, and exact but for CSV fields holding newlines (the bar then ends early).
+    """
+    suffix = Path(path).suffix.lower()
+    if path == "-" or suffix not in (".jsonl", ".ndjson", ".csv"):
+        return None
+    with open(path, "rb") as fh:
+        lines = sum(1 for line in fh if line.strip())
+    return max(lines - (suffix == ".csv"), 0)
+
+
 def _evaluate_stream(
     ruleset: CompiledRuleset,
     path: str,
     as_of: dt.date,
     report: DataReport,
-    progress: _Out | None,
+    progress: _Progress,
 ) -> Iterator[tuple[FactsRecord, Decision]]:
-    """:func:`~tierflow.pipeline.evaluate_facts_file`, with counts to ``progress`` (or none)."""
+    """:func:`~tierflow.pipeline.evaluate_facts_file`, drawing ``progress`` (records read)."""
+    total = _records_in(path) if progress.shown else None
+
+    # Redraw every 0.5% of a known total (or every _PROGRESS_EVERY records): counts skip
+    # the rejected records, so crossing a step is what is tested, not landing on it.
+    step = max(total // 200, 1) if total else _PROGRESS_EVERY
+    shown = [0]
 
     def show(count: int) -> None:
-        if progress is not None and count // _PROGRESS_EVERY > (count - 1) // _PROGRESS_EVERY:
-            progress.progress(f"{count:,} records read, {report.rejected:,} rejected")
+        if count // step > shown[0] // step or count == total:
+            shown[0] = count
+            progress(count, total)
 
     name, stream = ("<stdin>.jsonl", sys.stdin) if path == "-" else (path, None)
-    yield from evaluate_facts_file(
-        ruleset, name, as_of=as_of, report=report, stream=stream, on_record=show
-    )
-    if progress is not None and report.read >= _PROGRESS_EVERY:
-        progress.line()
+    try:
+        yield from evaluate_facts_file(
+            ruleset, name, as_of=as_of, report=report, stream=stream, on_record=show
+        )
+    finally:
+        progress.close()
 
 
 def _events_stream(
@@ -152,7 +176,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     report = DataReport()
     rejects = report.rejects
     accepted = 0
-    progress = err if err.is_terminal() else None
+    progress = _Progress(err, "records evaluated", args.progress)
     if args.events:
         stream = _events_stream(ruleset, args, as_of, report, err)
         for _, decision in stream:

@@ -35,6 +35,7 @@ from tierflow.cli._shell import (
     _Out,
     _Parser,
     _pii_options,
+    _progress_options,
     _reject_options,
     _UsageError,
 )
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _reject_options(p)
     _extends_option(p)
+    _progress_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("explain", help="explain the decision for one student")
@@ -149,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         help="an anchor saved by 'tierflow audit anchor': also report chains cut short, rolled "
         "back or rewritten since",
     )
+    _progress_options(p)
     p.set_defaults(func=_cmd_audit_verify)
     p = audit.add_parser(
         "anchor", help="print every chain's head and their digest, to keep outside the store"

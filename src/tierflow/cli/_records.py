@@ -12,6 +12,7 @@ from tierflow.cli._shell import (
     _no_database,
     _Out,
     _people,
+    _Progress,
     _stored_ruleset,
     _write_export,
 )
@@ -57,9 +58,13 @@ def _cmd_audit_verify(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         except StoreError as exc:
             err.line(f"tierflow audit verify: {args.anchor}: {exc}")
             return 2
+    shown = _Progress(err, "verifying student chains", args.progress)
     try:
         with SqlRepository(args.db) as repo:
-            findings = verify(repo, anchor=saved)
+            try:
+                findings = verify(repo, anchor=saved, progress=shown)
+            finally:
+                shown.close()
             rows, students = len(repo.chain_rows()), len(repo.chain_heads())
             args.db = repo.path  # a URL is printed without its password
     except StoreError as exc:

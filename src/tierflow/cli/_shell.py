@@ -27,6 +27,73 @@ __all__ = []
 _PROGRESS_EVERY = 5_000
 
 
+def _progress_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--progress``/``--quiet``: force the progress display on or off (default: a tty)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress on standard error (default: only when it is a terminal)",
+    )
+    group.add_argument(
+        "--quiet", "-q", dest="progress", action="store_false", help="show no progress"
+    )
+
+
+class _Progress:
+    """A progress display on standard error, fed by the library's progress hooks.
+
+    rich (the ``progress`` extra) draws a bar with a total and an estimate of the time left;
+    without it, a line of counts is overwritten in place. Shown when ``--progress`` is given,
+    or by default when standard error is a terminal; never with ``--quiet``.
+    """
+
+    def __init__(self, err: _Out, label: str, shown: bool | None) -> None:
+        self.err = err
+        self.label = label
+        self.shown = err.is_terminal() if shown is None else shown
+        self.drawn = False
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        """Show ``done`` of ``total`` (None: not known)."""
+        if not self.shown:
+            return
+        if self.bar is None and not self.drawn:
+            self.bar = self._rich()
+        self.drawn = True
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+        elif total is not None:
+            self.err.progress(f"{self.label}: {done:,} of {total:,}")
+        else:
+            self.err.progress(f"{self.label}: {done:,}")
+
+    def _rich(self) -> Any:
+        try:  # an optional dependency: the counting line does without it
+            from rich.console import Console
+            from rich.progress import MofNCompleteColumn, Progress
+        except ImportError:
+            return None
+        # Forced: shown only on a terminal or when --progress asks for it.
+        console = Console(file=self.err.stream, force_terminal=True)
+        columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+        bar = Progress(*columns, console=console, transient=True)
+        self.task = bar.add_task(_escape(self.label), total=None)
+        bar.start()
+        return bar
+
+    def close(self) -> None:
+        """End the display (the bar is removed; the counting line is ended)."""
+        if self.bar is not None:
+            self.bar.stop()
+        elif self.drawn:
+            self.err.line()
+
+
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """What a terminal would act on instead of showing: C0 (tab and newline too), DEL, C1, and the
 bidirectional embeddings, overrides and isolates that reorder what is shown (Trojan Source)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,7 +301,12 @@ def _check_chain(
     return found
 
 
-def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[Discrepancy]:
+def verify(
+    repository: SqlRepository,
+    *,
+    anchor: Anchor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Discrepancy]:
     """Check every row and column of the store against its hash chains.
 
     The events table is checked row by row (see the module's documentation); the
@@ -315,6 +320,9 @@ def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[D
         anchor: Chain heads saved earlier (see :func:`anchor`): also report each chain that
             no longer holds the row the anchor saw at its end (cut short, rolled back or
             rewritten since).
+        progress: Called with (steps done, steps in all) as the work goes on: each student's
+            chain is checked, then replayed, so there are two steps a student. A progress
+            display's hook (``tierflow audit verify`` draws a bar with it); it must not raise.
 
     Returns:
         The findings, by table, student and position; empty when nothing was tampered with.
@@ -333,7 +341,11 @@ def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[D
     for student, seq, digest in stored.heads:
         heads[str(student)] = (seq, digest)
     broken: set[str] = set()
-    for student in sorted(set(by_student) | set(heads)):
+    students = sorted(set(by_student) | set(heads))
+    steps = len(students) + len(by_student)
+    for done, student in enumerate(students, 1):
+        if progress is not None:
+            progress(done, steps)
         chain = by_student.get(student, [])
         chain.sort(key=lambda r: (type(r.seq) is not int, r.seq if type(r.seq) is int else 0))
         problems = _check_chain(student, chain, heads.get(student))
@@ -343,7 +355,9 @@ def verify(repository: SqlRepository, *, anchor: Anchor | None = None) -> list[D
     if anchor is not None:
         found.extend(_check_anchor(anchor, by_student))
     state = Replayed()
-    for student, chain in sorted(by_student.items()):
+    for done, (student, chain) in enumerate(sorted(by_student.items()), len(students) + 1):
+        if progress is not None:
+            progress(done, steps)
         if student in broken:
             continue
         for r in chain:

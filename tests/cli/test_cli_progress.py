@@ -1,9 +1,10 @@
-"""Progress on standard error for long work, through library hooks (issue 13)."""
+"""Progress on standard error for long work, through library hooks; ``--version`` (issue 13)."""
 
 from __future__ import annotations
 
 import io
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,13 @@ def _facts(tmp_path: Path, n: int) -> Path:
         )
     )
     return path
+
+
+def test_version_is_the_package_metadata_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"tierflow {version('tierflow')}\n"
 
 
 def test_evaluate_is_quiet_when_stderr_is_not_a_terminal(

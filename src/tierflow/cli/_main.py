@@ -49,8 +49,19 @@ from tierflow.errors import (
 __all__ = ["main"]
 
 
+def _version() -> str:
+    """The installed distribution's version (package metadata), or ``unknown`` if not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tierflow")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tierflow", description="Attendance playbooks as code.")
+    parser.add_argument("--version", action="version", version=f"tierflow {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="compile rule sets and print every problem")

@@ -8,12 +8,13 @@ and path that wrote it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from tierflow.compile._compilation import Compilation
 from tierflow.compile._source import Document, SourceMap, load_documents
 from tierflow.errors import Problem, suggest
 from tierflow.source import format_path
+from tierflow.spec._models import RulesetSpec
 
 __all__ = ["MERGED_SECTIONS", "merge_documents", "resolve_extends"]
 
@@ -21,6 +22,23 @@ MERGED_SECTIONS = ("references", "metrics", "tiers", "rules", "interventions", "
 """Sections whose entries a child rule set overrides, removes or adds by id."""
 
 _POSITION_KEYS = ("remove", "before", "after")
+
+
+def _clearable(section: str) -> frozenset[str]:
+    """The keys of a section's entries a child may clear with ``null``: those it may leave out."""
+    (model,) = get_args(RulesetSpec.model_fields[section].annotation)[:1]
+    return frozenset(
+        name
+        for name, f in model.model_fields.items()
+        if not f.is_required() and name not in _POSITION_KEYS
+    )
+
+
+CLEARABLE = {section: _clearable(section) for section in MERGED_SECTIONS}
+"""Per section, the entry keys a child clears with ``key: null`` (back to "not written")."""
+
+NON_EMPTY = {"rules": ("tiers", "causes", "groups")}
+"""Restrictions an empty list would turn into "never": written ``[]``, they are a load error."""
 
 
 def resolve_extends(c: Compilation) -> None:
@@ -141,6 +159,37 @@ def _placement(
             )
         )
     return placement
+
+
+def _without_empty_restrictions(
+    section: str,
+    body: dict[str, Any],
+    orig: tuple[str | int, ...],
+    doc: Document,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """Report a restriction written as an empty list (``tiers: []``), and leave it out.
+
+    A rule restricted to no tier, cause or group can never fire, yet nothing else says so: an
+    author who wrote ``tiers: []`` to lift an inherited restriction silently disabled the rule.
+    Lifting one is written ``tiers: null`` (docs/extends.md), so ``[]`` is refused, with both
+    ways out in the hint.
+    """
+    empty = [key for key in NON_EMPTY.get(section, ()) if body.get(key) == []]
+    for key in empty:
+        what = {"tiers": "tier", "causes": "cause", "groups": "student group"}[key]
+        problems.append(
+            Problem(
+                doc.yaml.span_of((*orig, key)),
+                "schema.invalid_value",
+                f"an empty {key!r} list matches no {what}, so the rule could never fire",
+                format_path((*orig, key)),
+                hint=f"to apply the rule whatever the {what}, leave {key!r} out (to lift an "
+                f"inherited one, write '{key}: null'); to drop the rule, delete it (an "
+                "inherited one: 'remove: true')",
+            )
+        )
+    return {k: v for k, v in body.items() if k not in empty}
 
 
 def _kind_of(value: Any) -> str:
@@ -290,6 +339,11 @@ def _merge_section(
                     )
                 )
         entry_id = body.get("id")
+        body = _without_empty_restrictions(section, body, orig, doc, problems)
+        cleared = set()
+        if has_parent:  # `key: null` clears an inherited key: the entry is as if never given it
+            cleared = {k for k, v in body.items() if v is None and k in CLEARABLE[section]}
+            body = {k: v for k, v in body.items() if k not in cleared}
         if placement and not has_parent:
             key = next(iter(placement))
             problems.append(
@@ -323,11 +377,13 @@ def _merge_section(
                 continue
             old_item, old_orig = entries[k]
             new_orig = dict(old_orig)
-            for key in body:
+            for key in [*body, *cleared]:
                 for p in [p for p in new_orig if p[:1] == (key,)]:
                     del new_orig[p]
-                new_orig[(key,)] = (doc, (*orig, key))
-            entries[k] = ({**old_item, **body}, new_orig)
+                if key in body:
+                    new_orig[(key,)] = (doc, (*orig, key))
+            kept = {key: v for key, v in old_item.items() if key not in cleared}
+            entries[k] = ({**kept, **body}, new_orig)
             continue
         if placement.get("remove") is True and has_parent:
             problems.append(

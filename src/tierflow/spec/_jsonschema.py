@@ -9,8 +9,10 @@ A playbook that ``extends`` another is checked by the stage after the merge, so 
 may leave out anything its parent gives. :func:`ruleset_json_schema` with ``child=True``
 describes such a file: only ``id``, ``name``, ``version`` and ``extends`` are required, an
 entry of a merged section (tiers, rules, interventions, ...) needs only its ``id`` (the rest
-overrides the parent's entry key by key) and may say ``remove: true`` or where it goes
-(``before``/``after``); ``facts`` and ``attendance`` are merged key by key too.
+overrides the parent's entry key by key, and ``null`` clears a key the entry may leave out)
+and may say ``remove: true`` or where it goes (``before``/``after``); ``facts`` and
+``attendance`` are merged key by key too. In every file a rule's ``tiers``, ``causes`` and
+``groups`` list at least one item (merging refuses an empty one: the rule could never fire).
 
 Two things the schema cannot say are left to the stage: whether an ``rrule`` is one
 dateutil can read, and text the stage trims (an id written with spaces around it).
@@ -39,6 +41,10 @@ _MONTH_DAY = (
 )
 _CADENCE_FIELDS = ("every_school_days", "every_weeks", "rrule")
 _PLACEMENT = ("remove", "before", "after")
+_NON_EMPTY_RULE_KEYS = ("tiers", "causes", "groups")
+# A rule restricted to an empty list never fires: merging refuses ``tiers: []`` (see
+# compile/_merge.py, ``NON_EMPTY``), so the schema asks for at least one item.
+_ANNOTATIONS = ("title", "description", "default")
 
 
 def ruleset_json_schema(*, child: bool = False) -> dict[str, Any]:
@@ -63,6 +69,10 @@ def ruleset_json_schema(*, child: bool = False) -> dict[str, Any]:
         "type": ["string", "number"],
     }
     defs["SchoolYearSpec"]["properties"]["starts"]["pattern"] = _MONTH_DAY
+    for key in _NON_EMPTY_RULE_KEYS:
+        for branch in defs["RuleSpec"]["properties"][key]["anyOf"]:
+            if branch.get("type") == "array":
+                branch["minItems"] = 1
     if child:
         _as_child(schema)
     else:
@@ -136,6 +146,12 @@ def _as_child(schema: dict[str, Any]) -> None:
         ref = props[section]["items"]["$ref"]
         name = ref.rsplit("/", 1)[1]
         partial = copy.deepcopy(defs[name])
+        required = set(partial.get("required", ()))
+        # A key the entry may leave out, a child may clear with `key: null` (back to "not
+        # written"); a required one it may only change.
+        for key, prop in list(partial["properties"].items()):
+            if key not in required and key not in _PLACEMENT:
+                partial["properties"][key] = _or_null(prop)
         partial["required"] = ["id"]
         partial["properties"] = {
             **partial["properties"],
@@ -175,3 +191,13 @@ def _as_child(schema: dict[str, Any]) -> None:
         props[key] = {k: v for k, v in target.items() if k not in ("$ref", "anyOf", "allOf")} | {
             "$ref": f"#/$defs/{name}Override"
         }
+
+
+def _or_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """``prop`` that also accepts ``null`` (unchanged when it already does)."""
+    branches = prop.get("anyOf", [prop])
+    if any(b.get("type") == "null" for b in branches) or prop.get("type") == "null":
+        return prop
+    core = {k: v for k, v in prop.items() if k not in _ANNOTATIONS}
+    notes = {k: v for k, v in prop.items() if k in _ANNOTATIONS}
+    return {**notes, "anyOf": [core, {"type": "null"}]}

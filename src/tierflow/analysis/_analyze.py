@@ -21,6 +21,10 @@ smallest student facts that show it):
   two terms); generated students are searched instead, and ``analysis.not_reached`` reports a
   tier or rule none of them reached (a search, not a proof).
 
+A finding about an entry a playbook inherits is reported in that playbook, where its cause is
+written (an override), or at its ``extends`` line, with how to drop the entry
+(:mod:`tierflow.analysis._locate`).
+
 Gaps (a student who matches no tier) cannot happen: a rule set must have a default tier
 (``tier.no_default`` is a load error).
 """
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierflow.analysis._fragment import Fragment, OutsideFragment, inline
+from tierflow.analysis._locate import relocate
 from tierflow.errors import DataError, Problem
 from tierflow.evaluate import CompiledRuleset
 from tierflow.expr import Arith, Call, Compare, Const, Expr, Name
@@ -59,6 +64,8 @@ class Finding:
         span: Where in the YAML.
         path: The entry (``tiers[1].when``).
         witness: Student facts that show it, checked with the compiled rule set, when one exists.
+        hint: How to fix it, when there is more to say than the message (an inherited entry:
+            how to drop it in the child).
     """
 
     code: str
@@ -67,10 +74,12 @@ class Finding:
     span: SourceSpan
     path: str
     witness: Mapping[str, Any] | None = None
+    hint: str = ""
 
     def as_problem(self) -> Problem:
         """The finding as a :class:`~tierflow.Problem` (for ``tierflow check`` output)."""
-        hint = f"witness: {_render(self.witness)}" if self.witness else ""
+        witness = f"witness: {_render(self.witness)}" if self.witness else ""
+        hint = "; ".join(h for h in (self.hint, witness) if h)
         return Problem(self.span, self.code, self.message, self.path, hint, self.severity)
 
 
@@ -473,4 +482,6 @@ def analyze(ruleset: CompiledRuleset) -> list[Finding]:
     a.rules()
     a.legal()
     a.escalations()
-    return sorted(a.findings, key=lambda f: (f.span, f.code))
+    # About a child playbook: in the child, where the cause is written (not in the parent).
+    findings = relocate(a.findings, ruleset.program)
+    return sorted(findings, key=lambda f: (f.span, f.code))

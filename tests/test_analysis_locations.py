@@ -69,3 +69,15 @@ def test_the_nearest_file_that_causes_it_is_blamed(tmp_path: Path) -> None:
     (f,) = analyze(tierflow.parse_ruleset(school, name="school.yaml", base_dir=tmp_path))
     assert (f.span.line, f.span.col, f.path) == (7, 11, "metrics[0].expr")
     assert f.span.file.endswith("district.yaml")
+
+
+def test_an_entry_placed_before_does_not_confuse_the_place() -> None:
+    # The new rule is merged first, so chronic-plan moves from mtss's rules[0] to rules[1].
+    text = RAISED + (
+        "rules:\n  - id: early\n    before: chronic-plan\n    tiers: [tier2]\n"
+        "    assign: [mentor]\n"
+    )
+    (f,) = analyze(tierflow.parse_ruleset(text, name="d.yaml"))
+    assert (f.code, f.span.line, f.path) == ("analysis.rule_never_fires", 7, "metrics[0].expr")
+    assert f"mtss.yaml (built-in):{CHRONIC_PLAN_WHEN}:11 (rules[0])" in f.message
+    assert "'- {id: chronic-plan, remove: true}'" in f.hint

@@ -427,7 +427,7 @@ class _Analysis:
                     f"interventions at tier level {floor} or above, but the catalogue has "
                     f"{len(available)}",
                     self.c.smap.span(("legal", i, "requires")),
-                    f"legal[{i}].requires",
+                    self.c.smap.path_in_source(("legal", i, "requires")),
                 )
 
     def escalations(self) -> None:
@@ -442,7 +442,7 @@ class _Analysis:
                     f"{iv.id!r} ({iv.tier}) escalates to {target.id!r} of a lower tier "
                     f"({target.tier}); escalation should climb",
                     self.c.smap.span(("interventions", i, "escalates_to")),
-                    f"interventions[{i}].escalates_to",
+                    self.c.smap.path_in_source(("interventions", i, "escalates_to")),
                 )
 
 

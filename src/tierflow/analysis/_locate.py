@@ -41,108 +41,112 @@ _KIND = {
     "references": "reference",
 }
 
-Path = tuple[str | int, ...]
+_Where = tuple[str | int, ...]
 
 
 def relocate(findings: Iterable[Finding], program: Program) -> list[Finding]:
     """Move each finding about an inherited entry into the file that causes it (see above)."""
     out = list(findings)
-    if len(program.files) < 2:
+    root: Document = program.smap.origins[()][0]
+    if len(program.files) < 2 or all(f.span.file == root.name for f in out):
         return out
-    return [_relocated(f, program) for f in out]
+    locator = _Locator(program)
+    return [f if f.span.file == root.name else locator.relocated(f, root) for f in out]
 
 
-def _relocated(finding: Finding, program: Program) -> Finding:
-    smap = program.smap
-    root: Document = smap.origins[()][0]
-    if finding.span.file == root.name:
-        return finding
-    entry = _merged_entry(finding, program)
-    if entry is None:
-        return finding
-    section, k = entry
-    rank = {name: i for i, name in enumerate(program.files)}
-    own_rank = rank.get(finding.span.file, -1)
-    cause = _cause(_depends_on(section, k, program), program, rank, own_rank)
-    entry_id = getattr(program.spec, section)[k].id
-    kind = _KIND.get(section, "entry")
-    remove = f"drop the inherited {kind}: '- {{id: {entry_id}, remove: true}}' under '{section}:'"
-    where = f"{finding.span} ({finding.path})"
-    if cause is not None:
-        doc, orig = cause
+_Origin = tuple[_Where, "Document", _Where]
+
+
+class _Locator:
+    """The source map indexed once by entry (a scan per finding was quadratic)."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.rank = {name: i for i, name in enumerate(program.files)}  # base first
+        self.entry_of: dict[tuple[str, _Where], tuple[str, int]] = {}
+        self.by_entry: dict[_Where, list[_Origin]] = {}
+        for path, (doc, orig) in program.smap.origins.items():
+            if len(path) < 2 or not isinstance(path[1], int):
+                continue
+            section, k = path[0], path[1]
+            assert isinstance(section, str)
+            if len(path) == 2:
+                self.entry_of[(doc.name, orig)] = (section, k)
+            self.by_entry.setdefault((section, k), []).append((path, doc, orig))
+
+    def relocated(self, finding: Finding, root: Document) -> Finding:
+        """``finding`` in the child (unchanged when it is not about an inherited entry)."""
+        m = _ENTRY.match(finding.path)
+        entry = m and self.entry_of.get((finding.span.file, (m["section"], int(m["index"]))))
+        if not entry:
+            return finding
+        section, k = entry
+        cause = self._cause(self._depends_on(section, k), self.rank.get(finding.span.file, -1))
+        entry_id = getattr(self.program.spec, section)[k].id
+        kind = _KIND.get(section, "entry")
+        remove = (
+            f"drop the inherited {kind}: '- {{id: {entry_id}, remove: true}}' under '{section}:'"
+        )
+        where = f"{finding.span} ({finding.path})"
+        if cause is not None:
+            doc, orig = cause
+            return dataclasses.replace(
+                finding,
+                message=f"{finding.message}; it is inherited from {where}, and this value "
+                "makes it so",
+                span=doc.yaml.span_of(orig),
+                path=format_path(orig),
+                hint=_joined(finding.hint, f"change this value, or {remove}"),
+            )
         return dataclasses.replace(
             finding,
-            message=f"{finding.message}; it is inherited from {where}, and this value makes it so",
-            span=doc.yaml.span_of(orig),
-            path=format_path(orig),
-            hint=_joined(finding.hint, f"change this value, or {remove}"),
+            message=f"{finding.message}; it is inherited from {where}",
+            span=root.yaml.span_of(("extends",)),
+            path="extends",
+            hint=_joined(finding.hint, f"fix it in the parent, or in this playbook {remove}"),
         )
-    return dataclasses.replace(
-        finding,
-        message=f"{finding.message}; it is inherited from {where}",
-        span=root.yaml.span_of(("extends",)),
-        path="extends",
-        hint=_joined(finding.hint, f"fix it in the parent, or in this playbook {remove}"),
-    )
+
+    def _depends_on(self, section: str, k: int) -> list[_Where]:
+        """The merged entries a finding about ``section[k]`` depends on, metrics included."""
+        program = self.program
+        spec = program.spec
+        deps: list[_Where] = [(section, k), *(("tiers", i) for i in range(len(spec.tiers)))]
+        exprs = [e for e in (*program.tier_exprs, *program.stay_exprs) if e is not None]
+        if section == "rules":
+            exprs.append(program.rule_exprs[k])
+        elif section == "legal":  # the ladder: each step is read against the others
+            exprs += [*program.legal_exprs, *(e for e in program.exempt_exprs if e is not None)]
+            deps += [("legal", i) for i in range(len(spec.legal))]
+        elif section == "interventions":  # escalation: the target's tier counts too
+            deps += [("interventions", i) for i in range(len(spec.interventions))]
+        metric_at = {m.id: i for i, m in enumerate(spec.metrics)}
+        todo = [n for e in exprs for n in e.names if n in metric_at]
+        seen: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            deps.append(("metrics", metric_at[name]))
+            todo += [n for n in program.metric_exprs[name].names if n in metric_at]
+        return deps
+
+    def _cause(self, deps: list[_Where], own_rank: int) -> tuple[Document, _Where] | None:
+        """The first value among ``deps`` written by the most derived file after the entry's."""
+        best: tuple[int, int, int, Document, _Where] | None = None
+        for dep in deps:
+            for path, doc, orig in self.by_entry.get(dep, ()):
+                if len(path) == 3 and path[-1] in ("id", "remove", "before", "after"):
+                    continue  # naming an inherited entry changes nothing of it
+                r = self.rank.get(doc.name, -1)
+                if r <= own_rank:
+                    continue
+                span = doc.yaml.span_of(orig)
+                key = (-r, span.line, span.col)
+                if best is None or key < best[:3]:
+                    best = (*key, doc, orig)
+        return None if best is None else (best[3], best[4])
 
 
 def _joined(*hints: str) -> str:
     return "; ".join(h for h in hints if h)
-
-
-def _merged_entry(finding: Finding, program: Program) -> tuple[str, int] | None:
-    """The merged section and index of the entry the finding's path names in its own file."""
-    m = _ENTRY.match(finding.path)
-    if m is None:
-        return None
-    section, index = m["section"], int(m["index"])
-    smap = program.smap
-    for k in range(len(getattr(program.spec, section, ()))):
-        doc, orig = smap.locate((section, k))
-        if doc.name == finding.span.file and orig == (section, index):
-            return section, k
-    return None
-
-
-def _depends_on(section: str, k: int, program: Program) -> list[Path]:
-    """The merged entries a finding about ``section[k]`` depends on, metrics included."""
-    deps: list[Path] = [(section, k)]
-    exprs = [e for e in (*program.tier_exprs, *program.stay_exprs) if e is not None]
-    deps += [("tiers", i) for i in range(len(program.spec.tiers))]
-    if section == "rules":
-        exprs.append(program.rule_exprs[k])
-    elif section == "legal":  # the ladder: each step is read against the others
-        exprs += [*program.legal_exprs, *(e for e in program.exempt_exprs if e is not None)]
-        deps += [("legal", i) for i in range(len(program.spec.legal))]
-    names = {n for e in exprs for n in e.names}
-    metric_at = {m.id: i for i, m in enumerate(program.spec.metrics)}
-    todo = [n for n in names if n in metric_at]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        deps.append(("metrics", metric_at[name]))
-        todo += [n for n in program.metric_exprs[name].names if n in metric_at]
-    return deps
-
-
-def _cause(
-    deps: list[Path], program: Program, rank: dict[str, int], own_rank: int
-) -> tuple[Document, Path] | None:
-    """The first value among ``deps`` written by the most derived file after the entry's own."""
-    best: tuple[int, int, int, Document, Path] | None = None
-    for path, (doc, orig) in program.smap.origins.items():
-        if len(path) < 2 or not any(path[: len(d)] == d for d in deps):
-            continue
-        if path[-1] in ("id", "remove", "before", "after") and len(path) == 3:
-            continue  # naming an inherited entry changes nothing of it
-        r = rank.get(doc.name, -1)
-        if r <= own_rank:
-            continue
-        span = doc.yaml.span_of(orig)
-        key = (-r, span.line, span.col)
-        if best is None or key < best[:3]:
-            best = (*key, doc, orig)
-    return None if best is None else (best[3], best[4])

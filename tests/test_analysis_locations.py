@@ -81,3 +81,21 @@ def test_an_entry_placed_before_does_not_confuse_the_place() -> None:
     assert (f.code, f.span.line, f.path) == ("analysis.rule_never_fires", 7, "metrics[0].expr")
     assert f"mtss.yaml (built-in):{CHRONIC_PLAN_WHEN}:11 (rules[0])" in f.message
     assert "'- {id: chronic-plan, remove: true}'" in f.hint
+
+
+def test_a_new_entry_that_causes_it_is_blamed_as_an_entry() -> None:
+    # A wide Tier 2 from 1% before mtss's tiers: chronic-plan's Tier 2 (10% and up) is now
+    # taken by Tier 3 from 20% or tier2-wide below; nobody in Tier 2 is chronic.
+    text = (
+        'id: d\nname: D\nversion: "1"\nextends: mtss\n'
+        "tiers:\n  - id: tier2-wide\n    level: 2\n    when: absence_rate >= 1%\n"
+        "    before: tier2\n"
+    )
+    (f,) = analyze(tierflow.parse_ruleset(text, name="d.yaml"))
+    assert (f.code, f.span.line, f.span.col, f.path) == (
+        "analysis.rule_never_fires",
+        6,
+        5,
+        "tiers[0]",
+    )
+    assert "this entry makes it so" in f.message

@@ -90,13 +90,13 @@ class _Locator:
         where = f"{finding.span} ({finding.path})"
         if cause is not None:
             doc, orig = cause
+            this = "this entry" if len(orig) == 2 else "this value"  # a new entry, or a key
             return dataclasses.replace(
                 finding,
-                message=f"{finding.message}; it is inherited from {where}, and this value "
-                "makes it so",
+                message=f"{finding.message}; it is inherited from {where}, and {this} makes it so",
                 span=doc.yaml.span_of(orig),
                 path=format_path(orig),
-                hint=_joined(finding.hint, f"change this value, or {remove}"),
+                hint=_joined(finding.hint, f"change {this}, or {remove}"),
             )
         return dataclasses.replace(
             finding,

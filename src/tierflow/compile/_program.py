@@ -27,7 +27,7 @@ class Program:
     Attributes:
         spec: The validated, merged rule set.
         content_hash: SHA-256 of the merged rule set (without its tests).
-        files: The files of its ``extends`` chain, the rule set's own first.
+        files: The files of its ``extends`` chain, base first (the rule set's own last).
         functions: The functions its conditions may call.
         fact_reads: Every fact the evaluator reads, with its type and default.
         metric_order: Metric ids in the order they are computed.

@@ -45,7 +45,7 @@ class CompiledRuleset:
         program: What the compiler made: the spec, checked expressions, generated evaluator.
         spec: The validated, merged rule set.
         ref: Id, name, version and content hash, as decisions carry them.
-        files: The files of the rule set's ``extends`` chain.
+        files: The files of the rule set's ``extends`` chain, base first (its own last).
         python_source: The generated evaluator's source.
         ladder: The legal ladder's prerequisites, checked the fast way.
     """

@@ -6,10 +6,29 @@ chain written by hand (hashes from hashlib, envelopes from the formula in docs/s
 a changed position, a changed comparison or a dropped finding fails. The anchor check is
 covered the same way.
 
-Mutation testing (docs/testing.md) leaves these mutants of ``_check_chain`` alive, each
-equivalent: the ``prev_hash, expected, prev_row`` update after a row whose seq is not a whole
-number or whose columns are not text (the ``continue`` skips the update, so a mutant of the
-values it would have set is never read).
+Mutation testing (docs/testing.md) of ``store/_audit.py``: a full run killed 752 of 811
+mutants with the tests before ``cf24c19``; its 59 survivors, run again with the tests added
+since, leave these alive (``tests/store/test_tamper.py`` holds the store-level tests):
+
+- unreachable through a SQL store (21): ``verify``'s finding for an events row whose
+  ``student_id`` is not text (15 mutants of one ``Discrepancy``), ``_apply_intervention``
+  reading a body that is not text, and the ``isinstance(..., str)`` guards on ids in
+  ``_StateCheck`` (``finding``, ``interventions``, ``check_ins``, ``issued``) with the ``""``
+  they fall back to: every column the audit reads is ``TEXT NOT NULL`` (SQLite hands an
+  integer written there back as text, PostgreSQL refuses it);
+- equivalent (16): sorting the rows to replay by the whole row tuple (its first field is the
+  row number, unique) or the check-in ids without ``key=str`` (they are text);
+  ``owners.get(iid, None)`` (``finding`` maps anything but text to ``""``); the ``issued``
+  map's values (only membership is read); ``verify``'s sort key for chains (rows are read in
+  student and position order already) and its ``timelines=False`` (only skips keeping
+  timelines nobody compares); ``anchor``'s ``>=`` on two rows at one position (the audit
+  reports those rows; the anchor's choice between them changes no finding);
+- not killed (3): ``_apply_intervention``'s ``and``/``or`` mutants admit a ``save`` body shaped
+  as an ``add`` (or the reverse); only a forger rewriting the chain with valid hashes can write
+  one, and the state check still reports the intervention it builds when it differs;
+- written for after that run, not yet measured (5): ``_check_chain``'s ``continue`` as
+  ``break`` (3; the bad row in the middle of a chain, below) and ``verify`` given a head with
+  no rows (2; ``test_a_head_whose_every_row_was_deleted_is_found``).
 """
 
 from __future__ import annotations
@@ -251,6 +270,25 @@ def test_the_anchor_names_a_chain_cut_short_rewritten_or_gone() -> None:
     # A chain that grew since the anchor still holds the row the anchor saw: no finding.
     grown = chain("s1", 5)
     assert _check_anchor(Anchor({"s1": (3, grown[2].hash)}), {"s1": grown}) == []
+
+
+def test_a_bad_row_in_the_middle_does_not_stop_the_check_of_the_rows_after_it() -> None:
+    rows = chain("s1", 3)
+    edited = rows[2]._replace(body='{"n":99}')  # found only if the check goes on past row 2
+    for bad, problem in (
+        (rows[1]._replace(seq="2"), "seq is '2', not a whole number (row 20)"),
+        (rows[1]._replace(body=7), "a column holds something other than text (edited)"),
+    ):
+        assert _check_chain("s1", [rows[0], bad, edited], head(rows)) == [
+            d(2, problem),
+            d(2, "deleted (the chain skips seq 2)"),
+            d(3, "edited (event row 30: its content does not match its hash)"),
+        ]
+    second = rows[1]._replace(row=25)
+    assert _check_chain("s1", [rows[0], rows[1], second, edited], head(rows)) == [
+        d(2, "a second row at this position (row 25): added or edited"),
+        d(3, "edited (event row 30: its content does not match its hash)"),
+    ]
 
 
 # --- replaying rows: each way a row is not a record tierflow writes --------------------------

@@ -688,3 +688,13 @@ def test_the_anchor_skips_a_row_whose_seq_is_not_a_number(db: Store) -> None:
     sql(db, "UPDATE events SET seq='two' WHERE student_id='s0' AND seq=?", last)
     with db.open() as repo:
         assert anchor(repo).heads["s0"] == (last - 1, prev)
+
+
+def test_verify_reports_its_progress_two_steps_a_student(db: Store) -> None:
+    calls: list[tuple[int, int]] = []
+    with db.open() as repo:
+        assert verify(repo, progress=lambda done, total: calls.append((done, total))) == []
+    # Three students: each is checked, then replayed (docs/store.md), so 6 steps in all.
+    assert calls[-1] == (6, 6)
+    assert {total for _, total in calls} == {6}
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)

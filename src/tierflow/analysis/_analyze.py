@@ -20,12 +20,15 @@ smallest student facts that show it):
 - ``analysis.outside_fragment``: a condition the exact reasoning does not cover (it compares
   two terms); generated students are searched instead, and ``analysis.not_reached`` reports a
   tier or rule none of them reached (a search, not a proof).
+- ``analysis.tier_gap`` and ``analysis.not_monotone``: a student with more absences lands in a
+  lower tier (in the default tier between two bands, or otherwise); the witness is that
+  student (see :mod:`tierflow.analysis._monotone`).
 
 A finding about an entry a playbook inherits is reported in that playbook, where its cause is
 written (an override), or at its ``extends`` line, with how to drop the entry
 (:mod:`tierflow.analysis._locate`).
 
-Gaps (a student who matches no tier) cannot happen: a rule set must have a default tier
+A student who matches no tier cannot happen: a rule set must have a default tier
 (``tier.no_default`` is a load error).
 """
 
@@ -38,6 +41,7 @@ from typing import Any
 
 from tierflow.analysis._fragment import Fragment, OutsideFragment, inline
 from tierflow.analysis._locate import relocate
+from tierflow.analysis._monotone import describe, find_drops
 from tierflow.errors import DataError, Problem
 from tierflow.evaluate import CompiledRuleset
 from tierflow.expr import Arith, Call, Compare, Const, Expr, Name
@@ -430,6 +434,17 @@ class _Analysis:
                     self.c.smap.path_in_source(("legal", i, "requires")),
                 )
 
+    def monotone(self) -> None:
+        """Warn of gaps between tier bands and of tiers that fall as absences rise."""
+        seen: set[tuple[str, str]] = set()
+        for drop in find_drops(self.rs, self.tier_conds, WITNESS_AS_OF):
+            code = "analysis.tier_gap" if drop.gap else "analysis.not_monotone"
+            expr = self.c.tier_exprs[self.tier_ids.index(drop.fewer_tier)]
+            if (code, drop.fewer_tier) in seen or expr is None:
+                continue  # one finding per band that ends: the first witness tells it
+            seen.add((code, drop.fewer_tier))
+            self.add(code, describe(drop), expr.span, expr.path, dict(drop.more))
+
     def escalations(self) -> None:
         spec = self.rs.spec
         levels = {t.id: t.level for t in spec.tiers}
@@ -481,6 +496,7 @@ def analyze(ruleset: CompiledRuleset) -> list[Finding]:
     a.stays()
     a.rules()
     a.legal()
+    a.monotone()
     a.escalations()
     # About a child playbook: in the child, where the cause is written (not in the parent).
     findings = relocate(a.findings, ruleset.program)

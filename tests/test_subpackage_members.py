@@ -28,6 +28,7 @@ EXPECTED: dict[str, set[str]] = {
         "boundary_cases",
         "coverage",
         "impact",
+        "threshold_values",
     },
     "attendance": {
         "ABSENCE_CATEGORIES",
@@ -196,8 +197,10 @@ EXPECTED: dict[str, set[str]] = {
         "check_monotone",
         "check_totality",
         "histories",
+        "near_thresholds",
         "rule_sets",
         "student_facts",
+        "with_count",
     },
     "workflow": {
         "CONTACT_TYPES",

@@ -1,4 +1,4 @@
-"""Static analysis of rule sets: shadowed tiers, rules that never fire, ladders out of order.
+"""Static analysis of rule sets: shadowed tiers, gaps, rules that never fire, ladders out of order.
 
 >>> import tierflow
 >>> from tierflow.analysis import analyze
@@ -9,5 +9,15 @@
 from tierflow.analysis._analyze import Finding, analyze
 from tierflow.analysis._coverage import Coverage, boundary_cases, coverage
 from tierflow.analysis._impact import Impact, impact
+from tierflow.analysis._monotone import threshold_values
 
-__all__ = ["Coverage", "Finding", "Impact", "analyze", "boundary_cases", "coverage", "impact"]
+__all__ = [
+    "Coverage",
+    "Finding",
+    "Impact",
+    "analyze",
+    "boundary_cases",
+    "coverage",
+    "impact",
+    "threshold_values",
+]

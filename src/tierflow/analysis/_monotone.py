@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierflow.analysis._consistent import fact_problems, student
-from tierflow.analysis._fragment import Fragment, OutsideFragment, Variable
+from tierflow.analysis._fragment import Fragment, OutsideFragment, Variable, inline
 from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.expr import Arith, Call, Compare, Const, Expr, Name
@@ -44,6 +44,7 @@ __all__ = [
     "drops",
     "enrolments",
     "find_drops",
+    "threshold_values",
 ]
 
 ABSENCE_FACTS = (
@@ -273,3 +274,30 @@ def find_drops(
     except OutsideFragment:
         return []
     return drops(ruleset, frag, as_of)
+
+
+def threshold_values(ruleset: CompiledRuleset, fact: str) -> dict[float, list[float]]:
+    """Values of absence fact ``fact`` at, just below and just above each threshold, by enrolment.
+
+    The thresholds are those of the tiers (``when`` and ``stay_while``) and of the legal ladder
+    that ``fact`` raises; a condition outside the comparison fragment adds what it can. For
+    property tests that aim at the thresholds (:func:`tierflow.testing.check_monotone`).
+
+    >>> import tierflow
+    >>> values = threshold_values(tierflow.load_ruleset("mtss"), "days_absent")
+    >>> sorted(values)
+    [9.0, 10.0, 11.0, 100.0, 180.0]
+    >>> values[100.0][9:]  # around 4% (stay in tier 2), 5% (tier 2), 18% and 20% (tier 3)
+    [5.0, 5.5, 6.0, 17.0, 17.5, 18.0, 18.5, 19.0, 19.5, 20.0, 20.5, 21.0]
+    """
+    program = ruleset.program
+    metrics = {k: v.tree for k, v in program.metric_exprs.items()}
+    frag = Fragment()
+    for checked in (*program.tier_exprs, *program.stay_exprs, *program.legal_exprs):
+        if checked is None:
+            continue
+        try:
+            frag.add(inline(checked.tree, metrics))
+        except OutsideFragment:
+            continue  # the atoms registered before the unsupported one still count
+    return {e: axis_values(frag, fact, e) for e in enrolments(frag)}

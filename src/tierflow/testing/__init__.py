@@ -24,7 +24,14 @@ from tierflow.testing._properties import (
     check_monotone,
     check_totality,
 )
-from tierflow.testing._strategies import AS_OF, histories, rule_sets, student_facts
+from tierflow.testing._strategies import (
+    AS_OF,
+    histories,
+    near_thresholds,
+    rule_sets,
+    student_facts,
+    with_count,
+)
 
 __all__ = [
     "AS_OF",
@@ -37,6 +44,8 @@ __all__ = [
     "check_monotone",
     "check_totality",
     "histories",
+    "near_thresholds",
     "rule_sets",
     "student_facts",
+    "with_count",
 ]

@@ -11,9 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tierflow.analysis import threshold_values
 from tierflow.errors import DataError, TierflowError
 from tierflow.evaluate import CompiledRuleset, Decision
-from tierflow.testing._strategies import AS_OF, student_facts
+from tierflow.testing._strategies import AS_OF, near_thresholds, student_facts
 
 __all__ = [
     "PropertyFailure",
@@ -111,15 +112,22 @@ def check_monotone(
     """More of ``fact`` never lowers the tier nor removes a legal step.
 
     The increase is applied consistently: more unexcused days are also more absent days, and
-    more absent days never exceed days enrolled.
+    more absent days never exceed days enrolled. About half the examples aim at the thresholds the
+    rule set compares ``fact`` with (:func:`tierflow.analysis.threshold_values`): a student at
+    or just below one, and the increase that reaches a value at or around a later one, so a gap
+    between tier bands is found within the default examples.
 
     Raises:
         PropertyFailure: With the student, before and after, as YAML test cases.
     """
+    anywhere = st.tuples(student_facts(), st.integers(min_value=1, max_value=10))
+    values = threshold_values(ruleset, fact)
+    aimed = near_thresholds(values, fact) if any(len(v) > 1 for v in values.values()) else None
 
     @_settings(max_examples)
-    @given(student_facts(), st.integers(min_value=1, max_value=10))
-    def prop(facts: dict[str, Any], more: int) -> None:
+    @given(anywhere if aimed is None else st.one_of(aimed, anywhere))
+    def prop(example: tuple[dict[str, Any], float]) -> None:
+        facts, more = example
         bumped = dict(facts)
         bumped[fact] = facts[fact] + more
         if fact in ("days_unexcused", "days_excused", "days_suspended"):
@@ -136,7 +144,7 @@ def check_monotone(
                 else f"legal steps {sorted(lost)} disappeared"
             )
             raise PropertyFailure(
-                f"{more} more {fact}: {what}\n"
+                f"{more:g} more {fact}: {what}\n"
                 + as_test_case("before", facts, before)
                 + as_test_case("after", bumped, after)
             )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 
 from tierflow.facts import CAUSES, GROUPS
 
-__all__ = ["AS_OF", "histories", "rule_sets", "student_facts"]
+__all__ = ["AS_OF", "histories", "near_thresholds", "rule_sets", "student_facts", "with_count"]
+
+_PARTS = ("days_excused", "days_unexcused", "days_suspended")
 
 YEAR_START = dt.date(2025, 8, 18)
 AS_OF = dt.date(2026, 2, 2)
@@ -127,6 +130,62 @@ def student_facts(
         "attendance_log": [{"date": d.isoformat(), "kind": k, "days": f} for d, k, f in log],
         "history": draw(histories(legal_steps=legal_steps, as_of=as_of)),
     }
+
+
+def with_count(
+    facts: Mapping[str, Any], fact: str, enrolled: float, value: float
+) -> dict[str, Any]:
+    """``facts`` with ``days_enrolled`` and absence fact ``fact`` set, kept consistent.
+
+    Unexcused or suspension days are absent days too (the other kinds make up the rest);
+    tardies over 30 minutes are tardies.
+
+    >>> f = with_count({"tardies": 0, "tardies_over_30": 0}, "days_unexcused", 100, 9)
+    >>> f["days_absent"], f["days_unexcused"], f["days_excused"], f["days_suspended"]
+    (9.0, 9.0, 0.0, 0.0)
+    """
+    out = dict(facts)
+    out["days_enrolled"] = int(enrolled) if float(enrolled).is_integer() else enrolled
+    if out.get("days_absent", 0) > enrolled:  # more absent days than the new enrolment allows
+        out.update(dict.fromkeys(("days_absent", *_PARTS), 0.0))
+    if fact.startswith("days_"):
+        parts = {"days_unexcused": 0.0, "days_suspended": 0.0}
+        if fact in parts:
+            parts[fact] = float(value)
+        out.update(parts, days_absent=float(value))
+        out["days_excused"] = out["days_absent"] - sum(parts.values())
+    elif fact == "tardies":
+        out["tardies"] = value
+        out["tardies_over_30"] = min(out.get("tardies_over_30", 0), value)
+    else:
+        out[fact] = value
+        if fact == "tardies_over_30":
+            out["tardies"] = max(out.get("tardies", 0), value)
+    return out
+
+
+@st.composite
+def near_thresholds(
+    draw: st.DrawFn, values: Mapping[float, Sequence[float]], fact: str
+) -> tuple[dict[str, Any], float]:
+    """A student at or near a threshold, and how much more of ``fact`` reaches a later one.
+
+    Draws an enrolment and two of its values of ``fact`` (from
+    :func:`tierflow.analysis.threshold_values`: at, just below and just above each
+    threshold), the second one to three values above the first, where a gap between tier
+    bands or a band's end shows; the rest of the facts are :func:`student_facts`.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        values: Values of ``fact`` worth trying, by days enrolled.
+        fact: The absence fact (``days_absent``, ``days_unexcused``...).
+    """
+    enrolled = draw(st.sampled_from(sorted(e for e, v in values.items() if len(v) > 1)))
+    ladder = values[enrolled]
+    i = draw(st.integers(0, len(ladder) - 2))
+    j = draw(st.integers(i + 1, min(i + 3, len(ladder) - 1)))
+    facts = with_count(draw(student_facts()), fact, enrolled, ladder[i])
+    return facts, ladder[j] - ladder[i]
 
 
 @st.composite

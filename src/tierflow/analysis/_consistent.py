@@ -19,9 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tierflow.errors import DataError
+from tierflow.evaluate import CompiledRuleset
 from tierflow.facts import FACTS, StudentFacts
 
-__all__ = ["PARTS_OF_ABSENCE", "fact_problems", "student"]
+__all__ = ["PARTS_OF_ABSENCE", "fact_problems", "needed_facts", "student"]
 
 PARTS_OF_ABSENCE = ("days_excused", "days_unexcused", "days_suspended")
 """Facts that count a kind of absent day: each, and their sum, is at most ``days_absent``."""
@@ -110,6 +112,25 @@ def student(
             facts[name] = _whole(value)
     for name in sorted(wanted - set(values) - {"student_id", "previous_tier"}):
         kind = FACTS[name].type.kind if name in FACTS else "number"
+        if name == "attendance_log":  # read by window functions only, not a fact of its own
+            kind = "list"
         facts[name] = {"list": [], "bool": False, "string": "x"}.get(kind, 0)
     facts.update(extra or {})
     return facts
+
+
+def needed_facts(ruleset: CompiledRuleset, as_of: Any) -> tuple[str, ...]:
+    """The facts a student built by :func:`student` needs to be evaluated by ``ruleset``.
+
+    The facts its conditions read, and the attendance log when a window function reads it
+    (an empty log: no absence in any window).
+    """
+    names = tuple(ruleset.fact_names)
+    # Conditions short-circuit, so a window function may be read by some students only.
+    for enrolled, absent in ((100, 0), (100, 5), (100, 50), (9, 3), (9, 9)):
+        probe = student(names, enrolled=enrolled, absent=absent, unexcused=absent)
+        try:
+            ruleset.evaluate(probe, as_of=as_of)
+        except DataError:
+            return (*names, "attendance_log")
+    return names

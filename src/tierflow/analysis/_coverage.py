@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from tierflow.analysis._analyze import WITNESS_AS_OF, _Analysis
-from tierflow.analysis._fragment import OutsideFragment
+from tierflow.analysis._consistent import fact_problems, needed_facts, student
+from tierflow.analysis._fragment import Fragment, OutsideFragment, Variable
+from tierflow.analysis._monotone import absence_axis, enrolments, is_rate, on_axis
 from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset
+from tierflow.expr import Name
 
 __all__ = ["Coverage", "boundary_cases", "coverage"]
 
@@ -81,10 +85,22 @@ def coverage(ruleset: CompiledRuleset) -> Coverage:
 
 
 def boundary_cases(ruleset: CompiledRuleset) -> list[dict[str, Any]]:
-    """Test cases one below, at and one above every numeric threshold of the tiers and ladder.
+    """Test cases just below, at and just above every numeric threshold of the tiers and ladder.
 
-    Each case holds the facts and the decision the rule set makes *now*: review them, and paste
-    the ones that say what the policy means into the rule set's ``tests:``.
+    Each case is a consistent student (see :func:`~tierflow.analysis._consistent.fact_problems`:
+    unexcused days are absent days, absent days are enrolled days...) who reaches the threshold
+    alone: a count one below, at and one above it (a fraction: a hundredth of it either side);
+    a rate over ``days_enrolled`` as days of an enrolment where the rate is exactly the
+    threshold (5% of 100 days is 5), with the half days just below and just above. Each holds
+    the decision the rule set makes *now*: review them, and paste the ones that say what the
+    policy means into the rule set's ``tests:``.
+
+    >>> import tierflow
+    >>> cases = boundary_cases(tierflow.load_ruleset("ca"))
+    >>> [(c["name"], c["facts"]["days_absent"], c["expect"]["tier"]) for c in cases][3:6]
+    [('ratio(days_absent, days_enrolled) below 0.05', 4.5, 'tier1'), \
+('ratio(days_absent, days_enrolled) at 0.05', 5, 'tier2'), \
+('ratio(days_absent, days_enrolled) above 0.05', 5.5, 'tier2')]
     """
     a = _Analysis(ruleset)
     legal = [a.inline_legal(i) for i in range(len(a.c.legal_exprs))]
@@ -92,23 +108,16 @@ def boundary_cases(ruleset: CompiledRuleset) -> list[dict[str, Any]]:
         frag = a.fragment(*legal)  # the tier conditions are always included
     except OutsideFragment:
         return []
+    enrolled = _enrolment(frag)
     cases: list[dict[str, Any]] = []
     seen: set[tuple[tuple[str, Any], ...]] = set()
     for key, var in frag.variables.items():
         if var.kind != "number":
             continue
         for c in sorted(var.constants):
-            step = 1.0 if float(c).is_integer() and c >= 1 else max(0.001, abs(c) / 100)
-            for label, value in (("below", c - step), ("at", c), ("above", c + step)):
-                if value < 0:
-                    continue
-                point = {
-                    k: (0.0 if v.kind == "number" else False) for k, v in frag.variables.items()
-                }
-                point[key] = value
-                facts = a.realize(frag, point)
-                if facts is None:
-                    continue
+            for label, facts in _around(a, frag, key, var, c, enrolled):
+                if facts is None or fact_problems(facts):
+                    continue  # not a student who could exist
                 marker = tuple(sorted((k, repr(v)) for k, v in facts.items()))
                 if marker in seen:
                     continue
@@ -130,3 +139,73 @@ def boundary_cases(ruleset: CompiledRuleset) -> list[dict[str, Any]]:
                     }
                 )
     return cases
+
+
+def _enrolment(frag: Fragment) -> float:
+    """Days enrolled for cases that are not about enrolment: past every threshold on it."""
+    var = frag.variables.get("days_enrolled")
+    above = max(var.constants, default=0.0) + 1 if var is not None else 0.0
+    return max(100.0, above)
+
+
+def _exact_enrolment(rate: float, base: float) -> tuple[float, float] | None:
+    """An enrolment from ``base`` up where ``rate`` of it is a whole or half day, exactly.
+
+    Returns the enrolment and the days, with ``days / enrolment == rate`` in floating point
+    (as the evaluator divides), or None if no enrolment up to ``base + 400`` gives one.
+    """
+    for enrolled in range(int(base), int(base) + 400):
+        days = round(rate * enrolled * 2) / 2
+        if days / enrolled == rate:
+            return float(enrolled), days
+    return None
+
+
+def _around(
+    a: _Analysis, frag: Fragment, key: str, var: Variable, c: float, enrolled: float
+) -> list[tuple[str, dict[str, Any] | None]]:
+    """The students just below, at and just above threshold ``c`` of variable ``key``."""
+    names = needed_facts(a.rs, WITNESS_AS_OF)
+    axis = absence_axis(var.term)
+    if axis is not None and is_rate(var.term):
+        exact = _exact_enrolment(c, enrolled)
+        if exact is None:
+            at = math.ceil(c * enrolled * 2) / 2  # the first half day at or past the rate
+        else:
+            enrolled, at = exact
+        values = (("below", at - 0.5), ("at", at), ("above", at + 0.5))
+        return [
+            (label, on_axis(axis, v, names, enrolled)) for label, v in values if 0 <= v <= enrolled
+        ]
+    step = 1.0 if float(c).is_integer() and c >= 1 else max(0.001, abs(c) / 100)
+    values = (("below", c - step), ("at", c), ("above", c + step))
+    if axis is not None:
+        # The enrolment where the threshold decides something (the early-warning count of
+        # mtss only counts before the rate does), else the usual one.
+        tries = [max(enrolled, c + step), *(e for e in enrolments(frag) if e >= c + step)]
+        options: list[list[tuple[str, dict[str, Any] | None]]] = [
+            [(label, on_axis(axis, v, names, e)) for label, v in values if v >= 0] for e in tries
+        ]
+        return next((o for o in options if _decides(a, o)), options[0])
+    if isinstance(var.term, Name) and var.term.name == "days_enrolled":
+        return [(label, student(names, enrolled=v)) for label, v in values if v >= 0]
+    out: list[tuple[str, dict[str, Any] | None]] = []
+    for label, value in values:
+        if value < 0:
+            continue
+        point = {k: (0.0 if v.kind == "number" else False) for k, v in frag.variables.items()}
+        point[key] = value
+        out.append((label, a.realize(frag, point)))
+    return out
+
+
+def _decides(a: _Analysis, cases: list[tuple[str, dict[str, Any] | None]]) -> bool:
+    """Whether the decisions of ``cases`` (below, at, above) are not all the same."""
+    seen = set()
+    for _, facts in cases:
+        try:
+            d = a.rs.evaluate(facts or {}, as_of=WITNESS_AS_OF)
+        except DataError:
+            return False
+        seen.add((d.tier, tuple(d.legal_due)))
+    return len(seen) > 1

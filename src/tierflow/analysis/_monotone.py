@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tierflow.analysis._consistent import fact_problems, student
+from tierflow.analysis._consistent import fact_problems, needed_facts, student
 from tierflow.analysis._fragment import Fragment, OutsideFragment, Variable, inline
 from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset
@@ -44,6 +44,8 @@ __all__ = [
     "drops",
     "enrolments",
     "find_drops",
+    "is_rate",
+    "on_axis",
     "threshold_values",
 ]
 
@@ -99,7 +101,7 @@ def absence_axis(term: Expr | None) -> str | None:
     return None
 
 
-def _is_rate(term: Expr | None) -> bool:
+def is_rate(term: Expr | None) -> bool:
     return (isinstance(term, Call) and term.func == "ratio") or (
         isinstance(term, Arith) and term.op == "/"
     )
@@ -123,7 +125,7 @@ def axis_values(frag: Fragment, axis: str, enrolled: float) -> list[float]:
         if var.kind != "number" or absence_axis(var.term) != axis:
             continue
         for c in var.constants:
-            target = c * enrolled if _is_rate(var.term) else c
+            target = c * enrolled if is_rate(var.term) else c
             if math.isfinite(target):
                 values |= _halves_around(target)
     top = enrolled if axis.startswith("days_") else math.inf
@@ -167,9 +169,18 @@ def _set_flag(extra: dict[str, Any], var: Variable, on: bool) -> None:
                 entries.append(const.value)
 
 
-def _facts_on(
-    axis: str, value: float, names: tuple[str, ...], enrolled: float, extra: Mapping[str, Any]
+def on_axis(
+    axis: str,
+    value: float,
+    names: tuple[str, ...],
+    enrolled: float,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A consistent student enrolled ``enrolled`` days with ``value`` of absence fact ``axis``.
+
+    More unexcused or suspension days are more absent days; more tardies over 30 minutes are
+    more tardies.
+    """
     kw: dict[str, float] = {}
     if axis.startswith("days_"):
         kw["absent"] = value
@@ -214,7 +225,7 @@ def drops(ruleset: CompiledRuleset, frag: Fragment, as_of: dt.date) -> list[Drop
         frag: The fragment of its tier conditions (the thresholds).
         as_of: The date students are evaluated as of.
     """
-    names = tuple(ruleset.fact_names)
+    names = needed_facts(ruleset, as_of)
     levels = {t.id: t.level for t in ruleset.tiers}
     default = next(t.id for t in ruleset.spec.tiers if t.default)
     axes = sorted({a for v in frag.variables.values() if (a := absence_axis(v.term))})
@@ -222,7 +233,7 @@ def drops(ruleset: CompiledRuleset, frag: Fragment, as_of: dt.date) -> list[Drop
     for axis, enrolled, extra in itertools.product(axes, enrolments(frag), list(_extras(frag))):
         walk: list[tuple[dict[str, Any], str]] = []
         for value in axis_values(frag, axis, enrolled):
-            facts = _facts_on(axis, value, names, enrolled, extra)
+            facts = on_axis(axis, value, names, enrolled, extra)
             if fact_problems(facts):
                 continue
             try:

@@ -154,6 +154,8 @@ def _exact_enrolment(rate: float, base: float) -> tuple[float, float] | None:
     Returns the enrolment and the days, with ``days / enrolment == rate`` in floating point
     (as the evaluator divides), or None if no enrolment up to ``base + 400`` gives one.
     """
+    if not math.isfinite(rate * base * 2) or base > 1e6:
+        return None
     for enrolled in range(int(base), int(base) + 400):
         days = round(rate * enrolled * 2) / 2
         if days / enrolled == rate:
@@ -170,6 +172,8 @@ def _around(
     if axis is not None and is_rate(var.term):
         exact = _exact_enrolment(c, enrolled)
         if exact is None:
+            if not math.isfinite(c * enrolled * 2):
+                return []
             at = math.ceil(c * enrolled * 2) / 2  # the first half day at or past the rate
         else:
             enrolled, at = exact

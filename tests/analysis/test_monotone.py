@@ -112,3 +112,22 @@ def test_check_strict_fails_on_the_gap(
     path.write_text(HEAD + GAP)
     assert main(["check", "--strict", str(path)]) == 1
     assert f"{path}:11:11: analysis.tier_gap:" in capsys.readouterr().out
+
+
+def test_a_gap_a_child_playbook_opens_is_reported_in_the_child(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "riverside.yaml"
+    path.write_text(
+        'id: riverside\nname: Riverside\nversion: "1"\nextends: mtss\n'
+        "metrics:\n  - {id: severe_from, expr: '25%'}\n"
+        "tiers:\n  - id: tier2\n"
+        "    when: rate_counts and absence_rate >= at_risk_from and absence_rate < 15%\n"
+    )
+    rs = tierflow.load_ruleset(str(path))
+    [finding] = [f for f in analyze(rs) if f.severity == "warning"]
+    assert finding.code == "analysis.tier_gap" and finding.span.file.endswith("riverside.yaml")
+    assert finding.witness is not None
+    # By hand: mtss's Tier 3 now starts at 25%, so 15% to 25% falls to Tier 1.
+    assert 0.15 <= finding.witness["days_absent"] / finding.witness["days_enrolled"] < 0.25
+    assert rs.evaluate(finding.witness, as_of=WITNESS_AS_OF).tier == "tier1"

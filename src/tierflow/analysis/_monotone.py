@@ -230,7 +230,9 @@ def drops(ruleset: CompiledRuleset, frag: Fragment, as_of: dt.date) -> list[Drop
     default = next(t.id for t in ruleset.spec.tiers if t.default)
     axes = sorted({a for v in frag.variables.values() if (a := absence_axis(v.term))})
     found: list[Drop] = []
-    for axis, enrolled, extra in itertools.product(axes, enrolments(frag), list(_extras(frag))):
+    # Ordinary enrolments first: their witness reads best (9 of 100 days, not 1.5 of 10).
+    tried = sorted(enrolments(frag), key=lambda e: (e not in ENROLMENTS, e))
+    for axis, enrolled, extra in itertools.product(axes, tried, list(_extras(frag))):
         walk: list[tuple[dict[str, Any], str]] = []
         for value in axis_values(frag, axis, enrolled):
             facts = on_axis(axis, value, names, enrolled, extra)

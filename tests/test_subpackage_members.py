@@ -147,6 +147,7 @@ EXPECTED: dict[str, set[str]] = {
         "compliance_report",
     },
     "spec": {
+        "BUILTIN_ROLES",
         "DEFAULT_LIMITS",
         "ID_PATTERN",
         "AttendancePolicy",

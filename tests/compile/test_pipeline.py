@@ -36,6 +36,7 @@ NAMES = [
     "check_tier_list",
     "check_rule_references",
     "check_intervention_references",
+    "check_owner_roles",
     "check_escalations",
     "check_legal_ladder",
     "check_fact_names",

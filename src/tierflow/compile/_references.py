@@ -8,13 +8,14 @@ every problem at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tierflow.compile._compilation import BUILTIN_METRICS, DECLARED_TYPES, Compilation
 from tierflow.errors import suggest
 from tierflow.expr import Type
 from tierflow.facts._model import CAUSES, FACTS, GROUPS
+from tierflow.spec._models import BUILTIN_ROLES
 
 __all__ = [
     "check_citations",
@@ -23,6 +24,7 @@ __all__ = [
     "check_fact_names",
     "check_intervention_references",
     "check_legal_ladder",
+    "check_owner_roles",
     "check_rule_references",
     "check_tier_list",
     "check_unique_ids",
@@ -36,8 +38,12 @@ def _report_unknown(
     known: Iterable[str],
     code: str,
     what: str,
+    otherwise: str = "",
 ) -> None:
-    """Report each of ``values`` not in ``known``: at ``path[j]``, or at ``path`` for one text."""
+    """Report each of ``values`` not in ``known``: at ``path[j]``, or at ``path`` for one text.
+
+    The hint is a did-you-mean, else ``otherwise``, else the known ids.
+    """
     known_list = list(known)
     located = (
         [(path, values)]
@@ -51,6 +57,7 @@ def _report_unknown(
                 code,
                 f"unknown {what} {value!r}",
                 suggest(value, known_list)
+                or otherwise
                 or (f"known: {', '.join(known_list)}" if known_list else ""),
             )
 
@@ -181,6 +188,38 @@ def check_intervention_references(c: Compilation) -> None:
                 "ref.unknown_intervention",
                 "intervention",
             )
+
+
+def _declared_roles(c: Compilation) -> list[str]:
+    """The owner roles the rule set and every rule set it extends declare, base first.
+
+    ``roles`` is not merged like a section: the merge keeps the child's list, so each file of
+    the ``extends`` chain is read here and a child's roles add to its parents'.
+    """
+    roles: list[str] = []
+    for doc in c.documents:
+        data = doc.yaml.data
+        own = data.get("roles") if isinstance(data, Mapping) else None
+        for role in own if isinstance(own, list) else ():
+            if isinstance(role, str) and role not in roles:
+                roles.append(role)
+    return roles
+
+
+def check_owner_roles(c: Compilation) -> None:
+    """Every intervention's owner is a built-in role or one the rule set declares."""
+    declared = [r for r in (*_declared_roles(c), *c.the_spec.roles) if r not in BUILTIN_ROLES]
+    known = [*BUILTIN_ROLES, *dict.fromkeys(declared)]
+    for i, iv in enumerate(c.the_spec.interventions):
+        _report_unknown(
+            c,
+            ("interventions", i, "owner"),
+            iv.owner,
+            known,
+            "ref.unknown_role",
+            "owner role",
+            f"declare it under 'roles:' (known: {', '.join(known)})",
+        )
 
 
 def check_escalations(c: Compilation) -> None:

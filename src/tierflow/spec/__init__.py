@@ -3,6 +3,7 @@
 from tierflow.spec._attendance import AttendancePolicy, ColumnMapping, parse_month_day
 from tierflow.spec._jsonschema import ruleset_json_schema
 from tierflow.spec._models import (
+    BUILTIN_ROLES,
     ID_PATTERN,
     CadenceSpec,
     ExpectSpec,
@@ -23,6 +24,7 @@ from tierflow.spec._yaml import LoadedYaml, load_yaml, load_yaml_file
 from tierflow.spec._yaml_limits import DEFAULT_LIMITS, YamlLimits
 
 __all__ = [
+    "BUILTIN_ROLES",
     "DEFAULT_LIMITS",
     "ID_PATTERN",
     "AttendancePolicy",

@@ -18,6 +18,7 @@ from tierflow.spec._cadence import parse_rrule
 from tierflow.spec._scalars import Date, StrictBool, WholeNumber
 
 __all__ = [
+    "BUILTIN_ROLES",
     "CADENCE_NAMES",
     "ID_PATTERN",
     "CadenceSpec",
@@ -41,6 +42,28 @@ __all__ = [
 
 ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 """Ids of every entry: lower case letters, digits, ``_`` and ``-``, starting with a letter."""
+
+BUILTIN_ROLES: tuple[str, ...] = (
+    "attendance_clerk",
+    "attendance_officer",
+    "attendance_team",
+    "case_manager",
+    "clerk",
+    "counselor",
+    "family_liaison",
+    "foster_liaison",
+    "mentor",
+    "nurse",
+    "principal",
+    "social_worker",
+    "teacher",
+)
+"""Owner roles every rule set knows: those the bundled rule sets and the docs give interventions.
+
+A rule set adds its own under ``roles:``; an intervention's ``owner`` must be one or the other,
+since the workflow hands an intervention to staff who fill exactly that role (a misspelt role
+would leave every such intervention unowned).
+"""
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Expression = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -258,7 +281,10 @@ class InterventionSpec(_Entry):
     """An intervention in the catalogue: who does what, how often, toward which goal."""
 
     tier: Id = Field(description="Id of the tier this intervention belongs to.")
-    owner: Id = Field(description="Owner role: counselor, mentor, social_worker, ...")
+    owner: Id = Field(
+        description="Owner role: a built-in one (counselor, mentor, social_worker, ...) or one "
+        "the rule set declares under `roles`."
+    )
     cadence: CadenceSpec | None = Field(default=None, description="Follow-up cadence.")
     goal: GoalSpec | None = None
     review_after_days: WholeNumber | None = Field(
@@ -398,6 +424,11 @@ class RulesetSpec(_Spec):
     )
     references: tuple[ReferenceSpec, ...] = ()
     facts: FactsSpec = Field(default_factory=FactsSpec)
+    roles: tuple[Id, ...] = Field(
+        default=(),
+        description="Owner roles beyond the built-in ones (counselor, mentor, social_worker, "
+        "...); a rule set that extends another adds to its parent's.",
+    )
     attendance: AttendancePolicy = Field(
         default_factory=AttendancePolicy,
         description="How raw attendance events are counted (used when facts are built from "

@@ -297,7 +297,7 @@ def load_yaml(
     try:
         nodes, alias_uses = compose_all(text)
     except yaml.YAMLError as exc:
-        raise RulesetError([syntax_problem(exc, file)]) from exc
+        raise RulesetError([syntax_problem(exc, file, text)]) from exc
     nodes = [n for n in nodes if n is not None]
     if len(nodes) > 1:
         second = nodes[1]

@@ -16,6 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tierflow.errors import Problem, RulesetError
 from tierflow.source import SourceSpan
+from tierflow.spec._yaml_hints import syntax_hint
 from tierflow.spec._yaml_limits import YamlLimits, too_deep, too_many_nodes
 
 __all__ = ["check_nesting", "compose_all", "syntax_problem"]
@@ -131,7 +132,7 @@ def check_nesting(text: str, file: str, limits: YamlLimits) -> None:
     try:
         _scan_nesting(text, file, limits, _PyLoader)
     except yaml.YAMLError as exc:
-        raise RulesetError([syntax_problem(exc, file)]) from exc
+        raise RulesetError([syntax_problem(exc, file, text)]) from exc
 
 
 def _scan_nesting(text: str, file: str, limits: YamlLimits, loader: type[Any]) -> None:
@@ -179,8 +180,11 @@ def _scan_nesting(text: str, file: str, limits: YamlLimits, loader: type[Any]) -
             stack.append([isinstance(event, yaml.MappingStartEvent), 0, None, part])
 
 
-def syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
-    """Return the ``yaml.syntax`` problem of a scanner, parser or composer error."""
+def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
+    """Return the ``yaml.syntax`` problem of a scanner, parser or composer error.
+
+    With the ``text`` that failed, the problem carries a hint at the likely cause.
+    """
     if not isinstance(exc, yaml.MarkedYAMLError):
         return Problem(SourceSpan(file, 1, 1), "yaml.syntax", str(exc))
     mark = exc.problem_mark or exc.context_mark
@@ -188,4 +192,4 @@ def syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
     message = exc.problem or "invalid YAML"
     if exc.context:
         message = f"{exc.context}: {message}"
-    return Problem(span, "yaml.syntax", message)
+    return Problem(span, "yaml.syntax", message, hint=syntax_hint(exc, text))

@@ -5,6 +5,7 @@ Pydantic's validation errors become located problems with stable codes and hints
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -134,6 +135,8 @@ def problems_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -
         elif kind in _TYPE_ERRORS:
             code = "schema.invalid_type"
             message = f"expected {_TYPE_ERRORS[kind]}, got {_describe(given)}"
+            if kind == "string_type" and isinstance(given, (int, float, bool, dt.date)):
+                hint = _quote_hint(smap, loc, given)
         elif kind in ("literal_error", "enum"):
             code = "schema.invalid_value"
             expected = err.get("ctx", {}).get("expected", "")
@@ -146,6 +149,27 @@ def problems_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -
             message = f"{err['msg']}, got {_describe(given)}"
         problems.append(Problem(span, code, message, path, hint))
     return problems
+
+
+def _quote_hint(smap: SourceMap, loc: tuple[str | int, ...], given: Any) -> str:
+    """Say to quote a value YAML read as a number, true/false or a date where text is wanted."""
+    written = str(given).lower() if isinstance(given, bool) else str(given)
+    span = smap.span(loc)
+    lines = smap.document(loc).text.splitlines()
+    if 0 < span.line <= len(lines) and span.col > 0:
+        token = re.match(r"[^,\]}#]*", lines[span.line - 1][span.col - 1 :])
+        if token and token.group(0).strip():
+            written = token.group(0).strip()
+    key = f"{loc[-1]}: " if loc and isinstance(loc[-1], str) else ""
+    return f'quote it: {key}"{written}" (unquoted, YAML reads it as {_yaml_kind(given)})'
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, dt.date):
+        return "a date"
+    return "a number"
 
 
 def _describe(value: Any) -> str:

@@ -180,7 +180,12 @@ class _Checker:
                 "expr.unknown_value",
                 f"{node.value!r} is not a known {expected.vocabulary}",
                 suggest(node.value, sorted(expected.values))
-                or f"known: {', '.join(sorted(expected.values))}",
+                or (
+                    f"known: {', '.join(sorted(expected.values))}"
+                    if expected.values
+                    else f"there is no {expected.vocabulary.replace('_', ' ')} at all: "
+                    f"declare one with the id {node.value!r} first, or remove this condition"
+                ),
             )
 
     def check_members(self, container: Type, node: Expr) -> None:

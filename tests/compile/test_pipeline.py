@@ -21,6 +21,7 @@ from tierflow.compile import (
     _reads,
     _references,
     _schema,
+    _text,
     compile_document,
 )
 from tierflow.compile._source import document_from_text
@@ -47,12 +48,21 @@ NAMES = [
     "check_legal_conditions",
     "check_checklist_conditions",
     "check_goal_conditions",
+    "fill_text",
     "plan_reads",
     "generate_evaluator",
 ]
 """The stages in the order docs/index.md gives them."""
 
-STAGE_MODULES: list[ModuleType] = [_merge, _schema, _references, _conditions, _reads, _pipeline]
+STAGE_MODULES: list[ModuleType] = [
+    _merge,
+    _schema,
+    _references,
+    _conditions,
+    _text,
+    _reads,
+    _pipeline,
+]
 
 TINY = """
 id: tiny

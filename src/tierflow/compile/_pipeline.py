@@ -39,6 +39,7 @@ from tierflow.compile._references import (
     check_unique_ids,
 )
 from tierflow.compile._schema import hash_content, validate_schema
+from tierflow.compile._text import fill_text
 from tierflow.errors import RulesetError
 
 __all__ = ["STAGES", "Stage", "generate_evaluator", "run_stages"]
@@ -97,6 +98,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(check_legal_conditions, halts=False, drops_restated=True),
     Stage(check_checklist_conditions, halts=False, drops_restated=True),
     Stage(check_goal_conditions, drops_restated=True),
+    Stage(fill_text),
     Stage(plan_reads),
     Stage(generate_evaluator),
 )

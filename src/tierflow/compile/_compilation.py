@@ -99,6 +99,10 @@ class Compilation:
     """The generated function (after ``generate``)."""
     python_source: str = ""
     """The generated function's source (after ``generate``)."""
+    stubbed: frozenset[tuple[str, bool]] = frozenset()
+    """Paths (as written) the schema stage filled with a stand-in to check the rest, each with
+    whether what lies inside it counts too: later problems there only restate the schema's (see
+    :func:`~tierflow.compile._schema.salvage`)."""
     completed: list[str] = field(default_factory=list)
     """The names of the stages run so far, in order."""
 

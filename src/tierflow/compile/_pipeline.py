@@ -55,11 +55,14 @@ class Stage:
             does not halt lets the next ones look for more problems, reported together.
         drops_restated: Whether a problem this stage finds at the span and path of an earlier
             error is dropped: it only restates that error (a condition naming a clashing name).
+        needs_spec: Whether the stage reads the validated spec. After a schema that failed and
+            could not be salvaged there is none: the pipeline stops before such a stage.
     """
 
     run: Callable[[Compilation], None]
     halts: bool = True
     drops_restated: bool = False
+    needs_spec: bool = True
 
     @property
     def name(self) -> str:
@@ -78,10 +81,10 @@ def generate_evaluator(c: Compilation) -> None:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage(resolve_extends),
-    Stage(validate_schema, halts=False),
-    Stage(check_unvalidated_expressions),
-    Stage(hash_content),
+    Stage(resolve_extends, needs_spec=False),
+    Stage(validate_schema, halts=False, needs_spec=False),
+    Stage(check_unvalidated_expressions, halts=False, needs_spec=False),
+    Stage(hash_content, halts=False),
     Stage(check_unique_ids, halts=False),
     Stage(check_citations, halts=False),
     Stage(check_tier_list, halts=False),
@@ -105,6 +108,13 @@ STAGES: tuple[Stage, ...] = (
 """The compiler's stages, in the order they run."""
 
 
+def _at_stub(c: Compilation, path: str) -> bool:
+    """Whether ``path`` is at or inside a place the schema stage filled with a stand-in."""
+    return any(
+        path == s or (inside and path.startswith((f"{s}.", f"{s}["))) for s, inside in c.stubbed
+    )
+
+
 def run_stages(c: Compilation, until: str | None = None) -> Compilation:
     """Run the stages in order, up to and including the one named ``until`` (default: all).
 
@@ -116,11 +126,15 @@ def run_stages(c: Compilation, until: str | None = None) -> Compilation:
     if until is not None and until not in names:
         raise ValueError(f"unknown stage {until!r}; stages: {', '.join(names)}")
     for stage in STAGES:
+        if stage.needs_spec and c.spec is None:
+            raise RulesetError([p for p in c.problems if p.severity == "error"])
         before = len(c.problems)
         stage.run(c)
         if stage.drops_restated:
             known = {(p.span, p.path) for p in c.problems[:before] if p.severity == "error"}
             c.problems[before:] = [p for p in c.problems[before:] if (p.span, p.path) not in known]
+        if c.stubbed and stage.name != "validate_schema":
+            c.problems[before:] = [p for p in c.problems[before:] if not _at_stub(c, p.path)]
         errors = [p for p in c.problems if p.severity == "error"]
         if errors and (stage.halts or stage.name == until):
             raise RulesetError(errors)

@@ -5,11 +5,12 @@ Pydantic's validation errors become located problems with stable codes and hints
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
 import re
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,7 +19,7 @@ from tierflow.compile._source import SourceMap
 from tierflow.errors import Problem, suggest
 from tierflow.spec._models import RulesetSpec
 
-__all__ = ["hash_content", "problems_from_validation", "validate_schema"]
+__all__ = ["hash_content", "problems_from_validation", "salvage", "validate_schema"]
 
 _TYPE_ERRORS = {
     "string_type": "text",
@@ -184,11 +185,125 @@ def _describe(value: Any) -> str:
 
 
 def validate_schema(c: Compilation) -> None:
-    """Validate the merged rule set into a :class:`~tierflow.spec.RulesetSpec`."""
+    """Validate the merged rule set into a :class:`~tierflow.spec.RulesetSpec`.
+
+    When it fails, its problems are reported and a salvaged spec (see :func:`salvage`) lets
+    the later stages still look for problems elsewhere in the file.
+    """
     try:
         c.spec = RulesetSpec.model_validate(c.merged)
     except ValidationError as exc:
         c.problems.extend(problems_from_validation(exc, c.merged, c.smap))
+        c.spec, stubbed = salvage(c.merged, exc)
+        if c.spec is not None:
+            # Inside a stand-in, and at the entry that holds one (an unknown key may be the
+            # one the entry misses: 'defualt: true'), problems only restate the schema's.
+            c.stubbed = frozenset(
+                {(c.smap.path_in_source(loc), True) for loc in stubbed}
+                | {(c.smap.path_in_source(loc[:-1]), False) for loc in stubbed if loc[:-1]}
+            )
+
+
+_ROUNDS = 8
+"""Validation rounds a salvage may take (a stand-in mapping may need stand-ins of its own)."""
+
+
+def salvage(
+    data: dict[str, Any], exc: ValidationError
+) -> tuple[RulesetSpec | None, list[tuple[str | int, ...]]]:
+    """Return a valid spec with a stand-in at each place ``exc`` found invalid, and those places.
+
+    An unknown key is dropped; any other invalid or missing value is replaced by a stand-in
+    of its type (``false`` for a condition, ``broken`` for an id, the least allowed number),
+    or, for an optional key whose stand-in fails too, dropped. Entries keep their positions, so
+    the later stages report every other problem where it is written; what they find at a
+    stand-in is left out (it only restates the schema problem). A metric's ``expr`` gets a
+    stand-in only when YAML read it as a number or true/false (its text has the type meant);
+    another broken one gives up (None): the expressions are then checked without a spec
+    (``check_unvalidated_expressions``).
+    """
+    fixed = copy.deepcopy(data)
+    touched: list[tuple[str | int, ...]] = []
+    for _ in range(_ROUNDS):
+        for err in exc.errors(include_url=False):
+            loc = _clean_loc(tuple(err["loc"]), fixed)
+            if not _repair(fixed, loc, err["type"], loc in touched, err.get("input")):
+                return None, touched
+            touched.append(loc)
+        try:
+            return RulesetSpec.model_validate(fixed), touched
+        except ValidationError as again:
+            exc = again
+    return None, touched
+
+
+def _repair(
+    data: dict[str, Any], loc: tuple[str | int, ...], kind: str, again: bool, given: Any
+) -> bool:
+    """Put a stand-in at ``loc`` (or drop it); return whether that was possible."""
+    if not loc:
+        return False
+    if len(loc) == 3 and loc[0] == "metrics" and loc[2] == "expr":
+        # A metric's type is its expression's: only an unquoted number or true/false (which
+        # the author meant as text) has a stand-in of the same type, its text.
+        if again or not isinstance(given, (bool, int, float)) or not isinstance(data, dict):
+            return False
+        entry = data["metrics"][loc[1]]
+        entry["expr"] = str(given).lower() if isinstance(given, bool) else str(given)
+        return True
+    parent: Any = data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    key = loc[-1]
+    if isinstance(key, int):
+        if not isinstance(parent, list) or key >= len(parent) or isinstance(parent[key], dict):
+            return False
+        parent[key] = "broken" if not isinstance(parent[key], list) else {}
+        return True
+    if not isinstance(parent, dict):
+        return False
+    if kind == "extra_forbidden":
+        parent.pop(key, None)
+        return True
+    model = _model_at(loc)
+    field = model.model_fields.get(key) if model is not None else None
+    if field is None:
+        return False
+    if again and field.is_required():
+        return False  # its stand-in failed too
+    if again or (kind == "value_error" and not field.is_required()):
+        parent.pop(key, None)  # an optional key whose value a validator refused: its default
+        return True
+    parent[key] = _stand_in(key, field.annotation)
+    return True
+
+
+def _stand_in(key: str, annotation: Any) -> Any:
+    """A valid value of ``annotation`` that says nothing: no condition holds, no id is real."""
+    if key in ("when", "stay_while", "exempt_when"):
+        return "false"
+    origin = get_origin(annotation)
+    args = [a for a in get_args(annotation) if a is not type(None) and a is not Ellipsis]
+    if origin is Literal:
+        return args[0]
+    if origin is tuple:
+        return ["broken"]
+    if origin is dict or annotation is dict:
+        return {}
+    if args:  # a union (X | None): a stand-in of X
+        return _stand_in(key, args[0])
+    if annotation is bool:
+        return False
+    if annotation is int or annotation is float:
+        return 1
+    if annotation is dt.date:
+        return dt.date(2000, 1, 1)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {}
+    return "broken"
 
 
 def hash_content(c: Compilation) -> None:

@@ -121,3 +121,23 @@ def one_owner_per_role(ruleset: CompiledRuleset, schools: list[str], limit: int)
         for school in schools
         for role in roles
     )
+
+
+def one_student_store(db: Any, ruleset: CompiledRuleset) -> None:
+    """Run one student, c1 (4 unexcused days of 40 at lincoln), through ``ruleset`` into ``db``.
+
+    As of 2025-10-15, with one staff member holding every role the built-ins' early tiers use.
+    """
+    from tierflow.workflow import Engine
+
+    facts = {
+        "student_id": "c1",
+        "school_id": "lincoln",
+        "days_enrolled": 40,
+        "days_absent": 4,
+        "days_unexcused": 4,
+    }
+    roles = ("mentor", "counselor", "social_worker", "attendance_team")
+    with SqlRepository(db) as repo:
+        roster = Roster([StaffMember("ms-lee", "lincoln", roles)])
+        Engine(ruleset, repository=repo, roster=roster).run(dt.date(2025, 10, 15), [facts])

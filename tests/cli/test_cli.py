@@ -317,27 +317,13 @@ def test_diff_reports_records_it_cannot_read_or_evaluate(
 
 def _store_naming(tmp_path: Path, ruleset_id: str) -> Path:
     """A store whose one student's decision row was edited to name ``ruleset_id``."""
-    import datetime as dt
     import sqlite3
 
     import tierflow
-    from tierflow.store import SqlRepository
-    from tierflow.workflow import Engine, Roster, StaffMember
+    from stores import one_student_store
 
     db = tmp_path / "records.db"
-    roles = ("mentor", "counselor", "social_worker", "attendance_team")
-    facts = {
-        "student_id": "c1",
-        "school_id": "lincoln",
-        "days_enrolled": 40,
-        "days_absent": 4,
-        "days_unexcused": 4,
-    }
-    with SqlRepository(db) as repo:
-        roster = Roster([StaffMember("ms-lee", "lincoln", roles)])
-        Engine(tierflow.load_ruleset("ca"), repository=repo, roster=roster).run(
-            dt.date(2025, 10, 15), [facts]
-        )
+    one_student_store(db, tierflow.load_ruleset("ca"))
     with sqlite3.connect(db) as con:
         edited = json.dumps(ruleset_id)
         con.execute('UPDATE events SET body = replace(body, \'"id":"ca"\', ?)', (f'"id":{edited}',))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -10,9 +9,8 @@ from pathlib import Path
 import pytest
 
 import tierflow
+from stores import one_student_store
 from tierflow.cli import main
-from tierflow.store import SqlRepository
-from tierflow.workflow import Engine, Roster, StaffMember
 
 PLAYBOOK = 'id: riverside-usd\nname: Riverside USD\nversion: "1"\nextends: ca\n'
 
@@ -22,19 +20,7 @@ def _records(tmp_path: Path) -> tuple[Path, Path]:
     playbook = tmp_path / "riverside-usd.yaml"
     playbook.write_text(PLAYBOOK)
     db = tmp_path / "records.db"
-    roles = ("mentor", "counselor", "social_worker", "attendance_team")
-    facts = {
-        "student_id": "c1",
-        "school_id": "lincoln",
-        "days_enrolled": 40,
-        "days_absent": 4,
-        "days_unexcused": 4,
-    }
-    with SqlRepository(db) as repo:
-        roster = Roster([StaffMember("ms-lee", "lincoln", roles)])
-        Engine(tierflow.load_ruleset(str(playbook)), repository=repo, roster=roster).run(
-            dt.date(2025, 10, 15), [facts]
-        )
+    one_student_store(db, tierflow.load_ruleset(str(playbook)))
     return playbook, db
 
 

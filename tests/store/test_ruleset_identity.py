@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from pathlib import Path
 
 import tierflow
+from stores import one_student_store
 from tierflow.store import SqlRepository
-from tierflow.workflow import Engine, Roster, StaffMember
 
 PLAYBOOK = 'id: riverside-usd\nname: Riverside USD\nversion: "1"\nextends: ca\n'
 
@@ -18,16 +17,7 @@ def test_events_keep_the_rule_set_id_version_and_content_hash(tmp_path: Path) ->
     playbook.write_text(PLAYBOOK)
     ruleset = tierflow.load_ruleset(str(playbook))
     db = tmp_path / "records.db"
-    facts = {
-        "student_id": "c1",
-        "school_id": "lincoln",
-        "days_enrolled": 40,
-        "days_absent": 4,
-        "days_unexcused": 4,
-    }
-    with SqlRepository(db) as repo:
-        roster = Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor"))])
-        Engine(ruleset, repository=repo, roster=roster).run(dt.date(2025, 10, 15), [facts])
+    one_student_store(db, ruleset)
     with SqlRepository(db) as repo:
         refs = {e.ruleset for e in repo.events("c1") if e.ruleset is not None}
     assert refs == {ruleset.ref}

@@ -145,7 +145,6 @@ def _tokenize(text: str) -> list[_Tok]:
 
 class _Parser:
     def __init__(self, text: str) -> None:
-        self.text = text
         self.toks = _tokenize(text)
         self.i = 0
         self.depth = 0
@@ -163,11 +162,14 @@ class _Parser:
         self.i += 1
         return t
 
-    def expect(self, text: str, opening: _Tok | None = None) -> _Tok:
+    def expect(self, text: str, opening: _Tok) -> _Tok:
         if not self.at(text):
-            where = f" to close {opening.text!r} at column {opening.pos + 1}" if opening else ""
             got = "the end" if self.tok.kind == "eof" else repr(self.tok.text)
-            raise ExprSyntaxError(self.tok.pos, f"expected {text!r}{where}, found {got}")
+            raise ExprSyntaxError(
+                self.tok.pos,
+                f"expected {text!r} to close {opening.text!r} at column {opening.pos + 1}, "
+                f"found {got}",
+            )
         return self.advance()
 
     def enter(self, pos: int) -> None:
@@ -180,8 +182,6 @@ class _Parser:
         if self.tok.kind != "eof":
             t = self.tok
             hint = "join conditions with 'and' or 'or'" if t.kind in ("name", "num", "str") else ""
-            if t.text == ".":
-                hint = _MISTAKES["."]
             raise ExprSyntaxError(t.pos, f"unexpected {t.text!r} after a complete expression", hint)
         return node
 
@@ -286,10 +286,8 @@ class _Parser:
             items = self.arguments("]", t)
             self.depth -= 1
             return ListExpr(t.pos, items)
-        if t.kind == "eof":
-            raise ExprSyntaxError(
-                t.pos, "expression ends too early" if self.i else "empty expression"
-            )
+        if t.kind == "eof":  # never the first token: parse() refused blank text
+            raise ExprSyntaxError(t.pos, "expression ends too early")
         raise ExprSyntaxError(t.pos, f"unexpected {t.text!r}", _MISTAKES.get(t.text, ""))
 
     def name_or_call(self) -> Expr:
@@ -303,8 +301,6 @@ class _Parser:
             raise ExprSyntaxError(t.pos, f"unexpected keyword {name!r}")
         if name in ("True", "False"):
             raise ExprSyntaxError(t.pos, f"unknown name {name!r}", f"write {name.lower()!r}")
-        if self.at("."):
-            raise ExprSyntaxError(self.tok.pos, "attribute access is not allowed", _MISTAKES["."])
         if self.at("("):
             opening = self.advance()
             self.enter(t.pos)

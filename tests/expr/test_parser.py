@@ -22,18 +22,27 @@ from tierflow.expr import (
     Name,
     Neg,
     Not,
+    _parser,
     parse,
     unparse,
 )
 from tierflow.expr._parser import KEYWORDS, MAX_DEPTH, MAX_LENGTH
 
-# Mutation testing (docs/testing.md): a partial mutmut run of expr/_parser.py (22 of its
-# mutants checked, in _duration) left three survivors; one is killed by the leading-zeros
-# duration below, two change no answer:
-# - _duration: lstrip("XX0XX") for lstrip("0"): the text matched [0-9]+, so there is no X
-#   to strip;
-# - _duration: int(digits) whatever the length: past 9 digits the value is out of range
-#   either way, and MAX_LENGTH (4000) keeps it under int()'s 4300-digit limit.
+# Mutation testing (docs/testing.md): the whole mutmut run of expr/_parser.py with this module
+# (614 mutants, 2026-12-04) kills 600; 4 more hang (an escape or a token that never advances), which
+# the run's timeout catches. The 10 that survive change no answer:
+# - _tokenize: `ch in "XX'\"XX"` for `ch in "'\""`: that line sees only a character no token
+#   matches, and X always starts a name;
+# - _tokenize: `m.lastgroup or "XXXX"`: every alternative of the pattern is a named group, so a
+#   match always has one;
+# - _tokenize: the end token's text None or "XXXX" for "": the parser reads an end token by its
+#   kind only (at() wants an operator or a name; expect() and primary() test kind == "eof");
+# - _number: replace("XX_XX", "") for replace("_", ""): int(), float() and Decimal() read the
+#   underscores the tokenizer allows (one between two digits, PEP 515) as this code does;
+# - _duration: lstrip("XX0XX") for lstrip("0"): the text matched [0-9]+, so there is no X to strip;
+# - _duration: int(digits) whatever the length, or the cut at 8 or 10 digits, or the stand-in
+#   13 * MAX_DURATION_DAYS: 9 digits or more are out of range whichever value stands in, and
+#   MAX_LENGTH (4000) keeps int() under its 4300-digit limit.
 
 
 def shape(node: Expr) -> Any:
@@ -76,6 +85,7 @@ def c(value: Any) -> Any:
         ("3.25", 3.25),
         ("1e3", 1000.0),
         ("2.5E-2", 0.025),
+        ("1E3", 1000.0),
         ("10%", 0.1),
         ("12.5%", 0.125),
         ("100%", 1.0),
@@ -87,6 +97,7 @@ def test_numbers(text: str, value: float) -> None:
     node = parse(text)
     assert isinstance(node, Const)
     assert node.value == value
+    assert type(node.value) is type(value)
     assert type(node.value) is type(value)
 
 
@@ -129,6 +140,35 @@ def test_durations(text: str, value: Duration) -> None:
     assert node.value == value
 
 
+# A hundred years, as the statute of no rule needs more (expr/_bounds.py): 36,525 days, and
+# 36,525 // 7 = 5,217 whole weeks; 1,200 months, 100 years. One more of any unit is refused.
+HUNDRED_YEARS = "at most 36525d, 5217w, 1200mo or 100y"
+
+
+@pytest.mark.parametrize("text", ["36525d", "5217w", "1200mo", "100y"])
+def test_the_longest_durations_are_accepted(text: str) -> None:
+    assert isinstance(parse(text), Const)
+
+
+@pytest.mark.parametrize("text", ["36526d", "5218w", "1201mo", "101y"])
+def test_one_more_is_out_of_range_word_for_word(text: str) -> None:
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(f"x < {text}")
+    err = info.value
+    assert (err.pos, err.code, err.hint) == (4, "expr.out_of_range", HUNDRED_YEARS)
+    assert err.message == f"the duration {text} is out of range: a duration is at most 100 years"
+
+
+def test_an_out_of_range_number_is_refused_where_it_is() -> None:
+    with pytest.raises(ExprSyntaxError) as info:
+        parse("days_absent > 1e309")
+    err = info.value
+    assert (err.pos, err.code, err.hint) == (14, "expr.out_of_range", "")
+    assert err.message == (
+        "the number 1e309 is out of range: it is larger than the largest float (about 1.8e308)"
+    )
+
+
 @pytest.mark.parametrize("text", ["3m", "3days", "3dd", "3wk", "3mon", "3yr", "3d2", "1.5d"])
 def test_malformed_durations_are_refused(text: str) -> None:
     with pytest.raises(ExprSyntaxError):
@@ -152,6 +192,7 @@ def test_a_duration_of_thousands_of_digits_is_out_of_range() -> None:
         ('"say \\"hi\\""', 'say "hi"'),
         ('"it\'s"', "it's"),
         ("'a\\nb\\tc\\\\d'", "a\nb\tc\\d"),
+        ("'ab\\ncd\\tef'", "ab\ncd\tef"),
         ("'é ü 中'", "é ü 中"),
         ("'and or not in'", "and or not in"),
     ],
@@ -272,50 +313,88 @@ def test_positions_are_0_based_offsets_of_first_character() -> None:
     assert parse("(a)").pos == 1
     assert parse("not a").pos == 0
     assert isinstance(n := parse("x - -y"), Arith) and n.right.pos == 4
+    # every kind of node, each at its own offset (counted by hand)
+    assert parse("  a or b").pos == 2
+    assert parse("  a and b").pos == 2
+    assert parse("  a * b").pos == 2
+    assert parse("  a / b + c").pos == 2
+    cmp = parse("x == true or y < 3d or z in [1] or w != 'a'")
+    assert isinstance(cmp, BoolOp)
+    assert [[o.pos for o in v.operands] for v in cmp.values] == [  # type: ignore[attr-defined]
+        [0, 5],
+        [13, 17],
+        [23, 28],
+        [35, 40],
+    ]
 
 
 # --- syntax errors --------------------------------------------------------------------------
 
 
+# Word for word: a message or hint is what a district developer reads, so the test pins the
+# whole of it (a check for a fragment lets any change around the fragment through). Each row was
+# written from the grammar and the tables of mistakes in the module, by hand.
+JOIN = "join conditions with 'and' or 'or'"
+EARLY = "expression ends too early"
 SYNTAX_ERRORS = [
-    # text, pos, message contains, hint contains
+    # text, pos, message, hint
     ("", 0, "empty expression", ""),
     ("   \n ", 0, "empty expression", ""),
-    ("a = 1", 2, "unexpected character '='", "use '=='"),
+    ("a = 1", 2, "unexpected character '='", "use '==' to compare"),
     ("a && b", 2, "unexpected '&&'", "use 'and'"),
     ("a || b", 2, "unexpected '||'", "use 'or'"),
-    ("a & b", 2, "'&'", "use 'and'"),
-    ("a | b", 2, "'|'", "use 'or'"),
-    ("a ** 2", 2, "'**'", "no power operator"),
-    ("!a", 0, "'!'", "use 'not'"),
-    ("a ? b : c", 2, "'?'", "no conditional operator"),
-    ("{'a': 1}", 0, "'{'", "mappings are not part"),
-    ("x.y", 1, "'.'", "attribute access"),
-    ("10 %", 3, "'%'", "suffix of numbers"),
+    ("a & b", 2, "unexpected character '&'", "use 'and'"),
+    ("a | b", 2, "unexpected character '|'", "use 'or'"),
+    ("a ** 2", 2, "unexpected '**'", "there is no power operator"),
+    ("!a", 0, "unexpected character '!'", "use 'not' (or '!=' to compare)"),
+    (
+        "a ? b : c",
+        2,
+        "unexpected character '?'",
+        "there is no conditional operator; use separate conditions",
+    ),
+    ("{'a': 1}", 0, "unexpected character '{'", "mappings are not part of the language"),
+    (
+        "x.y",
+        1,
+        "unexpected character '.'",
+        "attribute access is not part of the language; facts are plain names",
+    ),
+    ("a[1:2]", 3, "unexpected character ':'", "slices and mappings are not part of the language"),
+    ("10 %", 3, "unexpected character '%'", "'%' is only a suffix of numbers, as in 10%"),
+    ("a ~ b", 2, "unexpected character '~'", ""),
     ("'abc", 0, "unterminated string", "close it on the same line"),
-    ("'ab\nc'", 0, "unterminated string", ""),
-    ("a b", 2, "unexpected 'b' after a complete expression", "join conditions"),
-    ("a 3", 2, "after a complete expression", "join conditions"),
-    ("1 2", 2, "after a complete expression", ""),
-    ("a 'x'", 2, "after a complete expression", "join conditions"),
+    ('a + "abc', 4, "unterminated string", "close it on the same line"),
+    ("'ab\nc'", 0, "unterminated string", "close it on the same line"),
+    ("a b", 2, "unexpected 'b' after a complete expression", JOIN),
+    ("a 3", 2, "unexpected '3' after a complete expression", JOIN),
+    ("1 2", 2, "unexpected '2' after a complete expression", JOIN),
+    ("a 'x'", 2, "unexpected \"'x'\" after a complete expression", JOIN),
+    ("a 3d", 2, "unexpected '3d' after a complete expression", ""),
     ("(a", 2, "expected ')' to close '(' at column 1, found the end", ""),
     ("(a b", 3, "expected ')' to close '(' at column 1, found 'b'", ""),
-    ("max(a, b", 8, "expected ')' to close '(' at column 4", ""),
-    ("[1, 2", 5, "expected ']' to close '[' at column 1", ""),
+    ("max(a, b", 8, "expected ')' to close '(' at column 4, found the end", ""),
+    ("[1, 2", 5, "expected ']' to close '[' at column 1, found the end", ""),
+    ("[1, 2)", 5, "expected ']' to close '[' at column 1, found ')'", ""),
     ("a)", 1, "unexpected ')' after a complete expression", ""),
-    ("a +", 3, "expression ends too early", ""),
-    ("a and", 5, "expression ends too early", ""),
-    ("not", 3, "expression ends too early", ""),
+    ("a +", 3, EARLY, ""),
+    ("a and", 5, EARLY, ""),
+    ("not", 3, EARLY, ""),
+    ("-", 1, EARLY, ""),
     ("f(,)", 2, "unexpected ','", ""),
     ("[,]", 1, "unexpected ','", ""),
     ("f(a,,b)", 4, "unexpected ','", ""),
-    ("a ==", 4, "ends too early", ""),
+    ("a ==", 4, EARLY, ""),
     ("a < < b", 4, "unexpected '<'", ""),
+    ("a * * b", 4, "unexpected '*'", "there is no power operator"),
     ("and", 0, "unexpected keyword 'and'", ""),
     ("a or in b", 5, "unexpected keyword 'in'", ""),
-    ("a not b", 2, "unexpected 'not' after a complete expression", ""),
-    ("'a\\qb'", 3, "unknown escape '\\q'", ""),
-    ("'\\x41'", 2, "unknown escape '\\x'", ""),
+    ("a not b", 2, "unexpected 'not' after a complete expression", JOIN),
+    ("True", 0, "unknown name 'True'", "write 'true'"),
+    ("a or False", 5, "unknown name 'False'", "write 'false'"),
+    ("'a\\qb'", 3, "unknown escape '\\q' in string", ""),
+    ("'\\x41'", 2, "unknown escape '\\x' in string", ""),
+    ("x + _y", 4, "names may not start with '_': '_y'", ""),
 ]
 
 
@@ -324,12 +403,8 @@ def test_syntax_errors(text: str, pos: int, message: str, hint: str) -> None:
     with pytest.raises(ExprSyntaxError) as info:
         parse(text)
     err = info.value
-    assert err.pos == pos, err
-    assert message in err.message
-    assert str(err) == err.message
-    assert hint in err.hint
-    if hint:
-        assert err.hint
+    assert (err.pos, err.message, err.hint, err.code) == (pos, message, hint, "expr.syntax")
+    assert str(err) == message
 
 
 def test_every_keyword_is_reserved() -> None:
@@ -371,6 +446,43 @@ def test_depth_limit(build: Any, levels: str) -> None:
     with pytest.raises(ExprSyntaxError) as info:
         parse(build(MAX_DEPTH + 1))
     assert "nested deeper" in info.value.message, levels
+
+
+# The same budget, counted exactly at a small limit (at MAX_DEPTH the mutation run's trampolines
+# would deepen the stack past Python's limit): five levels fail at the fifth level's token, and a
+# level left gives its budget back, so two siblings of four levels each parse.
+# The same budget, counted exactly at a small limit (at MAX_DEPTH the mutation run's trampolines
+# would deepen the stack past Python's limit): five levels fail at the fifth level's token; a
+# level left gives back exactly what it took, so two siblings of four levels each parse, and
+# one level before five parentheses leaves none to spare.
+SHALLOW = [
+    # one level, five levels, where the fifth starts, two siblings of four levels
+    ("(a)", "(((((a)))))", 4, "((((a)))) and ((((a))))"),
+    ("[a]", "[[[[[a]]]]]", 4, "[[[[a]]]] and [[[[a]]]]"),
+    ("f(a)", "f(f(f(f(f(a)))))", 8, "f(f(f(f(a)))) and f(f(f(f(a))))"),
+    ("-a", "-----a", 4, "----a and ----a"),
+    ("not a", "not not not not not a", 16, "not not not not a and not not not not a"),
+    ("a + a", "a + a + a + a + a + a", 18, "a + a + a + a + a and a + a + a + a + a"),
+    ("a * a", "a * a / a * a / a * a", 18, "a * a * a * a * a and a / a / a / a / a"),
+    ("(a + a)", "(a + a + a + a + a)", 15, "(a + a + a + a) and (a + a + a + a)"),
+]
+
+
+@pytest.mark.parametrize(("one", "deep", "pos", "siblings"), SHALLOW)
+def test_depth_is_counted_level_by_level(
+    monkeypatch: pytest.MonkeyPatch, one: str, deep: str, pos: int, siblings: str
+) -> None:
+    monkeypatch.setattr(_parser, "MAX_DEPTH", 4)
+    too_deep = "expression nested deeper than 4 levels"
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(deep)
+    assert (info.value.pos, info.value.message) == (pos, too_deep)
+    assert isinstance(parse(siblings), BoolOp)
+    after = f"{one} and "
+    assert isinstance(parse(after + "((((a))))"), BoolOp)
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(after + "(((((a)))))")
+    assert (info.value.pos, info.value.message) == (len(after) + 4, too_deep)
 
 
 def test_long_operator_chain_is_a_syntax_error_not_a_recursion_error() -> None:

@@ -21,6 +21,7 @@ from tierflow.cli._records import (
     _cmd_export_compliance,
     _cmd_export_packet,
 )
+from tierflow.cli._run import _add_run_commands
 from tierflow.cli._rulesets import (
     _cmd_check,
     _cmd_diff,
@@ -204,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     _pii_options(p)
     _extends_option(p)
     p.set_defaults(func=_cmd_export_compliance)
+    _add_run_commands(sub)
     return parser
 
 

@@ -29,8 +29,10 @@ True
 ...                 school_days(builder.calendars, dt.date(2025, 9, 1), dt.date(2025, 9, 12)))
 >>> [(d.day.day, d.opened) for d in days if d.opened]
 [(3, 2), (12, 2)]
->>> print(days[-1].line())
-2025-09-12: 1 students, opened 2, transitions 0, legal due 0, blocked 0, rejected 0, events 3
+>>> days[-1].line()  # nobody on the roster: the openings have no owner
+'2025-09-12: 1 students, opened 2, unassigned 2, transitions 0, legal due 0, blocked 0, ...'
+>>> days[-1].to_dict()["events"]
+{'decision': 1, 'opened': 2}
 >>> again = run_days(tierflow.load_ruleset("mtss"), repo, builder.facts,
 ...                  school_days(builder.calendars, dt.date(2025, 9, 1), dt.date(2025, 9, 12)))
 >>> [d.day.day for d in again], sum(d.recorded for d in again)
@@ -42,6 +44,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +56,7 @@ from tierflow.ingest import facts_from_files, read_facts
 from tierflow.ingest._reported import reported
 from tierflow.ingest._rows import converted
 from tierflow.store import SqlRepository
-from tierflow.workflow import Engine, Plan, Repository, Roster, StaffMember, WorkflowEvent
+from tierflow.workflow import Engine, Plan, Repository, Roster, StaffMember
 
 __all__ = [
     "DaySummary",
@@ -116,7 +119,8 @@ class DaySummary:
         """One line of counts, for people."""
         return (
             f"{self.day}: {self.students} students, opened {self.opened}, "
-            f"transitions {self.transitions}, legal due {self.legal_due}, "
+            f"unassigned {self.unassigned}, transitions {self.transitions}, "
+            f"legal due {self.legal_due}, "
             f"blocked {self.legal_blocked}, rejected {self.rejected}, events {self.recorded}"
         )
 
@@ -185,11 +189,11 @@ def _plan_summary(plan: Plan, students: int, events: Counter[str]) -> DaySummary
     )
 
 
-def _in_unit(repository: Repository, work: Callable[[], DaySummary]) -> DaySummary:
-    """A day's work as one transaction of a SQL store (retried on a conflict), else as is."""
+def _batch(repository: Repository) -> AbstractContextManager[None]:
+    """A day's work as one transaction of a SQL store; as it is for another repository."""
     if isinstance(repository, SqlRepository):
-        return repository.run_batch(work)
-    return work()
+        return repository.batch()
+    return nullcontext()
 
 
 def run_days(
@@ -206,9 +210,11 @@ def run_days(
 ) -> list[DaySummary]:
     """Run the engine on each day, in order, keeping its records in ``repository``.
 
-    Each day is one transaction of a SQL store (a day that fails leaves nothing of itself
-    behind, and running it again resumes). Days before the store's last recorded day are
-    skipped (see the module's docstring); the days run are returned.
+    Each day is one transaction of a SQL store: a day that fails (another writer changed the
+    same records first, the database went away) leaves nothing of itself behind and ends the
+    run with its error, and running the range again resumes from that day. Days before the
+    store's last recorded day are skipped (see the module's docstring); the days run are
+    returned.
 
     Args:
         ruleset: The compiled rule set.
@@ -232,23 +238,20 @@ def run_days(
     report = DataReport() if report is None else report
     seen: set[tuple[str | None, str]] = set()
     last = last_recorded_day(repository)
+    # One engine for the whole range, as a host running day after day keeps one: its roster
+    # counts the store's caseloads once and takes owners in turn across the days.
+    engine = Engine(ruleset, repository=repository, roster=roster, calendars=calendars)
+    kinds: Counter[str] = Counter()
+    engine.subscribe(lambda event: kinds.update((event.kind,)))
     out: list[DaySummary] = []
     for day in sorted(set(days)):
         if last is not None and day < last:
             continue
         facts = list(facts_on(day))
-
-        def work(day: dt.date = day, facts: list[Mapping[str, Any]] = facts) -> DaySummary:
-            kinds: Counter[str] = Counter()
-
-            def count(event: WorkflowEvent) -> None:
-                kinds[event.kind] += 1
-
-            engine = Engine(ruleset, repository=repository, roster=roster, calendars=calendars)
-            engine.subscribe(count)
-            return _plan_summary(engine.run(day, facts), len(facts), kinds)
-
-        summary = _in_unit(repository, work)
+        kinds.clear()
+        with _batch(repository):
+            plan = engine.run(day, facts)
+        summary = _plan_summary(plan, len(facts), kinds)
         if summary.rejected:
             _report_rejects(ruleset, facts, day, report, seen, sources or {})
         out.append(summary)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from tierflow.cli._shell import (
@@ -285,11 +286,34 @@ def _cmd_advance(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     return 0
 
 
-def _event_dict(event: WorkflowEvent) -> dict[str, Any]:
-    data = event._asdict()
-    data["at"] = event.at.isoformat()
-    data["ruleset"] = None if event.ruleset is None else str(event.ruleset)
-    return data
+def _plain(value: Any) -> Any:
+    """``value`` with every mapping a dict and every tuple a list (JSON's shapes)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _event_dict(event: WorkflowEvent, name: str | None) -> dict[str, Any]:
+    """An event as JSON: its fields, the intervention's catalogue id, the rule set as text."""
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "intervention_id": event.intervention_id,
+        "intervention": name,
+        "trigger": event.trigger,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "who": event.who,
+        "why": event.why,
+        "ruleset": None if event.ruleset is None else str(event.ruleset),
+        "facts": _plain(event.facts),
+        "detail": _plain(event.detail),
+    }
 
 
 def _event_line(event: WorkflowEvent, name: str | None) -> str:
@@ -301,8 +325,11 @@ def _event_line(event: WorkflowEvent, name: str | None) -> str:
         parts.append(f"{event.from_state} -> {event.to_state}")
     elif event.to_state is not None:
         parts.append(event.to_state)
-    if event.kind.startswith("legal") and event.detail and "step" in event.detail:
-        parts.append(str(event.detail["step"]))
+    detail = event.detail or {}
+    if event.kind.startswith("legal") and "step" in detail:
+        parts.append(str(detail["step"]))
+    if event.kind == "opened":
+        parts.append(f"owner {detail['owner']}" if detail.get("owner") else "unassigned")
     parts.append(f"by {event.who}")
     return "  ".join(parts) + (f": {event.why}" if event.why else "")
 
@@ -319,10 +346,7 @@ def _cmd_timeline(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         err.line(f"tierflow timeline: no records for student {args.student!r} in {args.db}")
         return 1
     if args.format == "json":
-        rows = [
-            {**_event_dict(e), "intervention": interventions.get(e.intervention_id or "")}
-            for e in events
-        ]
+        rows = [_event_dict(e, interventions.get(e.intervention_id or "")) for e in events]
         out.data(json.dumps(rows, indent=2, default=str) + "\n")
         return 0
     for event in events:

@@ -206,7 +206,7 @@ def run_days(
     calendars: Mapping[str, SchoolCalendar] | None = None,
     report: DataReport | None = None,
     sources: Mapping[str, str] | None = None,
-    on_day: Callable[[DaySummary], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[DaySummary]:
     """Run the engine on each day, in order, keeping its records in ``repository``.
 
@@ -227,7 +227,8 @@ def run_days(
         report: Where each student the engine could not evaluate is put, once per student and
             problem, located with ``sources`` (default: a report that is not kept).
         sources: Where each student's facts came from (``file:line``), by student id.
-        on_day: Called with each day's summary as it is done (a progress display's hook).
+        progress: Called after each day with the days run so far and the days to run (a
+            progress display's hook).
 
     Returns:
         One summary per day run, in order.
@@ -244,9 +245,8 @@ def run_days(
     kinds: Counter[str] = Counter()
     engine.subscribe(lambda event: kinds.update((event.kind,)))
     out: list[DaySummary] = []
-    for day in sorted(set(days)):
-        if last is not None and day < last:
-            continue
+    wanted = [d for d in sorted(set(days)) if last is None or d >= last]
+    for day in wanted:
         facts = list(facts_on(day))
         kinds.clear()
         with _batch(repository):
@@ -255,8 +255,8 @@ def run_days(
         if summary.rejected:
             _report_rejects(ruleset, facts, day, report, seen, sources or {})
         out.append(summary)
-        if on_day is not None:
-            on_day(summary)
+        if progress is not None:
+            progress(len(out), len(wanted))
     return out
 
 
@@ -375,7 +375,7 @@ def run_files(
     start: dt.date,
     end: dt.date,
     assume_full_year: bool = False,
-    on_day: Callable[[DaySummary], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FilesRun:
     """Read a district's files and run every school day from ``start`` to ``end``.
 
@@ -408,7 +408,7 @@ def run_files(
         roster=roster,
         calendars=builder.calendars,
         report=report,
-        on_day=on_day,
+        progress=progress,
     )
     ran = {d.day for d in done}
     return FilesRun(done, [d for d in wanted if d not in ran], report, calendar_report)

@@ -153,12 +153,6 @@ def _cmd_run(args: argparse.Namespace, out: _Out, err: _Out) -> int:
             )
             skipped = [] if days else [start]
         else:
-            done = [0]
-
-            def shown(_: Any) -> None:
-                done[0] += 1
-                progress(done[0], None)
-
             try:
                 found = run_files(
                     ruleset,
@@ -171,7 +165,7 @@ def _cmd_run(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                     start=start,
                     end=end,
                     assume_full_year=args.assume_full_year,
-                    on_day=shown,
+                    progress=progress,
                 )
             finally:
                 progress.close()

@@ -21,13 +21,13 @@ from tierflow.cli._records import (
     _cmd_export_compliance,
     _cmd_export_packet,
 )
-from tierflow.cli._run import _add_run_commands
 from tierflow.cli._rulesets import (
     _cmd_check,
     _cmd_diff,
     _cmd_schema,
     _cmd_test,
 )
+from tierflow.cli._run import _add_run_commands
 from tierflow.cli._shell import (
     _escape,
     _extends_option,

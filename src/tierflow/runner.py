@@ -382,6 +382,23 @@ def run_files(
     The files are read once (:func:`~tierflow.ingest.facts_from_files`); every bad record
     goes to the returned report with its ``file:line`` and student, and the run goes on.
 
+    Args:
+        ruleset: The compiled rule set (its attendance policy and school years count the
+            events).
+        repository: Where the records are kept.
+        calendars: Calendar files; their instructional days are the days run.
+        events: Attendance event files.
+        enrollments: Enrollment files (see ``assume_full_year`` without them).
+        groups: Student group files.
+        staff: The staff file (:func:`read_staff`); without one, openings are unassigned.
+        start: The first day of the range.
+        end: The last day of the range (included).
+        assume_full_year: Take a student with events but no enrollment as enrolled all year.
+        progress: As for :func:`run_days`.
+
+    Returns:
+        The days run, the days skipped, and the records read.
+
     Raises:
         OSError: A file cannot be opened.
         StoreError: The store cannot be written.

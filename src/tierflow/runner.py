@@ -252,8 +252,7 @@ def run_days(
         with _batch(repository):
             plan = engine.run(day, facts)
         summary = _plan_summary(plan, len(facts), kinds)
-        if summary.rejected:
-            _report_rejects(ruleset, facts, day, report, seen, sources or {})
+        _report_rejects(plan, report, seen, sources or {})
         out.append(summary)
         if progress is not None:
             progress(len(out), len(wanted))
@@ -261,25 +260,23 @@ def run_days(
 
 
 def _report_rejects(
-    ruleset: CompiledRuleset,
-    facts: Sequence[Mapping[str, Any]],
-    day: dt.date,
+    plan: Plan,
     report: DataReport,
     seen: set[tuple[str | None, str]],
     sources: Mapping[str, str],
 ) -> None:
     """Put the students the engine refused in ``report``, located, once per problem."""
-    for record in facts:
-        try:
-            ruleset.evaluate(record, as_of=day)
-        except DataError as exc:
-            sid = record.get("student_id")
-            student = None if sid is None else str(sid)
-            if (student, exc.code) in seen:
-                continue
-            seen.add((student, exc.code))
-            where = sources.get(student or "", f"student {student}")
-            report.reject(exc.with_source(f"{where} (on {day})", student=student))
+    for exc in plan.rejected:
+        if not isinstance(exc, DataError):  # the engine rejects only bad facts; keep others
+            report.reject(DataError("facts.invalid", str(exc)))
+            continue
+        key = (exc.student_id, exc.code)
+        if key in seen:
+            continue
+        seen.add(key)
+        sid = exc.student_id
+        where = sources.get(sid, f"student {sid}") if sid is not None else "facts"
+        report.reject(exc.with_source(f"{where} (on {plan.as_of})"))
 
 
 def _staff_member(source: str, row: dict[str, Any]) -> StaffMember:

@@ -61,6 +61,7 @@ from tierflow.workflow import Engine, Plan, Repository, Roster, StaffMember
 __all__ = [
     "DaySummary",
     "FactsOn",
+    "FilesRun",
     "last_recorded_day",
     "read_staff",
     "run_days",

@@ -8,11 +8,14 @@ order, over an in-memory repository), on days listed by hand from the calendar f
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tierflow
 from tierflow.errors import DataReport
@@ -228,3 +231,27 @@ def test_the_staff_file_reads_csv_and_json_and_reports_bad_records(tmp_path: Pat
         ("staff.invalid", f"{tmp_path / 'staff.json'}[2]", None),
     ]
     assert (report.read, report.accepted) == (3, 1)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cuts=st.sets(st.integers(min_value=1, max_value=53), max_size=6))
+def test_a_range_cut_into_runs_anywhere_equals_one_run(files: Path, cuts: set[int]) -> None:
+    # However a district splits the year into runs (nightly, weekly, a back-fill), the store
+    # ends the same: each run starts where the store's records stopped.
+    ruleset = tierflow.load_ruleset("ca")
+    builder = facts_from_files(
+        [files / "calendar.csv"],
+        [files / "events.csv"],
+        enrollments=[files / "enrollments.csv"],
+        school_years=ruleset.school_years,
+    )
+    days = _calendar_days(files / "calendar.csv", START, END)
+    whole, pieces = InMemoryRepository(), InMemoryRepository()
+    run_days(ruleset, whole, builder.facts, days, roster=Roster(STAFF))
+    roster = Roster(STAFF)
+    bounds = [0, *sorted(cuts), len(days)]
+    for a, b in itertools.pairwise(bounds):
+        run_days(ruleset, pieces, builder.facts, days[a:b], roster=roster)
+    assert _records(pieces) == _records(whole)

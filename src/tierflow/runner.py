@@ -223,7 +223,11 @@ def run_days(
             :class:`~tierflow.workflow.Repository`).
         facts_on: The students' facts as of a day (``builder.facts``).
         days: The days to run (:func:`school_days`).
-        roster: Staff by school and role (default: nobody; every opening is unassigned).
+        roster: Staff by school and role (default: nobody; every opening is unassigned). It is
+            copied: the copy's caseloads are counted from the store, so the same roster can be
+            given to every call. (Which of two equally loaded people gets a case is taken in
+            turn, and turns are not stored: a range run in one call or in several may give
+            such a case to the other person.)
         calendars: School calendars by school id, for follow-up dates.
         report: Where each student the engine could not evaluate is put, once per student and
             problem, located with ``sources`` (default: a report that is not kept).
@@ -240,9 +244,11 @@ def run_days(
     report = DataReport() if report is None else report
     seen: set[tuple[str | None, str]] = set()
     last = last_recorded_day(repository)
-    # One engine for the whole range, as a host running day after day keeps one: its roster
-    # counts the store's caseloads once and takes owners in turn across the days.
-    engine = Engine(ruleset, repository=repository, roster=roster, calendars=calendars)
+    # One engine for the whole range, as a host running day after day keeps one. Its roster is
+    # a copy: an engine counts the store's caseloads into the roster it is given, so a roster
+    # shared by two calls would count them twice and fill up with cases nobody holds.
+    staff = Roster(() if roster is None else roster.staff.values())
+    engine = Engine(ruleset, repository=repository, roster=staff, calendars=calendars)
     kinds: Counter[str] = Counter()
     engine.subscribe(lambda event: kinds.update((event.kind,)))
     out: list[DaySummary] = []

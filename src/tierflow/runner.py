@@ -375,6 +375,7 @@ def run_files(
     events: Sequence[str | Path],
     enrollments: Sequence[str | Path] = (),
     groups: Sequence[str | Path] = (),
+    mapping: str | Path | None = None,
     staff: str | Path | None = None,
     start: dt.date,
     end: dt.date,
@@ -394,6 +395,7 @@ def run_files(
         events: Attendance event files.
         enrollments: Enrollment files (see ``assume_full_year`` without them).
         groups: Student group files.
+        mapping: A column-mapping file for vendor exports.
         staff: The staff file (:func:`read_staff`); without one, openings are unassigned.
         start: The first day of the range.
         end: The last day of the range (included).
@@ -405,6 +407,7 @@ def run_files(
 
     Raises:
         OSError: A file cannot be opened.
+        RulesetError: ``mapping`` is not a valid mapping file.
         StoreError: The store cannot be written.
     """
     calendar_report = DataReport()
@@ -413,6 +416,7 @@ def run_files(
         events,
         enrollments=enrollments,
         groups=groups,
+        mapping=mapping,
         policy=ruleset.attendance_policy,
         school_years=ruleset.school_years,
         assume_full_year=assume_full_year,

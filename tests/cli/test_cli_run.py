@@ -108,6 +108,7 @@ def test_run_refuses_facts_with_events_or_without_a_day(
     assert main([*db, "--from", "2025-10-01", "--to", "2025-10-31"], io.StringIO()) == 2
     assert "a facts file describes one day" in capsys.readouterr().err
     assert main([*db, "--on", "2025-10-31", "--to", "x"], io.StringIO()) == 2
+    assert main([*db, "--on", "2025-10-31", "--mapping", str(facts)], io.StringIO()) == 2
 
 
 def test_run_a_missing_file_is_status_2(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,6 +53,7 @@ def _add_run_commands(sub: Any) -> None:
     )
     raw.add_argument("--enrollments", action="append", metavar="FILE", help="enrollment spans")
     raw.add_argument("--groups", action="append", metavar="FILE", help="student groups")
+    raw.add_argument("--mapping", metavar="FILE", help="column mapping for vendor CSV exports")
     raw.add_argument(
         "--assume-full-year",
         action="store_true",
@@ -104,7 +105,7 @@ def _days_wanted(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
 
 def _check_run(args: argparse.Namespace) -> list[str | None]:
     """Refuse inputs that do not fit together; return every file named."""
-    if args.facts is not None and (args.events or args.enrollments or args.groups):
+    if args.facts is not None and (args.events or args.enrollments or args.groups or args.mapping):
         raise _UsageError("give either --facts or --events (with --calendar), not both")
     if args.facts is None and not args.events:
         raise _UsageError("give --events FILE and --calendar FILE, or --facts FILE")
@@ -119,6 +120,7 @@ def _check_run(args: argparse.Namespace) -> list[str | None]:
         *(args.calendar or ()),
         *(args.enrollments or ()),
         *(args.groups or ()),
+        args.mapping,
     ]
 
 
@@ -161,6 +163,7 @@ def _cmd_run(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                     events=args.events,
                     enrollments=args.enrollments or (),
                     groups=args.groups or (),
+                    mapping=args.mapping,
                     staff=args.staff,
                     start=start,
                     end=end,

@@ -1,4 +1,4 @@
-"""School days from district files into a store: what ``tierflow run`` and ``advance`` do.
+"""School days from district files into a store: what ``tierflow run`` does.
 
 A district runs the workflow once per school day: the facts as of that day (folded from the
 calendars, enrollments and attendance events its student information system exports, or a
@@ -6,8 +6,8 @@ facts file), the engine's run over them (decisions, openings, reviews, follow-up
 steps reported) and the records kept in a store. :func:`run_days` does that for a range of
 days, one transaction a day, and returns what each day did; :func:`run_files` reads the files
 first. The facts of each day come from one :class:`~tierflow.attendance.FactsBuilder` that
-read every file once: a day's facts ignore the events after it, so a back-filled school year
-is the same as one run day by day as the data arrived.
+read every file once (a day's facts ignore the events dated after it), not from the files read
+again each day: the engine's run, not the counting, is what a day costs.
 
 Days the store has already gone past are skipped, never run again: the engine's records are a
 history, and a run dated before its last records would write that history out of order.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,10 @@ from tierflow.cli._shell import (
     _write_rejects,
 )
 from tierflow.errors import DataReport
-from tierflow.workflow import Intervention, WorkflowEvent
+from tierflow.ingest import read_calendars
+from tierflow.runner import read_staff, run_facts_file, run_files
+from tierflow.store import SqlRepository
+from tierflow.workflow import Engine, Intervention, WorkflowEvent
 
 __all__: list[str] = []
 
@@ -125,10 +129,6 @@ def _check_run(args: argparse.Namespace) -> list[str | None]:
 
 
 def _cmd_run(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from tierflow.ingest import read_calendars
-    from tierflow.runner import read_staff, run_facts_file, run_files
-    from tierflow.store import SqlRepository
-
     files = _check_run(args)
     start, end = _days_wanted(args)
     ruleset = _load(args.ruleset, args)
@@ -196,6 +196,7 @@ def _cmd_run(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                     "source": r.source,
                     "student_id": r.student_id,
                     "code": r.code,
+                    "field": r.field,
                     "message": r.reason,
                 }
                 for r in report.rejects
@@ -233,12 +234,6 @@ def _due_row(iv: Intervention) -> dict[str, Any]:
 
 
 def _cmd_advance(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from collections import Counter
-
-    from tierflow.ingest import read_calendars
-    from tierflow.store import SqlRepository
-    from tierflow.workflow import Engine
-
     if _no_database(args.db, "advance", err):
         return 2
     now = _date(args.on, "--on")
@@ -332,8 +327,6 @@ def _event_line(event: WorkflowEvent, name: str | None) -> str:
 
 
 def _cmd_timeline(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from tierflow.store import SqlRepository
-
     if _no_database(args.db, "timeline", err):
         return 2
     with SqlRepository(args.db) as repo:

@@ -190,3 +190,16 @@ def test_timeline_of_an_unknown_student_or_store(
     assert "no records for student 'nobody'" in capsys.readouterr().err
     assert main(["timeline", "r1", "--db", str(folder / "none.db")], io.StringIO()) == 2
     assert main(["advance", "--db", str(folder / "none.db"), "-r", "ca", "--on", "2025-09-01"]) == 2
+
+
+def test_a_database_url_works_as_a_file_does(folder: Path) -> None:
+    url = f"sqlite:///{folder / 'url.db'}"
+    argv = _run(folder, "--on", "2025-09-12")
+    argv[argv.index("--db") + 1] = url
+    assert main(argv, io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["timeline", "r1", "--db", url], out) == 0
+    lines = out.getvalue().splitlines()
+    # r1's tier-2 openings of Sep 12, each with its owner (text), after the day's decision.
+    assert lines[0].startswith("2025-09-12  decision  by tierflow: tier2")
+    assert "opened  iv-0000001 (weekly-checkin)  assigned  owner ms-lee  by tierflow" in lines[1]

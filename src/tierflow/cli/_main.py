@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         "the current directory), :memory:, or a database URL",
     )
     p.set_defaults(func=_cmd_demo)
+    _add_run_commands(sub)  # run, advance, timeline: the workflow's days from the shell
 
     p = sub.add_parser("audit", help="check stored workflow records")
     audit = p.add_subparsers(dest="audit_command", required=True)
@@ -205,7 +206,6 @@ def _parser() -> argparse.ArgumentParser:
     _pii_options(p)
     _extends_option(p)
     p.set_defaults(func=_cmd_export_compliance)
-    _add_run_commands(sub)
     return parser
 
 

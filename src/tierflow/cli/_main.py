@@ -27,6 +27,7 @@ from tierflow.cli._rulesets import (
     _cmd_schema,
     _cmd_test,
 )
+from tierflow.cli._run import _add_run_commands
 from tierflow.cli._shell import (
     _escape,
     _extends_option,
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         "the current directory), :memory:, or a database URL",
     )
     p.set_defaults(func=_cmd_demo)
+    _add_run_commands(sub)  # run, advance, timeline: the workflow's days from the shell
 
     p = sub.add_parser("audit", help="check stored workflow records")
     audit = p.add_subparsers(dest="audit_command", required=True)

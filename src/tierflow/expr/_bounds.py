@@ -93,6 +93,11 @@ def check_literal(text: str) -> str:
     return f"the number {shown} is out of range: {why}"
 
 
+_LIMIT = float(MAX_WHOLE)
+"""MAX_WHOLE as the float bounds are compared with. float(10**300) rounds up, so comparing a
+bound with the integer would refuse the literal 10^300 that :func:`check_literal` accepts."""
+
+
 def _size(bound: float) -> str:
     if math.isinf(bound):
         return "more than 10^308"
@@ -129,7 +134,7 @@ def whole_bound(node: Expr, names: Mapping[str, float]) -> tuple[float, Expr | N
 
     def go(n: Expr) -> float:
         bound = _bound(n)
-        if bound > MAX_WHOLE and not worst:
+        if bound > _LIMIT and not worst:
             worst.append(n)
         return bound
 

@@ -211,7 +211,9 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised() -> None:
     assert cells["student_id"] == '\'=HYPERLINK("http://x")'
     assert cells["owner"] == "'@ms-lee" and cells["school_id"] == "'+lincoln"
     assert dict(zip(header, soon, strict=True))["student_id"] == "'-2+3"
-    # An age the queue computed stays a number: written unquoted, -2 and not '-2.
+    # A record's value is text, the tier level too (quoted); an age the queue computed stays
+    # a number: written unquoted, -2 and not '-2.
+    assert '"iv-0000001","2","\'@ms-lee"' in text
     assert text.splitlines()[2].split(",")[header.index("age_school_days")] == "-2"
 
 

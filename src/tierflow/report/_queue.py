@@ -197,10 +197,17 @@ class WorkQueue:
 
         Cells are written as :func:`~tierflow.report._export.csv_text` writes them: text
         quoted, and a single quote before text a spreadsheet would read as a formula
-        (docs/exports.md). Ages are numbers (``-2``, computed here, stays a number).
+        (docs/exports.md). Ages are numbers (``-2``, computed here, stays a number); every
+        value from the records is text, the tier level too.
         """
         rows: list[tuple[Cell, ...]] = [_COLUMNS]
-        rows += [dataclasses.astuple(i) for i in self.items]
+        tier = _COLUMNS.index("tier_level")
+        for i in self.items:
+            row: list[Cell] = list(dataclasses.astuple(i))
+            # The tier level is a record's value: written as text, as every value from the
+            # records is (only what the queue computes, the age, is a number).
+            row[tier] = None if i.tier_level is None else str(i.tier_level)
+            rows.append(tuple(row))
         return csv_text(rows)
 
     def to_text(self) -> str:

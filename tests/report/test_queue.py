@@ -225,3 +225,4 @@ def test_text_lists_each_bucket(repo: Repository) -> None:
     )
     assert "  2025-10-01  s1  weekly-checkin (iv-0000001)  ms-lee, 3 school days ago" in text
     assert "  2025-10-10  s3  weekly-checkin (iv-0000003)  ms-lee, in 4 school days" in text
+    assert "  2025-10-02  s5  weekly-checkin (iv-0000005)  ms-lee, 1 school day ago" in text

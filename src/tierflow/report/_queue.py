@@ -221,13 +221,17 @@ class WorkQueue:
             for i in mine:
                 age = ""
                 if i.age_school_days is not None and i.age_school_days > 0:
-                    age = f", {i.age_school_days} school days ago"
+                    age = f", {_days(i.age_school_days)} ago"
                 elif i.age_school_days is not None and i.age_school_days < 0:
-                    age = f", in {-i.age_school_days} school days"
+                    age = f", in {_days(-i.age_school_days)}"
                 who = i.owner if i.owner is not None else "-"
                 what = i.intervention_id or i.state
                 lines.append(f"  {i.due_on or '-'}  {i.student_id}  {i.label} ({what})  {who}{age}")
         return "\n".join(lines) + "\n"
+
+
+def _days(n: int) -> str:
+    return f"{n} school day{'s' if n != 1 else ''}"
 
 
 def work_queue(

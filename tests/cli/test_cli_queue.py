@@ -106,3 +106,9 @@ def test_exit_statuses(db: str, tmp_path: Path) -> None:
         run("--db", db, "--as-of", "Monday")
     with pytest.raises(SystemExit, match="--upcoming-days must be 0 or more"):
         run("--db", db, "--upcoming-days", "-1")
+
+
+def test_a_database_url_is_taken_as_the_other_commands_take_it(db: str) -> None:
+    status, out, _ = run("--db", f"sqlite:///{db}", "--as-of", "2025-10-06", "--owner", "ms-lee")
+    assert status == 0
+    assert out.startswith("2025-10-06 (owner ms-lee): overdue 1, due today 1,")

@@ -172,8 +172,17 @@ def _work_queue(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE interventions ADD COLUMN {name} VARCHAR"))
     ivs = interventions
     rows = conn.execute(sa.select(ivs.c.id, ivs.c.body)).all()
-    for iid, body in rows:
-        conn.execute(sa.update(ivs).where(ivs.c.id == iid).values(**queue_values(json.loads(body))))
+    fill = (
+        sa.update(ivs)
+        .where(ivs.c.id == sa.bindparam("b_id"))
+        .values({name: sa.bindparam(f"b_{name}") for name in QUEUE_COLUMNS})
+    )
+    params = [
+        {"b_id": iid, **{f"b_{k}": v for k, v in queue_values(json.loads(body)).items()}}
+        for iid, body in rows
+    ]
+    if params:  # one executemany: a district's year holds some 100,000 interventions
+        conn.execute(fill, params)
     for index in queue_indexes:
         index.create(conn)
 
@@ -181,7 +190,7 @@ def _work_queue(conn: sa.Connection) -> None:
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (1, "events, chain heads, interventions, check-ins, issued steps", _initial),
     (2, "at most one open intervention of a kind per student", _open_per_kind),
-    (3, "work queues: owner, role, school and next follow-up, indexed while open", _work_queue),
+    (3, "work queues: owner, role, school and next follow-up, indexed", _work_queue),
 )
 """Every migration in order: (version, what it does, how)."""
 

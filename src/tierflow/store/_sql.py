@@ -332,8 +332,8 @@ class SqlRepository(ChainStore):
     ) -> list[Intervention]:
         """The open interventions a work queue lists, selected in SQL, oldest first.
 
-        The filters are columns of the open interventions' indexes (schema version 3): one
-        owner's queue reads that owner's rows, not the district's. Each row's columns are
+        The filters are indexed columns (schema version 3): one owner's queue reads that
+        owner's rows, not the district's. Each row's columns are
         checked against its body (a column changed outside tierflow is a
         :class:`~tierflow.errors.StoreError`, as on every read).
         """

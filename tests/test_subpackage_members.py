@@ -145,6 +145,11 @@ EXPECTED: dict[str, set[str]] = {
         "StepCheck",
         "build_packet",
         "compliance_report",
+        "QUEUE_BUCKETS",
+        "QUEUE_SORTS",
+        "WorkItem",
+        "WorkQueue",
+        "work_queue",
     },
     "spec": {
         "BUILTIN_ROLES",

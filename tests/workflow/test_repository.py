@@ -220,6 +220,8 @@ def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
         "record_issued",
         "students",
         "unit",
+        "work_items",
+        "legal_events",
     } == PROTOCOL
 
 

@@ -15,6 +15,7 @@ from tierflow.cli._evaluate import (
     _cmd_explain,
     _input_options,
 )
+from tierflow.cli._queue import _cmd_queue, _queue_options
 from tierflow.cli._records import (
     _cmd_audit_anchor,
     _cmd_audit_verify,
@@ -206,6 +207,12 @@ def _parser() -> argparse.ArgumentParser:
     _pii_options(p)
     _extends_option(p)
     p.set_defaults(func=_cmd_export_compliance)
+
+    p = sub.add_parser(
+        "queue", help="an owner's, role's or school's work: overdue, due, upcoming, unassigned"
+    )
+    _queue_options(p)
+    p.set_defaults(func=_cmd_queue)
     return parser
 
 

@@ -18,15 +18,21 @@ reported, and nothing that keeps records needs it.
 
 from tierflow.report._compliance import ComplianceReport, compliance_report
 from tierflow.report._packet import Packet, PacketEntry, build_packet
+from tierflow.report._queue import QUEUE_BUCKETS, QUEUE_SORTS, WorkItem, WorkQueue, work_queue
 from tierflow.report._readiness import Readiness
 from tierflow.report._step_check import StepCheck
 
 __all__ = [
+    "QUEUE_BUCKETS",
+    "QUEUE_SORTS",
     "ComplianceReport",
     "Packet",
     "PacketEntry",
     "Readiness",
     "StepCheck",
+    "WorkItem",
+    "WorkQueue",
     "build_packet",
     "compliance_report",
+    "work_queue",
 ]

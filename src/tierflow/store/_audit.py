@@ -9,7 +9,8 @@ what no check inside a store can see):
   writes it (known fields of the right types) and its ``intervention_id`` column repeats it.
 * ``chain_heads``: one per chain, naming its last position and hash.
 * ``interventions``, ``check_ins``, ``issued``: every row and column equals what replaying the
-  events gives (bodies, ``is_open``, ``catalog_id``, ``version``, order), and no row is
+  events gives (bodies, ``is_open``, ``catalog_id``, ``version``, the work queue's ``owner``,
+  ``owner_role``, ``school_id`` and ``next_follow_up``, order), and no row is
   missing or extra.
 * With an :class:`Anchor` saved earlier: every chain still holds the row the anchor saw at its
   end (no chain was cut short, rolled back or rewritten since).
@@ -28,7 +29,13 @@ from typing import Any
 
 from tierflow.errors import StoreError
 from tierflow.store import _codec as codec
-from tierflow.store._rows import ChainRow, StoredRows, envelope_text, intervention_columns
+from tierflow.store._rows import (
+    ChainRow,
+    StoredRows,
+    envelope_text,
+    intervention_columns,
+    queue_columns,
+)
 from tierflow.store._sql import SqlRepository
 from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
 
@@ -431,7 +438,7 @@ class _StateCheck:
     def interventions(self) -> None:
         replayed = self.state.interventions
         seen: dict[str, list[str]] = {}
-        for _pos, iid, student, kind, is_open, version, body in self.stored.interventions:
+        for _pos, iid, student, kind, is_open, version, body, *queue in self.stored.interventions:
             key = f"id={iid}"
             iv = replayed.get(iid) if isinstance(iid, str) else None
             if iv is None:
@@ -439,6 +446,7 @@ class _StateCheck:
                 continue
             seen.setdefault(iv.student_id, []).append(iv.id)
             wrong = intervention_columns(iv, iid, student, kind, is_open, version)
+            wrong += queue_columns(iv, tuple(queue))
             if is_open not in (0, 1):
                 wrong.append(f"is_open is {is_open!r}, not a boolean")
             try:

@@ -14,7 +14,15 @@ from typing import Any, NamedTuple
 from tierflow.store import _codec as codec
 from tierflow.workflow import OPEN_STATES, Intervention
 
-__all__ = ["ChainRow", "StoredRows", "envelope", "envelope_text", "intervention_columns"]
+__all__ = [
+    "ChainRow",
+    "StoredRows",
+    "envelope",
+    "envelope_text",
+    "intervention_columns",
+    "queue_columns",
+    "queue_params",
+]
 
 
 class ChainRow(NamedTuple):
@@ -78,13 +86,38 @@ def intervention_columns(
     ]
 
 
+def queue_params(iv: Intervention) -> dict[str, str | None]:
+    """The work queue's columns of ``iv`` as the store writes them (a date as ISO text)."""
+    follow_up = iv.next_follow_up
+    return {
+        "owner": iv.owner,
+        "owner_role": iv.owner_role,
+        "school_id": iv.school_id,
+        "next_follow_up": None if follow_up is None else follow_up.isoformat(),
+    }
+
+
+def queue_columns(iv: Intervention, values: tuple[Any, ...]) -> list[str]:
+    """How a row's work queue columns (``QUEUE_COLUMNS`` in order) disagree with its body ``iv``.
+
+    A queue selects rows by these columns: one changed outside tierflow would move a case to
+    another owner's queue, or out of every queue, while the body still said otherwise.
+    """
+    return [
+        f"{name} is {value!r}, its body says {said!r}"
+        for (name, said), value in zip(queue_params(iv).items(), values, strict=True)
+        if value != said
+    ]
+
+
 class StoredRows(NamedTuple):
     """Every row of every table as the driver gives it (nothing converted: the audit's input).
 
     Attributes:
         events: The events table, by student, position and row number.
         heads: ``(student_id, seq, hash)`` of ``chain_heads``.
-        interventions: ``(pos, id, student_id, catalog_id, is_open, version, body)``, by pos.
+        interventions: ``(pos, id, student_id, catalog_id, is_open, version, body, owner,
+            owner_role, school_id, next_follow_up)``, by pos.
         check_ins: ``(pos, intervention_id, body)``, by pos.
         issued: ``(student_id, step, on)``.
     """

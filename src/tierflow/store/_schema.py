@@ -16,7 +16,15 @@ import sqlalchemy as sa
 from tierflow.errors import StoreError
 from tierflow.store._connect import migration_lock
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "migrate", "tables"]
+__all__ = [
+    "MIGRATIONS",
+    "QUEUE_COLUMNS",
+    "SCHEMA_VERSION",
+    "metadata",
+    "migrate",
+    "queue_values",
+    "tables",
+]
 
 metadata = sa.MetaData()
 
@@ -97,6 +105,38 @@ open_per_kind = sa.Index(
     postgresql_where=interventions.c.is_open,
 )
 
+# Version 3: the work queue's columns, repeating the body as ``catalog_id`` does, and indexes
+# that find one owner's, role's or school's open interventions without reading the others.
+# Whole indexes, ``is_open`` last, not partial ones: SQLite uses a partial index only for a
+# query that repeats its WHERE term as written, and SQLAlchemy writes ``is_open = 1``.
+# ``next_follow_up`` is ISO date text (``YYYY-MM-DD``, which sorts and compares as the date
+# does), so the hot statements bind the same plain text on SQLite and PostgreSQL.
+QUEUE_COLUMNS = ("owner", "owner_role", "school_id", "next_follow_up")
+"""The columns version 3 added, in this order (each repeats the body's field of that name)."""
+for _name in QUEUE_COLUMNS:
+    interventions.append_column(sa.Column(_name, sa.String, nullable=True))
+queue_indexes = (
+    sa.Index("ix_interventions_owner_open", interventions.c.owner, interventions.c.is_open),
+    sa.Index(
+        "ix_interventions_school_role_open",
+        interventions.c.school_id,
+        interventions.c.owner_role,
+        interventions.c.is_open,
+    ),
+    sa.Index("ix_interventions_role_open", interventions.c.owner_role, interventions.c.is_open),
+)
+
+
+def queue_values(body: dict[str, object]) -> dict[str, str | None]:
+    """The queue columns of an intervention's body (its JSON data), as the columns hold them."""
+    out: dict[str, str | None] = {}
+    for name in QUEUE_COLUMNS:
+        value = body.get(name)
+        if isinstance(value, dict):  # a tagged date: {"$t": "date", "v": "2025-10-06"}
+            value = value.get("v")
+        out[name] = None if value is None else str(value)
+    return out
+
 
 class _Tables:
     """The tables by name (one import for the repository and the audit)."""
@@ -127,9 +167,30 @@ def _open_per_kind(conn: sa.Connection) -> None:
     open_per_kind.create(conn)
 
 
+def _work_queue(conn: sa.Connection) -> None:
+    for name in QUEUE_COLUMNS:
+        conn.execute(sa.text(f"ALTER TABLE interventions ADD COLUMN {name} VARCHAR"))
+    ivs = interventions
+    rows = conn.execute(sa.select(ivs.c.id, ivs.c.body)).all()
+    fill = (
+        sa.update(ivs)
+        .where(ivs.c.id == sa.bindparam("b_id"))
+        .values({name: sa.bindparam(f"b_{name}") for name in QUEUE_COLUMNS})
+    )
+    params = [
+        {"b_id": iid, **{f"b_{k}": v for k, v in queue_values(json.loads(body)).items()}}
+        for iid, body in rows
+    ]
+    if params:  # one executemany: a district's year holds some 100,000 interventions
+        conn.execute(fill, params)
+    for index in queue_indexes:
+        index.create(conn)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (1, "events, chain heads, interventions, check-ins, issued steps", _initial),
     (2, "at most one open intervention of a kind per student", _open_per_kind),
+    (3, "work queues: owner, role, school and next follow-up, indexed", _work_queue),
 )
 """Every migration in order: (version, what it does, how)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -20,8 +20,15 @@ import sqlalchemy as sa
 from tierflow.errors import ConflictError, StoreError, UnknownInterventionError
 from tierflow.store import _codec as codec
 from tierflow.store._chain import ChainStore
-from tierflow.store._rows import ChainRow, StoredRows, intervention_columns
-from tierflow.store._schema import tables
+from tierflow.store._rows import (
+    ChainRow,
+    StoredRows,
+    intervention_columns,
+    queue_columns,
+    queue_params,
+)
+from tierflow.store._schema import QUEUE_COLUMNS, tables
+from tierflow.store._statements import iv_row
 from tierflow.workflow import OPEN_STATES, CheckIn, Intervention, WorkflowEvent
 
 __all__ = ["SqlRepository"]
@@ -111,7 +118,7 @@ class SqlRepository(ChainStore):
         return known
 
     def _checked(self, row: Sequence[Any]) -> str:
-        """The body of an intervention row (``_statements._iv_row``), once its columns agree.
+        """The body of an intervention row (``_statements.iv_row``), once its columns agree.
 
         The engine finds open interventions by ``is_open``, a kind by ``catalog_id`` and a
         concurrent change by ``version``: a column saying otherwise than the body would hide
@@ -159,6 +166,7 @@ class SqlRepository(ChainStore):
                 is_open=intervention.state in OPEN_STATES,
                 version=intervention.version,
                 body=text,
+                **queue_params(intervention),
             )
             self._chain(
                 intervention.student_id,
@@ -213,6 +221,7 @@ class SqlRepository(ChainStore):
                 now_open=intervention.state in OPEN_STATES,
                 new_version=intervention.version,
                 new_body=codec.dumps(state),
+                **{f"new_{k}": v for k, v in queue_params(intervention).items()},
             )
             if updated.rowcount != 1:
                 raise ConflictError(f"intervention {iid} was changed concurrently")
@@ -313,6 +322,73 @@ class SqlRepository(ChainStore):
             conn.execute(sa.insert(t).values(student_id=student_id, step=step, on=on))
             self._chain(student_id, "issued", None, {"on": codec.to_json(on), "step": step})
 
+    def work_items(
+        self,
+        *,
+        owner: str | None = None,
+        role: str | None = None,
+        school: str | None = None,
+        unassigned: bool = False,
+    ) -> list[Intervention]:
+        """The open interventions a work queue lists, selected in SQL, oldest first.
+
+        The filters are indexed columns (schema version 3): one owner's queue reads that
+        owner's rows, not the district's. Each row's columns are
+        checked against its body (a column changed outside tierflow is a
+        :class:`~tierflow.errors.StoreError`, as on every read).
+        """
+        ivs = tables.interventions
+        query = sa.select(*iv_row(ivs), *(ivs.c[n] for n in QUEUE_COLUMNS)).where(ivs.c.is_open)
+        if owner is not None:
+            query = query.where(ivs.c.owner == owner)
+        if unassigned:
+            query = query.where(ivs.c.owner.is_(None))
+        if role is not None:
+            query = query.where(ivs.c.owner_role == role)
+        if school is not None:
+            query = query.where(ivs.c.school_id == school)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(ivs.c.pos)).all()
+        out = []
+        for row in rows:
+            iv = self._decode(self._checked(row[:6]))
+            wrong = queue_columns(iv, tuple(row[6:]))
+            if wrong:
+                raise self._inconsistent("interventions", f"id={iv.id}", "; ".join(wrong))
+            out.append(iv)
+        return out
+
+    def legal_events(self, student_ids: Iterable[str]) -> dict[str, list[WorkflowEvent]]:
+        """The ``legal_*`` events of these students, each student's in order.
+
+        Read in chunks of students; the canonical body text of a legal event holds
+        ``"kind":"legal_``, which SQL matches first (a note quoting it matches too, and is
+        left out once read), so the rest of a timeline is never decoded.
+        """
+        ev = tables.events
+        wanted = list(dict.fromkeys(student_ids))
+        out: dict[str, list[WorkflowEvent]] = {}
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = (
+                    sa.select(ev.c.student_id, ev.c.row, ev.c.body)
+                    .where(
+                        ev.c.student_id.in_(chunk),
+                        ev.c.record == "event",
+                        ev.c.body.contains('"kind":"legal_', autoescape=True),
+                    )
+                    .order_by(ev.c.student_id, ev.c.seq)
+                )
+                for sid, row, body in conn.execute(query):
+                    try:
+                        event = codec.event_from_json(codec.loads(body), row)
+                    except _UNREADABLE as exc:
+                        raise self._unreadable("events", f"student_id={sid}", exc) from exc
+                    if event.kind.startswith("legal_"):
+                        out.setdefault(sid, []).append(event)
+        return {sid: out[sid] for sid in wanted if sid in out}
+
     # --- for the audit -----------------------------------------------------------------------
 
     def chain_rows(self) -> list[ChainRow]:
@@ -355,6 +431,7 @@ class SqlRepository(ChainStore):
                 ivs.c.is_open,
                 ivs.c.version,
                 ivs.c.body,
+                *(ivs.c[name] for name in QUEUE_COLUMNS),
             ).order_by(ivs.c.pos),
             sa.select(ci.c.pos, ci.c.intervention_id, ci.c.body).order_by(ci.c.pos),
             sa.select(iss.c.student_id, iss.c.step, iss.c.on).order_by(

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from tierflow.store._schema import tables
+from tierflow.store._schema import QUEUE_COLUMNS, tables
 
-__all__ = ["STATEMENTS", "Statement"]
+__all__ = ["STATEMENTS", "Statement", "iv_row"]
 
 
 class Statement:
@@ -78,24 +78,29 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
         "iv_exists": (sa.select(ivs.c.pos).where(ivs.c.id == p("iid")), None),
         "insert_iv": (
             sa.insert(ivs),
-            ["id", "student_id", "catalog_id", "is_open", "version", "body"],
+            ["id", "student_id", "catalog_id", "is_open", "version", "body", *QUEUE_COLUMNS],
         ),
-        "iv_stored": (sa.select(*_iv_row(ivs)).where(ivs.c.id == p("iid")), None),
+        "iv_stored": (sa.select(*iv_row(ivs)).where(ivs.c.id == p("iid")), None),
         "update_iv": (
             sa.update(ivs)
             .where(ivs.c.id == p("iid"), ivs.c.version == p("expected"))
-            .values(is_open=p("now_open"), version=p("new_version"), body=p("new_body")),
+            .values(
+                is_open=p("now_open"),
+                version=p("new_version"),
+                body=p("new_body"),
+                **{name: p(f"new_{name}") for name in QUEUE_COLUMNS},
+            ),
             None,
         ),
         "iv_student": (sa.select(ivs.c.student_id).where(ivs.c.id == p("iid")), None),
         "insert_check_in": (sa.insert(ci), ["intervention_id", "body"]),
         # Reads a day's run makes for every student.
-        "iv_body": (sa.select(*_iv_row(ivs)).where(ivs.c.id == p("iid")), None),
+        "iv_body": (sa.select(*iv_row(ivs)).where(ivs.c.id == p("iid")), None),
         "iv_bodies": (
-            sa.select(*_iv_row(ivs)).where(ivs.c.student_id == p("sid")).order_by(ivs.c.pos),
+            sa.select(*iv_row(ivs)).where(ivs.c.student_id == p("sid")).order_by(ivs.c.pos),
             None,
         ),
-        "open_bodies": (sa.select(*_iv_row(ivs)).where(ivs.c.is_open).order_by(ivs.c.pos), None),
+        "open_bodies": (sa.select(*iv_row(ivs)).where(ivs.c.is_open).order_by(ivs.c.pos), None),
         "timeline": (
             sa.select(ev.c.row, ev.c.body)
             .where(ev.c.student_id == p("sid"), ev.c.record == p("kind"))
@@ -109,7 +114,7 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
     }
 
 
-def _iv_row(ivs: sa.Table) -> tuple[sa.Column[Any], ...]:
+def iv_row(ivs: sa.Table) -> tuple[sa.Column[Any], ...]:
     """An intervention's row as the engine reads it: the body, then the columns repeating it.
 
     The columns are checked against the body on every read (see ``SqlRepository._checked``).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -77,6 +77,29 @@ class Repository(Protocol):
 
     def students(self) -> list[str]:
         """Every student with a record (an intervention, an event or a legal step), sorted."""
+        ...
+
+    def work_items(
+        self,
+        *,
+        owner: str | None = None,
+        role: str | None = None,
+        school: str | None = None,
+        unassigned: bool = False,
+    ) -> list[Intervention]:
+        """The open interventions a work queue lists, selected by the store, oldest first.
+
+        Every filter given must hold: ``owner`` (a staff id), ``role`` (``owner_role``),
+        ``school`` (``school_id``), ``unassigned`` (no owner).
+        """
+        ...
+
+    def legal_events(self, student_ids: Iterable[str]) -> dict[str, list[WorkflowEvent]]:
+        """The ``legal_*`` events of these students, each student's in order.
+
+        Students without one are left out. A work queue reads the legal steps of the students
+        it lists with one call, not one timeline a student.
+        """
         ...
 
     def unit(self) -> AbstractContextManager[None]:
@@ -248,6 +271,33 @@ class InMemoryRepository:
     def students(self) -> list[str]:
         """Every student with a record (an intervention, an event or a legal step), sorted."""
         return sorted(self._by_student.keys() | self._events.keys() | self._issued.keys())
+
+    def work_items(
+        self,
+        *,
+        owner: str | None = None,
+        role: str | None = None,
+        school: str | None = None,
+        unassigned: bool = False,
+    ) -> list[Intervention]:
+        """The open interventions a work queue lists (see :meth:`Repository.work_items`)."""
+        return [
+            iv
+            for iv in self._open.values()
+            if (owner is None or iv.owner == owner)
+            and (role is None or iv.owner_role == role)
+            and (school is None or iv.school_id == school)
+            and (not unassigned or iv.owner is None)
+        ]
+
+    def legal_events(self, student_ids: Iterable[str]) -> dict[str, list[WorkflowEvent]]:
+        """The ``legal_*`` events of these students, each student's in order."""
+        out: dict[str, list[WorkflowEvent]] = {}
+        for sid in dict.fromkeys(student_ids):
+            mine = [e for e in self._events.get(sid, ()) if e.kind.startswith("legal_")]
+            if mine:
+                out[sid] = mine
+        return out
 
 
 # --- undoing a unit's writes: each the inverse of one write above, run newest first ------------

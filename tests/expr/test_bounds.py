@@ -147,6 +147,9 @@ def test_check_reports_the_node_past_the_limit() -> None:
         "this can compute a whole number of more than 10^308 (with whole-number facts up to "
         "2^53); a rule set computes whole numbers up to 10^300"
     )
+    assert problems[0].hint == (
+        "a rate is ratio(a, b); a product of many facts or metrics grows without limit"
+    )
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,12 @@ def _const_type(value: object) -> Type:
     return ANY
 
 
+def _a(t: object) -> str:
+    """``t`` with its indefinite article: ``a number``, ``an attendance kind (string)``."""
+    text = str(t)
+    return f"{'an' if text[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {text}"
+
+
 class _Checker:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
@@ -96,13 +102,13 @@ class _Checker:
         if isinstance(node, Neg):
             t = self.visit(node.operand)
             if not NUMBER.accepts(t):
-                return self.report(node.pos, "expr.type_mismatch", f"cannot negate a {t}")
+                return self.report(node.pos, "expr.type_mismatch", f"cannot negate {_a(t)}")
             return NUMBER
         if isinstance(node, Not):
             t = self.visit(node.operand)
             if not BOOL.accepts(t):
                 return self.report(
-                    node.pos, "expr.type_mismatch", f"'not' needs true/false, got a {t}"
+                    node.pos, "expr.type_mismatch", f"'not' needs true/false, got {_a(t)}"
                 )
             return BOOL
         if isinstance(node, Arith):
@@ -114,7 +120,7 @@ class _Checker:
                     self.report(
                         value.pos,
                         "expr.type_mismatch",
-                        f"'{node.op}' needs true/false on each side, got a {t}",
+                        f"'{node.op}' needs true/false on each side, got {_a(t)}",
                         "compare it with something, e.g. '>= 3'" if t == NUMBER else "",
                     )
             return BOOL
@@ -166,7 +172,7 @@ class _Checker:
         return self.report(
             node.right.pos,
             "expr.type_mismatch",
-            f"cannot {verb} a {lt} and a {rt} ('{node.op}')",
+            f"cannot {verb} {_a(lt)} and {_a(rt)} ('{node.op}')",
             "dates take durations such as 28d or 6mo" if DATE in (lt, rt) else "",
         )
 
@@ -206,14 +212,14 @@ class _Checker:
                     self.report(
                         right.pos,
                         "expr.type_mismatch",
-                        f"'{op}' needs a list on its right, got a {rt}",
+                        f"'{op}' needs a list on its right, got {_a(rt)}",
                     )
                     continue
                 if rt.elem is not None and not rt.elem.accepts(lt):
                     self.report(
                         left.pos,
                         "expr.type_mismatch",
-                        f"cannot look for a {lt} in a {rt}",
+                        f"cannot look for {_a(lt)} in {_a(rt)}",
                     )
                     continue
                 self.check_members(rt, left)
@@ -225,7 +231,7 @@ class _Checker:
                 self.report(
                     right.pos,
                     "expr.type_mismatch",
-                    f"cannot compare a {lt} with a {rt} ('{op}')",
+                    f"cannot compare {_a(lt)} with {_a(rt)} ('{op}')",
                     "quote strings and write numbers bare"
                     if "string" in (lt.kind, rt.kind)
                     else "",
@@ -236,7 +242,7 @@ class _Checker:
                 self.report(
                     right.pos,
                     "expr.type_mismatch",
-                    f"'{op}' orders numbers and dates, not a {lt}",
+                    f"'{op}' orders numbers and dates, not {_a(lt)}",
                     hint,
                 )
                 continue
@@ -279,7 +285,7 @@ class _Checker:
                 self.report(
                     arg.pos,
                     "expr.type_mismatch",
-                    f"argument {i + 1} of {node.func}() must be a {param}, got a {t}",
+                    f"argument {i + 1} of {node.func}() must be {_a(param)}, got {_a(t)}",
                     f"signature: {fn.signature}",
                 )
             else:
@@ -325,11 +331,11 @@ def check(node: Expr, scope: Scope, expected: Type | None = None) -> list[ExprPr
             checker.report(
                 node.pos,
                 "expr.not_boolean",
-                f"a condition must be true or false, but this is a {t}",
+                f"a condition must be true or false, but this is {_a(t)}",
                 "compare it with something, e.g. 'days_absent >= 3'" if t == NUMBER else "",
             )
         else:
-            checker.report(node.pos, "expr.type_mismatch", f"expected a {expected}, got a {t}")
+            checker.report(node.pos, "expr.type_mismatch", f"expected {_a(expected)}, got {_a(t)}")
     if not checker.problems:
         _, at = whole_bound(node, scope.bounds)
         if at is not None:

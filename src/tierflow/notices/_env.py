@@ -92,7 +92,10 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
         return str(format_decimal(value, locale=locale))
 
     def percent(value: float, digits: int = 0) -> str:
-        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        # The language's own pattern (Spanish puts a space before the sign), with decimals.
+        pattern = locale.percent_formats[None].pattern
+        if digits:
+            pattern = pattern.replace("0", "0." + "0" * digits, 1)
         return str(format_percent(value, format=pattern, locale=locale))
 
     return {"date": date, "number": number, "percent": percent}

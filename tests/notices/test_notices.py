@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import subprocess
 import sys
 import textwrap
@@ -338,3 +339,23 @@ def test_import_tierflow_does_not_import_jinja2() -> None:
     code = "import sys, tierflow; print('jinja2' in sys.modules, 'babel' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_tierflow_check_prints_the_missing_element_warning(tmp_path: Path) -> None:
+    from tierflow.cli import main
+
+    path = tmp_path / "anaheim.yaml"
+    path.write_text(
+        "id: anaheim\nname: Anaheim\nversion: '1'\nextends: ca\n"
+        "notices:\n"
+        "  - id: ca-first-truancy-notice\n"
+        "    templates:\n"
+        "      es: {file: first.es.html}\n"
+    )
+    (tmp_path / "first.es.html").write_text(
+        '{% element "truant" %}Ana tiene ausentismo injustificado.{% endelement %}\n'
+    )
+    out = io.StringIO()
+    assert main(["check", str(path)], out=out) == 0  # a warning fails only with --strict
+    assert "notice.missing_element" in out.getvalue()
+    assert main(["check", "--strict", str(path)], out=io.StringIO()) == 1

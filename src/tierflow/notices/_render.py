@@ -153,6 +153,7 @@ def render_notice(
         NoticeError: No such notice; no template in a required language; a template that went
             over its bounds or failed (an undefined value).
     """
+    environment()  # first: without Jinja2 it raises NoticeError, saying how to install it
     from jinja2 import TemplateError
 
     book = ruleset.program.notices

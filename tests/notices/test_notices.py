@@ -359,3 +359,26 @@ def test_tierflow_check_prints_the_missing_element_warning(tmp_path: Path) -> No
     assert main(["check", str(path)], out=out) == 0  # a warning fails only with --strict
     assert "notice.missing_element" in out.getvalue()
     assert main(["check", "--strict", str(path)], out=io.StringIO()) == 1
+
+
+def test_an_email_subject_is_checked_at_load_too() -> None:
+    text = _playbook(
+        """\
+        notices:
+          - id: nudge
+            for: [parent-notice]
+            channel: email
+            templates:
+              en: {subject: "About {{ studen.first_name }}", text: "Hello"}
+        """
+    )
+    with pytest.raises(tierflow.RulesetError) as info:
+        tierflow.parse_ruleset(text, name="d.yaml")
+    (p,) = info.value.problems
+    # line 10: '      en: {subject: "About {{ studen...': the name starts at column 31
+    assert (p.span.line, p.span.col, p.code, p.hint) == (
+        10,
+        31,
+        "notice.unknown_field",
+        "did you mean 'student'?",
+    )

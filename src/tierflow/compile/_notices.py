@@ -68,6 +68,39 @@ def _offset(text: str, line: int, col: int) -> int:
     return sum(len(x) for x in lines[: line - 1]) + col - 1
 
 
+def _check(
+    c: Compilation,
+    text: str,
+    elements: tuple[str, ...],
+    where: _Path | None,
+    origin: str,
+    tpath: _Path,
+) -> TemplateCheck:
+    """Check one template; report each issue in ``origin`` (a file) or at ``where`` (YAML)."""
+    try:
+        checked = check_template(text, elements)
+    except NoticeError:  # pragma: no cover - without the notices extra: checked at render
+        return TemplateCheck((), frozenset())
+    for issue in checked.issues:
+        if where is None:
+            span = SourceSpan(origin, issue.line, issue.col)
+        else:
+            doc = c.smap.document(where)
+            pos = _offset(text, issue.line, issue.col)
+            span = doc.expression_span(c.smap.span(where), pos, text)
+        c.problems.append(
+            Problem(
+                span,
+                issue.code,
+                issue.message,
+                c.smap.path_in_source(tpath),
+                issue.hint,
+                issue.severity,
+            )
+        )
+    return checked
+
+
 def check_notices(c: Compilation) -> None:
     """Notices name known steps and elements; their templates load and name known fields."""
     s = c.the_spec
@@ -95,27 +128,12 @@ def check_notices(c: Compilation) -> None:
                 found = c.smap.raw_value(where)
                 text = found if isinstance(found, str) else template.text or ""
                 origin = str(c.smap.span(where))
-            try:
-                checked = check_template(text, notice.elements)
-            except NoticeError:  # pragma: no cover - without the notices extra: checked at render
-                checked = TemplateCheck((), frozenset())
-            for issue in checked.issues:
-                if where is None:
-                    span = SourceSpan(origin, issue.line, issue.col)
-                else:
-                    doc = c.smap.document(where)
-                    pos = _offset(text, issue.line, issue.col)
-                    span = doc.expression_span(c.smap.span(where), pos, text)
-                c.problems.append(
-                    Problem(
-                        span,
-                        issue.code,
-                        issue.message,
-                        c.smap.path_in_source(tpath),
-                        issue.hint,
-                        issue.severity,
-                    )
-                )
+            checked = _check(c, text, notice.elements, where, origin, tpath)
+            subject = template.subject
+            if subject is not None:  # a template too: checked where it is written
+                raw_subject = c.smap.raw_value((*tpath, "subject"))
+                as_written = raw_subject if isinstance(raw_subject, str) else subject
+                _check(c, as_written, (), (*tpath, "subject"), "", tpath)
             missing = [e for e in notice.elements if e not in checked.elements]
             if missing:
                 warnings.append(
@@ -130,7 +148,6 @@ def check_notices(c: Compilation) -> None:
                         "warning",
                     )
                 )
-            subject = template.subject
             sources[(notice.id, lang)] = TemplateSource(text, subject, origin, checked.elements)
     c.notices = NoticeBook(
         notices=MappingProxyType({n.id: n for n in s.notices}),

@@ -26,6 +26,9 @@ complete); the classes outside this module are named with their module::
     │   ├── ConflictError(StoreError)                  another writer got there first: retry
     │   └── Unreadable(StoreError)                     tierflow.store: a stored row that is not
     │                                                  as tierflow writes it
+    ├── NoticeError(TierflowError, ValueError)         tierflow.notices: a notice that cannot be
+    │                                                  rendered (no template in a required
+    │                                                  language, a template over its bounds)
     ├── PropertyFailure(TierflowError, AssertionError) tierflow.testing: a rule set property does
     │                                                  not hold; the message is a test case
     └── OutsideFragment(TierflowError)                 tierflow.analysis: a condition the exact

@@ -17,6 +17,7 @@ from tierflow.compile import (
     Compilation,
     _conditions,
     _merge,
+    _notices,
     _pipeline,
     _reads,
     _references,
@@ -48,6 +49,7 @@ NAMES = [
     "check_legal_conditions",
     "check_checklist_conditions",
     "check_goal_conditions",
+    "check_notices",
     "fill_text",
     "plan_reads",
     "generate_evaluator",
@@ -56,6 +58,7 @@ NAMES = [
 
 STAGE_MODULES: list[ModuleType] = [
     _merge,
+    _notices,
     _schema,
     _references,
     _conditions,

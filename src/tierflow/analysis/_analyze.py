@@ -498,6 +498,11 @@ def analyze(ruleset: CompiledRuleset) -> list[Finding]:
     a.legal()
     a.monotone()
     a.escalations()
+    # What the compiler found about notice templates (an element the law requires, left out).
+    a.findings += [
+        Finding(p.code, p.severity, p.message, p.span, p.path, hint=p.hint)
+        for p in ruleset.program.notices.warnings
+    ]
     # About a child playbook: in the child, where the cause is written (not in the parent).
     findings = relocate(a.findings, ruleset.program)
     return sorted(findings, key=lambda f: (f.span, f.code))

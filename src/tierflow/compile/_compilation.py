@@ -16,6 +16,7 @@ from tierflow.compile._source import Document, SourceMap
 from tierflow.errors import Problem
 from tierflow.expr import ANY, BOOL, DATE, NUMBER, STRING, FunctionRegistry, Type, list_of
 from tierflow.facts._model import CAUSES, GROUPS
+from tierflow.notices import NoticeBook
 from tierflow.spec._models import RulesetSpec
 
 __all__ = [
@@ -103,6 +104,8 @@ class Compilation:
     """Paths (as written) the schema stage filled with a stand-in to check the rest, each with
     whether what lies inside it counts too: later problems there only restate the schema's (see
     :func:`~tierflow.compile._schema.salvage`)."""
+    notices: NoticeBook = field(default_factory=NoticeBook)
+    """The notices, their elements and every template's checked text (after ``check_notices``)."""
     completed: list[str] = field(default_factory=list)
     """The names of the stages run so far, in order."""
 

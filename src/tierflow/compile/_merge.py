@@ -18,7 +18,16 @@ from tierflow.spec._models import RulesetSpec
 
 __all__ = ["MERGED_SECTIONS", "merge_documents", "resolve_extends"]
 
-MERGED_SECTIONS = ("references", "metrics", "tiers", "rules", "interventions", "legal")
+MERGED_SECTIONS = (
+    "references",
+    "metrics",
+    "tiers",
+    "rules",
+    "interventions",
+    "legal",
+    "notice_elements",
+    "notices",
+)
 """Sections whose entries a child rule set overrides, removes or adds by id."""
 
 _POSITION_KEYS = ("remove", "before", "after")

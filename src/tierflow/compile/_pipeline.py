@@ -25,6 +25,7 @@ from tierflow.compile._conditions import (
 )
 from tierflow.compile._generate import generate
 from tierflow.compile._merge import resolve_extends
+from tierflow.compile._notices import check_notices
 from tierflow.compile._reads import plan_reads
 from tierflow.compile._references import (
     check_citations,
@@ -100,7 +101,8 @@ STAGES: tuple[Stage, ...] = (
     Stage(check_rule_conditions, halts=False, drops_restated=True),
     Stage(check_legal_conditions, halts=False, drops_restated=True),
     Stage(check_checklist_conditions, halts=False, drops_restated=True),
-    Stage(check_goal_conditions, drops_restated=True),
+    Stage(check_goal_conditions, halts=False, drops_restated=True),
+    Stage(check_notices),
     Stage(fill_text),
     Stage(plan_reads),
     Stage(generate_evaluator),

@@ -8,13 +8,14 @@ evaluator is written down here, and the compiler needs nothing from evaluation.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._compilation import Compilation, Evaluator, FactRead
 from tierflow.compile._source import SourceMap
 from tierflow.expr import FunctionRegistry
+from tierflow.notices import NoticeBook
 from tierflow.spec._models import RulesetSpec
 
 __all__ = ["Program", "build_program"]
@@ -43,6 +44,7 @@ class Program:
         smap: Where each part of the merged rule set is written.
         evaluator: The generated function: ``(facts, as_of) -> (tier, rules, legal, exempt)``.
         python_source: The evaluator's source, each expression's location in its comment.
+        notices: The notices, their elements and their checked templates.
     """
 
     spec: RulesetSpec
@@ -63,6 +65,7 @@ class Program:
     smap: SourceMap
     evaluator: Evaluator
     python_source: str
+    notices: NoticeBook = field(default_factory=NoticeBook)
 
 
 def build_program(c: Compilation) -> Program:
@@ -94,4 +97,5 @@ def build_program(c: Compilation) -> Program:
         smap=c.smap,
         evaluator=c.evaluator,
         python_source=c.python_source,
+        notices=c.notices,
     )

@@ -83,7 +83,15 @@ def check_citations(c: Compilation) -> None:
     """Every ``cites`` outside the legal checklists names a declared reference."""
     s = c.the_spec
     refs = [r.id for r in s.references]
-    for section in ("metrics", "tiers", "rules", "interventions", "legal"):
+    for section in (
+        "metrics",
+        "tiers",
+        "rules",
+        "interventions",
+        "legal",
+        "notice_elements",
+        "notices",
+    ):
         for i, entry in enumerate(getattr(s, section)):
             _report_unknown(
                 c, (section, i, "cites"), entry.cites, refs, "ref.unknown_citation", "reference"

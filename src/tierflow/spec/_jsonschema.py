@@ -32,7 +32,16 @@ SCHEMA_ID = "https://tierflow.dev/schema/ruleset-1.json"
 CHILD_SCHEMA_ID = "https://tierflow.dev/schema/ruleset-child-1.json"
 """The ``$id`` of the schema of a playbook that extends another."""
 
-_ENTRY_SECTIONS = ("references", "metrics", "tiers", "rules", "interventions", "legal")
+_ENTRY_SECTIONS = (
+    "references",
+    "metrics",
+    "tiers",
+    "rules",
+    "interventions",
+    "legal",
+    "notice_elements",
+    "notices",
+)
 _MERGED_MAPPINGS = ("facts", "attendance")
 _MONTH_DAY = (
     r"^(?:(?:01|03|05|07|08|10|12)-(?:0[1-9]|[12]\d|3[01])"
@@ -64,6 +73,7 @@ def ruleset_json_schema(*, child: bool = False) -> dict[str, Any]:
     _bounds_by_json_names(schema)
     defs = schema["$defs"]
     defs["CadenceSpec"] = _cadence(defs["CadenceSpec"])
+    defs["NoticeTemplateSpec"] = _notice_template(defs["NoticeTemplateSpec"])
     schema["properties"]["version"] = {
         **{k: v for k, v in schema["properties"]["version"].items() if k != "type"},
         "type": ["string", "number"],
@@ -127,6 +137,21 @@ def _cadence(model: dict[str, Any]) -> dict[str, Any]:
                     for word, means in CADENCE_NAMES.items()
                 ),
             },
+            {**model, "oneOf": exactly_one},
+        ],
+    }
+
+
+def _notice_template(model: dict[str, Any]) -> dict[str, Any]:
+    """A notice template as its text, or a mapping with exactly one of ``text`` and ``file``."""
+    exactly_one = [
+        {"required": [name], "properties": {name: {"type": "string"}, other: {"type": "null"}}}
+        for name, other in (("text", "file"), ("file", "text"))
+    ]
+    return {
+        "description": model.get("description", ""),
+        "oneOf": [
+            {"type": "string", "maxLength": 100_000, "description": "The template itself."},
             {**model, "oneOf": exactly_one},
         ],
     }

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tierflow.spec._attendance import AttendancePolicy, parse_month_day
 from tierflow.spec._cadence import parse_rrule
+from tierflow.spec._notices import NoticeElementSpec, NoticeSpec
 from tierflow.spec._scalars import Date, StrictBool, WholeNumber
 
 __all__ = [
@@ -447,6 +448,12 @@ class RulesetSpec(_Spec):
     rules: tuple[RuleSpec, ...] = ()
     interventions: tuple[InterventionSpec, ...] = ()
     legal: tuple[LegalStepSpec, ...] = ()
+    notice_elements: tuple[NoticeElementSpec, ...] = Field(
+        default=(), description="Content the law requires notices to carry, with citations."
+    )
+    notices: tuple[NoticeSpec, ...] = Field(
+        default=(), description="Letters, emails and texts that steps and interventions call for."
+    )
     tests: tuple[TestCaseSpec, ...] = ()
 
     @field_validator("version", mode="before")

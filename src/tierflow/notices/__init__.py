@@ -1,0 +1,56 @@
+"""Family notices: the letter, email or text a step calls for, in the family's language.
+
+A rule set's ``notices:`` name what calls for each notice, its channel, a Jinja2 template per
+language and the statutory elements it must carry (``notice_elements:``, with citations and
+the dates each is in force). Templates are untrusted input: they run sandboxed and bounded
+(:mod:`tierflow.notices._env`), and the compiler checks every name they use against the typed
+:class:`NoticeContext` at load. Jinja2 and Babel are the optional ``tierflow[notices]`` extra,
+imported only when a template is parsed or rendered. See docs/notices.md.
+"""
+
+from tierflow.notices._check import TemplateCheck, TemplateIssue, check_template
+from tierflow.notices._context import (
+    AttendanceFigures,
+    DecisionSummary,
+    DistrictInfo,
+    FamilyContact,
+    NoticeContext,
+    SchoolInfo,
+    StaffContact,
+    StepInfo,
+    StudentInfo,
+    context_fields,
+)
+from tierflow.notices._env import MAX_ITERATIONS, MAX_OUTPUT, MAX_RANGE, NoticeError
+from tierflow.notices._render import (
+    NoticeBook,
+    RenderedNotice,
+    TemplateSource,
+    pick_language,
+    render_notice,
+)
+
+__all__ = [
+    "MAX_ITERATIONS",
+    "MAX_OUTPUT",
+    "MAX_RANGE",
+    "AttendanceFigures",
+    "DecisionSummary",
+    "DistrictInfo",
+    "FamilyContact",
+    "NoticeBook",
+    "NoticeContext",
+    "NoticeError",
+    "RenderedNotice",
+    "SchoolInfo",
+    "StaffContact",
+    "StepInfo",
+    "StudentInfo",
+    "TemplateCheck",
+    "TemplateIssue",
+    "TemplateSource",
+    "check_template",
+    "context_fields",
+    "pick_language",
+    "render_notice",
+]

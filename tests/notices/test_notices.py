@@ -267,6 +267,33 @@ def test_private_attributes_are_refused_at_load() -> None:
 
 
 @pytest.mark.parametrize(
+    ("template", "tag"),
+    [
+        ("Hi {% include '/etc/passwd' %}", "include"),
+        ("{% import 'x.html' as x %}", "import"),
+        ("{% from 'x.html' import y %}", "from"),
+        ("{% extends 'base.html' %}", "extends"),
+    ],
+)
+def test_a_template_reads_no_other_file(template: str, tag: str) -> None:
+    text = _playbook(
+        f"""\
+        notices:
+          - id: evil
+            for: [parent-notice]
+            templates:
+              en: "{template}"
+        """
+    )
+    with pytest.raises(tierflow.RulesetError) as info:
+        tierflow.parse_ruleset(text, name="d.yaml")
+    (problem,) = info.value.problems
+    assert problem.code == "notice.template_syntax"
+    assert problem.message.startswith(f"'{{% {tag} %}}' is not available in a notice")
+    assert problem.span is not None and problem.span.line == 9  # the template's line
+
+
+@pytest.mark.parametrize(
     ("template", "message"),
     [
         ("{{ ''|attr('__class__') }}", "unsafe"),  # passes the load checks; the sandbox stops it

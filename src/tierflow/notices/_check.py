@@ -135,6 +135,15 @@ def _check(source: str, declared_elements: frozenset[str]) -> TemplateCheck:
                 f"unknown {kind} {node.name!r}",
                 suggest(node.name, table),
             )
+    for other in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        tag = type(other).__name__.lower().replace("fromimport", "from")
+        add(
+            other.lineno,
+            rf"\b{tag}\b",
+            "notice.template_syntax",
+            f"'{{% {tag} %}}' is not available in a notice",
+            "a notice's template is one text: it reads no other template or file",
+        )
     marked: set[str] = set()
     for call in tree.find_all(nodes.CallBlock):
         target = call.call

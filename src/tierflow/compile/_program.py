@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._compilation import Compilation, Evaluator, FactRead
+from tierflow.compile._machine import BUILTIN_LIFECYCLE, Lifecycle
 from tierflow.compile._source import SourceMap
 from tierflow.expr import FunctionRegistry
 from tierflow.spec._models import RulesetSpec
@@ -43,6 +44,7 @@ class Program:
         smap: Where each part of the merged rule set is written.
         evaluator: The generated function: ``(facts, as_of) -> (tier, rules, legal, exempt)``.
         python_source: The evaluator's source, each expression's location in its comment.
+        lifecycle: The intervention lifecycle (the built-in one unless the rule set has its own).
     """
 
     spec: RulesetSpec
@@ -63,6 +65,7 @@ class Program:
     smap: SourceMap
     evaluator: Evaluator
     python_source: str
+    lifecycle: Lifecycle = BUILTIN_LIFECYCLE
 
 
 def build_program(c: Compilation) -> Program:
@@ -94,4 +97,5 @@ def build_program(c: Compilation) -> Program:
         smap=c.smap,
         evaluator=c.evaluator,
         python_source=c.python_source,
+        lifecycle=c.lifecycle,
     )

@@ -33,7 +33,7 @@ CHILD_SCHEMA_ID = "https://tierflow.dev/schema/ruleset-child-1.json"
 """The ``$id`` of the schema of a playbook that extends another."""
 
 _ENTRY_SECTIONS = ("references", "metrics", "tiers", "rules", "interventions", "legal")
-_MERGED_MAPPINGS = ("facts", "attendance")
+_MERGED_MAPPINGS = ("facts", "attendance", "lifecycle")
 _MONTH_DAY = (
     r"^(?:(?:01|03|05|07|08|10|12)-(?:0[1-9]|[12]\d|3[01])"
     r"|(?:04|06|09|11)-(?:0[1-9]|[12]\d|30)"

@@ -134,3 +134,9 @@ def test_a_whole_lifecycle_must_define_the_engine_triggers() -> None:
     )
     # Four are missing; each is reported at the 'transitions' key (line 11, column 3).
     assert _problems(HEAD + section) == [(11, 3, "lifecycle.missing_trigger")] * 4
+
+
+def test_the_built_in_lifecycle_is_sound() -> None:
+    # Built unchecked at import (checking would import transitions on `import tierflow`).
+    assert LIFECYCLE.problems() == []
+    assert LIFECYCLE.engine_problems() == []

@@ -1,13 +1,14 @@
 """The intervention lifecycle: a checked state machine definition, built-in or the district's.
 
-Interventions are plain records; they are not ``transitions`` models. A definition is built with
-:class:`transitions.Machine` (so the states and transitions are declared, and ``transitions``
-answers which triggers leave a state), checked as a graph when it is built (every state
+Interventions are plain records; they are not ``transitions`` models. A definition declares
+its states and transitions, is checked as a graph with :class:`transitions.Machine` (every state
 reachable, no dead end, terminal states absorbing, no undefined state: ``transitions`` only
-notices a bad destination when it is triggered), and compiled into a lookup table that applying
-a trigger consults: one dictionary lookup per transition. Nothing from a rule set file is ever
-handed to ``transitions`` as a callback (it would import dotted paths): guards are names of the
-conditions in :data:`GUARDS`, which the workflow implements.
+notices a bad destination when it is triggered), and runs from a lookup table that applying a
+trigger consults: one dictionary lookup per transition, checked equal to a ``transitions``
+machine driving a model in a property test (``tests/workflow/test_lifecycle_machine.py``).
+Nothing from a rule set file is ever handed to ``transitions`` as a callback (it would import
+dotted paths): guards are names of the conditions in :data:`GUARDS`, which the workflow
+implements.
 
 :func:`build_lifecycle` builds one from a rule set's ``lifecycle:`` section; the
 ``check_lifecycle`` stage (:mod:`._lifecycle`) reports its problems where they are written.
@@ -15,14 +16,16 @@ conditions in :data:`GUARDS`, which the workflow implements.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from transitions import Machine
+from typing import TYPE_CHECKING, Any
 
 from tierflow.errors import WorkflowError, suggest
 from tierflow.spec._lifecycle import LifecycleSpec
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 __all__ = [
     "BUILTIN_LIFECYCLE",
@@ -194,25 +197,36 @@ class Lifecycle:
         self.transitions = tuple(transitions)
         self.descriptions = dict(descriptions or {})
         self.guards = {t.trigger: t.guard for t in self.transitions if t.guard is not None}
-        self.machine = Machine(
+        # The table is read straight from the declarations (the first transition declared
+        # for a trigger and state wins, as it does when transitions is triggered); the
+        # property tests check it against a transitions.Machine driving a real model.
+        self._table: dict[tuple[str, str], str] = {}
+        for t in self.transitions:
+            for source in t.sources:
+                self._table.setdefault((t.trigger, source), t.dest)
+        if strict:
+            self.check()
+
+    @functools.cached_property
+    def machine(self) -> Machine:
+        """The definition as a :class:`transitions.Machine` (no model), asked by :meth:`problems`.
+
+        Built on first use: ``import tierflow`` and the built-in rule sets never import
+        ``transitions`` (tests/test_exported_members.py keeps the import light).
+        """
+        from transitions import Machine
+
+        return Machine(
             model=None,
             states=list(self.states),
             transitions=[
                 {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
                 for t in self.transitions
             ],
-            initial=initial if initial in self.states else None,
+            initial=self.initial if self.initial in self.states else None,
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
-        self._table: dict[tuple[str, str], str] = {}
-        for trigger, event in self.machine.events.items():
-            for source, found in event.transitions.items():
-                for transition in found:
-                    # The first declared wins, as it does when transitions is triggered.
-                    self._table.setdefault((trigger, source), str(transition.dest))
-        if strict:
-            self.check()
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -384,7 +398,9 @@ class Lifecycle:
         }
 
 
-BUILTIN_LIFECYCLE = Lifecycle()
+# Not checked here, which would import transitions on `import tierflow`: the tests check it
+# (tests/compile/test_lifecycle.py), and it never changes.
+BUILTIN_LIFECYCLE = Lifecycle(strict=False)
 """The built-in lifecycle: what every rule set without a ``lifecycle:`` section uses."""
 
 

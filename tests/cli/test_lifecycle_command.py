@@ -18,6 +18,7 @@ lifecycle:
   transitions:
     hold: {from: [active], to: on_hold, guard: reason_given}
     resume: {from: [on_hold], to: active}
+    close: {from: [assigned, active, follow_up_due, on_hold], to: closed}
 """
 
 

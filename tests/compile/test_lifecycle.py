@@ -88,11 +88,21 @@ def test_a_child_of_a_child_adds_to_its_parents_lifecycle(tmp_path: Path) -> Non
             "lifecycle:\n  states:\n    transferred: {}\n  closed: [transferred]\n",
             [(7, 5, "lifecycle.unreachable_state")],
         ),
-        # on_hold is entered but never left, and is not terminal.
+        # on_hold is entered but never left, and is not terminal: a dead end, and one the
+        # engine could not close either (both at the state's key, line 7, column 5).
         (
             "lifecycle:\n  states:\n    on_hold: {}\n"
             "  transitions:\n    hold: {from: [active], to: on_hold}\n",
-            [(7, 5, "lifecycle.dead_end")],
+            [(7, 5, "lifecycle.dead_end"), (7, 5, "lifecycle.unclosable_state")],
+        ),
+        # on_hold can be left (resume), but 'close', written again, leaves it out: reported at
+        # close's 'from' (line 10: "    close: {from: " is 18 wide).
+        (
+            "lifecycle:\n  states:\n    on_hold: {}\n"
+            "  transitions:\n    hold: {from: [active], to: on_hold}\n"
+            "    resume: {from: [on_hold], to: active}\n"
+            "    close: {from: [assigned, active, follow_up_due], to: closed}\n",
+            [(11, 19, "lifecycle.unclosable_state")],
         ),
         (
             "lifecycle:\n  transitions:\n    reopen: {from: [closed], to: active}\n",
@@ -106,8 +116,8 @@ def test_a_child_of_a_child_adds_to_its_parents_lifecycle(tmp_path: Path) -> Non
         ),
         (
             "lifecycle:\n  transitions:\n"
-            "    close: {from: [active], to: closed, guard: has_owner}\n",
-            [(7, 48, "lifecycle.guarded_engine_trigger")],
+            "    close: {from: [assigned, active, follow_up_due], to: closed, guard: has_owner}\n",
+            [(7, 73, "lifecycle.guarded_engine_trigger")],
         ),
     ],
 )

@@ -331,11 +331,13 @@ class Lifecycle:
         return found
 
     def engine_problems(self) -> list[LifecycleProblem]:
-        """What the engine cannot work with: one of its own triggers missing, or guarded.
+        """What the engine cannot run: a missing or guarded engine trigger, an unclosable state.
 
         The engine fires :data:`ENGINE_TRIGGERS` itself, on the facts and the calendar; a guard
         is checked when staff fire a trigger (``Engine.fire``), so one on an engine trigger
-        would be silently ignored.
+        would be silently ignored. The engine closes open interventions on its own too (a
+        withdrawal on corrected data, a new school year, a transfer), from whatever open state
+        they are in: ``close`` must be allowed from every state that is not terminal.
         """
         found = [
             LifecycleProblem(
@@ -347,6 +349,19 @@ class Lifecycle:
             for trigger in ENGINE_TRIGGERS
             if trigger not in self.triggers
         ]
+        if "close" in self.triggers:
+            found += [
+                LifecycleProblem(
+                    "lifecycle.unclosable_state",
+                    f"'close' is not allowed from open state {state!r}",
+                    state=state,
+                    trigger="close",
+                    field="from",
+                    hint=f"add {state!r} to the 'from' of 'close'",
+                )
+                for state in self.states
+                if state not in self.terminal and ("close", state) not in self._table
+            ]
         found += [
             LifecycleProblem(
                 "lifecycle.guarded_engine_trigger",

@@ -144,3 +144,23 @@ def test_a_sql_store_keeps_a_district_terminal_state_closed(tmp_path: Path) -> N
         still_open = {i.id: i.state for i in repo.open_interventions()}
         assert iv.id not in still_open
         assert still_open[kept.id] == "on_hold"
+
+
+def test_an_intervention_on_hold_does_not_come_due_until_resumed() -> None:
+    engine = _engine()
+    iv = _opened(engine)[0]
+    engine.start(iv.id, on=MON, by="ms-lee")
+    follow_up = engine.repository.get(iv.id).next_follow_up
+    assert follow_up is not None
+    engine.fire(iv.id, "hold", on=MON, by="ms-lee", reason="in hospital")
+    late = follow_up + dt.timedelta(days=14)  # well past the follow-up and the grace days
+    plan = engine.advance(late)
+    assert iv.id not in {d.id for d in plan.due}
+    held = engine.repository.get(iv.id)
+    assert (held.state, held.overdue) == ("on_hold", False)
+    engine.fire(iv.id, "resume", on=late, by="ms-lee")
+    plan = engine.advance(late)
+    # Resumed (active again), its missed follow-up comes due at once: follow_up_due, overdue.
+    assert iv.id in {d.id for d in plan.due}
+    again = engine.repository.get(iv.id)
+    assert (again.state, again.overdue) == ("follow_up_due", True)

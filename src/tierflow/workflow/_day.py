@@ -62,7 +62,9 @@ class DayRun(LegalLadder, Moves):
         An active intervention whose follow-up date passed without a check-in moves to
         ``follow_up_due``; once ``now`` is more than ``grace_days`` school days past the
         follow-up date it is flagged ``overdue`` (one ``overdue`` event). Every open
-        intervention whose follow-up date has come is listed in ``plan.due``.
+        intervention whose follow-up date has come is listed in ``plan.due``, except one paused
+        in a state of the rule set's lifecycle that is neither its initial state nor a
+        ``started`` one (a district's ``on_hold``): its follow-ups wait until it leaves it.
 
         Raises:
             WorkflowError: ``now`` is not a date.
@@ -72,9 +74,12 @@ class DayRun(LegalLadder, Moves):
         return plan
 
     def _advance(self, now: dt.date, plan: Plan) -> None:
+        lifecycle = self.lifecycle
         for iv in self.repository.open_interventions():
             if iv.next_follow_up is None or iv.next_follow_up > now:
                 continue
+            if iv.state != lifecycle.initial and iv.state not in lifecycle.started:
+                continue  # paused in a district state (on hold): due again once resumed
             with self._unit():  # the change and its event together
                 if self.lifecycle.target("follow_up_due", iv.state) is not None:
                     self._fire(

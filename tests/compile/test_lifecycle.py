@@ -108,6 +108,21 @@ def test_a_child_of_a_child_adds_to_its_parents_lifecycle(tmp_path: Path) -> Non
             "lifecycle:\n  transitions:\n    reopen: {from: [closed], to: active}\n",
             [(7, 21, "lifecycle.terminal_exit")],
         ),
+        # 'transferred' in two ending roles: at its place in the last list that names it
+        # (line 9, "  closed: [" is 11 wide).
+        (
+            "lifecycle:\n  states:\n    transferred: {}\n"
+            "  transitions:\n    transfer: {from: [active], to: transferred}\n"
+            "  met: [transferred]\n  closed: [transferred]\n",
+            [(11, 12, "lifecycle.role_conflict")],
+        ),
+        # A built-in state made terminal: both conflicts and every built-in trigger leaving
+        # it (check_in, close, escalate, follow_up_due, meet_goal: five, by hand from the
+        # built-in table), all at 'active' in the list (line 6, column 12).
+        (
+            "lifecycle:\n  closed: [active]\n",
+            [(6, 12, "lifecycle.role_conflict")] + [(6, 12, "lifecycle.terminal_exit")] * 5,
+        ),
         # 'reason_givn' at line 7: "    go: {from: [active], to: closed, guard: " is 44 wide.
         (
             "lifecycle:\n  transitions:\n"

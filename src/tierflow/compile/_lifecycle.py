@@ -25,6 +25,8 @@ def check_lifecycle(c: Compilation) -> None:
             key = written  # at the key that names the section the trigger belongs in
             if written and "transitions" in c.merged["lifecycle"]:
                 path = ("lifecycle", "transitions")
+        elif p.code == "lifecycle.role_conflict" and p.state is not None:
+            path = _listed(c, p.state, p.field) or path
         elif p.trigger is not None and p.trigger in spec.transitions:
             path = ("lifecycle", "transitions", p.trigger)
             if p.field is not None:
@@ -33,6 +35,23 @@ def check_lifecycle(c: Compilation) -> None:
                 path = (*path, p.index)
         elif p.state is not None and p.state in spec.states:
             path, key = ("lifecycle", "states", p.state), True
+        elif p.state is not None and (listed := _listed(c, p.state)) is not None:
+            path = listed  # a built-in state the section puts in a role
         elif p.field is not None and written and p.field in c.merged["lifecycle"]:
             path = ("lifecycle", p.field)
         c.problem(path, p.code, p.message, p.hint, key=key)
+
+
+def _listed(c: Compilation, state: str, role: str | None = None) -> tuple[str | int, ...] | None:
+    """Where the section lists ``state`` in a role (``closed: [active]``), if it does.
+
+    ``role`` is looked at first (the role a conflict names last).
+    """
+    section = c.merged.get("lifecycle")
+    if not isinstance(section, dict):
+        return None
+    for name in (role, "met", "escalated", "closed", "started"):
+        listed = section.get(name) if name is not None else None
+        if name is not None and isinstance(listed, list) and state in listed:
+            return ("lifecycle", name, listed.index(state))
+    return None

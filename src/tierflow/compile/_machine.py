@@ -273,6 +273,21 @@ class Lifecycle:
             for state in sorted(getattr(self, role)):
                 if state not in known:
                     unknown(state, f"the {role!r} states name", field=role)
+        roles = {"started": self.started, "met": self.met, "escalated": self.escalated}
+        roles["closed"] = self.closed
+        for state in self.states:
+            named = [role for role, states in roles.items() if state in states]
+            if len(named) > 1:
+                found.append(
+                    LifecycleProblem(
+                        "lifecycle.role_conflict",
+                        f"state {state!r} is listed as {' and '.join(named)}: a state is worked "
+                        "or ended one way, not both",
+                        state=state,
+                        field=named[-1],
+                        hint=f"keep {state!r} in one of {', '.join(named)}",
+                    )
+                )
         for t in self.transitions:
             for j, source in enumerate(t.sources):
                 if source not in known:
@@ -284,6 +299,7 @@ class Lifecycle:
                             "lifecycle.terminal_exit",
                             f"terminal state {source!r} is left by {t.trigger!r}: terminal "
                             "states must absorb",
+                            state=source,
                             trigger=t.trigger,
                             field="from",
                             index=j,

@@ -41,6 +41,7 @@ NAMES = [
     "check_owner_roles",
     "check_escalations",
     "check_legal_ladder",
+    "check_lifecycle",
     "check_fact_names",
     "check_fact_defaults",
     "check_metric_expressions",

@@ -15,6 +15,7 @@ from tierflow.cli._evaluate import (
     _cmd_explain,
     _input_options,
 )
+from tierflow.cli._lifecycle import add_lifecycle_command
 from tierflow.cli._queue import _cmd_queue, _queue_options
 from tierflow.cli._records import (
     _cmd_audit_anchor,
@@ -141,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
         help="the schema of a playbook that extends another (partial overrides)",
     )
     p.set_defaults(func=_cmd_schema)
+
+    add_lifecycle_command(sub)
 
     p = sub.add_parser("demo", help="run the bundled sample district through a built-in rule set")
     p.add_argument("--ruleset", "-r", default="ca", help="built-in rule set (default: ca)")

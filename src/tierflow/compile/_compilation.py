@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tierflow.compile._checked import CheckedExpr
+from tierflow.compile._machine import BUILTIN_LIFECYCLE, Lifecycle
 from tierflow.compile._source import Document, SourceMap
 from tierflow.errors import Problem
 from tierflow.expr import ANY, BOOL, DATE, NUMBER, STRING, FunctionRegistry, Type, list_of
@@ -100,6 +101,9 @@ class Compilation:
     """The generated function (after ``generate``)."""
     python_source: str = ""
     """The generated function's source (after ``generate``)."""
+    lifecycle: Lifecycle = BUILTIN_LIFECYCLE
+    """The intervention lifecycle the ``lifecycle:`` section describes (after
+    ``check_lifecycle``)."""
     stubbed: frozenset[tuple[str, bool]] = frozenset()
     """Paths (as written) the schema stage filled with a stand-in to check the rest, each with
     whether what lies inside it counts too: later problems there only restate the schema's (see

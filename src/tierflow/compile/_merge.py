@@ -96,7 +96,7 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
                     has_parent,
                 )
             elif (
-                key in ("facts", "attendance")
+                key in ("facts", "attendance", "lifecycle")
                 and isinstance(value, Mapping)
                 and isinstance(merged.get(key), Mapping)
             ):

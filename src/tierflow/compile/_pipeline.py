@@ -24,6 +24,7 @@ from tierflow.compile._conditions import (
     check_unvalidated_expressions,
 )
 from tierflow.compile._generate import generate
+from tierflow.compile._lifecycle import check_lifecycle
 from tierflow.compile._merge import resolve_extends
 from tierflow.compile._notices import check_notices
 from tierflow.compile._reads import plan_reads
@@ -94,6 +95,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(check_owner_roles, halts=False),
     Stage(check_escalations, halts=False),
     Stage(check_legal_ladder, halts=False),
+    Stage(check_lifecycle, halts=False),
     Stage(check_fact_names, halts=False),
     Stage(check_fact_defaults, halts=False),
     Stage(check_metric_expressions, halts=False, drops_restated=True),

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from tierflow.compile._checked import CheckedExpr
 from tierflow.compile._compilation import Compilation, Evaluator, FactRead
+from tierflow.compile._machine import BUILTIN_LIFECYCLE, Lifecycle
 from tierflow.compile._source import SourceMap
 from tierflow.expr import FunctionRegistry
 from tierflow.notices import NoticeBook
@@ -45,6 +46,7 @@ class Program:
         evaluator: The generated function: ``(facts, as_of) -> (tier, rules, legal, exempt)``.
         python_source: The evaluator's source, each expression's location in its comment.
         notices: The notices, their elements and their checked templates.
+        lifecycle: The intervention lifecycle (the built-in one unless the rule set has its own).
     """
 
     spec: RulesetSpec
@@ -66,6 +68,7 @@ class Program:
     evaluator: Evaluator
     python_source: str
     notices: NoticeBook = field(default_factory=NoticeBook)
+    lifecycle: Lifecycle = BUILTIN_LIFECYCLE
 
 
 def build_program(c: Compilation) -> Program:
@@ -98,4 +101,5 @@ def build_program(c: Compilation) -> Program:
         evaluator=c.evaluator,
         python_source=c.python_source,
         notices=c.notices,
+        lifecycle=c.lifecycle,
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from tierflow.compile._compilation import Compilation
 from tierflow.compile._source import SourceMap
 from tierflow.errors import Problem, suggest
+from tierflow.spec._lifecycle import LifecycleSpec
 from tierflow.spec._models import RulesetSpec
 
 __all__ = ["hash_content", "problems_from_validation", "salvage", "validate_schema"]
@@ -310,6 +311,12 @@ def hash_content(c: Compilation) -> None:
     """Hash the validated rule set (without its tests): the same rules give the same hash."""
     # The declared roles only check the owners, which are hashed with their interventions;
     # leaving them out keeps the hash a store recorded before roles could be declared.
-    body = c.the_spec.model_dump(mode="json", exclude={"tests", "roles"})
+    # The built-in lifecycle is left out too: a rule set without a ``lifecycle:`` section keeps
+    # the hash it had before lifecycles could be written.
+    spec = c.the_spec
+    leave_out = {"tests", "roles"}
+    if spec.lifecycle == LifecycleSpec():
+        leave_out.add("lifecycle")
+    body = spec.model_dump(mode="json", exclude=leave_out, by_alias=True)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     c.content_hash = hashlib.sha256(canonical.encode()).hexdigest()

@@ -48,6 +48,8 @@ class CompiledRuleset:
         files: The files of the rule set's ``extends`` chain, base first (its own last).
         python_source: The generated evaluator's source.
         ladder: The legal ladder's prerequisites, checked the fast way.
+        lifecycle: The intervention lifecycle (the built-in one unless the rule set has a
+            ``lifecycle:`` section).
     """
 
     def __init__(self, program: Program) -> None:
@@ -58,6 +60,7 @@ class CompiledRuleset:
         self.files: tuple[str, ...] = program.files
         self.python_source = program.python_source
         self.ladder = Ladder(program)
+        self.lifecycle = program.lifecycle
         self._fn = program.evaluator
         self._interventions = {iv.id: iv for iv in spec.interventions}
         self._outcomes: dict[tuple[int, int], _Outcome] = {}

@@ -357,7 +357,7 @@ def compliance_report(
         issued = dict(repository.issued(sid))
         # The timeline and interventions are read once a student, not once a step.
         timeline = list(repository.events(sid))
-        starts = Starts.read(timeline)
+        starts = Starts.read(timeline, ruleset.lifecycle)
         interventions = repository.for_student(sid)
         events: dict[str, Any] = {}
         for ev in timeline:

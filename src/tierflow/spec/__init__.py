@@ -2,6 +2,7 @@
 
 from tierflow.spec._attendance import AttendancePolicy, ColumnMapping, parse_month_day
 from tierflow.spec._jsonschema import ruleset_json_schema
+from tierflow.spec._lifecycle import LifecycleSpec, StateSpec, TransitionSpec
 from tierflow.spec._models import (
     BUILTIN_ROLES,
     ID_PATTERN,
@@ -36,14 +37,17 @@ __all__ = [
     "GoalSpec",
     "InterventionSpec",
     "LegalStepSpec",
+    "LifecycleSpec",
     "LoadedYaml",
     "MetricSpec",
     "ReferenceSpec",
     "RequiresSpec",
     "RuleSpec",
     "RulesetSpec",
+    "StateSpec",
     "TestCaseSpec",
     "TierSpec",
+    "TransitionSpec",
     "YamlLimits",
     "load_yaml",
     "load_yaml_file",

@@ -42,7 +42,7 @@ _ENTRY_SECTIONS = (
     "notice_elements",
     "notices",
 )
-_MERGED_MAPPINGS = ("facts", "attendance")
+_MERGED_MAPPINGS = ("facts", "attendance", "lifecycle")
 _MONTH_DAY = (
     r"^(?:(?:01|03|05|07|08|10|12)-(?:0[1-9]|[12]\d|3[01])"
     r"|(?:04|06|09|11)-(?:0[1-9]|[12]\d|30)"

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tierflow.spec._attendance import AttendancePolicy, parse_month_day
 from tierflow.spec._cadence import parse_rrule
+from tierflow.spec._lifecycle import LifecycleSpec
 from tierflow.spec._notices import NoticeElementSpec, NoticeSpec
-from tierflow.spec._scalars import Date, StrictBool, WholeNumber
+from tierflow.spec._scalars import ID_PATTERN, Date, Id, StrictBool, WholeNumber, _Spec
 
 __all__ = [
     "BUILTIN_ROLES",
@@ -41,7 +42,6 @@ __all__ = [
     "TransfersSpec",
 ]
 
-ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 """Ids of every entry: lower case letters, digits, ``_`` and ``-``, starting with a letter."""
 
 BUILTIN_ROLES: tuple[str, ...] = (
@@ -66,12 +66,7 @@ since the workflow hands an intervention to staff who fill exactly that role (a 
 would leave every such intervention unowned).
 """
 
-Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Expression = Annotated[str, Field(min_length=1, max_length=4000)]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class _Entry(_Spec):
@@ -453,6 +448,11 @@ class RulesetSpec(_Spec):
     )
     notices: tuple[NoticeSpec, ...] = Field(
         default=(), description="Letters, emails and texts that steps and interventions call for."
+    )
+    lifecycle: LifecycleSpec = Field(
+        default_factory=LifecycleSpec,
+        description="The intervention lifecycle: the built-in one (the default), extended or "
+        "replaced by the district's states and triggers.",
     )
     tests: tuple[TestCaseSpec, ...] = ()
 

@@ -12,10 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Strict, StrictBool, StrictFloat
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, StrictFloat
 from pydantic_core import PydanticCustomError
 
-__all__ = ["Date", "Number", "StrictBool", "WholeNumber"]
+__all__ = ["ID_PATTERN", "Date", "Id", "Number", "StrictBool", "WholeNumber"]
+
+ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+"""What an id in a rule set looks like."""
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+
+
+class _Spec(BaseModel):
+    """The base of every rule set model: unknown keys refused, values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 def _integral(value: Any) -> Any:

@@ -12,7 +12,7 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from tierflow.store import _codec as codec
-from tierflow.workflow import OPEN_STATES, Intervention
+from tierflow.workflow import Intervention
 
 __all__ = [
     "ChainRow",
@@ -79,7 +79,7 @@ def intervention_columns(
             ("id", iid, iv.id),
             ("student_id", student, iv.student_id),
             ("catalog_id", kind, iv.intervention),
-            ("is_open", is_open, iv.state in OPEN_STATES),
+            ("is_open", is_open, iv.ended_on is None),
             ("version", version, iv.version),
         )
         if (bool(value) != said if name == "is_open" else value != said or type(value) is bool)

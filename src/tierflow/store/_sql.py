@@ -29,7 +29,7 @@ from tierflow.store._rows import (
 )
 from tierflow.store._schema import QUEUE_COLUMNS, tables
 from tierflow.store._statements import iv_row
-from tierflow.workflow import OPEN_STATES, CheckIn, Intervention, WorkflowEvent
+from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
 
 __all__ = ["SqlRepository"]
 
@@ -163,7 +163,7 @@ class SqlRepository(ChainStore):
                 id=intervention.id,
                 student_id=intervention.student_id,
                 catalog_id=intervention.intervention,
-                is_open=intervention.state in OPEN_STATES,
+                is_open=intervention.ended_on is None,
                 version=intervention.version,
                 body=text,
                 **queue_params(intervention),
@@ -218,7 +218,7 @@ class SqlRepository(ChainStore):
                 "update_iv",
                 iid=iid,
                 expected=expected_version,
-                now_open=intervention.state in OPEN_STATES,
+                now_open=intervention.ended_on is None,
                 new_version=intervention.version,
                 new_body=codec.dumps(state),
                 **{f"new_{k}": v for k, v in queue_params(intervention).items()},

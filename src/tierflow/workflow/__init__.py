@@ -16,6 +16,7 @@ attendance-plan ms-lee assigned 2025-10-13
 from tierflow.workflow._core import Hook
 from tierflow.workflow._engine import Engine
 from tierflow.workflow._machine import (
+    GUARDS,
     LIFECYCLE,
     OPEN_STATES,
     STATES,
@@ -42,6 +43,7 @@ from tierflow.workflow._tried import Tried
 
 __all__ = [
     "CONTACT_TYPES",
+    "GUARDS",
     "LIFECYCLE",
     "OPEN_STATES",
     "STATES",

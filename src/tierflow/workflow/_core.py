@@ -14,7 +14,7 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.errors import WorkflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.spec import LegalStepSpec
-from tierflow.workflow._machine import TERMINAL_STATES, IllegalTransitionError, Lifecycle
+from tierflow.workflow._machine import IllegalTransitionError, Lifecycle
 from tierflow.workflow._records import Intervention, Plan, WorkflowEvent
 from tierflow.workflow._repository import Repository
 from tierflow.workflow._roster import Roster
@@ -280,7 +280,7 @@ class Core:
         """
         target = self._check(iv, trigger)
         before = iv.state
-        if target in TERMINAL_STATES:
+        if target in self.lifecycle.terminal:
             changes["ended_on"] = on
             # Before the save: on an engine's first use, the roster counts the store's open
             # interventions, and this one must be among them to be released.

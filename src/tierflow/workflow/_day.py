@@ -11,7 +11,6 @@ from tierflow.errors import DataError
 from tierflow.evaluate import Decision
 from tierflow.workflow._core import Recall, as_date
 from tierflow.workflow._legal import LegalLadder
-from tierflow.workflow._machine import OPEN_STATES
 from tierflow.workflow._moves import Moves
 from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowEvent
 from tierflow.workflow._schedule import next_follow_up
@@ -63,7 +62,9 @@ class DayRun(LegalLadder, Moves):
         An active intervention whose follow-up date passed without a check-in moves to
         ``follow_up_due``; once ``now`` is more than ``grace_days`` school days past the
         follow-up date it is flagged ``overdue`` (one ``overdue`` event). Every open
-        intervention whose follow-up date has come is listed in ``plan.due``.
+        intervention whose follow-up date has come is listed in ``plan.due``, except one paused
+        in a state of the rule set's lifecycle that is neither its initial state nor a
+        ``started`` one (a district's ``on_hold``): its follow-ups wait until it leaves it.
 
         Raises:
             WorkflowError: ``now`` is not a date.
@@ -73,11 +74,14 @@ class DayRun(LegalLadder, Moves):
         return plan
 
     def _advance(self, now: dt.date, plan: Plan) -> None:
+        lifecycle = self.lifecycle
         for iv in self.repository.open_interventions():
             if iv.next_follow_up is None or iv.next_follow_up > now:
                 continue
+            if iv.state != lifecycle.initial and iv.state not in lifecycle.started:
+                continue  # paused in a district state (on hold): due again once resumed
             with self._unit():  # the change and its event together
-                if iv.state == "active":
+                if self.lifecycle.target("follow_up_due", iv.state) is not None:
                     self._fire(
                         iv,
                         "follow_up_due",
@@ -105,7 +109,7 @@ class DayRun(LegalLadder, Moves):
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))
         recall = self._recall(sid)
-        open_ivs = [iv for iv in self.repository.for_student(sid) if iv.state in OPEN_STATES]
+        open_ivs = [iv for iv in self.repository.for_student(sid) if iv.ended_on is None]
         if open_ivs or recall.reported:
             snapshot = self._snapshot(raw)
             if self._rollover(as_of, sid, recall, snapshot, plan, open_ivs) | self._moved(
@@ -175,7 +179,7 @@ class DayRun(LegalLadder, Moves):
         would be flapping), while a correction of the days before the review does.
         """
         for iv in self.repository.for_student(str(facts.get("student_id"))):
-            if iv.state not in OPEN_STATES or iv.escalated_from is None:
+            if iv.ended_on is not None or iv.escalated_from is None:
                 continue
             before = self.repository.get(iv.escalated_from)
             if before.ended_on is None:
@@ -266,7 +270,7 @@ class DayRun(LegalLadder, Moves):
 
     def _has_open(self, student_id: str, intervention: str) -> bool:
         return any(
-            iv.intervention == intervention and iv.state in OPEN_STATES
+            iv.intervention == intervention and iv.ended_on is None
             for iv in self.repository.for_student(student_id)
         )
 
@@ -293,19 +297,19 @@ class DayRun(LegalLadder, Moves):
                 latest = iv
         if latest is None:
             return False
-        if latest.state in OPEN_STATES or latest.ended_on is None:
+        if latest.ended_on is None:
             return True
         if latest.id in recall.restarted:
             return False  # closed at the year's start so that this year decides afresh
         ended = latest.ended_on
         if self._days(latest.school_id).add(ended, self.cooldown_days) > as_of:
             return True
-        if latest.state == "escalated":
+        if latest.state in self.lifecycle.escalated:
             return any(
-                iv.escalated_from == latest.id and iv.state in OPEN_STATES
+                iv.escalated_from == latest.id and iv.ended_on is None
                 for iv in self.repository.for_student(student_id)
             )
-        if latest.state == "met_goal":
+        if latest.state in self.lifecycle.met:
             holds = self.ruleset.goal_met(intervention, facts, as_of=as_of)
             if holds is not None:
                 return holds

@@ -8,7 +8,7 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.errors import WorkflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.workflow._day import DayRun
-from tierflow.workflow._machine import LIFECYCLE
+from tierflow.workflow._lifecycle_actions import LifecycleActions
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._staff import StaffActions
@@ -16,7 +16,7 @@ from tierflow.workflow._staff import StaffActions
 __all__ = ["Engine"]
 
 
-class Engine(DayRun, StaffActions):
+class Engine(DayRun, StaffActions, LifecycleActions):
     """Runs a playbook over time, keeping one event per accepted change.
 
     It opens the interventions decisions call for, names their owners, schedules follow-ups on
@@ -78,7 +78,7 @@ class Engine(DayRun, StaffActions):
         self._roster = roster if roster is not None else Roster()
         self._counted = False  # the store's caseloads are read on first use (see roster)
         self.calendars = dict(calendars or {})
-        self.lifecycle = LIFECYCLE
+        self.lifecycle = ruleset.lifecycle
         self.grace_days = grace_days
         self.cooldown_days = cooldown_days
         self.default_review_days = default_review_days

@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
-from tierflow.workflow._machine import OPEN_STATES
 from tierflow.workflow._records import CheckIn, Intervention, WorkflowEvent
 
 __all__ = ["InMemoryRepository", "Repository"]
@@ -179,7 +178,7 @@ class InMemoryRepository:
         self._by_id[iid] = intervention
         mine = self._by_student.setdefault(intervention.student_id, [])
         mine.append(intervention)
-        if intervention.state in OPEN_STATES:
+        if intervention.ended_on is None:
             self._open[iid] = intervention
         if self._marks:
             self._journal.append((_undo_add, self, intervention, mine))
@@ -218,7 +217,7 @@ class InMemoryRepository:
 
     def _place(self, stored: Intervention) -> None:
         """Keep ``stored`` among the open interventions if, and only if, it is open."""
-        if stored.state in OPEN_STATES:
+        if stored.ended_on is None:
             self._open[stored.id] = stored
         else:
             self._open.pop(stored.id, None)

@@ -3,8 +3,9 @@
 One reading for everyone who asks "which supportive interventions were tried": the engine
 (before it decides a legal step), a student's packet (readiness) and the compliance report
 (what preceded a step). An intervention counts once it was *started* -- the first transition
-out of the lifecycle's initial state that does not end it (``start``, or a first
-``check_in``) -- and from that day, not from the day it was opened. One closed because
+into one of the states its lifecycle declares ``started`` (in the built-in lifecycle ``active``
+and ``follow_up_due``: by ``start``, or a first ``check_in``) -- and from that day, not from
+the day it was opened. One closed because
 corrected data withdrew it never counts: its close event carries
 ``detail={"withdrawn": "corrected_data"}`` (events recorded before that detail existed are
 recognised by their reason, which begins ``withdrawn: on corrected data``).
@@ -62,7 +63,7 @@ class Starts:
         if ev.kind != "transition" or ev.intervention_id is None:
             return
         iid = ev.intervention_id
-        if ev.from_state == lifecycle.initial and ev.to_state not in lifecycle.terminal:
+        if ev.to_state in lifecycle.started:
             self.started.setdefault(iid, ev.at)  # start, or a first check-in
         elif ev.trigger == "close" and (
             (ev.detail is not None and ev.detail.get("withdrawn") == WITHDRAWN)

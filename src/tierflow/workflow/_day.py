@@ -12,6 +12,7 @@ from tierflow.evaluate import Decision
 from tierflow.workflow._core import Recall, as_date
 from tierflow.workflow._legal import LegalLadder
 from tierflow.workflow._moves import Moves
+from tierflow.workflow._owners import Owners
 from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowEvent
 from tierflow.workflow._schedule import next_follow_up
 from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY
@@ -27,7 +28,7 @@ def _decision_key(decision: Decision) -> tuple[Any, ...]:
     )
 
 
-class DayRun(LegalLadder, Moves):
+class DayRun(LegalLadder, Moves, Owners):
     """The engine's daily work over a batch of students' facts."""
 
     def run(self, as_of: dt.date, facts: Iterable[Mapping[str, Any]]) -> Plan:
@@ -65,6 +66,8 @@ class DayRun(LegalLadder, Moves):
         intervention whose follow-up date has come is listed in ``plan.due``, except one paused
         in a state of the rule set's lifecycle that is neither its initial state nor a
         ``started`` one (a district's ``on_hold``): its follow-ups wait until it leaves it.
+        Every open intervention without an owner is listed in ``plan.unassigned`` (until
+        someone takes it).
 
         Raises:
             WorkflowError: ``now`` is not a date.
@@ -75,7 +78,14 @@ class DayRun(LegalLadder, Moves):
 
     def _advance(self, now: dt.date, plan: Plan) -> None:
         lifecycle = self.lifecycle
+        listed = {u.intervention_id for u in plan.unassigned}
         for iv in self.repository.open_interventions():
+            if iv.owner is None and iv.id not in listed:
+                # Unowned until someone takes it: every plan says so, not only the opening's.
+                why = self.roster.why_unassigned(iv.school_id, iv.owner_role)
+                plan.unassigned.append(
+                    Unassigned(iv.student_id, iv.id, iv.owner_role, iv.school_id, why)
+                )
             if iv.next_follow_up is None or iv.next_follow_up > now:
                 continue
             if iv.state != lifecycle.initial and iv.state not in lifecycle.started:
@@ -372,4 +382,5 @@ class DayRun(LegalLadder, Moves):
         if owner is None:
             why = self.roster.why_unassigned(school_id, spec.owner)
             plan.unassigned.append(Unassigned(sid, iv.id, spec.owner, school_id, why))
+            self._track_unowned(iv)
         return iv

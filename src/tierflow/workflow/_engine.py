@@ -87,3 +87,4 @@ class Engine(DayRun, StaffActions, LifecycleActions):
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache = {}
         self._shared = {}
+        self._unowned = None  # read from the store when a place first frees

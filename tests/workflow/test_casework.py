@@ -165,3 +165,56 @@ def test_ended_cases_cannot_change_hands() -> None:
     e.close(ids["s2"], on=TUESDAY, by="mentor-2", reason="family moved")
     with pytest.raises(WorkflowError, match="has ended"):
         e.assign(ids["s2"], "mentor-1", on=TUESDAY, by="x", reason="y", override=True)
+
+
+def test_a_barrier_is_a_cause_of_the_vocabulary_and_a_fact_on_the_next_run() -> None:
+    e, ids = three_students()
+    with pytest.raises(WorkflowError, match=r"unknown cause 'transportaton'.*'transportation'"):
+        e.record_barrier("s1", "transportaton", on=TUESDAY, by="counselor-1")
+    with pytest.raises(WorkflowError, match="is student s2's, not s1's"):
+        e.record_barrier("s1", "health", on=TUESDAY, by="counselor-1", intervention_id=ids["s2"])
+    assert len(e.timeline("s1")) == 3
+    ev = e.record_barrier(
+        "s1",
+        "transportation",
+        on=TUESDAY,
+        by="counselor-1",
+        note="no bus",
+        intervention_id=ids["s1"],
+    )
+    assert (ev.kind, ev.who, ev.intervention_id) == ("barrier", "counselor-1", ids["s1"])
+    assert ev.detail == {"cause": "transportation", "note": "no bus"}
+    # mtss: transportation in tier 2 assigns transport-support (a social worker's).
+    plan = e.run(TUESDAY, [facts("s1", causes=["health"])])
+    assert sorted(iv.intervention for iv in plan.opened) == ["nurse-consult", "transport-support"]
+
+
+def test_notes_contacts_and_attachments_are_one_event_each() -> None:
+    e, _ = three_students()
+    digest = "ab" * 32
+    before = len(e.timeline("s1"))
+    e.add_note("s1", "older brother walks him", on=TUESDAY, by="mentor-1")
+    e.record_contact("s1", "call", "no_answer", on=TUESDAY, by="counselor-1")
+    e.attach("s1", "doc-17", digest, on=TUESDAY, by="nurse", title="doctor's note")
+    notes = e.timeline("s1")[before:]
+    assert [(ev.kind, ev.why) for ev in notes] == [
+        ("note", "note"),
+        ("contact", "call contact: no answer"),
+        ("attachment", "attached doctor's note"),
+    ]
+    assert [ev.detail for ev in notes] == [
+        {"note": "older brother walks him"},
+        {"method": "call", "outcome": "no_answer"},
+        {"document": "doc-17", "sha256": digest, "title": "doctor's note"},
+    ]
+    bad = [
+        lambda: e.add_note("s1", "  ", on=TUESDAY, by="x"),
+        lambda: e.record_contact("s1", "Call!", "reached", on=TUESDAY, by="x"),
+        lambda: e.record_contact("s1", "call", "no_anwser", on=TUESDAY, by="x"),
+        lambda: e.attach("s1", "doc-18", "AB" * 32, on=TUESDAY, by="x"),
+        lambda: e.attach("s1", "doc-18", digest, on=dt.datetime(2025, 10, 7, 9), by="x"),  # type: ignore[arg-type]
+    ]
+    for call in bad:
+        with pytest.raises(WorkflowError):
+            call()
+    assert len(e.timeline("s1")) == before + 3

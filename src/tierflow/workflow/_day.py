@@ -10,6 +10,7 @@ from typing import Any
 from tierflow.errors import DataError
 from tierflow.evaluate import Decision
 from tierflow.workflow._core import Recall, as_date
+from tierflow.workflow._findings import provenance, with_barriers
 from tierflow.workflow._legal import LegalLadder
 from tierflow.workflow._moves import Moves
 from tierflow.workflow._owners import Owners
@@ -126,9 +127,13 @@ class DayRun(LegalLadder, Moves, Owners):
                 as_of, sid, raw, snapshot, plan, recall, open_ivs
             ):
                 recall = self._recall(sid)  # what the year's start or the move recorded counts
+        if recall.barriers:  # causes staff recorded are facts the rules see
+            raw = with_barriers(raw, recall.barriers, as_of)
         facts = self._with_history(raw, recall, as_of)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)
+        if recall.barriers and snapshot is not None:
+            snapshot["causes_recorded"] = provenance(recall.barriers, as_of)
         last = self._record_decision(as_of, decision, snapshot, recall.decision)
         changes = plan.changes()
         self._withdraw(as_of, facts, snapshot, plan)

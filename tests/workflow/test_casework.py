@@ -218,3 +218,63 @@ def test_notes_contacts_and_attachments_are_one_event_each() -> None:
         with pytest.raises(WorkflowError):
             call()
     assert len(e.timeline("s1")) == before + 3
+
+
+def test_staff_open_from_the_catalogue_and_the_rules_never_open_a_second() -> None:
+    e, _ = three_students()
+    with pytest.raises(WorkflowError, match=r"no intervention 'mentr'.*did you mean 'mentor'"):
+        e.open_intervention("s1", "mentr", on=TUESDAY, by="counselor-1", reason="engaged")
+    with pytest.raises(WorkflowError, match=r"no tier 'tier4'"):
+        e.open_intervention("s1", "mentor", on=TUESDAY, by="c", reason="r", tier="tier4")
+    with pytest.raises(WorkflowError, match="already"):
+        e.open_intervention("s1", "weekly-checkin", on=TUESDAY, by="c", reason="again")
+    iv = e.open_intervention(
+        "s1", "mentor", on=TUESDAY, by="counselor-1", reason="loves robotics", tier="tier3"
+    )
+    # The student's school comes from their other cases; mentors are full (1 each): unowned.
+    assert (iv.school_id, iv.tier_level, iv.owner, iv.reason) == (
+        "lincoln",
+        3,
+        None,
+        "loves robotics",
+    )
+    assert iv.next_follow_up == dt.date(2025, 10, 14)  # weekly: a week after Tuesday
+    opened = e.timeline("s1")[-1]
+    assert (opened.kind, opened.who, opened.intervention_id) == ("opened", "counselor-1", iv.id)
+    assert opened.detail is not None and opened.detail["opened_by"] == "counselor-1"
+    # mtss: the engagement cause assigns a mentor; the one opened by hand is open.
+    plan = e.run(TUESDAY, [facts("s1", causes=["engagement"])])
+    assert plan.opened == []
+    assert [x.intervention for x in e.interventions("s1")].count("mentor") == 1
+
+
+def test_an_intervention_without_a_cadence_is_due_until_held() -> None:
+    # mtss: iep-team-notice (a case manager's) has no cadence; the iep group assigns it.
+    e = engine()
+    e.roster.add(StaffMember("cm-1", "lincoln", ("case_manager",)))
+    plan = e.run(MONDAY, [facts("s1", groups=["iep"])])
+    (notice,) = [iv for iv in plan.opened if iv.intervention == "iep-team-notice"]
+    assert notice.next_follow_up == MONDAY and notice in plan.due
+    assert notice in e.advance(dt.date(2025, 10, 8)).due  # still due two days on
+    e.check_in(notice.id, on=dt.date(2025, 10, 8), by="cm-1", note="team met")
+    assert notice.next_follow_up is None
+    assert notice not in e.advance(dt.date(2025, 10, 9)).due
+
+
+def test_escalating_into_a_kind_already_open_links_to_it() -> None:
+    # mtss: family-call (no measurable goal) escalates to family-meeting at its review, 20
+    # school days after Monday 6 October (3 November), when the latest check-in judged the goal
+    # not met; the counselor opened a family meeting by hand meanwhile.
+    e, _ = three_students()
+    call = next(iv for iv in e.interventions("s1") if iv.intervention == "family-call")
+    e.check_in(call.id, on=dt.date(2025, 10, 13), by="counselor-1", goal_met=False)
+    meeting = e.open_intervention(
+        "s1", "family-meeting", on=dt.date(2025, 10, 14), by="counselor-1", reason="dad asked"
+    )
+    plan = e.run(dt.date(2025, 10, 31), [facts("s1")])
+    assert plan.escalated == []  # the day before the review
+    plan = e.run(dt.date(2025, 11, 3), [facts("s1")])
+    assert plan.escalated == [call] and plan.opened == [] and plan.rejected == []
+    (esc,) = [ev for ev in e.timeline("s1") if ev.trigger == "escalate"]
+    assert esc.detail == {"linked_to": meeting.id}
+    assert esc.why.endswith(f"escalates to family-meeting, already open as {meeting.id}")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, WorkflowError, suggest
 from tierflow.evaluate import Decision
 from tierflow.workflow._core import Recall, as_date
 from tierflow.workflow._findings import provenance, with_barriers
@@ -246,16 +246,20 @@ class DayRun(LegalLadder, Moves, Owners):
                 self._fire(iv, "meet_goal", as_of, "tierflow", why, snapshot)
                 plan.met_goal.append(iv)
             elif met is False and iv.escalates_to:
+                open_next = self._open_one(iv.student_id, iv.escalates_to)
+                # Already open (by hand, or by another rule): the escalation links to it.
+                linked = "" if open_next is None else f", already open as {open_next.id}"
                 self._fire(
                     iv,
                     "escalate",
                     as_of,
                     "tierflow",
-                    f"{why}; escalates to {iv.escalates_to}",
+                    f"{why}; escalates to {iv.escalates_to}{linked}",
                     snapshot,
+                    None if open_next is None else {"linked_to": open_next.id},
                 )
                 plan.escalated.append(iv)
-                if not self._has_open(iv.student_id, iv.escalates_to):
+                if open_next is None:
                     self._open(
                         as_of,
                         facts,
@@ -284,10 +288,77 @@ class DayRun(LegalLadder, Moves, Owners):
                 )
 
     def _has_open(self, student_id: str, intervention: str) -> bool:
-        return any(
-            iv.intervention == intervention and iv.ended_on is None
-            for iv in self.repository.for_student(student_id)
-        )
+        return self._open_one(student_id, intervention) is not None
+
+    def _open_one(self, student_id: str, intervention: str) -> Intervention | None:
+        """The student's open intervention of this catalogue id, if any."""
+        for iv in self.repository.for_student(student_id):
+            if iv.intervention == intervention and iv.ended_on is None:
+                return iv
+        return None
+
+    def open_intervention(
+        self,
+        student_id: str,
+        intervention: str,
+        *,
+        on: dt.date,
+        by: str,
+        reason: str,
+        school_id: str | None = None,
+        tier: str | None = None,
+    ) -> Intervention:
+        """A staff member opens an intervention of the catalogue for a student by hand.
+
+        It opens as the rules' openings do (an owner of its role with room at the school, its
+        follow-up and review dates), with the staff member and reason in its ``opened`` event
+        (``detail.opened_by``). The rules never open a second one of the same kind while it is
+        open.
+
+        Args:
+            student_id: The student.
+            intervention: A catalogue id (``home-visit``).
+            on: The opening day.
+            by: Staff id of who opened it.
+            reason: Why (kept as the intervention's reason).
+            school_id: The student's school (default: that of their latest intervention).
+            tier: A tier id of the rule set, if not the catalogue entry's own.
+
+        Raises:
+            WorkflowError: No reason, an unknown intervention or tier (with a did-you-mean),
+                or one of that kind open for the student already; nothing changes.
+        """
+        as_date(on, "on")
+        if not isinstance(reason, str) or not reason.strip():
+            raise WorkflowError("opening an intervention by hand needs a reason")
+        if intervention not in self.ruleset.interventions:
+            known = sorted(self.ruleset.interventions)
+            hint = suggest(str(intervention), known) or f"known: {', '.join(known)}"
+            raise WorkflowError(f"no intervention {intervention!r} in the catalogue; {hint}")
+        if tier is not None and tier not in self._levels:
+            hint = suggest(str(tier), self._levels) or f"known: {', '.join(self._levels)}"
+            raise WorkflowError(f"no tier {tier!r} in rule set {self.ruleset.id}; {hint}")
+        mine = self.repository.for_student(student_id)
+        already = self._open_one(student_id, intervention)
+        if already is not None:
+            raise WorkflowError(
+                f"student {student_id} has {intervention} open already ({already.id})"
+            )
+        if school_id is None and mine:
+            school_id = mine[-1].school_id
+        facts = {"student_id": student_id, "school_id": school_id}
+        plan = Plan(on)
+        with self._unit():
+            return self._open(
+                on,
+                facts,
+                None,
+                intervention,
+                plan,
+                reason,
+                who=by,
+                level=None if tier is None else self._levels[tier],
+            )
 
     def _blocks_opening(
         self,
@@ -342,7 +413,15 @@ class DayRun(LegalLadder, Moves, Owners):
         plan: Plan,
         reason: str,
         escalated_from: str | None = None,
+        who: str = "tierflow",
+        level: int | None = None,
     ) -> Intervention:
+        """Open ``catalogue_id`` for the student of ``facts`` (by hand when ``who`` is staff).
+
+        An intervention without a cadence (a SART meeting, a home visit) is due on its opening
+        day (``next_follow_up``), so it is in what is due until a check-in holds it (which
+        schedules nothing after it) or it is closed.
+        """
         spec = self.ruleset.interventions[catalogue_id]
         sid = str(facts.get("student_id"))
         school = facts.get("school_id")
@@ -354,12 +433,12 @@ class DayRun(LegalLadder, Moves, Owners):
             sid,
             school_id,
             spec.id,
-            self._levels.get(spec.tier, 0),
+            self._levels.get(spec.tier, 0) if level is None else level,
             spec.owner,
             owner,
             self.lifecycle.initial,
             as_of,
-            next_follow_up(spec.cadence, as_of, days),
+            as_of if spec.cadence is None else next_follow_up(spec.cadence, as_of, days),
             days.add(as_of, spec.review_after_days) if spec.review_after_days else None,
             spec.escalates_to,
             escalated_from,
@@ -375,13 +454,21 @@ class DayRun(LegalLadder, Moves, Owners):
                 "opened",
                 iv.id,
                 to_state=iv.state,
+                who=who,
                 why=reason,
                 ruleset=self.ruleset.ref,
                 facts=snapshot,
                 detail=self._share(
                     ("opened", spec.id, owner),
                     MappingProxyType({"intervention": spec.id, "owner": owner, "role": spec.owner}),
-                ),
+                )
+                if who == "tierflow"
+                else {
+                    "intervention": spec.id,
+                    "owner": owner,
+                    "role": spec.owner,
+                    "opened_by": who,
+                },
             )
         )
         if owner is None:

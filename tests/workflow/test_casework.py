@@ -278,3 +278,26 @@ def test_escalating_into_a_kind_already_open_links_to_it() -> None:
     (esc,) = [ev for ev in e.timeline("s1") if ev.trigger == "escalate"]
     assert esc.detail == {"linked_to": meeting.id}
     assert esc.why.endswith(f"escalates to family-meeting, already open as {meeting.id}")
+
+
+def test_a_case_offered_a_place_later_in_the_same_run_is_not_reported_unassigned() -> None:
+    # One counselor with room for one case. s1's family call (no measurable goal) is reviewed
+    # 20 school days after Monday 6 October, on 3 November, and its check-in judged it met.
+    e = Engine(
+        MTSS,
+        roster=Roster(
+            [
+                StaffMember("mentor-1", "lincoln", ("mentor",)),
+                StaffMember("counselor-1", "lincoln", ("counselor",), caseload_limit=1),
+            ]
+        ),
+    )
+    e.run(MONDAY, [facts("s1")])
+    call = next(iv for iv in e.interventions("s1") if iv.intervention == "family-call")
+    e.check_in(call.id, on=dt.date(2025, 10, 13), by="counselor-1", goal_met=True)
+    # s2 comes first in the batch: its family call opens unowned, then s1's ends and frees
+    # the counselor's place, which s2's takes.
+    plan = e.run(dt.date(2025, 11, 3), [facts("s2"), facts("s1")])
+    assert plan.met_goal == [call]
+    (s2_call,) = [iv for iv in plan.opened if iv.intervention == "family-call"]
+    assert s2_call.owner == "counselor-1" and plan.unassigned == []

@@ -111,7 +111,7 @@ def test_a_school_year_day_by_day_gives_plausible_queues_timelines_and_escalatio
         and ev.detail is not None
         and ev.detail["from"] is None
     }
-    assert offered == {iv.id for iv in ivs if iv.id in reported and iv.owner is not None}
+    assert offered >= {iv.id for iv in ivs if iv.id in reported and iv.owner is not None}
     assert reported and all("at their caseload limit" in r for r in reported.values())
     # Queues: something is due on most days, never more than is open.
     due = [len(p.due) for p in plans]

@@ -80,13 +80,16 @@ class DayRun(LegalLadder, Moves, Owners):
     def _advance(self, now: dt.date, plan: Plan) -> None:
         lifecycle = self.lifecycle
         listed = {u.intervention_id for u in plan.unassigned}
+        waiting: set[str] = set()
         for iv in self.repository.open_interventions():
-            if iv.owner is None and iv.id not in listed:
-                # Unowned until someone takes it: every plan says so, not only the opening's.
-                why = self.roster.why_unassigned(iv.school_id, iv.owner_role)
-                plan.unassigned.append(
-                    Unassigned(iv.student_id, iv.id, iv.owner_role, iv.school_id, why)
-                )
+            if iv.owner is None:
+                waiting.add(iv.id)
+                if iv.id not in listed:
+                    # Unowned until someone takes it: every plan says so, not only the opening's.
+                    why = self.roster.why_unassigned(iv.school_id, iv.owner_role)
+                    plan.unassigned.append(
+                        Unassigned(iv.student_id, iv.id, iv.owner_role, iv.school_id, why)
+                    )
             if iv.next_follow_up is None or iv.next_follow_up > now:
                 continue
             if iv.state != lifecycle.initial and iv.state not in lifecycle.started:
@@ -116,6 +119,9 @@ class DayRun(LegalLadder, Moves, Owners):
                         )
                     )
             plan.due.append(iv)
+        if not listed <= waiting:
+            # Opened unowned earlier in this run, then offered a place that freed later in it.
+            plan.unassigned[:] = [u for u in plan.unassigned if u.intervention_id in waiting]
 
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))

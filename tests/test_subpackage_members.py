@@ -212,6 +212,7 @@ EXPECTED: dict[str, set[str]] = {
         "with_count",
     },
     "workflow": {
+        "CONTACT_OUTCOMES",
         "CONTACT_TYPES",
         "GUARDS",
         "LIFECYCLE",

@@ -88,7 +88,8 @@ class DaySummary:
         due: Open interventions whose follow-up is due (or overdue).
         legal_due: Legal steps due.
         legal_blocked: Legal steps blocked, awaiting evidence.
-        unassigned: Openings without an owner.
+        unassigned: Openings (and transfers) of the day still without an owner at its end
+            (``plan.unassigned`` lists every case waiting for one, older ones too).
         rejected: Students whose facts could not be evaluated.
         events: The events the day recorded, by kind (``opened``, ``transition``...).
     """
@@ -174,6 +175,7 @@ def last_recorded_day(repository: Repository) -> dt.date | None:
 
 
 def _plan_summary(plan: Plan, students: int, events: Counter[str]) -> DaySummary:
+    today = {iv.id for iv in (*plan.opened, *plan.transferred)}
     return DaySummary(
         plan.as_of,
         students=students,
@@ -184,7 +186,7 @@ def _plan_summary(plan: Plan, students: int, events: Counter[str]) -> DaySummary
         due=len(plan.due),
         legal_due=len(plan.legal_due),
         legal_blocked=len(plan.legal_blocked),
-        unassigned=len(plan.unassigned),
+        unassigned=sum(1 for u in plan.unassigned if u.intervention_id in today),
         rejected=len(plan.rejected),
         events=dict(events),
     )

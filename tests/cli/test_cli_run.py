@@ -159,12 +159,14 @@ def test_advance_and_timeline_json_parse(folder: Path) -> None:
     assert main([*argv, "--calendar", str(folder / "calendar.csv")], out) == 0
     advanced = json.loads(out.getvalue())
     assert advanced["day"] == "2025-09-19"
-    # Follow-ups of Sep 10 and 12 are more than two school days late on Sep 19.
+    # Follow-ups of Sep 10 and 12 are more than two school days late on Sep 19; the SART
+    # meeting (no cadence) was due the day it opened, Sep 12, and nobody has held it (issue 14).
     assert {(d["student_id"], d["intervention"]) for d in advanced["due"] if d["overdue"]} == {
         ("r1", "weekly-checkin"),
         ("r3", "weekly-checkin"),
+        ("r3", "sart-meeting"),
     }
-    assert advanced["events"] == {"overdue": 2}
+    assert advanced["events"] == {"overdue": 3}
 
     out = io.StringIO()
     assert main(["timeline", "r3", "--db", db, "--format", "json"], out) == 0

@@ -90,24 +90,36 @@ def records(repo: SqlRepository) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Any]]:
-    """A store holding day 1; the page counts of day 1 and day 2; the records of both days."""
+def clean(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, dict[int | None, dict[str, Any]]]:
+    """A store holding day 1, one holding both days, and the records of both days by chunking.
+
+    Each chunk's run ends by advancing every open intervention's follow-ups, other students'
+    too (an intervention without a cadence is due, and soon overdue, from its opening day), so
+    a day run in chunks numbers some events differently from the day in one batch: a day that
+    failed part way is compared with the same day run the same way without failing.
+    """
     folder = tmp_path_factory.mktemp("full-disk")
     day1, both = folder / "day1.db", folder / "both.db"
     with SqlRepository(day1) as repo:
         run_day(repo, DAYS[0], None, [])
-    shutil.copy(day1, both)
-    with SqlRepository(both) as repo:
-        run_day(repo, DAYS[1], None, [])
-        assert verify(repo) == []
-        return day1, both, records(repo)
+    expected = {}
+    for chunk in (100, None):  # the one-batch store stays as both.db
+        shutil.copy(day1, both)
+        with SqlRepository(both) as repo:
+            run_day(repo, DAYS[1], chunk, [])
+            assert verify(repo) == []
+            expected[chunk] = records(repo)
+    return day1, both, expected
 
 
 @pytest.mark.parametrize("chunk", [None, 100], ids=["one batch", "chunks of 100"])
 def test_a_full_disk_fails_the_batch_cleanly_and_the_day_resumes(
-    clean: tuple[Path, Path, dict[str, Any]], tmp_path: Path, chunk: int | None
+    clean: tuple[Path, Path, dict[int | None, dict[str, Any]]], tmp_path: Path, chunk: int | None
 ) -> None:
-    day1, both, expected = clean
+    day1, both, by_chunk = clean
+    expected = by_chunk[chunk]
     _, cap = half_way(day1, both)
     path = tmp_path / "records.db"
     shutil.copy(day1, path)
@@ -143,9 +155,10 @@ def test_a_full_disk_fails_the_batch_cleanly_and_the_day_resumes(
 
 
 def test_a_day_rerun_on_the_same_store_object_numbers_as_a_clean_run(
-    clean: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+    clean: tuple[Path, Path, dict[int | None, dict[str, Any]]], tmp_path: Path
 ) -> None:
-    day1, both, expected = clean
+    day1, both, by_chunk = clean
+    expected = by_chunk[None]
     _, cap = half_way(day1, both)
     path = tmp_path / "records.db"
     shutil.copy(day1, path)

@@ -251,3 +251,47 @@ def test_anaheim_counterfactual_absences_go_on_and_the_review_escalates() -> Non
         f"escalated from weekly-checkin ({mentor.id}): goal not met"
     )
     assert [c.goal_met for c in engine.repository.check_ins(mentor.id)] == [False, False]
+
+
+def test_dallas_bus_pass_from_the_barrier_the_counselor_recorded_at_the_check_in() -> None:
+    """Issue 14: the same story, the cause recorded by staff instead of injected into facts."""
+    cal = calendar("dallas-ms")
+    misses = [dt.date(2025, m, d) for m, d in ((9, 3), (9, 17), (10, 1), (10, 15), (10, 29))]
+    b = builder(cal, "dallas-1", [(d, "unexcused_absence", "") for d in misses])
+    engine = Engine(
+        tierflow.load_ruleset(EXAMPLES / "dallas.yaml"),
+        roster=Roster(
+            [
+                StaffMember("mr-diaz", "dallas-ms", ("mentor",)),
+                StaffMember("ms-okafor", "dallas-ms", ("counselor",)),
+                StaffMember("mrs-hall", "dallas-ms", ("attendance_clerk",)),
+            ]
+        ),
+        calendars={"dallas-ms": cal},
+    )
+
+    def facts_on(day: dt.date) -> dict[str, Any]:
+        facts = b.facts_for("dallas-1", day)
+        assert facts is not None and not facts.get("causes")  # the host names no cause
+        return facts
+
+    plan = engine.run(dt.date(2025, 11, 3), [facts_on(dt.date(2025, 11, 3))])
+    call = next(iv for iv in plan.opened if iv.intervention == "family-call")
+    day = dt.date(2025, 11, 4)
+    engine.check_in(call.id, on=day, by="ms-okafor", contact_type="call", note="bus route changed")
+    barrier = engine.record_barrier(
+        "dallas-1", "transportation", on=day, by="ms-okafor", intervention_id=call.id
+    )
+    # A run dated before the barrier was learnt does not see it (replaying an earlier day).
+    assert engine.run(dt.date(2025, 11, 3), [facts_on(dt.date(2025, 11, 3))]).opened == []
+    day = dt.date(2025, 11, 5)
+    plan = engine.run(day, [facts_on(day)])
+    (bus,) = plan.opened
+    assert (bus.intervention, bus.owner) == ("transport-support", "mrs-hall")
+    decision = [ev for ev in engine.timeline("dallas-1") if ev.kind == "decision"][-1]
+    assert decision.facts is not None and decision.facts["causes"] == ["transportation"]
+    assert decision.facts["causes_recorded"] == {
+        "transportation": {"event": barrier.seq, "by": "ms-okafor", "on": "2025-11-04"}
+    }
+    # Recorded once, it stays a fact: the next days open nothing more.
+    assert engine.run(dt.date(2025, 11, 6), [facts_on(dt.date(2025, 11, 6))]).opened == []

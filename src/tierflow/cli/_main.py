@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
+from tierflow.cli._casework import _add_casework_commands
 from tierflow.cli._demo import (
     _cmd_demo,
 )
@@ -155,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_demo)
     _add_run_commands(sub)  # run, advance, timeline: the workflow's days from the shell
+    _add_casework_commands(sub)  # assign, check-in, note, record, open, close, issue
 
     p = sub.add_parser("audit", help="check stored workflow records")
     audit = p.add_subparsers(dest="audit_command", required=True)

@@ -15,6 +15,7 @@ attendance-plan ms-lee assigned 2025-10-13
 
 from tierflow.workflow._core import Hook
 from tierflow.workflow._engine import Engine
+from tierflow.workflow._findings import CONTACT_OUTCOMES
 from tierflow.workflow._machine import (
     GUARDS,
     LIFECYCLE,
@@ -42,6 +43,7 @@ from tierflow.workflow._schedule import SchoolDays, next_follow_up
 from tierflow.workflow._tried import Tried
 
 __all__ = [
+    "CONTACT_OUTCOMES",
     "CONTACT_TYPES",
     "GUARDS",
     "LIFECYCLE",

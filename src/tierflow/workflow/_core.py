@@ -45,6 +45,8 @@ class Recall:
     """Interventions closed by a ``restart`` rollover: they do not hold back a new opening."""
     held: set[str] = field(default_factory=set)
     """Open interventions already recorded as held after their student left the district."""
+    barriers: dict[str, WorkflowEvent] = field(default_factory=dict)
+    """Causes staff recorded (``barrier`` events), each with the event that first did."""
 
 
 def as_date(value: Any, name: str) -> dt.date:
@@ -258,6 +260,8 @@ class Core:
                 recall.rolled.add(int(ev.detail["year"]))
             elif ev.kind == "left" and ev.detail is not None:
                 recall.held.update(ev.detail["interventions"])
+            elif ev.kind == "barrier" and ev.detail is not None:
+                recall.barriers.setdefault(ev.detail["cause"], ev)
         return recall
 
     # --- transitions ---------------------------------------------------------------------------

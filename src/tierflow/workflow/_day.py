@@ -7,11 +7,13 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from tierflow.errors import DataError
+from tierflow.errors import DataError, WorkflowError, suggest
 from tierflow.evaluate import Decision
 from tierflow.workflow._core import Recall, as_date
+from tierflow.workflow._findings import provenance, with_barriers
 from tierflow.workflow._legal import LegalLadder
 from tierflow.workflow._moves import Moves
+from tierflow.workflow._owners import Owners
 from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowEvent
 from tierflow.workflow._schedule import next_follow_up
 from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY
@@ -27,7 +29,7 @@ def _decision_key(decision: Decision) -> tuple[Any, ...]:
     )
 
 
-class DayRun(LegalLadder, Moves):
+class DayRun(LegalLadder, Moves, Owners):
     """The engine's daily work over a batch of students' facts."""
 
     def run(self, as_of: dt.date, facts: Iterable[Mapping[str, Any]]) -> Plan:
@@ -65,6 +67,8 @@ class DayRun(LegalLadder, Moves):
         intervention whose follow-up date has come is listed in ``plan.due``, except one paused
         in a state of the rule set's lifecycle that is neither its initial state nor a
         ``started`` one (a district's ``on_hold``): its follow-ups wait until it leaves it.
+        Every open intervention without an owner is listed in ``plan.unassigned`` (until
+        someone takes it).
 
         Raises:
             WorkflowError: ``now`` is not a date.
@@ -75,7 +79,17 @@ class DayRun(LegalLadder, Moves):
 
     def _advance(self, now: dt.date, plan: Plan) -> None:
         lifecycle = self.lifecycle
+        listed = {u.intervention_id for u in plan.unassigned}
+        waiting: set[str] = set()
         for iv in self.repository.open_interventions():
+            if iv.owner is None:
+                waiting.add(iv.id)
+                if iv.id not in listed:
+                    # Unowned until someone takes it: every plan says so, not only the opening's.
+                    why = self.roster.why_unassigned(iv.school_id, iv.owner_role)
+                    plan.unassigned.append(
+                        Unassigned(iv.student_id, iv.id, iv.owner_role, iv.school_id, why)
+                    )
             if iv.next_follow_up is None or iv.next_follow_up > now:
                 continue
             if iv.state != lifecycle.initial and iv.state not in lifecycle.started:
@@ -105,6 +119,9 @@ class DayRun(LegalLadder, Moves):
                         )
                     )
             plan.due.append(iv)
+        if not listed <= waiting:
+            # Opened unowned earlier in this run, then offered a place that freed later in it.
+            plan.unassigned[:] = [u for u in plan.unassigned if u.intervention_id in waiting]
 
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))
@@ -116,9 +133,13 @@ class DayRun(LegalLadder, Moves):
                 as_of, sid, raw, snapshot, plan, recall, open_ivs
             ):
                 recall = self._recall(sid)  # what the year's start or the move recorded counts
+        if recall.barriers:  # causes staff recorded are facts the rules see
+            raw = with_barriers(raw, recall.barriers, as_of)
         facts = self._with_history(raw, recall, as_of)
         decision = self.ruleset.evaluate(facts, as_of=as_of)
         snapshot = self._snapshot(facts)
+        if recall.barriers and snapshot is not None:
+            snapshot["causes_recorded"] = provenance(recall.barriers, as_of)
         last = self._record_decision(as_of, decision, snapshot, recall.decision)
         changes = plan.changes()
         self._withdraw(as_of, facts, snapshot, plan)
@@ -231,16 +252,20 @@ class DayRun(LegalLadder, Moves):
                 self._fire(iv, "meet_goal", as_of, "tierflow", why, snapshot)
                 plan.met_goal.append(iv)
             elif met is False and iv.escalates_to:
+                open_next = self._open_one(iv.student_id, iv.escalates_to)
+                # Already open (by hand, or by another rule): the escalation links to it.
+                linked = "" if open_next is None else f", already open as {open_next.id}"
                 self._fire(
                     iv,
                     "escalate",
                     as_of,
                     "tierflow",
-                    f"{why}; escalates to {iv.escalates_to}",
+                    f"{why}; escalates to {iv.escalates_to}{linked}",
                     snapshot,
+                    None if open_next is None else {"linked_to": open_next.id},
                 )
                 plan.escalated.append(iv)
-                if not self._has_open(iv.student_id, iv.escalates_to):
+                if open_next is None:
                     self._open(
                         as_of,
                         facts,
@@ -269,10 +294,77 @@ class DayRun(LegalLadder, Moves):
                 )
 
     def _has_open(self, student_id: str, intervention: str) -> bool:
-        return any(
-            iv.intervention == intervention and iv.ended_on is None
-            for iv in self.repository.for_student(student_id)
-        )
+        return self._open_one(student_id, intervention) is not None
+
+    def _open_one(self, student_id: str, intervention: str) -> Intervention | None:
+        """The student's open intervention of this catalogue id, if any."""
+        for iv in self.repository.for_student(student_id):
+            if iv.intervention == intervention and iv.ended_on is None:
+                return iv
+        return None
+
+    def open_intervention(
+        self,
+        student_id: str,
+        intervention: str,
+        *,
+        on: dt.date,
+        by: str,
+        reason: str,
+        school_id: str | None = None,
+        tier: str | None = None,
+    ) -> Intervention:
+        """A staff member opens an intervention of the catalogue for a student by hand.
+
+        It opens as the rules' openings do (an owner of its role with room at the school, its
+        follow-up and review dates), with the staff member and reason in its ``opened`` event
+        (``detail.opened_by``). The rules never open a second one of the same kind while it is
+        open.
+
+        Args:
+            student_id: The student.
+            intervention: A catalogue id (``home-visit``).
+            on: The opening day.
+            by: Staff id of who opened it.
+            reason: Why (kept as the intervention's reason).
+            school_id: The student's school (default: that of their latest intervention).
+            tier: A tier id of the rule set, if not the catalogue entry's own.
+
+        Raises:
+            WorkflowError: No reason, an unknown intervention or tier (with a did-you-mean),
+                or one of that kind open for the student already; nothing changes.
+        """
+        as_date(on, "on")
+        if not isinstance(reason, str) or not reason.strip():
+            raise WorkflowError("opening an intervention by hand needs a reason")
+        if intervention not in self.ruleset.interventions:
+            known = sorted(self.ruleset.interventions)
+            hint = suggest(str(intervention), known) or f"known: {', '.join(known)}"
+            raise WorkflowError(f"no intervention {intervention!r} in the catalogue; {hint}")
+        if tier is not None and tier not in self._levels:
+            hint = suggest(str(tier), self._levels) or f"known: {', '.join(self._levels)}"
+            raise WorkflowError(f"no tier {tier!r} in rule set {self.ruleset.id}; {hint}")
+        mine = self.repository.for_student(student_id)
+        already = self._open_one(student_id, intervention)
+        if already is not None:
+            raise WorkflowError(
+                f"student {student_id} has {intervention} open already ({already.id})"
+            )
+        if school_id is None and mine:
+            school_id = mine[-1].school_id
+        facts = {"student_id": student_id, "school_id": school_id}
+        plan = Plan(on)
+        with self._unit():
+            return self._open(
+                on,
+                facts,
+                None,
+                intervention,
+                plan,
+                reason,
+                who=by,
+                level=None if tier is None else self._levels[tier],
+            )
 
     def _blocks_opening(
         self,
@@ -327,7 +419,15 @@ class DayRun(LegalLadder, Moves):
         plan: Plan,
         reason: str,
         escalated_from: str | None = None,
+        who: str = "tierflow",
+        level: int | None = None,
     ) -> Intervention:
+        """Open ``catalogue_id`` for the student of ``facts`` (by hand when ``who`` is staff).
+
+        An intervention without a cadence (a SART meeting, a home visit) is due on its opening
+        day (``next_follow_up``), so it is in what is due until a check-in holds it (which
+        schedules nothing after it) or it is closed.
+        """
         spec = self.ruleset.interventions[catalogue_id]
         sid = str(facts.get("student_id"))
         school = facts.get("school_id")
@@ -339,12 +439,12 @@ class DayRun(LegalLadder, Moves):
             sid,
             school_id,
             spec.id,
-            self._levels.get(spec.tier, 0),
+            self._levels.get(spec.tier, 0) if level is None else level,
             spec.owner,
             owner,
             self.lifecycle.initial,
             as_of,
-            next_follow_up(spec.cadence, as_of, days),
+            as_of if spec.cadence is None else next_follow_up(spec.cadence, as_of, days),
             days.add(as_of, spec.review_after_days) if spec.review_after_days else None,
             spec.escalates_to,
             escalated_from,
@@ -360,16 +460,25 @@ class DayRun(LegalLadder, Moves):
                 "opened",
                 iv.id,
                 to_state=iv.state,
+                who=who,
                 why=reason,
                 ruleset=self.ruleset.ref,
                 facts=snapshot,
                 detail=self._share(
                     ("opened", spec.id, owner),
                     MappingProxyType({"intervention": spec.id, "owner": owner, "role": spec.owner}),
-                ),
+                )
+                if who == "tierflow"
+                else {
+                    "intervention": spec.id,
+                    "owner": owner,
+                    "role": spec.owner,
+                    "opened_by": who,
+                },
             )
         )
         if owner is None:
             why = self.roster.why_unassigned(school_id, spec.owner)
             plan.unassigned.append(Unassigned(sid, iv.id, spec.owner, school_id, why))
+            self._track_unowned(iv)
         return iv

@@ -8,6 +8,7 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.errors import WorkflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.workflow._day import DayRun
+from tierflow.workflow._findings import Findings
 from tierflow.workflow._lifecycle_actions import LifecycleActions
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
@@ -16,7 +17,7 @@ from tierflow.workflow._staff import StaffActions
 __all__ = ["Engine"]
 
 
-class Engine(DayRun, StaffActions, LifecycleActions):
+class Engine(DayRun, StaffActions, LifecycleActions, Findings):
     """Runs a playbook over time, keeping one event per accepted change.
 
     It opens the interventions decisions call for, names their owners, schedules follow-ups on
@@ -87,3 +88,4 @@ class Engine(DayRun, StaffActions, LifecycleActions):
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache = {}
         self._shared = {}
+        self._unowned = None  # read from the store when a place first frees

@@ -80,7 +80,10 @@ class WorkflowEvent(NamedTuple):
         student_id: The student.
         kind: ``decision``, ``opened``, ``transition``, ``reviewed``, ``overdue``,
             ``conference``, ``legal_due``, ``legal_overdue``, ``legal_issued``,
-            ``legal_withdrawn``, ``legal_flagged`` or ``legal_flag_resolved``.
+            ``legal_withdrawn``, ``legal_flagged`` or ``legal_flag_resolved``; staff's
+            ``assigned`` and ``unassigned`` (detail: ``from``, ``to``, ``role``, ``reason``,
+            ``override``), ``barrier`` (``cause``), ``note``, ``contact`` (``method``,
+            ``outcome``) and ``attachment`` (``document``, ``sha256``).
         intervention_id: The intervention, for intervention events.
         trigger: The lifecycle trigger, for transitions.
         from_state: State before, for transitions.

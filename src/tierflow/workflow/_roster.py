@@ -50,12 +50,15 @@ class Roster:
         """Staff of the school who fill the role."""
         return list(self._eligible.get((school_id or "", role), ()))
 
-    def assign(self, school_id: str | None, role: str) -> str | None:
-        """Pick an owner and count the new case against them (None: nobody has room)."""
+    def assign(self, school_id: str | None, role: str, exclude: str | None = None) -> str | None:
+        """Pick an owner and count the new case against them (None: nobody has room).
+
+        ``exclude`` is a staff member not to pick (who just gave the case back).
+        """
         pool = [
             m
             for m in self._eligible.get((school_id or "", role), ())
-            if self.load[m.id] < m.caseload_limit
+            if self.load[m.id] < m.caseload_limit and m.id != exclude
         ]
         if not pool:
             return None
@@ -67,6 +70,15 @@ class Roster:
         self.load[chosen.id] += 1
         return chosen.id
 
+    def has_room(self, staff_id: str) -> bool:
+        """Whether this staff member is under their caseload limit (False if unknown)."""
+        member = self.staff.get(staff_id)
+        return member is not None and self.load[staff_id] < member.caseload_limit
+
+    def take(self, staff_id: str) -> None:
+        """Count a case named by hand against this staff member (an override may go over)."""
+        self.load[staff_id] += 1
+
     def release(self, staff_id: str | None) -> None:
         """A case of this owner ended."""
         if staff_id is not None and self.load[staff_id] > 0:
@@ -77,4 +89,6 @@ class Roster:
         pool = self.candidates(school_id, role)
         if not pool:
             return f"no {role} on the roster of school {school_id}"
+        if any(self.has_room(m.id) for m in pool):  # given back by hand: waits to be taken
+            return f"given back; waiting for a {role} of school {school_id} to take it"
         return f"every {role} of school {school_id} is at their caseload limit ({len(pool)} staff)"

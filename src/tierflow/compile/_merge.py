@@ -14,20 +14,11 @@ from tierflow.compile._compilation import Compilation
 from tierflow.compile._source import Document, SourceMap, load_documents
 from tierflow.errors import Problem, suggest
 from tierflow.source import format_path
-from tierflow.spec._models import RulesetSpec
+from tierflow.spec._models import ENTRY_SECTIONS, RulesetSpec
 
 __all__ = ["MERGED_SECTIONS", "merge_documents", "resolve_extends"]
 
-MERGED_SECTIONS = (
-    "references",
-    "metrics",
-    "tiers",
-    "rules",
-    "interventions",
-    "legal",
-    "notice_elements",
-    "notices",
-)
+MERGED_SECTIONS = ENTRY_SECTIONS
 """Sections whose entries a child rule set overrides, removes or adds by id."""
 
 _POSITION_KEYS = ("remove", "before", "after")

@@ -15,7 +15,7 @@ from tierflow.compile._compilation import BUILTIN_METRICS, DECLARED_TYPES, Compi
 from tierflow.errors import suggest
 from tierflow.expr import Type
 from tierflow.facts._model import CAUSES, FACTS, GROUPS
-from tierflow.spec._models import BUILTIN_ROLES
+from tierflow.spec._models import BUILTIN_ROLES, ENTRY_SECTIONS
 
 __all__ = [
     "check_citations",
@@ -83,15 +83,9 @@ def check_citations(c: Compilation) -> None:
     """Every ``cites`` outside the legal checklists names a declared reference."""
     s = c.the_spec
     refs = [r.id for r in s.references]
-    for section in (
-        "metrics",
-        "tiers",
-        "rules",
-        "interventions",
-        "legal",
-        "notice_elements",
-        "notices",
-    ):
+    for section in ENTRY_SECTIONS:
+        if section == "references":
+            continue
         for i, entry in enumerate(getattr(s, section)):
             _report_unknown(
                 c, (section, i, "cites"), entry.cites, refs, "ref.unknown_citation", "reference"

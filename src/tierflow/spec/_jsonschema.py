@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tierflow.spec._models import CADENCE_NAMES, RulesetSpec
+from tierflow.spec._models import CADENCE_NAMES, ENTRY_SECTIONS, RulesetSpec
 
 __all__ = ["CHILD_SCHEMA_ID", "SCHEMA_ID", "ruleset_json_schema"]
 
@@ -32,16 +32,6 @@ SCHEMA_ID = "https://tierflow.dev/schema/ruleset-1.json"
 CHILD_SCHEMA_ID = "https://tierflow.dev/schema/ruleset-child-1.json"
 """The ``$id`` of the schema of a playbook that extends another."""
 
-_ENTRY_SECTIONS = (
-    "references",
-    "metrics",
-    "tiers",
-    "rules",
-    "interventions",
-    "legal",
-    "notice_elements",
-    "notices",
-)
 _MERGED_MAPPINGS = ("facts", "attendance", "lifecycle")
 _MONTH_DAY = (
     r"^(?:(?:01|03|05|07|08|10|12)-(?:0[1-9]|[12]\d|3[01])"
@@ -87,7 +77,7 @@ def ruleset_json_schema(*, child: bool = False) -> dict[str, Any]:
         _as_child(schema)
     else:
         # Placing or removing an entry means something only in a file with a parent.
-        for section in _ENTRY_SECTIONS:
+        for section in ENTRY_SECTIONS:
             name = schema["properties"][section]["items"]["$ref"].rsplit("/", 1)[1]
             for key in _PLACEMENT:
                 defs[name]["properties"].pop(key, None)
@@ -167,7 +157,7 @@ def _as_child(schema: dict[str, Any]) -> None:
         "description": "The playbook this one extends: a built-in id (ca) or a file path.",
     }
     schema["required"] = ["id", "name", "version", "extends"]
-    for section in _ENTRY_SECTIONS:
+    for section in ENTRY_SECTIONS:
         ref = props[section]["items"]["$ref"]
         name = ref.rsplit("/", 1)[1]
         partial = copy.deepcopy(defs[name])

@@ -404,6 +404,20 @@ class TestCaseSpec(_Spec):
     expect: ExpectSpec
 
 
+ENTRY_SECTIONS = (
+    "references",
+    "metrics",
+    "tiers",
+    "rules",
+    "interventions",
+    "legal",
+    "notice_elements",
+    "notices",
+)
+"""The sections of a rule set that are lists of entries with ids: ``extends`` merges them by id,
+the JSON Schema lets a child name only an entry's id, and each entry may cite references."""
+
+
 class RulesetSpec(_Spec):
     """A rule set: a district's attendance playbook."""
 

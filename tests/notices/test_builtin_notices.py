@@ -1,0 +1,102 @@
+"""The built-in NOT2, NOT3 and MTSS nudge notices, in English and Spanish.
+
+The phrases expected below are written from the statutes (EC 48261: reported as a truant again;
+EC 48262: habitual truant after three reports, only after a conscientious effort to hold at
+least one conference with the parent and pupil; EC 48263: referral to a SARB or probation) and
+from the attendance-nudge practice (days missed, every day counts, an offer of help), and the
+dates from CLDR's long formats, not copied from the templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+
+import tierflow
+from tierflow.notices import (
+    AttendanceFigures,
+    DistrictInfo,
+    FamilyContact,
+    NoticeContext,
+    SchoolInfo,
+    StaffContact,
+    StudentInfo,
+    render_notice,
+)
+
+ON = dt.date(2025, 11, 17)
+
+CONTEXT = NoticeContext(
+    student=StudentInfo("s1", "Ana", "López", "5"),
+    family=FamilyContact("María López", "es", ("12 Main St", "Anaheim, CA 92801")),
+    school=SchoolInfo("Oak Elementary"),
+    district=DistrictInfo("Anaheim Elementary"),
+    attendance=AttendanceFigures(dt.date(2025, 11, 14), 60, 6, 6),
+    staff=StaffContact("Sam Lee", "Attendance clerk", "555-0100", "sam@example.org"),
+    deadline=dt.date(2025, 12, 1),
+)
+
+# Written from the statutes, element by element; each language says it in its own words.
+NOT2 = {
+    "reported_again": {  # EC 48261
+        "en": ["again", "without a valid excuse", "reported as truant again", "48261"],
+        "es": ["ha vuelto a faltar", "sin una justificación válida", "vuelto a reportar", "48261"],
+    },
+    "next_steps_habitual": {  # EC 48262, 48263
+        "en": ["habitual truant", "conference", "School Attendance Review Board", "48263"],
+        "es": [
+            "ausentismo habitual",
+            "reunirse con usted",
+            "Junta de Revisión de Asistencia Escolar",
+            "48263",
+        ],
+    },
+}
+# The letter's date and the figures, as CLDR writes them, and the accents that must survive.
+COMMON = {
+    "en": ["November 17, 2025", "November 14, 2025"],
+    "es": ["17 de noviembre de 2025", "14 de noviembre de 2025", "López", "Código de Educación"],
+}
+
+
+@pytest.fixture(scope="module")
+def ca() -> tierflow.CompiledRuleset:
+    return tierflow.load_ruleset("ca")
+
+
+@pytest.mark.parametrize(
+    ("step", "notice", "expected"),
+    [
+        ("not2", "ca-second-truancy-notice", NOT2),
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_ca_not2_and_not3_letters_carry_their_statutory_elements(
+    ca: tierflow.CompiledRuleset,
+    step: str,
+    notice: str,
+    expected: dict[str, dict[str, list[str]]],
+    language: str,
+) -> None:
+    assert [n.id for n in ca.program.notices.for_step(step)] == [notice]
+    r = render_notice(ca, notice, CONTEXT, language=language, on=ON)
+    assert (r.language, r.fell_back) == (language, False)
+    assert r.elements == tuple(expected) and r.missing_elements == ()
+    for element, phrases in expected.items():
+        for phrase in phrases[language]:
+            assert phrase in r.html, (element, phrase)
+    for phrase in COMMON[language]:
+        assert phrase in r.html, phrase
+    assert r.html.count("Ana López") == 1  # one student per letter, named once in full
+    assert "&amp;" not in r.html and "&lt;" not in r.html and "\ufffd" not in r.html
+
+
+@pytest.mark.parametrize("name", ["mtss", "ca", "tx"])
+def test_tierflow_check_on_the_built_in_rule_sets_stays_clean(name: str) -> None:
+    from tierflow.cli import main
+
+    out = io.StringIO()
+    assert main(["check", "--strict", name], out=out) == 0, out.getvalue()
+    assert "warning" not in out.getvalue() and "notice." not in out.getvalue()

@@ -54,6 +54,24 @@ NOT2 = {
         ],
     },
 }
+NOT3 = {
+    "habitual_truant": {  # EC 48262
+        "en": ["three or more times", "habitual truant", "48262"],
+        "es": ["tres o más veces", "ausentismo habitual", "48262"],
+    },
+    "conscientious_effort": {  # EC 48262
+        "en": ["conscientious effort", "at least one conference with you and Ana"],
+        "es": ["esfuerzo serio", "al menos una reunión con usted y con Ana"],
+    },
+    "conference_invitation": {  # EC 48262
+        "en": ["We invite you and Ana to a conference", "555-0100", "December 1, 2025"],
+        "es": ["Los invitamos a usted y a Ana a una reunión", "555-0100", "1 de diciembre de 2025"],
+    },
+    "sarb_referral": {  # EC 48263
+        "en": ["School Attendance Review Board", "probation", "48263"],
+        "es": ["Junta de Revisión de Asistencia Escolar", "Libertad Condicional", "48263"],
+    },
+}
 # The letter's date and the figures, as CLDR writes them, and the accents that must survive.
 COMMON = {
     "en": ["November 17, 2025", "November 14, 2025"],
@@ -70,6 +88,7 @@ def ca() -> tierflow.CompiledRuleset:
     ("step", "notice", "expected"),
     [
         ("not2", "ca-second-truancy-notice", NOT2),
+        ("not3", "ca-habitual-truancy-notice", NOT3),
     ],
 )
 @pytest.mark.parametrize("language", ["en", "es"])

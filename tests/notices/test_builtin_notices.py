@@ -119,3 +119,52 @@ def test_tierflow_check_on_the_built_in_rule_sets_stays_clean(name: str) -> None
     out = io.StringIO()
     assert main(["check", "--strict", name], out=out) == 0, out.getvalue()
     assert "warning" not in out.getvalue() and "notice." not in out.getvalue()
+
+
+# 3 days missed of 40 enrolled: 7.5%, which CLDR's whole-percent format rounds (half to even) to
+# 8; Spanish puts a no-break space before the sign.
+NUDGE_CONTEXT = NoticeContext(
+    student=StudentInfo("s2", "Ana", "López", "2"),
+    family=FamilyContact("María López", "es", ("12 Main St",)),
+    school=SchoolInfo("Oak Elementary"),
+    district=DistrictInfo("Anaheim Elementary"),
+    attendance=AttendanceFigures(dt.date(2025, 10, 31), 40, 3, 1),
+    staff=StaffContact("Sam Lee", "Counselor", "555-0100"),
+)
+NUDGE = {
+    "days_missed": {
+        "en": ["October 31, 2025", "missed 3 days", "so far", "8%"],
+        "es": ["31 de octubre de 2025", "faltado 3 días", "en lo que va", "8\xa0%"],
+    },
+    "every_day_counts": {
+        "en": ["Every day counts", "excused or not", "two days a month", "10 percent"],
+        "es": ["Cada día cuenta", "justificadas o no", "dos días al mes", "10 %"],
+    },
+    "offer_help": {
+        "en": ["here to help", "Sam Lee at 555-0100"],
+        "es": ["Estamos aquí para ayudarle", "Sam Lee al 555-0100"],
+    },
+}
+# A nudge is support: nothing of the truancy track's legal language.
+NO_THREAT = {
+    "en": ["truan", "law", "prosecut", "court", "infraction", "SARB"],
+    "es": ["ausentismo", "ley", "proceso judicial", "tribunal", "infracción", "SARB"],
+}
+
+
+@pytest.mark.parametrize("name", ["mtss", "ca", "tx"])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_mtss_nudge_letter_says_days_missed_and_offers_help(name: str, language: str) -> None:
+    ruleset = tierflow.load_ruleset(name)  # ca and tx inherit it from mtss
+    assert [n.id for n in ruleset.program.notices.for_step("family-call")] == [
+        "mtss-days-missed-nudge"
+    ]
+    r = render_notice(ruleset, "mtss-days-missed-nudge", NUDGE_CONTEXT, language=language, on=ON)
+    assert (r.language, r.fell_back) == (language, False)
+    assert r.elements == tuple(NUDGE) and r.missing_elements == ()
+    for element, phrases in NUDGE.items():
+        for phrase in phrases[language]:
+            assert phrase in r.html, (element, phrase)
+    for word in NO_THREAT[language]:
+        assert word not in r.html, word
+    assert "López" in r.html and ("17 de noviembre de 2025" in r.html) == (language == "es")

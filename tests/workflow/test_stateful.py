@@ -64,6 +64,15 @@ class WorkflowMachine(RuleBasedStateMachine):
     def _events(self) -> int:
         return sum(len(self.engine.timeline(s)) for s in STUDENTS)
 
+    def _offers(self) -> int:
+        """Places freed and offered by the engine itself ('assigned' events by tierflow)."""
+        return sum(
+            1
+            for s in STUDENTS
+            for e in self.engine.timeline(s)
+            if e.kind == "assigned" and e.who == "tierflow"
+        )
+
     def _ivs(self) -> list[Any]:
         return [iv for s in STUDENTS for iv in self.engine.interventions(s)]
 
@@ -113,6 +122,7 @@ class WorkflowMachine(RuleBasedStateMachine):
     def manual(self, data: st.DataObject, action: str) -> None:
         iv = data.draw(st.sampled_from(self._ivs()))
         before_events, before = self._events(), (iv.state, iv.version)
+        before_offers = self._offers()
         try:
             if action == "start":
                 self.engine.start(iv.id, on=self.day, by="m0")
@@ -125,7 +135,11 @@ class WorkflowMachine(RuleBasedStateMachine):
             assert before[0] in TERMINAL_STATES or action == "start"
         else:
             event(f"accepted {action}")
-            assert self._events() == before_events + 1
+            # One event for the change; a close also frees its owner's place, which goes to
+            # the oldest unowned case of that role (workflow/_owners.py), one 'assigned' each.
+            offered = self._offers() - before_offers
+            assert self._events() == before_events + 1 + offered
+            assert offered == 0 or action == "close"
             assert iv.version == before[1] + 1
 
     @rule(who=st.sampled_from(STUDENTS), step=st.sampled_from(LADDER))

@@ -238,6 +238,11 @@ EXPECTED: dict[str, set[str]] = {
         "Unassigned",
         "WorkflowEvent",
         "next_follow_up",
+        "DELIVERY_STATUSES",
+        "FAILED_STATUSES",
+        "NoticeDelivery",
+        "NoticeRecord",
+        "read_notices",
     },
     "notices": {
         "MAX_ITERATIONS",

@@ -222,6 +222,7 @@ def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
         "unit",
         "work_items",
         "legal_events",
+        "notice_events",
     } == PROTOCOL
 
 

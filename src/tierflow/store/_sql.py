@@ -389,6 +389,36 @@ class SqlRepository(ChainStore):
                         out.setdefault(sid, []).append(event)
         return {sid: out[sid] for sid in wanted if sid in out}
 
+    def notice_events(
+        self, student_ids: Iterable[str] | None = None
+    ) -> dict[str, list[WorkflowEvent]]:
+        """The ``notice_*`` events (the outbox) of these students, each student's in order.
+
+        As :meth:`legal_events`: SQL matches ``"kind":"notice_`` in the body text first (a
+        note quoting it is left out once read). None reads every student's, sorted by id.
+        """
+        ev = tables.events
+        query = sa.select(ev.c.student_id, ev.c.row, ev.c.body).where(
+            ev.c.record == "event", ev.c.body.contains('"kind":"notice_', autoescape=True)
+        )
+        out: dict[str, list[WorkflowEvent]] = {}
+        wanted = None if student_ids is None else list(dict.fromkeys(student_ids))
+        chunks = (
+            [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
+        )
+        with self._read() as conn:
+            for chunk in chunks:
+                q = query if chunk is None else query.where(ev.c.student_id.in_(chunk))
+                for sid, row, body in conn.execute(q.order_by(ev.c.student_id, ev.c.seq)):
+                    try:
+                        event = codec.event_from_json(codec.loads(body), row)
+                    except _UNREADABLE as exc:
+                        raise self._unreadable("events", f"student_id={sid}", exc) from exc
+                    if event.kind.startswith("notice_"):
+                        out.setdefault(sid, []).append(event)
+        order = sorted(out) if wanted is None else wanted
+        return {sid: out[sid] for sid in order if sid in out}
+
     # --- for the audit -----------------------------------------------------------------------
 
     def chain_rows(self) -> list[ChainRow]:

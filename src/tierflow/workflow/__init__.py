@@ -26,6 +26,13 @@ from tierflow.workflow._machine import (
     Lifecycle,
     TransitionDef,
 )
+from tierflow.workflow._notices import (
+    DELIVERY_STATUSES,
+    FAILED_STATUSES,
+    NoticeDelivery,
+    NoticeRecord,
+    read_notices,
+)
 from tierflow.workflow._records import (
     CONTACT_TYPES,
     CheckIn,
@@ -45,6 +52,8 @@ from tierflow.workflow._tried import Tried
 __all__ = [
     "CONTACT_OUTCOMES",
     "CONTACT_TYPES",
+    "DELIVERY_STATUSES",
+    "FAILED_STATUSES",
     "GUARDS",
     "LIFECYCLE",
     "OPEN_STATES",
@@ -59,6 +68,8 @@ __all__ = [
     "LegalFlag",
     "LegalOverdue",
     "Lifecycle",
+    "NoticeDelivery",
+    "NoticeRecord",
     "Plan",
     "Repository",
     "Roster",
@@ -69,4 +80,5 @@ __all__ = [
     "Unassigned",
     "WorkflowEvent",
     "next_follow_up",
+    "read_notices",
 ]

@@ -10,6 +10,7 @@ from tierflow.evaluate import CompiledRuleset
 from tierflow.workflow._day import DayRun
 from tierflow.workflow._findings import Findings
 from tierflow.workflow._lifecycle_actions import LifecycleActions
+from tierflow.workflow._notices import Notices
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._staff import StaffActions
@@ -17,7 +18,7 @@ from tierflow.workflow._staff import StaffActions
 __all__ = ["Engine"]
 
 
-class Engine(DayRun, StaffActions, LifecycleActions, Findings):
+class Engine(DayRun, StaffActions, LifecycleActions, Findings, Notices):
     """Runs a playbook over time, keeping one event per accepted change.
 
     It opens the interventions decisions call for, names their owners, schedules follow-ups on

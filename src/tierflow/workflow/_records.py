@@ -83,7 +83,8 @@ class WorkflowEvent(NamedTuple):
             ``legal_withdrawn``, ``legal_flagged`` or ``legal_flag_resolved``; staff's
             ``assigned`` and ``unassigned`` (detail: ``from``, ``to``, ``role``, ``reason``,
             ``override``), ``barrier`` (``cause``), ``note``, ``contact`` (``method``,
-            ``outcome``) and ``attachment`` (``document``, ``sha256``).
+            ``outcome``) and ``attachment`` (``document``, ``sha256``); the outbox's
+            ``notice_rendered`` and ``notice_delivery`` (see ``Engine.record_notice``).
         intervention_id: The intervention, for intervention events.
         trigger: The lifecycle trigger, for transitions.
         from_state: State before, for transitions.

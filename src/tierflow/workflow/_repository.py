@@ -101,6 +101,16 @@ class Repository(Protocol):
         """
         ...
 
+    def notice_events(
+        self, student_ids: Iterable[str] | None = None
+    ) -> dict[str, list[WorkflowEvent]]:
+        """The ``notice_*`` events (the outbox) of these students, each student's in order.
+
+        Students without one are left out; None: every student's. A notice's producer, the
+        outbox and a work queue read the notices with one call, not one timeline a student.
+        """
+        ...
+
     def unit(self) -> AbstractContextManager[None]:
         """One piece of work: every write inside is kept, or none is if an exception leaves it.
 
@@ -294,6 +304,18 @@ class InMemoryRepository:
         out: dict[str, list[WorkflowEvent]] = {}
         for sid in dict.fromkeys(student_ids):
             mine = [e for e in self._events.get(sid, ()) if e.kind.startswith("legal_")]
+            if mine:
+                out[sid] = mine
+        return out
+
+    def notice_events(
+        self, student_ids: Iterable[str] | None = None
+    ) -> dict[str, list[WorkflowEvent]]:
+        """The ``notice_*`` events of these students (None: every student), each in order."""
+        wanted = sorted(self._events) if student_ids is None else dict.fromkeys(student_ids)
+        out: dict[str, list[WorkflowEvent]] = {}
+        for sid in wanted:
+            mine = [e for e in self._events.get(sid, ()) if e.kind.startswith("notice_")]
             if mine:
                 out[sid] = mine
         return out

@@ -267,6 +267,10 @@ EXPECTED: dict[str, set[str]] = {
         "context_fields",
         "pick_language",
         "render_notice",
+        "MIN_CLASSMATES",
+        "attendance_figures",
+        "classmates_group",
+        "classmates_medians",
     },
 }
 

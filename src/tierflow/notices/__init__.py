@@ -22,6 +22,12 @@ from tierflow.notices._context import (
     context_fields,
 )
 from tierflow.notices._env import MAX_ITERATIONS, MAX_OUTPUT, MAX_RANGE, NoticeError
+from tierflow.notices._figures import (
+    MIN_CLASSMATES,
+    attendance_figures,
+    classmates_group,
+    classmates_medians,
+)
 from tierflow.notices._render import (
     NoticeBook,
     RenderedNotice,
@@ -34,6 +40,7 @@ __all__ = [
     "MAX_ITERATIONS",
     "MAX_OUTPUT",
     "MAX_RANGE",
+    "MIN_CLASSMATES",
     "AttendanceFigures",
     "DecisionSummary",
     "DistrictInfo",
@@ -49,7 +56,10 @@ __all__ = [
     "TemplateCheck",
     "TemplateIssue",
     "TemplateSource",
+    "attendance_figures",
     "check_template",
+    "classmates_group",
+    "classmates_medians",
     "context_fields",
     "pick_language",
     "render_notice",

@@ -81,14 +81,28 @@ class StaffContact:
 
 @dataclass(frozen=True)
 class AttendanceFigures:
-    """The student's attendance this school year, as of ``as_of``."""
+    """The student's attendance this school year, as of ``as_of``.
+
+    Days are full-day equivalents, as the facts count them (a half day absent is 0.5), so
+    they are ``float``; whole numbers print without decimals. Build them from a student's facts
+    with :func:`~tierflow.notices.attendance_figures`.
+
+    ``classmates_days_absent`` is the median days absent of the students enrolled in the same
+    school and grade as of the same date (:func:`~tierflow.notices.classmates_medians`), the
+    "typical classmate" of the Rogers and Feller (2018) letters. The median, not the mean: a
+    few students absent for weeks pull a mean far above what most classmates missed, and the
+    letter compares the student with a typical classmate, not with an average no child has.
+    It is ``None`` when unknown or when the group is too small to show without revealing a
+    few classmates' own figures; a template then leaves the comparison out.
+    """
 
     as_of: dt.date
-    days_enrolled: int
-    days_absent: int
-    days_unexcused: int
+    days_enrolled: float
+    days_absent: float
+    days_unexcused: float
     tardies: int = 0
     absence_dates: tuple[dt.date, ...] = ()
+    classmates_days_absent: float | None = None
 
     @property
     def absence_rate(self) -> float:

@@ -150,6 +150,11 @@ EXPECTED: dict[str, set[str]] = {
         "WorkItem",
         "WorkQueue",
         "work_queue",
+        "MailedNotice",
+        "Mailing",
+        "MailingProblem",
+        "produce_notices",
+        "sms_segments",
     },
     "spec": {
         "BUILTIN_ROLES",

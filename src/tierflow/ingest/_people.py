@@ -41,11 +41,15 @@ class Person:
         student_id: The student.
         name: The full name as it should be printed.
         birth_date: The date of birth, if the roster gives one.
+        first_name: The given name, when the roster gives names in parts ("" otherwise).
+        last_name: The surname, when the roster gives names in parts ("" otherwise).
     """
 
     student_id: str
     name: str
     birth_date: dt.date | None = None
+    first_name: str = ""
+    last_name: str = ""
 
     def __post_init__(self) -> None:
         """Refuse a field of the wrong type here, not later in an export.
@@ -57,7 +61,7 @@ class Person:
             TypeError: ``student_id`` or ``name`` is not text, or ``birth_date`` is not a
                 date (text such as ``"2008-09-13"`` included: parse it first) or None.
         """
-        for attr in ("student_id", "name"):
+        for attr in ("student_id", "name", "first_name", "last_name"):
             if not isinstance(getattr(self, attr), str):
                 kind = type(getattr(self, attr)).__name__
                 raise TypeError(f"Person.{attr} must be str, got {kind}")
@@ -128,7 +132,7 @@ def _person(item: Mapping[str, Any], source: str) -> Person:
                 source=source,
                 field="birth_date",
             ) from None
-    return Person(sid, name, birth)
+    return Person(sid, name, birth, _first(item, "first") or "", _first(item, "last") or "")
 
 
 def _xml_people(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | DataError]]:

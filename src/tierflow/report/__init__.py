@@ -17,6 +17,13 @@ reported, and nothing that keeps records needs it.
 """
 
 from tierflow.report._compliance import ComplianceReport, compliance_report
+from tierflow.report._mailing import (
+    MailedNotice,
+    Mailing,
+    MailingProblem,
+    produce_notices,
+    sms_segments,
+)
 from tierflow.report._packet import Packet, PacketEntry, build_packet
 from tierflow.report._queue import QUEUE_BUCKETS, QUEUE_SORTS, WorkItem, WorkQueue, work_queue
 from tierflow.report._readiness import Readiness
@@ -26,6 +33,9 @@ __all__ = [
     "QUEUE_BUCKETS",
     "QUEUE_SORTS",
     "ComplianceReport",
+    "MailedNotice",
+    "Mailing",
+    "MailingProblem",
     "Packet",
     "PacketEntry",
     "Readiness",
@@ -34,5 +44,7 @@ __all__ = [
     "WorkQueue",
     "build_packet",
     "compliance_report",
+    "produce_notices",
+    "sms_segments",
     "work_queue",
 ]

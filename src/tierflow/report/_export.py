@@ -51,6 +51,7 @@ __all__ = [
     "csv_text",
     "html",
     "join",
+    "json_line",
     "json_text",
 ]
 
@@ -64,6 +65,16 @@ def json_text(data: object) -> str:
     '{\n  "id": "x\\u001b[2J\\u202egnp.exe",\n  "name": "Ana Peña"\n}\n'
     """
     text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n"
+
+
+def json_line(data: object) -> str:
+    r"""One JSON Lines record: compact, on one line, ending with a newline, escaped as above.
+
+    >>> json_line({"text": "a\nb\u202e", "n": 1})
+    '{"text":"a\\nb\\u202e","n":1}\n'
+    """
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n"
 
 

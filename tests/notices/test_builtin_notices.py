@@ -9,6 +9,7 @@ dates from CLDR's long formats, not copied from the templates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -168,3 +169,62 @@ def test_the_mtss_nudge_letter_says_days_missed_and_offers_help(name: str, langu
     for word in NO_THREAT[language]:
         assert word not in r.html, word
     assert "López" in r.html and ("17 de noviembre de 2025" in r.html) == (language == "es")
+
+
+# The typical classmate (Rogers and Feller 2018): Ana's 3 days next to the median of her school
+# and grade, in each direction, and the plural as each language writes it.
+CLASSMATES = {
+    # median: (English, Spanish) phrases
+    1.5: (
+        ["a typical student in the same grade at Oak Elementary has missed 1.5 days",
+         "Ana has missed more school than a typical classmate"],
+        ["un estudiante típico del mismo grado en Oak Elementary ha faltado 1,5 días",
+         "Ana ha faltado más días que un compañero típico"],
+    ),
+    3.0: (
+        ["has missed 3 days so far this year", "about as much school as a typical classmate"],
+        ["ha faltado 3 días en lo que va del año", "más o menos los mismos días que un compañero"],
+    ),
+    1.0: (
+        ["has missed 1 day so far this year", "more school than a typical classmate"],
+        ["ha faltado 1 día en lo que va del año", "más días que un compañero típico"],
+    ),
+    4.5: (
+        ["has missed 4.5 days", "Ana has missed less school than a typical classmate"],
+        ["ha faltado 4,5 días", "Ana ha faltado menos días que un compañero típico"],
+    ),
+}  # fmt: skip
+SHAMING = {
+    "en": ["worse", "behind her classmates", "fault", "should be ashamed", "bad"],
+    "es": ["peor", "culpa", "vergüenza", "malo"],
+}
+
+
+@pytest.mark.parametrize("median", list(CLASSMATES))
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_nudge_compares_with_a_typical_classmate_when_the_figure_is_known(
+    median: float, language: str
+) -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    attendance = dataclasses.replace(NUDGE_CONTEXT.attendance, classmates_days_absent=median)
+    context = dataclasses.replace(NUDGE_CONTEXT, attendance=attendance)
+    r = render_notice(mtss, "mtss-days-missed-nudge", context, language=language, on=ON)
+    assert r.elements == tuple(NUDGE) and r.missing_elements == ()
+    for phrase in CLASSMATES[median][language == "es"]:
+        assert phrase in r.html, phrase
+    for phrases in NUDGE.values():  # the rest of the letter is unchanged
+        for phrase in phrases[language]:
+            assert phrase in r.html, phrase
+    for word in SHAMING[language] + NO_THREAT[language]:
+        assert word not in r.html, word
+    assert r.html.count('class="classmates"') == 1
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_without_the_figure_the_comparison_is_left_out(language: str) -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    assert NUDGE_CONTEXT.attendance.classmates_days_absent is None
+    r = render_notice(mtss, "mtss-days-missed-nudge", NUDGE_CONTEXT, language=language, on=ON)
+    assert r.elements == tuple(NUDGE) and r.missing_elements == ()
+    for word in ["classmate", "typical", "compañero", "típico", 'class="classmates"']:
+        assert word not in r.html, word

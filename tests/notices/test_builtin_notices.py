@@ -9,6 +9,7 @@ dates from CLDR's long formats, not copied from the templates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -168,3 +169,140 @@ def test_the_mtss_nudge_letter_says_days_missed_and_offers_help(name: str, langu
     for word in NO_THREAT[language]:
         assert word not in r.html, word
     assert "López" in r.html and ("17 de noviembre de 2025" in r.html) == (language == "es")
+
+
+# The typical classmate (Rogers and Feller 2018): Ana's 3 days next to the median of her school
+# and grade, in each direction, and the plural as each language writes it.
+CLASSMATES = {
+    # median: (English, Spanish) phrases
+    1.5: (
+        ["a typical student in the same grade at Oak Elementary has missed 1.5 days",
+         "Ana has missed more school than a typical classmate"],
+        ["un estudiante típico del mismo grado en Oak Elementary ha faltado 1,5 días",
+         "Ana ha faltado más días que un compañero típico"],
+    ),
+    3.0: (
+        ["has missed 3 days so far this year", "about as much school as a typical classmate"],
+        ["ha faltado 3 días en lo que va del año", "más o menos los mismos días que un compañero"],
+    ),
+    1.0: (
+        ["has missed 1 day so far this year", "more school than a typical classmate"],
+        ["ha faltado 1 día en lo que va del año", "más días que un compañero típico"],
+    ),
+    4.5: (
+        ["has missed 4.5 days", "Ana has missed less school than a typical classmate"],
+        ["ha faltado 4,5 días", "Ana ha faltado menos días que un compañero típico"],
+    ),
+}  # fmt: skip
+SHAMING = {
+    "en": ["worse", "behind her classmates", "fault", "should be ashamed", "bad"],
+    "es": ["peor", "culpa", "vergüenza", "malo"],
+}
+
+
+@pytest.mark.parametrize("median", list(CLASSMATES))
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_nudge_compares_with_a_typical_classmate_when_the_figure_is_known(
+    median: float, language: str
+) -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    attendance = dataclasses.replace(NUDGE_CONTEXT.attendance, classmates_days_absent=median)
+    context = dataclasses.replace(NUDGE_CONTEXT, attendance=attendance)
+    r = render_notice(mtss, "mtss-days-missed-nudge", context, language=language, on=ON)
+    assert r.elements == tuple(NUDGE) and r.missing_elements == ()
+    for phrase in CLASSMATES[median][language == "es"]:
+        assert phrase in r.html, phrase
+    for phrases in NUDGE.values():  # the rest of the letter is unchanged
+        for phrase in phrases[language]:
+            assert phrase in r.html, phrase
+    for word in SHAMING[language] + NO_THREAT[language]:
+        assert word not in r.html, word
+    assert r.html.count('class="classmates"') == 1
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_without_the_figure_the_comparison_is_left_out(language: str) -> None:
+    mtss = tierflow.load_ruleset("mtss")
+    assert NUDGE_CONTEXT.attendance.classmates_days_absent is None
+    r = render_notice(mtss, "mtss-days-missed-nudge", NUDGE_CONTEXT, language=language, on=ON)
+    assert r.elements == tuple(NUDGE) and r.missing_elements == ()
+    for word in ["classmate", "typical", "compañero", "típico", 'class="classmates"']:
+        assert word not in r.html, word
+
+
+# The Tier 2 check-in invitation: what check-ins are (Check & Connect: a few minutes each week
+# with one adult who reviews the week and sets a goal), that they are support and not
+# discipline, and a meeting with the named staff member, by the deadline, with phone and email.
+INVITATION = {
+    "checkin_what": {
+        "en": ["A check-in is a few minutes each week", "one adult at school",
+               "Sam Lee, Attendance clerk", "a small goal for the next week"],
+        "es": ["unos minutos cada semana", "un adulto de la escuela",
+               "Sam Lee, Attendance clerk", "una meta pequeña para la semana siguiente"],
+    },
+    "checkin_support": {
+        "en": ["support, not discipline", "Ana is not in trouble", "punishment"],
+        "es": ["un apoyo, no una medida disciplinaria", "Ana no está en problemas", "castigo"],
+    },
+    "checkin_meeting": {
+        "en": ["We invite you to meet Sam Lee", "call Sam Lee at 555-0100",
+               "by December 1, 2025", "sam@example.org"],
+        "es": ["invitarle a reunirse con Sam Lee", "Llame a Sam Lee al 555-0100",
+               "a más tardar el 1 de diciembre de 2025", "sam@example.org"],
+    },
+}  # fmt: skip
+# Outside the elements: the days missed (6 of 60) and the check-ins named in each language.
+INVITATION_COMMON = {
+    "en": ["Dear María López", "missed 6 days of school", "weekly check-ins at Oak Elementary"],
+    "es": ["Estimada familia de Ana", "ha faltado 6 días", "ciclo escolar",
+           "reuniones semanales de seguimiento en Oak Elementary", "usted"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["mtss", "ca", "tx"])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_checkin_invitation_explains_check_ins_and_invites_to_meet(
+    name: str, language: str
+) -> None:
+    ruleset = tierflow.load_ruleset(name)  # ca and tx inherit it from mtss
+    assert [n.id for n in ruleset.program.notices.for_step("weekly-checkin")] == [
+        "mtss-checkin-invitation"
+    ]
+    r = render_notice(ruleset, "mtss-checkin-invitation", CONTEXT, language=language, on=ON)
+    assert (r.language, r.fell_back, r.channel) == (language, False, "letter")
+    assert r.elements == tuple(INVITATION) and r.missing_elements == ()
+    for element, phrases in INVITATION.items():
+        for phrase in phrases[language]:
+            assert phrase in r.html, (element, phrase)
+    for phrase in INVITATION_COMMON[language] + COMMON[language][:1]:
+        assert phrase in r.html, phrase
+    for word in NO_THREAT[language]:
+        assert word not in r.html, word
+    assert "López" in r.html and "\ufffd" not in r.html and "&amp;" not in r.html
+
+
+@pytest.mark.parametrize(
+    ("language", "present", "absent"),
+    [
+        ("en", ["Please call Oak Elementary at 555-0199 and ask for Sam Lee to find"],
+         [" by ", "write to", "Sam Lee,"]),
+        ("es", ["Llame a Oak Elementary al 555-0199 y pregunte por Sam Lee para acordar"],
+         ["a más tardar", "escriba a", "Sam Lee,"]),
+    ],
+)  # fmt: skip
+def test_the_invitation_without_a_deadline_email_or_staff_phone(
+    language: str, present: list[str], absent: list[str]
+) -> None:
+    context = dataclasses.replace(
+        CONTEXT,
+        school=SchoolInfo("Oak Elementary", phone="555-0199"),
+        staff=StaffContact("Sam Lee"),
+        deadline=None,
+    )
+    mtss = tierflow.load_ruleset("mtss")
+    r = render_notice(mtss, "mtss-checkin-invitation", context, language=language, on=ON)
+    assert r.elements == tuple(INVITATION) and r.missing_elements == ()
+    for phrase in present:
+        assert phrase in r.html, phrase
+    for phrase in absent:
+        assert phrase not in r.html, phrase

@@ -93,8 +93,10 @@ def test_each_notice_due_is_rendered_once_and_recorded_in_the_outbox(tmp_path: P
         schools=SCHOOLS,
         students={"s1": Person("s1", "Ana Pérez", first_name="Ana", last_name="Pérez")},
     )
-    # The family call (tier 2) calls for the MTSS nudge; the parent notice for TEC 25.095(b).
+    # Tier 2's weekly check-in calls for the invitation, its family call for the MTSS nudge;
+    # the parent notice for the TEC 25.095(b) warning.
     assert sorted((n.notice, n.for_) for n in first.notices) == [
+        ("mtss-checkin-invitation", "weekly-checkin"),
         ("mtss-days-missed-nudge", "family-call"),
         ("tx-warning-notice", "parent-notice"),
     ]
@@ -125,8 +127,8 @@ def test_each_notice_due_is_rendered_once_and_recorded_in_the_outbox(tmp_path: P
         families=families,
         district=DISTRICT,
     )
-    assert again.notices == () and again.already == 2
-    assert len(engine.notices_of("s1")) == 2
+    assert again.notices == () and again.already == 3
+    assert len(engine.notices_of("s1")) == 3
 
 
 def test_the_store_keeps_hashes_not_the_family_s_name_or_address(tmp_path: Path) -> None:
@@ -144,7 +146,7 @@ def test_the_store_keeps_hashes_not_the_family_s_name_or_address(tmp_path: Path)
         district=DISTRICT,
     )
     events = [e for e in engine.repository.events("s1") if e.kind == "notice_rendered"]
-    assert len(events) == 2
+    assert len(events) == 3
     text = repr(events)
     assert "María" not in text and "Elm" not in text
     expected = hashlib.sha256(
@@ -169,12 +171,9 @@ def test_a_family_without_contact_or_address_is_a_problem_and_stays_due(tmp_path
     )
     assert run.notices == ()
     assert sorted((p.student_id, p.code) for p in run.problems) == [
-        ("s1", "notice.no_contact"),
-        ("s1", "notice.no_contact"),
-        ("s2", "notice.no_address"),
-        ("s2", "notice.no_address"),
-        ("s4", "notice.no_student"),
-        ("s4", "notice.no_student"),
+        *[("s1", "notice.no_contact")] * 3,
+        *[("s2", "notice.no_address")] * 3,
+        *[("s4", "notice.no_student")] * 3,
     ]
     assert "Li Wei" not in " ".join(map(str, run.problems))
     assert engine.notices_of("s1") == [] and engine.notices_of("s2") == []
@@ -187,7 +186,7 @@ def test_a_family_without_contact_or_address_is_a_problem_and_stays_due(tmp_path
         families={"s1": _family("A"), "s2": _family("B"), "s4": _family("D")},
         district=DISTRICT,
     )
-    assert len(fixed.notices) == 4 and [p.student_id for p in fixed.problems] == ["s4", "s4"]
+    assert len(fixed.notices) == 6 and [p.student_id for p in fixed.problems] == ["s4"] * 3
 
 
 def test_a_required_language_without_a_template_stops_the_run_before_anything(
@@ -210,7 +209,8 @@ def test_a_required_language_without_a_template_stops_the_run_before_anything(
         )
     message = str(caught.value)
     assert "school oak must send 'vi'" in message
-    assert "'mtss-days-missed-nudge'" in message and "'tx-warning-notice'" in message
+    for notice in ("mtss-checkin-invitation", "mtss-days-missed-nudge", "tx-warning-notice"):
+        assert f"notice {notice!r} has no 'vi' template" in message
     assert not any(tmp_path.iterdir())
     assert engine.notices_of("s1") == [] and engine.notices_of("s2") == []
     # Spanish is required and written: the Spanish family gets Spanish, never English only.
@@ -225,10 +225,8 @@ def test_a_required_language_without_a_template_stops_the_run_before_anything(
         required_languages={"oak": ["es"]},
     )
     assert sorted((n.student_id, n.language) for n in ok.notices) == [
-        ("s1", "es"),
-        ("s1", "es"),
-        ("s2", "en"),
-        ("s2", "en"),
+        *[("s1", "es")] * 3,
+        *[("s2", "en")] * 3,
     ]
 
 
@@ -245,8 +243,8 @@ def test_a_language_not_required_falls_back_and_says_so(tmp_path: Path) -> None:
         families={"s1": _family("A", "vi")},
         district=DISTRICT,
     )
-    [nudge] = run.notices
-    assert (nudge.language, nudge.fell_back) == ("en", True)
+    assert len(run.notices) == 2
+    assert {(n.language, n.fell_back) for n in run.notices} == {("en", True)}
 
 
 def test_letters_go_in_mail_order_and_the_csv_holds_what_a_mail_house_needs(
@@ -269,19 +267,22 @@ def test_letters_go_in_mail_order_and_the_csv_holds_what_a_mail_house_needs(
         families=families,
         district=DISTRICT,
     )
-    assert [n.student_id for n in run.notices] == ["s2", "s3", "s1"]
+    assert [n.student_id for n in run.notices] == ["s2", "s2", "s3", "s3", "s1", "s1"]
     assert run.mail_house is not None
     rows = list(csv.DictReader(io.StringIO(run.mail_house.read_text("utf-8"))))
     assert [(r["mail_order"], r["student_id"], r["postal_code"]) for r in rows] == [
         ("1", "s2", "75201"),
-        ("2", "s3", "75203"),
-        ("3", "s1", "75205"),
+        ("2", "s2", "75201"),
+        ("3", "s3", "75203"),
+        ("4", "s3", "75203"),
+        ("5", "s1", "75205"),
+        ("6", "s1", "75205"),
     ]
-    assert rows[1]["address_2"] == "Dallas, TX 75203-1234" and rows[1]["recipient"] == "Adams"
+    assert rows[2]["address_2"] == "Dallas, TX 75203-1234" and rows[2]["recipient"] == "Adams"
     page = run.pages["oak"].read_text("utf-8")
     assert page.index('data-student="s2"') < page.index('data-student="s3"')
     assert page.index('data-student="s3"') < page.index('data-student="s1"')
-    assert page.count('<section class="letter"') == 3
+    assert page.count('<section class="letter"') == 6
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
 
 
@@ -300,7 +301,7 @@ def test_hostile_ids_and_names_stay_inside_the_folder_and_inert(tmp_path: Path) 
         families={evil: family},
         district=DISTRICT,
     )
-    [letter] = run.notices
+    letter = run.notices[0]
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert written and all(p.resolve().is_relative_to(run.folder.resolve()) for p in written)
     assert ".." not in letter.path
@@ -326,13 +327,14 @@ notices:
       es: "{% for i in range(30) %}{{ student.first_name }} faltó
         {{ attendance.days_absent | number }} días. {% endfor %}"
     elements: []
-  - id: hello-email
+  - id: mtss-checkin-invitation
     for: [weekly-checkin]
     channel: email
     templates:
       en:
         subject: "Check-ins for {{ student.first_name }}"
         text: "Dear {{ family.name }}, {{ staff.name }} will check in weekly."
+    elements: []
 """
 
 

@@ -73,7 +73,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], 
     engine.run(ON, facts)
     for f in facts:
         engine.issue_legal(f["student_id"], "parent-notice", on=ON, by="c1", facts=f)
-    tx_only = {  # only the legal letter: the nudge is tested elsewhere
+    families = {
         sid: FamilyContact(
             f"{first} {last} (familia)" if lang == "es" else f"The {last} family",
             lang,
@@ -86,7 +86,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], 
         on=ON,
         directory=tmp_path_factory.mktemp("mail"),
         facts=facts,
-        families=tx_only,
+        families=families,
         students={
             sid: Person(sid, f"{a} {b}", first_name=a, last_name=b)
             for sid, (a, b, _, _) in NAMES.items()
@@ -119,15 +119,16 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], 
 
 def test_one_family_a_sheet_in_mail_order(printed: tuple[Path, list[str], str]) -> None:
     _, pages, _ = printed
-    # Six letters (the nudge and the warning for each of three students), each on its own sheet.
-    assert len(pages) == 6
+    # Nine letters (the check-in invitation, the nudge and the warning for each of three
+    # students), each on its own sheet.
+    assert len(pages) == 9
     order = []
     for text in pages:
         students = [sid for sid, (first, last, *_) in NAMES.items() if last in text]
         assert len(students) == 1, text[:400]
         order.append(students[0])
     # Mail order is by ZIP code: 75201 (s2), 75203 (s3), 75205 (s1).
-    assert order == ["s2", "s2", "s3", "s3", "s1", "s1"]
+    assert order == ["s2"] * 3 + ["s3"] * 3 + ["s1"] * 3
 
 
 def test_every_element_in_both_languages_and_accents_intact(
@@ -155,7 +156,7 @@ def test_the_address_sits_in_the_envelope_window(printed: tuple[Path, list[str],
     elm = [
         (float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1, w in words if w == "Elm"
     ]
-    assert len(elm) == 6
+    assert len(elm) == 9
     for x0, y0, x1, y1 in elm:
         assert x0 >= 72 and x1 <= 324, (x0, x1)
         assert y0 >= 151.2 and y1 <= 219.6, (y0, y1)

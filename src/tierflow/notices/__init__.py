@@ -22,6 +22,14 @@ from tierflow.notices._context import (
     context_fields,
 )
 from tierflow.notices._env import MAX_ITERATIONS, MAX_OUTPUT, MAX_RANGE, NoticeError
+from tierflow.notices._languages import (
+    DEFAULT_LANGUAGE,
+    EC_48985_SHARE,
+    base_language,
+    language_code,
+    language_shares,
+    required_languages,
+)
 from tierflow.notices._render import (
     NoticeBook,
     RenderedNotice,
@@ -31,6 +39,8 @@ from tierflow.notices._render import (
 )
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
+    "EC_48985_SHARE",
     "MAX_ITERATIONS",
     "MAX_OUTPUT",
     "MAX_RANGE",
@@ -49,8 +59,12 @@ __all__ = [
     "TemplateCheck",
     "TemplateIssue",
     "TemplateSource",
+    "base_language",
     "check_template",
     "context_fields",
+    "language_code",
+    "language_shares",
     "pick_language",
     "render_notice",
+    "required_languages",
 ]

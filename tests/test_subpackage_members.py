@@ -136,6 +136,10 @@ EXPECTED: dict[str, set[str]] = {
         "read_facts_text",
         "read_groups",
         "read_people",
+        "Contacts",
+        "Schools",
+        "read_contacts",
+        "read_schools",
     },
     "report": {
         "ComplianceReport",
@@ -262,6 +266,12 @@ EXPECTED: dict[str, set[str]] = {
         "context_fields",
         "pick_language",
         "render_notice",
+        "DEFAULT_LANGUAGE",
+        "EC_48985_SHARE",
+        "base_language",
+        "language_code",
+        "language_shares",
+        "required_languages",
     },
 }
 

@@ -99,6 +99,18 @@ _BY_NAME = {key: code for code, codes, names in _TABLE for key in (code, *codes,
 # ISO 639-2 "no language" codes, and "na" (an export's "not available" far more often than
 # Nauruan): read as no language given.
 _NO_LANGUAGE = frozenset({"und", "mul", "mis", "zxx", "na", "n/a", "none", "unknown"})
+# ISO 639-1: a two-letter code must be one of these ("SP" is no language); checked against
+# Babel's language names.
+_ISO_639_1_TEXT = (
+    "aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv "
+    "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho "
+    "hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku "
+    "kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn "
+    "no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm "
+    "sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi "
+    "vo wa wo xh yi yo za zh zu"
+)
+_ISO_639_1 = frozenset(_ISO_639_1_TEXT.split())
 _CODE = re.compile(r"^([a-z]{2,3})((?:-[a-z0-9]{1,8})*)$")
 
 
@@ -114,8 +126,8 @@ def language_code(value: str) -> str | None:
     >>> language_code("Klingon") is None
     True
 
-    A well-formed code the table does not list is kept as written (``ton``); any other word
-    is not recognised.
+    An ISO 639-1 code, or a three-letter code, that the table of common languages does not
+    list is kept as written (``to``, ``ton``); any other word is not recognised.
     """
     text = value.strip()
     if "#" in text:  # an Ed-Fi descriptor URI: the code value follows the '#'
@@ -129,7 +141,7 @@ def language_code(value: str) -> str | None:
     if match is None:
         return None
     primary, rest = match.groups()
-    if primary in _NO_LANGUAGE:
+    if primary in _NO_LANGUAGE or (len(primary) == 2 and primary not in _ISO_639_1):
         return None
     primary = _BY_NAME.get(primary, primary)
     regions = [part for part in rest.split("-")[1:] if len(part) == 2 and part.isalpha()]

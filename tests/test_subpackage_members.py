@@ -136,6 +136,10 @@ EXPECTED: dict[str, set[str]] = {
         "read_facts_text",
         "read_groups",
         "read_people",
+        "Contacts",
+        "Schools",
+        "read_contacts",
+        "read_schools",
     },
     "report": {
         "ComplianceReport",
@@ -276,6 +280,12 @@ EXPECTED: dict[str, set[str]] = {
         "attendance_figures",
         "classmates_group",
         "classmates_medians",
+        "DEFAULT_LANGUAGE",
+        "EC_48985_SHARE",
+        "base_language",
+        "language_code",
+        "language_shares",
+        "required_languages",
     },
 }
 

@@ -28,6 +28,14 @@ from tierflow.notices._figures import (
     classmates_group,
     classmates_medians,
 )
+from tierflow.notices._languages import (
+    DEFAULT_LANGUAGE,
+    EC_48985_SHARE,
+    base_language,
+    language_code,
+    language_shares,
+    required_languages,
+)
 from tierflow.notices._render import (
     NoticeBook,
     RenderedNotice,
@@ -37,6 +45,8 @@ from tierflow.notices._render import (
 )
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
+    "EC_48985_SHARE",
     "MAX_ITERATIONS",
     "MAX_OUTPUT",
     "MAX_RANGE",
@@ -57,10 +67,14 @@ __all__ = [
     "TemplateIssue",
     "TemplateSource",
     "attendance_figures",
+    "base_language",
     "check_template",
     "classmates_group",
     "classmates_medians",
     "context_fields",
+    "language_code",
+    "language_shares",
     "pick_language",
     "render_notice",
+    "required_languages",
 ]

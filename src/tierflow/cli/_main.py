@@ -17,6 +17,7 @@ from tierflow.cli._evaluate import (
     _input_options,
 )
 from tierflow.cli._lifecycle import add_lifecycle_command
+from tierflow.cli._notices import _cmd_notices, _notices_options
 from tierflow.cli._queue import _cmd_queue, _queue_options
 from tierflow.cli._records import (
     _cmd_audit_anchor,
@@ -218,6 +219,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _queue_options(p)
     p.set_defaults(func=_cmd_queue)
+
+    p = sub.add_parser(
+        "notices", help="render the day's family notices: letters, a PDF per school, messages"
+    )
+    _notices_options(p)
+    p.set_defaults(func=_cmd_notices)
     return parser
 
 

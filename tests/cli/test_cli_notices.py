@@ -89,9 +89,9 @@ def test_the_day_s_letters_are_written_and_listed(store: Path) -> None:
         f"notices on {MONDAY}: 8 rendered (letter 8), 0 already rendered, 0 not produced"
     )
     folder = store / "out" / MONDAY.isoformat()
-    assert f"  oak: {folder / 'oak' / 'letters.html'}" in out
+    assert f"  oak: {folder / 'oak' / 'school-letters.html'}" in out
     assert f"  mail house: {folder / 'mail-house.csv'}" in out
-    oak = (folder / "oak" / "letters.html").read_text("utf-8")
+    oak = (folder / "oak" / "school-letters.html").read_text("utf-8")
     assert oak.count('<section class="letter"') == 6
     assert oak.count('lang="es"') >= 4 and "Oak Elementary" in oak
     again = _cli(store, "--facts", str(store / "facts.jsonl"))

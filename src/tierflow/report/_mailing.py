@@ -4,10 +4,10 @@
 that a rule set's ``notices:`` are ``for``), renders each in the family's language and writes:
 
 - one HTML page per letter (print CSS, the address in the envelope window), and per school one
-  page of all its letters in mail order (``letters.html``) and, asked for, its PDF printed by
-  Chromium (``letters.pdf``: each letter starts on a new sheet);
+  page of all its letters in mail order (``school-letters.html``) and, asked for, its PDF printed by
+  Chromium (``school-letters.pdf``: each letter starts on a new sheet);
 - ``mail-house.csv``: one row per letter, in mail order, for a mail house;
-- ``messages.jsonl``: one JSON object per email or text message (subject, plain text, HTML, the
+- ``email-sms.jsonl``: one JSON object per email or text message (subject, plain text, HTML, the
   number of SMS segments).
 
 Every notice rendered is recorded in the student's timeline (``notice_rendered``: the template
@@ -155,7 +155,7 @@ class Mailing:
         notices: The notices rendered and recorded, in mail order (school, ZIP code, family).
         already: Notices due that an earlier run had rendered (not rendered again).
         problems: Notices due and not produced, with why.
-        pages: Each school's page of letters (``letters.html``), by school id.
+        pages: Each school's page of letters (``school-letters.html``), by school id.
         pdfs: Each school's PDF of letters, by school id (only when asked for).
         mail_house: The CSV of letters for a mail house, or None when there are none.
         messages: The JSON Lines file of emails and text messages, or None when there are none.
@@ -601,7 +601,7 @@ def _write_letters(
         by_school.setdefault(m.due.school_id, []).append(section)
     pages = {}
     for school_id, sections in by_school.items():
-        page = folder / _safe(school_id or "no-school") / "letters.html"
+        page = folder / _safe(school_id or "no-school") / "school-letters.html"
         page.write_text(letters_page(f"Letters, {school_id}", sections), "utf-8")
         pages[school_id] = page
     return pages, {}
@@ -658,7 +658,7 @@ def _write_messages(folder: Path, messages: list[_Made]) -> Path | None:
             encoding, parts = sms_segments(m.rendered.text)
             item |= {"encoding": encoding, "segments": parts}
         lines.append(json_line(item))
-    target = folder / "messages.jsonl"
+    target = folder / "email-sms.jsonl"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("".join(lines), "utf-8")
     return target

@@ -213,3 +213,13 @@ def test_notice_events_are_the_outbox_events_of_each_student_in_order(repo: Repo
     assert list(repo.notice_events()) == ["s1", "s2"]
     assert [e.kind for e in repo.notice_events()["s2"]] == ["notice_rendered"]
     assert repo.notice_events([]) == {}
+
+
+def test_a_notice_that_came_back_may_be_rendered_again() -> None:
+    engine = Engine(MTSS)
+    first = render(engine).seq
+    engine.record_delivery("s1", first, "returned", on=D, by="clerk")
+    again = render(engine, content_sha256="d" * 64)  # the corrected address block
+    with pytest.raises(WorkflowError, match=rf"\(event {again.seq}\)"):
+        render(engine)  # the second one did not come back
+    assert [n.status for n in engine.notices_of("s1")] == ["returned", "rendered"]

@@ -58,6 +58,7 @@ def test_a_rendered_notice_is_one_event_with_its_hashes(repo: Repository) -> Non
     engine = Engine(MTSS, repository=repo)
     ev = render(engine, detail={"path": "out/s1.html", "recipient_sha256": "a" * 64})
     assert (ev.kind, ev.at, ev.who, ev.student_id) == ("notice_rendered", D, "clerk", "s1")
+    assert ev.ruleset is not None and ev.ruleset.id == "mtss"
     assert ev.detail == {
         "notice": "ca-first-truancy-notice",
         "for": "not1",

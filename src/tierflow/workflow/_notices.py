@@ -408,7 +408,7 @@ class Notices(Core):
             content_sha256=content_sha256,
             template_sha256=template_sha256,
             detail=detail,
-        )
+        )._replace(ruleset=self.ruleset.ref)  # the rule set whose template was rendered
         with self._unit():
             return self._record(event)
 

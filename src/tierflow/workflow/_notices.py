@@ -395,21 +395,21 @@ class Notices(Core):
         Raises:
             WorkflowError: See :func:`notice_event`; nothing is recorded.
         """
-        event = notice_event(
-            self.repository.notice_events([student_id]).get(student_id, ()),
-            student_id,
-            on=on,
-            by=by,
-            notice=notice,
-            for_=for_,
-            source_seq=source_seq,
-            channel=channel,
-            language=language,
-            content_sha256=content_sha256,
-            template_sha256=template_sha256,
-            detail=detail,
-        )._replace(ruleset=self.ruleset.ref)  # the rule set whose template was rendered
-        with self._unit():
+        with self._unit():  # the check and the record in one unit of the store
+            event = notice_event(
+                self.repository.notice_events([student_id]).get(student_id, ()),
+                student_id,
+                on=on,
+                by=by,
+                notice=notice,
+                for_=for_,
+                source_seq=source_seq,
+                channel=channel,
+                language=language,
+                content_sha256=content_sha256,
+                template_sha256=template_sha256,
+                detail=detail,
+            )._replace(ruleset=self.ruleset.ref)  # the rule set whose template was rendered
             return self._record(event)
 
     def record_delivery(
@@ -436,16 +436,16 @@ class Notices(Core):
         Raises:
             WorkflowError: See :func:`delivery_event`; nothing is recorded.
         """
-        event = delivery_event(
-            self.repository.notice_events([student_id]).get(student_id, ()),
-            student_id,
-            notice_seq,
-            status,
-            on=on,
-            by=by,
-            note=note,
-        )
-        with self._unit():
+        with self._unit():  # the check and the record in one unit of the store
+            event = delivery_event(
+                self.repository.notice_events([student_id]).get(student_id, ()),
+                student_id,
+                notice_seq,
+                status,
+                on=on,
+                by=by,
+                note=note,
+            )
             return self._record(event)
 
     def notices_of(self, student_id: str) -> list[NoticeRecord]:

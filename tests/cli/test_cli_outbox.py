@@ -113,3 +113,10 @@ def test_a_missing_store_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "tierflow outbox: no database file" in capsys.readouterr().err
     assert run("delivery", "s1", "1", "sent", "--db", missing, "--by", "x")[0] == 2
     assert "tierflow delivery: no database file" in capsys.readouterr().err
+
+
+def test_a_control_character_in_a_note_is_escaped_on_the_terminal(db: str) -> None:
+    common = ["--db", db, "--by", "clerk", "--on", "2025-10-07"]
+    assert run("delivery", "s1", "1", "bounced", *common, "--note", "x\x1b[2Jy")[0] == 0
+    status, text = run("outbox", "--db", db, "--status", "bounced")
+    assert status == 0 and "\x1b" not in text and "x\\x1b[2Jy" in text

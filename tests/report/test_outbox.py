@@ -249,3 +249,11 @@ def test_a_queue_without_notices_counts_the_buckets_it_always_did() -> None:
         "unassigned",
         "legal_awaiting_evidence",
     ]
+
+
+def test_a_hostile_note_stays_text_in_the_packet_page() -> None:
+    engine = Engine(CA)
+    seq = notice(engine, "s1")
+    engine.record_delivery("s1", seq, "returned", on=MON, by="clerk", note="<script>x</script>")
+    page = build_packet(engine.repository, "s1", CA, as_of=MON).to_html()
+    assert "<script>x" not in page and "&lt;script&gt;x&lt;/script&gt;" in page

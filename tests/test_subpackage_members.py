@@ -159,6 +159,10 @@ EXPECTED: dict[str, set[str]] = {
         "MailingProblem",
         "produce_notices",
         "sms_segments",
+        "OUTBOX_STATUSES",
+        "Outbox",
+        "OutboxItem",
+        "outbox",
     },
     "spec": {
         "BUILTIN_ROLES",

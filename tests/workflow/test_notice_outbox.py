@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tierflow
 from tierflow.errors import WorkflowError
@@ -58,6 +60,7 @@ def test_a_rendered_notice_is_one_event_with_its_hashes(repo: Repository) -> Non
     engine = Engine(MTSS, repository=repo)
     ev = render(engine, detail={"path": "out/s1.html", "recipient_sha256": "a" * 64})
     assert (ev.kind, ev.at, ev.who, ev.student_id) == ("notice_rendered", D, "clerk", "s1")
+    assert ev.ruleset is not None and ev.ruleset.id == "mtss"
     assert ev.detail == {
         "notice": "ca-first-truancy-notice",
         "for": "not1",
@@ -213,3 +216,66 @@ def test_notice_events_are_the_outbox_events_of_each_student_in_order(repo: Repo
     assert list(repo.notice_events()) == ["s1", "s2"]
     assert [e.kind for e in repo.notice_events()["s2"]] == ["notice_rendered"]
     assert repo.notice_events([]) == {}
+
+
+def test_a_notice_that_came_back_may_be_rendered_again() -> None:
+    engine = Engine(MTSS)
+    first = render(engine).seq
+    engine.record_delivery("s1", first, "returned", on=D, by="clerk")
+    again = render(engine, content_sha256="d" * 64)  # the corrected address block
+    with pytest.raises(WorkflowError, match=rf"\(event {again.seq}\)"):
+        render(engine)  # the second one did not come back
+    assert [n.status for n in engine.notices_of("s1")] == ["returned", "rendered"]
+
+
+# --- a second implementation of the delivery rules, checking the engine's ---------------------
+
+# Written from the table in docs/outbox.md, not from the code: what may follow each status.
+MAY_FOLLOW = {
+    "rendered": {"sent", "delivered", "returned", "bounced", "read"},
+    "sent": {"delivered", "returned", "bounced", "read"},
+    "delivered": {"read", "returned", "bounced"},
+    "returned": {"sent", "delivered"},
+    "bounced": {"sent", "delivered"},
+    "read": set(),
+}
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(DELIVERY_STATUSES), st.integers(min_value=-2, max_value=3)),
+        max_size=8,
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_deliveries_are_accepted_exactly_as_the_table_says(
+    reports: list[tuple[str, int]],
+) -> None:
+    engine = Engine(MTSS)
+    seq = render(engine).seq
+    status, last = "rendered", D
+    for wanted, step in reports:
+        on = last + dt.timedelta(days=step)
+        ok = wanted in MAY_FOLLOW[status] and on >= last
+        try:
+            engine.record_delivery("s1", seq, wanted, on=on, by="mailer")
+        except WorkflowError:
+            assert not ok, (status, wanted, on, last)
+        else:
+            assert ok, (status, wanted, on, last)
+            status, last = wanted, on
+        (rec,) = engine.notices_of("s1")
+        assert rec.status == status and rec.status_on == last
+
+
+def test_notice_events_of_many_students_are_read_in_chunks() -> None:
+    with SqlRepository(":memory:") as repo:
+        engine = Engine(MTSS, repository=repo)
+        students = [f"s{n:04d}" for n in range(1203)]
+        with repo.batch():
+            for sid in students:
+                render(engine, sid)
+        got = repo.notice_events(reversed(students))
+        assert list(got) == students[::-1]
+        assert all(len(evs) == 1 for evs in got.values())
+        assert len(repo.notice_events()) == 1203

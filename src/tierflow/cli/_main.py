@@ -18,6 +18,7 @@ from tierflow.cli._evaluate import (
 )
 from tierflow.cli._lifecycle import add_lifecycle_command
 from tierflow.cli._notices import _cmd_notices, _notices_options
+from tierflow.cli._outbox import _add_outbox_commands
 from tierflow.cli._queue import _cmd_queue, _queue_options
 from tierflow.cli._records import (
     _cmd_audit_anchor,
@@ -225,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _notices_options(p)
     p.set_defaults(func=_cmd_notices)
+    _add_outbox_commands(sub)  # outbox, delivery: the notices rendered and their deliveries
     return parser
 
 

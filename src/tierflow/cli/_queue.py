@@ -13,6 +13,7 @@ __all__: list[str] = []
 # The library's QUEUE_BUCKETS and QUEUE_SORTS, written out so that building the parser (for any
 # command) does not import the reports; a test checks they are equal.
 _BUCKETS = ("overdue", "due_today", "upcoming", "unassigned", "legal_awaiting_evidence")
+_NOTICE_BUCKETS = ("returned_notice",)  # shown only when it holds an item (docs/outbox.md)
 _SORTS = ("bucket", "due", "age", "student", "tier")
 
 
@@ -30,7 +31,7 @@ def _queue_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--bucket",
         action="append",
-        choices=_BUCKETS,
+        choices=(*_BUCKETS, *_NOTICE_BUCKETS),
         help="only this bucket (repeat for several; default: all)",
     )
     p.add_argument("--sort", choices=_SORTS, default="bucket", help="default: bucket")
@@ -84,7 +85,7 @@ def _cmd_queue(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                 owner=args.owner,
                 role=args.role,
                 school=args.school,
-                buckets=args.bucket or _BUCKETS,
+                buckets=args.bucket or (*_BUCKETS, *_NOTICE_BUCKETS),
                 upcoming_days=args.upcoming_days,
                 calendars=calendars,
                 sort=args.sort,

@@ -24,18 +24,22 @@ from tierflow.report._mailing import (
     produce_notices,
     sms_segments,
 )
+from tierflow.report._outbox import OUTBOX_STATUSES, Outbox, OutboxItem, outbox
 from tierflow.report._packet import Packet, PacketEntry, build_packet
 from tierflow.report._queue import QUEUE_BUCKETS, QUEUE_SORTS, WorkItem, WorkQueue, work_queue
 from tierflow.report._readiness import Readiness
 from tierflow.report._step_check import StepCheck
 
 __all__ = [
+    "OUTBOX_STATUSES",
     "QUEUE_BUCKETS",
     "QUEUE_SORTS",
     "ComplianceReport",
     "MailedNotice",
     "Mailing",
     "MailingProblem",
+    "Outbox",
+    "OutboxItem",
     "Packet",
     "PacketEntry",
     "Readiness",
@@ -44,6 +48,7 @@ __all__ = [
     "WorkQueue",
     "build_packet",
     "compliance_report",
+    "outbox",
     "produce_notices",
     "sms_segments",
     "work_queue",

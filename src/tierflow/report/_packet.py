@@ -6,6 +6,9 @@ rule set that justified it and the references it cites, plus whether a legal ste
 elements (earlier letters, conferences, supportive interventions with outcomes) are documented.
 The store holds no names or dates of birth: a packet names the student by id, and prints a name
 and date of birth only when asked to (``include_personal=True``), from a roster the host passes.
+
+Each notice rendered for the student (the outbox) is in the timeline, and listed with its
+deliveries under the legal step or intervention it was for (:mod:`tierflow.report._evidence`).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import Person
 from tierflow.report._aging import CorrectionFlag, LegalAging, correction_flags, legal_aging
+from tierflow.report._evidence import notice_json, notices_as_of, notices_section
 from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
 from tierflow.report._page import document, sources
 from tierflow.report._readiness import Readiness, check_readiness
-from tierflow.workflow import Intervention, Repository, WorkflowEvent
+from tierflow.workflow import Intervention, NoticeRecord, Repository, WorkflowEvent, read_notices
 
 __all__ = ["Packet", "PacketEntry", "build_packet"]
 
@@ -43,6 +47,8 @@ _KINDS = {
     "legal_overdue": "Legal step overdue",
     "legal_flagged": "Legal step flagged after a correction",
     "legal_flag_resolved": "Legal step flag resolved",
+    "notice_rendered": "Notice rendered",
+    "notice_delivery": "Notice delivery",
 }
 
 
@@ -89,6 +95,8 @@ class Packet:
             overdue now.
         flags: Legal steps issued on grounds a correction removed and not yet resolved (the
             owner is to rescind the letter or notify the family).
+        notices: The notices rendered for the student by ``as_of``, each with the deliveries
+            reported by then.
     """
 
     student_id: str
@@ -101,6 +109,7 @@ class Packet:
     person: Person | None = None
     aging: tuple[LegalAging, ...] = ()
     flags: tuple[CorrectionFlag, ...] = ()
+    notices: tuple[NoticeRecord, ...] = ()
 
     def to_json(self) -> str:
         """The packet as indented JSON."""
@@ -124,6 +133,7 @@ class Packet:
                 {k: _iso(v) for k, v in dataclasses.asdict(a).items()} for a in self.aging
             ],
             "flags": [{k: _iso(v) for k, v in dataclasses.asdict(f).items()} for f in self.flags],
+            "notices": [notice_json(n) for n in self.notices],
         }
         return json_text(data)
 
@@ -242,6 +252,7 @@ class Packet:
             r = self.readiness
             items = [html('<li class="ok">{p}</li>', p=p) for p in r.present]
             items += [html('<li class="missing">missing: {m}</li>', m=m) for m in r.missing]
+            items += [html('<li class="missing">notice: {m}</li>', m=m) for m in r.notices_missing]
             ready = html(
                 '<section class="readiness">\n<h2>{label}: {verdict}</h2>\n'
                 "<ul>{items}</ul>\n</section>",
@@ -250,6 +261,9 @@ class Packet:
                 items=join("", items),
             )
         legal = _legal_section(self.aging, self.flags)
+        legal = html(
+            "{legal}{notices}", legal=legal, notices=notices_section(self.notices, self.aging)
+        )
         who = f"Student {self.student_id}"
         student = html("{id}", id=self.student_id)
         if self.include_personal:
@@ -377,6 +391,8 @@ class _Citations:
             return tuple(dict.fromkeys(found))
         if ev.kind.startswith("legal_"):
             return self.step.get(str(detail.get("step")), ())
+        if ev.kind.startswith("notice_"):  # a notice for a legal step: the step's law
+            return self.step.get(str(detail.get("for")), ())
         if ev.intervention_id is not None:
             return self.intervention.get(catalogue.get(ev.intervention_id, ""), ())
         return ()
@@ -400,6 +416,14 @@ class _Citations:
         if ev.kind.startswith("legal_"):
             step = str(detail.get("step"))
             return f"{_KINDS.get(ev.kind, ev.kind)}: {self.label.get(step, step)}"
+        if ev.kind in ("notice_rendered", "notice_delivery"):
+            target = str(detail.get("for"))
+            what = f"{detail.get('notice', '')} for {self.label.get(target, target)}"
+            if ev.kind == "notice_rendered":
+                return (
+                    f"Notice rendered: {what} ({detail.get('channel')}, {detail.get('language')})"
+                )
+            return f"Notice {detail.get('status', '')}: {what}"
         return _KINDS.get(ev.kind, ev.kind)
 
 
@@ -471,6 +495,7 @@ def build_packet(
         calendars=calendars,
     )
     flags = tuple(f for f in correction_flags(student_id, events, labels, as_of=as_of) if f.open)
+    notices = tuple(notices_as_of(read_notices(events), as_of))
     return Packet(
         student_id,
         as_of,
@@ -482,6 +507,7 @@ def build_packet(
         person,
         aging,
         flags,
+        notices,
     )
 
 

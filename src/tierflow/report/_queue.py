@@ -10,7 +10,11 @@ A queue lists the open interventions the store selects for an owner, a role or a
 * ``legal_awaiting_evidence``: a legal step of a listed student that the engine reported due
   and that was neither issued nor withdrawn (issuing it documents the notice), or an issued
   step whose grounds a correction removed and whose owner has not documented yet that it was
-  rescinded or the family notified (an open correction flag).
+  rescinded or the family notified (an open correction flag);
+* ``returned_notice``: a notice to a listed student's family came back (``returned``) or was
+  refused (``bounced``) and neither it nor a later notice for the same step was delivered
+  since: update the address or make a home visit (:mod:`tierflow.report._evidence`). Its
+  count is shown only when it holds an item, so a store without an outbox reads as before.
 
 An intervention without a cadence (a SART meeting, a home visit) has no follow-up date: it is
 due from the day it opened until it is closed. Legal steps are read from the students' events
@@ -43,13 +47,19 @@ from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.report._aging import correction_flags, legal_aging
+from tierflow.report._evidence import ACT_ON_RETURN, failed_notices, notices_as_of
 from tierflow.report._export import Cell, csv_text, json_text
-from tierflow.workflow import Intervention, Repository, SchoolDays
+from tierflow.workflow import Intervention, Repository, SchoolDays, read_notices
 
 __all__ = ["QUEUE_BUCKETS", "QUEUE_SORTS", "WorkItem", "WorkQueue", "work_queue"]
 
 QUEUE_BUCKETS = ("overdue", "due_today", "upcoming", "unassigned", "legal_awaiting_evidence")
 """The buckets of a work queue, in the order a queue lists them."""
+
+_SHOWN_IF_ANY = ("returned_notice",)
+"""Buckets after :data:`QUEUE_BUCKETS`, counted only when they hold an item: added with the
+outbox, so a queue of a store without one reads (and exports) as it always did."""
+_ALL_BUCKETS = (*QUEUE_BUCKETS, *_SHOWN_IF_ANY)
 
 QUEUE_SORTS = ("bucket", "due", "age", "student", "tier")
 """How a queue's items may be sorted (:meth:`WorkQueue.sorted`)."""
@@ -62,7 +72,7 @@ class WorkItem:
     """One thing to do in a work queue.
 
     Attributes:
-        bucket: One of :data:`QUEUE_BUCKETS`.
+        bucket: One of :data:`QUEUE_BUCKETS`, or ``returned_notice``.
         student_id: The student.
         school_id: The intervention's school, or the school the legal step's clock runs on.
         item: The catalogue id (``weekly-checkin``), or the legal step id.
@@ -97,8 +107,8 @@ class WorkItem:
 
 
 _SORT_KEYS: dict[str, Callable[[WorkItem], tuple[Any, ...]]] = {
-    "bucket": lambda i: (QUEUE_BUCKETS.index(i.bucket), i.due_on or _LATEST, i.student_id, i.item),
-    "due": lambda i: (i.due_on or _LATEST, QUEUE_BUCKETS.index(i.bucket), i.student_id, i.item),
+    "bucket": lambda i: (_ALL_BUCKETS.index(i.bucket), i.due_on or _LATEST, i.student_id, i.item),
+    "due": lambda i: (i.due_on or _LATEST, _ALL_BUCKETS.index(i.bucket), i.student_id, i.item),
     "age": lambda i: (
         -(i.age_school_days if i.age_school_days is not None else -(10**9)),
         i.due_on or _LATEST,
@@ -142,11 +152,14 @@ class WorkQueue:
         return tuple(i for i in self.items if i.bucket == name)
 
     def counts(self) -> dict[str, int]:
-        """How many items each bucket holds (every bucket named, in order)."""
-        counts = dict.fromkeys(QUEUE_BUCKETS, 0)
+        """How many items each bucket holds (every bucket named, in order).
+
+        ``returned_notice`` is named only when it holds an item.
+        """
+        counts = dict.fromkeys(_ALL_BUCKETS, 0)
         for i in self.items:
             counts[i.bucket] += 1
-        return counts
+        return {k: n for k, n in counts.items() if n or k not in _SHOWN_IF_ANY}
 
     def sorted(self, by: str = "bucket") -> WorkQueue:
         """The queue with its items sorted: one of :data:`QUEUE_SORTS`.
@@ -213,7 +226,7 @@ class WorkQueue:
     def to_text(self) -> str:
         """For people: a heading a bucket, one line an item."""
         lines = [self.summary()]
-        for name in QUEUE_BUCKETS:
+        for name in _ALL_BUCKETS:
             mine = self.bucket(name)
             if not mine:
                 continue
@@ -241,7 +254,7 @@ def work_queue(
     owner: str | None = None,
     role: str | None = None,
     school: str | None = None,
-    buckets: Iterable[str] = QUEUE_BUCKETS,
+    buckets: Iterable[str] = _ALL_BUCKETS,
     upcoming_days: int = 5,
     calendars: Mapping[str, SchoolCalendar] | None = None,
     labels: Mapping[str, str] | None = None,
@@ -256,7 +269,8 @@ def work_queue(
         owner: Only this staff member's interventions (an owner has no unassigned ones).
         role: Only interventions owned by this role (``mentor``).
         school: Only interventions at this school.
-        buckets: The buckets wanted (default: all of :data:`QUEUE_BUCKETS`).
+        buckets: The buckets wanted (default: all of :data:`QUEUE_BUCKETS` and
+            ``returned_notice``).
         upcoming_days: How many school days ahead ``upcoming`` looks.
         calendars: School calendars by id, to count school days on (Monday to Friday for a
             school without one).
@@ -269,9 +283,9 @@ def work_queue(
         ValueError: An unknown bucket or sort, or a negative ``upcoming_days``.
     """
     wanted = set(buckets)
-    unknown = sorted(wanted - set(QUEUE_BUCKETS))
+    unknown = sorted(wanted - set(_ALL_BUCKETS))
     if unknown:
-        raise ValueError(f"unknown bucket {unknown[0]!r}; use {', '.join(QUEUE_BUCKETS)}")
+        raise ValueError(f"unknown bucket {unknown[0]!r}; use {', '.join(_ALL_BUCKETS)}")
     if sort not in _SORT_KEYS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(QUEUE_SORTS)}")
     if upcoming_days < 0:
@@ -296,6 +310,9 @@ def work_queue(
     if "legal_awaiting_evidence" in wanted:
         students = [iv.student_id for iv in open_ivs]
         items += _legal_items(repository, students, as_of, cals, labels or {}, since)
+    if "returned_notice" in wanted:
+        students = [iv.student_id for iv in open_ivs]
+        items += _notice_items(repository, students, as_of, school_days, labels or {})
     return WorkQueue(
         as_of, owner, role, school, upcoming_days, tuple(sorted(items, key=_SORT_KEYS[sort]))
     )
@@ -391,6 +408,39 @@ def _legal_items(
                     "flagged",
                     flagged,
                     None if flagged is None else SchoolDays(None).between(flagged, as_of),
+                    None,
+                )
+            )
+    return out
+
+
+def _notice_items(
+    repository: Repository,
+    students: list[str],
+    as_of: dt.date,
+    school_days: Callable[[str | None], SchoolDays],
+    labels: Mapping[str, str],
+) -> list[WorkItem]:
+    """The notices of these students that came back with nothing delivered since."""
+    out = []
+    for sid, events in repository.notice_events(students).items():
+        for n, failure in failed_notices(notices_as_of(read_notices(events), as_of)):
+            school = (n.detail or {}).get("school_id")
+            school_id = school if isinstance(school, str) else None
+            out.append(
+                WorkItem(
+                    "returned_notice",
+                    sid,
+                    school_id,
+                    n.notice,
+                    f"{n.notice} for {labels.get(n.for_, n.for_)}: {ACT_ON_RETURN}",
+                    None,
+                    None,
+                    None,
+                    None,
+                    failure.status,
+                    failure.on,
+                    school_days(school_id).between(failure.on, as_of),
                     None,
                 )
             )

@@ -4,6 +4,11 @@ The packet's readiness section: the earlier steps the step needs (transitively),
 conferences and supportive interventions the records show by the date, as the engine reads
 them, what the rule set still finds missing, and whether the step's condition holds on the
 facts given or the decisive ones the engine recorded last.
+
+Where the records hold notices (the outbox), each earlier step's notice is evidence too: one
+delivered (or read) is listed with what is present; one returned, bounced, or not yet reported
+delivered is listed in ``notices_missing`` (:mod:`tierflow.report._evidence`). That is evidence
+for the panel to weigh, not one of the rule set's requirements: it does not change ``ready``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Any
 from tierflow.errors import DataError
 from tierflow.evaluate import CompiledRuleset, legal_condition
 from tierflow.facts._read import HistoryView, InterventionView, StepView
-from tierflow.workflow import Repository, WorkflowEvent
+from tierflow.report._evidence import notices_as_of, step_evidence
+from tierflow.workflow import Repository, WorkflowEvent, read_notices
 from tierflow.workflow._tried import Starts, conferences_recorded, support_tried
 
 __all__ = ["Readiness", "check_readiness"]
@@ -39,6 +45,10 @@ class Readiness:
             ``already issued on ...``, ``cannot tell whether it is warranted: ...``.
         facts_on: The date of the recorded facts the condition was checked on (None: the
             facts were given, or none were found).
+        notices_missing: Earlier steps' notices to the family not shown delivered, in words
+            (returned, bounced, no delivery reported; once the student has a notice recorded,
+            an issued step the rule set has a notice for and none was recorded). It does not
+            change ``ready``.
     """
 
     step: str
@@ -49,6 +59,7 @@ class Readiness:
     warranted: bool | None = None
     verdict: str = ""
     facts_on: dt.date | None = None
+    notices_missing: tuple[str, ...] = ()
 
 
 def _documented(
@@ -129,10 +140,19 @@ def check_readiness(
                 todo.append(j)
     present: list[str] = []
     missing: list[str] = []
+    notices = notices_as_of(read_notices(events), as_of)
+    unsent: list[str] = []
     for j in sorted(chain):
         s = steps[j]
         if s.id in issued:
             present.append(f"{s.label or s.id} issued on {issued[s.id]}")
+            if notices:  # the host keeps an outbox: each issued step's notice is evidence
+                book = ruleset.program.notices
+                shown, lacking = step_evidence(
+                    notices, s.id, s.label or s.id, expected=bool(book.for_step(s.id))
+                )
+                present += shown
+                unsent += lacking
         else:
             missing.append(f"{s.label or s.id} has not been issued")
     for c in history.conferences:
@@ -181,4 +201,5 @@ def check_readiness(
         warranted,
         verdict or ("ready" if ready else "not ready"),
         facts_on,
+        tuple(unsent),
     )

@@ -148,6 +148,20 @@ class NoticeRecord:
         """Whether its last report says it reached the family (delivered or read)."""
         return self.status in ("delivered", "read")
 
+    @property
+    def open_failure(self) -> NoticeDelivery | None:
+        """Its last return or bounce with no delivery reported after it (None: there is none).
+
+        A notice returned and sent again stays failed until a delivery is reported: the
+        family has not had it yet.
+        """
+        for d in reversed(self.deliveries):
+            if d.status in ("delivered", "read"):
+                return None
+            if d.status in FAILED_STATUSES:
+                return d
+        return None
+
 
 def read_notices(events: Iterable[WorkflowEvent]) -> list[NoticeRecord]:
     """The notices a student's events record, oldest first, each with its deliveries.
@@ -228,7 +242,8 @@ def notice_event(
         WorkflowError: A value of the wrong shape (an empty id, a channel that is not
             ``letter``, ``email`` or ``sms``, a hash that is not 64 lowercase hex digits, an
             extra detail key that would replace one of the notice's own), or a notice already
-            rendered for the same step and source event (the message names that event).
+            rendered for the same step and source event that did not come back (the message
+            names that event).
     """
     as_date(on, "on")
     for name, value in (("by", by), ("notice", notice), ("for_", for_), ("language", language)):
@@ -247,7 +262,9 @@ def notice_event(
     if clash:
         raise WorkflowError(f"detail may not replace the notice's own {', '.join(clash)}")
     for rec in read_notices(events):
-        if (rec.notice, rec.for_, rec.source_seq) == (notice, for_, source_seq):
+        if (rec.notice, rec.for_, rec.source_seq) == (notice, for_, source_seq) and (
+            rec.open_failure is None
+        ):
             raise WorkflowError(
                 f"{notice} for {for_} (source event {source_seq}) was already rendered for "
                 f"student {student_id} on {rec.on} (event {rec.seq})"
@@ -356,7 +373,9 @@ class Notices(Core):
 
         At most one notice of an id is recorded for the same step (``for_``) and source
         event: a second is refused, so a producer run again renders nothing twice (it asks
-        :meth:`notices_of` first and skips what is there; the refusal is the guard).
+        :meth:`notices_of` first and skips what is there; the refusal is the guard). Only
+        once every earlier one came back (returned or bounced, nothing delivered since) may
+        it be rendered again, for a corrected address.
 
         Args:
             student_id: The student.
@@ -376,21 +395,21 @@ class Notices(Core):
         Raises:
             WorkflowError: See :func:`notice_event`; nothing is recorded.
         """
-        event = notice_event(
-            self.repository.notice_events([student_id]).get(student_id, ()),
-            student_id,
-            on=on,
-            by=by,
-            notice=notice,
-            for_=for_,
-            source_seq=source_seq,
-            channel=channel,
-            language=language,
-            content_sha256=content_sha256,
-            template_sha256=template_sha256,
-            detail=detail,
-        )
-        with self._unit():
+        with self._unit():  # the check and the record in one unit of the store
+            event = notice_event(
+                self.repository.notice_events([student_id]).get(student_id, ()),
+                student_id,
+                on=on,
+                by=by,
+                notice=notice,
+                for_=for_,
+                source_seq=source_seq,
+                channel=channel,
+                language=language,
+                content_sha256=content_sha256,
+                template_sha256=template_sha256,
+                detail=detail,
+            )._replace(ruleset=self.ruleset.ref)  # the rule set whose template was rendered
             return self._record(event)
 
     def record_delivery(
@@ -417,16 +436,16 @@ class Notices(Core):
         Raises:
             WorkflowError: See :func:`delivery_event`; nothing is recorded.
         """
-        event = delivery_event(
-            self.repository.notice_events([student_id]).get(student_id, ()),
-            student_id,
-            notice_seq,
-            status,
-            on=on,
-            by=by,
-            note=note,
-        )
-        with self._unit():
+        with self._unit():  # the check and the record in one unit of the store
+            event = delivery_event(
+                self.repository.notice_events([student_id]).get(student_id, ()),
+                student_id,
+                notice_seq,
+                status,
+                on=on,
+                by=by,
+                note=note,
+            )
             return self._record(event)
 
     def notices_of(self, student_id: str) -> list[NoticeRecord]:

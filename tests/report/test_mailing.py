@@ -374,3 +374,57 @@ def test_texts_and_emails_are_written_as_payloads_and_long_texts_refused(tmp_pat
     [problem] = run.problems
     assert (problem.student_id, problem.code) == ("s2", "notice.sms_too_long")
     assert "9 ucs-2 messages" in problem.message
+
+
+def test_a_returned_letter_is_produced_again_once_the_address_changes(tmp_path: Path) -> None:
+    engine = _engine()
+    facts = [_facts("s1")]
+    _day(engine, facts, issue=False)
+    old = _family("A", zip_code="75201")
+    first = produce_notices(
+        engine,
+        students=STUDENTS,
+        on=ON,
+        directory=tmp_path,
+        facts=facts,
+        families={"s1": old},
+        district=DISTRICT,
+    )
+    nudge = next(n for n in first.notices if n.notice == "mtss-days-missed-nudge")
+    assert nudge.school_id == "oak"
+    [record] = [r for r in engine.notices_of("s1") if r.seq == nudge.seq]
+    assert record.detail is not None and record.detail["school_id"] == "oak"
+    later = ON + dt.timedelta(days=4)
+    engine.record_delivery("s1", nudge.seq, "returned", on=later, by="clerk")
+    # Same address: not sent again, and said so.
+    same = produce_notices(
+        engine,
+        students=STUDENTS,
+        on=later,
+        since=ON,
+        directory=tmp_path,
+        facts=facts,
+        families={"s1": old},
+        district=DISTRICT,
+    )
+    assert same.notices == () and same.already == 1
+    assert [(p.notice, p.code) for p in same.problems] == [
+        ("mtss-days-missed-nudge", "notice.returned_unchanged")
+    ]
+    assert "returned on 2025-11-04" in same.problems[0].message
+    # A corrected address: the letter goes out again, recorded as a second rendering.
+    moved = FamilyContact("A", "en", ("77 Oak Ave", "Dallas, TX 75209"))
+    again = produce_notices(
+        engine,
+        students=STUDENTS,
+        on=later,
+        since=ON,
+        directory=tmp_path,
+        facts=facts,
+        families={"s1": moved},
+        district=DISTRICT,
+    )
+    assert [(n.notice, n.postal_code) for n in again.notices] == [
+        ("mtss-days-missed-nudge", "75209")
+    ]
+    assert len([r for r in engine.notices_of("s1") if r.notice == "mtss-days-missed-nudge"]) == 2

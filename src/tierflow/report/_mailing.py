@@ -52,7 +52,7 @@ from tierflow.notices import (
 from tierflow.report._export import csv_text, json_line
 from tierflow.report._letters import letter_section, letters_page
 from tierflow.report._pdf import print_pdf
-from tierflow.workflow import Engine, Intervention, WorkflowEvent
+from tierflow.workflow import Engine, Intervention, NoticeRecord, WorkflowEvent
 
 __all__ = ["MailedNotice", "Mailing", "MailingProblem", "produce_notices", "sms_segments"]
 
@@ -131,7 +131,8 @@ class MailingProblem:
         notice: The notice id.
         code: ``notice.no_contact``, ``notice.no_student``, ``notice.no_address``,
             ``notice.no_email``, ``notice.no_phone``, ``notice.sms_too_long``,
-            ``notice.render_failed``, or a ``facts.*`` code (the figures could not be read).
+            ``notice.render_failed``, ``notice.returned_unchanged`` (the same notice came
+            back and the contact is the same), or a ``facts.*`` code (no figures).
         message: What is wrong, in words (no personal data).
     """
 
@@ -191,6 +192,8 @@ class _Due:
     for_: str
     source: WorkflowEvent
     owner: str | None
+    returned: NoticeRecord | None = None
+    """The same notice rendered before, returned or bounced and not delivered since."""
 
 
 @dataclass
@@ -217,6 +220,11 @@ def _safe(text: str) -> str:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recipient_sha256(family: FamilyContact) -> str:
+    """A hash of whom and where a notice goes: the store keeps it, never the address."""
+    return _sha256("\n".join([family.name, *family.address_lines, family.email, family.phone]))
 
 
 def _postal_code(family: FamilyContact) -> str:
@@ -259,7 +267,7 @@ def _due(
     out: list[_Due] = []
     already = 0
     for sid in sorted(candidates):
-        done = {(r.notice, r.for_, r.source_seq) for r in engine.notices_of(sid)}
+        earlier = {(r.notice, r.for_, r.source_seq): r for r in engine.notices_of(sid)}
         ivs = {iv.id: iv for iv in repo.for_student(sid)}
         given = facts.get(sid, {}).get("school_id")
         school: str | None = None if given is None else str(given)
@@ -281,11 +289,12 @@ def _due(
                 continue
             where = school or (source.school_id if source is not None else None) or ""
             for notice_id in wanted[target]:
-                if (notice_id, target, ev.seq) in done:
+                before = earlier.get((notice_id, target, ev.seq))
+                if before is not None and before.open_failure is None:
                     already += 1
                     continue
                 owner = None if source is None else source.owner
-                out.append(_Due(sid, where, notice_id, target, ev, owner))
+                out.append(_Due(sid, where, notice_id, target, ev, owner, before))
     return out, already
 
 
@@ -452,6 +461,16 @@ def produce_notices(
             continue
         spec = book.notices[due.notice]
         problem = _check_channel(due, spec.channel, family)
+        if problem is None and due.returned is not None:
+            before = (due.returned.detail or {}).get("recipient_sha256")
+            if before == _recipient_sha256(family):
+                problem = MailingProblem(
+                    due.student_id,
+                    due.notice,
+                    "notice.returned_unchanged",
+                    f"it came back ({due.returned.status} on {due.returned.status_on}) and the "
+                    "family's contact has not changed since",
+                )
         if problem is not None:
             problems.append(problem)
             continue
@@ -547,11 +566,8 @@ def produce_notices(
                 "path": m.path,
                 "fell_back": m.rendered.fell_back,
                 "elements": list(m.rendered.elements),
-                "recipient_sha256": _sha256(
-                    "\n".join(
-                        [m.family.name, *m.family.address_lines, m.family.email, m.family.phone]
-                    )
-                ),
+                "recipient_sha256": _recipient_sha256(m.family),
+                "school_id": m.due.school_id,
                 "ruleset_sha256": engine.ruleset.ref.content_hash,
             },
         )

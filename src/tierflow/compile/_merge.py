@@ -87,7 +87,7 @@ def merge_documents(chain: list[Document]) -> tuple[dict[str, Any], SourceMap, l
                     has_parent,
                 )
             elif (
-                key in ("facts", "attendance", "lifecycle")
+                key in ("facts", "attendance", "lifecycle", "translations")
                 and isinstance(value, Mapping)
                 and isinstance(merged.get(key), Mapping)
             ):

@@ -149,9 +149,45 @@ def check_notices(c: Compilation) -> None:
                     )
                 )
             sources[(notice.id, lang)] = TemplateSource(text, subject, origin, checked.elements)
+    warnings.extend(_missing_translations(c))
     c.notices = NoticeBook(
         notices=MappingProxyType({n.id: n for n in s.notices}),
         elements=MappingProxyType({e.id: e for e in s.notice_elements}),
         sources=MappingProxyType(sources),
         warnings=tuple(warnings),
+        translations=s.translations,
     )
+
+
+def _missing_translations(c: Compilation) -> list[Problem]:
+    """A language ``translations.schools`` requires that a notice has no template in.
+
+    A warning at load (the run refuses to send such a notice English only, EC 48985): which
+    families are affected depends on the data, so it is not an error here.
+    """
+    t = c.the_spec.translations
+    if t is None:
+        return []
+    found: list[Problem] = []
+    for school, languages in t.schools.items():
+        for lang in languages:
+            base = lang.split("-")[0]
+            if base == "en":
+                continue
+            for notice in c.the_spec.notices:
+                if any(k.split("-")[0] == base for k in notice.templates):
+                    continue
+                path: _Path = ("translations", "schools", school)
+                found.append(
+                    Problem(
+                        c.smap.span(path),
+                        "notice.missing_translation",
+                        f"school {school!r} requires {base!r} (translations.schools), and "
+                        f"notice {notice.id!r} has no {base!r} template",
+                        c.smap.path_in_source(path),
+                        f"add a {base!r} template to the notice: its letters to families "
+                        f"speaking {base!r} at that school will be refused without one",
+                        "warning",
+                    )
+                )
+    return found

@@ -93,6 +93,15 @@ def check_citations(c: Compilation) -> None:
     _report_unknown(
         c, ("school_year", "cites"), s.school_year.cites, refs, "ref.unknown_citation", "reference"
     )
+    if s.translations is not None:
+        _report_unknown(
+            c,
+            ("translations", "cites"),
+            s.translations.cites,
+            refs,
+            "ref.unknown_citation",
+            "reference",
+        )
 
 
 def check_tier_list(c: Compilation) -> None:

@@ -21,7 +21,7 @@ from typing import Protocol
 from tierflow.errors import Problem
 from tierflow.notices._context import NoticeContext, StepInfo
 from tierflow.notices._env import STATE, NoticeError, RenderState, bounded_output, environment
-from tierflow.spec._notices import NoticeElementSpec, NoticeSpec
+from tierflow.spec._notices import NoticeElementSpec, NoticeSpec, TranslationsSpec
 
 __all__ = [
     "NoticeBook",
@@ -59,6 +59,8 @@ class NoticeBook:
     )
     warnings: tuple[Problem, ...] = ()
     """What ``tierflow check`` warns of (a template omitting an element its notice lists)."""
+    translations: TranslationsSpec | None = None
+    """The rule set's ``translations:`` (California EC 48985), or None when it states none."""
 
     def for_step(self, step_id: str) -> tuple[NoticeSpec, ...]:
         """The notices a legal step or intervention calls for, in rule set order."""

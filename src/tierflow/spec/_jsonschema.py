@@ -11,7 +11,8 @@ describes such a file: only ``id``, ``name``, ``version`` and ``extends`` are re
 entry of a merged section (tiers, rules, interventions, ...) needs only its ``id`` (the rest
 overrides the parent's entry key by key, and ``null`` clears a key the entry may leave out)
 and may say ``remove: true`` or where it goes (``before``/``after``); ``facts`` and
-``attendance`` are merged key by key too. In every file a rule's ``tiers``, ``causes`` and
+``attendance`` are merged key by key too, and ``translations`` (``null`` there drops the
+parent's). In every file a rule's ``tiers``, ``causes`` and
 ``groups`` list at least one item (merging refuses an empty one: the rule could never fire).
 
 Two things the schema cannot say are left to the stage: whether an ``rrule`` is one
@@ -32,7 +33,7 @@ SCHEMA_ID = "https://tierflow.dev/schema/ruleset-1.json"
 CHILD_SCHEMA_ID = "https://tierflow.dev/schema/ruleset-child-1.json"
 """The ``$id`` of the schema of a playbook that extends another."""
 
-_MERGED_MAPPINGS = ("facts", "attendance", "lifecycle")
+_MERGED_MAPPINGS = ("facts", "attendance", "lifecycle", "translations")
 _MONTH_DAY = (
     r"^(?:(?:01|03|05|07|08|10|12)-(?:0[1-9]|[12]\d|3[01])"
     r"|(?:04|06|09|11)-(?:0[1-9]|[12]\d|30)"
@@ -203,9 +204,12 @@ def _as_child(schema: dict[str, Any]) -> None:
         partial = copy.deepcopy(defs[name])
         partial.pop("required", None)
         defs[f"{name}Override"] = partial
-        props[key] = {k: v for k, v in target.items() if k not in ("$ref", "anyOf", "allOf")} | {
-            "$ref": f"#/$defs/{name}Override"
-        }
+        override: dict[str, Any] = {"$ref": f"#/$defs/{name}Override"}
+        if any(a.get("type") == "null" for a in target.get("anyOf", ())):
+            override = {"anyOf": [override, {"type": "null"}]}  # an optional section
+        props[key] = {
+            k: v for k, v in target.items() if k not in ("$ref", "anyOf", "allOf")
+        } | override
 
 
 def _or_null(prop: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from tierflow.spec._attendance import AttendancePolicy, parse_month_day
 from tierflow.spec._cadence import parse_rrule
 from tierflow.spec._lifecycle import LifecycleSpec
-from tierflow.spec._notices import NoticeElementSpec, NoticeSpec
+from tierflow.spec._notices import NoticeElementSpec, NoticeSpec, TranslationsSpec
 from tierflow.spec._scalars import ID_PATTERN, Date, Id, StrictBool, WholeNumber, _Spec
 
 __all__ = [
@@ -462,6 +462,11 @@ class RulesetSpec(_Spec):
     )
     notices: tuple[NoticeSpec, ...] = Field(
         default=(), description="Letters, emails and texts that steps and interventions call for."
+    )
+    translations: TranslationsSpec | None = Field(
+        default=None,
+        description="Notices must also be written in each language spoken by a required share "
+        "of a school's pupils (California EC 48985). Omitted: no such rule.",
     )
     lifecycle: LifecycleSpec = Field(
         default_factory=LifecycleSpec,

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tierflow.spec._scalars import Date, StrictBool
+from tierflow.spec._scalars import Date, Number, StrictBool
 
 __all__ = [
     "LANGUAGE_PATTERN",
@@ -26,6 +26,7 @@ __all__ = [
     "NoticeElementSpec",
     "NoticeSpec",
     "NoticeTemplateSpec",
+    "TranslationsSpec",
 ]
 
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
@@ -147,4 +148,31 @@ class NoticeSpec(_Placed):
         default=(),
         description="Ids of `notice_elements` each template must mark with "
         '{% element "id" %}...{% endelement %}.',
+    )
+
+
+class TranslationsSpec(_Model):
+    """When notices must also be written in the languages a school's families speak.
+
+    California EC 48985: where 15% or more of a school's pupils speak a single primary
+    language other than English, every notice to their parents is also written in that
+    language. A rule set that states this section makes a notice run refuse to send English
+    only to a family whose language is required at its school and has no template.
+    """
+
+    required_share: Number = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="The share of a school's pupils speaking one primary language other than "
+        "English that makes notices in it required (EC 48985: 0.15; exactly 15% counts).",
+    )
+    schools: dict[str, tuple[_Language, ...]] = Field(
+        default_factory=dict,
+        description="By school id, the languages a district has determined are required there "
+        "(e.g. from its prior-year language census), used instead of the share computed from "
+        "the families' data for that school.",
+    )
+    cites: tuple[_Id, ...] = Field(
+        default=(), description="Ids of `references` (statutes, policies) behind this rule."
     )

@@ -6,10 +6,16 @@ a school's pupils speak as their primary language, English aside.
 
 from __future__ import annotations
 
+import csv
+import importlib.util
+import json
 import re
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
+from tierflow.ingest import read_contacts, read_schools
 from tierflow.notices import (
     EC_48985_SHARE,
     language_code,
@@ -161,3 +167,43 @@ def test_the_threshold_is_the_statute_unless_told() -> None:
     for bad in (0, -0.1, 1.5):
         with pytest.raises(ValueError, match="threshold"):
             required_languages({}, bad)
+
+
+def test_the_bundled_sample_families_show_ec_48985_at_one_school() -> None:
+    # The generator's stated counts (tools/make_sample_families.py), of 400 pupils a school:
+    # lincoln-es 96 Spanish (24%), washington-ms 56 (14%), roosevelt-hs 20 (5%).
+    data = resources.files("tierflow") / "data"
+    with resources.as_file(data / "sample_families.csv") as path:
+        families = read_contacts(path)
+    with resources.as_file(data / "sample_schools.csv") as path:
+        schools = read_schools(path)
+    assert families.report.summary() == "read 1200, accepted 1200, rejected 0"
+    assert families.report.warnings == []
+    school_of = {}
+    with resources.as_file(data / "sample_district.jsonl") as path:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            school_of[record["student_id"]] = record["school_id"]
+    shares = language_shares(families.languages(), school_of)
+    assert {school: by["es"] for school, by in shares.items()} == {
+        "lincoln-es": 0.24,
+        "roosevelt-hs": 0.05,
+        "washington-ms": 0.14,
+    }
+    assert required_languages(shares) == {
+        "lincoln-es": frozenset({"es"}),
+        "roosevelt-hs": frozenset(),
+        "washington-ms": frozenset(),
+    }
+    assert sorted(schools) == sorted(shares)
+
+
+def test_the_sample_generator_reproduces_the_bundled_files() -> None:
+    tool = Path(__file__).resolve().parents[2] / "tools" / "make_sample_families.py"
+    spec = importlib.util.spec_from_file_location("make_sample_families", tool)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bundled = resources.files("tierflow") / "data" / "sample_families.csv"
+    rows = csv.DictReader(bundled.read_text(encoding="utf-8").splitlines())
+    assert list(rows) == module.families()

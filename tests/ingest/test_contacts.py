@@ -316,3 +316,64 @@ def test_a_malformed_xml_file_is_one_reject(tmp_path: Path) -> None:
     found = read_contacts(path)
     assert len(found) == 0
     assert [r.code for r in found.report.rejects] == ["ingest.invalid_xml"]
+
+
+def _contact(uid: str, inner: str = "") -> str:
+    return (
+        f'<Contact id="P{uid}"><ContactUniqueId>{uid}</ContactUniqueId><Name><FirstName>A'
+        f"</FirstName><LastSurname>B</LastSurname></Name>{inner}</Contact>\n"
+    )
+
+
+def _link(sid: str, uid: str, inner: str = "") -> str:
+    return (
+        f"<StudentContactAssociation><StudentReference><StudentIdentity><StudentUniqueId>{sid}"
+        f'</StudentUniqueId></StudentIdentity></StudentReference><ContactReference ref="P{uid}"/>'
+        f"{inner}</StudentContactAssociation>\n"
+    )
+
+
+def test_a_doctype_is_refused_before_any_entity_expands(tmp_path: Path) -> None:
+    ents = ['<!ENTITY e0 "xxxxxxxxxx">'] + [
+        f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10)
+    ]
+    path = _write(
+        tmp_path / "Contact.xml",
+        f'<?xml version="1.0"?>\n<!DOCTYPE I [{"".join(ents)}]>\n<I>{_contact("&e9;")}</I>\n',
+    )
+    found = read_contacts(path)
+    assert [(r.code, r.source) for r in found.report.rejects] == [
+        ("ingest.invalid_xml", f"{path}:2")
+    ]
+
+
+def test_hostile_records_are_one_reject_each_and_the_rest_is_read(tmp_path: Path) -> None:
+    deep = "<x>" * 100_000 + "</x>" * 100_000
+    long_text = "<Note>" + "x" * (1 << 20) + "</Note>"
+    phone = (
+        "<Telephone><TelephoneNumber>555-0009</TelephoneNumber><TelephoneNumberType>Home"
+        "</TelephoneNumberType><OrderOfPriority>{}</OrderOfPriority></Telephone>"
+    )
+    odd_phones = phone.format("9" * 5000) + phone.format("²")
+    path = _write(
+        tmp_path / "Contact.xml",
+        "<I>\n"
+        + _contact("c1", odd_phones)  # line 2
+        + _contact("c2", deep)  # line 3
+        + _contact("c3", long_text)  # line 4
+        + _link("s1", "c1")  # line 5
+        + _link("s2", "c2")  # line 6
+        + _link("s3", "c3")  # line 7
+        + _link("s4", "c1", f"<ContactPriority>{'9' * 5000}</ContactPriority>")  # line 8
+        + "</I>\n",
+    )
+    found = read_contacts(path)
+    assert found["s1"].phone == "555-0009"
+    assert list(found) == ["s1"]
+    assert sorted((r.code, r.source) for r in found.report.rejects) == [
+        ("ingest.invalid_value", f"{path}:8"),
+        ("ingest.too_deep", f"{path}:3"),
+        ("ingest.too_long", f"{path}:4"),
+        ("ingest.unknown_contact", f"{path}:6"),
+        ("ingest.unknown_contact", f"{path}:7"),
+    ]

@@ -12,6 +12,7 @@ line and student id, never with the name or address it concerns.
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -236,7 +237,9 @@ def _xml_phone(contact: Node) -> str:
         if not number or "fax" in _descriptor(phone.value("TelephoneNumberType")).lower():
             continue  # a fax number cannot take a call
         priority = phone.value("OrderOfPriority") or ""
-        phones.append((int(priority) if priority.isdigit() else _LAST, order, number))
+        # ASCII digits only, and few: int() raises on "²" and on text of 4,300 digits or more.
+        ranked = int(priority) if re.fullmatch(r"[0-9]{1,9}", priority) else _LAST
+        phones.append((ranked, order, number))
     return min(phones)[2] if phones else ""
 
 

@@ -8,6 +8,9 @@ A family's language is read into the canonical form of
 tierflow does not recognise, is kept with the fallback language and a warning in the report,
 never silently. Like :mod:`tierflow.ingest._people`, a problem is reported with the file,
 line and student id, never with the name or address it concerns.
+
+An Ed-Fi file is streamed record by record, but the contacts and links it holds are kept until
+its end before each student's contact is chosen: a link may come before the contact it names.
 """
 
 from __future__ import annotations

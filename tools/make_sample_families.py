@@ -14,8 +14,9 @@ so that the demo shows California EC 48985 at work (hand counts, of 400 pupils e
 - ``roosevelt-hs``: 20 Spanish (5%), 6 Vietnamese (1.5%): nothing required;
 - everyone else English.
 
-Run from the repository root; it rewrites ``src/tierflow/data/sample_families.csv`` and
-``sample_schools.csv`` byte for byte the same each time::
+Run from the repository root; it rewrites ``src/tierflow/data/sample_families.csv``,
+``sample_students.csv`` (the students' names) and ``sample_schools.csv``, byte for byte the
+same each time::
 
     python tools/make_sample_families.py
 """
@@ -114,12 +115,36 @@ def families() -> list[dict[str, str]]:
     return rows
 
 
+def students(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Each student's name: a given name of the family's language and the family's surname.
+
+    A generator of its own (seeded apart), so the families file stays what it was.
+    """
+    rng = random.Random(SEED + 1)
+    out = []
+    for row in rows:
+        base = row["language"].split("-")[0]
+        out.append(
+            {
+                "student_id": row["student_id"],
+                "first_name": rng.choice(GIVEN[base]),
+                "last_name": row["name"].split(" ", 1)[1],
+            }
+        )
+    return out
+
+
 def main() -> None:
-    """Write both files."""
+    """Write the three files."""
     with open(DATA / "sample_families.csv", "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, FAMILY_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(families())
+        rows = families()
+        writer.writerows(rows)
+    with open(DATA / "sample_students.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, ("student_id", "first_name", "last_name"), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(students(rows))
     with open(DATA / "sample_schools.csv", "w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(

@@ -207,3 +207,6 @@ def test_the_sample_generator_reproduces_the_bundled_files() -> None:
     bundled = resources.files("tierflow") / "data" / "sample_families.csv"
     rows = csv.DictReader(bundled.read_text(encoding="utf-8").splitlines())
     assert list(rows) == module.families()
+    names = resources.files("tierflow") / "data" / "sample_students.csv"
+    named = csv.DictReader(names.read_text(encoding="utf-8").splitlines())
+    assert list(named) == module.students(module.families())

@@ -428,3 +428,55 @@ def test_a_returned_letter_is_produced_again_once_the_address_changes(tmp_path: 
         ("mtss-days-missed-nudge", "75209")
     ]
     assert len([r for r in engine.notices_of("s1") if r.notice == "mtss-days-missed-nudge"]) == 2
+
+
+def test_the_ca_rule_set_counts_each_school_s_languages_itself(tmp_path: Path) -> None:
+    """EC 48985 through ca's translations: 1 of 3 Oak families Spanish (33%), Elm all Vietnamese."""
+    staff = [StaffMember("c1", school, ROLES, 100, "Ms. Cruz") for school in ("oak", "elm")]
+    engine = Engine(tierflow.load_ruleset("ca"), roster=Roster(staff))
+    facts = [
+        {**_facts(sid, school=school), "days_absent": 4, "days_unexcused": 0}
+        for sid, school in (("s1", "oak"), ("s2", "oak"), ("s3", "oak"))
+    ]
+    engine.run(ON, facts)
+    families = {"s1": _family("A", "es"), "s2": _family("B"), "s3": _family("C")}
+    # Without the day's facts nothing says who the schools' pupils are: refused, not guessed.
+    with pytest.raises(NoticeError, match="EC 48985"):
+        produce_notices(
+            engine,
+            students=STUDENTS,
+            on=ON,
+            directory=tmp_path,
+            families=families,
+            district=DISTRICT,
+        )
+    run = produce_notices(
+        engine,
+        students=STUDENTS,
+        on=ON,
+        directory=tmp_path,
+        facts=facts,
+        families=families,
+        district=DISTRICT,
+    )
+    assert run.required_languages == {"oak": frozenset({"es"})}
+    assert {(n.student_id, n.language) for n in run.notices} == {
+        ("s1", "es"),
+        ("s2", "en"),
+        ("s3", "en"),
+    }
+    # A fourth pupil at Elm, the only one there, reads Vietnamese: 100% of Elm, required, and
+    # no built-in notice has a Vietnamese template.
+    elm = {**_facts("s4", school="elm"), "days_absent": 4, "days_unexcused": 0}
+    engine.run(ON, [elm])
+    with pytest.raises(NoticeError, match="school elm must send 'vi'"):
+        produce_notices(
+            engine,
+            students={**STUDENTS, "s4": Person("s4", "Bao Le", first_name="Bao", last_name="Le")},
+            on=ON,
+            directory=tmp_path / "second",
+            facts=[*facts, elm],
+            families={**families, "s4": _family("D", "vi")},
+            district=DISTRICT,
+        )
+    assert not (tmp_path / "second").exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from tierflow.cli._run import _date
@@ -99,45 +98,15 @@ def _facts(args: argparse.Namespace, on: dt.date, err: _Out) -> list[dict[str, A
     return found
 
 
-def _required(
-    args: argparse.Namespace,
-    share: float | None,
-    families: Mapping[str, Any],
-    facts: list[dict[str, Any]],
-) -> dict[str, frozenset[str]]:
-    """Each school's required languages: as given, else computed when the rule set asks."""
-    from tierflow.notices import language_shares, required_languages
-
+def _given_languages(args: argparse.Namespace) -> dict[str, list[str]] | None:
+    """``--require-language SCHOOL=LANG`` options by school (None: none given)."""
     given: dict[str, list[str]] = {}
     for item in args.require_language or ():
         school, sep, lang = item.partition("=")
         if not (sep and school and lang):
             raise _Failed(f"--require-language takes SCHOOL=LANG, got {item!r}")
         given.setdefault(school, []).append(lang)
-    if share is None:
-        return required_languages({}, given=given) if given else {}
-    if not facts and not given:
-        raise _Failed(
-            "the rule set requires translations where a language reaches "
-            f"{share:.0%} of a school's pupils (EC 48985): give the day's facts (--facts, or "
-            "--events and --calendar) to count each school's pupils, or --require-language"
-        )
-    school_of = {
-        str(f["student_id"]): str(f["school_id"]) for f in facts if f.get("school_id") is not None
-    }
-    languages = {sid: c.language for sid, c in families.items()}
-    try:
-        return required_languages(language_shares(languages, school_of), share, given=given or None)
-    except ValueError as exc:
-        raise _Failed(f"--require-language: {exc}") from None
-
-
-def _translation_share(ruleset: Any) -> float | None:
-    """The share of a school's pupils that makes a language required, if the rule set says."""
-    translations = getattr(ruleset.program.notices, "translations", None)
-    if translations is None:
-        return None
-    return float(translations.required_share)
+    return given or None
 
 
 def _cmd_notices(args: argparse.Namespace, out: _Out, err: _Out) -> int:
@@ -182,7 +151,7 @@ def _cmd_notices(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         for warning in report.warnings:
             err.line(f"warning: {warning}")
     facts = _facts(args, on, err)
-    required = _required(args, _translation_share(ruleset), families, facts)
+    given = _given_languages(args)
     staff: dict[str, StaffContact] = {}
     if roster is not None:
         staff = {m.id: StaffContact(m.name or m.id) for m in roster.staff.values() if m.name}
@@ -200,7 +169,7 @@ def _cmd_notices(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                 district=DistrictInfo(args.district, args.district_phone, args.district_website),
                 staff=staff or None,
                 facts=facts,
-                required_languages=required,
+                required_languages=given,
                 pdf=args.pdf,
                 by=args.by,
             )
@@ -241,7 +210,9 @@ def _cmd_notices(args: argparse.Namespace, out: _Out, err: _Out) -> int:
             "pdfs": {k: str(v) for k, v in mailing.pdfs.items()},
             "mail_house": None if mailing.mail_house is None else str(mailing.mail_house),
             "messages": None if mailing.messages is None else str(mailing.messages),
-            "required_languages": {k: sorted(v) for k, v in sorted(required.items()) if v},
+            "required_languages": {
+                k: sorted(v) for k, v in sorted(mailing.required_languages.items()) if v
+            },
         }
         out.data(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return 0
@@ -253,7 +224,7 @@ def _cmd_notices(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         out.line(f"  mail house: {mailing.mail_house}")
     if mailing.messages is not None:
         out.line(f"  emails and texts: {mailing.messages}")
-    for school, langs in sorted(required.items()):
+    for school, langs in sorted(mailing.required_languages.items()):
         if langs:
             out.line(_escape(f"  {school} must also send: {', '.join(sorted(langs))} (EC 48985)"))
     return 0

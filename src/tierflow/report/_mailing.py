@@ -47,8 +47,10 @@ from tierflow.notices import (
     attendance_figures,
     classmates_group,
     classmates_medians,
+    language_shares,
     render_notice,
 )
+from tierflow.notices import required_languages as languages_required
 from tierflow.report._export import csv_text, json_line
 from tierflow.report._letters import letter_section, letters_page
 from tierflow.report._pdf import print_pdf
@@ -160,6 +162,7 @@ class Mailing:
         pdfs: Each school's PDF of letters, by school id (only when asked for).
         mail_house: The CSV of letters for a mail house, or None when there are none.
         messages: The JSON Lines file of emails and text messages, or None when there are none.
+        required_languages: The languages each school had to send (EC 48985), by school id.
     """
 
     on: dt.date
@@ -171,6 +174,7 @@ class Mailing:
     pdfs: Mapping[str, Path] = field(default_factory=dict)
     mail_house: Path | None = None
     messages: Path | None = None
+    required_languages: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line: how many notices by channel, how many were already done, problems."""
@@ -380,6 +384,49 @@ def _required_missing(
     ]
 
 
+def _required(
+    engine: Engine,
+    families: Mapping[str, FamilyContact],
+    facts: Mapping[str, Mapping[str, Any]],
+    given: Mapping[str, Collection[str]] | None,
+) -> dict[str, frozenset[str]]:
+    """Each school's required languages (EC 48985), as the rule set and the host say.
+
+    Without ``translations:`` in the rule set, only what the host gives. With it, each
+    school's pupils (the day's facts) by their family's language, against its
+    ``required_share``; a school the rule set or the host names takes that list instead.
+
+    Raises:
+        NoticeError: The rule set requires translations and neither the day's facts nor the
+            host's list say which (a run never guesses English only); or a given language is
+            not a language code.
+    """
+    translations = engine.ruleset.program.notices.translations
+    own = {school: list(langs) for school, langs in (given or {}).items()}
+    try:
+        if translations is None:
+            return languages_required({}, given=own) if own else {}
+        configured = {**{k: list(v) for k, v in translations.schools.items()}, **own}
+        if not facts:
+            if given is None:
+                raise NoticeError(
+                    f"rule set {engine.ruleset.ref.id} requires notices in each language "
+                    f"{translations.required_share:.0%} or more of a school's pupils speak "
+                    "(EC 48985): give the day's facts (each student's school) to count them, "
+                    "or the languages each school must send"
+                )
+            return languages_required({}, given=configured)
+        school_of = {
+            sid: str(f["school_id"]) for sid, f in facts.items() if f.get("school_id") is not None
+        }
+        shares = language_shares({sid: c.language for sid, c in families.items()}, school_of)
+        return languages_required(
+            shares, float(translations.required_share), given=configured or None
+        )
+    except ValueError as exc:
+        raise NoticeError(f"required languages: {exc}") from None
+
+
 def produce_notices(
     engine: Engine,
     *,
@@ -415,7 +462,9 @@ def produce_notices(
             recorded with the step or intervention), and the median days absent of each
             school's grade for the letters that compare (:func:`~tierflow.notices.
             classmates_medians`: every student given counts).
-        required_languages: Languages each school must send (EC 48985), by school id.
+        required_languages: Languages each school must send (EC 48985), by school id, as the
+            district determined them: they replace the share computed for those schools (when
+            the rule set has ``translations:``; without it, they are the only ones).
         since: The first day whose notices are still produced (default: ``on``).
         pdf: Also print each school's letters to one PDF with Chromium.
         chromium: The browser to print with (default: found on ``PATH``).
@@ -431,7 +480,7 @@ def produce_notices(
     folder = Path(directory) / day.isoformat()
     by_student = {str(f.get("student_id")): f for f in facts}
     dues, already = _due(engine, day, first, by_student)
-    required = required_languages or {}
+    required = _required(engine, families, by_student, required_languages)
     missing = _required_missing(engine, dues, required)
     if missing:
         raise NoticeError("; ".join(missing))
@@ -596,6 +645,7 @@ def produce_notices(
         pdfs=pdfs,
         mail_house=mail_house,
         messages=messages,
+        required_languages=required,
     )
 
 

@@ -25,12 +25,27 @@ from typing import Any
 from tierflow._sample import SAMPLE_AS_OF
 from tierflow.errors import DataReport
 from tierflow.evaluate import CompiledRuleset
-from tierflow.ingest import FactsRecord
+from tierflow.ingest import FactsRecord, Person, read_contacts, read_people, read_schools
+from tierflow.notices import DistrictInfo, FamilyContact, SchoolInfo
 from tierflow.pipeline import evaluate_facts_file
 from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, Plan, Roster, StaffMember
 
-__all__ = ["SampleDay", "SampleRun", "evaluate_sample", "run_sample_day", "sample_staff"]
+__all__ = [
+    "SAMPLE_DISTRICT",
+    "SampleDay",
+    "SampleFamilies",
+    "SampleRun",
+    "evaluate_sample",
+    "run_sample_day",
+    "sample_families",
+    "sample_staff",
+]
+
+SAMPLE_DISTRICT = DistrictInfo("Sampleton Unified School District", "(707) 555-0100")
+"""The sample district's letterhead (synthetic, like every record of the sample)."""
+
+_STAFF_NAMES = ("Alex Rivera", "Jordan Lee", "Sam Patel", "Casey Morgan")
 
 
 @dataclass(frozen=True)
@@ -117,12 +132,47 @@ def sample_staff(ruleset: CompiledRuleset, students: tuple[dict[str, Any], ...])
     schools = sorted({str(f["school_id"]) for f in students if f.get("school_id") is not None})
     return Roster(
         [
-            StaffMember(f"{school}-{role}-{n}", school, (role,), caseload_limit=75)
+            StaffMember(f"{school}-{role}-{n}", school, (role,), 75, _STAFF_NAMES[n - 1])
             for school in schools
             for role in roles
             for n in range(1, 5)
         ]
     )
+
+
+@dataclass(frozen=True)
+class SampleFamilies:
+    """Who the sample district's letters go to: synthetic families, names and schools.
+
+    Attributes:
+        families: Each student's family contact (``sample_families.csv``).
+        students: Each student's name (``sample_students.csv``).
+        schools: The three schools (``sample_schools.csv``).
+        report: Records read, and any rejected (none: the files are generated and tested).
+    """
+
+    families: dict[str, FamilyContact]
+    students: dict[str, Person]
+    schools: dict[str, SchoolInfo]
+    report: DataReport
+
+
+def sample_families() -> SampleFamilies:
+    """Read the bundled sample district's families, students' names and schools.
+
+    >>> found = sample_families()
+    >>> len(found.families), len(found.students), sorted(found.schools)
+    (1200, 1200, ['lincoln-es', 'roosevelt-hs', 'washington-ms'])
+    """
+    report = DataReport()
+    data = resources.files("tierflow") / "data"
+    with resources.as_file(data / "sample_families.csv") as path:
+        families = read_contacts(path, report=report)
+    with resources.as_file(data / "sample_students.csv") as path:
+        people = read_people(path, report=report)
+    with resources.as_file(data / "sample_schools.csv") as path:
+        schools = read_schools(path, report=report)
+    return SampleFamilies(dict(families), dict(people.people), dict(schools), report)
 
 
 def run_sample_day(sample: SampleRun, db: str) -> SampleDay:

@@ -68,7 +68,7 @@ def test_quiet_wins_over_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_verify_reports_progress_to_a_host_callback(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    assert main(["demo", "--db", str(db)], io.StringIO()) == 0
+    assert main(["demo", "--db", str(db), "--letters", str(tmp_path / "l")], io.StringIO()) == 0
     seen: list[tuple[int, int]] = []
     with SqlRepository(db) as repo:
         assert verify(repo, progress=lambda done, total: seen.append((done, total))) == []
@@ -81,7 +81,7 @@ def test_audit_verify_with_progress_still_prints_its_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "demo.db"
-    assert main(["demo", "--db", str(db)], io.StringIO()) == 0
+    assert main(["demo", "--db", str(db), "--letters", str(tmp_path / "l")], io.StringIO()) == 0
     out = io.StringIO()
     assert main(["audit", "verify", str(db), "--progress"], out) == 0
     assert "1,200 student chains verified" in out.getvalue()

@@ -20,30 +20,51 @@ def run(*argv: str) -> tuple[int, str]:
 
 def _counts(db: Path) -> tuple[int, int, int]:
     with sqlite3.connect(db) as conn:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("events", "interventions", "chain_heads")
         )
 
 
+def _letters(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        query = 'SELECT count(*) FROM events WHERE body LIKE \'%"kind":"notice_rendered"%\''
+        return int(conn.execute(query).fetchone()[0])
+
+
 def test_the_demo_keeps_its_records_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    status, first = run("demo", "--db", str(db))
+    letters = tmp_path / "letters"
+    status, first = run("demo", "--db", str(db), "--letters", str(letters))
     assert status == 0
     assert f"Workflow records in {db} (SQLite, tierflow.store)" in first
     assert "this run opened " in first and "One student, explained" in first
     events, interventions, students = _counts(db)
     assert events > 1_000 and interventions > 500 and students == 1_200
-    assert f"added {events:,} events; the store holds {events:,} events for 1,200 students" in (
-        first
-    )
+    # The day's run, then one outbox event per letter written after it.
+    sent = _letters(db)
+    run_events = events - sent
+    assert (
+        f"added {run_events:,} events; the store holds {run_events:,} events for 1,200 students"
+    ) in first
+    # Every Tier 2 student has a weekly check-in and a family call: two letters each.
+    tier2 = first.split("weekly-checkin", 1)[1].split()[1]
+    assert sent == 2 * int(tier2.replace(",", ""))
+    assert f"wrote {sent:,} notices" in first
+    folder = letters / "2026-01-30"
+    assert f"  Lincoln Elementary School: {folder / 'lincoln-es' / 'school-letters.html'}" in first
+    assert f"  for the mail house: {folder / 'mail-house.csv'}" in first
+    # 96 of Lincoln's 400 families speak Spanish (24%): EC 48985 requires Spanish there only.
+    assert "  lincoln-es must also write to families in: es (EC 48985)" in first
+    assert "washington-ms must" not in first
     size = db.stat().st_size
-    status, second = run("demo", "--db", str(db))
+    status, second = run("demo", "--db", str(db), "--letters", str(letters))
     assert status == 0
     assert (
         "nothing changed: 2026-01-30 was already run (0 opened, 0 events added); "
         f"the store holds {events:,} events for 1,200 students"
     ) in second
+    assert f"nothing new: the {sent:,} notices due were written by an earlier run" in second
     assert _counts(db) == (events, interventions, students)
     assert db.stat().st_size == size
     # The summary tables above the records are the same both times.
@@ -58,7 +79,7 @@ def test_the_default_file_is_in_the_current_directory(
     assert run("demo", "-r", "mtss")[0] == 0
     assert (tmp_path / "tierflow-demo.db").is_file()
     assert _counts(tmp_path / "tierflow-demo.db")[2] == 1_200
-    assert os.listdir(tmp_path) == ["tierflow-demo.db"]
+    assert sorted(os.listdir(tmp_path)) == ["tierflow-demo-letters", "tierflow-demo.db"]
 
 
 def test_a_demo_in_memory_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ The work is :mod:`tierflow.demo`'s; this module prints it.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections import Counter
 
 from tierflow.cli._shell import _Out, _table
@@ -50,6 +51,8 @@ def _cmd_demo(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         for r in rejects[:5]:
             out.line(f"  {r}")
     status = _demo_records(sample, args.db, out, err)
+    if status == 0:
+        status = _demo_letters(sample, args, out, err)
     if sample.example is not None:
         out.line()
         out.line(f"One student, explained ({sample.example.source}):")
@@ -89,4 +92,77 @@ def _demo_records(sample: SampleRun, db: str, out: _Out, err: _Out) -> int:
     for iv_id, n in opened.most_common():
         rows.append((iv_id, sample.ruleset.interventions[iv_id].owner, f"{n:,}"))
     _table(rows, out)
+    return 0
+
+
+def _demo_letters(sample: SampleRun, args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    """Write the day's letters home from the store the run kept, and say where."""
+    from tierflow.demo import SAMPLE_DISTRICT, sample_families, sample_staff
+    from tierflow.notices import NoticeError
+    from tierflow.report import produce_notices
+    from tierflow.store import SqlRepository
+    from tierflow.workflow import Engine
+
+    out.line()
+    if not all(importlib.util.find_spec(m) for m in ("jinja2", "babel")):
+        out.line(
+            "Letters home: none written; install the notices extra: pip install 'tierflow[notices]'"
+        )
+        return 0
+    if args.db == ":memory:":
+        out.line("Letters home: none written, the records were kept in memory (use --db FILE)")
+        return 0
+    found = sample_families()
+    try:
+        with SqlRepository(args.db) as repo:
+            engine = Engine(
+                sample.ruleset,
+                repository=repo,
+                roster=sample_staff(sample.ruleset, sample.students),
+            )
+            mailing = produce_notices(
+                engine,
+                on=sample.as_of,
+                directory=args.letters,
+                facts=sample.students,
+                families=found.families,
+                students=found.students,
+                schools=found.schools,
+                district=SAMPLE_DISTRICT,
+                pdf=args.pdf,
+                by="tierflow-demo",
+            )
+    except NoticeError as exc:
+        err.line(f"tierflow demo: letters: {exc}")
+        return 1
+    except StoreError as exc:
+        err.line(f"tierflow demo: {exc}")
+        return 2
+    out.line(
+        f"Letters home (the notices the day's steps and interventions call for), {mailing.folder}:"
+    )
+    if not mailing.notices:
+        out.line(f"nothing new: the {mailing.already:,} notices due were written by an earlier run")
+        return 0
+    languages = Counter(n.language for n in mailing.notices)
+    kinds = Counter(n.notice for n in mailing.notices)
+    out.line(
+        f"wrote {len(mailing.notices):,} notices ("
+        + ", ".join(f"{k} {v:,}" for k, v in kinds.most_common())
+        + "), by language "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(languages.items()))
+    )
+    for school, page in sorted(mailing.pages.items()):
+        name = found.schools[school].name if school in found.schools else school
+        pdf = mailing.pdfs.get(school)
+        out.line(f"  {name}: {page}" + (f" and {pdf}" if pdf else ""))
+    if mailing.mail_house is not None:
+        out.line(f"  for the mail house: {mailing.mail_house}")
+    for school, langs in sorted(mailing.required_languages.items()):
+        if langs:
+            out.line(
+                f"  {school} must also write to families in: {', '.join(sorted(langs))} (EC 48985)"
+            )
+    for problem in mailing.problems[:5]:
+        out.line(f"  not produced: {problem}")
     return 0

@@ -156,6 +156,14 @@ def _parser() -> argparse.ArgumentParser:
         help="where the workflow keeps its records: a SQLite file (default: tierflow-demo.db in "
         "the current directory), :memory:, or a database URL",
     )
+    p.add_argument(
+        "--letters",
+        default="tierflow-demo-letters",
+        metavar="DIR",
+        help="where the day's letters home are written (default: tierflow-demo-letters in the "
+        "current directory)",
+    )
+    p.add_argument("--pdf", action="store_true", help="also print each school's letters to PDF")
     p.set_defaults(func=_cmd_demo)
     _add_run_commands(sub)  # run, advance, timeline: the workflow's days from the shell
     _add_casework_commands(sub)  # assign, check-in, note, record, open, close, issue

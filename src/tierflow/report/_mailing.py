@@ -599,42 +599,45 @@ def produce_notices(
     mail_house = _write_mail_house(folder, [m for m in made if m.rendered.channel == "letter"])
     messages = _write_messages(folder, [m for m in made if m.rendered.channel != "letter"])
     recorded = []
-    for m in made:
-        event = engine.record_notice(
-            m.due.student_id,
-            on=day,
-            by=by,
-            notice=m.due.notice,
-            for_=m.due.for_,
-            source_seq=m.due.source.seq,
-            channel=m.rendered.channel,
-            language=m.rendered.language,
-            content_sha256=_sha256(m.rendered.html),
-            template_sha256=m.template_sha256,
-            detail={
-                "path": m.path,
-                "fell_back": m.rendered.fell_back,
-                "elements": list(m.rendered.elements),
-                "recipient_sha256": _recipient_sha256(m.family),
-                "school_id": m.due.school_id,
-                "ruleset_sha256": engine.ruleset.ref.content_hash,
-            },
-        )
-        recorded.append(
-            MailedNotice(
+    # One unit: the outbox holds every notice written above or none (a failure midway
+    # leaves them all due for the next run), and one commit instead of one a notice.
+    with engine.repository.unit():
+        for m in made:
+            event = engine.record_notice(
                 m.due.student_id,
-                m.due.school_id,
-                m.due.notice,
-                m.due.for_,
-                m.rendered.channel,
-                m.rendered.language,
-                m.rendered.fell_back,
-                m.path,
-                event.seq,
-                _sha256(m.rendered.html),
-                m.postal_code,
+                on=day,
+                by=by,
+                notice=m.due.notice,
+                for_=m.due.for_,
+                source_seq=m.due.source.seq,
+                channel=m.rendered.channel,
+                language=m.rendered.language,
+                content_sha256=_sha256(m.rendered.html),
+                template_sha256=m.template_sha256,
+                detail={
+                    "path": m.path,
+                    "fell_back": m.rendered.fell_back,
+                    "elements": list(m.rendered.elements),
+                    "recipient_sha256": _recipient_sha256(m.family),
+                    "school_id": m.due.school_id,
+                    "ruleset_sha256": engine.ruleset.ref.content_hash,
+                },
             )
-        )
+            recorded.append(
+                MailedNotice(
+                    m.due.student_id,
+                    m.due.school_id,
+                    m.due.notice,
+                    m.due.for_,
+                    m.rendered.channel,
+                    m.rendered.language,
+                    m.rendered.fell_back,
+                    m.path,
+                    event.seq,
+                    _sha256(m.rendered.html),
+                    m.postal_code,
+                )
+            )
     return Mailing(
         on=day,
         folder=folder,

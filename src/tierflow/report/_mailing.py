@@ -54,7 +54,7 @@ from tierflow.notices import required_languages as languages_required
 from tierflow.report._export import csv_text, json_line
 from tierflow.report._letters import letter_section, letters_page
 from tierflow.report._pdf import print_pdf
-from tierflow.workflow import Engine, Intervention, NoticeRecord, WorkflowEvent
+from tierflow.workflow import Engine, Intervention, NoticeRecord, WorkflowEvent, read_notices
 
 __all__ = ["MailedNotice", "Mailing", "MailingProblem", "produce_notices", "sms_segments"]
 
@@ -270,8 +270,10 @@ def _due(
             candidates.add(iv.student_id)
     out: list[_Due] = []
     already = 0
-    for sid in sorted(candidates):
-        earlier = {(r.notice, r.for_, r.source_seq): r for r in engine.notices_of(sid)}
+    ordered = sorted(candidates)
+    outbox = repo.notice_events(ordered)  # one read for all, not one a student
+    for sid in ordered:
+        earlier = {(r.notice, r.for_, r.source_seq): r for r in read_notices(outbox.get(sid, ()))}
         ivs = {iv.id: iv for iv in repo.for_student(sid)}
         given = facts.get(sid, {}).get("school_id")
         school: str | None = None if given is None else str(given)

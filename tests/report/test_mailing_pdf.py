@@ -160,3 +160,53 @@ def test_the_address_sits_in_the_envelope_window(printed: tuple[Path, list[str],
     for x0, y0, x1, y1 in elm:
         assert x0 >= 72 and x1 <= 324, (x0, x1)
         assert y0 >= 151.2 and y1 <= 219.6, (y0, y1)
+
+
+HOSTILE = """
+id: district-hostile
+name: A district whose template was tampered with
+version: "1"
+extends: mtss
+notices:
+  - id: mtss-days-missed-nudge
+    for: [family-call]
+    templates:
+      en: |
+        <address>{{ family.name }}</address>
+        <p>Dear family of {{ student.first_name }}: ORIGINAL LETTER</p>
+        <script>document.body.innerHTML = "<p>SCRIPT RAN</p>";</script>
+        <img src="http://127.0.0.1:9/beacon.png" onerror="document.title='ONERROR RAN'">
+        <iframe src="file:///etc/hostname"></iframe>
+    elements: []
+"""
+
+
+def test_a_tampered_template_prints_as_written_and_runs_nothing(tmp_path: Path) -> None:
+    """The page's Content-Security-Policy stops scripts, event handlers and every fetch."""
+    chromium = _need("chromium")
+    _need("pdftotext")
+    engine = Engine(
+        tierflow.parse_ruleset(HOSTILE),
+        roster=Roster([StaffMember("c1", "oak", ("counselor", "mentor"), 50, "Ms. Cruz")]),
+    )
+    facts = [{"student_id": "s1", "school_id": "oak", "days_enrolled": 30, "days_absent": 2}]
+    engine.run(ON, facts)
+    run = produce_notices(
+        engine,
+        on=ON,
+        directory=tmp_path,
+        facts=facts,
+        families={"s1": FamilyContact("A Family", "en", ("1 Elm St", "Dallas, TX 75201"))},
+        students={"s1": Person("s1", "Ana Ruiz", first_name="Ana", last_name="Ruiz")},
+        district=DistrictInfo("Dallas ISD"),
+        pdf=True,
+        chromium=chromium,
+    )
+    text = subprocess.run(
+        ["pdftotext", str(run.pdfs["oak"]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "ORIGINAL LETTER" in text
+    assert "SCRIPT RAN" not in text and "ONERROR RAN" not in text
+    hostname = Path("/etc/hostname")
+    if hostname.exists() and hostname.read_text().strip():
+        assert hostname.read_text().strip() not in text

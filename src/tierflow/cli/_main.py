@@ -16,6 +16,7 @@ from tierflow.cli._evaluate import (
     _cmd_explain,
     _input_options,
 )
+from tierflow.cli._insight import _add_report_commands
 from tierflow.cli._lifecycle import add_lifecycle_command
 from tierflow.cli._notices import _cmd_notices, _notices_options
 from tierflow.cli._outbox import _add_outbox_commands
@@ -234,6 +235,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _notices_options(p)
     p.set_defaults(func=_cmd_notices)
+    _add_report_commands(sub)  # report chronic, equity, effectiveness, progress, operations
     _add_outbox_commands(sub)  # outbox, delivery: the notices rendered and their deliveries
     return parser
 

@@ -1,0 +1,28 @@
+"""``tierflow report ...``: insight reports read from a store (issue 16).
+
+Each report is a subcommand added by its own module's ``add_*`` function, listed in
+:data:`_REPORTS`; this module only makes the group.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+__all__: list[str] = []
+
+_REPORTS: list[Callable[[Any], None]] = []
+"""Each report's ``add_*(subparsers)``, in the order ``tierflow report --help`` lists them."""
+
+
+def _add_report_commands(sub: Any) -> None:
+    """Add ``report`` and its subcommands to the parser's subcommands."""
+    if not _REPORTS:
+        return
+    p: argparse.ArgumentParser = sub.add_parser(
+        "report", help="insight from a store: chronic absence, equity, effectiveness, progress"
+    )
+    reports = p.add_subparsers(dest="report_command", required=True)
+    for add in _REPORTS:
+        add(reports)

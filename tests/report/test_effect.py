@@ -280,3 +280,23 @@ def test_the_command_reads_the_store_and_the_files(tmp_path: Path) -> None:
     assert row["did"] == pytest.approx(-1 / 3)
     assert row["left_out"] == {"no_attendance": 1, "too_few_before": 1, "too_few_after": 1}
     assert isinstance(Effectiveness, type)
+
+
+def test_the_command_offers_the_library_groupings() -> None:
+    from tierflow.cli._insight_effect import _BY
+    from tierflow.report import EFFECT_BY
+
+    assert ("intervention", *_BY) == EFFECT_BY
+
+
+def test_the_command_refuses_a_bad_window_and_a_missing_store(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    with SqlRepository(str(db)) as repo:
+        _tiny(repo)
+    (tmp_path / "cal.csv").write_text("calendar_id,date\nlincoln,2025-09-01\n")
+    (tmp_path / "ev.csv").write_text("student_id,school_id,date,category\n")
+    files = ["--calendar", str(tmp_path / "cal.csv"), "--events", str(tmp_path / "ev.csv")]
+    with pytest.raises(SystemExit, match="window must be 1 or more"):
+        main(["report", "effectiveness", "--db", str(db), *files, "--window", "0"])
+    missing = ["report", "effectiveness", "--db", str(tmp_path / "none.db"), *files]
+    assert main(missing) == 2

@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -154,8 +155,8 @@ class Effectiveness:
         left = sum(r.left_out_total() for r in self.rows)
         return (
             f"effectiveness as of {self.as_of}, {self.window} school days each side: "
-            f"{len(self.rows)} rows, {served} served, {analysed} analysed, {matched} matched, "
-            f"{left} left out"
+            f"{len(self.rows)} row{'s' if len(self.rows) != 1 else ''}, {served} served, "
+            f"{analysed} analysed, {matched} matched, {left} left out"
         )
 
     def to_json(self) -> str:
@@ -170,6 +171,7 @@ class Effectiveness:
                 "level": self.level,
                 "seed": self.seed,
                 "resamples": self.resamples,
+                "note": CAVEAT,
                 "rows": [_row_json(r) for r in self.rows],
             }
         )
@@ -236,8 +238,19 @@ class Effectiveness:
                 )
             share = "-" if r.goal_met_share is None else _pct(r.goal_met_share)
             lines.append(f"  goal met: {r.goal_met} of {r.ended} ended ({share})")
+        lines.append("")
+        lines.extend(textwrap.wrap(CAVEAT, 92))
         return "\n".join(lines) + "\n"
 
+
+CAVEAT = (
+    "Observational, not randomised: the comparison students met the same trigger and are "
+    "matched on tier, grade and the before rate, which guards against regression to the mean "
+    "and a trend all students share, but not against what staff saw and the records do not "
+    "(why one student was served first); with few students the intervals are wide or "
+    "unreliable. A difference is evidence, not proof, that the support caused it."
+)
+"""What the report can and cannot claim, printed with it (docs/reports.md says more)."""
 
 _CSV_COLUMNS = (
     "served",

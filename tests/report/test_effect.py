@@ -186,12 +186,19 @@ def test_a_planted_effect_is_recovered_within_its_interval(seed: int) -> None:
     assert row.matched > 0.8 * row.analysed
 
 
-@pytest.mark.parametrize("seed", [3, 4])
-def test_no_planted_effect_gives_an_interval_holding_zero(seed: int) -> None:
-    repo, attendance = _district(0.0, seed)
-    (row,) = effectiveness(repo, attendance, as_of=D(2026, 1, 1), seed=seed).rows
-    assert row.did_ci is not None
-    assert row.did_ci[0] <= 0.0 <= row.did_ci[1]
+def test_no_planted_effect_gives_intervals_holding_zero() -> None:
+    # A 95% interval misses now and then by design (1 in 20): of ten districts with no
+    # effect, nine or ten hold 0 when the intervals are right (eight or fewer: 1.2%), and the
+    # estimates centre on 0.
+    holding, estimates = 0, []
+    for seed in range(10):
+        repo, attendance = _district(0.0, 100 + seed)
+        (row,) = effectiveness(repo, attendance, as_of=D(2026, 1, 1), seed=seed).rows
+        assert row.did_ci is not None and row.did is not None
+        holding += row.did_ci[0] <= 0.0 <= row.did_ci[1]
+        estimates.append(row.did)
+    assert holding >= 9
+    assert abs(sum(estimates) / len(estimates)) < 0.01
 
 
 def test_the_same_seed_gives_the_same_report_and_rows_are_grouped() -> None:

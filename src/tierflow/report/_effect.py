@@ -50,9 +50,9 @@ from dataclasses import dataclass
 from tierflow.report._daily import AttendanceSource, daily_lookup
 from tierflow.report._effect_calc import (
     Outcome,
+    Pool,
     Served,
     bootstrap,
-    candidates,
     groups_of,
     match,
     mean,
@@ -382,11 +382,8 @@ def effectiveness(
     for kind in sorted(served):
         units = sorted(served[kind], key=lambda u: u.student_id)
         found = [outcome(unit, window, days_of) for unit in units]
-        pool = callers.get(kind, [])
-        options = [
-            candidates(u, f, kind, window, days_of, timelines, pool, caliper)
-            for u, f in zip(units, found, strict=True)
-        ]
+        pool = Pool(kind, window, days_of, timelines, callers.get(kind, []))
+        options = [pool.options(u, f, caliper) for u, f in zip(units, found, strict=True)]
         for unit, one, change in zip(units, found, match(options), strict=True):
             done = one if change is None else dataclasses.replace(one, comparison=change)
             for group in groups_of(unit, done.daily, keys):

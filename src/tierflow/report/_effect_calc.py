@@ -6,10 +6,13 @@ the method; everything here is private to it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import heapq
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from tierflow.report._daily import DailyAttendance
@@ -18,10 +21,10 @@ from tierflow.workflow._tried import Starts
 
 __all__ = [
     "Outcome",
+    "Pool",
     "Served",
     "Timeline",
     "bootstrap",
-    "candidates",
     "groups_of",
     "match",
     "mean",
@@ -46,15 +49,18 @@ class Timeline:
 
     decisions: list[tuple[dt.date, str, tuple[str, ...]]]  # (day, tier, interventions called)
     first_start: dict[str, tuple[Intervention, dt.date]]  # kind -> first served, its start
+    days: list[dt.date] = dataclasses.field(default_factory=list)  # the decisions' days
+
+    def __post_init__(self) -> None:
+        self.days = [at for at, _, _ in self.decisions]
 
     def in_force(self, on: dt.date) -> tuple[str, tuple[str, ...]] | None:
         """The tier and interventions of the last decision recorded by ``on``."""
-        found = None
-        for at, tier, called in self.decisions:
-            if at > on:
-                break
-            found = (tier, called)
-        return found
+        i = bisect_right(self.days, on)
+        if i == 0:
+            return None
+        _, tier, called = self.decisions[i - 1]
+        return tier, called
 
 
 def timeline(repository: Repository, student_id: str, as_of: dt.date) -> Timeline:
@@ -109,65 +115,117 @@ def outcome(
     return Outcome(daily, None, before, after, None, iv.state, ended)
 
 
-def candidates(
-    unit: Served,
-    found: Outcome,
-    kind: str,
-    window: int,
-    lookup: Callable[[str, dt.date], DailyAttendance | None],
-    timelines: Mapping[str, Timeline],
-    callers: Sequence[str],
-    caliper: float,
-) -> list[tuple[float, str, float]]:
-    """``(gap, student, change)`` of every student ``unit`` may be compared with.
+_Entry = tuple[float, str, float]  # (before rate, student, change)
 
-    They met the same trigger at the same tier on the start day, are in the same grade, have
-    both windows full on their own days, were not served before the windows ended, and their
-    before rate is within ``caliper`` of the served student's.
+
+class Pool:
+    """The students a kind's served students may be compared with, read once a start day.
+
+    Served students started on the same day share one reading of the pool (in a district,
+    starts cluster on the days the workflow ran), kept by tier and grade and sorted by the
+    before rate, so a served student's candidates within the caliper are found by bisection.
     """
-    if found.before is None or found.daily is None or unit.tier is None:
-        return []
-    out = []
-    for cid in callers:
-        if cid == unit.student_id:
-            continue
-        tl = timelines[cid]
-        decided = tl.in_force(unit.start)
-        if decided is None or kind not in decided[1] or decided[0] != unit.tier:
-            continue  # not meeting the same trigger, at the same tier, that day
-        other = lookup(cid, unit.start)
-        if other is None or other.grade != found.daily.grade:
-            continue
-        c_before, c_after = other.window_rates(unit.start, window)
-        if c_before is None or c_after is None:
-            continue
-        own = tl.first_start.get(kind)
-        last = other.after_end(unit.start, window)
-        if own is not None and last is not None and own[1] <= last:
-            continue  # served before the windows were over: not a comparison
-        gap = abs(c_before - found.before)
-        if gap <= caliper + 1e-12:
-            out.append((gap, cid, c_after - c_before))
-    return out
+
+    def __init__(
+        self,
+        kind: str,
+        window: int,
+        lookup: Callable[[str, dt.date], DailyAttendance | None],
+        timelines: Mapping[str, Timeline],
+        callers: Sequence[str],
+    ) -> None:
+        self._kind, self._window, self._lookup = kind, window, lookup
+        self._timelines, self._callers = timelines, callers
+        self._on: dict[dt.date, dict[tuple[str, str | None], list[_Entry]]] = {}
+
+    def _read(self, on: dt.date) -> dict[tuple[str, str | None], list[_Entry]]:
+        found = self._on.get(on)
+        if found is not None:
+            return found
+        kind, window = self._kind, self._window
+        found = {}
+        for cid in self._callers:
+            tl = self._timelines[cid]
+            own = tl.first_start.get(kind)
+            if own is not None and own[1] <= on:
+                continue  # served already (the cheap test first: most of the pool was)
+            decided = tl.in_force(on)
+            if decided is None or kind not in decided[1]:
+                continue  # not meeting the trigger that day
+            other = self._lookup(cid, on)
+            if other is None:
+                continue
+            last = other.after_end(on, window)
+            if last is None or (own is not None and own[1] <= last):
+                continue  # too few days after, or served before the windows were over
+            before, after = other.window_rates(on, window)
+            if before is None or after is None:
+                continue
+            found.setdefault((decided[0], other.grade), []).append((before, cid, after - before))
+        for entries in found.values():
+            entries.sort()
+        self._on[on] = found
+        return found
+
+    def options(
+        self, unit: Served, found: Outcome, caliper: float
+    ) -> Iterator[tuple[float, str, float]]:
+        """``(gap, student, change)`` of the students ``unit`` may be compared with, nearest first.
+
+        They met the same trigger at the same tier on the start day, are in the same grade,
+        have both windows full on their own days, were not served before the windows ended,
+        and their before rate is within ``caliper`` of the served student's. Read lazily:
+        the matching asks for the next only when the nearer ones were taken.
+        """
+        if found.before is None or found.daily is None or unit.tier is None:
+            return iter(())
+        entries = self._read(unit.start).get((unit.tier, found.daily.grade), [])
+        return _nearest(entries, found.before, caliper + 1e-12)
 
 
-def match(options: Sequence[list[tuple[float, str, float]]]) -> list[float | None]:
+def _nearest(entries: list[_Entry], at: float, limit: float) -> Iterator[tuple[float, str, float]]:
+    """Entries (sorted by before rate) within ``limit`` of ``at``, nearest first."""
+    right = bisect_left(entries, (at,))
+    left = right - 1
+    while True:
+        low = at - entries[left][0] if left >= 0 else math.inf
+        high = entries[right][0] - at if right < len(entries) else math.inf
+        if min(low, high) > limit:
+            return
+        if high < low or (high == low and entries[right][1] <= entries[left][1]):
+            yield high, entries[right][1], entries[right][2]
+            right += 1
+        else:
+            yield low, entries[left][1], entries[left][2]
+            left -= 1
+
+
+def match(options: Sequence[Iterator[tuple[float, str, float]]]) -> list[float | None]:
     """Pair served students with comparison students, each used once: the comparison's change.
 
-    Greedy on the whole list: the closest pair of all first (ties to the smaller served
-    index, then the smaller student id), then the closest of what is left, and so on. Each
-    comparison student serves one served student, so the pairs are independent, as the
-    bootstrap of pairs assumes (with reuse, the intervals came out too narrow).
+    Greedy on the whole kind: the closest pair of all first (ties to the smaller served
+    index, then the smaller student id), then the closest of what is left, and so on; each
+    served student's candidates are read nearest first, one at a time. Each comparison
+    student serves one served student, so the pairs are independent, as the bootstrap of
+    pairs assumes (with reuse, the intervals came out too narrow).
     """
-    ranked = sorted(
-        (gap, i, cid, change) for i, found in enumerate(options) for gap, cid, change in found
-    )
+    heap: list[tuple[float, int, str, float]] = []
+    for i, stream in enumerate(options):
+        first = next(stream, None)
+        if first is not None:
+            heap.append((first[0], i, first[1], first[2]))
+    heapq.heapify(heap)
     out: list[float | None] = [None] * len(options)
     used: set[str] = set()
-    for _, i, cid, change in ranked:
-        if out[i] is None and cid not in used:
-            out[i] = change
-            used.add(cid)
+    while heap:
+        _, i, cid, change = heapq.heappop(heap)
+        if cid in used:
+            following = next(options[i], None)
+            if following is not None:
+                heapq.heappush(heap, (following[0], i, following[1], following[2]))
+            continue
+        out[i] = change
+        used.add(cid)
     return out
 
 

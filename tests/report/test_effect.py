@@ -307,3 +307,24 @@ def test_the_command_refuses_a_bad_window_and_a_missing_store(tmp_path: Path) ->
         main(["report", "effectiveness", "--db", str(db), *files, "--window", "0"])
     missing = ["report", "effectiveness", "--db", str(tmp_path / "none.db"), *files]
     assert main(missing) == 2
+
+
+def test_a_student_in_two_groups_counts_in_each() -> None:
+    days = tuple(SEPT.days_between(D(2025, 9, 1), D(2025, 9, 12)))
+    repo = InMemoryRepository()
+    attendance = {
+        "a": DailyAttendance("a", days, (0.0,) * 10, grade="4", groups=("el", "iep")),
+        "b": DailyAttendance("b", days, (0.0,) * 10, grade="4"),
+    }
+    _served(repo, 1, "a", D(2025, 9, 5), D(2025, 9, 5))
+    _served(repo, 2, "b", D(2025, 9, 5), D(2025, 9, 5))
+    report = effectiveness(
+        repo, attendance, as_of=D(2025, 9, 12), window=3, by=("group", "school"), min_n=1
+    )
+    assert [(r.group, r.served) for r in report.rows] == [
+        ((("group", "el"), ("school", "lincoln")), 1),
+        ((("group", "iep"), ("school", "lincoln")), 1),
+        ((("group", None), ("school", "lincoln")), 1),
+    ]
+    header = report.to_csv().splitlines()[0]
+    assert header.startswith('"intervention","group","school","served"')

@@ -163,6 +163,12 @@ EXPECTED: dict[str, set[str]] = {
         "Outbox",
         "OutboxItem",
         "outbox",
+        "DailyAttendance",
+        "EFFECT_BY",
+        "LEFT_OUT_REASONS",
+        "EffectRow",
+        "Effectiveness",
+        "effectiveness",
     },
     "spec": {
         "BUILTIN_ROLES",

@@ -10,9 +10,13 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from tierflow.cli._insight_effect import add_effectiveness
+
 __all__: list[str] = []
 
-_REPORTS: list[Callable[[Any], None]] = []
+_REPORTS: list[Callable[[Any], None]] = [
+    add_effectiveness,
+]
 """Each report's ``add_*(subparsers)``, in the order ``tierflow report --help`` lists them."""
 
 

@@ -17,6 +17,14 @@ reported, and nothing that keeps records needs it.
 """
 
 from tierflow.report._compliance import ComplianceReport, compliance_report
+from tierflow.report._daily import DailyAttendance
+from tierflow.report._effect import (
+    EFFECT_BY,
+    LEFT_OUT_REASONS,
+    Effectiveness,
+    EffectRow,
+    effectiveness,
+)
 from tierflow.report._mailing import (
     MailedNotice,
     Mailing,
@@ -31,10 +39,15 @@ from tierflow.report._readiness import Readiness
 from tierflow.report._step_check import StepCheck
 
 __all__ = [
+    "EFFECT_BY",
+    "LEFT_OUT_REASONS",
     "OUTBOX_STATUSES",
     "QUEUE_BUCKETS",
     "QUEUE_SORTS",
     "ComplianceReport",
+    "DailyAttendance",
+    "EffectRow",
+    "Effectiveness",
     "MailedNotice",
     "Mailing",
     "MailingProblem",
@@ -48,6 +61,7 @@ __all__ = [
     "WorkQueue",
     "build_packet",
     "compliance_report",
+    "effectiveness",
     "outbox",
     "produce_notices",
     "sms_segments",

@@ -1,0 +1,272 @@
+"""The computation behind the effectiveness report: timelines, windows, matches, intervals.
+
+Split from :mod:`tierflow.report._effect` (the report's records and outputs), which documents
+the method; everything here is private to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import math
+import random
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from tierflow.report._daily import DailyAttendance
+from tierflow.workflow import Intervention, Repository, WorkflowEvent
+from tierflow.workflow._tried import Starts
+
+__all__ = [
+    "Outcome",
+    "Pool",
+    "Served",
+    "Timeline",
+    "bootstrap",
+    "groups_of",
+    "match",
+    "mean",
+    "outcome",
+    "timeline",
+]
+
+
+@dataclass(frozen=True)
+class Served:
+    """One served student's first intervention of a kind."""
+
+    student_id: str
+    intervention: Intervention
+    start: dt.date
+    tier: str | None
+
+
+@dataclass
+class Timeline:
+    """What the report needs of one student's records."""
+
+    decisions: list[tuple[dt.date, str, tuple[str, ...]]]  # (day, tier, interventions called)
+    first_start: dict[str, tuple[Intervention, dt.date]]  # kind -> first served, its start
+    days: list[dt.date] = dataclasses.field(default_factory=list)  # the decisions' days
+
+    def __post_init__(self) -> None:
+        self.days = [at for at, _, _ in self.decisions]
+
+    def in_force(self, on: dt.date) -> tuple[str, tuple[str, ...]] | None:
+        """The tier and interventions of the last decision recorded by ``on``."""
+        i = bisect_right(self.days, on)
+        if i == 0:
+            return None
+        _, tier, called = self.decisions[i - 1]
+        return tier, called
+
+
+def timeline(repository: Repository, student_id: str, as_of: dt.date) -> Timeline:
+    events: list[WorkflowEvent] = [e for e in repository.events(student_id) if e.at <= as_of]
+    starts = Starts.read(events)
+    decisions = []
+    for ev in events:
+        if ev.kind == "decision" and ev.detail is not None:
+            called = tuple(str(i) for i in ev.detail.get("interventions") or ())
+            decisions.append((ev.at, str(ev.detail.get("tier") or ""), called))
+    decisions.sort(key=lambda d: d[0])  # stable: same-day decisions keep their order
+    first: dict[str, tuple[Intervention, dt.date]] = {}
+    for iv in repository.for_student(student_id):
+        if iv.opened_on > as_of or iv.id in starts.withdrawn:
+            continue  # not yet opened by then; or withdrawn on corrected data: not support
+        start = starts.started.get(iv.id, iv.opened_on)
+        if start > as_of:
+            start = iv.opened_on  # started after the report's date: counted from its opening
+        known = first.get(iv.intervention)
+        if known is None or start < known[1]:
+            first[iv.intervention] = (iv, start)
+    return Timeline(decisions, first)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One served student's windows, their match's, and the intervention's end."""
+
+    daily: DailyAttendance | None
+    left_out: str | None
+    before: float | None
+    after: float | None
+    comparison: float | None  # the matched student's change
+    state: str
+    ended: bool
+
+
+def outcome(
+    unit: Served, window: int, lookup: Callable[[str, dt.date], DailyAttendance | None]
+) -> Outcome:
+    """A served student's windows (no comparison yet: :func:`match` adds it)."""
+    iv = unit.intervention
+    ended = iv.ended_on is not None
+    daily = lookup(unit.student_id, unit.start)
+    if daily is None or not daily.days:
+        return Outcome(daily, "no_attendance", None, None, None, iv.state, ended)
+    before, after = daily.window_rates(unit.start, window)
+    if before is None:
+        return Outcome(daily, "too_few_before", None, None, None, iv.state, ended)
+    if after is None:
+        return Outcome(daily, "too_few_after", None, None, None, iv.state, ended)
+    return Outcome(daily, None, before, after, None, iv.state, ended)
+
+
+_Entry = tuple[float, str, float]  # (before rate, student, change)
+
+
+class Pool:
+    """The students a kind's served students may be compared with, read once a start day.
+
+    Served students started on the same day share one reading of the pool (in a district,
+    starts cluster on the days the workflow ran), kept by tier and grade and sorted by the
+    before rate, so a served student's candidates within the caliper are found by bisection.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        window: int,
+        lookup: Callable[[str, dt.date], DailyAttendance | None],
+        timelines: Mapping[str, Timeline],
+        callers: Sequence[str],
+    ) -> None:
+        self._kind, self._window, self._lookup = kind, window, lookup
+        self._timelines, self._callers = timelines, callers
+        self._on: dict[dt.date, dict[tuple[str, str | None], list[_Entry]]] = {}
+
+    def _read(self, on: dt.date) -> dict[tuple[str, str | None], list[_Entry]]:
+        found = self._on.get(on)
+        if found is not None:
+            return found
+        kind, window = self._kind, self._window
+        found = {}
+        for cid in self._callers:
+            tl = self._timelines[cid]
+            own = tl.first_start.get(kind)
+            if own is not None and own[1] <= on:
+                continue  # served already (the cheap test first: most of the pool was)
+            decided = tl.in_force(on)
+            if decided is None or kind not in decided[1]:
+                continue  # not meeting the trigger that day
+            other = self._lookup(cid, on)
+            if other is None:
+                continue
+            last = other.after_end(on, window)
+            if last is None or (own is not None and own[1] <= last):
+                continue  # too few days after, or served before the windows were over
+            before, after = other.window_rates(on, window)
+            if before is None or after is None:
+                continue
+            found.setdefault((decided[0], other.grade), []).append((before, cid, after - before))
+        for entries in found.values():
+            entries.sort()
+        self._on[on] = found
+        return found
+
+    def options(
+        self, unit: Served, found: Outcome, caliper: float
+    ) -> Iterator[tuple[float, str, float]]:
+        """``(gap, student, change)`` of the students ``unit`` may be compared with, nearest first.
+
+        They met the same trigger at the same tier on the start day, are in the same grade,
+        have both windows full on their own days, were not served before the windows ended,
+        and their before rate is within ``caliper`` of the served student's. Read lazily:
+        the matching asks for the next only when the nearer ones were taken.
+        """
+        if found.before is None or found.daily is None or unit.tier is None:
+            return iter(())
+        entries = self._read(unit.start).get((unit.tier, found.daily.grade), [])
+        return _nearest(entries, found.before, caliper + 1e-12)
+
+
+def _nearest(entries: list[_Entry], at: float, limit: float) -> Iterator[tuple[float, str, float]]:
+    """Entries (sorted by before rate) within ``limit`` of ``at``, nearest first."""
+    right = bisect_left(entries, (at,))
+    left = right - 1
+    while True:
+        low = at - entries[left][0] if left >= 0 else math.inf
+        high = entries[right][0] - at if right < len(entries) else math.inf
+        if min(low, high) > limit:
+            return
+        if high < low or (high == low and entries[right][1] <= entries[left][1]):
+            yield high, entries[right][1], entries[right][2]
+            right += 1
+        else:
+            yield low, entries[left][1], entries[left][2]
+            left -= 1
+
+
+def match(options: Sequence[Iterator[tuple[float, str, float]]]) -> list[float | None]:
+    """Pair served students with comparison students, each used once: the comparison's change.
+
+    Greedy on the whole kind: the closest pair of all first (ties to the smaller served
+    index, then the smaller student id), then the closest of what is left, and so on; each
+    served student's candidates are read nearest first, one at a time. Each comparison
+    student serves one served student, so the pairs are independent, as the bootstrap of
+    pairs assumes (with reuse, the intervals came out too narrow).
+    """
+    heap: list[tuple[float, int, str, float]] = []
+    for i, stream in enumerate(options):
+        first = next(stream, None)
+        if first is not None:
+            heap.append((first[0], i, first[1], first[2]))
+    heapq.heapify(heap)
+    out: list[float | None] = [None] * len(options)
+    used: set[str] = set()
+    while heap:
+        _, i, cid, change = heapq.heappop(heap)
+        if cid in used:
+            following = next(options[i], None)
+            if following is not None:
+                heapq.heappush(heap, (following[0], i, following[1], following[2]))
+            continue
+        out[i] = change
+        used.add(cid)
+    return out
+
+
+def groups_of(
+    unit: Served, daily: DailyAttendance | None, keys: Iterable[str]
+) -> list[tuple[tuple[str, str | None], ...]]:
+    """Every group the unit counts in (one per student group with ``group``)."""
+    out: list[tuple[tuple[str, str | None], ...]] = [()]
+    for key in keys:
+        if key == "intervention":
+            continue
+        values: list[str | None]
+        if key == "school":
+            values = [unit.intervention.school_id]
+        elif key == "owner":
+            values = [unit.intervention.owner]
+        elif key == "grade":
+            values = [None if daily is None else daily.grade]
+        else:
+            values = list(daily.groups) if daily is not None and daily.groups else [None]
+        out = [(*g, (key, v)) for g in out for v in values]
+    return out
+
+
+def mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def bootstrap(
+    values: Sequence[float], rng: random.Random, resamples: int, level: float
+) -> tuple[float, float]:
+    """The percentile bootstrap interval of the mean of ``values`` (not empty)."""
+    n = len(values)
+    means = sorted(math.fsum(rng.choices(values, k=n)) / n for _ in range(resamples))
+    tail = (1.0 - level) / 2
+    return _quantile(means, tail), _quantile(means, 1.0 - tail)
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """The ``q`` quantile of sorted values, interpolated linearly (numpy's default)."""
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

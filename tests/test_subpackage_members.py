@@ -163,6 +163,12 @@ EXPECTED: dict[str, set[str]] = {
         "Outbox",
         "OutboxItem",
         "outbox",
+        "FS195_COLUMNS",
+        "WATCHED_GROUPS",
+        "ChronicAbsence",
+        "ChronicRate",
+        "ChronicStudent",
+        "chronic_absence",
     },
     "spec": {
         "BUILTIN_ROLES",

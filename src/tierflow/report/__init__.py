@@ -16,6 +16,14 @@ reported, and nothing that keeps records needs it.
 ((), '"student_id","date","kind","wh')
 """
 
+from tierflow.report._chronic import (
+    FS195_COLUMNS,
+    WATCHED_GROUPS,
+    ChronicAbsence,
+    ChronicRate,
+    ChronicStudent,
+    chronic_absence,
+)
 from tierflow.report._compliance import ComplianceReport, compliance_report
 from tierflow.report._mailing import (
     MailedNotice,
@@ -31,9 +39,14 @@ from tierflow.report._readiness import Readiness
 from tierflow.report._step_check import StepCheck
 
 __all__ = [
+    "FS195_COLUMNS",
     "OUTBOX_STATUSES",
     "QUEUE_BUCKETS",
     "QUEUE_SORTS",
+    "WATCHED_GROUPS",
+    "ChronicAbsence",
+    "ChronicRate",
+    "ChronicStudent",
     "ComplianceReport",
     "MailedNotice",
     "Mailing",
@@ -47,6 +60,7 @@ __all__ = [
     "WorkItem",
     "WorkQueue",
     "build_packet",
+    "chronic_absence",
     "compliance_report",
     "outbox",
     "produce_notices",

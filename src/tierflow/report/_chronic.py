@@ -1,0 +1,517 @@
+"""Chronic absence as the U.S. Department of Education counts it (EDFacts file FS195).
+
+The definition (FS195, "Chronic Absenteeism File Specifications", SY 2018-19 v15.0 and
+SY 2020-21 v17.1, section 2.5; the same words on state pages that implement it): a student is
+*chronically absent* when enrolled at least **10 days** and absent **10% or more** of the days
+enrolled, for any reason (excused, unexcused, suspension): tierflow's ``days_absent`` fact
+(docs/facts.md) counts exactly those. A student enrolled fewer than 10 days is in neither the
+numerator nor the denominator.
+
+FS195 is reported **per school**, and a student is reported in each school where they were
+enrolled and chronically absent (ED Data Express's note on FS195/DG814: "students who are
+defined and reported as chronically absent at more than one school in a given school year will
+be counted more than once"). So a facts file with one record per student and school counts the
+student at each school where that record has 10+ days. The district figure here is
+*unduplicated*: a student's days are summed over their records before the 10-day and 10% tests
+(so the district count is not the sum of the schools' counts; say so when comparing).
+
+Comparisons are exact: ``days_absent`` and ``days_enrolled`` are read as decimals from their
+text (``2.3`` of ``23`` days is exactly 10%, where binary floating point would say 9.99...%).
+
+>>> report = chronic_absence([
+...     {"student_id": "a", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 4},
+...     {"student_id": "b", "school_id": "lincoln", "days_enrolled": 40, "days_absent": 3.5},
+...     {"student_id": "c", "school_id": "lincoln", "days_enrolled": 9, "days_absent": 9},
+... ])
+>>> d = report.district
+>>> d.enrolled, d.chronic, d.rate, d.short_enrollment
+(2, 1, 0.5, 1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tierflow.report._export import Cell, csv_text, json_text
+
+__all__ = [
+    "FS195_COLUMNS",
+    "MIN_DAYS_ENROLLED",
+    "WATCHED_GROUPS",
+    "ChronicAbsence",
+    "ChronicRate",
+    "ChronicStudent",
+    "chronic_absence",
+    "is_chronic",
+]
+
+MIN_DAYS_ENROLLED = 10
+"""FS195: a student enrolled fewer days than this is not counted (neither way)."""
+
+_SHARE = Decimal("0.1")  # FS195: absent 10% or more of the days enrolled
+
+WATCHED_GROUPS: tuple[str, ...] = (
+    "english_learner",
+    "iep",
+    "section_504",
+    "economically_disadvantaged",
+    "foster",
+    "homeless",
+    "migrant",
+)
+"""Groups every report lists, even with no student in them (a rate of None: nobody to count).
+
+``iep`` is students with disabilities under IDEA, ``section_504`` those with a 504 plan
+(the facts' group ids, docs/facts.md). Any other group a facts record names is listed too,
+after these, and so are ``race_ethnicity:<value>`` and ``sex:<value>`` where records carry
+``race_ethnicity`` and ``sex``.
+"""
+
+FS195_COLUMNS: tuple[str, ...] = (
+    "file_record_number",
+    "state_code",
+    "state_agency_number",
+    "lea_identifier",
+    "school_identifier",
+    "table_name",
+    "sex",
+    "racial_ethnic",
+    "disability_status_idea",
+    "disability_status_504",
+    "english_learner_status",
+    "homeless_enrolled_status",
+    "filler",
+    "total_indicator",
+    "explanation",
+    "student_count",
+)
+"""The columns of an FS195 school-level record, in file order (docs/reports.md says which
+tierflow can fill)."""
+
+# FS195 permitted values (EDFacts racial-ethnic codes; the category values of the other
+# columns), from the facts' own words or the codes themselves.
+_RACE = {
+    "american_indian": "AM7",
+    "american_indian_or_alaska_native": "AM7",
+    "asian": "AS7",
+    "black": "BL7",
+    "black_or_african_american": "BL7",
+    "hispanic": "HI7",
+    "hispanic_or_latino": "HI7",
+    "two_or_more": "MU7",
+    "multiple": "MU7",
+    "pacific_islander": "PI7",
+    "native_hawaiian_or_pacific_islander": "PI7",
+    "white": "WH7",
+}
+_RACE.update({code.lower(): code for code in set(_RACE.values())})
+_SEX = {"m": "M", "male": "M", "f": "F", "female": "F", "x": "X", "nonbinary": "X"}
+_FS195_GROUPS = (
+    ("iep", "disability_status_idea", "WDIS"),
+    ("section_504", "disability_status_504", "DISAB504STAT"),
+    ("english_learner", "english_learner_status", "LEP"),
+    ("homeless", "homeless_enrolled_status", "HOMELSENRL"),
+)
+
+
+def _number(record: Mapping[str, Any], name: str) -> Decimal:
+    value = record.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"student {record.get('student_id')!r}: {name} is not a number: {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(
+            f"student {record.get('student_id')!r}: {name} is not a number: {value!r}"
+        ) from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"student {record.get('student_id')!r}: {name} must be 0 or more")
+    return number
+
+
+def is_chronic(days_enrolled: Decimal | float, days_absent: Decimal | float) -> bool | None:
+    """FS195's test: None when enrolled under 10 days (not counted), else absent >= 10%.
+
+    >>> is_chronic(10, 1), is_chronic(10, 0.5), is_chronic(9, 9), is_chronic(23, 2.3)
+    (True, False, None, True)
+    """
+    enrolled, absent = Decimal(str(days_enrolled)), Decimal(str(days_absent))
+    if enrolled < MIN_DAYS_ENROLLED:
+        return None
+    return absent >= enrolled * _SHARE
+
+
+@dataclass(frozen=True)
+class ChronicStudent:
+    """One student at one school (or, for :attr:`ChronicAbsence.students`, in the district).
+
+    Attributes:
+        student_id: The student.
+        school_id: The school (None for a district row).
+        days_enrolled: Days enrolled there (summed over the student's records).
+        days_absent: Days absent there.
+        counted: Enrolled 10 days or more: in the denominator.
+        chronic: Counted and absent 10% or more of the days enrolled.
+        groups: The student's groups (the facts' ids, sorted).
+        race_ethnicity: As the facts give it, or None.
+        sex: As the facts give it, or None.
+    """
+
+    student_id: str
+    school_id: str | None
+    days_enrolled: Decimal
+    days_absent: Decimal
+    counted: bool
+    chronic: bool
+    groups: tuple[str, ...]
+    race_ethnicity: str | None
+    sex: str | None
+
+    def in_groups(self) -> tuple[str, ...]:
+        """Every group key the student is in (``english_learner``, ``sex:F``, ...)."""
+        keys = list(self.groups)
+        if self.race_ethnicity:
+            keys.append(f"race_ethnicity:{self.race_ethnicity}")
+        if self.sex:
+            keys.append(f"sex:{self.sex}")
+        return tuple(keys)
+
+
+@dataclass(frozen=True)
+class ChronicRate:
+    """Chronic absence in one scope: the district, a school or a group.
+
+    Attributes:
+        scope: ``district``, ``school`` or ``group``.
+        key: ``all``, the school id, or the group key.
+        enrolled: Students enrolled 10 days or more (the denominator).
+        chronic: Of those, the chronically absent (the numerator).
+        short_enrollment: Students left out for fewer than 10 days enrolled.
+    """
+
+    scope: str
+    key: str
+    enrolled: int
+    chronic: int
+    short_enrollment: int
+
+    @property
+    def rate(self) -> float | None:
+        """``chronic / enrolled``, or None when nobody was enrolled 10+ days."""
+        return None if self.enrolled == 0 else self.chronic / self.enrolled
+
+    def percent(self) -> str:
+        """The rate as a percentage with one decimal (``12.5``), or ``-`` without students."""
+        rate = self.rate
+        return "-" if rate is None else f"{100 * rate:.1f}"
+
+
+def _rate(scope: str, key: str, rows: Iterable[ChronicStudent]) -> ChronicRate:
+    enrolled = chronic = short = 0
+    for r in rows:
+        if not r.counted:
+            short += 1
+            continue
+        enrolled += 1
+        chronic += r.chronic
+    return ChronicRate(scope, key, enrolled, chronic, short)
+
+
+@dataclass(frozen=True)
+class ChronicAbsence:
+    """Chronic absence (FS195's definition) for a district, its schools and its groups.
+
+    Attributes:
+        as_of: The date the facts are as of (None: not given).
+        district: The district, unduplicated (a student's days summed over schools).
+        schools: One rate a school, by school id (a student counted at each school).
+        groups: One rate a group (district-wide, unduplicated): :data:`WATCHED_GROUPS`
+            first, then other groups, race/ethnicity and sex values, each sorted.
+        enrollments: One row a student and school, by school then student.
+        students: One row a student (district-wide), by student.
+    """
+
+    as_of: dt.date | None
+    district: ChronicRate
+    schools: tuple[ChronicRate, ...]
+    groups: tuple[ChronicRate, ...]
+    enrollments: tuple[ChronicStudent, ...]
+    students: tuple[ChronicStudent, ...]
+
+    def group(self, key: str) -> ChronicRate:
+        """The rate of one group key.
+
+        Raises:
+            KeyError: No such group in the report.
+        """
+        for g in self.groups:
+            if g.key == key:
+                return g
+        raise KeyError(key)
+
+    def school(self, school_id: str) -> ChronicRate:
+        """The rate of one school.
+
+        Raises:
+            KeyError: No such school in the facts.
+        """
+        for s in self.schools:
+            if s.key == school_id:
+                return s
+        raise KeyError(school_id)
+
+    def _rates(self) -> tuple[ChronicRate, ...]:
+        return (self.district, *self.schools, *self.groups)
+
+    def summary(self) -> str:
+        """One line: the district's count and rate."""
+        d = self.district
+        when = f" as of {self.as_of}" if self.as_of else ""
+        return (
+            f"chronic absence{when}: {d.chronic} of {d.enrolled} students enrolled 10+ days "
+            f"({d.percent()}%); {d.short_enrollment} enrolled under 10 days not counted"
+        )
+
+    def to_text(self) -> str:
+        """For people: the district, then a line a school, then a line a group."""
+        lines = [self.summary(), "", "schools:"]
+        for s in self.schools:
+            lines.append(f"  {s.key}: {s.chronic} of {s.enrolled} ({s.percent()}%)")
+        lines.append(f"groups (district rate {self.district.percent()}%):")
+        for g in self.groups:
+            lines.append(f"  {g.key}: {g.chronic} of {g.enrolled} ({g.percent()}%)")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> str:
+        """The report as indented JSON (rates as fractions, None without students)."""
+
+        def row(r: ChronicRate) -> dict[str, Any]:
+            rate = r.rate
+            return {
+                "scope": r.scope,
+                "key": r.key,
+                "enrolled": r.enrolled,
+                "chronic": r.chronic,
+                "short_enrollment": r.short_enrollment,
+                "rate": None if rate is None else round(rate, 6),
+            }
+
+        return json_text(
+            {
+                "definition": "FS195: enrolled 10+ days, absent 10% or more of days enrolled",
+                "as_of": None if self.as_of is None else self.as_of.isoformat(),
+                "district": row(self.district),
+                "schools": [row(s) for s in self.schools],
+                "groups": [row(g) for g in self.groups],
+            }
+        )
+
+    def to_csv(self) -> str:
+        """One row a scope (district, schools, groups): counts, and the rate in percent.
+
+        The percentage is text with one decimal (the export writes only whole numbers as
+        numbers); empty without students. Cells go through
+        :func:`~tierflow.report._export.csv_text`.
+        """
+        rows: list[Sequence[Cell]] = [
+            ("scope", "key", "enrolled", "chronic", "short_enrollment", "rate_percent")
+        ]
+        for r in self._rates():
+            pct = r.percent()
+            rows.append(
+                (
+                    r.scope,
+                    r.key,
+                    r.enrolled,
+                    r.chronic,
+                    r.short_enrollment,
+                    None if pct == "-" else pct,
+                )
+            )
+        return csv_text(rows)
+
+    def to_fs195_csv(
+        self,
+        *,
+        state_code: str | None = None,
+        state_agency: str | None = None,
+        lea_id: str | None = None,
+        header: bool = True,
+    ) -> str:
+        """The school-level records of an FS195 file, as far as the facts allow.
+
+        One total record a school (``total_indicator`` ``Y``), then one record a category
+        value and sex among the school's students enrolled 10+ days: racial/ethnic (from
+        ``race_ethnicity``), IDEA disability (group ``iep``), Section 504, English learner,
+        homeless. ``student_count`` is the number chronically absent (0 is written: the
+        category has students). A student whose race/ethnicity or sex tierflow cannot map to
+        an FS195 value is in the total only. Cells go through
+        :func:`~tierflow.report._export.csv_text`.
+
+        Args:
+            state_code: The state's FIPS code (tierflow does not hold it: empty if not given).
+            state_agency: The state agency number (likewise).
+            lea_id: The state's LEA identifier of the district (likewise).
+            header: Start with a line of the column names (:data:`FS195_COLUMNS`); EDFacts'
+                own header record (file type, record count, file name, period) is the
+                submitter's to add.
+        """
+        rows: list[Sequence[Cell]] = [FS195_COLUMNS] if header else []
+        by_school: dict[str, list[ChronicStudent]] = {}
+        for e in self.enrollments:
+            if e.counted and e.school_id is not None:
+                by_school.setdefault(e.school_id, []).append(e)
+        number = 0
+
+        def record(school: str, cats: dict[str, str], total: bool, count: int) -> None:
+            nonlocal number
+            number += 1
+            rows.append(
+                (
+                    number,
+                    state_code,
+                    state_agency,
+                    lea_id,
+                    school,
+                    "CHRONABSENT",
+                    cats.get("sex"),
+                    cats.get("racial_ethnic"),
+                    cats.get("disability_status_idea"),
+                    cats.get("disability_status_504"),
+                    cats.get("english_learner_status"),
+                    cats.get("homeless_enrolled_status"),
+                    None,
+                    "Y" if total else "N",
+                    None,
+                    count,
+                )
+            )
+
+        for school in sorted(by_school):
+            students = by_school[school]
+            record(school, {}, True, sum(s.chronic for s in students))
+            cells: dict[tuple[str, str, str], int] = {}  # (column, value, sex) -> chronic
+            for s in students:
+                sex = _SEX.get((s.sex or "").lower())
+                if sex is None:
+                    continue
+                race = _RACE.get((s.race_ethnicity or "").lower())
+                cats = [("racial_ethnic", race)] if race else []
+                cats += [(col, value) for g, col, value in _FS195_GROUPS if g in s.groups]
+                for col, value in cats:
+                    cells[col, value, sex] = cells.get((col, value, sex), 0) + s.chronic
+            order = FS195_COLUMNS.index
+            for col, value, sex in sorted(cells, key=lambda k: (order(k[0]), k[1], k[2])):
+                record(school, {col: value, "sex": sex}, False, cells[col, value, sex])
+        return csv_text(rows)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def chronic_absence(
+    facts: Iterable[Mapping[str, Any]],
+    *,
+    as_of: dt.date | None = None,
+    groups: Sequence[str] = WATCHED_GROUPS,
+) -> ChronicAbsence:
+    """Chronic absence by FS195's definition, from the day's facts.
+
+    Args:
+        facts: One record a student and school: ``student_id``, ``school_id``,
+            ``days_enrolled``, ``days_absent``, ``groups``, and where present
+            ``race_ethnicity`` and ``sex``. Two records of one student at one school are
+            summed; at two schools, the student counts at each (where enrolled 10+ days).
+        as_of: The date the facts are as of (shown in the report).
+        groups: Groups to list even when no student is in them (default
+            :data:`WATCHED_GROUPS`).
+
+    Raises:
+        ValueError: A record without a student id, or days that are not a number of 0 or more.
+    """
+    per_school: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for record in facts:
+        sid = record.get("student_id")
+        if not isinstance(sid, str) or not sid:
+            raise ValueError(f"a facts record has no student_id: {dict(record)!r}")
+        school = _text(record.get("school_id"))
+        enrolled, absent = _number(record, "days_enrolled"), _number(record, "days_absent")
+        row = per_school.setdefault(
+            (sid, school),
+            {
+                "enrolled": Decimal(0),
+                "absent": Decimal(0),
+                "groups": set(),
+                "race": None,
+                "sex": None,
+            },
+        )
+        row["enrolled"] += enrolled
+        row["absent"] += absent
+        row["groups"].update(str(g) for g in record.get("groups") or ())
+        row["race"] = row["race"] or _text(record.get("race_ethnicity"))
+        row["sex"] = row["sex"] or _text(record.get("sex"))
+
+    def student(sid: str, school: str | None, row: Mapping[str, Any]) -> ChronicStudent:
+        verdict = is_chronic(row["enrolled"], row["absent"])
+        return ChronicStudent(
+            sid,
+            school,
+            row["enrolled"],
+            row["absent"],
+            verdict is not None,
+            bool(verdict),
+            tuple(sorted(row["groups"])),
+            row["race"],
+            row["sex"],
+        )
+
+    enrollments = tuple(
+        student(sid, school, row)
+        for (sid, school), row in sorted(
+            per_school.items(), key=lambda kv: (kv[0][1] or "", kv[0][0])
+        )
+    )
+    whole: dict[str, dict[str, Any]] = {}
+    for (sid, _school), row in per_school.items():
+        w = whole.setdefault(
+            sid,
+            {
+                "enrolled": Decimal(0),
+                "absent": Decimal(0),
+                "groups": set(),
+                "race": None,
+                "sex": None,
+            },
+        )
+        w["enrolled"] += row["enrolled"]
+        w["absent"] += row["absent"]
+        w["groups"] |= row["groups"]
+        w["race"] = w["race"] or row["race"]
+        w["sex"] = w["sex"] or row["sex"]
+    students = tuple(student(sid, None, whole[sid]) for sid in sorted(whole))
+
+    schools: dict[str, list[ChronicStudent]] = {}
+    for e in enrollments:
+        if e.school_id is not None:  # a record without a school counts for the district only
+            schools.setdefault(e.school_id, []).append(e)
+    members: dict[str, list[ChronicStudent]] = {g: [] for g in groups}
+    for s in students:
+        for key in s.in_groups():
+            members.setdefault(key, []).append(s)
+    listed = list(groups)
+    others = sorted(k for k in members if k not in groups and ":" not in k)
+    tagged = sorted(k for k in members if ":" in k)
+    return ChronicAbsence(
+        as_of,
+        _rate("district", "all", students),
+        tuple(_rate("school", k, v) for k, v in sorted(schools.items())),
+        tuple(_rate("group", k, members[k]) for k in (*listed, *others, *tagged)),
+        enrollments,
+        students,
+    )

@@ -169,6 +169,10 @@ EXPECTED: dict[str, set[str]] = {
         "ChronicRate",
         "ChronicStudent",
         "chronic_absence",
+        "EquityReport",
+        "EquityRow",
+        "StudentEquity",
+        "equity_report",
     },
     "spec": {
         "BUILTIN_ROLES",

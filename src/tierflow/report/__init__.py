@@ -25,6 +25,7 @@ from tierflow.report._chronic import (
     chronic_absence,
 )
 from tierflow.report._compliance import ComplianceReport, compliance_report
+from tierflow.report._equity import EquityReport, EquityRow, StudentEquity, equity_report
 from tierflow.report._mailing import (
     MailedNotice,
     Mailing,
@@ -48,6 +49,8 @@ __all__ = [
     "ChronicRate",
     "ChronicStudent",
     "ComplianceReport",
+    "EquityReport",
+    "EquityRow",
     "MailedNotice",
     "Mailing",
     "MailingProblem",
@@ -57,11 +60,13 @@ __all__ = [
     "PacketEntry",
     "Readiness",
     "StepCheck",
+    "StudentEquity",
     "WorkItem",
     "WorkQueue",
     "build_packet",
     "chronic_absence",
     "compliance_report",
+    "equity_report",
     "outbox",
     "produce_notices",
     "sms_segments",

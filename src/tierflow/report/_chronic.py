@@ -210,6 +210,10 @@ class ChronicRate:
         return "-" if rate is None else f"{100 * rate:.1f}"
 
 
+def _shown(r: ChronicRate) -> str:
+    return "-" if r.rate is None else f"{r.percent()}%"
+
+
 def _rate(scope: str, key: str, rows: Iterable[ChronicStudent]) -> ChronicRate:
     enrolled = chronic = short = 0
     for r in rows:
@@ -273,17 +277,17 @@ class ChronicAbsence:
         when = f" as of {self.as_of}" if self.as_of else ""
         return (
             f"chronic absence{when}: {d.chronic} of {d.enrolled} students enrolled 10+ days "
-            f"({d.percent()}%); {d.short_enrollment} enrolled under 10 days not counted"
+            f"({_shown(d)}); {d.short_enrollment} enrolled under 10 days not counted"
         )
 
     def to_text(self) -> str:
         """For people: the district, then a line a school, then a line a group."""
         lines = [self.summary(), "", "schools:"]
         for s in self.schools:
-            lines.append(f"  {s.key}: {s.chronic} of {s.enrolled} ({s.percent()}%)")
-        lines.append(f"groups (district rate {self.district.percent()}%):")
+            lines.append(f"  {s.key}: {s.chronic} of {s.enrolled} ({_shown(s)})")
+        lines.append(f"groups (district rate {_shown(self.district)}):")
         for g in self.groups:
-            lines.append(f"  {g.key}: {g.chronic} of {g.enrolled} ({g.percent()}%)")
+            lines.append(f"  {g.key}: {g.chronic} of {g.enrolled} ({_shown(g)})")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> str:

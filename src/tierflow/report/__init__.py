@@ -16,16 +16,10 @@ reported, and nothing that keeps records needs it.
 ((), '"student_id","date","kind","wh')
 """
 
-from tierflow.report._chronic import (
-    FS195_COLUMNS,
-    WATCHED_GROUPS,
-    ChronicAbsence,
-    ChronicRate,
-    ChronicStudent,
-    chronic_absence,
-)
+from tierflow.report._chronic import WATCHED_GROUPS, ChronicAbsence, ChronicRate, chronic_absence
 from tierflow.report._compliance import ComplianceReport, compliance_report
 from tierflow.report._equity import EquityReport, EquityRow, StudentEquity, equity_report
+from tierflow.report._fs195 import FS195_COLUMNS, ChronicStudent
 from tierflow.report._mailing import (
     MailedNotice,
     Mailing,

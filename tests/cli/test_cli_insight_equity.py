@@ -135,3 +135,18 @@ def test_equity_bad_margin(db: str, facts: str) -> None:
     with pytest.raises(SystemExit, match="--margin"):
         _run(["report", "equity", "--db", db, "-r", "mtss", "--facts", facts,
               "--as-of", "2025-10-31", "--margin", "150"])  # fmt: skip
+
+
+def test_equity_min_legal(db: str, facts: str) -> None:
+    base = ["report", "equity", "--db", db, "-r", "mtss", "--facts", facts,
+            "--as-of", "2025-10-31", "--format", "json"]  # fmt: skip
+    # s2 (english_learner, sex M) had a legal step with no support first: 0% against the
+    # district's 0%, so nothing is 10 points below; with --margin 0 both groups are flagged
+    # unless a group needs 2 students with a legal step
+    flagged = [g["key"] for g in json.loads(_run([*base, "--margin", "0"])[1])["groups"]
+               if g["flagged"]]  # fmt: skip
+    assert flagged == ["english_learner", "sex:M"]
+    out = _run([*base, "--margin", "0", "--min-legal", "2"])[1]
+    assert [g["key"] for g in json.loads(out)["groups"] if g["flagged"]] == []
+    with pytest.raises(SystemExit, match="min_legal"):
+        _run([*base, "--min-legal", "-1"])

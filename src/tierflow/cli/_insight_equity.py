@@ -109,6 +109,13 @@ def add_equity(sub: Any) -> None:
         metavar="POINTS",
         help="flag a group whose support-first share is this many points below the district's",
     )
+    p.add_argument(
+        "--min-legal",
+        type=int,
+        default=1,
+        metavar="N",
+        help="students with a legal step a group needs before it can be flagged (default 1)",
+    )
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     p.add_argument("--output", "-o", help="write to this file")
     _extends_option(p)
@@ -137,6 +144,7 @@ def _cmd_equity(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                 ruleset=ruleset,
                 calendars=calendars,
                 margin=args.margin / 100,
+                min_legal=args.min_legal,
             )
     except StoreError as exc:
         err.line(f"tierflow report equity: {exc}")

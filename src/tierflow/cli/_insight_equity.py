@@ -39,6 +39,20 @@ def _facts(path: str, command: str, err: _Out) -> list[dict[str, Any]]:
     return records
 
 
+def _calendars(files: list[str], err: _Out) -> dict[str, Any]:
+    """The calendars of ``files`` by school id (a problem in a file is a warning on ``err``)."""
+    from tierflow.ingest import read_calendars
+
+    out: dict[str, Any] = {}
+    for path in files:
+        found = read_calendars(path)
+        for problem in found.report.rejects + found.report.warnings:
+            err.line(f"tierflow report equity: warning: {problem}")
+        for cal_id, cal in found.calendars.items():
+            out[found.schools.get(cal_id, cal_id)] = cal
+    return out
+
+
 def _write(text: str, args: argparse.Namespace, out: _Out) -> None:
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -123,7 +137,6 @@ def add_equity(sub: Any) -> None:
 
 
 def _cmd_equity(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from tierflow.cli._queue import _calendars
     from tierflow.report import EquityReport, equity_report
     from tierflow.store import SqlRepository
 

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from tierflow.cli._insight_effect import add_effectiveness
+from tierflow.cli._insight_equity import add_chronic, add_equity
 
 __all__: list[str] = []
 
 _REPORTS: list[Callable[[Any], None]] = [
     add_effectiveness,
+    add_chronic,
+    add_equity,
 ]
 """Each report's ``add_*(subparsers)``, in the order ``tierflow report --help`` lists them."""
 

@@ -16,6 +16,7 @@ reported, and nothing that keeps records needs it.
 ((), '"student_id","date","kind","wh')
 """
 
+from tierflow.report._chronic import WATCHED_GROUPS, ChronicAbsence, ChronicRate, chronic_absence
 from tierflow.report._compliance import ComplianceReport, compliance_report
 from tierflow.report._daily import DailyAttendance
 from tierflow.report._effect import (
@@ -25,6 +26,8 @@ from tierflow.report._effect import (
     EffectRow,
     effectiveness,
 )
+from tierflow.report._equity import EquityReport, EquityRow, StudentEquity, equity_report
+from tierflow.report._fs195 import FS195_COLUMNS, ChronicStudent
 from tierflow.report._mailing import (
     MailedNotice,
     Mailing,
@@ -40,14 +43,21 @@ from tierflow.report._step_check import StepCheck
 
 __all__ = [
     "EFFECT_BY",
+    "FS195_COLUMNS",
     "LEFT_OUT_REASONS",
     "OUTBOX_STATUSES",
     "QUEUE_BUCKETS",
     "QUEUE_SORTS",
+    "WATCHED_GROUPS",
+    "ChronicAbsence",
+    "ChronicRate",
+    "ChronicStudent",
     "ComplianceReport",
     "DailyAttendance",
     "EffectRow",
     "Effectiveness",
+    "EquityReport",
+    "EquityRow",
     "MailedNotice",
     "Mailing",
     "MailingProblem",
@@ -57,11 +67,14 @@ __all__ = [
     "PacketEntry",
     "Readiness",
     "StepCheck",
+    "StudentEquity",
     "WorkItem",
     "WorkQueue",
     "build_packet",
+    "chronic_absence",
     "compliance_report",
     "effectiveness",
+    "equity_report",
     "outbox",
     "produce_notices",
     "sms_segments",

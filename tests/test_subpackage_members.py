@@ -179,6 +179,12 @@ EXPECTED: dict[str, set[str]] = {
         "EquityRow",
         "StudentEquity",
         "equity_report",
+        "GoalLine",
+        "GoalPoint",
+        "Progress",
+        "ProgressEvent",
+        "ProgressWeek",
+        "progress",
     },
     "spec": {
         "BUILTIN_ROLES",

@@ -37,6 +37,14 @@ from tierflow.report._mailing import (
 )
 from tierflow.report._outbox import OUTBOX_STATUSES, Outbox, OutboxItem, outbox
 from tierflow.report._packet import Packet, PacketEntry, build_packet
+from tierflow.report._progress import (
+    GoalLine,
+    GoalPoint,
+    Progress,
+    ProgressEvent,
+    ProgressWeek,
+    progress,
+)
 from tierflow.report._queue import QUEUE_BUCKETS, QUEUE_SORTS, WorkItem, WorkQueue, work_queue
 from tierflow.report._readiness import Readiness
 from tierflow.report._step_check import StepCheck
@@ -58,6 +66,8 @@ __all__ = [
     "Effectiveness",
     "EquityReport",
     "EquityRow",
+    "GoalLine",
+    "GoalPoint",
     "MailedNotice",
     "Mailing",
     "MailingProblem",
@@ -65,6 +75,9 @@ __all__ = [
     "OutboxItem",
     "Packet",
     "PacketEntry",
+    "Progress",
+    "ProgressEvent",
+    "ProgressWeek",
     "Readiness",
     "StepCheck",
     "StudentEquity",
@@ -77,6 +90,7 @@ __all__ = [
     "equity_report",
     "outbox",
     "produce_notices",
+    "progress",
     "sms_segments",
     "work_queue",
 ]

@@ -185,6 +185,12 @@ EXPECTED: dict[str, set[str]] = {
         "ProgressEvent",
         "ProgressWeek",
         "progress",
+        "LegalWait",
+        "Operations",
+        "OwnerLoad",
+        "RoleLoad",
+        "SchoolOperations",
+        "operations",
     },
     "spec": {
         "BUILTIN_ROLES",

@@ -35,6 +35,14 @@ from tierflow.report._mailing import (
     produce_notices,
     sms_segments,
 )
+from tierflow.report._operations import (
+    LegalWait,
+    Operations,
+    OwnerLoad,
+    RoleLoad,
+    SchoolOperations,
+    operations,
+)
 from tierflow.report._outbox import OUTBOX_STATUSES, Outbox, OutboxItem, outbox
 from tierflow.report._packet import Packet, PacketEntry, build_packet
 from tierflow.report._progress import (
@@ -68,17 +76,22 @@ __all__ = [
     "EquityRow",
     "GoalLine",
     "GoalPoint",
+    "LegalWait",
     "MailedNotice",
     "Mailing",
     "MailingProblem",
+    "Operations",
     "Outbox",
     "OutboxItem",
+    "OwnerLoad",
     "Packet",
     "PacketEntry",
     "Progress",
     "ProgressEvent",
     "ProgressWeek",
     "Readiness",
+    "RoleLoad",
+    "SchoolOperations",
     "StepCheck",
     "StudentEquity",
     "WorkItem",
@@ -88,6 +101,7 @@ __all__ = [
     "compliance_report",
     "effectiveness",
     "equity_report",
+    "operations",
     "outbox",
     "produce_notices",
     "progress",

@@ -12,6 +12,7 @@ from typing import Any
 
 from tierflow.cli._insight_effect import add_effectiveness
 from tierflow.cli._insight_equity import add_chronic, add_equity
+from tierflow.cli._insight_progress import add_operations, add_progress
 
 __all__: list[str] = []
 
@@ -19,6 +20,8 @@ _REPORTS: list[Callable[[Any], None]] = [
     add_effectiveness,
     add_chronic,
     add_equity,
+    add_progress,
+    add_operations,
 ]
 """Each report's ``add_*(subparsers)``, in the order ``tierflow report --help`` lists them."""
 

@@ -42,7 +42,8 @@ from tierflow.attendance import FactsBuilder
 from tierflow.evaluate import CompiledRuleset
 from tierflow.expr import Call, Compare, Const, Duration
 from tierflow.facts import ATTENDANCE_KINDS
-from tierflow.report._export import Cell, Markup, csv_text, html, join, json_text
+from tierflow.report._export import Cell, csv_text, html, join, json_text
+from tierflow.report._page import document
 from tierflow.workflow import Intervention, Repository
 
 __all__ = ["GoalLine", "GoalPoint", "Progress", "ProgressEvent", "ProgressWeek", "progress"]
@@ -310,7 +311,7 @@ class Progress:
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
-        """A page with a table a week (every value escaped), and the goals above it."""
+        """The report's printable page: the goals, then a table a week (every value escaped)."""
         goals = join(
             "",
             (
@@ -345,19 +346,15 @@ class Progress:
                 for w in self.weeks
             ),
         )
-        page: Markup = html(
-            '<!doctype html>\n<html><head><meta charset="utf-8"><title>Progress of {sid}'
-            "</title></head>\n<body><h1>Progress of {sid}, {year}, through {through}</h1>\n"
+        body = html(
             "<ul>{goals}</ul>\n<table><thead><tr><th>week</th><th>school days</th>"
             "<th>days absent</th><th>rate</th><th>year to date</th><th>tier</th>"
-            "<th>events</th></tr></thead>\n<tbody>\n{rows}\n</tbody></table>\n</body></html>\n",
-            sid=self.student_id,
-            year=self.school_year,
-            through=self.through,
+            "<th>events</th></tr></thead>\n<tbody>\n{rows}\n</tbody></table>",
             goals=goals,
             rows=rows,
         )
-        return str(page)
+        title = f"Progress of {self.student_id}, {self.school_year}, through {self.through}"
+        return str(document(title=title, running=title, body=body))
 
 
 def _rounded(value: float | None) -> float | None:

@@ -50,6 +50,9 @@ from tierflow.workflow import Repository, Roster
 
 __all__ = ["LegalWait", "Operations", "OwnerLoad", "RoleLoad", "SchoolOperations", "operations"]
 
+_EVERY_FOLLOW_UP = 10**6
+"""School days ahead that makes a work queue's ``upcoming`` bucket hold every later follow-up."""
+
 
 @dataclass(frozen=True)
 class OwnerLoad:
@@ -376,32 +379,40 @@ def operations(
         calendars: School calendars by id, to count school days on (Monday to Friday for a
             school without one).
     """
-    open_ivs = repository.work_items()
-    queue = work_queue(repository, as_of, buckets=("overdue", "unassigned"), calendars=calendars)
+    # Every open intervention is one queue item when "upcoming" reaches past any follow-up:
+    # one read of the store gives the caseloads, and the queue's own buckets and ages.
+    queue = work_queue(
+        repository,
+        as_of,
+        buckets=("overdue", "due_today", "upcoming", "unassigned"),
+        upcoming_days=_EVERY_FOLLOW_UP,
+        calendars=calendars,
+    )
     school_of_owner = {m.id: m.school_id for m in roster.staff.values()}
     owned: Counter[str] = Counter()
     cases: Counter[str | None] = Counter()
     role_owned: Counter[tuple[str | None, str]] = Counter()
-    for iv in open_ivs:
-        cases[iv.school_id] += 1
-        if iv.owner is not None:
-            owned[iv.owner] += 1
-            role_owned[(iv.school_id, iv.owner_role)] += 1
-            school_of_owner.setdefault(iv.owner, iv.school_id or "")
     overdue: Counter[str | None] = Counter()
     owner_overdue: Counter[str] = Counter()
     oldest: dict[str | None, int] = {}
     unassigned: Counter[str | None] = Counter()
     role_unassigned: Counter[tuple[str | None, str]] = Counter()
     for item in queue.items:
+        school, role = item.school_id, str(item.owner_role)
+        cases[school] += 1
+        if item.bucket == "unassigned":
+            unassigned[school] += 1
+            role_unassigned[(school, role)] += 1
+            continue
+        owner = str(item.owner)
+        owned[owner] += 1
+        role_owned[(school, role)] += 1
+        school_of_owner.setdefault(owner, school or "")
         if item.bucket == "overdue":
-            overdue[item.school_id] += 1
-            owner_overdue[str(item.owner)] += 1
+            overdue[school] += 1
+            owner_overdue[owner] += 1
             age = item.age_school_days or 0
-            oldest[item.school_id] = max(age, oldest.get(item.school_id, age))
-        elif item.bucket == "unassigned":
-            unassigned[item.school_id] += 1
-            role_unassigned[(item.school_id, str(item.owner_role))] += 1
+            oldest[school] = max(age, oldest.get(school, age))
     legal = _legal_waits(repository, as_of, calendars)
 
     schools: set[str | None] = {m.school_id for m in roster.staff.values()}

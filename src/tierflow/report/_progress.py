@@ -2,8 +2,10 @@
 
 :func:`progress` reads the student's daily record once (their facts as of ``through`` from a
 :class:`~tierflow.attendance.FactsBuilder`: the enrolled school days and the attendance log of
-that school year) and cuts it into calendar weeks, Monday to Sunday, as the school-week window
-functions do (:mod:`tierflow.facts._windows`); no fact is rebuilt for each week. On the same
+that school year, each day's part missed read as :class:`~tierflow.report.DailyAttendance`
+reads it for the effectiveness report) and cuts it into calendar weeks, Monday to Sunday, as
+the school-week window functions do (:mod:`tierflow.facts._windows`); no fact is rebuilt for
+each week. On the same
 weeks it places what the store recorded: tier changes (``decision`` events whose tier differs
 from the one before), interventions opened, started (first moved to ``active``) and ended,
 check-ins with whether the period's goal was met, and legal steps.
@@ -42,6 +44,7 @@ from tierflow.attendance import FactsBuilder
 from tierflow.evaluate import CompiledRuleset
 from tierflow.expr import Call, Compare, Const, Duration
 from tierflow.facts import ATTENDANCE_KINDS
+from tierflow.report._daily import DailyAttendance
 from tierflow.report._export import Cell, csv_text, html, join, json_text
 from tierflow.report._page import document
 from tierflow.workflow import Intervention, Repository
@@ -58,7 +61,6 @@ _LEGAL_KINDS = frozenset(
         "legal_flag_resolved",
     }
 )
-_ABSENT_KINDS = ("excused", "unexcused", "suspension")
 
 
 @dataclass(frozen=True)
@@ -403,11 +405,13 @@ def progress(
     else:
         days = facts["school_days"]
         log = facts["attendance_log"]
-    counted = _counted_kinds(attendance)
+    # Each day's part missed, read as the effectiveness report reads it (one reading).
     absent: dict[dt.date, float] = {}
-    for row in log:
-        if row["kind"] in counted:
-            absent[row["date"]] = absent.get(row["date"], 0.0) + float(row["days"])
+    if facts is not None:
+        daily = DailyAttendance.from_facts(
+            facts, suspensions_count=attendance.policy.suspensions_count_as_absence
+        )
+        absent = dict(zip(daily.days, daily.absent, strict=True))
 
     ivs = [
         iv
@@ -452,13 +456,6 @@ def progress(
     return Progress(
         student_id, str(year), through, tuple(weeks), tuple(events), tuple(goals), tuple(notes)
     )
-
-
-def _counted_kinds(attendance: FactsBuilder) -> frozenset[str]:
-    """The log kinds ``days_absent`` counts under the builder's policy."""
-    if attendance.policy.suspensions_count_as_absence:
-        return frozenset(_ABSENT_KINDS)
-    return frozenset(_ABSENT_KINDS) - {"suspension"}
 
 
 def _tier_on(tiers: Sequence[tuple[dt.date, str]], day: dt.date) -> str | None:

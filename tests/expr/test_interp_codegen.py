@@ -710,9 +710,12 @@ def test_canonical_text_means_the_same(text: str, facts: dict[str, Any]) -> None
 
 def test_the_generator_reaches_every_function() -> None:
     # Guards the property above: a strategy that silently stopped producing calls would pass.
+    # Derandomized: 600 random draws missed a function in one CI run (2026-12-04), and a guard
+    # that fails by chance is noise; the fixed draws reach every function, so a strategy that
+    # stops producing one still fails here.
     seen: set[str] = set()
 
-    @settings(max_examples=600, deadline=None, database=None)
+    @settings(max_examples=1000, deadline=None, database=None, derandomize=True)
     @given(st.one_of(_bools(1), _numbers(1).map(lambda x: f"{x} > 0")))
     def collect(text: str) -> None:
         seen.update(n.func for n in walk(checked(text)) if isinstance(n, Call))

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from tierflow.cli._queue import _calendars
 from tierflow.cli._shell import (
     _as_of,
     _escape,
@@ -37,20 +38,6 @@ def _facts(path: str, command: str, err: _Out) -> list[dict[str, Any]]:
     for problem in report.rejects:
         err.line(f"tierflow report {command}: rejected: {problem}")
     return records
-
-
-def _calendars(files: list[str], err: _Out) -> dict[str, Any]:
-    """The calendars of ``files`` by school id (a problem in a file is a warning on ``err``)."""
-    from tierflow.ingest import read_calendars
-
-    out: dict[str, Any] = {}
-    for path in files:
-        found = read_calendars(path)
-        for problem in found.report.rejects + found.report.warnings:
-            err.line(f"tierflow report equity: warning: {problem}")
-        for cal_id, cal in found.calendars.items():
-            out[found.schools.get(cal_id, cal_id)] = cal
-    return out
 
 
 def _write(text: str, args: argparse.Namespace, out: _Out) -> None:
@@ -147,7 +134,7 @@ def _cmd_equity(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     as_of = _as_of(args.as_of)
     ruleset = _load(args.ruleset, args)
     records = _facts(args.facts, "equity", err)
-    calendars = _calendars(args.calendar, err) if args.calendar else None
+    calendars = _calendars(args.calendar, err, "report equity") if args.calendar else None
     try:
         with SqlRepository(args.db) as repo:
             report = equity_report(

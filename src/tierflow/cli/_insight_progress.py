@@ -139,7 +139,7 @@ def _cmd_operations(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     roster = read_staff(args.staff, report=staff_report)
     for problem in staff_report.rejects:
         err.line(f"tierflow report operations: warning: {problem}")
-    calendars = _calendars(args.calendar, err)
+    calendars = _calendars(args.calendar, err, "report operations")
     with SqlRepository(args.db) as repo:
         report = operations(repo, roster, as_of=as_of, calendars=calendars)
     if args.format == "text" and not args.output:

@@ -53,15 +53,20 @@ def _queue_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", help="write to this file")
 
 
-def _calendars(files: list[str] | None, err: _Out) -> dict[str, SchoolCalendar]:
-    """The calendars of ``files`` by school id (a problem in a file is a warning on ``err``)."""
+def _calendars(
+    files: list[str] | None, err: _Out, command: str = "queue"
+) -> dict[str, SchoolCalendar]:
+    """The calendars of ``files`` by school id (a problem in a file is a warning on ``err``).
+
+    ``command`` names the command in each warning (``tierflow queue: warning: ...``).
+    """
     from tierflow.ingest import read_calendars
 
     out: dict[str, SchoolCalendar] = {}
     for path in files or ():
         found = read_calendars(path)
         for problem in found.report.rejects + found.report.warnings:
-            err.line(f"tierflow queue: warning: {problem}")
+            err.line(f"tierflow {command}: warning: {problem}")
         for cal_id, cal in found.calendars.items():
             out[found.schools.get(cal_id, cal_id)] = cal
     return out

@@ -191,6 +191,8 @@ EXPECTED: dict[str, set[str]] = {
         "RoleLoad",
         "SchoolOperations",
         "operations",
+        "dashboard",
+        "render_dashboard",
     },
     "spec": {
         "BUILTIN_ROLES",

@@ -19,6 +19,7 @@ reported, and nothing that keeps records needs it.
 from tierflow.report._chronic import WATCHED_GROUPS, ChronicAbsence, ChronicRate, chronic_absence
 from tierflow.report._compliance import ComplianceReport, compliance_report
 from tierflow.report._daily import DailyAttendance
+from tierflow.report._dashboard import dashboard, render_dashboard
 from tierflow.report._effect import (
     EFFECT_BY,
     LEFT_OUT_REASONS,
@@ -99,12 +100,14 @@ __all__ = [
     "build_packet",
     "chronic_absence",
     "compliance_report",
+    "dashboard",
     "effectiveness",
     "equity_report",
     "operations",
     "outbox",
     "produce_notices",
     "progress",
+    "render_dashboard",
     "sms_segments",
     "work_queue",
 ]

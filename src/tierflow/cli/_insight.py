@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from tierflow.cli._insight_dashboard import add_dashboard
 from tierflow.cli._insight_effect import add_effectiveness
 from tierflow.cli._insight_equity import add_chronic, add_equity
 from tierflow.cli._insight_progress import add_operations, add_progress
@@ -22,6 +23,7 @@ _REPORTS: list[Callable[[Any], None]] = [
     add_equity,
     add_progress,
     add_operations,
+    add_dashboard,
 ]
 """Each report's ``add_*(subparsers)``, in the order ``tierflow report --help`` lists them."""
 

@@ -156,6 +156,14 @@ def _clean(svg: str, prefix: str, marks: Sequence[Mapping[str, str]], label: str
     return Markup(ET.tostring(root, encoding="unicode", method="xml"))
 
 
+_LABEL = 28
+"""Longest label a chart prints: a longer one is cut (the table beside it has it whole)."""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL else text[: _LABEL - 1] + "\u2026"
+
+
 def _figure(rows: int) -> Any:
     figure = _require()
     fig = figure(figsize=(6.0, max(2.2, 1.4 + 0.3 * rows)), layout="constrained")
@@ -228,7 +236,7 @@ def _bars(
             handles.append(
                 ax.axvline(100 * value, color="#111", linestyle=style, linewidth=1, label=name)
             )
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [_short(t) for t in labels])
     ax.invert_yaxis()
     for tick, flag in zip(ax.get_yticklabels(), flagged, strict=False):
         if flag:
@@ -279,7 +287,7 @@ def _intervals(prefix: str, label: str, series: Sequence[tuple[str, Sequence[Int
             marks.append(attrs)
         handles.append(Line2D([], [], marker="o", color=_PALETTE[s % 3], label=name))
     ax.axvline(0, color="#111", linewidth=0.8)
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [_short(t) for t in labels])
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xlabel("change in attendance rate (percentage points)")
     _legend(fig, handles)

@@ -60,10 +60,15 @@ _SCRIPT = """
     });
   }
   menus.forEach(function (m) { m.addEventListener("change", apply); });
+  apply();
   box.hidden = false;
 })();
 """
-"""The filters: shows the menus and hides the rows and marks of other schools or groups."""
+"""The filters: shows the menus and hides the rows and marks of other schools or groups.
+
+It applies the menus once on load too: a browser that restores a form's choices (back, reload)
+shows what they say.
+"""
 
 SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
 """The script's SHA-256 (base64), the only script the page's policy lets run."""

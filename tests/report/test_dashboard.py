@@ -1,0 +1,443 @@
+"""The district dashboard: its tables against hand-worked figures, its safety, and Chromium.
+
+The hand-worked district is the one of ``test_equity`` (as of Friday 2025-10-31; lincoln has
+interventions, roosevelt none; "homeless" has no support):
+
+=======  =========  ===================  ===========================================  ==========
+student  school     groups               records                                      days
+=======  =========  ===================  ===========================================  ==========
+a        lincoln    english_learner      tier2 10-01; support started 10-06, open     5 / 40
+b        lincoln    english_learner,     tier1 09-15, tier3 10-10; legal step 10-15;  8 / 40
+                    homeless             support started 10-20, closed 10-27
+c        lincoln    -                    tier2 09-20; support started 09-25, open;    2 / 40
+                                         legal step 10-01
+d        roosevelt  english_learner      tier2 10-01; legal step 10-20; no support    4 / 40
+e        roosevelt  foster               tier1 09-15                                  1 / 9
+f        roosevelt  homeless             tier2 10-05, tier1 10-25; no support         0 / 40
+=======  =========  ===================  ===========================================  ==========
+
+By hand: chronic (10%+ of 10+ days): a 12.5%, b 20%, d exactly 10%; c 5% and f 0% are not; e
+(9 days) is left out. lincoln 2 of 3 (66.7%), roosevelt 1 of 2 (50.0%), district 3 of 5
+(60.0%); english_learner 3 of 3, homeless 1 of 2, foster none enrolled 10+ days (-).
+Tier 2/3 by the latest decision: lincoln a, b, c (a and c supported: 66.7%), roosevelt d (0
+of 1); district 2 of 4 (50.0%). Legal steps: b, c, d; support first: c only (district 1 of 3,
+33.3%; lincoln 1 of 2; roosevelt 0 of 1). english_learner (b, d: 0 of 2) and homeless (b: 0
+of 1) are flagged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tierflow
+from tierflow.attendance import SchoolCalendar
+from tierflow.cli import main
+from tierflow.report import (
+    DailyAttendance,
+    chronic_absence,
+    dashboard,
+    effectiveness,
+    equity_report,
+)
+from tierflow.store import SqlRepository
+from tierflow.workflow import InMemoryRepository, Intervention, WorkflowEvent
+
+pytest.importorskip("matplotlib", reason="the reports extra (matplotlib) is not installed")
+
+D = dt.date
+AS_OF = D(2025, 10, 31)
+CHROMIUM = Path("/usr/bin/chromium")
+HOSTILE = (
+    "<script>document.body.setAttribute('data-pwned','1')</script><img src=x onerror=alert(1)>"
+)
+
+
+def _decision(repo: Any, sid: str, on: dt.date, tier: str) -> None:
+    repo.append(WorkflowEvent(0, on, sid, "decision", detail={"tier": tier}))
+
+
+def _support(
+    repo: Any,
+    sid: str,
+    school: str,
+    opened: dt.date,
+    started: dt.date,
+    ended: dt.date | None = None,
+) -> None:
+    iid = f"iv-{sid}"
+    state = "closed" if ended else "active"
+    repo.add(
+        Intervention(iid, sid, school, "weekly-checkin", 2, "mentor", "ms-lee", state, opened,
+                     None, None, None, ended_on=ended)
+    )  # fmt: skip
+    repo.append(WorkflowEvent(0, opened, sid, "opened", iid, to_state="assigned"))
+    repo.append(WorkflowEvent(0, started, sid, "transition", iid, "start", "assigned", "active"))
+    if ended is not None:
+        repo.append(WorkflowEvent(0, ended, sid, "transition", iid, "close", "active", "closed"))
+
+
+def _legal(repo: Any, sid: str, on: dt.date) -> None:
+    repo.append(WorkflowEvent(0, on, sid, "legal_issued", detail={"step": "not1"}))
+    repo.record_issued(sid, "not1", on)
+
+
+def _facts(sid: str, school: str, groups: list[str], absent: float, enrolled: int = 40) -> dict:  # type: ignore[type-arg]
+    return {"student_id": sid, "school_id": school, "groups": groups,
+            "days_enrolled": enrolled, "days_absent": absent}  # fmt: skip
+
+
+def _district(repo: Any) -> list[dict]:  # type: ignore[type-arg]
+    _decision(repo, "a", D(2025, 10, 1), "tier2")
+    _support(repo, "a", "lincoln", D(2025, 10, 2), D(2025, 10, 6))
+    _decision(repo, "b", D(2025, 9, 15), "tier1")
+    _decision(repo, "b", D(2025, 10, 10), "tier3")
+    _legal(repo, "b", D(2025, 10, 15))
+    _support(repo, "b", "lincoln", D(2025, 10, 10), D(2025, 10, 20), D(2025, 10, 27))
+    _decision(repo, "c", D(2025, 9, 20), "tier2")
+    _support(repo, "c", "lincoln", D(2025, 9, 22), D(2025, 9, 25))
+    _legal(repo, "c", D(2025, 10, 1))
+    _decision(repo, "d", D(2025, 10, 1), "tier2")
+    _legal(repo, "d", D(2025, 10, 20))
+    _decision(repo, "e", D(2025, 9, 15), "tier1")
+    _decision(repo, "f", D(2025, 10, 5), "tier2")
+    _decision(repo, "f", D(2025, 10, 25), "tier1")
+    return [
+        _facts("a", "lincoln", ["english_learner"], 5),
+        _facts("b", "lincoln", ["english_learner", "homeless"], 8),
+        _facts("c", "lincoln", [], 2),
+        _facts("d", "roosevelt", ["english_learner"], 4),
+        _facts("e", "roosevelt", ["foster"], 1, enrolled=9),
+        _facts("f", "roosevelt", ["homeless"], 0),
+    ]
+
+
+class _Tables(HTMLParser):
+    """Each table's caption and rows (cell texts), and each row's attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[tuple[dict[str, str | None], list[str]]]] = {}
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self._caption: str | None = None
+        self._text: list[str] | None = None
+        self._row: tuple[dict[str, str | None], list[str]] | None = None
+        self._rows: list[tuple[dict[str, str | None], list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("caption", "th", "td"):
+            self._text = []
+        elif tag == "tr":
+            self._row = (dict(attrs), [])
+        elif tag == "table":
+            self._rows = []
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption" and self._text is not None:
+            self._caption = "".join(self._text)
+        elif tag in ("th", "td") and self._row is not None and self._text is not None:
+            self._row[1].append("".join(self._text))
+        elif tag == "tr" and self._row is not None:
+            self._rows.append(self._row)
+        elif tag == "table" and self._caption is not None:
+            self.tables[self._caption] = self._rows
+        if tag in ("caption", "th", "td"):
+            self._text = None
+
+
+def _parse(page: str) -> _Tables:
+    parser = _Tables()
+    parser.feed(page)
+    return parser
+
+
+def _cells(parser: _Tables, caption: str) -> dict[str, list[str]]:
+    """The table whose caption starts with ``caption``: the first cell to the row's cells."""
+    (rows,) = [rows for cap, rows in parser.tables.items() if cap.startswith(caption)]
+    return {cells[0]: cells[1:] for _, cells in rows}
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    repo = InMemoryRepository()
+    facts = _district(repo)
+    return dashboard(repo, facts, as_of=AS_OF, ruleset=tierflow.load_ruleset("mtss"))
+
+
+def test_chronic_tables_hold_the_hand_figures(page: str) -> None:
+    tables = _parse(page)
+    schools = _cells(tables, "Chronic absence by school")
+    # absent, enrolled 10+, rate, under 10 days
+    assert schools["District"] == ["3", "5", "60.0%", "1"]
+    assert schools["lincoln"] == ["2", "3", "66.7%", "0"]
+    assert schools["roosevelt"] == ["1", "2", "50.0%", "1"]
+    groups = _cells(tables, "Chronic absence by student group")
+    assert groups["english_learner"] == ["3", "3", "100.0%", "0"]
+    assert groups["homeless"] == ["1", "2", "50.0%", "0"]
+    assert groups["foster"] == ["0", "0", "-", "1"]
+
+
+def test_equity_tables_hold_the_hand_figures(page: str) -> None:
+    tables = _parse(page)
+    # Tier 2/3, supported, coverage, with a legal step, support first, share, flagged
+    schools = _cells(tables, "Equity and coverage by school")
+    assert schools["District"] == ["4", "2", "50.0%", "3", "1", "33.3%", ""]
+    assert schools["lincoln"] == ["3", "2", "66.7%", "2", "1", "50.0%", ""]
+    assert schools["roosevelt"] == ["1", "0", "0.0%", "1", "0", "0.0%", ""]
+    groups = _cells(tables, "Equity and coverage by student group")
+    assert groups["english_learner"] == ["3", "1", "33.3%", "2", "0", "0.0%", "flagged"]
+    assert groups["homeless"] == ["1", "0", "0.0%", "1", "0", "0.0%", "flagged"]
+    assert groups["foster"] == ["0", "0", "-", "0", "0", "-", ""]
+    flagged = [a.get("data-group") for a, _ in tables.tables[next(
+        c for c in tables.tables if c.startswith("Equity and coverage by student group"))]
+        if a.get("class") == "flagged"]  # fmt: skip
+    assert flagged == ["english_learner", "homeless"]
+
+
+def test_tables_agree_with_the_report_functions(page: str) -> None:
+    repo = InMemoryRepository()
+    facts = _district(repo)
+    chronic = chronic_absence(facts, as_of=AS_OF)
+    equity = equity_report(repo, facts, as_of=AS_OF, ruleset=tierflow.load_ruleset("mtss"))
+    tables = _parse(page)
+    by_group = _cells(tables, "Chronic absence by student group")
+    assert len(by_group) == len(chronic.groups) + 2  # and the header and district rows
+    for r in chronic.groups:
+        assert by_group[r.key][:2] == [str(r.chronic), str(r.enrolled)], r.key
+        assert by_group[r.key][2] == ("-" if r.rate is None else f"{r.percent()}%"), r.key
+    eq_groups = _cells(tables, "Equity and coverage by student group")
+    for g in equity.groups:
+        assert eq_groups[g.key][0::3][:2] == [str(g.tier23), str(g.legal)], g.key
+
+
+def test_every_table_is_labelled_for_screen_readers(page: str) -> None:
+    tables = _parse(page)
+    assert len(tables.tables) == 4  # no attendance: no effectiveness table
+    heads = [a for tag, a in tables.tags if tag == "th"]
+    assert heads and all(a.get("scope") in ("col", "row") for a in heads)
+    assert sum(1 for tag, _ in tables.tags if tag == "svg") == 4
+    assert "effectiveness: not shown (no attendance was given)" in page
+
+
+def test_the_page_is_self_contained(page: str) -> None:
+    assert not re.search(r"https?:", page, re.I)
+    assert "<?xml" not in page and "<!DOCTYPE svg" not in page
+    tags = _parse(page).tags
+    assert [t for t, _ in tags if t in ("link", "img", "iframe", "object", "embed")] == []
+    assert [t for t, a in tags if t == "script" and a] == []  # inline, no src
+    (csp,) = [a["content"] for t, a in tags if t == "meta" and a.get("http-equiv")]
+    assert csp is not None and csp.startswith("default-src 'none';")
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1]
+    assert not any(k.startswith("on") for _, a in tags for k in a)
+
+
+def _hostile_page() -> str:
+    repo = InMemoryRepository()
+    facts = _district(repo)
+    facts.append(_facts("h", HOSTILE, [HOSTILE], 9))
+    _decision(repo, "h", D(2025, 10, 1), "tier2")
+    _legal(repo, "h", D(2025, 10, 2))
+    return dashboard(repo, facts, as_of=AS_OF, ruleset=tierflow.load_ruleset("mtss"))
+
+
+def test_a_hostile_school_and_group_stay_text() -> None:
+    page = _hostile_page()
+    tags = _parse(page).tags
+    assert [t for t, _ in tags if t == "img"] == []
+    assert [t for t, _ in tags if t == "script"] == ["script"]  # the page's own
+    assert not any(k.startswith("on") for _, a in tags for k in a)
+    # in table cells, menus, chart labels and the marks' data attributes: escaped each time
+    assert page.count("&lt;script&gt;document.body") >= 10
+    marks = [a for t, a in tags if a.get("class") == "mark" and a.get("data-school") == HOSTILE]
+    assert marks  # the filter attribute holds the id as it is, once parsed
+
+
+def test_without_matplotlib_it_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"pip install 'tierflow\[reports\]'"):
+        _hostile_page()
+
+
+def _planted() -> tuple[InMemoryRepository, dict[str, DailyAttendance], list[dict]]:  # type: ignore[type-arg]
+    """docs/reports.md's district: s0-s3 served from 10-01, s4-s7 met the trigger, not served."""
+    cal = SchoolCalendar.from_pattern("lincoln", D(2025, 9, 1), D(2025, 10, 31))
+    days = cal.days_between(D(2025, 9, 1), D(2025, 10, 31))
+    start = days.index(D(2025, 10, 1))
+    repo, attendance, facts = InMemoryRepository(), {}, []
+    for n, missed_after in enumerate([0, 1, 0, 2, 3, 3, 2, 4]):
+        sid = f"s{n}"
+        absent = [0.0] * len(days)
+        for i in [*range(start - 20, start - 16), *range(start, start + missed_after)]:
+            absent[i] = 1.0
+        attendance[sid] = DailyAttendance(sid, tuple(days), tuple(absent), grade="6")
+        repo.append(WorkflowEvent(0, D(2025, 9, 29), sid, "decision", detail={
+            "tier": "tier2", "interventions": ["weekly-checkin"], "legal": []}))  # fmt: skip
+        if n < 4:
+            repo.add(Intervention(f"iv-{n}", sid, "lincoln", "weekly-checkin", 2, "mentor",
+                                  "ms-lee", "active", D(2025, 9, 30), None, None, None)
+                     )  # fmt: skip
+            repo.append(WorkflowEvent(0, D(2025, 10, 1), sid, "transition", f"iv-{n}", "start",
+                                      "assigned", "active"))  # fmt: skip
+        facts.append(_facts(sid, "lincoln", [], 4))
+    return repo, attendance, facts
+
+
+def _percent(cell: str) -> float:
+    return float(cell.rstrip("%p ").replace("+", ""))
+
+
+def test_the_effectiveness_table_recovers_the_planted_effect() -> None:
+    repo, attendance, facts = _planted()
+    page = dashboard(repo, facts, as_of=AS_OF, attendance=attendance, min_n=3)
+    row = _cells(_parse(page), "Effectiveness as of 2025-10-31")["weekly-checkin"]
+    served, analysed, before, after, change, _, matched, comparison, did, _, goal = row
+    assert (served, analysed, matched, goal) == ("4", "4", "4", "0 of 0")
+    # By hand: 16 of 20 days before (80%); after, 20, 19, 20 and 18 of 20 (96.25%), so
+    # +16.25 points; the unserved went from 80% to 85%, 85%, 90% and 80% (+5 points).
+    assert _percent(before) == 80.0 and abs(_percent(after) - 96.25) <= 0.051
+    assert abs(_percent(change) - 16.25) <= 0.051 and _percent(comparison) == 5.0
+    assert abs(_percent(did) - 11.25) <= 0.051
+    report = effectiveness(repo, attendance, as_of=AS_OF, min_n=3)
+    (r,) = report.rows
+    assert row[5] == f"{100 * r.change_ci[0]:+.1f} to {100 * r.change_ci[1]:+.1f} pp"  # type: ignore[index]
+    assert sum(1 for t, _ in _parse(page).tags if t == "svg") == 5
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(argv, io.StringIO())
+    return status, err.getvalue()
+
+
+def _store(tmp: Path) -> tuple[str, str]:
+    db = tmp / "district.db"
+    with SqlRepository(db) as repo:
+        facts = _district(repo)
+    path = tmp / "facts.jsonl"
+    path.write_text("".join(json.dumps(f) + "\n" for f in facts), encoding="utf-8")
+    return str(db), str(path)
+
+
+def test_the_command_writes_the_page(tmp_path: Path) -> None:
+    db, facts = _store(tmp_path)
+    out = tmp_path / "district.html"
+    status, err = _run(["report", "dashboard", "--db", db, "-r", "mtss", "--facts", facts,
+                        "--as-of", "2025-10-31", "-o", str(out)])  # fmt: skip
+    assert status == 0, err
+    assert "wrote the dashboard" in err
+    schools = _cells(_parse(out.read_text(encoding="utf-8")), "Equity and coverage by school")
+    assert schools["District"] == ["4", "2", "50.0%", "3", "1", "33.3%", ""]
+
+
+def test_the_command_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "matplotlib" else real(n, *a)
+    )
+    db, facts = _store(tmp_path)
+    status, err = _run(["report", "dashboard", "--db", db, "-r", "mtss", "--facts", facts,
+                        "--as-of", "2025-10-31", "-o", str(tmp_path / "x.html")])  # fmt: skip
+    assert status == 2 and "pip install 'tierflow[reports]'" in err
+    assert not (tmp_path / "x.html").exists()
+
+
+# --- Chromium: the page renders, offline, with no console message --------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    why = "chromium is not installed (CI installs Debian's chromium)"
+    if os.environ.get("TIERFLOW_REQUIRE_BROWSER"):
+        pytest.fail(f"TIERFLOW_REQUIRE_BROWSER is set but {why}")
+    pytest.skip(why)
+
+
+def _browser(chromium: str, tmp: Path, page: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+    profile.mkdir()
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no name resolves
+           "--enable-logging=stderr", "--v=0", f"--user-data-dir={profile}", *args,
+           page.as_uri()]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, timeout=120, check=False, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def _console(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def _ink(chromium: str, tmp: Path, page: Path) -> tuple[int, int]:
+    """Non-white and coloured (bar) pixels where the charts are drawn: the left half."""
+    from PIL import Image
+
+    shot = tmp / f"{page.stem}.png"
+    _browser(chromium, tmp, page, f"--screenshot={shot}", "--window-size=1200,900")
+    with Image.open(shot) as image:
+        region = image.convert("RGB").crop((0, 160, 540, 900))
+        pixels = region.tobytes()
+    rgb = [tuple(pixels[i : i + 3]) for i in range(0, len(pixels), 3)]
+    dark = sum(1 for r, g, b in rgb if min(r, g, b) < 200)
+    coloured = sum(1 for r, g, b in rgb if max(r, g, b) - min(r, g, b) > 60)
+    return dark, coloured
+
+
+def test_chromium_renders_the_charts(chromium: str, tmp_path: Path, page: str) -> None:
+    drawn = tmp_path / "district.html"
+    drawn.write_text(page, encoding="utf-8")
+    bare = tmp_path / "bare.html"
+    bare.write_text(re.sub(r"<svg .*?</svg>", "", page, flags=re.S), encoding="utf-8")
+    (ink, bars), (text, none) = _ink(chromium, tmp_path, drawn), _ink(chromium, tmp_path, bare)
+    # The bars are blue and orange; without the charts the half holds grey text only.
+    assert bars > 20_000 and none < 100, (bars, none)
+    assert ink > 2 * text, (ink, text)
+
+
+def test_no_console_message_and_the_filters_work(chromium: str, tmp_path: Path) -> None:
+    page = _hostile_page()
+    target = tmp_path / "district.html"
+    target.write_text(page, encoding="utf-8")
+    done = _browser(chromium, tmp_path, target, "--dump-dom")
+    assert _console(done) == []
+    assert 'id="filters" hidden' not in done.stdout and 'id="filters"' in done.stdout
+    assert 'data-pwned="' not in done.stdout and "<img" not in done.stdout
+    # A school picked in the menu (as a browser restores it) hides the other schools' rows
+    # and bars, and no group's.
+    picked = tmp_path / "picked.html"
+    picked.write_text(
+        page.replace('<option value="roosevelt">', '<option value="roosevelt" selected>'),
+        encoding="utf-8",
+    )
+    dom = _browser(chromium, tmp_path, picked, "--dump-dom").stdout
+    rows = re.findall(r"<tr[^>]*>", dom)
+    assert rows.count('<tr data-school="lincoln" class="off">') == 2  # absence and equity
+    assert rows.count('<tr data-school="roosevelt">') == 2
+    assert 'class="mark off" data-school="lincoln"' in dom
+    assert 'class="mark off" data-school="roosevelt"' not in dom
+    assert not [r for r in rows if "data-group" in r and "off" in r]
+    # The check can fail: a script the policy does not allow is a console message.
+    tampered = tmp_path / "tampered.html"
+    tampered.write_text(page.replace("apply();\n  box", "apply(); \n  box"), encoding="utf-8")
+    assert _console(_browser(chromium, tmp_path, tampered, "--dump-dom")) != []

@@ -21,10 +21,11 @@ caller passed for mark ``N`` (``data-school``, ``data-group``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tierflow.report._export import Markup
@@ -83,12 +84,6 @@ def _require() -> Any:
     return Figure
 
 
-_RC: dict[Any, Any] = {
-    "svg.fonttype": "none",  # text as <text>, escaped; the page's font draws it
-    "svg.hashsalt": "tierflow",  # the same ids (clip paths) for the same chart: stable output
-    "font.family": "DejaVu Sans",
-    "font.size": 9,
-}
 _METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
@@ -175,12 +170,16 @@ def _legend(fig: Any, handles: Sequence[Any]) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
 
 
-def _drawing() -> Any:
-    """The settings every chart is drawn and saved with (text as text, stable ids)."""
+@contextlib.contextmanager
+def _drawing() -> Iterator[None]:
+    """The settings every chart is drawn and saved with; the host's are back on leaving."""
     _require()
     import matplotlib as mpl
 
-    return mpl.rc_context(_RC)
+    with mpl.rc_context():
+        mpl.rc("svg", fonttype="none", hashsalt="tierflow")  # text as <text>; stable ids
+        mpl.rc("font", family="DejaVu Sans", size=9)
+        yield
 
 
 def bar_chart(

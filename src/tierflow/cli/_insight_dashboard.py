@@ -13,6 +13,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from tierflow.cli._queue import _calendars
 from tierflow.cli._shell import (
     _as_of,
     _escape,
@@ -70,20 +71,6 @@ def add_dashboard(sub: Any) -> None:
     p.set_defaults(func=_cmd_dashboard)
 
 
-def _calendars(files: list[str], err: _Out) -> dict[str, Any]:
-    """The calendars of ``files`` by school id (a problem in a file is a warning on ``err``)."""
-    from tierflow.ingest import read_calendars
-
-    out: dict[str, Any] = {}
-    for path in files:
-        found = read_calendars(path)
-        for problem in found.report.rejects + found.report.warnings:
-            err.line(_escape(f"tierflow report dashboard: warning: {problem}"))
-        for cal_id, cal in found.calendars.items():
-            out[found.schools.get(cal_id, cal_id)] = cal
-    return out
-
-
 def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     from tierflow.ingest import facts_from_files, read_facts
     from tierflow.report import dashboard
@@ -105,7 +92,7 @@ def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     records = [dict(r.facts) for r in read_facts(args.facts, report=report)]
     for problem in report.rejects:
         err.line(_escape(f"tierflow report dashboard: rejected: {problem}"))
-    calendars = _calendars(args.calendar, err) if args.calendar else None
+    calendars = _calendars(args.calendar, err, "report dashboard") if args.calendar else None
     attendance = None
     if args.events:
         attendance = facts_from_files(

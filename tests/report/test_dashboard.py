@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 
 import tierflow
-from tierflow.attendance import SchoolCalendar
+from tierflow.attendance import AttendanceEvent, Enrollment, FactsBuilder, SchoolCalendar
 from tierflow.cli import main
 from tierflow.report import (
     DailyAttendance,
@@ -51,7 +51,13 @@ from tierflow.report import (
     equity_report,
 )
 from tierflow.store import SqlRepository
-from tierflow.workflow import InMemoryRepository, Intervention, WorkflowEvent
+from tierflow.workflow import (
+    InMemoryRepository,
+    Intervention,
+    Roster,
+    StaffMember,
+    WorkflowEvent,
+)
 
 pytest.importorskip("matplotlib", reason="the reports extra (matplotlib) is not installed")
 
@@ -441,3 +447,84 @@ def test_no_console_message_and_the_filters_work(chromium: str, tmp_path: Path) 
     tampered = tmp_path / "tampered.html"
     tampered.write_text(page.replace("apply();\n  box", "apply(); \n  box"), encoding="utf-8")
     assert _console(_browser(chromium, tmp_path, tampered, "--dump-dom")) != []
+
+
+# --- Operations and progress pages ----------------------------------------------------------
+
+
+def _with_work() -> str:
+    """The hand district with a roster (ms-lee, limit 1) and attendance events for a.
+
+    By hand: ms-lee owns a's and c's open interventions (b's closed): 2 open cases against a
+    limit of 1 (200%, over). a is enrolled at lincoln from Monday 2025-09-01 and missed
+    2025-10-06 and 2025-10-07 (a holiday-free Monday-Friday calendar): the week of 10-06 has 5
+    school days, 2 absent, 60.0%; through Friday 10-31, 45 school days and 2 absent, 95.6%.
+    The tier went from none to tier2 on 10-01 (the week of 09-29).
+    """
+    repo = InMemoryRepository()
+    facts = _district(repo)
+    cal = SchoolCalendar.from_pattern("lincoln", D(2025, 9, 1), D(2026, 6, 12))
+    builder = FactsBuilder({"lincoln": cal})
+    builder.add_enrollment(Enrollment("a", "lincoln", D(2025, 9, 1)))
+    for day in (D(2025, 10, 6), D(2025, 10, 7)):
+        builder.add_event(AttendanceEvent("a", "lincoln", day, "unexcused_absence"))
+    roster = Roster([StaffMember("ms-lee", "lincoln", ("mentor",), caseload_limit=1)])
+    return dashboard(
+        repo,
+        facts,
+        as_of=AS_OF,
+        ruleset=tierflow.load_ruleset("mtss"),
+        attendance=builder,
+        roster=roster,
+        students=["a"],
+    )
+
+
+def test_operations_and_a_progress_page() -> None:
+    page = _with_work()
+    tables = _parse(page)
+    schools = _cells(tables, "Operations by school")
+    # open cases, overdue follow-ups, oldest overdue, unassigned, legal waiting, past deadline
+    assert schools["lincoln"][0] == "2" and schools["lincoln"][3] == "0"
+    owners = _cells(tables, "Caseload by owner")
+    assert owners["ms-lee"] == ["lincoln", "2", "1", owners["ms-lee"][3], "over"]
+    weeks = _cells(tables, "Progress of a by week")
+    assert weeks["2025-10-06"][:3] == ["5", "2", "60.0%"]
+    assert weeks["2025-10-27"][3] == "95.6%"
+    assert weeks["2025-09-29"][4] == "tier2" and weeks["2025-09-22"][4] == ""
+    assert '<a href="#student-0">a</a>' in page and 'id="student-0"' in page
+    # chronic and equity 4, operations 2, a's progress 1; no effectiveness chart (nobody has
+    # the 10 students an estimate needs)
+    assert page.count("<svg ") == 7
+
+
+def test_the_command_with_attendance_staff_and_a_student(tmp_path: Path) -> None:
+    db, facts = _store(tmp_path)
+    days = [D(2025, 9, 1) + dt.timedelta(days=i) for i in range(61)]
+    cal = tmp_path / "cal.csv"
+    cal.write_text("calendar_id,date\n" + "".join(f"lincoln,{d}\n" for d in days
+                                                  if d.weekday() < 5))  # fmt: skip
+    events = tmp_path / "events.csv"
+    events.write_text("student_id,school_id,date,category\n"
+                      "a,lincoln,2025-10-06,unexcused_absence\n"
+                      "a,lincoln,2025-10-07,unexcused_absence\n")  # fmt: skip
+    enrollments = tmp_path / "enrollments.csv"
+    enrollments.write_text("student_id,school_id,entry_date\na,lincoln,2025-09-01\n")
+    staff = tmp_path / "staff.csv"
+    staff.write_text("staff_id,school_id,roles,caseload_limit\nms-lee,lincoln,mentor,1\n")
+    out = tmp_path / "district.html"
+    argv = ["report", "dashboard", "--db", db, "-r", "mtss", "--facts", facts,
+            "--as-of", "2025-10-31", "--calendar", str(cal), "--events", str(events),
+            "--enrollments", str(enrollments), "--staff", str(staff), "--student", "a",
+            "--window", "5", "--min-n", "1", "--title", "Lincoln <district>",
+            "-o", str(out)]  # fmt: skip
+    status, err = _run(argv)
+    assert status == 0, err
+    page = out.read_text(encoding="utf-8")
+    tables = _parse(page)
+    assert _cells(tables, "Caseload by owner")["ms-lee"][:3] == ["lincoln", "2", "1"]
+    assert _cells(tables, "Progress of a by week")["2025-10-06"][:3] == ["5", "2", "60.0%"]
+    assert any(c.startswith("Effectiveness as of 2025-10-31, 5 school days") for c in tables.tables)
+    assert "<title>Lincoln &lt;district&gt;</title>" in page
+    with pytest.raises(SystemExit, match="--student needs --events"):
+        _run(argv[:10] + ["--student", "a", "-o", str(out)])

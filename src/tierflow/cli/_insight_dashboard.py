@@ -3,7 +3,8 @@
 It reads what ``report chronic``, ``report equity`` and ``report effectiveness`` read (a
 store, a rule set, the day's facts, and optionally the calendars and attendance events) and
 writes the page :func:`tierflow.report.dashboard` lays out. Without ``--events`` the page has
-no effectiveness section (the store holds who was served, not their school days).
+no effectiveness section and no progress page (the store holds who was served, not their
+school days); without ``--staff``, no operations sections (the limits are the staff file's).
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ def add_dashboard(sub: Any) -> None:
         help="without enrollment records, enrol each student for the whole year (reported)",
     )
     p.add_argument(
+        "--staff", metavar="FILE", help="the staff file (caseload limits): the operations sections"
+    )
+    p.add_argument(
+        "--student",
+        action="append",
+        metavar="ID",
+        help="add this student's progress page (repeatable; needs --events)",
+    )
+    p.add_argument(
         "--window", type=int, default=20, metavar="N", help="school days each side (default 20)"
     )
     p.add_argument(
@@ -85,7 +95,9 @@ def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         return 2
     if args.events and not args.calendar:
         raise _Failed("--events needs --calendar (the school days the events fall on)")
-    _require_files([args.facts, *(args.calendar or ()), *(args.events or ())])
+    if args.student and not args.events:
+        raise _Failed("--student needs --events (a progress page counts the student's days)")
+    _require_files([args.facts, args.staff, *(args.calendar or ()), *(args.events or ())])
     as_of = _as_of(args.as_of)
     ruleset = _load(args.ruleset, args)
     report = DataReport()
@@ -93,6 +105,14 @@ def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     for problem in report.rejects:
         err.line(_escape(f"tierflow report dashboard: rejected: {problem}"))
     calendars = _calendars(args.calendar, err, "report dashboard") if args.calendar else None
+    roster = None
+    if args.staff:
+        from tierflow.runner import read_staff
+
+        staff_report = DataReport()
+        roster = read_staff(args.staff, report=staff_report)
+        for problem in staff_report.rejects:
+            err.line(_escape(f"tierflow report dashboard: warning: {problem}"))
     attendance = None
     if args.events:
         attendance = facts_from_files(
@@ -111,6 +131,8 @@ def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                 ruleset=ruleset,
                 calendars=calendars,
                 attendance=attendance,
+                roster=roster,
+                students=args.student or (),
                 window=args.window,
                 min_n=args.min_n,
                 title=args.title,

@@ -30,7 +30,7 @@ from typing import Any
 
 from tierflow.report._export import Markup
 
-__all__ = ["INSTALL_HINT", "Bar", "Interval", "bar_chart", "interval_chart"]
+__all__ = ["INSTALL_HINT", "Bar", "Interval", "bar_chart", "interval_chart", "week_chart"]
 
 INSTALL_HINT = "the dashboard's charts need matplotlib: pip install 'tierflow[reports]'"
 """What to tell someone whose Python has no matplotlib."""
@@ -190,6 +190,8 @@ def bar_chart(
     reference: Sequence[tuple[str, float | None]] = (),
     flagged: Sequence[bool] = (),
     unit: str = "%",
+    scale: float = 100.0,
+    xmax: float | None = 100.0,
 ) -> Markup:
     """Horizontal bars, one row a label and one bar a series, with reference lines.
 
@@ -199,10 +201,13 @@ def bar_chart(
         series: Each series' name and bars; every series has the same labels in order.
         reference: Vertical lines (name, value), e.g. the district rate; None draws none.
         flagged: For each row, whether to mark its label (a flagged group).
-        unit: Written after the axis' numbers; values are shares (0-1) shown in percent.
+        unit: The axis' label.
+        scale: What a value is multiplied by to be drawn (100: shares drawn in percent;
+            1: counts).
+        xmax: The axis' end (None: as far as the longest bar).
     """
     with _drawing():
-        return _bars(prefix, label, series, reference, flagged, unit)
+        return _bars(prefix, label, series, reference, flagged, unit, scale, xmax)
 
 
 def _bars(
@@ -212,6 +217,8 @@ def _bars(
     reference: Sequence[tuple[str, float | None]],
     flagged: Sequence[bool],
     unit: str,
+    scale: float,
+    xmax: float | None,
 ) -> Markup:
     labels = [b[0] for b in series[0][1]] if series else []
     fig, ax = _figure(len(labels))
@@ -225,7 +232,7 @@ def _bars(
             if value is None:
                 continue
             y = i + (s - (len(series) - 1) / 2) * height
-            (bar,) = ax.barh([y], [100 * value], height=height * 0.92, color=_PALETTE[s % 3])
+            (bar,) = ax.barh([y], [scale * value], height=height * 0.92, color=_PALETTE[s % 3])
             bar.set_gid(f"mark:{len(marks)}")
             marks.append(attrs)
         handles.append(Patch(color=_PALETTE[s % 3], label=name))
@@ -233,7 +240,7 @@ def _bars(
         if value is not None:
             style = ("--", ":")[r % 2]
             handles.append(
-                ax.axvline(100 * value, color="#111", linestyle=style, linewidth=1, label=name)
+                ax.axvline(scale * value, color="#111", linestyle=style, linewidth=1, label=name)
             )
     ax.set_yticks(range(len(labels)), [_short(t) for t in labels])
     ax.invert_yaxis()
@@ -241,7 +248,7 @@ def _bars(
         if flag:
             tick.set_color(_FLAG)
             tick.set_fontweight("bold")
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, xmax)
     ax.set_xlabel(unit)
     _legend(fig, handles)
     ax.spines[["top", "right"]].set_visible(False)
@@ -292,3 +299,44 @@ def _intervals(prefix: str, label: str, series: Sequence[tuple[str, Sequence[Int
     _legend(fig, handles)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig, prefix, marks, label)
+
+
+def week_chart(
+    prefix: str,
+    label: str,
+    weeks: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    marks: Sequence[tuple[int, str]] = (),
+) -> Markup:
+    """Lines over the weeks of a year (shares 0-1 drawn in percent), with marked weeks.
+
+    Args:
+        prefix: The chart's id on the page.
+        label: What the chart shows (its ``aria-label``).
+        weeks: Each week's label (its Monday), in order.
+        series: Each line's name and its value a week (None: no point that week).
+        marks: Weeks to mark with a vertical line (index, what happened), e.g. a tier change.
+    """
+    with _drawing():
+        from matplotlib.lines import Line2D
+
+        fig, ax = _figure(6)
+        handles: list[Any] = []
+        xs = range(len(weeks))
+        for s, (name, values) in enumerate(series):
+            points = [(x, 100 * v) for x, v in zip(xs, values, strict=True) if v is not None]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", markersize=3,
+                        color=_PALETTE[s % 3])  # fmt: skip
+            handles.append(Line2D([], [], marker="o", color=_PALETTE[s % 3], label=name))
+        for index, _ in marks:
+            ax.axvline(index, color="#999", linestyle=":", linewidth=1)
+        if marks:
+            handles.append(Line2D([], [], color="#999", linestyle=":", label="tier change"))
+        step = max(1, len(weeks) // 8)
+        ax.set_xticks(list(xs)[::step], [_short(w) for w in weeks][::step], rotation=30)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("attendance rate (%)")
+        _legend(fig, handles)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, prefix, [], label)

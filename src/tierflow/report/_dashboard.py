@@ -15,8 +15,9 @@ value. The filters (by school and by student group) are the one thing the script
 shows the two menus and hides the table rows and chart marks of the other schools or groups.
 Without scripts the menus stay hidden and the page shows everything.
 
-A per-student progress page is not part of this dashboard yet: the progress report it would
-chart is not in this version.
+Given a roster, the page has the operations sections; given students (and the attendance
+events), a progress page for each, after the district's charts (each printed on its own
+sheet), linked from a list.
 """
 
 from __future__ import annotations
@@ -28,20 +29,31 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tierflow.attendance import FactsBuilder
 from tierflow.report._charts import Bar, Interval, bar_chart, interval_chart
 from tierflow.report._chronic import WATCHED_GROUPS, ChronicAbsence, ChronicRate, chronic_absence
 from tierflow.report._daily import AttendanceSource
+from tierflow.report._dashboard_parts import pct, pp, pp_pair, row, section
+from tierflow.report._dashboard_work import (
+    operations_sections,
+    progress_index,
+    progress_section,
+)
 from tierflow.report._effect import CAVEAT, Effectiveness, EffectRow, effectiveness
 from tierflow.report._equity import EquityReport, EquityRow, equity_report
 from tierflow.report._export import Markup, html, join
+from tierflow.report._operations import Operations
+from tierflow.report._operations import operations as operations_report
 from tierflow.report._page import STYLE, css_string
+from tierflow.report._progress import Progress
+from tierflow.report._progress import progress as progress_report
 
 __all__ = ["dashboard", "render_dashboard"]
 
 if TYPE_CHECKING:
     from tierflow.attendance import SchoolCalendar
     from tierflow.evaluate import CompiledRuleset
-    from tierflow.workflow import Repository
+    from tierflow.workflow import Repository, Roster
 
 _SCRIPT = """
 (function () {
@@ -92,10 +104,12 @@ _STYLE = """\
   tr.district th, tr.district td { font-weight: bold; }
   tr.flagged td:nth-child(6) { color: inherit; font-weight: normal; }
   tr.flagged td:nth-child(7), tr.flagged td:nth-child(8) { color: #a00; font-weight: bold; }
+  div.student td:last-child { text-align: left; white-space: normal; }
   .off { display: none; }
   p.note { font-size: 9pt; color: #333; max-width: 60em; }
   @media (max-width: 900px) { div.pair { grid-template-columns: 1fr; } }
-  @media print { div.filters { display: none; } section.chart { break-inside: avoid; } }
+  @media print { div.filters { display: none; } section.chart { break-inside: avoid; }
+                 div.student { break-before: page; } }
 """
 
 _PAGE = """<!DOCTYPE html>
@@ -116,84 +130,11 @@ _PAGE = """<!DOCTYPE html>
 </html>
 """
 
-_SECTION = """<section class="chart" id="{id}">
-<h2>{heading}</h2>
-<div class="pair">
-<figure>
-{chart}
-<figcaption>{caption}</figcaption>
-</figure>
-<div class="data">
-<table>
-<caption>{table_caption}</caption>
-<thead><tr>{head}</tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-</div>
-</div>
-{note}
-</section>"""
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def _pp(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:+.1f} pp"
-
-
-def _pp_pair(pair: tuple[float, float] | None) -> str:
-    return "-" if pair is None else f"{100 * pair[0]:+.1f} to {100 * pair[1]:+.1f} pp"
-
-
-def _head(names: Sequence[str]) -> Markup:
-    return join("", (html('<th scope="col">{n}</th>', n=n) for n in names))
-
-
-def _row(label: str, cells: Sequence[object], *, attrs: Mapping[str, str], cls: str = "") -> Markup:
-    data = join("", (html(' data-{k}="{v}"', k=k, v=v) for k, v in attrs.items()))
-    tds = join("", (html('<td class="n">{v}</td>', v=v) for v in cells))
-    klass = html(' class="{c}"', c=cls) if cls else Markup("")
-    return html(
-        '<tr{klass}{data}><th scope="row">{label}</th>{tds}</tr>',
-        klass=klass,
-        data=data,
-        label=label,
-        tds=tds,
-    )
-
-
-def _section(
-    ident: str,
-    heading: str,
-    chart: Markup,
-    caption: str,
-    table_caption: str,
-    head: Sequence[str],
-    rows: Iterable[Markup],
-    note: str = "",
-) -> Markup:
-    return html(
-        _SECTION,
-        id=ident,
-        heading=heading,
-        chart=chart,
-        caption=caption,
-        table_caption=table_caption,
-        head=_head(head),
-        rows=join("\n", rows),
-        note=html('<p class="note">{n}</p>', n=note) if note else Markup(""),
-    )
-
-
 _CHRONIC_HEAD = ("", "Chronically absent", "Enrolled 10+ days", "Rate", "Under 10 days")
 
 
 def _chronic_cells(r: ChronicRate) -> list[object]:
-    return [r.chronic, r.enrolled, _pct(r.rate), r.short_enrollment]
+    return [r.chronic, r.enrolled, pct(r.rate), r.short_enrollment]
 
 
 def _chronic(report: ChronicAbsence, scope: str) -> Markup:
@@ -205,16 +146,16 @@ def _chronic(report: ChronicAbsence, scope: str) -> Markup:
         f"chronic-{scope}",
         f"Chronic absence rate by {noun}, with the district rate",
         [("chronic absence rate", bars)],
-        reference=[(f"district {_pct(district.rate)}", district.rate)],
+        reference=[(f"district {pct(district.rate)}", district.rate)],
     )
-    rows = [_row("District", _chronic_cells(district), attrs={}, cls="district")]
-    rows += [_row(r.key, _chronic_cells(r), attrs={scope: r.key}) for r in rates]
-    return _section(
+    rows = [row("District", _chronic_cells(district), attrs={}, cls="district")]
+    rows += [row(r.key, _chronic_cells(r), attrs={scope: r.key}) for r in rates]
+    return section(
         f"chronic-{scope}",
         f"Chronic absence by {noun}",
         chart,
         f"Share of students enrolled 10+ days who missed 10% or more of them (EDFacts FS195); "
-        f"the dashed line is the district's {_pct(district.rate)}.",
+        f"the dashed line is the district's {pct(district.rate)}.",
         f"Chronic absence by {noun}, as of {report.as_of or '-'}",
         (noun.capitalize(), *_CHRONIC_HEAD[1:]),
         rows,
@@ -239,10 +180,10 @@ def _equity_cells(r: EquityRow) -> list[object]:
     return [
         r.tier23,
         r.tier23_supported,
-        _pct(r.coverage),
+        pct(r.coverage),
         r.legal,
         r.legal_support_first,
-        _pct(r.support_first),
+        pct(r.support_first),
         "flagged" if r.flagged else "",
     ]
 
@@ -259,18 +200,18 @@ def _equity(report: EquityReport, scope: str) -> Markup:
             ("support first", [(r.key, r.support_first, {scope: r.key}) for r in rows_of]),
         ],
         reference=[
-            (f"district coverage {_pct(district.coverage)}", district.coverage),
-            (f"district support first {_pct(district.support_first)}", district.support_first),
+            (f"district coverage {pct(district.coverage)}", district.coverage),
+            (f"district support first {pct(district.support_first)}", district.support_first),
         ],
         flagged=[r.flagged for r in rows_of],
     )
-    rows = [_row("District", _equity_cells(district), attrs={}, cls="district")]
+    rows = [row("District", _equity_cells(district), attrs={}, cls="district")]
     rows += [
-        _row(r.key, _equity_cells(r), attrs={scope: r.key}, cls="flagged" if r.flagged else "")
+        row(r.key, _equity_cells(r), attrs={scope: r.key}, cls="flagged" if r.flagged else "")
         for r in rows_of
     ]
     flagged = ", ".join(r.key for r in report.flagged) or "none"
-    return _section(
+    return section(
         f"equity-{scope}",
         f"Coverage and support first by {noun}",
         chart,
@@ -307,14 +248,14 @@ def _effect_cells(r: EffectRow) -> list[object]:
     return [
         r.served,
         r.analysed,
-        _pct(r.before_rate),
-        _pct(r.after_rate),
-        _pp(r.change),
-        _pp_pair(r.change_ci),
+        pct(r.before_rate),
+        pct(r.after_rate),
+        pp(r.change),
+        pp_pair(r.change_ci),
         r.matched,
-        _pp(r.comparison_change),
-        _pp(r.did),
-        _pp_pair(r.did_ci),
+        pp(r.comparison_change),
+        pp(r.did),
+        pp_pair(r.did_ci),
         goal,
     ]
 
@@ -344,8 +285,8 @@ def _effect(report: Effectiveness) -> Markup:
     else:
         chart = Markup("")
         caption = f"No intervention kind has {report.min_n} students for an estimate."
-    rows = [_row(r.intervention, _effect_cells(r), attrs={}) for r in report.rows]
-    return _section(
+    rows = [row(r.intervention, _effect_cells(r), attrs={}) for r in report.rows]
+    return section(
         "effect",
         "Effectiveness by intervention kind",
         chart,
@@ -363,9 +304,19 @@ def render_dashboard(
     equity: EquityReport,
     effect: Effectiveness | None = None,
     *,
+    operations: Operations | None = None,
+    progress: Sequence[Progress] = (),
     title: str = "District attendance dashboard",
 ) -> str:
     """The dashboard page of reports already run (see :func:`dashboard`).
+
+    Args:
+        chronic: Chronic absence.
+        equity: Equity and coverage.
+        effect: Effectiveness (None: no section).
+        operations: Operations (None: no sections).
+        progress: The students whose progress pages follow the district's charts.
+        title: The page's title.
 
     Raises:
         ImportError: matplotlib is not installed (the message says how to install it).
@@ -380,11 +331,18 @@ def render_dashboard(
     ]
     if effect is not None:
         sections.append(_effect(effect))
+    if operations is not None:
+        sections.extend(operations_sections(operations))
+    if progress:
+        sections.append(progress_index(list(progress)))
+        sections.extend(progress_section(p, i) for i, p in enumerate(progress))
     summaries = [chronic.summary(), equity.summary()]
     if effect is not None:
         summaries.append(effect.summary())
     else:
         summaries.append("effectiveness: not shown (no attendance was given)")
+    if operations is not None:
+        summaries.append(operations.summary())
     body = html(
         _BODY,
         lines=join("\n", (html("<p>{s}</p>", s=s) for s in summaries)),
@@ -428,6 +386,8 @@ def dashboard(
     ruleset: CompiledRuleset | None = None,
     calendars: Mapping[str, SchoolCalendar] | None = None,
     attendance: AttendanceSource | None = None,
+    roster: Roster | None = None,
+    students: Sequence[str] = (),
     window: int = 20,
     min_n: int = 10,
     groups: Sequence[str] = WATCHED_GROUPS,
@@ -443,6 +403,9 @@ def dashboard(
         calendars: School calendars: time to support in school days.
         attendance: The students' school days (a ``FactsBuilder`` or ``DailyAttendance``
             by student): with it, the effectiveness section; without it, none.
+        roster: The staff (their caseload limits): with it, the operations sections.
+        students: Students whose progress pages to add (needs ``attendance`` to be a
+            ``FactsBuilder``: the weeks are counted from the raw events).
         window: School days each side for effectiveness.
         min_n: Fewest students for an effectiveness estimate.
         groups: Groups listed even when empty.
@@ -450,8 +413,11 @@ def dashboard(
 
     Raises:
         ImportError: matplotlib is not installed (the message says how to install it).
-        ValueError: What the reports reject (a bad facts record).
+        ValueError: What the reports reject (a bad facts record), or ``students`` without
+            a ``FactsBuilder``.
     """
+    if students and not isinstance(attendance, FactsBuilder):
+        raise ValueError("progress pages need the attendance as a FactsBuilder of the events")
     records = list(facts)
     chronic = chronic_absence(records, as_of=as_of, groups=groups)
     equity = equity_report(
@@ -460,4 +426,13 @@ def dashboard(
     effect = None
     if attendance is not None:
         effect = effectiveness(repository, attendance, as_of=as_of, window=window, min_n=min_n)
-    return render_dashboard(chronic, equity, effect, title=title)
+    ops = None
+    if roster is not None:
+        ops = operations_report(repository, roster, as_of=as_of, calendars=calendars)
+    pages = []
+    if isinstance(attendance, FactsBuilder):
+        pages = [
+            progress_report(repository, attendance, sid, through=as_of, ruleset=ruleset)
+            for sid in students
+        ]
+    return render_dashboard(chronic, equity, effect, operations=ops, progress=pages, title=title)

@@ -527,4 +527,4 @@ def test_the_command_with_attendance_staff_and_a_student(tmp_path: Path) -> None
     assert any(c.startswith("Effectiveness as of 2025-10-31, 5 school days") for c in tables.tables)
     assert "<title>Lincoln &lt;district&gt;</title>" in page
     with pytest.raises(SystemExit, match="--student needs --events"):
-        _run(argv[:10] + ["--student", "a", "-o", str(out)])
+        _run([*argv[:10], "--student", "a", "-o", str(out)])

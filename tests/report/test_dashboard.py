@@ -548,3 +548,28 @@ def test_the_command_with_attendance_staff_and_a_student(tmp_path: Path) -> None
     assert "<title>Lincoln &lt;district&gt;</title>" in page
     with pytest.raises(SystemExit, match="--student needs --events"):
         _run([*argv[:10], "--student", "a", "-o", str(out)])
+
+
+def test_the_svg_is_rebuilt_from_an_allowlist() -> None:
+    """Whatever an SVG holds, only drawing elements, drawing attributes and in-chart links stay."""
+    from tierflow.report._charts import _clean
+
+    svg = (
+        '<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'onload="alert(1)" viewBox="0 0 10 10"><!-- a comment --><style>*{}</style>'
+        "<metadata><title>t</title></metadata><script>alert(2)</script>"
+        '<foreignObject><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>'
+        '<g id="mark:0"><path d="M 0 0" clip-path="url(#p1)" style="fill: url(http://e/x)"/></g>'
+        '<defs><clipPath id="p1"><rect width="1" height="1"/></clipPath></defs>'
+        '<use xlink:href="#m1"/><use xlink:href="http://e/#x"/><a href="http://e">a</a>'
+        '<text x="1" onclick="alert(3)">&lt;b&gt; &amp; text</text></svg>'
+    )
+    out = _clean(svg, "c9", [{"school": '"><script>'}], "label <x>")
+    assert not re.search(r"https?:|<script|onload|onclick|<style|<!--|metadata|foreign|<a ", out)
+    assert '<path d="M 0 0" clip-path="url(#c9-p1)" />' in out  # the outside fill is dropped
+    assert '<clipPath id="c9-p1">' in out and '<use href="#c9-m1" />' in out
+    assert 'class="mark" data-school="&quot;&gt;&lt;script&gt;"' in out
+    assert '<text x="1">&lt;b&gt; &amp; text</text>' in out
+    assert 'aria-label="label &lt;x&gt;"' in out

@@ -57,6 +57,11 @@ def test_the_demo_keeps_its_records_and_a_second_run_changes_nothing(tmp_path: P
     # 96 of Lincoln's 400 families speak Spanish (24%): EC 48985 requires Spanish there only.
     assert "  lincoln-es must also write to families in: es (EC 48985)" in first
     assert "washington-ms must" not in first
+    # The dashboard goes beside the store, named after it; it needs nothing from the network.
+    dashboard = tmp_path / "demo-dashboard.html"
+    assert f"one offline page): {dashboard}" in first
+    page = dashboard.read_text("utf-8")
+    assert "Chronic absence by school" in page and "http://" not in page
     size = db.stat().st_size
     status, second = run("demo", "--db", str(db), "--letters", str(letters))
     assert status == 0
@@ -79,7 +84,11 @@ def test_the_default_file_is_in_the_current_directory(
     assert run("demo", "-r", "mtss")[0] == 0
     assert (tmp_path / "tierflow-demo.db").is_file()
     assert _counts(tmp_path / "tierflow-demo.db")[2] == 1_200
-    assert sorted(os.listdir(tmp_path)) == ["tierflow-demo-letters", "tierflow-demo.db"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "tierflow-demo-dashboard.html",
+        "tierflow-demo-letters",
+        "tierflow-demo.db",
+    ]
 
 
 def test_a_demo_in_memory_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 from collections import Counter
+from pathlib import Path
 
 from tierflow.cli._shell import _Out, _table
 from tierflow.demo import SampleRun, evaluate_sample, run_sample_day
@@ -53,6 +54,8 @@ def _cmd_demo(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     status = _demo_records(sample, args.db, out, err)
     if status == 0:
         status = _demo_letters(sample, args, out, err)
+    if status == 0:
+        status = _demo_dashboard(sample, args, out, err)
     if sample.example is not None:
         out.line()
         out.line(f"One student, explained ({sample.example.source}):")
@@ -123,7 +126,7 @@ def _demo_letters(sample: SampleRun, args: argparse.Namespace, out: _Out, err: _
             mailing = produce_notices(
                 engine,
                 on=sample.as_of,
-                directory=args.letters,
+                directory=args.letters or _beside(args.db, "-letters"),
                 facts=sample.students,
                 families=found.families,
                 students=found.students,
@@ -166,3 +169,51 @@ def _demo_letters(sample: SampleRun, args: argparse.Namespace, out: _Out, err: _
     for problem in mailing.problems[:5]:
         out.line(f"  not produced: {problem}")
     return 0
+
+
+def _demo_dashboard(sample: SampleRun, args: argparse.Namespace, out: _Out, err: _Out) -> int:
+    """Write the district dashboard of the day's records, and say where."""
+    from tierflow.demo import sample_staff
+    from tierflow.report import dashboard
+    from tierflow.store import SqlRepository
+
+    out.line()
+    if importlib.util.find_spec("matplotlib") is None:
+        out.line(
+            "Dashboard: none written; install the reports extra: pip install 'tierflow[reports]'"
+        )
+        return 0
+    if args.db == ":memory:":
+        out.line("Dashboard: none written, the records were kept in memory (use --db FILE)")
+        return 0
+    try:
+        with SqlRepository(args.db) as repo:
+            page = dashboard(
+                repo,
+                sample.students,
+                as_of=sample.as_of,
+                ruleset=sample.ruleset,
+                roster=sample_staff(sample.ruleset, sample.students),
+                title="Sample district attendance dashboard",
+            )
+    except StoreError as exc:
+        err.line(f"tierflow demo: {exc}")
+        return 2
+    target = Path(args.dashboard or _beside(args.db, "-dashboard.html"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, "utf-8")
+    out.line(
+        f"Dashboard (chronic absence, coverage by group, operations; one offline page): {target}"
+    )
+    return 0
+
+
+def _beside(db: str, suffix: str) -> str:
+    """A path beside the SQLite file ``db``, named after it (``demo.db`` -> ``demo-letters``).
+
+    A database URL has no folder: the current directory, named ``tierflow-demo``.
+    """
+    if "://" in db:
+        return f"tierflow-demo{suffix}"
+    path = Path(db)
+    return str(path.with_name(path.stem + suffix))

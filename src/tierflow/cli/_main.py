@@ -159,12 +159,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--letters",
-        default="tierflow-demo-letters",
         metavar="DIR",
-        help="where the day's letters home are written (default: tierflow-demo-letters in the "
-        "current directory)",
+        help="where the day's letters home are written (default: beside the --db file, named "
+        "after it: tierflow-demo-letters)",
     )
     p.add_argument("--pdf", action="store_true", help="also print each school's letters to PDF")
+    p.add_argument(
+        "--dashboard",
+        metavar="FILE",
+        help="where the district dashboard is written (default: beside the --db file, named "
+        "after it: tierflow-demo-dashboard.html)",
+    )
     p.set_defaults(func=_cmd_demo)
     _add_run_commands(sub)  # run, advance, timeline: the workflow's days from the shell
     _add_casework_commands(sub)  # assign, check-in, note, record, open, close, issue

@@ -105,6 +105,8 @@ EVENTS = [
     legal("s11", "legal_withdrawn", D(2025, 9, 30), "not1"),
     # no school recorded: Monday to Friday, Thu 10-02 -> Fri, Mon: 2
     legal("s12", "legal_due", D(2025, 10, 2), "not1"),
+    # no school recorded, but an open case at Lincoln (iv-4): it waits there, Thu 10-02: 2
+    legal("s4", "legal_due", D(2025, 10, 2), "not1"),
 ]
 
 
@@ -148,7 +150,7 @@ def test_schools_totals_by_hand(report: Operations) -> None:
     ]
     assert got == [
         ("grant", 1, 1, 1, 0, 2, 0, 3),
-        ("lincoln", 7, 2, 5, 2, 2, 1, 10),
+        ("lincoln", 7, 2, 5, 2, 3, 1, 10),
         (None, 0, 0, None, 0, 1, 0, 2),
     ]
 
@@ -183,7 +185,7 @@ def test_caseload_per_role_against_capacity(report: Operations) -> None:
 def test_aging_legal_steps(report: Operations) -> None:
     grant, lincoln, nowhere = report.schools
     got = [(w.student_id, w.step, w.waited_school_days, w.late_school_days) for w in lincoln.legal]
-    assert got == [("s1", "not1", 10, 5), ("s2", "not1", 3, None)]
+    assert got == [("s1", "not1", 10, 5), ("s2", "not1", 3, None), ("s4", "not1", 2, None)]
     assert [(w.student_id, w.waited_school_days, w.overdue) for w in grant.legal] == [
         ("s10", 3, False),
         ("s7", 2, False),
@@ -216,7 +218,7 @@ def test_exports(report: Operations) -> None:
         "2",
         "5",
         "2",
-        "2",
+        "3",
         "1",
         "10",
     ]
@@ -225,7 +227,7 @@ def test_exports(report: Operations) -> None:
     assert "  ms-lee: 3 of 2, 2 overdue  OVER" in text
     assert "  role mentor: 4 of 5 (2 staff), 1 unassigned" in text
     assert report.summary() == (
-        "2025-10-06: 3 schools, 8 open cases, 3 overdue, 2 unassigned, 5 legal steps waiting "
+        "2025-10-06: 3 schools, 8 open cases, 3 overdue, 2 unassigned, 6 legal steps waiting "
         "(1 past deadline), 1 owners over their limit"
     )
 

@@ -20,7 +20,7 @@ and sets them beside the roster (:class:`tierflow.workflow.Roster`, read from th
 
 An intervention is counted at its own school (``school_id``), an owner at their roster
 school (or, off the roster, at the school of their cases). A legal step is counted at the
-school its ``legal_due`` event names.
+school its ``legal_due`` event names, else at the school of the student's open cases.
 
 >>> import datetime as dt
 >>> from tierflow.workflow import InMemoryRepository, Intervention, Roster, StaffMember
@@ -413,7 +413,10 @@ def operations(
             owner_overdue[owner] += 1
             age = item.age_school_days or 0
             oldest[school] = max(age, oldest.get(school, age))
-    legal = _legal_waits(repository, as_of, calendars)
+    # A legal_due event names its school only when the step's facts did; otherwise the step
+    # waits at the school of the student's open cases (the people who would issue it).
+    school_of_student = {i.student_id: i.school_id for i in queue.items if i.school_id}
+    legal = _legal_waits(repository, as_of, calendars, school_of_student)
 
     schools: set[str | None] = {m.school_id for m in roster.staff.values()}
     schools |= set(cases) | set(legal) | {s or None for s in school_of_owner.values()}
@@ -469,8 +472,14 @@ def _legal_waits(
     repository: Repository,
     as_of: dt.date,
     calendars: Mapping[str, SchoolCalendar] | None,
+    school_of_student: Mapping[str, str] | None = None,
 ) -> dict[str | None, tuple[LegalWait, ...]]:
-    """Every student's legal steps due and not issued, by the school their clock runs on."""
+    """Every student's legal steps due and not issued, by the school their clock runs on.
+
+    That is the school the ``legal_due`` event names, else the school of the student's open
+    cases (``school_of_student``), else none.
+    """
+    fallback = school_of_student or {}
     by_school: dict[str | None, list[LegalWait]] = {}
     for sid, events in repository.legal_events(repository.students()).items():
         schools: dict[str, Any] = {
@@ -485,7 +494,7 @@ def _legal_waits(
             if a.issued_on is not None:
                 continue
             school = schools.get(a.step)
-            key = school if isinstance(school, str) else None
+            key = school if isinstance(school, str) and school else fallback.get(sid)
             by_school.setdefault(key, []).append(
                 LegalWait(
                     sid, a.step, a.due_on, a.deadline, a.waited_school_days, a.late_school_days

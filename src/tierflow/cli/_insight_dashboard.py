@@ -14,6 +14,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from tierflow.cli._insight_equity import _facts
 from tierflow.cli._queue import _calendars
 from tierflow.cli._shell import (
     _as_of,
@@ -82,7 +83,7 @@ def add_dashboard(sub: Any) -> None:
 
 
 def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
-    from tierflow.ingest import facts_from_files, read_facts
+    from tierflow.ingest import facts_from_files
     from tierflow.report import dashboard
     from tierflow.store import SqlRepository
 
@@ -100,10 +101,7 @@ def _cmd_dashboard(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     _require_files([args.facts, args.staff, *(args.calendar or ()), *(args.events or ())])
     as_of = _as_of(args.as_of)
     ruleset = _load(args.ruleset, args)
-    report = DataReport()
-    records = [dict(r.facts) for r in read_facts(args.facts, report=report)]
-    for problem in report.rejects:
-        err.line(_escape(f"tierflow report dashboard: rejected: {problem}"))
+    records = _facts(args.facts, "dashboard", err)
     calendars = _calendars(args.calendar, err, "report dashboard") if args.calendar else None
     roster = None
     if args.staff:

@@ -196,6 +196,8 @@ class _Due:
     for_: str
     source: WorkflowEvent
     owner: str | None
+    decision: DecisionSummary
+    """The student's decision in force on the source event's day (the last one recorded)."""
     returned: NoticeRecord | None = None
     """The same notice rendered before, returned or bounced and not delivered since."""
 
@@ -255,6 +257,7 @@ def _due(
     if not wanted:
         return [], 0
     repo = engine.repository
+    labels = {t.id: t.label or t.id for t in engine.ruleset.tiers}
     candidates: set[str] = set()
     for sid, events in repo.legal_events(repo.students()).items():
         if any(
@@ -279,7 +282,15 @@ def _due(
         school: str | None = None if given is None else str(given)
         latest: Intervention | None = None
         source: Intervention | None
-        for ev in repo.events(sid):
+        decision = DecisionSummary()
+        for ev in repo.events(sid):  # one read a student: cases, decisions and sources
+            if ev.kind == "decision" and ev.detail is not None:
+                tier = str(ev.detail.get("tier") or "")
+                decision = DecisionSummary(
+                    tier=tier,
+                    tier_label=labels.get(tier, tier),
+                    interventions=tuple(str(i) for i in ev.detail.get("interventions") or ()),
+                )
             called = ivs.get(ev.intervention_id or "")
             if ev.kind == "opened" and called is not None and called.owner is not None:
                 latest = called  # a legal step's contact: the last case someone owns
@@ -300,21 +311,8 @@ def _due(
                     already += 1
                     continue
                 owner = None if source is None else source.owner
-                out.append(_Due(sid, where, notice_id, target, ev, owner, before))
+                out.append(_Due(sid, where, notice_id, target, ev, owner, decision, before))
     return out, already
-
-
-def _last_decision(engine: Engine, student_id: str, on: dt.date) -> DecisionSummary:
-    labels = {t.id: t.label or t.id for t in engine.ruleset.tiers}
-    tier = ""
-    interventions: tuple[str, ...] = ()
-    for ev in engine.repository.events(student_id):
-        if ev.kind == "decision" and ev.at <= on and ev.detail is not None:
-            tier = str(ev.detail.get("tier") or "")
-            interventions = tuple(str(i) for i in ev.detail.get("interventions") or ())
-    return DecisionSummary(
-        tier=tier, tier_label=labels.get(tier, tier), interventions=interventions
-    )
 
 
 def _student(person: Person, student_id: str, grade: object) -> StudentInfo:
@@ -540,7 +538,7 @@ def produce_notices(
                     classmates=None if group is None else classmates.get(group),
                 ),
                 staff=_staff(engine, due, school, district, staff),
-                decision=_last_decision(engine, due.student_id, due.source.at),
+                decision=due.decision,
             )
         except DataError as exc:
             problems.append(MailingProblem(due.student_id, due.notice, exc.code, str(exc)))

@@ -45,6 +45,7 @@ from tierflow.notices import (
     StaffContact,
     StudentInfo,
     attendance_figures,
+    base_language,
     classmates_group,
     classmates_medians,
     language_shares,
@@ -371,11 +372,9 @@ def _required_missing(
     missing = set()
     for due in dues:
         available = book.notices[due.notice].templates
-        bases = {lang.split("-")[0].lower() for lang in available} | {
-            lang.lower() for lang in available
-        }
+        bases = {base_language(lang) for lang in available} | {lang.lower() for lang in available}
         for lang in required.get(due.school_id, ()):
-            if lang.lower() not in bases and lang.split("-")[0].lower() not in bases:
+            if lang.lower() not in bases and base_language(lang) not in bases:
                 missing.add((due.school_id, lang, due.notice))
     return [
         f"school {school} must send {lang!r} (EC 48985) and notice {notice!r} has no "

@@ -262,8 +262,10 @@ EXPECTED: dict[str, set[str]] = {
         "OPEN_STATES",
         "STATES",
         "TERMINAL_STATES",
+        "CaseSummary",
         "CheckIn",
         "Engine",
+        "EventSummary",
         "Hook",
         "IllegalTransitionError",
         "InMemoryRepository",
@@ -286,6 +288,7 @@ EXPECTED: dict[str, set[str]] = {
         "NoticeDelivery",
         "NoticeRecord",
         "read_notices",
+        "summarize",
     },
     "notices": {
         "MAX_ITERATIONS",

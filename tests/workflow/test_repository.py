@@ -223,6 +223,8 @@ def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
         "work_items",
         "legal_events",
         "notice_events",
+        "summaries",
+        "cases",
     } == PROTOCOL
 
 

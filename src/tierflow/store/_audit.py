@@ -33,11 +33,14 @@ from tierflow.store._rows import (
     ChainRow,
     StoredRows,
     envelope_text,
+    event_report_values,
     intervention_columns,
+    iv_report_values,
     queue_columns,
 )
+from tierflow.store._schema import QUEUE_COLUMNS
 from tierflow.store._sql import SqlRepository
-from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
+from tierflow.workflow import CheckIn, Intervention, WorkflowEvent, summarize
 
 __all__ = ["Anchor", "Discrepancy", "Replayed", "anchor", "replay", "verify"]
 
@@ -184,8 +187,10 @@ def replay(rows: Iterable[ChainRow]) -> Replayed:
     return out
 
 
-def _apply(out: Replayed, r: ChainRow, *, timelines: bool = True) -> None:
+def _apply(out: Replayed, r: ChainRow, *, timelines: bool = True) -> WorkflowEvent | None:
     """Apply one chain row to ``out`` (workflow events only checked unless ``timelines``).
+
+    Returns the workflow event a row of record ``event`` holds (None for other records).
 
     Raises:
         codec.Unreadable: The row is not a record as tierflow writes it; ``out`` is unchanged.
@@ -197,7 +202,8 @@ def _apply(out: Replayed, r: ChainRow, *, timelines: bool = True) -> None:
         _same_column(r, ev.intervention_id)
         if timelines:
             out.events.setdefault(r.student_id, []).append(ev)
-    elif r.record == "check_in":
+        return ev
+    if r.record == "check_in":
         check_in = codec.read_check_in(r.body)
         owner = out.interventions.get(check_in.intervention_id)
         if owner is None or owner.student_id != r.student_id:
@@ -214,6 +220,7 @@ def _apply(out: Replayed, r: ChainRow, *, timelines: bool = True) -> None:
         _apply_intervention(out, r)
     else:
         raise codec.Unreadable(f"'record' is {r.record!r}, not a kind tierflow writes")
+    return None
 
 
 def _apply_intervention(out: Replayed, r: ChainRow) -> None:
@@ -369,7 +376,7 @@ def verify(
             continue
         for r in chain:
             try:
-                _apply(state, r, timelines=False)  # nothing to compare them with: the rows
+                ev = _apply(state, r, timelines=False)  # nothing to compare them with: the rows
             except (codec.Unreadable, ValueError, RecursionError) as exc:
                 broken.add(student)
                 found.append(
@@ -382,6 +389,18 @@ def verify(
                     )
                 )
                 break
+            wrong = event_report_values(None if ev is None else summarize(ev), r.report)
+            if wrong:  # the row is intact; a report reading the column would be misled
+                found.append(
+                    Discrepancy(
+                        student,
+                        r.seq,
+                        f"a reporting column disagrees with its body ({r.record} row {r.row}): "
+                        + "; ".join(wrong),
+                        "events",
+                        _event_key(student, r.seq),
+                    )
+                )
     last = {s: len(chain) for s, chain in by_student.items()}
     found.extend(_StateCheck(state, stored, broken, last).run())
     return found
@@ -438,7 +457,9 @@ class _StateCheck:
     def interventions(self) -> None:
         replayed = self.state.interventions
         seen: dict[str, list[str]] = {}
-        for _pos, iid, student, kind, is_open, version, body, *queue in self.stored.interventions:
+        width = len(QUEUE_COLUMNS)
+        for _pos, iid, student, kind, is_open, version, body, *more in self.stored.interventions:
+            queue, report = tuple(more[:width]), tuple(more[width:])
             key = f"id={iid}"
             iv = replayed.get(iid) if isinstance(iid, str) else None
             if iv is None:
@@ -446,7 +467,8 @@ class _StateCheck:
                 continue
             seen.setdefault(iv.student_id, []).append(iv.id)
             wrong = intervention_columns(iv, iid, student, kind, is_open, version)
-            wrong += queue_columns(iv, tuple(queue))
+            wrong += queue_columns(iv, queue)
+            wrong += iv_report_values(iv, report)
             if is_open not in (0, 1):
                 wrong.append(f"is_open is {is_open!r}, not a boolean")
             try:

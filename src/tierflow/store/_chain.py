@@ -24,11 +24,14 @@ from tierflow.errors import ConflictError, StoreError
 from tierflow.store import _codec as codec
 from tierflow.store._connect import Target, conflict_or_error, connect, is_url, store_url
 from tierflow.store._rows import envelope_text
-from tierflow.store._schema import migrate, tables
+from tierflow.store._schema import EVENT_REPORT_COLUMNS, migrate, tables
 from tierflow.store._statements import STATEMENTS, Statement
 from tierflow.workflow import Intervention
 
 __all__ = ["ChainStore", "cause"]
+
+_NO_REPORT = dict.fromkeys(EVENT_REPORT_COLUMNS)
+"""The reporting columns of a row that is not a workflow event: all NULL."""
 
 _T = TypeVar("_T")
 
@@ -364,10 +367,12 @@ class ChainStore:
         intervention_id: str | None,
         body: Any,
         text: str | None = None,
+        report: Mapping[str, Any] = _NO_REPORT,
     ) -> int:
         """Append a row to the student's chain; return its row number.
 
-        ``text`` is ``body``'s canonical JSON when the caller has it already.
+        ``text`` is ``body``'s canonical JSON when the caller has it already; ``report`` a
+        workflow event's reporting columns (``_rows.event_report_params``; NULL otherwise).
 
         Inside a batch the chain heads are read once per student and written once at the end
         (the batch holds the write lock); outside one, the head moves with the row.
@@ -400,6 +405,7 @@ class ChainStore:
             body=text,
             prev_hash=head.hash,
             hash=digest,
+            **report,
         ).fetchone()
         if heads is not None:
             heads[student_id] = head._replace(seq=seq, hash=digest)

@@ -8,21 +8,35 @@ read back unconverted by :mod:`tierflow.store._audit`, which recomputes each has
 
 from __future__ import annotations
 
+import datetime as dt
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from tierflow.store import _codec as codec
-from tierflow.workflow import Intervention
+from tierflow.workflow import CaseSummary, EventSummary, Intervention
 
 __all__ = [
+    "EVENT_REPORT_COLUMNS",
+    "IV_REPORT_COLUMNS",
     "ChainRow",
     "StoredRows",
     "envelope",
     "envelope_text",
+    "event_report_params",
+    "event_report_values",
     "intervention_columns",
+    "iv_report_params",
+    "iv_report_values",
     "queue_columns",
     "queue_params",
+    "read_case",
 ]
+
+
+EVENT_REPORT_COLUMNS = ("kind", "at", "trigger", "to_state", "tier", "step", "withdrawn", "called")
+"""The events table's reporting columns (schema version 4), in this order."""
+IV_REPORT_COLUMNS = ("tier_level", "state", "opened_on", "ended_on")
+"""The interventions table's reporting columns (schema version 4), in this order."""
 
 
 class ChainRow(NamedTuple):
@@ -37,6 +51,8 @@ class ChainRow(NamedTuple):
         body: The record as canonical JSON text.
         prev_hash: The hash of the previous row of the chain.
         hash: sha256 of ``prev_hash`` and the row's canonical content.
+        report: The reporting columns (``EVENT_REPORT_COLUMNS``, schema version 4) as
+            stored; empty where not read.
     """
 
     row: int
@@ -47,6 +63,7 @@ class ChainRow(NamedTuple):
     body: str
     prev_hash: str
     hash: str
+    report: tuple[Any, ...] = ()
 
 
 def envelope(record: str, student_id: str, seq: int, body: Any) -> str:
@@ -107,6 +124,95 @@ def queue_columns(iv: Intervention, values: tuple[Any, ...]) -> list[str]:
         f"{name} is {value!r}, its body says {said!r}"
         for (name, said), value in zip(queue_params(iv).items(), values, strict=True)
         if value != said
+    ]
+
+
+def event_report_params(s: EventSummary) -> dict[str, Any]:
+    """The reporting columns of an event row (schema version 4) as the store writes them.
+
+    In ``EVENT_REPORT_COLUMNS`` order: dates as ISO text, a decision's interventions as a JSON
+    array (NULL for other kinds), ``withdrawn`` a boolean.
+    """
+    return {
+        "kind": s.kind,
+        "at": s.at.isoformat(),
+        "trigger": s.trigger,
+        "to_state": s.to_state,
+        "tier": s.tier,
+        "step": s.step,
+        "withdrawn": s.withdrawn,
+        "called": codec.dumps(list(s.called)) if s.kind == "decision" else None,
+    }
+
+
+def event_report_values(summary: EventSummary | None, values: tuple[Any, ...]) -> list[str]:
+    """How an event row's reporting columns disagree with its body's summary (empty: agree).
+
+    ``summary`` None: the row is not a workflow event, and every column must be NULL. A
+    report selects rows by these columns: one changed outside tierflow would move an event
+    into or out of a report while the body still said otherwise.
+    """
+    if summary is None:
+        return [
+            f"{n} is {v!r}, not NULL"
+            for n, v in zip(EVENT_REPORT_COLUMNS, values, strict=True)
+            if v is not None
+        ]
+    said = event_report_params(summary)
+    wrong = []
+    for name, value in zip(EVENT_REPORT_COLUMNS, values, strict=True):
+        expected = said[name]
+        if name == "withdrawn":
+            ok = type(value) in (bool, int) and value in (0, 1) and bool(value) == expected
+        else:
+            ok = value == expected
+        if not ok:
+            wrong.append(f"{name} is {value!r}, its body says {expected!r}")
+    return wrong
+
+
+def read_case(values: tuple[Any, ...]) -> CaseSummary:
+    """An intervention's summary from its columns (``Repository.cases``' order).
+
+    Raises:
+        ValueError: A column holds what tierflow does not write (changed outside tierflow).
+    """
+    iid, sid, school, kind, level, role, owner, state, opened, follow_up, ended = values
+    if not (isinstance(iid, str) and isinstance(sid, str) and isinstance(kind, str)):
+        raise ValueError(f"id {iid!r}, student_id {sid!r} and catalog_id {kind!r} must be text")
+    if type(level) is not int or not isinstance(state, str) or not isinstance(opened, str):
+        raise ValueError(f"intervention {iid}: tier_level, state or opened_on is missing")
+    return CaseSummary(
+        iid,
+        sid,
+        school,
+        kind,
+        level,
+        str(role),
+        owner,
+        state,
+        dt.date.fromisoformat(opened),
+        None if follow_up is None else dt.date.fromisoformat(follow_up),
+        None if ended is None else dt.date.fromisoformat(ended),
+    )
+
+
+def iv_report_params(iv: Intervention) -> dict[str, Any]:
+    """An intervention row's reporting columns (schema version 4) as the store writes them."""
+    return {
+        "tier_level": iv.tier_level,
+        "state": iv.state,
+        "opened_on": iv.opened_on.isoformat(),
+        "ended_on": None if iv.ended_on is None else iv.ended_on.isoformat(),
+    }
+
+
+def iv_report_values(iv: Intervention, values: tuple[Any, ...]) -> list[str]:
+    """How a row's reporting columns (``IV_REPORT_COLUMNS`` order) disagree with its body."""
+    return [
+        f"{name} is {value!r}, its body says {said!r}"
+        for (name, said), value in zip(iv_report_params(iv).items(), values, strict=True)
+        if value != said or type(value) is bool
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -23,13 +23,28 @@ from tierflow.store._chain import ChainStore
 from tierflow.store._rows import (
     ChainRow,
     StoredRows,
+    event_report_params,
     intervention_columns,
+    iv_report_params,
     queue_columns,
     queue_params,
+    read_case,
 )
-from tierflow.store._schema import QUEUE_COLUMNS, tables
+from tierflow.store._schema import (
+    EVENT_REPORT_COLUMNS,
+    IV_REPORT_COLUMNS,
+    QUEUE_COLUMNS,
+    tables,
+)
 from tierflow.store._statements import iv_row
-from tierflow.workflow import CheckIn, Intervention, WorkflowEvent
+from tierflow.workflow import (
+    CaseSummary,
+    CheckIn,
+    EventSummary,
+    Intervention,
+    WorkflowEvent,
+    summarize,
+)
 
 __all__ = ["SqlRepository"]
 
@@ -167,6 +182,7 @@ class SqlRepository(ChainStore):
                 version=intervention.version,
                 body=text,
                 **queue_params(intervention),
+                **iv_report_params(intervention),
             )
             self._chain(
                 intervention.student_id,
@@ -222,6 +238,7 @@ class SqlRepository(ChainStore):
                 new_version=intervention.version,
                 new_body=codec.dumps(state),
                 **{f"new_{k}": v for k, v in queue_params(intervention).items()},
+                **{f"new_{k}": v for k, v in iv_report_params(intervention).items()},
             )
             if updated.rowcount != 1:
                 raise ConflictError(f"intervention {iid} was changed concurrently")
@@ -263,7 +280,13 @@ class SqlRepository(ChainStore):
         """Append a workflow event; its ``seq`` is its row number."""
         body = codec.event_to_json(event)
         with self._write():
-            row = self._chain(event.student_id, "event", event.intervention_id, body)
+            row = self._chain(
+                event.student_id,
+                "event",
+                event.intervention_id,
+                body,
+                report=event_report_params(summarize(event)),
+            )
         return event._replace(seq=row)  # what events() reads back (a property test checks)
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
@@ -361,63 +384,124 @@ class SqlRepository(ChainStore):
     def legal_events(self, student_ids: Iterable[str]) -> dict[str, list[WorkflowEvent]]:
         """The ``legal_*`` events of these students, each student's in order.
 
-        Read in chunks of students; the canonical body text of a legal event holds
-        ``"kind":"legal_``, which SQL matches first (a note quoting it matches too, and is
-        left out once read), so the rest of a timeline is never decoded.
+        Selected by the ``kind`` column (schema version 4), read in chunks of students: the
+        rest of a timeline is never read.
         """
-        ev = tables.events
-        wanted = list(dict.fromkeys(student_ids))
-        out: dict[str, list[WorkflowEvent]] = {}
-        with self._read() as conn:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                query = (
-                    sa.select(ev.c.student_id, ev.c.row, ev.c.body)
-                    .where(
-                        ev.c.student_id.in_(chunk),
-                        ev.c.record == "event",
-                        ev.c.body.contains('"kind":"legal_', autoescape=True),
-                    )
-                    .order_by(ev.c.student_id, ev.c.seq)
-                )
-                for sid, row, body in conn.execute(query):
-                    try:
-                        event = codec.event_from_json(codec.loads(body), row)
-                    except _UNREADABLE as exc:
-                        raise self._unreadable("events", f"student_id={sid}", exc) from exc
-                    if event.kind.startswith("legal_"):
-                        out.setdefault(sid, []).append(event)
-        return {sid: out[sid] for sid in wanted if sid in out}
+        return self._events_like("legal_", list(dict.fromkeys(student_ids)))
 
     def notice_events(
         self, student_ids: Iterable[str] | None = None
     ) -> dict[str, list[WorkflowEvent]]:
         """The ``notice_*`` events (the outbox) of these students, each student's in order.
 
-        As :meth:`legal_events`: SQL matches ``"kind":"notice_`` in the body text first (a
-        note quoting it is left out once read). None reads every student's, sorted by id.
+        As :meth:`legal_events`; None reads every student's, sorted by id.
         """
+        wanted = None if student_ids is None else list(dict.fromkeys(student_ids))
+        return self._events_like("notice_", wanted)
+
+    def _events_like(self, prefix: str, wanted: list[str] | None) -> dict[str, list[WorkflowEvent]]:
+        """The events whose kind begins with ``prefix``, of these students (None: all)."""
         ev = tables.events
-        query = sa.select(ev.c.student_id, ev.c.row, ev.c.body).where(
-            ev.c.record == "event", ev.c.body.contains('"kind":"notice_', autoescape=True)
+        kind = ev.c.kind
+        if self.dialect == "sqlite":
+            # SQLite compares text byte by byte (BINARY): the kinds beginning with the prefix
+            # are the range [prefix, prefix with its last character's successor), which the
+            # (kind, student_id, seq) index finds; LIKE would scan the whole table.
+            following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            match = sa.and_(kind >= prefix, kind < following)
+        else:  # a collation may not order by bytes: LIKE is exact everywhere
+            match = kind.startswith(prefix, autoescape=True)
+        query = sa.select(ev.c.student_id, ev.c.row, ev.c.body, ev.c.kind).where(
+            ev.c.record == "event", match
         )
         out: dict[str, list[WorkflowEvent]] = {}
-        wanted = None if student_ids is None else list(dict.fromkeys(student_ids))
-        chunks = (
-            [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
-        )
+        # Many students (a report over the district): one read by kind, then picked here; a
+        # few (one owner's queue): by student, through the (student_id, seq) key.
+        keep = None if wanted is None or len(wanted) <= _BY_STUDENT else set(wanted)
         with self._read() as conn:
-            for chunk in chunks:
+            for chunk in _chunks(None if keep is not None else wanted):
                 q = query if chunk is None else query.where(ev.c.student_id.in_(chunk))
-                for sid, row, body in conn.execute(q.order_by(ev.c.student_id, ev.c.seq)):
+                for sid, row, body, said in conn.execute(q.order_by(ev.c.student_id, ev.c.seq)):
+                    if keep is not None and sid not in keep:
+                        continue
                     try:
                         event = codec.event_from_json(codec.loads(body), row)
                     except _UNREADABLE as exc:
                         raise self._unreadable("events", f"student_id={sid}", exc) from exc
-                    if event.kind.startswith("notice_"):
-                        out.setdefault(sid, []).append(event)
+                    if event.kind != said or event.student_id != sid:
+                        raise self._inconsistent(
+                            "events",
+                            f"row={row}",
+                            f"kind is {said!r}, its body says {event.kind!r}",
+                        )
+                    out.setdefault(sid, []).append(event)
         order = sorted(out) if wanted is None else wanted
         return {sid: out[sid] for sid in order if sid in out}
+
+    def summaries(
+        self, kinds: Collection[str], student_ids: Iterable[str] | None = None
+    ) -> dict[str, list[EventSummary]]:
+        """The summaries of these students' events of these kinds, each student's in order.
+
+        Read from the reporting columns (schema version 4): no body is decoded, which is what
+        makes a report over a district's year take seconds. The columns are the body's, as
+        :func:`~tierflow.store.verify` checks.
+        """
+        ev = tables.events
+        wanted = None if student_ids is None else list(dict.fromkeys(student_ids))
+        query = sa.select(
+            ev.c.student_id,
+            ev.c.row,
+            ev.c.intervention_id,
+            *(ev.c[n] for n in EVENT_REPORT_COLUMNS),
+        ).where(ev.c.kind.in_(sorted(set(kinds))))  # NULL but on workflow events
+        keep = None if wanted is None or len(wanted) <= _BY_STUDENT else set(wanted)
+        out: dict[str, list[EventSummary]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(None if keep is not None else wanted):
+                q = query if chunk is None else query.where(ev.c.student_id.in_(chunk))
+                # In the index's order (kind, student, seq): no sort in SQL; each student's
+                # rows of several kinds are put in order here.
+                rows = _fetch_all(conn, q)
+                try:
+                    _summaries_into(out, rows, keep)
+                except _UNREADABLE as exc:
+                    raise self._unreadable("events", "reporting columns", exc) from exc
+        if len(set(kinds)) > 1:
+            for mine in out.values():
+                mine.sort()  # by seq, the first field
+        order = sorted(out) if wanted is None else wanted
+        return {sid: out[sid] for sid in order if sid in out}
+
+    def cases(self, *, open_only: bool = False) -> list[CaseSummary]:
+        """Every intervention's summary (only the open ones with ``open_only``), oldest first.
+
+        Read from the columns (the queue's, version 3, and the reporting ones, version 4): no
+        body is decoded. :func:`~tierflow.store.verify` checks the columns against the bodies.
+        """
+        ivs = tables.interventions
+        c = ivs.c
+        query = sa.select(
+            c.id,
+            c.student_id,
+            c.school_id,
+            c.catalog_id,
+            c.tier_level,
+            c.owner_role,
+            c.owner,
+            c.state,
+            c.opened_on,
+            c.next_follow_up,
+            c.ended_on,
+        )
+        if open_only:
+            query = query.where(c.is_open)
+        with self._read() as conn:
+            rows = _fetch_all(conn, query.order_by(c.pos))
+        try:
+            return [read_case(r) for r in rows]
+        except _UNREADABLE as exc:
+            raise self._unreadable("interventions", "reporting columns", exc) from exc
 
     # --- for the audit -----------------------------------------------------------------------
 
@@ -426,9 +510,9 @@ class SqlRepository(ChainStore):
         ev = tables.events
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(*ev.c).order_by(ev.c.student_id, ev.c.seq, ev.c.row)
+                sa.select(*_chain_columns()).order_by(ev.c.student_id, ev.c.seq, ev.c.row)
             ).all()
-        return [ChainRow(*r) for r in rows]
+        return [_chain_row(tuple(r)) for r in rows]
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The last position and hash of each student's chain, as the store recorded them."""
@@ -451,7 +535,7 @@ class SqlRepository(ChainStore):
             tables.issued,
         )
         queries = (
-            sa.select(*ev.c).order_by(ev.c.student_id, ev.c.seq, ev.c.row),
+            sa.select(*_chain_columns()).order_by(ev.c.student_id, ev.c.seq, ev.c.row),
             sa.select(h.c.student_id, h.c.seq, h.c.hash).order_by(h.c.student_id),
             sa.select(
                 ivs.c.pos,
@@ -461,7 +545,7 @@ class SqlRepository(ChainStore):
                 ivs.c.is_open,
                 ivs.c.version,
                 ivs.c.body,
-                *(ivs.c[name] for name in QUEUE_COLUMNS),
+                *(ivs.c[name] for name in (*QUEUE_COLUMNS, *IV_REPORT_COLUMNS)),
             ).order_by(ivs.c.pos),
             sa.select(ci.c.pos, ci.c.intervention_id, ci.c.body).order_by(ci.c.pos),
             sa.select(iss.c.student_id, iss.c.step, iss.c.on).order_by(
@@ -474,7 +558,13 @@ class SqlRepository(ChainStore):
                 for q in queries
             ]
         events, heads, interventions, check_ins, issued = results
-        return StoredRows([ChainRow(*r) for r in events], heads, interventions, check_ins, issued)
+        return StoredRows(
+            [_chain_row(r) for r in events],
+            heads,
+            interventions,
+            check_ins,
+            issued,
+        )
 
     def students(self) -> list[str]:
         """Every student with a record, sorted."""
@@ -484,3 +574,90 @@ class SqlRepository(ChainStore):
             found = set(conn.execute(sa.select(h.c.student_id)).scalars())
             found |= set(conn.execute(sa.select(ivs.c.student_id).distinct()).scalars())
         return sorted(found)
+
+
+def _chain_columns() -> tuple[sa.Column[Any], ...]:
+    """An events row as the audit reads it: ``ChainRow``'s columns, then the reporting ones."""
+    ev = tables.events
+    return (
+        ev.c.row,
+        ev.c.student_id,
+        ev.c.seq,
+        ev.c.record,
+        ev.c.intervention_id,
+        ev.c.body,
+        ev.c.prev_hash,
+        ev.c.hash,
+        *(ev.c[n] for n in EVENT_REPORT_COLUMNS),
+    )
+
+
+def _chain_row(r: tuple[Any, ...]) -> ChainRow:
+    """A row of :func:`_chain_columns` as the audit takes it."""
+    row, student_id, seq, record, intervention_id, body, prev_hash, digest = r[:8]
+    return ChainRow(row, student_id, seq, record, intervention_id, body, prev_hash, digest, r[8:])
+
+
+def _fetch_all(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of ``query`` as the driver's tuples.
+
+    A report reads a million rows: the driver's cursor makes them in C, where a SQLAlchemy
+    row costs some 4 µs more each.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        bound: Any = tuple(params[name] for name in compiled.positiontup or ())
+    else:
+        bound = params
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None  # an open store's connection
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(str(compiled), bound)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _summaries_into(
+    out: dict[str, list[EventSummary]], rows: list[tuple[Any, ...]], keep: set[str] | None
+) -> None:
+    """Each row's summary, as cheaply as Python allows: a year is a million rows.
+
+    A year has some 180 distinct dates and a few dozen distinct lists of interventions called:
+    each is parsed once. A summary is made with ``tuple.__new__`` (what its class's own
+    constructor calls, less a Python frame). A column that cannot be read raises
+    ``ValueError`` or ``TypeError``.
+    """
+    dates: dict[str, dt.date] = {}
+    lists: dict[str | None, tuple[str, ...]] = {None: ()}
+    date, loads, new, make = dt.date.fromisoformat, codec.loads, tuple.__new__, EventSummary
+    for sid, row, iid, kind, at, trigger, to_state, tier, step, withdrawn, called in rows:
+        if keep is not None and sid not in keep:
+            continue
+        day = dates.get(at)
+        if day is None:
+            day = dates[at] = date(at)
+        listed = lists.get(called)
+        if listed is None:
+            listed = lists[called] = tuple(map(str, loads(called)))
+        summary = new(
+            make, (row, day, sid, kind, iid, trigger, to_state, tier, step, bool(withdrawn), listed)
+        )
+        mine = out.get(sid)
+        if mine is None:
+            out[sid] = [summary]
+        else:
+            mine.append(summary)
+
+
+_BY_STUDENT = 2_000
+"""Above this many students, a read by kind selects every student's rows and keeps theirs."""
+
+
+def _chunks(wanted: list[str] | None) -> list[list[str] | None]:
+    """Students 500 at a time (a bound on SQL parameters); None: one read of everyone."""
+    if wanted is None:
+        return [None]
+    return [wanted[i : i + 500] for i in range(0, len(wanted), 500)]

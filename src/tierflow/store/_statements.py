@@ -14,7 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from tierflow.store._schema import QUEUE_COLUMNS, tables
+from tierflow.store._schema import (
+    EVENT_REPORT_COLUMNS,
+    IV_REPORT_COLUMNS,
+    QUEUE_COLUMNS,
+    tables,
+)
 
 __all__ = ["STATEMENTS", "Statement", "iv_row"]
 
@@ -66,7 +71,16 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
         ),
         "insert_event": (
             sa.insert(ev).returning(ev.c.row),
-            ["student_id", "seq", "record", "intervention_id", "body", "prev_hash", "hash"],
+            [
+                "student_id",
+                "seq",
+                "record",
+                "intervention_id",
+                "body",
+                "prev_hash",
+                "hash",
+                *EVENT_REPORT_COLUMNS,
+            ],
         ),
         "insert_head": (sa.insert(heads), ["student_id", "seq", "hash"]),
         "move_head": (
@@ -78,7 +92,16 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
         "iv_exists": (sa.select(ivs.c.pos).where(ivs.c.id == p("iid")), None),
         "insert_iv": (
             sa.insert(ivs),
-            ["id", "student_id", "catalog_id", "is_open", "version", "body", *QUEUE_COLUMNS],
+            [
+                "id",
+                "student_id",
+                "catalog_id",
+                "is_open",
+                "version",
+                "body",
+                *QUEUE_COLUMNS,
+                *IV_REPORT_COLUMNS,
+            ],
         ),
         "iv_stored": (sa.select(*iv_row(ivs)).where(ivs.c.id == p("iid")), None),
         "update_iv": (
@@ -88,7 +111,7 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
                 is_open=p("now_open"),
                 version=p("new_version"),
                 body=p("new_body"),
-                **{name: p(f"new_{name}") for name in QUEUE_COLUMNS},
+                **{name: p(f"new_{name}") for name in (*QUEUE_COLUMNS, *IV_REPORT_COLUMNS)},
             ),
             None,
         ),

@@ -47,6 +47,7 @@ from tierflow.workflow._records import (
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays, next_follow_up
+from tierflow.workflow._summary import CaseSummary, EventSummary, summarize
 from tierflow.workflow._tried import Tried
 
 __all__ = [
@@ -59,8 +60,10 @@ __all__ = [
     "OPEN_STATES",
     "STATES",
     "TERMINAL_STATES",
+    "CaseSummary",
     "CheckIn",
     "Engine",
+    "EventSummary",
     "Hook",
     "IllegalTransitionError",
     "InMemoryRepository",
@@ -81,4 +84,5 @@ __all__ = [
     "WorkflowEvent",
     "next_follow_up",
     "read_notices",
+    "summarize",
 ]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
 from tierflow.workflow._records import CheckIn, Intervention, WorkflowEvent
+from tierflow.workflow._summary import CaseSummary, EventSummary, case_summary, summarize
 
 __all__ = ["InMemoryRepository", "Repository"]
 
@@ -108,6 +109,25 @@ class Repository(Protocol):
 
         Students without one are left out; None: every student's. A notice's producer, the
         outbox and a work queue read the notices with one call, not one timeline a student.
+        """
+        ...
+
+    def summaries(
+        self, kinds: Collection[str], student_ids: Iterable[str] | None = None
+    ) -> dict[str, list[EventSummary]]:
+        """The summaries of these students' events of these kinds, each student's in order.
+
+        What a report over a whole district reads: the SQL store selects them by its
+        reporting columns without decoding an event's body. Students without one are left
+        out; None: every student's, sorted by id.
+        """
+        ...
+
+    def cases(self, *, open_only: bool = False) -> list[CaseSummary]:
+        """Every intervention's summary (only the open ones with ``open_only``), oldest first.
+
+        One read for a report over a district: the SQL store selects the columns and decodes
+        no body.
         """
         ...
 
@@ -319,6 +339,24 @@ class InMemoryRepository:
             if mine:
                 out[sid] = mine
         return out
+
+    def summaries(
+        self, kinds: Collection[str], student_ids: Iterable[str] | None = None
+    ) -> dict[str, list[EventSummary]]:
+        """Summaries of these students' events of these kinds (see :meth:`Repository.summaries`)."""
+        wanted = sorted(self._events) if student_ids is None else dict.fromkeys(student_ids)
+        kinds = frozenset(kinds)
+        out: dict[str, list[EventSummary]] = {}
+        for sid in wanted:
+            mine = [summarize(e) for e in self._events.get(sid, ()) if e.kind in kinds]
+            if mine:
+                out[sid] = mine
+        return out
+
+    def cases(self, *, open_only: bool = False) -> list[CaseSummary]:
+        """Every intervention's summary, oldest first (see :meth:`Repository.cases`)."""
+        found = self._open.values() if open_only else self._by_id.values()
+        return [case_summary(iv) for iv in found]
 
 
 # --- undoing a unit's writes: each the inverse of one write above, run newest first ------------

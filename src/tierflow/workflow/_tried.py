@@ -20,11 +20,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tierflow.facts._read import ConferenceView
 from tierflow.workflow._machine import LIFECYCLE, Lifecycle
 from tierflow.workflow._records import Intervention, WorkflowEvent
 from tierflow.workflow._repository import Repository
+from tierflow.workflow._summary import (
+    WITHDRAWN,
+    WITHDRAWN_WHY,
+    CaseSummary,
+    EventSummary,
+    is_withdrawal,
+)
+
+_Case = TypeVar("_Case", Intervention, CaseSummary)
 
 __all__ = [
     "WITHDRAWN",
@@ -32,13 +42,9 @@ __all__ = [
     "Starts",
     "Tried",
     "conferences_recorded",
+    "started_support",
     "support_tried",
 ]
-
-WITHDRAWN = "corrected_data"
-"""``detail["withdrawn"]`` of the close event of an intervention withdrawn on corrected data."""
-WITHDRAWN_WHY = "withdrawn: on corrected data"
-"""How such a close event's reason begins (events recorded before the detail was added)."""
 
 
 @dataclass
@@ -53,11 +59,12 @@ class Starts:
     started: dict[str, dt.date] = field(default_factory=dict)
     withdrawn: dict[str, dt.date] = field(default_factory=dict)
 
-    def see(self, ev: WorkflowEvent, lifecycle: Lifecycle = LIFECYCLE) -> None:
+    def see(self, ev: WorkflowEvent | EventSummary, lifecycle: Lifecycle = LIFECYCLE) -> None:
         """Take one event into account (events are seen in timeline order).
 
         Args:
-            ev: The event; anything but an intervention's transition is ignored.
+            ev: The event, or its summary (what a report reads from the store's columns);
+                anything but an intervention's transition is ignored.
             lifecycle: The lifecycle the transitions follow.
         """
         if ev.kind != "transition" or ev.intervention_id is None:
@@ -65,14 +72,13 @@ class Starts:
         iid = ev.intervention_id
         if ev.to_state in lifecycle.started:
             self.started.setdefault(iid, ev.at)  # start, or a first check-in
-        elif ev.trigger == "close" and (
-            (ev.detail is not None and ev.detail.get("withdrawn") == WITHDRAWN)
-            or (ev.who == "tierflow" and ev.why.startswith(WITHDRAWN_WHY))
-        ):
+        elif ev.withdrawn if isinstance(ev, EventSummary) else is_withdrawal(ev):
             self.withdrawn.setdefault(iid, ev.at)
 
     @classmethod
-    def read(cls, events: Iterable[WorkflowEvent], lifecycle: Lifecycle = LIFECYCLE) -> Starts:
+    def read(
+        cls, events: Iterable[WorkflowEvent | EventSummary], lifecycle: Lifecycle = LIFECYCLE
+    ) -> Starts:
         """Read a student's timeline.
 
         >>> from tierflow.workflow import WorkflowEvent
@@ -151,19 +157,10 @@ def support_tried(
     if interventions is None:
         interventions = repository.for_student(student_id)
     tried = []
-    for iv in interventions:
-        started = starts.started.get(iv.id)
-        withdrawn = starts.withdrawn.get(iv.id)
-        if started is None or (as_of is not None and started > as_of):
-            continue  # never worked (by then)
-        if withdrawn is not None and (as_of is None or withdrawn <= as_of):
-            continue  # the data that opened it was corrected away
+    for iv, started, ended in started_support(interventions, starts, as_of=as_of):
         seen = [c for c in repository.check_ins(iv.id) if as_of is None or c.on <= as_of]
         outcomes = [c for c in seen if c.outcome]
         last = outcomes[-1] if outcomes else None
-        ended = iv.ended_on
-        if ended is not None and as_of is not None and ended > as_of:
-            ended = None
         tried.append(
             Tried(
                 iv.id,
@@ -178,6 +175,40 @@ def support_tried(
             )
         )
     return tried
+
+
+def started_support(
+    interventions: Iterable[_Case], starts: Starts, *, as_of: dt.date | None = None
+) -> list[tuple[_Case, dt.date, dt.date | None]]:
+    """The interventions that count as support tried: ``(intervention, started, ended)``.
+
+    The rule :func:`support_tried` applies, without reading check-ins (what a report over a
+    whole district needs): started by ``as_of``, not withdrawn by then; ``ended`` is None
+    when it had not ended by then. ``interventions`` are the store's, or their summaries
+    (``Repository.cases``).
+
+    >>> d = dt.date(2025, 10, 6)
+    >>> iv = Intervention("iv-1", "s1", None, "weekly-checkin", 2, "mentor", None, "active",
+    ...     d, None, None, None)
+    >>> starts = Starts(started={"iv-1": d + dt.timedelta(days=1)})
+    >>> [(i.id, s.day) for i, s, _ in started_support([iv], starts, as_of=d)]
+    []
+    >>> [(i.id, s.day) for i, s, _ in started_support([iv], starts)]
+    [('iv-1', 7)]
+    """
+    out = []
+    for iv in interventions:
+        started = starts.started.get(iv.id)
+        withdrawn = starts.withdrawn.get(iv.id)
+        if started is None or (as_of is not None and started > as_of):
+            continue  # never worked (by then)
+        if withdrawn is not None and (as_of is None or withdrawn <= as_of):
+            continue  # the data that opened it was corrected away
+        ended = iv.ended_on
+        if ended is not None and as_of is not None and ended > as_of:
+            ended = None
+        out.append((iv, started, ended))
+    return out
 
 
 def conferences_recorded(

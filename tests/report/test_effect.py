@@ -328,3 +328,22 @@ def test_a_student_in_two_groups_counts_in_each() -> None:
     ]
     header = report.to_csv().splitlines()[0]
     assert header.startswith('"intervention","group","school","served"')
+
+
+def test_a_large_row_gets_the_normal_interval_which_the_bootstrap_agrees_with() -> None:
+    from tierflow.report._effect_calc import BOOTSTRAP_DRAWS, bootstrap
+
+    rng = random.Random(5)
+    values = [rng.gauss(0.02, 0.1) for _ in range(1_500)]
+    # Past the cap: mean +- 1.959964 * s / sqrt(n), computed here by hand.
+    n = len(values)
+    m = sum(values) / n
+    s = (sum((v - m) ** 2 for v in values) / (n - 1)) ** 0.5
+    low, high = bootstrap(values, random.Random(1), BOOTSTRAP_DRAWS // n + 1, 0.95)
+    assert low == pytest.approx(m - 1.959964 * s / n**0.5, abs=1e-6)
+    assert high == pytest.approx(m + 1.959964 * s / n**0.5, abs=1e-6)
+    # Under the cap the percentile bootstrap is drawn, and lands within a few percent of it.
+    b_low, b_high = bootstrap(values, random.Random(1), BOOTSTRAP_DRAWS // n, 0.95)
+    assert (b_low, b_high) != (low, high)
+    assert b_low == pytest.approx(low, abs=0.15 * (high - low))
+    assert b_high == pytest.approx(high, abs=0.15 * (high - low))

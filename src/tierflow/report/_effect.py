@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 from tierflow.report._daily import AttendanceSource, daily_lookup
 from tierflow.report._effect_calc import (
+    TIMELINE_KINDS,
     Outcome,
     Pool,
     Served,
@@ -60,7 +61,7 @@ from tierflow.report._effect_calc import (
     timeline,
 )
 from tierflow.report._export import Cell, csv_text, json_text
-from tierflow.workflow import Repository
+from tierflow.workflow import CaseSummary, Repository
 
 __all__ = ["EFFECT_BY", "LEFT_OUT_REASONS", "EffectRow", "Effectiveness", "effectiveness"]
 
@@ -367,7 +368,15 @@ def effectiveness(
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, got {level}")
     days_of = daily_lookup(attendance, as_of)
-    timelines = {sid: timeline(repository, sid, as_of) for sid in repository.students()}
+    # Two reads for the district, from the store's reporting columns (no event body decoded).
+    summaries = repository.summaries(TIMELINE_KINDS)
+    interventions: dict[str, list[CaseSummary]] = {}
+    for case in repository.cases():
+        interventions.setdefault(case.student_id, []).append(case)
+    timelines = {
+        sid: timeline(summaries.get(sid, ()), interventions.get(sid, ()), as_of)
+        for sid in repository.students()
+    }
     served: dict[str, list[Served]] = {}
     callers: dict[str, list[str]] = {}  # kind -> students a decision called it for
     for sid, tl in timelines.items():

@@ -35,6 +35,7 @@ The students are those of the facts; the groups are the facts' ``groups`` and
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,8 +46,8 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.report._chronic import WATCHED_GROUPS, chronic_absence
 from tierflow.report._export import Cell, csv_text, json_text
-from tierflow.workflow import Repository, SchoolDays
-from tierflow.workflow._tried import Starts, support_tried
+from tierflow.workflow import CaseSummary, EventSummary, Repository, SchoolDays
+from tierflow.workflow._tried import Starts, started_support
 
 __all__ = ["EquityReport", "EquityRow", "StudentEquity", "equity_report"]
 
@@ -342,9 +343,16 @@ def _level(tier: object, levels: Mapping[str, int]) -> int:
     return int(m[1]) if m else 0
 
 
+_AT_SEQ = operator.itemgetter(1, 0)
+"""An event summary's (at, seq): the order a timeline is read in."""
+_KINDS = ("decision", "legal_issued", "transition")
+"""The events equity reads: tiers decided, legal steps issued, interventions started."""
+
+
 def _student(
-    repository: Repository,
     sid: str,
+    summaries: Sequence[EventSummary],
+    interventions: Sequence[CaseSummary],
     school: str | None,
     groups: tuple[str, ...],
     chronic: bool | None,
@@ -352,27 +360,25 @@ def _student(
     levels: Mapping[str, int],
     between: Callable[[str | None, dt.date, dt.date], int],
 ) -> StudentEquity:
-    events = sorted(
-        (e for e in repository.events(sid) if e.at <= as_of), key=lambda e: (e.at, e.seq)
-    )
+    events = sorted((e for e in summaries if e.at <= as_of), key=_AT_SEQ)
     tier: str | None = None
     trigger: dt.date | None = None
     legal_on: dt.date | None = None
-    for ev in events:
-        if ev.kind == "decision" and ev.detail is not None:
-            raw = ev.detail.get("tier")
-            tier = raw if isinstance(raw, str) else None
+    starts = Starts()
+    for ev in events:  # one pass: a district's year is a million of them
+        if ev.kind == "transition":
+            starts.see(ev)
+        elif ev.kind == "decision":
+            tier = ev.tier
             if trigger is None and _level(tier, levels) >= 2:
                 trigger = ev.at
         elif ev.kind == "legal_issued" and legal_on is None:
             legal_on = ev.at
-    starts = Starts.read(events)
-    interventions = repository.for_student(sid)
-    tried = support_tried(repository, sid, as_of=as_of, starts=starts, interventions=interventions)
-    after = sorted(t.started_on for t in tried if trigger is not None and t.started_on >= trigger)
+    tried = started_support(interventions, starts, as_of=as_of)
+    after = sorted(started for _, started, _ in tried if trigger is not None and started >= trigger)
     supported_on = after[0] if after else None
     before_legal = legal_on is not None and bool(
-        support_tried(repository, sid, as_of=legal_on, starts=starts, interventions=interventions)
+        started_support(interventions, starts, as_of=legal_on)
     )
     return StudentEquity(
         sid,
@@ -383,7 +389,7 @@ def _student(
         trigger,
         supported_on,
         None if trigger is None or supported_on is None else between(school, trigger, supported_on),
-        any(t.ended_on is None for t in tried),
+        any(ended is None for _, _, ended in tried),
         legal_on,
         before_legal,
         chronic,
@@ -441,10 +447,17 @@ def equity_report(
             found = days[school] = SchoolDays(calendars.get(school or ""))
         return found.between(start, end)
 
+    ids = [s.student_id for s in chronic.students]
+    # Two reads for the district, from the store's reporting columns (no event body decoded).
+    summaries = repository.summaries(_KINDS, ids)
+    interventions: dict[str, list[CaseSummary]] = {}
+    for case in repository.cases():
+        interventions.setdefault(case.student_id, []).append(case)
     students = tuple(
         _student(
-            repository,
             s.student_id,
+            summaries.get(s.student_id, ()),
+            interventions.get(s.student_id, ()),
             school_of.get(s.student_id),
             s.in_groups(),
             None if not s.counted else s.chronic,

@@ -1,8 +1,9 @@
 """Operations: per school, who carries how many cases against their limit, and what is waiting.
 
-:func:`operations` reads the open interventions once through a work queue of every owner
-(:func:`tierflow.report._queue.work_queue`: the overdue follow-ups, aged in school days on each
-school's calendar, and the cases nobody owns), and the legal steps of every student with one
+:func:`operations` reads the open interventions' columns once (``Repository.cases``) and sorts
+them into the work queue's buckets (:func:`tierflow.report._queue.case_items`: the overdue
+follow-ups, aged in school days on each school's calendar, and the cases nobody owns), and the
+legal steps of every student with one
 through the legal aging the packet and the queue use (:func:`tierflow.report._aging.legal_aging`),
 and sets them beside the roster (:class:`tierflow.workflow.Roster`, read from the staff file by
 :func:`tierflow.runner.read_staff`):
@@ -45,7 +46,7 @@ from typing import Any
 from tierflow.attendance import SchoolCalendar
 from tierflow.report._aging import LegalAging, legal_aging
 from tierflow.report._export import Cell, csv_text, json_text
-from tierflow.report._queue import work_queue
+from tierflow.report._queue import SchoolDaysBySchool, case_items
 from tierflow.workflow import Repository, Roster
 
 __all__ = ["LegalWait", "Operations", "OwnerLoad", "RoleLoad", "SchoolOperations", "operations"]
@@ -380,13 +381,13 @@ def operations(
             school without one).
     """
     # Every open intervention is one queue item when "upcoming" reaches past any follow-up:
-    # one read of the store gives the caseloads, and the queue's own buckets and ages.
-    queue = work_queue(
-        repository,
+    # one read of the store's columns gives the caseloads, and the queue's buckets and ages.
+    items = case_items(
+        repository.cases(open_only=True),
         as_of,
-        buckets=("overdue", "due_today", "upcoming", "unassigned"),
-        upcoming_days=_EVERY_FOLLOW_UP,
-        calendars=calendars,
+        ("overdue", "due_today", "upcoming", "unassigned"),
+        _EVERY_FOLLOW_UP,
+        SchoolDaysBySchool(calendars or {}),
     )
     school_of_owner = {m.id: m.school_id for m in roster.staff.values()}
     owned: Counter[str] = Counter()
@@ -397,7 +398,7 @@ def operations(
     oldest: dict[str | None, int] = {}
     unassigned: Counter[str | None] = Counter()
     role_unassigned: Counter[tuple[str | None, str]] = Counter()
-    for item in queue.items:
+    for item in items:
         school, role = item.school_id, str(item.owner_role)
         cases[school] += 1
         if item.bucket == "unassigned":
@@ -415,7 +416,7 @@ def operations(
             oldest[school] = max(age, oldest.get(school, age))
     # A legal_due event names its school only when the step's facts did; otherwise the step
     # waits at the school of the student's open cases (the people who would issue it).
-    school_of_student = {i.student_id: i.school_id for i in queue.items if i.school_id}
+    school_of_student = {i.student_id: i.school_id for i in items if i.school_id}
     legal = _legal_waits(repository, as_of, calendars, school_of_student)
 
     schools: set[str | None] = {m.school_id for m in roster.staff.values()}

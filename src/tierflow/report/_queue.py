@@ -49,9 +49,17 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.report._aging import correction_flags, legal_aging
 from tierflow.report._evidence import ACT_ON_RETURN, failed_notices, notices_as_of
 from tierflow.report._export import Cell, csv_text, json_text
-from tierflow.workflow import Intervention, Repository, SchoolDays, read_notices
+from tierflow.workflow import CaseSummary, Intervention, Repository, SchoolDays, read_notices
 
-__all__ = ["QUEUE_BUCKETS", "QUEUE_SORTS", "WorkItem", "WorkQueue", "work_queue"]
+__all__ = [
+    "QUEUE_BUCKETS",
+    "QUEUE_SORTS",
+    "SchoolDaysBySchool",
+    "WorkItem",
+    "WorkQueue",
+    "case_items",
+    "work_queue",
+]
 
 QUEUE_BUCKETS = ("overdue", "due_today", "upcoming", "unassigned", "legal_awaiting_evidence")
 """The buckets of a work queue, in the order a queue lists them."""
@@ -291,22 +299,9 @@ def work_queue(
     if upcoming_days < 0:
         raise ValueError(f"upcoming_days must be 0 or more, got {upcoming_days}")
     cals = calendars or {}
-    days: dict[str | None, SchoolDays] = {}
-
-    def school_days(school_id: str | None) -> SchoolDays:
-        found = days.get(school_id)
-        if found is None:
-            found = days[school_id] = SchoolDays(cals.get(school_id or ""))
-        return found
-
+    school_days = SchoolDaysBySchool(cals)
     open_ivs = repository.work_items(owner=owner, role=role, school=school)
-    items = [
-        item
-        for iv in open_ivs
-        if (item := _intervention_item(iv, as_of, upcoming_days, school_days(iv.school_id)))
-        is not None
-        and item.bucket in wanted
-    ]
+    items = case_items(open_ivs, as_of, wanted, upcoming_days, school_days)
     if "legal_awaiting_evidence" in wanted:
         students = [iv.student_id for iv in open_ivs]
         items += _legal_items(repository, students, as_of, cals, labels or {}, since)
@@ -318,8 +313,48 @@ def work_queue(
     )
 
 
+class SchoolDaysBySchool:
+    """Each school's :class:`SchoolDays`, made once (Monday to Friday without a calendar)."""
+
+    def __init__(self, calendars: Mapping[str, SchoolCalendar]) -> None:
+        self.calendars = calendars
+        self.days: dict[str | None, SchoolDays] = {}
+
+    def __call__(self, school_id: str | None) -> SchoolDays:
+        found = self.days.get(school_id)
+        if found is None:
+            found = self.days[school_id] = SchoolDays(self.calendars.get(school_id or ""))
+        return found
+
+
+def case_items(
+    cases: Iterable[Intervention | CaseSummary],
+    as_of: dt.date,
+    buckets: Iterable[str],
+    upcoming_days: int,
+    school_days: Callable[[str | None], SchoolDays],
+) -> list[WorkItem]:
+    """The queue items of open interventions (or their summaries) in these buckets.
+
+    Args:
+        cases: Open interventions, or their summaries (``Repository.cases``).
+        as_of: The queue's date.
+        buckets: The buckets wanted.
+        upcoming_days: How many school days ahead ``upcoming`` looks.
+        school_days: Each school's school days, by school id.
+    """
+    wanted = set(buckets)
+    return [
+        item
+        for iv in cases
+        if (item := _intervention_item(iv, as_of, upcoming_days, school_days(iv.school_id)))
+        is not None
+        and item.bucket in wanted
+    ]
+
+
 def _intervention_item(
-    iv: Intervention, as_of: dt.date, upcoming_days: int, days: SchoolDays
+    iv: Intervention | CaseSummary, as_of: dt.date, upcoming_days: int, days: SchoolDays
 ) -> WorkItem | None:
     """The queue item of an open intervention, or None if nothing is due within the window."""
     due = iv.next_follow_up or iv.opened_on

@@ -282,6 +282,7 @@ EXPECTED: dict[str, set[str]] = {
         "Tried",
         "Unassigned",
         "WorkflowEvent",
+        "first_transitions",
         "next_follow_up",
         "DELIVERY_STATUSES",
         "FAILED_STATUSES",

@@ -205,3 +205,37 @@ def test_legal_events_are_the_same_read_by_kind_or_by_student(
         ]  # not the note quoting "legal_due"
         assert [e.kind for e in found["s2"]] == ["legal_issued"]
         assert list(repo.legal_events(["s1"])) == ["s1"]
+
+
+def test_firsts_keeps_each_intervention_s_first_transition_into_each_state(
+    repo: Repository,
+) -> None:
+    def move(at: dt.date, iid: str, trigger: str, to: str, **detail: str) -> None:
+        repo.append(
+            WorkflowEvent(0, at, "s1", "transition", iid, trigger, "x", to, detail=detail or None)
+        )
+
+    day = [D + dt.timedelta(days=n) for n in range(20)]
+    repo.append(WorkflowEvent(0, day[0], "s1", "decision", detail={"tier": "tier2"}))
+    move(day[1], "iv-a", "start", "active")  # kept
+    move(day[7], "iv-a", "due", "follow_up_due")  # kept
+    move(day[8], "iv-a", "check_in", "active")
+    move(day[14], "iv-a", "due", "follow_up_due")
+    move(day[5], "iv-b", "start", "active")  # recorded first, but not the earliest
+    move(day[3], "iv-b", "start", "active")  # kept: the earliest date, recorded later
+    move(day[9], "iv-b", "close", "closed")  # kept
+    move(day[9], "iv-b", "close", "closed", withdrawn="corrected_data")  # kept: a withdrawal
+    kept = [
+        (s.at, s.intervention_id, s.to_state, s.withdrawn)
+        for s in repo.summaries(["decision", "transition"], firsts=True)["s1"]
+    ]
+    # Written by hand from the moves above, in the order they were recorded.
+    assert kept == [
+        (day[0], None, None, False),
+        (day[1], "iv-a", "active", False),
+        (day[7], "iv-a", "follow_up_due", False),
+        (day[3], "iv-b", "active", False),
+        (day[9], "iv-b", "closed", False),
+        (day[9], "iv-b", "closed", True),
+    ]
+    assert len(repo.summaries(["transition"])["s1"]) == 8  # without firsts: every one

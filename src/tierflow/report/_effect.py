@@ -369,7 +369,7 @@ def effectiveness(
         raise ValueError(f"level must be between 0 and 1, got {level}")
     days_of = daily_lookup(attendance, as_of)
     # Two reads for the district, from the store's reporting columns (no event body decoded).
-    summaries = repository.summaries(TIMELINE_KINDS)
+    summaries = repository.summaries(TIMELINE_KINDS, firsts=True)
     interventions: dict[str, list[CaseSummary]] = {}
     for case in repository.cases():
         interventions.setdefault(case.student_id, []).append(case)

@@ -82,7 +82,9 @@ def timeline(
         as_of: Read them as they stood that day.
     """
     events = [e for e in summaries if e.at <= as_of]
-    starts = Starts.read(events)
+    # Read in (date, seq) order: an intervention started on the earliest date a start was
+    # recorded for (what the first transitions the store keeps answer; see first_transitions).
+    starts = Starts.read(sorted(events, key=lambda e: (e.at, e.seq)))
     decisions = [(ev.at, ev.tier or "", ev.called) for ev in events if ev.kind == "decision"]
     decisions.sort(key=lambda d: d[0])  # stable: same-day decisions keep their order
     first: dict[str, tuple[CaseSummary, dt.date]] = {}

@@ -449,7 +449,7 @@ def equity_report(
 
     ids = [s.student_id for s in chronic.students]
     # Two reads for the district, from the store's reporting columns (no event body decoded).
-    summaries = repository.summaries(_KINDS, ids)
+    summaries = repository.summaries(_KINDS, ids, firsts=True)
     interventions: dict[str, list[CaseSummary]] = {}
     for case in repository.cases():
         interventions.setdefault(case.student_id, []).append(case)

@@ -9,6 +9,7 @@ read back unconverted by :mod:`tierflow.store._audit`, which recomputes each has
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
@@ -29,7 +30,7 @@ __all__ = [
     "iv_report_values",
     "queue_columns",
     "queue_params",
-    "read_case",
+    "read_cases",
 ]
 
 
@@ -171,30 +172,32 @@ def event_report_values(summary: EventSummary | None, values: tuple[Any, ...]) -
     return wrong
 
 
-def read_case(values: tuple[Any, ...]) -> CaseSummary:
-    """An intervention's summary from its columns (``Repository.cases``' order).
+def read_cases(rows: Iterable[tuple[Any, ...]]) -> list[CaseSummary]:
+    """Interventions' summaries from their columns (``Repository.cases``' order).
+
+    A district's year is some 100,000 rows: each distinct date is parsed once, and a summary
+    is made with ``tuple.__new__`` (what its class's constructor calls, less a Python frame).
 
     Raises:
         ValueError: A column holds what tierflow does not write (changed outside tierflow).
     """
-    iid, sid, school, kind, level, role, owner, state, opened, follow_up, ended = values
-    if not (isinstance(iid, str) and isinstance(sid, str) and isinstance(kind, str)):
-        raise ValueError(f"id {iid!r}, student_id {sid!r} and catalog_id {kind!r} must be text")
-    if type(level) is not int or not isinstance(state, str) or not isinstance(opened, str):
-        raise ValueError(f"intervention {iid}: tier_level, state or opened_on is missing")
-    return CaseSummary(
-        iid,
-        sid,
-        school,
-        kind,
-        level,
-        str(role),
-        owner,
-        state,
-        dt.date.fromisoformat(opened),
-        None if follow_up is None else dt.date.fromisoformat(follow_up),
-        None if ended is None else dt.date.fromisoformat(ended),
-    )
+    dates: dict[Any, dt.date | None] = {None: None}
+    parse, new, make = dt.date.fromisoformat, tuple.__new__, CaseSummary
+    out = []
+    for iid, sid, school, kind, level, role, owner, state, opened, follow_up, ended in rows:
+        if type(level) is not int or not isinstance(state, str) or opened is None:
+            raise ValueError(f"intervention {iid}: tier_level, state or opened_on is missing")
+        if not (isinstance(iid, str) and isinstance(sid, str) and isinstance(kind, str)):
+            raise ValueError(f"id {iid!r}, student_id {sid!r} and catalog_id {kind!r} must be text")
+        days = []
+        for text in (opened, follow_up, ended):
+            day = dates.get(text, dates)
+            if day is dates:
+                day = dates[text] = parse(text)
+            days.append(day)
+        row = (iid, sid, school, kind, level, str(role), owner, state, *days)
+        out.append(new(make, row))
+    return out
 
 
 def iv_report_params(iv: Intervention) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from tierflow.store._rows import (
     iv_report_params,
     queue_columns,
     queue_params,
-    read_case,
+    read_cases,
 )
 from tierflow.store._schema import (
     EVENT_REPORT_COLUMNS,
@@ -439,35 +439,49 @@ class SqlRepository(ChainStore):
         return {sid: out[sid] for sid in order if sid in out}
 
     def summaries(
-        self, kinds: Collection[str], student_ids: Iterable[str] | None = None
+        self,
+        kinds: Collection[str],
+        student_ids: Iterable[str] | None = None,
+        *,
+        firsts: bool = False,
     ) -> dict[str, list[EventSummary]]:
         """The summaries of these students' events of these kinds, each student's in order.
 
         Read from the reporting columns (schema version 4): no body is decoded, which is what
         makes a report over a district's year take seconds. The columns are the body's, as
-        :func:`~tierflow.store.verify` checks.
+        :func:`~tierflow.store.verify` checks. ``firsts``: SQL keeps only the first
+        transition of each intervention into each state (a window function), as
+        :func:`~tierflow.workflow.first_transitions` does.
         """
         ev = tables.events
         wanted = None if student_ids is None else list(dict.fromkeys(student_ids))
-        query = sa.select(
+        kinds = sorted(set(kinds))
+        thin = firsts and "transition" in kinds
+        columns = (
             ev.c.student_id,
             ev.c.row,
             ev.c.intervention_id,
             *(ev.c[n] for n in EVENT_REPORT_COLUMNS),
-        ).where(ev.c.kind.in_(sorted(set(kinds))))  # NULL but on workflow events
+        )
+        others = [k for k in kinds if k != "transition"] if thin else kinds
         keep = None if wanted is None or len(wanted) <= _BY_STUDENT else set(wanted)
         out: dict[str, list[EventSummary]] = {}
         with self._read() as conn:
             for chunk in _chunks(None if keep is not None else wanted):
-                q = query if chunk is None else query.where(ev.c.student_id.in_(chunk))
                 # In the index's order (kind, student, seq): no sort in SQL; each student's
-                # rows of several kinds are put in order here.
-                rows = _fetch_all(conn, q)
-                try:
-                    _summaries_into(out, rows, keep)
-                except _UNREADABLE as exc:
-                    raise self._unreadable("events", "reporting columns", exc) from exc
-        if len(set(kinds)) > 1:
+                # rows of several kinds are put in order below.
+                queries = [sa.select(*columns).where(ev.c.kind.in_(others))] if others else []
+                if thin:
+                    queries.append(_first_transitions(columns))
+                for query in queries:
+                    if chunk is not None:
+                        query = query.where(query.selected_columns[0].in_(chunk))
+                    rows = _fetch_all(conn, query)
+                    try:
+                        _summaries_into(out, rows, keep)
+                    except _UNREADABLE as exc:
+                        raise self._unreadable("events", "reporting columns", exc) from exc
+        if len(kinds) > 1:
             for mine in out.values():
                 mine.sort()  # by seq, the first field
         order = sorted(out) if wanted is None else wanted
@@ -499,7 +513,7 @@ class SqlRepository(ChainStore):
         with self._read() as conn:
             rows = _fetch_all(conn, query.order_by(c.pos))
         try:
-            return [read_case(r) for r in rows]
+            return read_cases(rows)
         except _UNREADABLE as exc:
             raise self._unreadable("interventions", "reporting columns", exc) from exc
 
@@ -618,6 +632,24 @@ def _fetch_all(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ..
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def _first_transitions(columns: tuple[sa.Column[Any], ...]) -> sa.Select[Any]:
+    """The first transition of each intervention into each state, by date then seq.
+
+    ``columns`` of the events table; the first, ``student_id``, is what a caller filters on.
+    """
+    ev = tables.events
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(ev.c.student_id, ev.c.intervention_id, ev.c.to_state, ev.c.withdrawn),
+            order_by=(ev.c["at"], ev.c.seq),
+        )
+        .label("rank")
+    )
+    ranked = sa.select(*columns, rank).where(ev.c.kind == "transition").subquery()
+    return sa.select(*(ranked.c[c.name] for c in columns)).where(ranked.c.rank == 1)
 
 
 def _summaries_into(

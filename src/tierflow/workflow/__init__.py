@@ -47,7 +47,7 @@ from tierflow.workflow._records import (
 from tierflow.workflow._repository import InMemoryRepository, Repository
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays, next_follow_up
-from tierflow.workflow._summary import CaseSummary, EventSummary, summarize
+from tierflow.workflow._summary import CaseSummary, EventSummary, first_transitions, summarize
 from tierflow.workflow._tried import Tried
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "Tried",
     "Unassigned",
     "WorkflowEvent",
+    "first_transitions",
     "next_follow_up",
     "read_notices",
     "summarize",

@@ -15,7 +15,13 @@ from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
 from tierflow.workflow._records import CheckIn, Intervention, WorkflowEvent
-from tierflow.workflow._summary import CaseSummary, EventSummary, case_summary, summarize
+from tierflow.workflow._summary import (
+    CaseSummary,
+    EventSummary,
+    case_summary,
+    first_transitions,
+    summarize,
+)
 
 __all__ = ["InMemoryRepository", "Repository"]
 
@@ -113,13 +119,19 @@ class Repository(Protocol):
         ...
 
     def summaries(
-        self, kinds: Collection[str], student_ids: Iterable[str] | None = None
+        self,
+        kinds: Collection[str],
+        student_ids: Iterable[str] | None = None,
+        *,
+        firsts: bool = False,
     ) -> dict[str, list[EventSummary]]:
         """The summaries of these students' events of these kinds, each student's in order.
 
         What a report over a whole district reads: the SQL store selects them by its
         reporting columns without decoding an event's body. Students without one are left
-        out; None: every student's, sorted by id.
+        out; None: every student's, sorted by id. ``firsts``: only the first transition of
+        each intervention into each state (see :func:`~tierflow.workflow.first_transitions`),
+        which is all a report reading starts and withdrawals needs.
         """
         ...
 
@@ -341,7 +353,11 @@ class InMemoryRepository:
         return out
 
     def summaries(
-        self, kinds: Collection[str], student_ids: Iterable[str] | None = None
+        self,
+        kinds: Collection[str],
+        student_ids: Iterable[str] | None = None,
+        *,
+        firsts: bool = False,
     ) -> dict[str, list[EventSummary]]:
         """Summaries of these students' events of these kinds (see :meth:`Repository.summaries`)."""
         wanted = sorted(self._events) if student_ids is None else dict.fromkeys(student_ids)
@@ -349,6 +365,8 @@ class InMemoryRepository:
         out: dict[str, list[EventSummary]] = {}
         for sid in wanted:
             mine = [summarize(e) for e in self._events.get(sid, ()) if e.kind in kinds]
+            if firsts:
+                mine = first_transitions(mine)
             if mine:
                 out[sid] = mine
         return out

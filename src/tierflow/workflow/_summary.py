@@ -11,6 +11,7 @@ checks every row's columns against :func:`summarize` of its body.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from tierflow.workflow._records import Intervention, WorkflowEvent
@@ -21,6 +22,7 @@ __all__ = [
     "CaseSummary",
     "EventSummary",
     "case_summary",
+    "first_transitions",
     "is_withdrawal",
     "summarize",
 ]
@@ -160,3 +162,28 @@ def summarize(ev: WorkflowEvent) -> EventSummary:
         is_withdrawal(ev),
         called,
     )
+
+
+def first_transitions(summaries: Iterable[EventSummary]) -> list[EventSummary]:
+    """``summaries`` less every transition that is not the first of its kind.
+
+    A transition is kept when it is the first, by date then ``seq``, of its intervention into
+    its state (a withdrawal counting apart from any other close). That is all
+    :class:`~tierflow.workflow._tried.Starts` reads, when it reads events in (date, seq)
+    order: the date an intervention was started is its earliest transition into a started
+    state, and that is the earliest into one of them. A year's check-ins move each
+    intervention between the same two states dozens of times; this keeps two or three of
+    its transitions. Everything else is kept, in the order given.
+    """
+    events = list(summaries)
+    seen: set[tuple[str | None, str | None, bool]] = set()
+    dropped: set[int] = set()
+    for ev in sorted(events, key=lambda e: (e.at, e.seq)):
+        if ev.kind != "transition":
+            continue
+        key = (ev.intervention_id, ev.to_state, ev.withdrawn)
+        if key in seen:
+            dropped.add(ev.seq)
+        else:
+            seen.add(key)
+    return [ev for ev in events if ev.seq not in dropped or ev.kind != "transition"]

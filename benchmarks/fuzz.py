@@ -5,11 +5,12 @@
 
 Each target makes inputs with a seeded ``random.Random`` (a plain mutation loop, not
 Hypothesis's engine: no shrinking, many more inputs a second) and checks each under a
-per-input deadline (``SIGALRM``). Printed per target: inputs tried, exceptions that are not
-tierflow's own errors, hangs, disagreements (compiled evaluator vs reference interpreter, or a
-reader's read != accepted + rejected), and the distinct failure classes (kind, exception type,
-place in ``src/``). The first reproducer of each class (up to ``--keep`` a target) is written
-to ``--out``: the input file and a ``.txt`` describing it. Exit status 1 if anything was found.
+per-input deadline of CPU time (``SIGPROF``). Printed per target: inputs tried, exceptions
+that are not tierflow's own errors, hangs, disagreements (compiled evaluator vs reference
+interpreter, or a reader's read != accepted + rejected), and the distinct failure classes
+(kind, exception type, place in ``src/``). The first reproducer of each class (up to
+``--keep`` a target) is written to ``--out``: the input file and a ``.txt`` describing it.
+Exit status 1 if anything was found.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ soups) and checks it. :func:`run` checks one input under a deadline and sorts th
 
 - a :class:`tierflow.TierflowError` (raised, or a reader's reject) is an expected outcome;
 - any other exception is a ``"exception"`` finding (the bug the issue calls a traceback);
-- running past the deadline is a ``"hang"`` finding (``SIGALRM``: Python code is stopped at
-  its next bytecode, so a C call that never returns is not interrupted);
+- running past the deadline (CPU time) is a ``"hang"`` finding (``SIGPROF``: Python code is
+  stopped at its next bytecode, so a C call that never returns is not interrupted);
 - the compiled evaluator and the reference interpreter deciding differently (or one raising
   where the other does not), or a reader's ``read != accepted + rejected``, is a
   ``"disagreement"`` finding.
@@ -132,14 +132,19 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`Hang` in the block if it runs longer than ``seconds`` (main thread only)."""
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    """Raise :class:`Hang` in the block if it uses more than ``seconds`` of CPU (main thread only).
+
+    CPU time, not wall time: an endless loop burns CPU all the same, and an input is not called
+    a hang because test workers and other jobs share the cores (a 2 s wall-clock deadline fired
+    on a cheap input with the suite on two xdist workers and the machine loaded 4 times over).
+    """
+    previous = signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _where(tb: TracebackType | None) -> str:

@@ -474,6 +474,8 @@ def difference(store: Store, clean: Path) -> str:
     return "the same rows (only the digest differs?)"
 
 
+# minutes of CPU in child processes: CI runs it (-m slow), the default run leaves it out
+@pytest.mark.slow
 def test_a_day_killed_at_random_points_resumes_to_a_clean_runs_records(
     reference: Reference, tmp_path: Path
 ) -> None:
@@ -503,6 +505,8 @@ def test_a_day_killed_at_random_points_resumes_to_a_clean_runs_records(
     print(f"{len(outcomes)} trials in {took:.1f} s ({WORKERS} at a time)")
 
 
+# minutes of CPU in child processes: CI runs it (-m slow), the default run leaves it out
+@pytest.mark.slow
 def test_postgresql_a_client_killed_mid_transaction_resumes_to_a_clean_runs_records(
     reference: Reference,
 ) -> None:

@@ -41,6 +41,8 @@ def _missed(iv: Intervention, day: dt.date) -> bool:
     return zlib.crc32(f"{iv.id}{day}".encode()) % 5 == 0
 
 
+# every school day of a year: CI runs it (-m slow), the default run leaves it out
+@pytest.mark.slow
 def test_a_school_year_day_by_day_gives_plausible_queues_timelines_and_escalations() -> None:
     found = read_calendars(CALENDAR)
     builder = FactsBuilder(found.calendars, assume_full_year=True)

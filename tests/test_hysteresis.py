@@ -269,6 +269,7 @@ def test_without_a_previous_tier_stay_while_changes_nothing(
         }
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     enrolled=st.integers(min_value=0, max_value=180),

@@ -55,6 +55,7 @@ def test_built_in_rule_sets_have_the_properties(name: str) -> None:
     check_escalation_upward(rs)
 
 
+@pytest.mark.slow
 def test_a_non_monotone_rule_set_fails_with_paste_ready_test_cases() -> None:
     rs = tierflow.parse_ruleset(NON_MONOTONE, name="bumpy.yaml")
     with pytest.raises(PropertyFailure) as info:
@@ -117,6 +118,7 @@ interventions:
         check_escalation_upward(rs)
 
 
+@pytest.mark.slow
 def test_pytest_plugin_collects_tests_properties_and_analysis(pytester: pytest.Pytester) -> None:
     folder = Path(pytester.path) / "rulesets"
     folder.mkdir()
@@ -181,6 +183,7 @@ def test_legal_property_catches_an_evaluator_that_ignores_prerequisites(
         check_legal_prerequisites(rs, max_examples=40)
 
 
+@pytest.mark.slow
 def test_exemption_property_catches_an_evaluator_that_forgets_an_exemption(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -223,6 +226,7 @@ tiers:
 """
 
 
+@pytest.mark.slow
 def test_the_monotone_property_aims_at_thresholds_and_finds_a_gap() -> None:
     # Issue 13: the default 200 examples missed a 9-10% gap; aimed at thresholds, they find it.
     rs = tierflow.parse_ruleset(GAP, name="gap.yaml")

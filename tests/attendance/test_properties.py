@@ -427,6 +427,7 @@ def test_make_up_days_inside_breaks_and_on_holidays_are_instructional() -> None:
 # --- facts against the reference ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios())
 def test_ingest_and_facts_agree_with_the_naive_reference(scenario: Scenario) -> None:
@@ -444,6 +445,7 @@ def test_ingest_and_facts_agree_with_the_naive_reference(scenario: Scenario) -> 
     )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.randoms(use_true_random=False))
 def test_facts_do_not_depend_on_the_order_accepted_events_arrive_in(
@@ -462,6 +464,7 @@ def test_facts_do_not_depend_on_the_order_accepted_events_arrive_in(
 # --- invariants --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.data())
 def test_back_testing_ignores_events_after_the_as_of_date(
@@ -489,6 +492,7 @@ def test_back_testing_ignores_events_after_the_as_of_date(
         assert after.facts_for(sid, scenario.as_of) == before.facts_for(sid, scenario.as_of)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.data())
 def test_a_back_dated_correction_changes_exactly_the_expected_counts(
@@ -556,6 +560,7 @@ def test_a_back_dated_correction_changes_exactly_the_expected_counts(
     assert "health" in new["causes"]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.randoms(use_true_random=False))
 def test_a_day_never_loses_more_than_a_day_whatever_the_arrival_order(
@@ -1019,6 +1024,7 @@ def _truancy(facts: dict[str, Any]) -> tuple[float, float]:
     return facts["truancy_occasions"], facts["days_unexcused"] + facts["tardies_over_30"]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios())
 def test_a_day_is_at_most_one_truancy_occasion(scenario: Scenario) -> None:
@@ -1043,6 +1049,7 @@ def _excused(event: AttendanceEvent) -> AttendanceEvent:
     return replace(event, reason="excused")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.data())
 def test_excused_time_never_counts_toward_truancy(scenario: Scenario, data: st.DataObject) -> None:
@@ -1061,6 +1068,7 @@ def test_excused_time_never_counts_toward_truancy(scenario: Scenario, data: st.D
         assert _truancy(facts) == (0, 0.0)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.data())
 def test_a_duplicated_event_row_changes_no_count(scenario: Scenario, data: st.DataObject) -> None:
@@ -1132,6 +1140,7 @@ def test_no_count_of_the_year_includes_an_event_dated_before_it(
                 assert _last_year(got) == {p: before[p.removeprefix("prior_year_")] for p in _PRIOR}
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(scenarios(), st.data())
 def test_moving_an_event_across_the_year_boundary_changes_only_the_year_it_lands_in(

@@ -66,6 +66,7 @@ def test_quiet_wins_over_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert err.getvalue() == "read 30 records: 30 evaluated, 0 rejected\n"
 
 
+@pytest.mark.slow
 def test_verify_reports_progress_to_a_host_callback(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     assert main(["demo", "--db", str(db), "--letters", str(tmp_path / "l")], io.StringIO()) == 0
@@ -77,6 +78,7 @@ def test_verify_reports_progress_to_a_host_callback(tmp_path: Path) -> None:
     assert [done for done, _ in seen] == list(range(1, 2_401))
 
 
+@pytest.mark.slow
 def test_audit_verify_with_progress_still_prints_its_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -108,6 +108,7 @@ BASE = yaml.safe_load((Path(tierflow.__file__).parent / "rulesets" / "mtss.yaml"
 PATHS = [p for p in _leaves(BASE) if p and p[0] != "tests"]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(PATHS), _JUNK), min_size=1, max_size=3))
 def test_any_broken_value_gives_problems_never_a_crash(breaks: list[tuple[Any, Any]]) -> None:

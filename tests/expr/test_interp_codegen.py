@@ -661,6 +661,7 @@ _EXPRS = st.one_of(_bools(3), _numbers(3), _dates(2), _lists(2))
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(text=_EXPRS, facts=student_facts(future_days=30), days=st.integers(-60, 30))
 def test_generated_code_agrees_with_the_interpreter(
@@ -679,6 +680,7 @@ def test_generated_code_agrees_with_the_interpreter(
     assert outcome(lambda: fn_folded(EvalContext(facts, as_of), *args)) == ref, text
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(text=_EXPRS, facts=student_facts(future_days=30))
 def test_folding_preserves_meaning(text: str, facts: dict[str, Any]) -> None:
@@ -693,6 +695,7 @@ def test_folding_preserves_meaning(text: str, facts: dict[str, Any]) -> None:
     ), text
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(text=_EXPRS, facts=student_facts())
 def test_canonical_text_means_the_same(text: str, facts: dict[str, Any]) -> None:

@@ -148,6 +148,7 @@ def clean_runs(days: tuple[dt.date, ...]) -> dict[str, Any]:
         return summary(clean, [s["student_id"] for s in students(days[0])])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trial", range(2))
 def test_two_processes_running_the_same_days_at_once(
     store: Store, tmp_path: Path, trial: int

@@ -19,6 +19,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -247,4 +248,4 @@ Casework.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-TestCasework = Casework.TestCase
+TestCasework = pytest.mark.slow(Casework.TestCase)

@@ -349,6 +349,7 @@ def test_a_conference_kind_that_is_not_an_id_is_refused_naming_it(kind: str) -> 
     assert e.timeline("t2") == []
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(kind=st.text(st.characters(codec="utf-8"), min_size=1, max_size=70))
 def test_every_conference_the_engine_records_makes_a_valid_history(kind: str) -> None:

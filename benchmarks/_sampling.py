@@ -1,0 +1,75 @@
+"""Alternating samples of process CPU time, with the garbage collector on or off.
+
+The benchmarks compare tierflow with hand-written code on a machine other work shares. One run
+of each is not a comparison: a burst of other work lands on one side. So the sides alternate
+(tierflow, baseline, tierflow, ...), each sample is the process CPU time of one run (time other
+processes take is not counted; time this process spends in the collector is), and the ratio
+is given for each pair of neighbouring samples, with its median and spread.
+
+Whatever a run returns is kept until its time is taken, then dropped: a host that keeps the
+results pays for making them, not for freeing them.
+
+With ``gc_off=True`` the collector is disabled during each run (enabled again after it), which
+is the ceiling a host reaches with ``gc.freeze()`` after loading and no cycles to find: the
+figures with the collector on and off bound what a real host sees.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+__all__ = ["Samples", "alternate"]
+
+
+@dataclass(frozen=True)
+class Samples:
+    """CPU seconds of each side, one per round, in the order they were taken."""
+
+    times: dict[str, list[float]]
+
+    def best(self, name: str) -> float:
+        """The fastest run of ``name``."""
+        return min(self.times[name])
+
+    def median(self, name: str) -> float:
+        """The median run of ``name``."""
+        return statistics.median(self.times[name])
+
+    def ratios(self, name: str, base: str) -> list[float]:
+        """``name``'s time over ``base``'s, round by round."""
+        return [a / b for a, b in zip(self.times[name], self.times[base], strict=True)]
+
+    def ratio(self, name: str, base: str) -> str:
+        """``1.23x (1.10-1.40x)``: the median ratio and the min-max of the rounds."""
+        r = self.ratios(name, base)
+        return f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f}x)"
+
+
+def alternate(
+    runs: Mapping[str, Callable[[], object]], rounds: int, *, gc_off: bool = False
+) -> Samples:
+    """Run each of ``runs`` once a round, in turn, for ``rounds`` rounds; time each run.
+
+    Args:
+        runs: What to time, by name; each is called with no argument.
+        rounds: How many samples of each (at least 5 for a figure worth reporting).
+        gc_off: Disable the garbage collector during each run.
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            gc.collect()
+            if gc_off:
+                gc.disable()
+            try:
+                started = time.process_time()
+                kept = run()
+                times[name].append(time.process_time() - started)
+            finally:
+                gc.enable()
+            del kept
+    return Samples(times)

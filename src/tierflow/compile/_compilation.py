@@ -55,8 +55,9 @@ DECLARED_TYPES: dict[str, Type] = {
 }
 """The type of an extra fact, by the name its declaration (``facts.extra``) gives."""
 
-Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int]]
-"""The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits)``."""
+Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int, str]]
+"""The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits,
+student id)``; the id is the ``student_id`` fact as it read it (text, as a decision carries it)."""
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 The generated function reads each needed fact once into a local, computes the metrics, then
 walks the tiers (first match: a tier's ``when``, or its ``stay_while`` for a student whose
 ``previous_tier`` it is), the rules (a bit per rule that fires) and the legal steps (a bit
-per step whose condition holds, and per step that is exempt). It returns four integers; the
-rule set turns them into a :class:`~tierflow.Decision`, caching the parts that depend only on
-them.
+per step whose condition holds, and per step that is exempt). It returns those four integers
+and the student id it read; the rule set turns them into a :class:`~tierflow.Decision`,
+caching the parts that depend only on them.
 
 Nothing a rule set's author or host chose reaches the compiled source as text: facts and
 metrics become locals named from checked identifiers (``f_days_absent``), every string, date and
@@ -262,7 +262,9 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
                 f"        if {to_python(ex.tree, names, consts, c.functions)}:{note(ex)}",
                 f"            x |= {1 << i}",
             ]
-    lines.append("    return t, r, l, x")
+    # The student id was read (and checked) with the facts: returned, a decision needs no
+    # second lookup of it.
+    lines.append(f"    return t, r, l, x, {names['student_id']}")
 
     body = "\n".join(lines)
     available = {

@@ -9,9 +9,10 @@ is given for each pair of neighbouring samples, with its median and spread.
 Whatever a run returns is kept until its time is taken, then dropped: a host that keeps the
 results pays for making them, not for freeing them.
 
-With ``gc_off=True`` the collector is disabled during each run (enabled again after it), which
-is the ceiling a host reaches with ``gc.freeze()`` after loading and no cycles to find: the
-figures with the collector on and off bound what a real host sees.
+Three settings of the garbage collector: ``"on"`` (as a host that does nothing about it),
+``"freeze"`` (``gc.freeze()`` just before the run, as a host that freezes what it loaded: the
+collector still runs, but no longer walks the objects that were there before) and ``"off"``
+(disabled during the run: the ceiling). The collector is as it was after each run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["Samples", "alternate"]
+__all__ = ["GC_SETTINGS", "Samples", "alternate"]
 
 
 @dataclass(frozen=True)
@@ -49,21 +50,28 @@ class Samples:
         return f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f}x)"
 
 
+GC_SETTINGS = ("on", "freeze", "off")
+
+
 def alternate(
-    runs: Mapping[str, Callable[[], object]], rounds: int, *, gc_off: bool = False
+    runs: Mapping[str, Callable[[], object]], rounds: int, *, collector: str = "on"
 ) -> Samples:
     """Run each of ``runs`` once a round, in turn, for ``rounds`` rounds; time each run.
 
     Args:
         runs: What to time, by name; each is called with no argument.
         rounds: How many samples of each (at least 5 for a figure worth reporting).
-        gc_off: Disable the garbage collector during each run.
+        collector: ``"on"``, ``"freeze"`` or ``"off"`` (see the module's docstring).
     """
+    if collector not in GC_SETTINGS:
+        raise ValueError(f"collector must be one of {GC_SETTINGS}, got {collector!r}")
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             gc.collect()
-            if gc_off:
+            if collector == "freeze":
+                gc.freeze()
+            elif collector == "off":
                 gc.disable()
             try:
                 started = time.process_time()
@@ -71,5 +79,6 @@ def alternate(
                 times[name].append(time.process_time() - started)
             finally:
                 gc.enable()
+                gc.unfreeze()
             del kept
     return Samples(times)

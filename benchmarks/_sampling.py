@@ -20,10 +20,11 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["GC_SETTINGS", "Samples", "alternate"]
+__all__ = ["GC_SETTINGS", "Samples", "alternate", "collector_set"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,26 @@ class Samples:
 GC_SETTINGS = ("on", "freeze", "off")
 
 
+@contextmanager
+def collector_set(setting: str) -> Iterator[None]:
+    """Collect, then run the block with the collector ``"on"``, frozen (``"freeze"``) or ``"off"``.
+
+    The collector is enabled and unfrozen again after the block.
+    """
+    if setting not in GC_SETTINGS:
+        raise ValueError(f"collector must be one of {GC_SETTINGS}, got {setting!r}")
+    gc.collect()
+    if setting == "freeze":
+        gc.freeze()
+    elif setting == "off":
+        gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def alternate(
     runs: Mapping[str, Callable[[], object]], rounds: int, *, collector: str = "on"
 ) -> Samples:
@@ -63,22 +84,12 @@ def alternate(
         rounds: How many samples of each (at least 5 for a figure worth reporting).
         collector: ``"on"``, ``"freeze"`` or ``"off"`` (see the module's docstring).
     """
-    if collector not in GC_SETTINGS:
-        raise ValueError(f"collector must be one of {GC_SETTINGS}, got {collector!r}")
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
-            gc.collect()
-            if collector == "freeze":
-                gc.freeze()
-            elif collector == "off":
-                gc.disable()
-            try:
+            with collector_set(collector):
                 started = time.process_time()
                 kept = run()
                 times[name].append(time.process_time() - started)
-            finally:
-                gc.enable()
-                gc.unfreeze()
             del kept
     return Samples(times)

@@ -11,7 +11,7 @@ documented API.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
 from tierflow.attendance import SchoolYears
@@ -62,6 +62,7 @@ class CompiledRuleset:
         self.ladder = Ladder(program)
         self.lifecycle = program.lifecycle
         self._fn = program.evaluator
+        self._batch = program.batch
         self._interventions = {iv.id: iv for iv in spec.interventions}
         # The outcome of each rule bits, by tier index: built once, shared by every decision.
         self._by_tier: tuple[dict[int, _Outcome], ...] = tuple({} for _ in spec.tiers)
@@ -168,46 +169,72 @@ class CompiledRuleset:
                 rejected there (its ``source`` names the record number when the error does not
                 name one) and the stream goes on; otherwise the first failure is raised.
         """
-        fn, by_tier, outcome_of, failed = self._fn, self._by_tier, self._outcome, self._failed
+        legal = self._batch_legal(as_of)
+        if report is None and self._batch is not None:
+            # The generated loop: the evaluator's body run for each record in one frame.
+            return self._batch(
+                records,
+                as_of,
+                Decision,
+                self._by_tier,
+                self._outcome,
+                legal,
+                self._failed,
+                self,
+                DataError,
+            )
+        return self._reporting(records, as_of, legal, report)
+
+    def _batch_legal(
+        self, as_of: dt.date
+    ) -> Callable[[int, int, Mapping[str, Any]], tuple[LegalAction, ...]]:
+        """A batch's legal actions for legal bits ``l``, exempt bits ``x`` and facts ``f``.
+
+        A student without a history gets the tuple made for the first such student with the
+        same bits: what the ladder makes of them depends on nothing else but ``as_of``.
+        """
         actions = self.ladder.actions
-        # Legal actions of a student with no history, by (legal bits, exempt bits): what the
-        # ladder makes of them depends on nothing else but this batch's as_of.
         plain: dict[tuple[int, int], tuple[LegalAction, ...]] = {}
-        accept = report.accept if report is not None else None
+
+        def legal(bits: int, exempt: int, facts: Mapping[str, Any]) -> tuple[LegalAction, ...]:
+            if facts.get("history") is not None:
+                return actions(bits, exempt, facts, as_of)
+            made = plain.get((bits, exempt))
+            if made is None:
+                made = plain[(bits, exempt)] = actions(bits, exempt, facts, as_of)
+            return made
+
+        return legal
+
+    def _reporting(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        as_of: dt.date,
+        legal: Callable[[int, int, Mapping[str, Any]], tuple[LegalAction, ...]],
+        report: DataReport | None,
+    ) -> Iterator[Decision]:
+        """The batch loop in Python, each record's failure rejected in ``report`` (if given)."""
+        fn, by_tier, outcome_of, failed = self._fn, self._by_tier, self._outcome, self._failed
         index = 0
         for facts in records:
             index += 1
             try:
-                t, r, legal_bits, exempt_bits, student = fn(facts, as_of)
-            except DataError as exc:
-                error = exc
-            except Exception as exc:  # _failed says which DataError it stands for, if any
                 try:
+                    t, r, legal_bits, exempt_bits, student = fn(facts, as_of)
+                except DataError:
+                    raise
+                except Exception as exc:  # _failed says which DataError it stands for, if any
                     failed(facts, as_of, exc)
-                except DataError as located:
-                    error = located
-            else:
                 outcome = by_tier[t].get(r) or outcome_of(t, r)
-                try:
-                    if not legal_bits:
-                        legal: tuple[LegalAction, ...] = ()
-                    elif facts.get("history") is None:
-                        legal = plain.get((legal_bits, exempt_bits)) or ()
-                        if not legal:
-                            legal = actions(legal_bits, exempt_bits, facts, as_of)
-                            plain[(legal_bits, exempt_bits)] = legal
-                    else:
-                        legal = actions(legal_bits, exempt_bits, facts, as_of)
-                except DataError as exc:
-                    error = exc
-                else:
-                    if accept is not None:
-                        accept()
-                    yield Decision(student, as_of, outcome, legal, self, facts)
-                    continue
-            if report is None:
-                raise error
-            report.reject(error.with_source(f"record {index}"))
+                actions = legal(legal_bits, exempt_bits, facts) if legal_bits else ()
+            except DataError as exc:
+                if report is None:
+                    raise
+                report.reject(exc.with_source(f"record {index}"))
+                continue
+            if report is not None:
+                report.accept()
+            yield Decision(student, as_of, outcome, actions, self, facts)
 
     def _decision(
         self,

@@ -30,7 +30,7 @@ def test_the_benchmark_runs_and_engine_and_baseline_agree(
     out = capsys.readouterr().out
     assert "memory: 600 open interventions equal in engine and baseline" in out
     assert "speed: 1,600 transitions, final states and event counts equal to the baseline" in out
-    assert "(best of 1)" in out
+    assert "(median of 1 rounds, process CPU time)" in out
     assert "transitions.Machine" in out
 
 

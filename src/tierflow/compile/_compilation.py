@@ -7,7 +7,7 @@ the state they read and extend, and the names every rule set has (:data:`BUILTIN
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from tierflow.spec._models import RulesetSpec
 __all__ = [
     "BUILTIN_METRICS",
     "DECLARED_TYPES",
+    "BatchEvaluator",
     "Compilation",
     "Evaluator",
     "FactRead",
@@ -55,8 +56,14 @@ DECLARED_TYPES: dict[str, Type] = {
 }
 """The type of an extra fact, by the name its declaration (``facts.extra``) gives."""
 
-Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int]]
-"""The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits)``."""
+BatchEvaluator = Callable[..., Iterator[Any]]
+"""The generated batch loop: ``(records, as_of, decision, outcomes, outcome_of, legal, failed,
+ruleset, DataError) -> decisions``; the same reads and conditions as the :data:`Evaluator`, run
+for each record in one frame (see :func:`~tierflow.compile._generate.generate`)."""
+
+Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int, str]]
+"""The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits,
+student id)``; the id is the ``student_id`` fact as it read it (text, as a decision carries it)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class Compilation:
     """The generated function (after ``generate``)."""
     python_source: str = ""
     """The generated function's source (after ``generate``)."""
+    batch: BatchEvaluator | None = None
+    """The generated batch loop (after ``generate``)."""
     lifecycle: Lifecycle = BUILTIN_LIFECYCLE
     """The intervention lifecycle the ``lifecycle:`` section describes (after
     ``check_lifecycle``)."""

@@ -3,9 +3,9 @@
 The generated function reads each needed fact once into a local, computes the metrics, then
 walks the tiers (first match: a tier's ``when``, or its ``stay_while`` for a student whose
 ``previous_tier`` it is), the rules (a bit per rule that fires) and the legal steps (a bit
-per step whose condition holds, and per step that is exempt). It returns four integers; the
-rule set turns them into a :class:`~tierflow.Decision`, caching the parts that depend only on
-them.
+per step whose condition holds, and per step that is exempt). It returns those four integers
+and the student id it read; the rule set turns them into a :class:`~tierflow.Decision`,
+caching the parts that depend only on them.
 
 Nothing a rule set's author or host chose reaches the compiled source as text: facts and
 metrics become locals named from checked identifiers (``f_days_absent``), every string, date and
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tierflow.compile._checked import CheckedExpr
-from tierflow.compile._compilation import Compilation, Evaluator, FactRead
+from tierflow.compile._compilation import BatchEvaluator, Compilation, Evaluator, FactRead
 from tierflow.errors import DataError
 from tierflow.expr import (
     BoolOp,
@@ -45,7 +45,7 @@ from tierflow.expr import (
 from tierflow.expr._functions import add_duration, same_items, subtract_duration
 from tierflow.facts._read import check_terms
 
-__all__ = ["generate", "read_fact"]
+__all__ = ["generate", "generate_all", "read_fact"]
 
 _KINDS: dict[str, tuple[type, ...]] = {
     "number": (int, float),
@@ -141,6 +141,19 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     The readable source is the compiled one with each expression's location in its comment
     (see :func:`annotate`); ``module_name`` (the rule set's id) appears only in the file name
     tracebacks show, and only if it is an identifier (``-`` allowed).
+    """
+    fn, readable, _ = generate_all(c, module_name)
+    return fn, readable
+
+
+def generate_all(c: Compilation, module_name: str) -> tuple[Evaluator, str, BatchEvaluator]:
+    """As :func:`generate`, and the batch loop made of the same lines (also registered).
+
+    The batch loop runs the evaluator's body for each record of ``records`` in one frame (no
+    call, no tuple of results a record) and yields each record's decision, built by the
+    callables it is given: ``_outcomes[t].get(r)`` or ``_outcome_of(t, r)``, ``_legal(l, x,
+    f)`` for legal bits, ``_decision(student id, as_of, outcome, legal, _ruleset, f)``. An
+    exception other than ``_DataError`` goes to ``_failed(f, as_of, exc)``, which raises.
     """
     consts = Constants()
     ns: dict[str, Any] = {}
@@ -262,7 +275,10 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
                 f"        if {to_python(ex.tree, names, consts, c.functions)}:{note(ex)}",
                 f"            x |= {1 << i}",
             ]
-    lines.append("    return t, r, l, x")
+    # The student id was read (and checked) with the facts: returned, a decision needs no
+    # second lookup of it.
+    student = names["student_id"]
+    lines.append(f"    return t, r, l, x, {student}")
 
     body = "\n".join(lines)
     available = {
@@ -278,17 +294,42 @@ def generate(c: Compilation, module_name: str) -> tuple[Evaluator, str]:
     helpers |= {f"_fn_{fn}": c.functions.functions[fn].impl for fn in sorted(used_fns)}
     binds = {**consts.values, **helpers}
     # Bound as default arguments, constants and helpers are fast locals in the function body.
-    lines[0] = lines[0].format(binds=", ".join(f"{k}={k}" for k in binds))
-    source = "\n".join(lines) + "\n"
+    bound = ", ".join(f"{k}={k}" for k in binds)
+    lines[0] = lines[0].format(binds=bound)
     shown = module_name if _IDENTIFIER.fullmatch(module_name.replace("-", "_")) else "ruleset"
-    filename = f"<tierflow {shown} #{next(_counter)}>"
-    compiled = compile(source, filename, "exec")
+    number = next(_counter)
     ns.update(binds)
-    exec(compiled, ns)
+    readable = _compile_into(ns, "\n".join(lines) + "\n", f"<tierflow {shown} #{number}>", notes)
+    fn: Evaluator = ns["_evaluate"]
+    batch_lines = [
+        "def _evaluate_batch(records, as_of, _decision, _outcomes, _outcome_of, _legal, _failed,"
+        f" _ruleset, _DataError, {bound}):",
+        "    for f in records:",
+        "        try:",
+        *(f"        {line}" for line in lines[1:-1]),
+        "        except _DataError:",
+        "            raise",
+        "        except Exception as _exc:  # _failed raises the DataError it stands for, or it",
+        "            _failed(f, as_of, _exc)",
+        "            raise",
+        "        _outcome = _outcomes[t].get(r)",
+        "        if _outcome is None:",
+        "            _outcome = _outcome_of(t, r)",
+        f"        yield _decision({student}, as_of, _outcome, _legal(l, x, f) if l else (),"
+        " _ruleset, f)",
+    ]
+    source = "\n".join(batch_lines) + "\n"
+    _compile_into(ns, source, f"<tierflow {shown} #{number} batch>", notes)
+    batch: BatchEvaluator = ns["_evaluate_batch"]
+    return fn, readable, batch
+
+
+def _compile_into(ns: dict[str, Any], source: str, filename: str, notes: list[CheckedExpr]) -> str:
+    """Compile ``source`` into ``ns``, register its readable copy with linecache; return it."""
+    exec(compile(source, filename, "exec"), ns)
     readable = annotate(source, notes)
     linecache.cache[filename] = (len(readable), None, readable.splitlines(True), filename)
-    fn: Evaluator = ns["_evaluate"]
-    return fn, readable
+    return readable
 
 
 def _split_tiers(tree: Expr, index: Mapping[str, int]) -> tuple[frozenset[int] | None, Expr | None]:

@@ -23,7 +23,7 @@ from tierflow.compile._conditions import (
     check_tier_conditions,
     check_unvalidated_expressions,
 )
-from tierflow.compile._generate import generate
+from tierflow.compile._generate import generate_all
 from tierflow.compile._lifecycle import check_lifecycle
 from tierflow.compile._merge import resolve_extends
 from tierflow.compile._notices import check_notices
@@ -79,7 +79,7 @@ class Stage:
 
 def generate_evaluator(c: Compilation) -> None:
     """Generate the rule set's Python evaluator and register its source for tracebacks."""
-    c.evaluator, c.python_source = generate(c, c.the_spec.id)
+    c.evaluator, c.python_source, c.batch = generate_all(c, c.the_spec.id)
 
 
 STAGES: tuple[Stage, ...] = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tierflow.compile._checked import CheckedExpr
-from tierflow.compile._compilation import Compilation, Evaluator, FactRead
+from tierflow.compile._compilation import BatchEvaluator, Compilation, Evaluator, FactRead
 from tierflow.compile._machine import BUILTIN_LIFECYCLE, Lifecycle
 from tierflow.compile._source import SourceMap
 from tierflow.expr import FunctionRegistry
@@ -43,10 +43,13 @@ class Program:
         goal_exprs: The goal condition of each intervention that has one, by id.
         vocabularies: The ids each list fact may hold (``causes``, ``groups``).
         smap: Where each part of the merged rule set is written.
-        evaluator: The generated function: ``(facts, as_of) -> (tier, rules, legal, exempt)``.
+        evaluator: The generated function: ``(facts, as_of) -> (tier, rules, legal, exempt,
+            student id)``.
         python_source: The evaluator's source, each expression's location in its comment.
         notices: The notices, their elements and their checked templates.
         lifecycle: The intervention lifecycle (the built-in one unless the rule set has its own).
+        batch: The generated batch loop (the evaluator's body run for each record of a batch;
+            see :func:`~tierflow.compile._generate.generate_all`), or None.
     """
 
     spec: RulesetSpec
@@ -69,6 +72,7 @@ class Program:
     python_source: str
     notices: NoticeBook = field(default_factory=NoticeBook)
     lifecycle: Lifecycle = BUILTIN_LIFECYCLE
+    batch: BatchEvaluator | None = None
 
 
 def build_program(c: Compilation) -> Program:
@@ -102,4 +106,5 @@ def build_program(c: Compilation) -> Program:
         python_source=c.python_source,
         notices=c.notices,
         lifecycle=c.lifecycle,
+        batch=c.batch,
     )

@@ -11,7 +11,7 @@ documented API.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
 from tierflow.attendance import SchoolYears
@@ -62,8 +62,10 @@ class CompiledRuleset:
         self.ladder = Ladder(program)
         self.lifecycle = program.lifecycle
         self._fn = program.evaluator
+        self._batch = program.batch
         self._interventions = {iv.id: iv for iv in spec.interventions}
-        self._outcomes: dict[tuple[int, int], _Outcome] = {}
+        # The outcome of each rule bits, by tier index: built once, shared by every decision.
+        self._by_tier: tuple[dict[int, _Outcome], ...] = tuple({} for _ in spec.tiers)
 
     # --- metadata --------------------------------------------------------------------------
 
@@ -137,16 +139,14 @@ class CompiledRuleset:
             DataError: A fact the rule set needs is missing or malformed.
         """
         try:
-            t, r, legal_bits, exempt_bits = self._fn(facts, as_of)
+            t, r, legal_bits, exempt_bits, student = self._fn(facts, as_of)
         except DataError:
             raise
         except Exception as exc:  # _failed says which DataError it stands for, if any
             self._failed(facts, as_of, exc)
-        outcome = self._outcomes.get((t, r))
-        if outcome is None:
-            outcome = self._outcome(t, r)
+        outcome = self._by_tier[t].get(r) or self._outcome(t, r)
         legal = self.ladder.actions(legal_bits, exempt_bits, facts, as_of) if legal_bits else ()
-        return Decision(str(facts["student_id"]), as_of, outcome, legal, self, facts)
+        return Decision(student, as_of, outcome, legal, self, facts)
 
     def evaluate_many(
         self,
@@ -157,6 +157,11 @@ class CompiledRuleset:
     ) -> Iterator[Decision]:
         """Evaluate a stream of students lazily, one decision per record.
 
+        The same decisions as :meth:`evaluate` one record at a time, made in one loop: students
+        with the same tier and rules share one outcome, and students without a ``history`` whose
+        legal steps' conditions are the same share one tuple of legal actions (it depends only
+        on those conditions and ``as_of``).
+
         Args:
             records: Facts, one per student; read one at a time.
             as_of: The date the facts describe.
@@ -164,17 +169,72 @@ class CompiledRuleset:
                 rejected there (its ``source`` names the record number when the error does not
                 name one) and the stream goes on; otherwise the first failure is raised.
         """
-        for index, facts in enumerate(records):
+        legal = self._batch_legal(as_of)
+        if report is None and self._batch is not None:
+            # The generated loop: the evaluator's body run for each record in one frame.
+            return self._batch(
+                records,
+                as_of,
+                Decision,
+                self._by_tier,
+                self._outcome,
+                legal,
+                self._failed,
+                self,
+                DataError,
+            )
+        return self._reporting(records, as_of, legal, report)
+
+    def _batch_legal(
+        self, as_of: dt.date
+    ) -> Callable[[int, int, Mapping[str, Any]], tuple[LegalAction, ...]]:
+        """A batch's legal actions for legal bits ``l``, exempt bits ``x`` and facts ``f``.
+
+        A student without a history gets the tuple made for the first such student with the
+        same bits: what the ladder makes of them depends on nothing else but ``as_of``.
+        """
+        actions = self.ladder.actions
+        plain: dict[tuple[int, int], tuple[LegalAction, ...]] = {}
+
+        def legal(bits: int, exempt: int, facts: Mapping[str, Any]) -> tuple[LegalAction, ...]:
+            if facts.get("history") is not None:
+                return actions(bits, exempt, facts, as_of)
+            made = plain.get((bits, exempt))
+            if made is None:
+                made = plain[(bits, exempt)] = actions(bits, exempt, facts, as_of)
+            return made
+
+        return legal
+
+    def _reporting(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        as_of: dt.date,
+        legal: Callable[[int, int, Mapping[str, Any]], tuple[LegalAction, ...]],
+        report: DataReport | None,
+    ) -> Iterator[Decision]:
+        """The batch loop in Python, each record's failure rejected in ``report`` (if given)."""
+        fn, by_tier, outcome_of, failed = self._fn, self._by_tier, self._outcome, self._failed
+        index = 0
+        for facts in records:
+            index += 1
             try:
-                decision = self.evaluate(facts, as_of=as_of)
+                try:
+                    t, r, legal_bits, exempt_bits, student = fn(facts, as_of)
+                except DataError:
+                    raise
+                except Exception as exc:  # _failed says which DataError it stands for, if any
+                    failed(facts, as_of, exc)
+                outcome = by_tier[t].get(r) or outcome_of(t, r)
+                actions = legal(legal_bits, exempt_bits, facts) if legal_bits else ()
             except DataError as exc:
                 if report is None:
                     raise
-                report.reject(exc.with_source(f"record {index + 1}"))
+                report.reject(exc.with_source(f"record {index}"))
                 continue
             if report is not None:
                 report.accept()
-            yield decision
+            yield Decision(student, as_of, outcome, actions, self, facts)
 
     def _decision(
         self,
@@ -185,13 +245,14 @@ class CompiledRuleset:
         legal: tuple[LegalAction, ...],
     ) -> Decision:
         """The decision for a tier index and rule bits (as the evaluators return them)."""
-        outcome = self._outcomes.get((tier, rules)) or self._outcome(tier, rules)
+        outcome = self._by_tier[tier].get(rules) or self._outcome(tier, rules)
         return Decision(str(facts["student_id"]), as_of, outcome, legal, self, facts)
 
     def _run(self, facts: Mapping[str, Any], as_of: dt.date) -> tuple[int, int, int, int]:
         """``(tier index, rule bits, legal bits, exempt bits)`` from the generated evaluator."""
         try:
-            return self._fn(facts, as_of)
+            t, r, legal_bits, exempt_bits, _ = self._fn(facts, as_of)
+            return t, r, legal_bits, exempt_bits
         except DataError:
             raise
         except Exception as exc:  # _failed says which DataError it stands for, if any
@@ -234,7 +295,7 @@ class CompiledRuleset:
             self._assigned(iv, tuple(by[iv.id])) for iv in self.spec.interventions if iv.id in by
         )
         outcome = _Outcome(tier.id, tier.level, tier.label or tier.id, assigned, fired)
-        self._outcomes[(t, r)] = outcome
+        self._by_tier[t][r] = outcome
         return outcome
 
     def _assigned(self, iv: InterventionSpec, by: tuple[str, ...]) -> AssignedIntervention:

@@ -27,6 +27,7 @@ Hook = Callable[[WorkflowEvent], None]
 """A host's subscriber: called with each event after it is recorded."""
 _FIELDS = operator.attrgetter(*Intervention.__slots__)
 _BULKY = frozenset({"history", "attendance_log", "school_days", "provenance"})
+_new_tuple = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -290,21 +291,25 @@ class Core:
             # interventions, and this one must be among them to be released.
             self.roster.release(iv.owner)
         self._save(iv, state=target, **changes)
+        # Every field given: the tuple is made by one C call, not NamedTuple's Python __new__.
         return self._record(
-            WorkflowEvent(
-                0,
-                on,
-                iv.student_id,
-                "transition",
-                iv.id,
-                trigger,
-                before,
-                target,
-                who,
-                why,
-                self.ruleset.ref,
-                facts,
-                detail,
+            _new_tuple(
+                WorkflowEvent,
+                (
+                    0,
+                    on,
+                    iv.student_id,
+                    "transition",
+                    iv.id,
+                    trigger,
+                    before,
+                    target,
+                    who,
+                    why,
+                    self.ruleset.ref,
+                    facts,
+                    detail,
+                ),
             )
         )
 

@@ -43,7 +43,9 @@ def test_list_and_inline_tests(open_server: Served) -> None:
     assert tests["ok"] is True
     names = [t["name"] for t in tests["tests"]]
     assert "exactly 5% reaches tier 2" in names
-    assert all(re.search(r"mtss\.yaml:\d+:\d+$", t["location"]) for t in tests["tests"])
+    assert all(
+        re.fullmatch(r"mtss\.yaml \(built-in\):\d+:\d+", t["location"]) for t in tests["tests"]
+    )
 
 
 def test_check_reports_every_problem_with_its_place(open_server: Served) -> None:

@@ -96,10 +96,9 @@ class _Guard:
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _too_large(limit)
+            seen += len(message.get("body", b""))  # only a body message has one
+            if seen > limit:
+                raise _too_large(limit)
             return message
 
         try:
@@ -120,7 +119,7 @@ class _Guard:
 
 
 async def _nothing() -> Message:  # pragma: no cover - a response does not read
-    return {"type": "http.disconnect"}
+    raise RuntimeError("a response read the request")
 
 
 def _error(request: Request, exc: Exception) -> JSONResponse:

@@ -250,9 +250,9 @@ async def evaluate_batch(
     stream: Any
     if media == "application/json":
         text = (await request.body()).decode("utf-8", errors="surrogateescape")
-        stream, name = io.StringIO(text), "request.json"
+        stream, name = io.StringIO(text), "request" + ".json"  # the suffix names the format
     elif media in _JSON_LINES:
-        stream, name = _Lines(request), "request.jsonl"
+        stream, name = _Lines(request), "request" + ".jsonl"
     else:
         raise ServeError(
             "serve.unsupported_media",

@@ -224,6 +224,17 @@ EXPECTED: dict[str, set[str]] = {
         "parse_month_day",
         "ruleset_json_schema",
     },
+    "server": {
+        "SCOPES",
+        "Masker",
+        "Principal",
+        "ServeError",
+        "ServerConfig",
+        "Tokens",
+        "create_app",
+        "hash_token",
+        "read_tokens",
+    },
     "store": {
         "Anchor",
         "ChainRow",

@@ -31,6 +31,8 @@ complete); the classes outside this module are named with their module::
     │                                                  language, a template over its bounds)
     ├── PropertyFailure(TierflowError, AssertionError) tierflow.testing: a rule set property does
     │                                                  not hold; the message is a test case
+    ├── ServeError(TierflowError)                      tierflow.server: a request the HTTP service
+    │                                                  refuses (a serve.* code and its status)
     └── OutsideFragment(TierflowError)                 tierflow.analysis: a condition the exact
                                                        coverage cannot reason about (caught there)
 

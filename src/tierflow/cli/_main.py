@@ -34,6 +34,7 @@ from tierflow.cli._rulesets import (
     _cmd_test,
 )
 from tierflow.cli._run import _add_run_commands
+from tierflow.cli._serve import _add_serve_command
 from tierflow.cli._shell import (
     _escape,
     _extends_option,
@@ -242,6 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_notices)
     _add_report_commands(sub)  # report chronic, equity, effectiveness, progress, operations
     _add_outbox_commands(sub)  # outbox, delivery: the notices rendered and their deliveries
+    _add_serve_command(sub)  # serve: the HTTP service (the server extra)
     return parser
 
 

@@ -1,0 +1,264 @@
+"""``/v1/evaluate``: one student's facts, or a batch streamed both ways, into decisions.
+
+One student: a JSON object in, a decision out (with its explanation on request). A batch: a JSON
+array or JSON Lines in, JSON Lines out, one line per record as it is decided, through the same
+reader the CLI uses (:func:`tierflow.ingest.read_facts`) and the same loop
+(:func:`tierflow.pipeline.evaluate_records`): a record that cannot be read or evaluated is a
+line ``{"source", "error"}`` and the batch goes on; the last line is the summary. A JSON Lines
+body is read as it arrives and decisions are sent as they are made, so memory does not grow
+with the batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import anyio.from_thread
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from tierflow.errors import DataError, DataReport, TierflowError
+from tierflow.evaluate import CompiledRuleset
+from tierflow.ingest import read_facts
+from tierflow.pipeline import evaluate_records
+from tierflow.server._deps import needs, request_id, server_state, shown
+from tierflow.server._errors import ServeError, status_and_body
+from tierflow.server._state import ServerState
+from tierflow.server._tokens import Principal
+
+__all__ = ["EvaluateRequest", "router"]
+
+router = APIRouter(prefix="/v1", tags=["evaluate"])
+
+_JSON_LINES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
+_FLUSH_EVERY = 256
+
+
+class EvaluateRequest(BaseModel):
+    """One student's facts to decide on."""
+
+    facts: dict[str, Any] = Field(
+        description="the student's facts (StudentFacts' keys; student_id at least)"
+    )
+    as_of: dt.date = Field(description="the date the facts describe")
+    ruleset: str | None = Field(None, description="a loaded rule set's id (default: the first)")
+    explain: bool = Field(False, description="add the explanation (with how far the next tier is)")
+
+
+def _reject_json(exc: DataError) -> dict[str, Any]:
+    return {
+        "source": exc.source,
+        "error": {
+            "code": exc.code,
+            "message": exc.reason,
+            "field": exc.field,
+            "student_id": exc.student_id,
+        },
+    }
+
+
+@router.post("/evaluate", summary="Decide for one student")
+async def evaluate_one(
+    body: EvaluateRequest,
+    request: Request,
+    who: Annotated[Principal, Depends(needs("evaluate"))],
+) -> dict[str, Any]:
+    """Evaluate one student's facts as of a date against a loaded rule set."""
+    state = server_state(request)
+    ruleset = state.rulesets.get(body.ruleset)
+    started = time.perf_counter()
+    try:
+        decision = ruleset.evaluate(body.facts, as_of=body.as_of)
+    except DataError as exc:
+        state.metrics.rejects.labels(ruleset.id).inc()
+        raise exc.with_source("facts") from None
+    state.metrics.evaluations.labels(ruleset.id).inc()
+    out: dict[str, Any] = {
+        "ruleset": dataclasses.asdict(ruleset.ref),
+        "decision": decision.to_dict(),
+    }
+    if body.explain:
+        out["explanation"] = decision.explain().to_dict()
+    if state.decision_log is not None:
+        line = state.decision_log.line(
+            request_id(request), decision, body.facts, time.perf_counter() - started
+        )
+        state.decision_log.write([line])
+    result: dict[str, Any] = shown(state, who, out)
+    return result
+
+
+class _Lines:
+    """The lines of a request body as it arrives, for a reader running in a worker thread.
+
+    Each chunk is fetched from the event loop (``anyio.from_thread``), so the body is read
+    only as fast as the records are decided.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = request.stream()
+        self._pending = b""
+        self._lines: list[bytes] = []
+        self._done = False
+        self.chunks = 0
+
+    async def _next_chunk(self) -> bytes | None:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while not self._lines:
+            if self._done:
+                raise StopIteration
+            chunk = anyio.from_thread.run(self._next_chunk)
+            self.chunks += 1
+            if chunk is None:
+                self._done = True
+                if self._pending:
+                    self._lines.append(self._pending)
+                    self._pending = b""
+                continue
+            parts = (self._pending + chunk).split(b"\n")
+            self._pending = parts.pop()
+            self._lines.extend(reversed(parts))
+        return self._lines.pop().decode("utf-8", errors="surrogateescape") + "\n"
+
+
+class _Stream(StreamingResponse):
+    """A streamed response that leaves the request's body to the endpoint.
+
+    Starlette's own listens for a disconnect on ``receive`` while it streams (under ASGI spec
+    versions before 2.4, uvicorn's included), which would take the body's chunks from the
+    reader; here the reader owns ``receive``.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.stream_response(send)
+
+
+def _batch_lines(
+    state: ServerState,
+    who: Principal,
+    ruleset: CompiledRuleset,
+    as_of: dt.date,
+    explain: bool,
+    rid: str,
+    name: str,
+    stream: Any,
+) -> Iterator[bytes]:
+    """The JSON Lines of a batch's answer, in blocks (a block per chunk read, or per 256)."""
+    kinds = {n: decl.type for n, decl in ruleset.spec.facts.extra.items()}
+    report = DataReport()
+    records = read_facts(name, stream=stream, extra_kinds=kinds, report=report)
+    personal = who.has("personal")
+    log = state.decision_log
+    out: list[str] = []
+    logged: list[str] = []
+    told = 0  # rejects already written
+    flushed_at = 0
+    started = time.perf_counter()
+
+    def drain() -> None:
+        nonlocal told
+        for exc in report.rejects[told:]:
+            item = _reject_json(exc)
+            out.append(json.dumps(item if personal else state.masker.mask(item)) + "\n")
+        told = len(report.rejects)
+
+    try:
+        for record, decision in evaluate_records(ruleset, records, as_of=as_of, report=report):
+            drain()
+            item: dict[str, Any] = {"source": record.source, "decision": decision.to_dict()}
+            if explain:
+                item["explanation"] = decision.explain().to_dict()
+            out.append(json.dumps(item if personal else state.masker.mask(item)) + "\n")
+            if log is not None:
+                logged.append(log.line(rid, decision, record.facts, time.perf_counter() - started))
+            chunks = getattr(stream, "chunks", 0)
+            if len(out) >= _FLUSH_EVERY or chunks != flushed_at:
+                flushed_at = chunks
+                if log is not None:
+                    log.write(logged)
+                    logged.clear()
+                yield "".join(out).encode()
+                out.clear()
+        drain()
+    except TierflowError as exc:  # the body went over its limit while it was read
+        found = status_and_body(exc)
+        assert found is not None
+        out.append(json.dumps(found[1]) + "\n")
+    if log is not None:
+        log.write(logged)
+    state.metrics.evaluations.labels(ruleset.id).inc(report.accepted)
+    state.metrics.rejects.labels(ruleset.id).inc(len(report.rejects))
+    summary = {
+        "summary": {
+            "read": report.read,
+            "accepted": report.accepted,
+            "rejected": len(report.rejects),
+            "ruleset": dataclasses.asdict(ruleset.ref),
+        }
+    }
+    out.append(json.dumps(summary) + "\n")
+    yield "".join(out).encode()
+
+
+_BATCH_BODY = {
+    "content": {
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "one JSON object of facts per line"}
+        },
+        "application/json": {
+            "schema": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "required": True,
+}
+
+
+@router.post(
+    "/evaluate/batch",
+    summary="Decide for many students (JSON array or JSON Lines in, JSON Lines out)",
+    response_class=StreamingResponse,
+    openapi_extra={"requestBody": _BATCH_BODY},
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def evaluate_batch(
+    request: Request,
+    who: Annotated[Principal, Depends(needs("evaluate"))],
+    as_of: Annotated[dt.date, Query(description="the date the facts describe")],
+    ruleset: Annotated[str | None, Query(description="a loaded rule set's id")] = None,
+    explain: Annotated[bool, Query(description="add each decision's explanation")] = False,
+) -> StreamingResponse:
+    """Evaluate a batch: each line (or array item) one student's facts."""
+    state = server_state(request)
+    chosen = state.rulesets.get(ruleset)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    stream: Any
+    if media == "application/json":
+        text = (await request.body()).decode("utf-8", errors="surrogateescape")
+        stream, name = io.StringIO(text), "request" + ".json"  # the suffix names the format
+    elif media in _JSON_LINES:
+        stream, name = _Lines(request), "request" + ".jsonl"
+    else:
+        raise ServeError(
+            "serve.unsupported_media",
+            f"send application/json (an array) or application/x-ndjson, not {media or 'nothing'!r}",
+            415,
+        )
+    lines = _batch_lines(state, who, chosen, as_of, explain, request_id(request), name, stream)
+    headers = {"X-Tierflow-Ruleset": f"{chosen.id} {chosen.version} {chosen.content_hash}"}
+    return _Stream(lines, media_type="application/x-ndjson", headers=headers)

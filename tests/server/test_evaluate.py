@@ -1,0 +1,186 @@
+"""``/v1/evaluate``: one student and batches, with explanations, rejects and masking.
+
+Expected tiers are computed by hand from mtss.yaml's bands (Tier 2 from a 5% absence rate,
+Tier 3 from 20%, the chronic-plan rule from 10%, once 10 days are enrolled).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.served import Served, auth, serving, tokens_file
+from tierflow.server import ServerConfig
+
+DAY = "2025-11-03"
+TIER2 = {"student_id": "s1", "days_enrolled": 60, "days_absent": 7}  # 7/60 = 11.7%
+TIER3 = {"student_id": "s2", "days_enrolled": 60, "days_absent": 13}  # 13/60 = 21.7%
+TIER1 = {"student_id": "s3", "days_enrolled": 60, "days_absent": 1}  # 1/60 = 1.7%
+NDJSON = {"content-type": "application/x-ndjson"}
+
+
+def _lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_one_student_with_the_rule_set_identity(open_server: Served) -> None:
+    with open_server.client() as c:
+        r = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": DAY, "ruleset": "mtss"})
+        listed = c.get("/v1/rulesets/mtss").json()
+    assert r.status_code == 200
+    body = r.json()
+    assert body["decision"]["tier"] == "tier2"
+    assert body["decision"]["rules"] == ["chronic-plan"]
+    assert body["ruleset"]["id"] == "mtss"
+    assert body["ruleset"]["version"] == listed["version"]
+    assert len(body["ruleset"]["content_hash"]) == 64
+    assert body["ruleset"]["content_hash"] == listed["content_hash"]
+    assert "explanation" not in body
+
+
+def test_explain_says_why_and_how_far_the_next_tier_is(open_server: Served) -> None:
+    with open_server.client() as c:
+        body = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": DAY, "explain": True}).json()
+    explanation = body["explanation"]
+    assert explanation["tier"]["subject"].startswith("tier tier2")
+    assert any("absence_rate" in b for b in explanation["tier"]["because"])
+    # the counterfactual, by hand: (7 + x) / (60 + x) >= 20% from x = 6.25, so 7 more absences
+    assert explanation["next_tier"].startswith("7 more unexcused absences")
+
+
+def test_a_student_missing_a_fact_gets_the_cli_code(open_server: Served) -> None:
+    with open_server.client() as c:
+        r = c.post("/v1/evaluate", json={"facts": {"student_id": "s9"}, "as_of": DAY})
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert (error["code"], error["field"], error["student_id"]) == (
+        "facts.missing",
+        "days_enrolled",
+        "s9",
+    )
+
+
+def test_unknown_rule_set_and_bad_date(open_server: Served) -> None:
+    with open_server.client() as c:
+        unknown = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": DAY, "ruleset": "zz"})
+        bad_day = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": "2025-13-01"})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "serve.not_found"
+    assert "'ca', 'mtss'" in unknown.json()["error"]["message"]
+    assert bad_day.status_code == 400
+    assert bad_day.json()["error"]["code"] == "serve.bad_request"
+
+
+def test_a_batch_as_json_lines_keeps_order_and_reports_rejects(open_server: Served) -> None:
+    body = "\n".join([json.dumps(TIER2), "not json", json.dumps({"student_id": "x"}), "", ""])
+    body += json.dumps(TIER3) + "\n" + json.dumps(TIER1)  # no newline at the end
+    with open_server.client() as c:
+        r = c.post(f"/v1/evaluate/batch?as_of={DAY}", content=body, headers=NDJSON)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    lines = _lines(r.text)
+    assert [(x.get("source"), x.get("decision", {}).get("tier")) for x in lines[:-1]] == [  # type: ignore[union-attr]
+        ("request.jsonl:1", "tier2"),
+        ("request.jsonl:2", None),
+        ("request.jsonl:3", None),
+        ("request.jsonl:5", "tier3"),
+        ("request.jsonl:6", "tier1"),
+    ]
+    assert lines[1]["error"]["code"] == "ingest.invalid_json"  # type: ignore[index]
+    assert lines[2]["error"]["code"] == "facts.missing"  # type: ignore[index]
+    summary = lines[-1]["summary"]
+    assert (summary["read"], summary["accepted"], summary["rejected"]) == (5, 3, 2)  # type: ignore[index]
+    assert summary["ruleset"]["id"] == "mtss"  # type: ignore[index]
+
+
+def test_a_batch_as_a_json_array_with_explanations(open_server: Served) -> None:
+    with open_server.client() as c:
+        r = c.post(f"/v1/evaluate/batch?as_of={DAY}&ruleset=mtss&explain=true", json=[TIER1, TIER3])
+    lines = _lines(r.text)
+    assert [x["decision"]["tier"] for x in lines[:-1]] == ["tier1", "tier3"]  # type: ignore[index]
+    assert [x["source"] for x in lines[:-1]] == ["request.json[0]", "request.json[1]"]
+    assert all("explanation" in x for x in lines[:-1])
+
+
+def test_a_batch_is_read_as_it_arrives_in_small_chunks(open_server: Served) -> None:
+    count = 3000
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(count):
+            facts = {"student_id": f"s{i}", "days_enrolled": 60, "days_absent": i % 20}
+            yield (json.dumps(facts) + "\n").encode()
+
+    with (
+        open_server.client() as c,
+        c.stream("POST", f"/v1/evaluate/batch?as_of={DAY}", content=chunks(), headers=NDJSON) as r,
+    ):
+        lines = [json.loads(line) for line in r.iter_lines() if line]
+    tiers = [x["decision"]["tier"] for x in lines[:-1]]
+    # by hand: absences 0-2 of 60 are under 5%, 3-11 under 20%, 12-19 at 20% or more
+    expected = [
+        "tier1" if i % 20 < 3 else "tier2" if i % 20 < 12 else "tier3" for i in range(count)
+    ]
+    assert tiers == expected
+    assert lines[-1]["summary"]["accepted"] == count
+
+
+def test_a_batch_of_another_media_type_is_refused(open_server: Served) -> None:
+    with open_server.client() as c:
+        r = c.post(
+            f"/v1/evaluate/batch?as_of={DAY}",
+            content=b"a,b\n",
+            headers={"content-type": "text/csv"},
+        )
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "serve.unsupported_media"
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
+    folder = tmp_path_factory.mktemp("logged")
+    log = folder / "decisions.jsonl"
+    config = ServerConfig(rulesets=("mtss",), tokens=tokens_file(folder), decision_log=str(log))
+    with serving(config) as served:
+        yield served, log
+
+
+def test_without_the_personal_scope_student_ids_are_masked(logged: tuple[Served, Path]) -> None:
+    served, _ = logged
+    with served.client(**auth("evaluator")) as c:
+        one = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": DAY, "explain": True}).json()
+        again = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": DAY}).json()
+        batch = _lines(
+            c.post(f"/v1/evaluate/batch?as_of={DAY}", json=[TIER2, {"student_id": "s1"}]).text
+        )
+    with served.client(**auth("root")) as c:
+        shown = c.post("/v1/evaluate", json={"facts": TIER2, "as_of": DAY}).json()
+    masked = one["decision"]["student_id"]
+    assert masked.startswith("anon-") and "s1" not in json.dumps(one)
+    assert again["decision"]["student_id"] == masked  # stable: records can be told apart
+    assert batch[0]["decision"]["student_id"] == masked
+    assert batch[1]["error"]["student_id"] == masked
+    assert shown["decision"]["student_id"] == "s1"
+
+
+def test_the_decision_log_has_hash_digest_outcome_and_masked_ids(
+    logged: tuple[Served, Path],
+) -> None:
+    served, log = logged
+    with served.client(**auth("evaluator")) as c:
+        r = c.post(
+            "/v1/evaluate",
+            json={"facts": TIER3, "as_of": DAY},
+            headers={"X-Request-ID": "req-77"},
+        )
+    assert r.status_code == 200
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    entry = next(e for e in entries if e["request_id"] == "req-77")
+    assert entry["ruleset"]["content_hash"] == r.json()["ruleset"]["content_hash"]
+    assert entry["outcome"]["tier"] == "tier3"
+    assert entry["student_id"].startswith("anon-")
+    assert entry["facts_digest"].startswith("sha256:") and len(entry["facts_digest"]) == 71
+    assert entry["latency_ms"] >= 0
+    assert "s2" not in log.read_text()

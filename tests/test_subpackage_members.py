@@ -179,6 +179,7 @@ EXPECTED: dict[str, set[str]] = {
         "EquityRow",
         "StudentEquity",
         "equity_report",
+        "event_record",
         "GoalLine",
         "GoalPoint",
         "Progress",

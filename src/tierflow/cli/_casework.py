@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tierflow.cli._run import _date, _event_dict, _event_line
+from tierflow.cli._run import _date, _event_line
 from tierflow.cli._shell import (
     _extends_option,
     _Failed,
@@ -26,6 +26,7 @@ from tierflow.cli._shell import (
 )
 from tierflow.errors import DataReport, WorkflowError
 from tierflow.ingest import read_calendars, read_facts
+from tierflow.report import event_record
 from tierflow.runner import read_staff
 from tierflow.store import SqlRepository
 from tierflow.workflow import CONTACT_OUTCOMES, CONTACT_TYPES, Engine, WorkflowEvent
@@ -184,7 +185,7 @@ def _act(name: str, action: _Action, args: argparse.Namespace, out: _Out, err: _
             if ev.intervention_id is not None and ev.intervention_id not in names:
                 names[ev.intervention_id] = repo.get(ev.intervention_id).intervention
     if args.format == "json":
-        events = [_event_dict(ev, names.get(ev.intervention_id or "")) for ev in recorded]
+        events = [event_record(ev, names.get(ev.intervention_id or "")) for ev in recorded]
         out.data(json.dumps({"events": events}, indent=2) + "\n")
     else:
         for ev in recorded:

@@ -15,8 +15,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from tierflow.cli._run import _date, _event_dict, _event_line
+from tierflow.cli._run import _date, _event_line
 from tierflow.cli._shell import _escape, _no_database, _Out, _write_export
+from tierflow.report import event_record
 from tierflow.workflow import WorkflowEvent
 
 __all__: list[str] = []
@@ -90,7 +91,7 @@ def _cmd_delivery(args: argparse.Namespace, out: _Out, err: _Out) -> int:
 
         recorded = repo.run_batch(work)
     if args.format == "json":
-        out.data(json.dumps({"events": [_event_dict(recorded, None)]}, indent=2) + "\n")
+        out.data(json.dumps({"events": [event_record(recorded, None)]}, indent=2) + "\n")
     else:
         out.line(f"{recorded.student_id}  {_event_line(recorded, None)}")
     return 0

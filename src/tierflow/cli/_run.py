@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 from tierflow.cli._shell import (
@@ -26,6 +25,7 @@ from tierflow.cli._shell import (
 )
 from tierflow.errors import DataReport
 from tierflow.ingest import read_calendars
+from tierflow.report import event_record
 from tierflow.runner import read_staff, run_facts_file, run_files
 from tierflow.store import SqlRepository
 from tierflow.workflow import Engine, Intervention, WorkflowEvent
@@ -278,36 +278,6 @@ def _cmd_advance(args: argparse.Namespace, out: _Out, err: _Out) -> int:
     return 0
 
 
-def _plain(value: Any) -> Any:
-    """``value`` with every mapping a dict and every tuple a list (JSON's shapes)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
-
-
-def _event_dict(event: WorkflowEvent, name: str | None) -> dict[str, Any]:
-    """An event as JSON: its fields, the intervention's catalogue id, the rule set as text."""
-    return {
-        "seq": event.seq,
-        "at": event.at.isoformat(),
-        "kind": event.kind,
-        "intervention_id": event.intervention_id,
-        "intervention": name,
-        "trigger": event.trigger,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "who": event.who,
-        "why": event.why,
-        "ruleset": None if event.ruleset is None else str(event.ruleset),
-        "facts": _plain(event.facts),
-        "detail": _plain(event.detail),
-    }
-
-
 def _event_line(event: WorkflowEvent, name: str | None) -> str:
     """One event for people: date, kind, intervention, states or step, who and why."""
     parts = [str(event.at), event.kind]
@@ -336,7 +306,7 @@ def _cmd_timeline(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         err.line(f"tierflow timeline: no records for student {args.student!r} in {args.db}")
         return 1
     if args.format == "json":
-        rows = [_event_dict(e, interventions.get(e.intervention_id or "")) for e in events]
+        rows = [event_record(e, interventions.get(e.intervention_id or "")) for e in events]
         out.data(json.dumps(rows, indent=2, default=str) + "\n")
         return 0
     for event in events:

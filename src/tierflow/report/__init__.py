@@ -28,6 +28,7 @@ from tierflow.report._effect import (
     effectiveness,
 )
 from tierflow.report._equity import EquityReport, EquityRow, StudentEquity, equity_report
+from tierflow.report._events import event_record
 from tierflow.report._fs195 import FS195_COLUMNS, ChronicStudent
 from tierflow.report._mailing import (
     MailedNotice,
@@ -103,6 +104,7 @@ __all__ = [
     "dashboard",
     "effectiveness",
     "equity_report",
+    "event_record",
     "operations",
     "outbox",
     "produce_notices",

@@ -13,14 +13,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from tierflow.errors import DataReport, WorkflowError
-from tierflow.report import build_packet, compliance_report, work_queue
+from tierflow.report import build_packet, compliance_report, event_record, work_queue
 from tierflow.runner import run_days
 from tierflow.server._deps import needs, server_state, shown
 from tierflow.server._errors import ServeError
@@ -34,37 +34,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/casework", tags=["casework"])
 
 Caseworker = Annotated[Principal, Depends(needs("casework"))]
-
-
-def _plain(value: Any) -> Any:
-    """``value`` in JSON's shapes (mappings, lists, ISO dates)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
-
-
-def _event_json(event: WorkflowEvent, name: str | None) -> dict[str, Any]:
-    """An event as ``tierflow timeline --format json`` prints it."""
-    return {
-        "seq": event.seq,
-        "at": event.at.isoformat(),
-        "student_id": event.student_id,
-        "kind": event.kind,
-        "intervention_id": event.intervention_id,
-        "intervention": name,
-        "trigger": event.trigger,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "who": event.who,
-        "why": event.why,
-        "ruleset": None if event.ruleset is None else str(event.ruleset),
-        "facts": _plain(event.facts),
-        "detail": _plain(event.detail),
-    }
 
 
 def _act(
@@ -88,7 +57,9 @@ def _act(
         for ev in recorded:
             if ev.intervention_id is not None and ev.intervention_id not in names:
                 names[ev.intervention_id] = repo.get(ev.intervention_id).intervention
-    events = [_event_json(ev, names.get(ev.intervention_id or "")) for ev in recorded]
+    events = [
+        event_record(ev, names.get(ev.intervention_id or ""), with_student=True) for ev in recorded
+    ]
     return {"events": shown(state, who, events)}
 
 
@@ -384,7 +355,7 @@ def timeline(student_id: str, request: Request, who: Caseworker) -> dict[str, An
         names = {iv.id: iv.intervention for iv in repo.for_student(student_id)}
     if not events:
         raise ServeError("serve.not_found", f"no records for student {student_id!r}", 404)
-    rows = [_event_json(e, names.get(e.intervention_id or "")) for e in events]
+    rows = [event_record(e, names.get(e.intervention_id or ""), with_student=True) for e in events]
     return {"events": shown(state, who, rows)}
 
 

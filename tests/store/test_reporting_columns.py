@@ -239,3 +239,14 @@ def test_firsts_keeps_each_intervention_s_first_transition_into_each_state(
         (day[9], "iv-b", "closed", True),
     ]
     assert len(repo.summaries(["transition"])["s1"]) == 8  # without firsts: every one
+
+
+def test_firsts_breaks_a_same_day_tie_by_the_order_recorded(repo: Repository) -> None:
+    # Eight events first, so the two moves are seq 9 and 10: compared as text, "10" < "9".
+    for n in range(8):
+        repo.append(WorkflowEvent(0, D, "s2", "decision", detail={"tier": f"tier{n % 3 + 1}"}))
+    on = D + dt.timedelta(days=3)
+    for trigger in ("start", "check_in"):
+        repo.append(WorkflowEvent(0, on, "s2", "transition", "iv-c", trigger, "x", "active"))
+    kept = [(s.seq, s.trigger) for s in repo.summaries(["transition"], firsts=True)["s2"]]
+    assert kept == [(9, "start")]  # the first recorded of the two on that day

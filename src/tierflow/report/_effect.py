@@ -392,8 +392,8 @@ def effectiveness(
         units = sorted(served[kind], key=lambda u: u.student_id)
         found = [outcome(unit, window, days_of) for unit in units]
         pool = Pool(kind, window, days_of, timelines, callers.get(kind, []))
-        options = [pool.options(u, f, caliper) for u, f in zip(units, found, strict=True)]
-        for unit, one, change in zip(units, found, match(options), strict=True):
+        cells = [pool.cell(u, f) for u, f in zip(units, found, strict=True)]
+        for unit, one, change in zip(units, found, match(cells, caliper), strict=True):
             done = one if change is None else dataclasses.replace(one, comparison=change)
             for group in groups_of(unit, done.daily, keys):
                 groups.setdefault((kind, group), []).append(done)

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import math
+import operator
 import random
 import statistics
 from bisect import bisect_left, bisect_right
@@ -23,6 +24,7 @@ from tierflow.workflow._tried import Starts
 __all__ = [
     "BOOTSTRAP_DRAWS",
     "TIMELINE_KINDS",
+    "Cell",
     "Outcome",
     "Pool",
     "Served",
@@ -182,62 +184,97 @@ class Pool:
         self._on[on] = found
         return found
 
-    def options(
-        self, unit: Served, found: Outcome, caliper: float
-    ) -> Iterator[tuple[float, str, float]]:
-        """``(gap, student, change)`` of the students ``unit`` may be compared with, nearest first.
+    def cell(self, unit: Served, found: Outcome) -> Cell | None:
+        """The students ``unit`` may be compared with, and its own before rate.
 
         They met the same trigger at the same tier on the start day, are in the same grade,
-        have both windows full on their own days, were not served before the windows ended,
-        and their before rate is within ``caliper`` of the served student's. Read lazily:
-        the matching asks for the next only when the nearer ones were taken.
+        have both windows full on their own days, and were not served before the windows
+        ended; :func:`match` keeps those within the caliper. None: nobody (no before rate,
+        no days, or no tier decided when it started).
         """
         if found.before is None or found.daily is None or unit.tier is None:
-            return iter(())
-        entries = self._read(unit.start).get((unit.tier, found.daily.grade), [])
-        return _nearest(entries, found.before, caliper + 1e-12)
+            return None
+        entries = self._read(unit.start).get((unit.tier, found.daily.grade))
+        return None if not entries else (entries, found.before)
 
 
-def _nearest(entries: list[_Entry], at: float, limit: float) -> Iterator[tuple[float, str, float]]:
-    """Entries (sorted by before rate) within ``limit`` of ``at``, nearest first."""
+Cell = tuple[list[_Entry], float]
+"""A served student's candidates (sorted by before rate) and its own before rate."""
+
+
+def _nearest(
+    entries: list[_Entry], at: float, limit: float, used: set[str]
+) -> Iterator[tuple[float, str, float]]:
+    """``(gap, student, change)`` of entries within ``limit`` of ``at``: nearest first.
+
+    Equal gaps go to the smaller student id, whether the students are above ``at``, below
+    it, or both: entries are read a run of equal rates at a time. A student in ``used`` when
+    its turn comes is passed over (the matching took it).
+    """
     right = bisect_left(entries, (at,))
-    left = right - 1
+    left, size = right, len(entries)
     while True:
-        low = at - entries[left][0] if left >= 0 else math.inf
-        high = entries[right][0] - at if right < len(entries) else math.inf
-        if min(low, high) > limit:
+        low = at - entries[left - 1][0] if left > 0 else math.inf
+        high = entries[right][0] - at if right < size else math.inf
+        gap = min(low, high)
+        if gap > limit:
             return
-        if high < low or (high == low and entries[right][1] <= entries[left][1]):
-            yield high, entries[right][1], entries[right][2]
-            right += 1
-        else:
-            yield low, entries[left][1], entries[left][2]
-            left -= 1
+        run: list[_Entry] = []
+        if low == gap:
+            value, start = entries[left - 1][0], left - 1
+            while start > 0 and entries[start - 1][0] == value:
+                start -= 1
+            run += entries[start:left]
+            left = start
+        if high == gap:
+            value, end = entries[right][0], right + 1
+            while end < size and entries[end][0] == value:
+                end += 1
+            run += entries[right:end]
+            right = end
+        if low == high:
+            run.sort(key=_BY_STUDENT)  # two runs at one gap, each in order already: merged
+        for _, cid, change in run:
+            if cid not in used:
+                yield gap, cid, change
 
 
-def match(options: Sequence[Iterator[tuple[float, str, float]]]) -> list[float | None]:
+_BY_STUDENT = operator.itemgetter(1)
+
+
+def match(cells: Sequence[Cell | None], caliper: float) -> list[float | None]:
     """Pair served students with comparison students, each used once: the comparison's change.
 
     Greedy on the whole kind: the closest pair of all first (ties to the smaller served
-    index, then the smaller student id), then the closest of what is left, and so on; each
-    served student's candidates are read nearest first, one at a time. Each comparison
-    student serves one served student, so the pairs are independent, as the bootstrap of
-    pairs assumes (with reuse, the intervals came out too narrow).
+    index, then the smaller student id), then the closest of what is left, and so on, among
+    pairs whose before rates differ by at most ``caliper``; each served student's candidates
+    are read nearest first, one at a time. Each comparison student serves one served
+    student, so the pairs are independent, as the bootstrap of pairs assumes (with reuse,
+    the intervals came out too narrow).
+
+    Args:
+        cells: Each served student's :meth:`Pool.cell`, in order.
+        caliper: Largest difference of before rates a pair may have.
     """
+    used: set[str] = set()
+    limit = caliper + 1e-12  # a whole-day rate's float error never excludes a pair
+    streams = [
+        iter(()) if cell is None else _nearest(cell[0], cell[1], limit, used) for cell in cells
+    ]
     heap: list[tuple[float, int, str, float]] = []
-    for i, stream in enumerate(options):
+    for i, stream in enumerate(streams):
         first = next(stream, None)
         if first is not None:
             heap.append((first[0], i, first[1], first[2]))
     heapq.heapify(heap)
-    out: list[float | None] = [None] * len(options)
-    used: set[str] = set()
+    out: list[float | None] = [None] * len(cells)
+    pop, push = heapq.heappop, heapq.heappush
     while heap:
-        _, i, cid, change = heapq.heappop(heap)
-        if cid in used:
-            following = next(options[i], None)
+        _, i, cid, change = pop(heap)
+        if cid in used:  # taken since this stream offered it
+            following = next(streams[i], None)
             if following is not None:
-                heapq.heappush(heap, (following[0], i, following[1], following[2]))
+                push(heap, (following[0], i, following[1], following[2]))
             continue
         out[i] = change
         used.add(cid)

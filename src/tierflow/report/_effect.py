@@ -61,6 +61,7 @@ from tierflow.report._effect_calc import (
     timeline,
 )
 from tierflow.report._export import Cell, csv_text, json_text
+from tierflow.report._gc import pauses_collection
 from tierflow.workflow import CaseSummary, Repository
 
 __all__ = ["EFFECT_BY", "LEFT_OUT_REASONS", "EffectRow", "Effectiveness", "effectiveness"]
@@ -319,6 +320,7 @@ def _row_json(r: EffectRow) -> dict[str, object]:
 # --- the computation -------------------------------------------------------------------------
 
 
+@pauses_collection
 def effectiveness(
     repository: Repository,
     attendance: AttendanceSource,

@@ -46,6 +46,7 @@ from tierflow.attendance import SchoolCalendar
 from tierflow.evaluate import CompiledRuleset
 from tierflow.report._chronic import WATCHED_GROUPS, chronic_absence
 from tierflow.report._export import Cell, csv_text, json_text
+from tierflow.report._gc import pauses_collection
 from tierflow.workflow import CaseSummary, EventSummary, Repository, SchoolDays
 from tierflow.workflow._tried import Starts, started_support
 
@@ -396,6 +397,7 @@ def _student(
     )
 
 
+@pauses_collection
 def equity_report(
     repository: Repository,
     facts: Iterable[Mapping[str, Any]],

@@ -46,6 +46,7 @@ from typing import Any
 from tierflow.attendance import SchoolCalendar
 from tierflow.report._aging import LegalAging, legal_aging
 from tierflow.report._export import Cell, csv_text, json_text
+from tierflow.report._gc import pauses_collection
 from tierflow.report._queue import SchoolDaysBySchool, case_items
 from tierflow.workflow import Repository, Roster
 
@@ -364,6 +365,7 @@ def _iso(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
+@pauses_collection
 def operations(
     repository: Repository,
     roster: Roster,

@@ -152,8 +152,16 @@ class Pool:
         callers: Sequence[str],
     ) -> None:
         self._kind, self._window, self._lookup = kind, window, lookup
-        self._timelines, self._callers = timelines, callers
+        self._timelines = timelines
         self._on: dict[dt.date, dict[tuple[str, str | None], list[_Entry]]] = {}
+        # Latest served first (never served: first of all), so the students not yet served on
+        # a day are a prefix, found by bisection: most of a kind's pool was served early.
+        served: dict[str, int] = {}
+        for cid in callers:
+            own = timelines[cid].first_start.get(kind)
+            served[cid] = dt.date.max.toordinal() if own is None else own[1].toordinal()
+        self._callers = sorted(callers, key=served.__getitem__, reverse=True)
+        self._served = [-served[cid] for cid in self._callers]  # ascending
 
     def _read(self, on: dt.date) -> dict[tuple[str, str | None], list[_Entry]]:
         found = self._on.get(on)
@@ -161,11 +169,10 @@ class Pool:
             return found
         kind, window = self._kind, self._window
         found = {}
-        for cid in self._callers:
+        unserved = bisect_left(self._served, -on.toordinal())  # served after ``on``, or never
+        for cid in self._callers[:unserved]:
             tl = self._timelines[cid]
             own = tl.first_start.get(kind)
-            if own is not None and own[1] <= on:
-                continue  # served already (the cheap test first: most of the pool was)
             decided = tl.in_force(on)
             if decided is None or kind not in decided[1]:
                 continue  # not meeting the trigger that day

@@ -347,3 +347,47 @@ def test_a_large_row_gets_the_normal_interval_which_the_bootstrap_agrees_with() 
     assert (b_low, b_high) != (low, high)
     assert b_low == pytest.approx(low, abs=0.15 * (high - low))
     assert b_high == pytest.approx(high, abs=0.15 * (high - low))
+
+
+def test_grouped_separately_each_key_alone_after_the_district() -> None:
+    days = tuple(SEPT.days_between(D(2025, 9, 1), D(2025, 9, 12)))
+    repo = InMemoryRepository()
+    attendance = {
+        "a": DailyAttendance("a", days, (0.0,) * 10, grade="4", groups=("el", "iep")),
+        "b": DailyAttendance("b", days, (0.0,) * 10, grade="5"),
+        "c": DailyAttendance("c", days, (0.0,) * 10, grade="5", groups=("el",)),
+    }
+    for n, sid in enumerate(attendance):
+        _served(repo, n, sid, D(2025, 9, 5), D(2025, 9, 5))
+    report = effectiveness(
+        repo,
+        attendance,
+        as_of=D(2025, 9, 12),
+        window=3,
+        by=("grade", "group"),
+        min_n=1,
+        separately=True,
+    )
+    # Counted by hand: three served in all; grade 4 has a, grade 5 b and c; el a and c, iep
+    # a, and b is in no group. No row is by grade and group at once.
+    assert [(r.group, r.served) for r in report.rows] == [
+        ((), 3),
+        ((("grade", "4"),), 1),
+        ((("grade", "5"),), 2),
+        ((("group", "el"),), 2),
+        ((("group", "iep"),), 1),
+        ((("group", None),), 1),
+    ]
+    # The district row is the report without grouping; a key's rows, the report by that key.
+    alone = effectiveness(repo, attendance, as_of=D(2025, 9, 12), window=3, min_n=1)
+    by_grade = effectiveness(
+        repo, attendance, as_of=D(2025, 9, 12), window=3, by=("grade",), min_n=1
+    )
+    assert report.rows[0] == alone.rows[0]
+    assert report.rows[1:3] == by_grade.rows
+    lines = report.to_csv().splitlines()
+    assert lines[0].startswith('"intervention","grouped_by","grade","group","served"')
+    # The district row and the no-group row differ only by the column that says which is which.
+    assert lines[1].split(",")[:4] == ['"weekly-checkin"', '"district"', '""', '""']
+    assert lines[6].split(",")[:4] == ['"weekly-checkin"', '"group"', '""', '""']
+    assert json.loads(report.to_json())["separately"] is True

@@ -52,6 +52,11 @@ def add_effectiveness(sub: Any) -> None:
         "--by", action="append", choices=_BY, help="also group by this (repeat for several)"
     )
     p.add_argument(
+        "--separately",
+        action="store_true",
+        help="rows for the district and for each --by key on its own, not their combinations",
+    )
+    p.add_argument(
         "--min-n", type=int, default=10, metavar="N", help="fewest students for an estimate"
     )
     p.add_argument(
@@ -100,6 +105,7 @@ def _cmd_effectiveness(args: argparse.Namespace, out: _Out, err: _Out) -> int:
                 min_n=args.min_n,
                 caliper=args.caliper,
                 seed=args.seed,
+                separately=args.separately,
             )
     except StoreError as exc:
         err.line(f"tierflow report effectiveness: {exc}")

@@ -137,6 +137,8 @@ class Effectiveness:
         seed: The bootstrap's seed.
         resamples: Bootstrap resamples.
         rows: The rows, sorted by intervention and group.
+        separately: The rows are grouped by each of ``by`` on its own, after the
+            district's row (see :func:`effectiveness`), not by their combinations.
     """
 
     as_of: dt.date
@@ -148,6 +150,7 @@ class Effectiveness:
     seed: int
     resamples: int
     rows: tuple[EffectRow, ...]
+    separately: bool = False
 
     def summary(self) -> str:
         """One line: rows, students served, analysed, matched and left out."""
@@ -173,6 +176,7 @@ class Effectiveness:
                 "level": self.level,
                 "seed": self.seed,
                 "resamples": self.resamples,
+                "separately": self.separately,
                 "note": CAVEAT,
                 "rows": [_row_json(r) for r in self.rows],
             }
@@ -187,14 +191,20 @@ class Effectiveness:
         whole numbers (a rate of 0.9125 is ``9125``, a change of -0.05 is ``-500``).
         """
         keys = [k for k in self.by if k != "intervention"]
-        header: list[Cell] = ["intervention", *keys, *_CSV_COLUMNS]
+        # Grouped separately, a row's other keys are empty, as a student without a group's
+        # is: a column says which key the row is by ("district": none).
+        by: list[Cell] = ["grouped_by"] if self.separately else []
+        header: list[Cell] = ["intervention", *by, *keys, *_CSV_COLUMNS]
         rows: list[list[Cell]] = [header]
         for r in self.rows:
             values = dict(r.group)
             left = dict(r.left_out)
+            if self.separately:
+                by = [r.group[0][0] if r.group else "district"]
             rows.append(
                 [
                     r.intervention,
+                    *by,
                     *(values.get(k) for k in keys),
                     r.served,
                     *(left.get(reason, 0) for reason in LEFT_OUT_REASONS),
@@ -333,6 +343,7 @@ def effectiveness(
     level: float = 0.95,
     seed: int = 0,
     resamples: int = 2000,
+    separately: bool = False,
 ) -> Effectiveness:
     """Attendance before and after each intervention kind started, against matched students.
 
@@ -352,6 +363,11 @@ def effectiveness(
         level: Coverage of the intervals.
         seed: The bootstrap's seed (same seed, same report).
         resamples: Bootstrap resamples.
+        separately: Rows for the whole district and for each of ``by`` on its own (SQL's
+            ``GROUPING SETS``): with ``by=("school", "group")``, each kind's district row,
+            a row per school and a row per group, and none per school and group. Without
+            it, a row per combination of ``by``'s values. The matching is done once either
+            way.
 
     Raises:
         ValueError: A ``window``, ``min_n`` or ``resamples`` below 1, an unknown ``by``, a
@@ -397,13 +413,15 @@ def effectiveness(
         cells = [pool.cell(u, f) for u, f in zip(units, found, strict=True)]
         for unit, one, change in zip(units, found, match(cells, caliper), strict=True):
             done = one if change is None else dataclasses.replace(one, comparison=change)
-            for group in groups_of(unit, done.daily, keys):
+            for group in groups_of(unit, done.daily, keys, separately=separately):
                 groups.setdefault((kind, group), []).append(done)
     rows = tuple(
         _row(kind, group, outcomes, min_n, level, resamples, seed)
         for (kind, group), outcomes in sorted(groups.items(), key=lambda kv: _sort_key(kv[0]))
     )
-    return Effectiveness(as_of, window, keys, min_n, caliper, level, seed, resamples, rows)
+    return Effectiveness(
+        as_of, window, keys, min_n, caliper, level, seed, resamples, rows, separately
+    )
 
 
 def _sort_key(key: tuple[str, tuple[tuple[str, str | None], ...]]) -> tuple[object, ...]:

@@ -289,23 +289,35 @@ def match(cells: Sequence[Cell | None], caliper: float) -> list[float | None]:
 
 
 def groups_of(
-    unit: Served, daily: DailyAttendance | None, keys: Iterable[str]
+    unit: Served,
+    daily: DailyAttendance | None,
+    keys: Iterable[str],
+    *,
+    separately: bool = False,
 ) -> list[tuple[tuple[str, str | None], ...]]:
-    """Every group the unit counts in (one per student group with ``group``)."""
-    out: list[tuple[tuple[str, str | None], ...]] = [()]
+    """Every group the unit counts in (one per student group with ``group``).
+
+    By the combinations of ``keys`` (one group of every key), or with ``separately`` by
+    each key on its own, after the district's ``()``.
+    """
+    values: list[tuple[str, list[str | None]]] = []
     for key in keys:
         if key == "intervention":
             continue
-        values: list[str | None]
         if key == "school":
-            values = [unit.intervention.school_id]
+            values.append((key, [unit.intervention.school_id]))
         elif key == "owner":
-            values = [unit.intervention.owner]
+            values.append((key, [unit.intervention.owner]))
         elif key == "grade":
-            values = [None if daily is None else daily.grade]
+            values.append((key, [None if daily is None else daily.grade]))
         else:
-            values = list(daily.groups) if daily is not None and daily.groups else [None]
-        out = [(*g, (key, v)) for g in out for v in values]
+            groups = list(daily.groups) if daily is not None and daily.groups else [None]
+            values.append((key, list(groups)))
+    if separately:
+        return [(), *(((key, v),) for key, vs in values for v in vs)]
+    out: list[tuple[tuple[str, str | None], ...]] = [()]
+    for key, vs in values:
+        out = [(*g, (key, v)) for g in out for v in vs]
     return out
 
 

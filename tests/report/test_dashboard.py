@@ -462,7 +462,16 @@ def test_no_console_message_and_the_filters_work(chromium: str, tmp_path: Path) 
     assert len(roosevelt) == 2 and not any("off" in r for r in roosevelt)
     assert 'class="mark off" data-school="lincoln"' in dom
     assert 'class="mark off" data-school="roosevelt"' not in dom
-    assert not [r for r in rows if "data-group" in r and "off" in r]
+    assert not [r for r in rows if "data-group" in r and "data-set" not in r and "off" in r]
+    # Effectiveness rows are the district's, a school's or a group's: with a school picked,
+    # only that school's are shown; with nothing picked, only the district's.
+    effect = [r for r in rows if "data-set" in r]
+    assert len(effect) >= 3
+    assert all('class="off"' in r for r in effect if 'data-school="roosevelt"' not in r)
+    first = [r for r in re.findall(r"<tr[^>]*>", done.stdout) if "data-set" in r]
+    shown = [r for r in first if "off" not in r]
+    assert shown and all('data-school="" data-group=""' in r for r in shown)
+    assert len(shown) < len(first)
     # The check can fail: a script the policy does not allow is a console message.
     tampered = tmp_path / "tampered.html"
     tampered.write_text(page.replace("apply();\n  box", "apply(); \n  box"), encoding="utf-8")
@@ -573,3 +582,43 @@ def test_the_svg_is_rebuilt_from_an_allowlist() -> None:
     assert 'class="mark" data-school="&quot;&gt;&lt;script&gt;"' in out
     assert '<text x="1">&lt;b&gt; &amp; text</text>' in out
     assert 'aria-label="label &lt;x&gt;"' in out
+
+
+def _coloured(chromium: str, tmp: Path, svg: str, name: str) -> int:
+    """Coloured pixels of a page holding one chart (the legend's swatch counts in each)."""
+    from PIL import Image
+
+    page = tmp / f"{name}.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{svg}</body></html>", encoding="utf-8")
+    shot = tmp / f"{name}.png"
+    _browser(chromium, tmp, page, f"--screenshot={shot}", "--window-size=800,600")
+    with Image.open(shot) as image:
+        pixels = image.convert("RGB").tobytes()
+    rgb = [tuple(pixels[i : i + 3]) for i in range(0, len(pixels), 3)]
+    return sum(1 for r, g, b in rgb if max(r, g, b) - min(r, g, b) > 60)
+
+
+def test_a_zero_bar_can_be_seen_and_differs_from_no_value(chromium: str, tmp_path: Path) -> None:
+    from tierflow.report._charts import bar_chart
+
+    def chart(value: float | None) -> str:
+        return str(bar_chart("c", "rates", [("rate", [("lincoln", value, {})])]))
+
+    zero, none = (_coloured(chromium, tmp_path, chart(v), n) for v, n in ((0.0, "z"), (None, "n")))
+    assert zero > none + 50, (zero, none)  # a mark at 0; no value draws nothing
+    assert 'class="mark"' in chart(0.0) and 'class="mark"' not in chart(None)
+
+
+def _texts(svg: str) -> str:
+    return " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+
+
+def test_a_long_label_is_wrapped_whole_and_a_very_long_one_cut() -> None:
+    from tierflow.report._charts import bar_chart
+
+    long = "attendance-mentor-program-for-ninth-graders"  # 43 characters: two lines
+    longer = "a " * 40 + "end"  # three lines' worth: cut after two
+    svg = str(bar_chart("c", "rates", [("rate", [(long, 0.5, {}), (longer, 0.4, {})])]))
+    text = _texts(svg)
+    assert "attendance-mentor-program-" in text and "for-ninth-graders" in text
+    assert "\u2026" in text and "end" not in text.split()

@@ -17,6 +17,10 @@ never share one. ElementTree then escapes every text and attribute it writes. Te
 A mark (a bar, a point) that the page's filters may hide is drawn with a ``gid`` of
 ``mark:N``; :func:`_clean` gives it the class ``mark`` and the ``data-*`` attributes the
 caller passed for mark ``N`` (``data-school``, ``data-group``).
+
+A bar of 0 is a tick at 0 (a bar of no width cannot be seen), and no bar is drawn for no value;
+a label longer than 28 characters is wrapped onto a second line and cut after it (the table
+beside the chart has it whole).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -152,11 +157,21 @@ def _clean(svg: str, prefix: str, marks: Sequence[Mapping[str, str]], label: str
 
 
 _LABEL = 28
-"""Longest label a chart prints: a longer one is cut (the table beside it has it whole)."""
+"""Longest line of a label; a longer label is wrapped onto a second line."""
+
+_LINES = 2
+"""Most lines of a label: what is left after them is cut (the table beside has it whole)."""
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= _LABEL else text[: _LABEL - 1] + "\u2026"
+    """``text`` wrapped at word (or hyphen) breaks onto two lines of 28, cut after them."""
+    if len(text) <= _LABEL:
+        return text
+    lines = textwrap.wrap(text, _LABEL, break_on_hyphens=True) or [text[:_LABEL]]
+    if len(lines) > _LINES:
+        lines = lines[:_LINES]
+        lines[-1] = lines[-1][: _LABEL - 1] + "\u2026"
+    return "\n".join(lines)
 
 
 def _figure(rows: int) -> Any:
@@ -232,7 +247,13 @@ def _bars(
             if value is None:
                 continue
             y = i + (s - (len(series) - 1) / 2) * height
-            (bar,) = ax.barh([y], [scale * value], height=height * 0.92, color=_PALETTE[s % 3])
+            if value == 0:  # a bar of no width cannot be seen: a tick at 0 says "0", not "-"
+                (bar,) = ax.plot(
+                    [0], [y], marker="|", markersize=28 * height, markeredgewidth=2.5,
+                    color=_PALETTE[s % 3], clip_on=False,
+                )  # fmt: skip
+            else:
+                (bar,) = ax.barh([y], [scale * value], height=height * 0.92, color=_PALETTE[s % 3])
             bar.set_gid(f"mark:{len(marks)}")
             marks.append(attrs)
         handles.append(Patch(color=_PALETTE[s % 3], label=name))

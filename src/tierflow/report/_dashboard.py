@@ -13,7 +13,9 @@ Every chart has its data beside it as a ``<table>`` with a caption and header ce
 reports' own figures, built with :func:`~tierflow.report._export.html`, which escapes every
 value. The filters (by school and by student group) are the one thing the script does: it
 shows the two menus and hides the table rows and chart marks of the other schools or groups.
-Without scripts the menus stay hidden and the page shows everything.
+Without scripts the menus stay hidden and the page shows everything, but for the
+effectiveness chart, which then shows the district's marks only (a school's and a group's are
+drawn at the same places, for the filters to swap; its table lists every row).
 
 Given a roster, the page has the operations sections; given students (and the attendance
 events), a progress page for each, after the district's charts (each printed on its own
@@ -63,20 +65,29 @@ _SCRIPT = """
     var picked = {};
     menus.forEach(function (m) { picked[m.name] = m.value; });
     document.querySelectorAll("[data-school],[data-group]").forEach(function (el) {
-      var off = false;
+      var off = false, exact = el.hasAttribute("data-set");
       for (var key in picked) {
         var value = el.getAttribute("data-" + key);
-        if (value !== null && picked[key] !== "" && value !== picked[key]) { off = true; }
+        if (exact) {
+          if (value !== picked[key]) { off = true; }
+        } else if (value !== null && picked[key] !== "" && value !== picked[key]) {
+          off = true;
+        }
       }
       el.classList.toggle("off", off);
     });
   }
   menus.forEach(function (m) { m.addEventListener("change", apply); });
+  document.body.classList.add("js");
   apply();
   box.hidden = false;
 })();
 """
 """The filters: shows the menus and hides the rows and marks of other schools or groups.
+
+A row or mark with ``data-set`` (effectiveness, grouped separately) is shown only when both
+menus say exactly its school and group ("" is all); the others when they are of the picked
+school or group, or of none.
 
 It applies the menus once on load too: a browser that restores a form's choices (back, reload)
 shows what they say.
@@ -106,6 +117,7 @@ _STYLE = """\
   tr.flagged td:nth-child(7), tr.flagged td:nth-child(8) { color: #a00; font-weight: bold; }
   div.student td:last-child { text-align: left; white-space: normal; }
   .off { display: none; }
+  body:not(.js) .mark[data-set]:not([data-school=""][data-group=""]) { display: none; }
   p.note { font-size: 9pt; color: #333; max-width: 60em; }
   @media (max-width: 900px) { div.pair { grid-template-columns: 1fr; } }
   @media print { div.filters { display: none; } section.chart { break-inside: avoid; }
@@ -260,12 +272,32 @@ def _effect_cells(r: EffectRow) -> list[object]:
     ]
 
 
+def _effect_attrs(r: EffectRow) -> dict[str, str] | None:
+    """A row's filter attributes: ``data-set`` (an exact match) and its school and group.
+
+    The rows are grouped separately (the district's, a school's, a group's), so a row is
+    shown when the menus say exactly its school and group, "" (all) included. A row of no
+    school or no group cannot be picked in a menu and is not shown (the report has it).
+    """
+    attrs = {"set": "", "school": "", "group": ""}
+    for key, value in r.group:
+        if key not in ("school", "group") or value is None:
+            return None
+        attrs[key] = value
+    return attrs
+
+
+def _effect_label(r: EffectRow) -> str:
+    return r.intervention + "".join(f", {key} {value}" for key, value in r.group)
+
+
 def _effect(report: Effectiveness) -> Markup:
+    shown = [(r, a) for r in report.rows if (a := _effect_attrs(r)) is not None]
     changes: list[Interval] = [
-        (r.intervention, r.change, r.change_ci, {}) for r in report.rows if r.change is not None
+        (r.intervention, r.change, r.change_ci, a) for r, a in shown if r.change is not None
     ]
     dids: list[Interval] = [
-        (r.intervention, r.did, r.did_ci, {}) for r in report.rows if r.did is not None
+        (r.intervention, r.did, r.did_ci, a) for r, a in shown if r.did is not None
     ]
     level = round(report.level * 100)
     if changes:
@@ -280,12 +312,13 @@ def _effect(report: Effectiveness) -> Markup:
         caption = (
             f"Mean change in attendance rate, {report.window} school days before against "
             f"after the start, with its {level}% interval; and, where matched students who "
-            "were not served exist, the difference between the two changes."
+            "were not served exist, the difference between the two changes. For the district, "
+            "one school or one student group: with both menus set, nothing is shown."
         )
     else:
         chart = Markup("")
         caption = f"No intervention kind has {report.min_n} students for an estimate."
-    rows = [row(r.intervention, _effect_cells(r), attrs={}) for r in report.rows]
+    rows = [row(_effect_label(r), _effect_cells(r), attrs=a) for r, a in shown]
     return section(
         "effect",
         "Effectiveness by intervention kind",
@@ -425,7 +458,15 @@ def dashboard(
     )
     effect = None
     if attendance is not None:
-        effect = effectiveness(repository, attendance, as_of=as_of, window=window, min_n=min_n)
+        effect = effectiveness(
+            repository,
+            attendance,
+            as_of=as_of,
+            window=window,
+            min_n=min_n,
+            by=("school", "group"),
+            separately=True,
+        )
     ops = None
     if roster is not None:
         ops = operations_report(repository, roster, as_of=as_of, calendars=calendars)

@@ -9,6 +9,7 @@ and each dialect's transaction rules are in :mod:`tierflow.store._connect`.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 import random
@@ -55,6 +56,13 @@ class _Head(NamedTuple):
     start: int | None
     seq: int
     hash: str
+
+
+_DEFERRED = frozenset(("insert_event_at", "insert_iv"))
+"""Inserts a batch on PostgreSQL sends together, before its next read (see ``_exec``)."""
+
+_ROW_BLOCK = 1024
+"""Row numbers a batch on PostgreSQL reserves at a time (one round trip each)."""
 
 
 class _Step:
@@ -138,6 +146,11 @@ class ChainStore:
         self._failed: BaseException | None = None  # a write that failed half-way in a batch
         self._writes = 0  # write statements run (tells whether a failed change wrote anything)
         self._decoded: dict[str, Intervention] = {}  # stored text -> intervention (see _decode)
+        # A batch on PostgreSQL: inserts waiting to be sent, and row numbers reserved for them.
+        self._deferring = False
+        self._pending: list[tuple[Statement, Any]] = []
+        self._rows: collections.deque[int] = collections.deque()
+        self._fresh: set[str] = set()  # intervention ids new_id handed out in the batch
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -157,6 +170,7 @@ class ChainStore:
             raise StoreError(f"store {self.path}: a batch is already open (batches do not nest)")
         conn.info["write"] = True
         self._heads, self._failed, self._students = {}, None, {}
+        self._deferring = self.dialect == "postgresql"
         first_id: int | None = None
         try:
             with conn.begin():
@@ -183,6 +197,10 @@ class ChainStore:
         finally:
             conn.info["write"] = False
             self._heads, self._failed, self._students = None, None, None
+            self._deferring = False
+            self._pending.clear()  # sent, or undone with the batch
+            self._rows.clear()  # numbers not used: gaps, as a rolled-back insert leaves
+            self._fresh.clear()
 
     @contextmanager
     def unit(self) -> Iterator[None]:
@@ -262,6 +280,12 @@ class ChainStore:
         handle one kind of error whichever way a statement ran.
         """
         sql = self._statement(name)
+        if self._deferring and name in _DEFERRED and not many:
+            self._writes += 1
+            self._pending.append((sql, sql.bind(params)))
+            return None
+        if self._pending:
+            self._send_pending()
         dbapi = self._conn.connection.dbapi_connection
         assert dbapi is not None  # an open store's connection
         cursor = dbapi.cursor()
@@ -273,20 +297,64 @@ class ChainStore:
             else:
                 cursor.execute(sql.text, sql.bind(params))
         except self._conn.dialect.loaded_dbapi.Error as exc:
-            dialect = self._conn.dialect
-            lost = dialect.is_disconnect(exc, dbapi, cursor)
-            wrapped = sa.exc.DBAPIError.instance(
-                sql.text,
-                params or list(many),
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=lost,
-                dialect=dialect,
-            )
-            if lost:
-                self._conn.invalidate(wrapped)
-            raise wrapped from exc
+            raise self._driver_error(exc, dbapi, cursor, sql.text, params or list(many)) from exc
         return cursor
+
+    def _driver_error(
+        self, exc: Any, dbapi: Any, cursor: Any, text: str, params: Any
+    ) -> BaseException:
+        """A driver error as SQLAlchemy raises it; the connection invalidated when it was lost."""
+        dialect = self._conn.dialect
+        lost = dialect.is_disconnect(exc, dbapi, cursor)
+        wrapped: BaseException = sa.exc.DBAPIError.instance(
+            text,
+            params,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
+        )
+        if lost:
+            self._conn.invalidate(wrapped)
+        return wrapped
+
+    def _send_pending(self) -> None:
+        """Send the inserts a batch on PostgreSQL held back, in order, in one round trip.
+
+        A batch's reads come after its writes in time, so each read sends what is waiting
+        first (it sees every row the batch wrote), and the batch sends the rest before it
+        commits: a day's run makes half the round trips it did (the inserts of a student go
+        together, and the existence check of an id the batch made itself is left to the
+        primary key). psycopg's pipeline mode sends the statements without waiting for each
+        answer. An insert refused here (another writer took an id first) fails the batch,
+        which is undone: the same outcome as when it was refused on its own, one step later.
+        """
+        pending, self._pending = self._pending, []
+        dbapi = self._conn.connection.dbapi_connection
+        assert dbapi is not None  # an open store's connection
+        cursor = dbapi.cursor()
+        try:
+            with dbapi.pipeline():
+                for sql, bound in pending:
+                    cursor.execute(sql.text, bound)
+        except self._conn.dialect.loaded_dbapi.Error as exc:
+            wrapped = self._driver_error(exc, dbapi, cursor, pending[0][0].text, None)
+            self._failed = wrapped
+            raise wrapped from exc
+
+    def _next_row(self) -> int:
+        """A row number for the batch's next event, from numbers it reserved.
+
+        Rows still grow along each student's chain, as when the server numbers them: the
+        batch reads one snapshot (``REPEATABLE READ``) taken before it reserved any number,
+        so every row it can append after was numbered before its own; a row another writer
+        adds to the same chain meanwhile is not in the snapshot, and the chain head's check
+        refuses the batch as a conflict (run again, it reserves numbers anew).
+        """
+        if not self._rows:
+            reserved = self._exec("reserve_rows", n=_ROW_BLOCK).fetchall()
+            self._rows.extend(int(r) for (r,) in reserved)
+        return self._rows.popleft()
 
     def _flush_heads(self) -> None:
         """Write the chain heads a batch moved (two statements for the whole batch)."""
@@ -347,6 +415,8 @@ class ChainStore:
 
     def _read(self) -> AbstractContextManager[sa.Connection]:
         """Reads: in the batch's transaction inside one, else in their own."""
+        if self._pending:
+            self._send_pending()  # a read sees what the batch wrote
         if self._conn.in_transaction():
             return _Step(self, None)
         return self._own_read()
@@ -396,17 +466,32 @@ class ChainStore:
         if text is None:
             text = codec.dumps(body)
         digest = codec.chain_hash(head.hash, envelope_text(record, student_id, seq, text))
-        (row,) = self._exec(
-            "insert_event",
-            student_id=student_id,
-            seq=seq,
-            record=record,
-            intervention_id=intervention_id,
-            body=text,
-            prev_hash=head.hash,
-            hash=digest,
-            **report,
-        ).fetchone()
+        if self._deferring:
+            row = self._next_row()
+            self._exec(
+                "insert_event_at",
+                row=row,
+                student_id=student_id,
+                seq=seq,
+                record=record,
+                intervention_id=intervention_id,
+                body=text,
+                prev_hash=head.hash,
+                hash=digest,
+                **report,
+            )
+        else:
+            (row,) = self._exec(
+                "insert_event",
+                student_id=student_id,
+                seq=seq,
+                record=record,
+                intervention_id=intervention_id,
+                body=text,
+                prev_hash=head.hash,
+                hash=digest,
+                **report,
+            ).fetchone()
         if heads is not None:
             heads[student_id] = head._replace(seq=seq, hash=digest)
         elif head.start is None:

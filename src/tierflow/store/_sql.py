@@ -160,18 +160,30 @@ class SqlRepository(ChainStore):
         with fresh numbers).
         """
         number, self._next_id = self._next_id, self._next_id + 1
-        return f"iv-{number:07d}"
+        iid = f"iv-{number:07d}"
+        if self._deferring:
+            self._fresh.add(iid)  # add need not look it up: see add
+        return iid
 
     def add(self, intervention: Intervention) -> None:
         """Store a new intervention (and its ``intervention`` event).
 
         Raises:
-            StoreError: An intervention with this id exists already.
+            StoreError: An intervention with this id exists already. Inside a batch on
+                PostgreSQL, an id this store's :meth:`new_id` made in the batch is not looked
+                up: one another writer took meanwhile fails the batch as a
+                :class:`~tierflow.errors.ConflictError` when the insert is sent.
         """
         state = codec.intervention_to_json(intervention)
         text = codec.dumps(state)
         with self._write():
-            if self._exec("iv_exists", iid=intervention.id).fetchone():
+            fresh = self._deferring and intervention.id in self._fresh
+            if fresh:
+                # Made by new_id in this batch from a number past every stored id: only
+                # another writer can have taken it since, and the primary key refuses that
+                # when the insert is sent (a ConflictError: run_batch runs the batch again).
+                self._fresh.discard(intervention.id)
+            elif self._exec("iv_exists", iid=intervention.id).fetchone():
                 raise StoreError(f"intervention {intervention.id} already exists")
             self._exec(
                 "insert_iv",

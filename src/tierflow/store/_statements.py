@@ -69,6 +69,33 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
             ),
             None,
         ),
+        # A batch on PostgreSQL numbers its rows from numbers it reserved (see ChainStore).
+        "reserve_rows": (
+            sa.select(
+                sa.func.nextval(
+                    sa.func.pg_get_serial_sequence(
+                        sa.literal_column("'events'"), sa.literal_column("'row'")
+                    )
+                )
+            )
+            .select_from(sa.func.generate_series(sa.literal_column("1"), p("n")))
+            .order_by(sa.literal_column("1")),
+            None,
+        ),
+        "insert_event_at": (
+            sa.insert(ev),
+            [
+                "row",
+                "student_id",
+                "seq",
+                "record",
+                "intervention_id",
+                "body",
+                "prev_hash",
+                "hash",
+                *EVENT_REPORT_COLUMNS,
+            ],
+        ),
         "insert_event": (
             sa.insert(ev).returning(ev.c.row),
             [

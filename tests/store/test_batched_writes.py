@@ -1,0 +1,88 @@
+"""A batch's inserts held back and sent together (PostgreSQL), and the rows they are given.
+
+Inside a batch on PostgreSQL, event and intervention inserts wait and go to the server in
+one pipeline before the batch's next read, with row numbers the batch reserved. These tests
+hold what that must not change: a read sees what the batch wrote, rows grow along each
+student's chain even when another writer numbered rows of the same student meanwhile, an id
+another writer took first fails the batch as a conflict with nothing kept, and adding one id
+twice is refused at once. They run on SQLite too, where nothing is held back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from stores import Store
+from tierflow.errors import ConflictError, StoreError
+from tierflow.workflow import Intervention, WorkflowEvent
+
+D = dt.date(2025, 10, 6)
+
+
+def _event(sid: str, n: int) -> WorkflowEvent:
+    return WorkflowEvent(0, D, sid, "decision", why=f"run {n}", detail={"tier": "tier2"})
+
+
+def _iv(iid: str, sid: str) -> Intervention:
+    return Intervention(iid, sid, "lincoln", "weekly-checkin", 2, "mentor", None, "assigned", D,
+                        None, None, None)  # fmt: skip
+
+
+def test_a_read_inside_the_batch_sees_what_the_batch_wrote(store: Store) -> None:
+    with store.open() as repo, repo.batch():
+        written = [repo.append(_event("s1", n)) for n in range(3)]
+        iid = repo.new_id()
+        repo.add(_iv(iid, "s1"))
+        assert [e.seq for e in repo.events("s1")] == [e.seq for e in written]
+        assert [iv.id for iv in repo.for_student("s1")] == [iid]
+        assert repo.get(iid).student_id == "s1"
+    with store.open() as repo:
+        assert [e.why for e in repo.events("s1")] == ["run 0", "run 1", "run 2"]
+
+
+def test_rows_grow_along_a_chain_another_writer_extended_meanwhile(postgres: Store) -> None:
+    # PostgreSQL only: on SQLite the batch holds the write lock, so nobody writes meanwhile.
+    attempts: list[int] = []
+    with postgres.open() as mine, postgres.open() as other:
+
+        def work() -> None:
+            attempts.append(len(attempts) + 1)
+            mine.append(_event("s0", 0))  # the batch reserves its row numbers here
+            if len(attempts) == 1:
+                other.append(_event("s1", 1))  # committed at once, numbered above them
+            mine.append(_event("s1", 2))
+
+        mine.run_batch(work)
+        events, others = mine.events("s1"), mine.events("s0")
+    # The first attempt conflicted (its snapshot had not seen the other writer's row) and
+    # kept nothing; the second numbered its row above the other writer's, in chain order.
+    assert attempts == [1, 2]
+    assert [e.why for e in events] == ["run 1", "run 2"]
+    assert events[0].seq < events[1].seq, [e.seq for e in events]
+    assert [e.why for e in others] == ["run 0"]
+
+
+def test_an_id_another_writer_took_first_fails_the_batch_as_a_conflict(postgres: Store) -> None:
+    with postgres.open() as mine, postgres.open() as other:
+        with pytest.raises(ConflictError), mine.batch():
+            iid = mine.new_id()
+            mine.append(_event("s1", 0))
+            other.add(_iv(iid, "s2"))  # committed at once, with the id this batch made
+            mine.add(_iv(iid, "s1"))
+            mine.events("s1")  # a later read (or the commit) sends the insert
+        assert mine.events("s1") == []  # nothing of the batch was kept
+        assert [iv.student_id for iv in mine.for_student("s2")] == ["s2"]
+
+
+def test_adding_one_id_twice_in_a_batch_is_refused_at_once(store: Store) -> None:
+    with store.open() as repo:
+        with repo.batch():
+            iid = repo.new_id()
+            repo.add(_iv(iid, "s1"))
+            with pytest.raises(StoreError, match="already exists"):
+                repo.add(_iv(iid, "s1"))
+            repo.append(_event("s1", 0))  # the refusal wrote nothing: the batch goes on
+        assert [iv.id for iv in repo.for_student("s1")] == [iid]
+        assert len(repo.events("s1")) == 1

@@ -6,16 +6,22 @@ hold what that must not change: a read sees what the batch wrote, rows grow alon
 student's chain even when another writer numbered rows of the same student meanwhile, an id
 another writer took first fails the batch as a conflict with nothing kept, and adding one id
 twice is refused at once. They run on SQLite too, where nothing is held back.
+
+A run also hands the store its next students (``Repository.prefetch``), whose records a batch
+reads in a few queries: the answers must be those of reads one at a time, the batch's own
+writes included, and a damaged chain is still reported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from stores import Store
 from tierflow.errors import ConflictError, StoreError
+from tierflow.store import SqlRepository, verify
 from tierflow.workflow import Intervention, WorkflowEvent
 
 D = dt.date(2025, 10, 6)
@@ -86,3 +92,81 @@ def test_adding_one_id_twice_in_a_batch_is_refused_at_once(store: Store) -> None
             repo.append(_event("s1", 0))  # the refusal wrote nothing: the batch goes on
         assert [iv.id for iv in repo.for_student("s1")] == [iid]
         assert len(repo.events("s1")) == 1
+
+
+def _fill(repo: SqlRepository, students: list[str]) -> None:
+    for n, sid in enumerate(students):
+        repo.add(_iv(repo.new_id(), sid))
+        repo.append(_event(sid, n))
+        if n % 2:
+            repo.record_issued(sid, "not1", D)
+
+
+def test_prefetched_reads_answer_as_reads_one_at_a_time(store: Store) -> None:
+    students = [f"s{n}" for n in range(7)]
+    with store.open() as repo:
+        _fill(repo, students)
+        alone = {s: (repo.events(s), repo.issued(s), repo.for_student(s)) for s in students}
+        with repo.batch():
+            repo.prefetch([*students, "nobody"])
+            ahead = {s: (repo.events(s), repo.issued(s), repo.for_student(s)) for s in students}
+            assert ahead == alone
+            assert repo.events("nobody") == [] and repo.for_student("nobody") == []
+            # The batch's own writes join what it read ahead, as a read would find them.
+            added = repo.append(_event("s1", 99))
+            repo.record_issued("s1", "not2", D)
+            repo.append(_event("nobody", 1))
+            assert repo.events("s1") == [*alone["s1"][0], added]
+            assert repo.issued("s1") == {"not1": D, "not2": D}
+        assert repo.events("s1") == [*alone["s1"][0], added]
+        assert repo.issued("s1") == {"not1": D, "not2": D}
+        assert [e.why for e in repo.events("nobody")] == ["run 1"]
+        assert verify(repo) == []  # every chain, head and reporting column still agrees
+
+
+def test_a_run_reads_its_students_ahead_not_one_at_a_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tierflow
+    from tierflow.store import _chain
+    from tierflow.workflow import Engine, Roster, StaffMember
+
+    facts = [
+        {"student_id": f"s{n}", "school_id": "lincoln", "days_enrolled": 40,
+         "days_absent": 3 + n % 5, "grade": 5}
+        for n in range(30)
+    ]  # fmt: skip
+    staff = Roster([StaffMember("ms-lee", "lincoln", ("mentor", "counselor", "attendance"))])
+    ruleset = tierflow.load_ruleset("mtss")
+    with store.open() as repo:
+        with repo.batch():
+            Engine(ruleset, repository=repo, roster=staff).run(D, facts)
+        names: list[str] = []
+        run = _chain.ChainStore._exec
+
+        def counting(self: _chain.ChainStore, name: str, *many: Any, **params: Any) -> Any:
+            names.append(name)
+            return run(self, name, *many, **params)
+
+        monkeypatch.setattr(_chain.ChainStore, "_exec", counting)
+        with repo.batch():
+            Engine(ruleset, repository=repo, roster=staff).run(D + dt.timedelta(days=7), facts)
+    # Read ahead: no statement reads one student's events, steps, interventions or head.
+    assert not {"timeline", "iv_bodies", "head"} & set(names), sorted(set(names))
+
+
+def test_a_prefetch_outside_a_batch_keeps_nothing(store: Store) -> None:
+    with store.open() as repo, store.open() as other:
+        _fill(repo, ["s1"])
+        repo.prefetch(["s1"])
+        other.append(_event("s1", 5))  # another writer, after the prefetch
+        assert [e.why for e in repo.events("s1")] == ["run 0", "run 5"]
+
+
+def test_a_damaged_chain_read_ahead_is_still_reported_when_written(store: Store) -> None:
+    with store.open() as repo:
+        _fill(repo, ["s1"])
+    store.sql("UPDATE chain_heads SET seq = seq + 5 WHERE student_id = 's1'")
+    with store.open() as repo, pytest.raises(StoreError, match="inconsistent"), repo.batch():
+        repo.prefetch(["s1"])
+        repo.append(_event("s1", 1))

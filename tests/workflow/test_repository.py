@@ -225,6 +225,7 @@ def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
         "notice_events",
         "summaries",
         "cases",
+        "prefetch",
     } == PROTOCOL
 
 

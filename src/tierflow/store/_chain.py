@@ -143,6 +143,8 @@ class ChainStore:
         self._sql: dict[str, Statement] = {}  # compiled on first use (write paths)
         self._heads: dict[str, _Head] | None = None  # chain heads, cached during a batch
         self._students: dict[str, list[str]] | None = None  # for_student's texts, in a batch
+        # events' and issued's rows of students prefetched, until the student is written to
+        self._timelines: dict[tuple[str, str], list[tuple[int, str]]] | None = None
         self._failed: BaseException | None = None  # a write that failed half-way in a batch
         self._writes = 0  # write statements run (tells whether a failed change wrote anything)
         self._decoded: dict[str, Intervention] = {}  # stored text -> intervention (see _decode)
@@ -170,6 +172,7 @@ class ChainStore:
             raise StoreError(f"store {self.path}: a batch is already open (batches do not nest)")
         conn.info["write"] = True
         self._heads, self._failed, self._students = {}, None, {}
+        self._timelines = {}
         self._deferring = self.dialect == "postgresql"
         first_id: int | None = None
         try:
@@ -197,6 +200,7 @@ class ChainStore:
         finally:
             conn.info["write"] = False
             self._heads, self._failed, self._students = None, None, None
+            self._timelines = None
             self._deferring = False
             self._pending.clear()  # sent, or undone with the batch
             self._rows.clear()  # numbers not used: gaps, as a rolled-back insert leaves
@@ -361,7 +365,8 @@ class ChainStore:
         heads = self._heads
         if not heads:
             return
-        added = [h for h in heads.items() if h[1].start is None]
+        # A head prefetched for a student with no chain who was not written to: nothing to add.
+        added = [h for h in heads.items() if h[1].start is None and h[1].seq]
         moved = [h for h in heads.items() if h[1].start is not None and h[1].start != h[1].seq]
         if added:
             self._exec(
@@ -492,6 +497,11 @@ class ChainStore:
                 hash=digest,
                 **report,
             ).fetchone()
+        timelines = self._timelines
+        if timelines:  # a student's prefetched rows of this record grow with the chain
+            known = timelines.get((student_id, record))
+            if known is not None:
+                known.append((int(row), text))
         if heads is not None:
             heads[student_id] = head._replace(seq=seq, hash=digest)
         elif head.start is None:

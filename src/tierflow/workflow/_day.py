@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +20,9 @@ from tierflow.workflow._schedule import next_follow_up
 from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY
 
 __all__ = ["DayRun"]
+
+_PREFETCH = 500
+"""Students a run hands the store at a time (``Repository.prefetch``): a bound on memory."""
 
 
 def _decision_key(decision: Decision) -> tuple[Any, ...]:
@@ -49,12 +53,16 @@ class DayRun(LegalLadder, Moves, Owners):
             WorkflowError: ``as_of`` is not a date.
         """
         plan = Plan(as_date(as_of, "as_of"))
-        for record in facts:
-            with self._unit():  # a student's changes and their events: together or not at all
-                try:
-                    self._run_student(as_of, record, plan)
-                except DataError as exc:
-                    plan.rejected.append(exc)
+        records = iter(facts)
+        # A chunk of students at a time: the store may read their records together.
+        while chunk := list(itertools.islice(records, _PREFETCH)):
+            self.repository.prefetch([str(r.get("student_id")) for r in chunk])
+            for record in chunk:
+                with self._unit():  # a student's changes and their events: together or none
+                    try:
+                        self._run_student(as_of, record, plan)
+                    except DataError as exc:
+                        plan.rejected.append(exc)
         self._advance(as_of, plan)
         return plan
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -143,6 +143,15 @@ class Repository(Protocol):
         """
         ...
 
+    def prefetch(self, student_ids: Sequence[str]) -> None:
+        """A hint: these students' records are read next (a run's next students).
+
+        A store that pays a round trip a read (PostgreSQL) reads their interventions, events,
+        legal steps issued and chain heads in a few queries and answers the reads from that,
+        inside a batch. It changes no answer; the in-memory store does nothing.
+        """
+        ...
+
     def unit(self) -> AbstractContextManager[None]:
         """One piece of work: every write inside is kept, or none is if an exception leaves it.
 
@@ -204,6 +213,9 @@ class InMemoryRepository:
         database's rolled-back sequence would.
         """
         return self._unit
+
+    def prefetch(self, student_ids: Sequence[str]) -> None:
+        """Nothing to do: every read is a dictionary lookup."""
 
     def new_id(self) -> str:
         """A fresh, unique intervention id."""

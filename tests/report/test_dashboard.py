@@ -622,3 +622,13 @@ def test_a_long_label_is_wrapped_whole_and_a_very_long_one_cut() -> None:
     text = _texts(svg)
     assert "attendance-mentor-program-" in text and "for-ninth-graders" in text
     assert "\u2026" in text and "end" not in text.split()
+
+
+def test_each_series_of_a_chart_has_its_own_colour() -> None:
+    from tierflow.report._charts import bar_chart
+
+    names = ["open cases", "overdue", "unassigned", "legal steps waiting"]
+    series = [(name, [("lincoln", 0.1 * (i + 1), {})]) for i, name in enumerate(names)]
+    svg = str(bar_chart("c", "work", series, xmax=None))
+    fills = set(re.findall(r"fill: ?(#[0-9a-f]{6})", svg))
+    assert len(fills & {"#1f5fa8", "#d9822b", "#6b6b6b", "#2a8c55"}) == 4, fills

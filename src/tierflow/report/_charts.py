@@ -74,7 +74,8 @@ _ATTRIBUTES = frozenset(
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _LOCAL_URL = re.compile(r"url\(#([A-Za-z0-9_.:-]+)\)")
-_PALETTE = ("#1f5fa8", "#d9822b", "#6b6b6b")
+_PALETTE = ("#1f5fa8", "#d9822b", "#6b6b6b", "#2a8c55")
+"""Series colours, in order: every series of a chart has its own (the operations chart has 4)."""
 _FLAG = "#b00020"
 
 
@@ -250,13 +251,15 @@ def _bars(
             if value == 0:  # a bar of no width cannot be seen: a tick at 0 says "0", not "-"
                 (bar,) = ax.plot(
                     [0], [y], marker="|", markersize=28 * height, markeredgewidth=2.5,
-                    color=_PALETTE[s % 3], clip_on=False,
+                    color=_PALETTE[s % len(_PALETTE)], clip_on=False,
                 )  # fmt: skip
             else:
-                (bar,) = ax.barh([y], [scale * value], height=height * 0.92, color=_PALETTE[s % 3])
+                (bar,) = ax.barh(
+                    [y], [scale * value], height=height * 0.92, color=_PALETTE[s % len(_PALETTE)]
+                )
             bar.set_gid(f"mark:{len(marks)}")
             marks.append(attrs)
-        handles.append(Patch(color=_PALETTE[s % 3], label=name))
+        handles.append(Patch(color=_PALETTE[s % len(_PALETTE)], label=name))
     for r, (name, value) in enumerate(reference):
         if value is not None:
             style = ("--", ":")[r % 2]
@@ -308,11 +311,11 @@ def _intervals(prefix: str, label: str, series: Sequence[tuple[str, Sequence[Int
             y = labels.index(text) + offset
             err = None if ci is None else [[100 * (value - ci[0])], [100 * (ci[1] - value)]]
             drawn = ax.errorbar(
-                [100 * value], [y], xerr=err, fmt="o", color=_PALETTE[s % 3], capsize=3
+                [100 * value], [y], xerr=err, fmt="o", color=_PALETTE[s % len(_PALETTE)], capsize=3
             )
             drawn[0].set_gid(f"mark:{len(marks)}")
             marks.append(attrs)
-        handles.append(Line2D([], [], marker="o", color=_PALETTE[s % 3], label=name))
+        handles.append(Line2D([], [], marker="o", color=_PALETTE[s % len(_PALETTE)], label=name))
     ax.axvline(0, color="#111", linewidth=0.8)
     ax.set_yticks(range(len(labels)), [_short(t) for t in labels])
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -348,8 +351,10 @@ def week_chart(
             points = [(x, 100 * v) for x, v in zip(xs, values, strict=True) if v is not None]
             if points:
                 ax.plot(*zip(*points, strict=True), marker="o", markersize=3,
-                        color=_PALETTE[s % 3])  # fmt: skip
-            handles.append(Line2D([], [], marker="o", color=_PALETTE[s % 3], label=name))
+                        color=_PALETTE[s % len(_PALETTE)])  # fmt: skip
+            handles.append(
+                Line2D([], [], marker="o", color=_PALETTE[s % len(_PALETTE)], label=name)
+            )
         for index, _ in marks:
             ax.axvline(index, color="#999", linestyle=":", linewidth=1)
         if marks:

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tierflow.errors import StoreError, TierflowError
-from tierflow.server._errors import ServeError, error_body, status_and_body
+from tierflow.server._errors import ERROR_RESPONSES, ServeError, error_body, status_and_body
 from tierflow.server._state import ServerConfig, ServerState
 
 __all__ = ["BATCH_PATH", "create_app"]
@@ -197,6 +197,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.tierflow = state
     app.add_middleware(_Guard, state=state)
@@ -226,7 +227,13 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                 return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (text format)")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics (text format)",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+        response_class=Response,
+    )
     def metrics() -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

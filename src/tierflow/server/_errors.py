@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from tierflow.errors import (
     ConflictError,
     DataError,
@@ -26,7 +28,14 @@ from tierflow.errors import (
     WorkflowError,
 )
 
-__all__ = ["ServeError", "error_body", "problem_json", "status_and_body"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ErrorBody",
+    "ServeError",
+    "error_body",
+    "problem_json",
+    "status_and_body",
+]
 
 
 class ServeError(TierflowError):
@@ -42,6 +51,43 @@ class ServeError(TierflowError):
     def __init__(self, code: str, message: str, status: int, **extra: Any) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status, self.extra = code, message, status, extra
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a dotted code, words, the HTTP status, and more members by code."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    status: int
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+_ERRORS = {
+    400: "The body is not JSON, or nested too deeply",
+    401: "No token, or a token the server does not know",
+    403: "The token lacks the scope",
+    404: "No such rule set, student, intervention, or no store",
+    405: "A method the route does not take",
+    409: "A change the lifecycle refuses, or another writer changed the records first",
+    413: "The body is over the server's limit",
+    415: "A media type the endpoint does not read",
+    422: "The request, a rule set or a student's facts are not valid",
+    500: "A fault of tierflow's (logged with the request id)",
+    503: "The store failed",
+}
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in _ERRORS.items()
+}
+"""The error responses every operation may give, as the OpenAPI document declares them."""
 
 
 def problem_json(p: Problem) -> dict[str, Any]:

@@ -1,0 +1,62 @@
+"""The batch's cached decision lines against ``json.dumps`` of ``Decision.to_dict()``.
+
+:class:`tierflow.server._serialize.DecisionLines` writes each line from the outcome's cached
+JSON; the reference here is the plain way (the dictionary, masked as every other answer is,
+then ``json.dumps``). They must be the same text for generated students of every built-in
+rule set, with and without masking, for student ids and sources that JSON must escape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tierflow
+from tierflow.server._privacy import Masker
+from tierflow.server._serialize import DecisionLines
+from tierflow.testing import AS_OF, student_facts
+
+RULESETS = {name: tierflow.load_ruleset(name) for name in ("mtss", "ca", "tx")}
+MASKER = Masker(b"test key")
+AWKWARD = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from('"\\\n\t\u2028'),
+    min_size=1,
+    max_size=12,
+)
+
+
+@pytest.mark.parametrize("name", sorted(RULESETS))
+@pytest.mark.parametrize("masked", [False, True], ids=["personal", "masked"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_line_is_json_dumps_of_the_decision(name: str, masked: bool, data: Any) -> None:
+    ruleset = RULESETS[name]
+    masker = MASKER if masked else None
+    lines = DecisionLines(masker)
+    for _ in range(3):  # the second and third may reuse a cached outcome
+        facts = data.draw(student_facts(as_of=AS_OF))
+        facts["student_id"] = data.draw(AWKWARD)
+        source = data.draw(AWKWARD)
+        decision = ruleset.evaluate(facts, as_of=AS_OF)
+        item = {"source": source, "decision": decision.to_dict()}
+        expected = json.dumps(item if masker is None else masker.mask(item)) + "\n"
+        assert lines.line(source, decision) == expected
+
+
+def test_two_students_with_one_outcome_share_its_json_but_not_their_ids() -> None:
+    ruleset = RULESETS["mtss"]
+    base = {"school_id": "lincoln", "days_enrolled": 40, "days_absent": 0}
+    one = ruleset.evaluate({**base, "student_id": "s1"}, as_of=AS_OF)
+    two = ruleset.evaluate({**base, "student_id": 's"2'}, as_of=AS_OF)
+    lines = DecisionLines(None)
+    first, second = json.loads(lines.line("a", one)), json.loads(lines.line("b", two))
+    assert first["decision"]["student_id"] == "s1" and second["decision"]["student_id"] == 's"2'
+    assert {k: v for k, v in first["decision"].items() if k != "student_id"} == {
+        k: v for k, v in second["decision"].items() if k != "student_id"
+    }
+    masked = json.loads(DecisionLines(MASKER).line("a", one))
+    assert masked["decision"]["student_id"] == MASKER.pseudonym("s1")

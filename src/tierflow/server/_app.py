@@ -26,12 +26,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tierflow.errors import StoreError, TierflowError
 from tierflow.server._errors import ERROR_RESPONSES, ServeError, error_body, status_and_body
+from tierflow.server._raw import RAW_PATH
 from tierflow.server._state import ServerConfig, ServerState
 
 __all__ = ["BATCH_PATH", "create_app"]
 
 BATCH_PATH = "/v1/evaluate/batch"
 """The one route whose body is streamed (its limit is ``max_batch``, not ``max_body``)."""
+
+_LARGE = frozenset((BATCH_PATH, RAW_PATH))
+"""Routes whose bodies are a district's records: limited by ``max_batch``."""
 
 _LOG = logging.getLogger(__name__)
 _GOOD_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -76,7 +80,7 @@ class _Guard:
         rid = given if _GOOD_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         config = self.state.config
-        limit = config.max_batch if scope["path"] == BATCH_PATH else config.max_body
+        limit = config.max_batch if scope["path"] in _LARGE else config.max_body
         started = time.perf_counter()
         status = 500
 
@@ -181,6 +185,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     from tierflow.server._admin import router as admin
     from tierflow.server._casework import router as casework
     from tierflow.server._evaluate import router as evaluate
+    from tierflow.server._raw import router as raw
 
     state = ServerState(config or ServerConfig())
 
@@ -208,6 +213,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.add_exception_handler(RecursionError, _on_recursion)
     app.add_exception_handler(Exception, _on_tierflow)
     app.include_router(evaluate)
+    app.include_router(raw)
     app.include_router(admin)
     app.include_router(casework)
 

@@ -185,6 +185,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     from tierflow.server._admin import router as admin
     from tierflow.server._casework import router as casework
     from tierflow.server._evaluate import router as evaluate
+    from tierflow.server._notices import router as notices
     from tierflow.server._raw import router as raw
 
     state = ServerState(config or ServerConfig())
@@ -216,6 +217,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(raw)
     app.include_router(admin)
     app.include_router(casework)
+    app.include_router(notices)
 
     @app.get("/health", tags=["operations"], summary="The process answers")
     def health() -> dict[str, str]:

@@ -225,6 +225,7 @@ EXPECTED: dict[str, set[str]] = {
         "parse_month_day",
         "ruleset_json_schema",
     },
+    "scale": {"PartitionResult", "ScaledRun", "evaluate_partitioned"},
     "server": {
         "SCOPES",
         "Masker",

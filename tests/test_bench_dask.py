@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # two LocalClusters a run: CI's second pass
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 

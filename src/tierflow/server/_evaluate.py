@@ -36,7 +36,7 @@ from tierflow.server._serialize import DecisionLines
 from tierflow.server._state import ServerState
 from tierflow.server._tokens import Principal
 
-__all__ = ["EvaluateRequest", "router"]
+__all__ = ["EvaluateRequest", "reject_json", "router"]
 
 router = APIRouter(prefix="/v1", tags=["evaluate"])
 
@@ -55,7 +55,8 @@ class EvaluateRequest(BaseModel):
     explain: bool = Field(False, description="add the explanation (with how far the next tier is)")
 
 
-def _reject_json(exc: DataError) -> dict[str, Any]:
+def reject_json(exc: DataError) -> dict[str, Any]:
+    """A reject as a batch's line says it: where, and the error with its code."""
     return {
         "source": exc.source,
         "error": {
@@ -214,7 +215,7 @@ def _batch_lines(
     def drain() -> None:
         nonlocal told
         for exc in report.rejects[told:]:
-            item = _reject_json(exc)
+            item = reject_json(exc)
             out.append(json.dumps(item if personal else state.masker.mask(item)) + "\n")
         told = len(report.rejects)
 

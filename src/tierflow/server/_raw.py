@@ -33,6 +33,7 @@ from tierflow.errors import DataError, DataReport
 from tierflow.ingest import facts_from_files
 from tierflow.pipeline import evaluate_built_facts
 from tierflow.server._deps import needs, request_id, server_state, shown
+from tierflow.server._evaluate import reject_json
 from tierflow.server._tokens import Principal
 
 __all__ = ["RAW_PATH", "RawFile", "RawRequest", "router"]
@@ -79,16 +80,11 @@ def _written(folder: Path, kind: str, files: list[RawFile]) -> list[Path]:
 
 
 def _reject(exc: DataError, folder: str) -> dict[str, Any]:
-    source = (exc.source or "").replace(folder + os.sep, "")  # the server's folder: not news
-    return {
-        "source": source,
-        "error": {
-            "code": exc.code,
-            "message": exc.reason.replace(folder + os.sep, ""),
-            "field": exc.field,
-            "student_id": exc.student_id,
-        },
-    }
+    """A reject as a batch's line says it, without the server's folder (not the caller's news)."""
+    item = reject_json(exc)
+    item["source"] = (item["source"] or "").replace(folder + os.sep, "")
+    item["error"]["message"] = item["error"]["message"].replace(folder + os.sep, "")
+    return item
 
 
 @router.post(RAW_PATH.removeprefix("/v1"), summary="Decide from raw attendance files")

@@ -471,32 +471,21 @@ class ChainStore:
         if text is None:
             text = codec.dumps(body)
         digest = codec.chain_hash(head.hash, envelope_text(record, student_id, seq, text))
-        if self._deferring:
+        row_params = {
+            "student_id": student_id,
+            "seq": seq,
+            "record": record,
+            "intervention_id": intervention_id,
+            "body": text,
+            "prev_hash": head.hash,
+            "hash": digest,
+            **report,
+        }
+        if self._deferring:  # numbered here, sent with the batch's next read (see _exec)
             row = self._next_row()
-            self._exec(
-                "insert_event_at",
-                row=row,
-                student_id=student_id,
-                seq=seq,
-                record=record,
-                intervention_id=intervention_id,
-                body=text,
-                prev_hash=head.hash,
-                hash=digest,
-                **report,
-            )
+            self._exec("insert_event_at", row=row, **row_params)
         else:
-            (row,) = self._exec(
-                "insert_event",
-                student_id=student_id,
-                seq=seq,
-                record=record,
-                intervention_id=intervention_id,
-                body=text,
-                prev_hash=head.hash,
-                hash=digest,
-                **report,
-            ).fetchone()
+            (row,) = self._exec("insert_event", **row_params).fetchone()
         timelines = self._timelines
         if timelines:  # a student's prefetched rows of this record grow with the chain
             known = timelines.get((student_id, record))

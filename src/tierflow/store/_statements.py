@@ -56,6 +56,16 @@ class Statement:
 def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
     ev, heads, ivs, ci = tables.events, tables.chain_heads, tables.interventions, tables.check_ins
     p = sa.bindparam
+    event_columns = [
+        "student_id",
+        "seq",
+        "record",
+        "intervention_id",
+        "body",
+        "prev_hash",
+        "hash",
+        *EVENT_REPORT_COLUMNS,
+    ]
     return {
         # The head, and where the chain really ends: they differ only in a store changed
         # outside tierflow (they are written together), which must not pass for a conflict.
@@ -82,33 +92,8 @@ def _statements() -> dict[str, tuple[sa.ClauseElement, list[str] | None]]:
             .order_by(sa.literal_column("1")),
             None,
         ),
-        "insert_event_at": (
-            sa.insert(ev),
-            [
-                "row",
-                "student_id",
-                "seq",
-                "record",
-                "intervention_id",
-                "body",
-                "prev_hash",
-                "hash",
-                *EVENT_REPORT_COLUMNS,
-            ],
-        ),
-        "insert_event": (
-            sa.insert(ev).returning(ev.c.row),
-            [
-                "student_id",
-                "seq",
-                "record",
-                "intervention_id",
-                "body",
-                "prev_hash",
-                "hash",
-                *EVENT_REPORT_COLUMNS,
-            ],
-        ),
+        "insert_event_at": (sa.insert(ev), ["row", *event_columns]),
+        "insert_event": (sa.insert(ev).returning(ev.c.row), event_columns),
         "insert_head": (sa.insert(heads), ["student_id", "seq", "hash"]),
         "move_head": (
             sa.update(heads)

@@ -136,8 +136,7 @@ def test_a_client_that_sends_everything_before_reading_is_answered(
     count = 20_000
     pad = "x" * 1000
     body = "".join(
-        json.dumps({"student_id": f"s{i}{pad}", "days_enrolled": 60, "days_absent": i % 20})
-        + "\n"
+        json.dumps({"student_id": f"s{i}{pad}", "days_enrolled": 60, "days_absent": i % 20}) + "\n"
         for i in range(count)
     )
     with open_server.client() as c:

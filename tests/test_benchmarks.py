@@ -25,6 +25,7 @@ def _load(name: str = "bench_evaluate") -> ModuleType:
     return module
 
 
+@pytest.mark.slow  # 16 s of CPU: CI's second pass
 def test_benchmark_baselines_agree_with_the_rule_sets(capsys: pytest.CaptureFixture[str]) -> None:
     bench = _load()
     assert bench.main(["--records", "3000", "--repeat", "1"]) == 0
@@ -33,6 +34,7 @@ def test_benchmark_baselines_agree_with_the_rule_sets(capsys: pytest.CaptureFixt
     assert "ca: 3,000 decisions equal" in out
 
 
+@pytest.mark.slow  # 9 s of CPU: CI's second pass
 def test_a_wrong_baseline_is_reported(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

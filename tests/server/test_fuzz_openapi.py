@@ -88,6 +88,7 @@ def test_every_operation_answers_as_documented_with_every_scope(fuzzed: Served) 
     assert any(code == 200 for code in seen["GET /v1/rulesets"])
 
 
+@pytest.mark.slow  # 6 s: every scope is also checked by tests/server/test_tokens.py
 def test_without_a_token_every_v1_operation_refuses(fuzzed: Served) -> None:
     seen = _fuzz(fuzzed, 5, {})
     for name, codes in seen.items():

@@ -17,6 +17,8 @@ __all__ = [
     "LegalAction",
     "Reason",
     "RulesetRef",
+    "intervention_dict",
+    "legal_dict",
 ]
 
 
@@ -79,6 +81,16 @@ class LegalAction:
     status: Literal["due", "blocked", "exempt"]
     missing: tuple[str, ...] = ()
     cites: tuple[str, ...] = ()
+
+
+def intervention_dict(item: AssignedIntervention) -> dict[str, Any]:
+    """An assigned intervention as :meth:`Decision.to_dict` writes it (JSON-ready)."""
+    return {**asdict(item), "assigned_by": list(item.assigned_by)}
+
+
+def legal_dict(action: LegalAction) -> dict[str, Any]:
+    """A legal action as :meth:`Decision.to_dict` writes it (JSON-ready)."""
+    return {**asdict(action), "missing": list(action.missing), "cites": list(action.cites)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +189,8 @@ class Decision:
             "tier": self.tier,
             "tier_level": self.tier_level,
             "rules": list(self.rules),
-            "interventions": [
-                {**asdict(i), "assigned_by": list(i.assigned_by)} for i in self.interventions
-            ],
-            "legal_actions": [
-                {**asdict(a), "missing": list(a.missing), "cites": list(a.cites)}
-                for a in self.legal_actions
-            ],
+            "interventions": [intervention_dict(i) for i in self.interventions],
+            "legal_actions": [legal_dict(a) for a in self.legal_actions],
         }
 
     def __repr__(self) -> str:

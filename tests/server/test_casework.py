@@ -23,6 +23,9 @@ DAY = "2025-10-06"
 STUDENT = {"student_id": "s1", "school_id": "lincoln", "days_enrolled": 30, "days_absent": 3}
 STAFF = "staff_id,school_id,roles,caseload_limit\nms-lee,lincoln,mentor;counselor,30\n"
 STAFF += "mr-park,lincoln,mentor;counselor;social_worker,30\n"
+STUDENTS = "student_id,first_name,last_name,birth_date\ns7,Ana,Ruiz,2012-03-04\n"
+STUDENTS += "s9,Cy,Dunne,2011-05-06\n"
+STUDENTS += "s8,Ben,Okafor,not a date\n"  # rejected at start: the rest is served
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +33,14 @@ def casework(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder: Path = tmp_path_factory.mktemp("casework")
     staff = folder / "staff.csv"
     staff.write_text(STAFF)
+    students = folder / "students.csv"
+    students.write_text(STUDENTS)
     config = ServerConfig(
-        rulesets=("mtss",),
+        rulesets=("mtss", "ca"),
         db=str(folder / "store.db"),
         tokens=tokens_file(folder),
         staff=str(staff),
+        students=str(students),
     )
     with serving(config) as served:
         yield served
@@ -119,6 +125,42 @@ def test_reads_queue_packet_compliance_audit(casework: Served) -> None:
     assert advance.status_code == 200 and advance.json()["day"] == "2025-10-20"
     assert audit.json()["ok"] is True and audit.json()["findings"] == []
     assert audit.json()["students"] >= 1
+
+
+def test_a_packet_names_the_student_only_for_the_personal_scope(casework: Served) -> None:
+    with casework.client(**auth("ms-lee-personal")) as c:
+        c.post("/v1/casework/run", json={"on": DAY, "facts": [{**STUDENT, "student_id": "s7"}]})
+        named = c.get("/v1/casework/students/s7/packet", params={"as_of": "2025-10-20"})
+        truant = {**STUDENT, "student_id": "s9", "days_unexcused": 3}  # NOT1 due under ca
+        issued = c.post(
+            "/v1/casework/students/s9/legal",
+            json={"step": "not1", "facts": truant, "ruleset": "ca", "on": DAY},
+        )
+        assert issued.status_code == 200, issued.text
+        week = {"as_of": "2025-10-20", "ruleset": "ca"}
+        compliance = c.get("/v1/casework/compliance", params=week)
+    with casework.client(**auth("ms-lee")) as c:
+        masked = c.get("/v1/casework/students/s7/packet", params={"as_of": "2025-10-20"})
+        masked_compliance = c.get("/v1/casework/compliance", params=week)
+    assert named.status_code == 200, named.text
+    assert named.json()["person"] == {"name": "Ana Ruiz", "birth_date": "2012-03-04"}
+    assert compliance.status_code == 200 and masked_compliance.status_code == 200
+    (step,) = compliance.json()["steps"]
+    assert (step["name"], step["birth_date"]) == ("Cy Dunne", "2011-05-06")
+    assert "name" not in masked_compliance.json()["steps"][0]
+    assert masked.status_code == 200 and "person" not in masked.json()
+    for text in (masked.text, masked_compliance.text):
+        assert "Ruiz" not in text and "2012-03-04" not in text and "Dunne" not in text
+    assert masked.json()["student_id"].startswith("anon-")
+
+
+def test_a_student_rejected_from_the_names_file_is_named_by_id(casework: Served) -> None:
+    assert [r.student_id for r in casework.app.state.tierflow.people_report.rejects] == ["s8"]
+    with casework.client(**auth("ms-lee-personal")) as c:
+        c.post("/v1/casework/run", json={"on": DAY, "facts": [{**STUDENT, "student_id": "s8"}]})
+        packet = c.get("/v1/casework/students/s8/packet", params={"as_of": "2025-10-20"})
+    assert packet.status_code == 200 and packet.json()["person"] is None
+    assert "Okafor" not in packet.text
 
 
 def test_without_the_personal_scope_ids_and_notes_are_masked(casework: Served) -> None:

@@ -19,6 +19,9 @@ def test_serve_listens_until_stopped(tmp_path: Path) -> None:
     log = tmp_path / "decisions.jsonl"
     command = [sys.executable, "-m", "tierflow.cli", "serve", "-r", "mtss", "--port", str(port)]
     command += ["--decision-log", str(log), "--db", str(tmp_path / "store.db")]
+    students = tmp_path / "students.csv"
+    students.write_text("student_id,name,birth_date\ns1,Ana Ruiz,2012-03-04\ns2,Ben,03/04/12\n")
+    command += ["--students", str(students)]
     server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
         deadline = time.monotonic() + 30
@@ -40,6 +43,9 @@ def test_serve_listens_until_stopped(tmp_path: Path) -> None:
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/v1" in err
+    # a record of the names file that cannot be read is told, by file, line and student
+    (rejected,) = [line for line in err.splitlines() if line.startswith("rejected:")]
+    assert f"{students}:3" in rejected and "s2" in rejected
     assert '"tier":"tier3"' in log.read_text()
 
 

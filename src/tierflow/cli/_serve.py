@@ -31,6 +31,12 @@ def _add_serve_command(sub: Any) -> None:
     )
     p.add_argument("--staff", metavar="FILE", help="the roster: owners, roles and caseloads")
     p.add_argument(
+        "--students",
+        metavar="FILE",
+        help="students' names and dates of birth (CSV, JSON, Ed-Fi XML), printed in packets "
+        "and the compliance report for tokens with the personal scope (default: ids only)",
+    )
+    p.add_argument(
         "--calendar", action="append", metavar="FILE", help="school calendars (follow-up dates)"
     )
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
@@ -75,7 +81,7 @@ def _cmd_serve(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         raise _UsageError(f"--host {args.host} needs --tokens FILE (only loopback serves openly)")
     if args.max_body < 1 or args.max_batch < 1:
         raise _UsageError("--max-body and --max-batch must be positive")
-    _require_files([args.tokens, args.staff, *(args.calendar or ())])
+    _require_files([args.tokens, args.staff, args.students, *(args.calendar or ())])
     try:
         import uvicorn
 
@@ -87,6 +93,7 @@ def _cmd_serve(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         db=args.db,
         tokens=args.tokens,
         staff=args.staff,
+        students=args.students,
         calendars=tuple(args.calendar or ()),
         extends_roots=tuple(args.extends_root or ()),
         max_body=args.max_body,
@@ -100,7 +107,13 @@ def _cmd_serve(args: argparse.Namespace, out: _Out, err: _Out) -> int:
         raise  # printed as every other command prints a rule set's problems
     except ValueError as exc:  # a malformed tokens file
         raise _UsageError(str(exc)) from None
-    held = ", ".join(app.state.tierflow.rulesets.names())
+    state = app.state.tierflow
+    for name, report in ((args.staff, state.staff_report), (args.students, state.people_report)):
+        for problem in report.rejects:  # the rest of the file is served
+            err.line(f"rejected: {problem}")
+        for note in report.ignored:
+            err.line(f"ignored ({name}): {note}")
+    held = ", ".join(state.rulesets.names())
     err.line(f"tierflow serve: http://{args.host}:{args.port}/v1 (rule sets: {held})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return 0

@@ -368,12 +368,23 @@ def packet(
     step: Annotated[str | None, Query(description="check a legal step's readiness")] = None,
     ruleset: str | None = None,
 ) -> Any:
-    """``tierflow export packet --format json`` (student ids only: no names are served)."""
+    """``tierflow export packet --format json``.
+
+    With the ``personal`` scope and a server started with ``--students``, the student's name
+    and date of birth are in ``person`` (as ``--include-pii`` prints them); otherwise the
+    packet names the student by id only (masked without the scope).
+    """
     state = server_state(request)
     chosen = state.rulesets.get(ruleset)
     with state.needs_store().repository() as repo:
         found = build_packet(
-            repo, student_id, chosen, as_of=_day(as_of), step=step, calendars=state.calendars
+            repo,
+            student_id,
+            chosen,
+            as_of=_day(as_of),
+            step=step,
+            calendars=state.calendars,
+            **state.people_for(who.has("personal")),
         )
     return shown(state, who, json.loads(found.to_json()))
 
@@ -385,11 +396,20 @@ def compliance(
     as_of: Annotated[dt.date | None, Query(description="default: today")] = None,
     ruleset: str | None = None,
 ) -> Any:
-    """``tierflow export compliance --format json``: each legal step and its evidence."""
+    """``tierflow export compliance --format json``: each legal step and its evidence.
+
+    With the ``personal`` scope and ``--students``, each student's name and date of birth.
+    """
     state = server_state(request)
     chosen = state.rulesets.get(ruleset)
     with state.needs_store().repository() as repo:
-        found = compliance_report(repo, chosen, as_of=_day(as_of), calendars=state.calendars)
+        found = compliance_report(
+            repo,
+            chosen,
+            as_of=_day(as_of),
+            calendars=state.calendars,
+            **state.people_for(who.has("personal")),
+        )
     return shown(state, who, json.loads(found.to_json()))
 
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from tierflow.attendance import SchoolCalendar
 from tierflow.errors import DataReport
@@ -38,6 +39,9 @@ class ServerConfig:
         db: The store for casework: a SQLite file or a database URL (None: no casework).
         tokens: The tokens file (None: the open server, for 127.0.0.1 only).
         staff: The staff file (owners, roles and caseloads) for assignments.
+        students: The students' names and dates of birth (:func:`tierflow.ingest.read_people`'s
+            formats), printed in packets and the compliance report for a caller with the
+            ``personal`` scope (None: ids only).
         calendars: School calendar files (follow-up dates on school days).
         extends_roots: Folders a rule set's ``extends`` may name files in.
         max_body: The largest request body accepted, in bytes (a batch: see ``max_batch``).
@@ -51,6 +55,7 @@ class ServerConfig:
     db: str | None = None
     tokens: str | None = None
     staff: str | None = None
+    students: str | None = None
     calendars: Sequence[str] = ()
     extends_roots: Sequence[str] = ()
     max_body: int = MIB
@@ -119,7 +124,7 @@ class ServerState:
     """
 
     def __init__(self, config: ServerConfig) -> None:
-        from tierflow.ingest import read_calendars
+        from tierflow.ingest import Person, read_calendars, read_people
         from tierflow.runner import read_staff
 
         self.config = config
@@ -132,6 +137,10 @@ class ServerState:
         self.roster = (
             None if config.staff is None else read_staff(config.staff, report=self.staff_report)
         )
+        self.people_report = DataReport()
+        self.people: dict[str, Person] | None = None
+        if config.students is not None:
+            self.people = dict(read_people(config.students, report=self.people_report).people)
         self.calendars: dict[str, SchoolCalendar] = {}
         for path in config.calendars:
             self.calendars.update(read_calendars(path).calendars)
@@ -144,6 +153,12 @@ class ServerState:
         if config.db is not None:
             size = config.store_connections or (4 if is_url(config.db) else 1)
             self.store = StorePool(config.db, size)
+
+    def people_for(self, personal: bool) -> dict[str, Any]:
+        """``people`` and ``include_personal`` for a packet or report (names if ``personal``)."""
+        if not personal or self.people is None:
+            return {"people": None, "include_personal": False}
+        return {"people": self.people, "include_personal": True}
 
     def roster_copy(self) -> Roster | None:
         """A fresh roster for one request (an engine counts the store's caseloads into it)."""

@@ -290,3 +290,26 @@ def test_an_exempt_student_is_never_referred_and_the_step_is_not_reported_due() 
     with pytest.raises(WorkflowError, match=r"court-referral cannot be issued .*exempt"):
         e.issue_legal("h1", "court-referral", on=on, by="clerk", facts=facts)
     assert set(e.repository.issued("h1")) == {"parent-notice", "prevention-measures"}
+
+
+def test_advance_with_schools_looks_only_at_those_schools() -> None:
+    engine = Engine(tierflow.load_ruleset("mtss"))
+    day = dt.date(2025, 10, 6)
+    tier2 = {"days_enrolled": 30, "days_absent": 3}  # 10%: Tier 2 under mtss
+    students = [
+        {"student_id": "a1", "school_id": "lincoln", **tier2},
+        {"student_id": "b1", "school_id": "roosevelt", **tier2},
+        {"student_id": "n1", **tier2},  # no school
+    ]
+    engine.run(day, students)
+    later = day + dt.timedelta(days=60)  # every follow-up of the openings has passed
+
+    def moved(plan: Any) -> set[str]:
+        return {iv.student_id for iv in plan.due}
+
+    assert moved(engine.advance(later, schools={"lincoln"})) == {"a1"}
+    assert {e.student_id for e in engine.repository.open_interventions() if e.overdue} == {"a1"}
+    assert moved(engine.advance(later, schools={None})) == {"n1"}
+    assert moved(engine.advance(later)) == {"a1", "b1", "n1"}
+    overdue = {e.student_id for e in engine.repository.open_interventions() if e.overdue}
+    assert overdue == {"a1", "b1", "n1"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -36,7 +36,13 @@ def _decision_key(decision: Decision) -> tuple[Any, ...]:
 class DayRun(LegalLadder, Moves, Owners):
     """The engine's daily work over a batch of students' facts."""
 
-    def run(self, as_of: dt.date, facts: Iterable[Mapping[str, Any]]) -> Plan:
+    def run(
+        self,
+        as_of: dt.date,
+        facts: Iterable[Mapping[str, Any]],
+        *,
+        schools: Container[str | None] | None = None,
+    ) -> Plan:
         """Evaluate the playbook for a batch of students and act on the decisions.
 
         For each student: withdraw escalations that corrected data no longer supports, review
@@ -48,6 +54,13 @@ class DayRun(LegalLadder, Moves, Owners):
 
         A student whose facts cannot be evaluated is reported in ``plan.rejected``; the batch
         goes on.
+
+        Args:
+            as_of: The day.
+            facts: Every student's facts as of the day.
+            schools: Advance only the open interventions of these schools (``None`` in it: those
+                without a school); default: every open intervention. A run split by school
+                (:func:`tierflow.scale.run_day_partitioned`) advances each school's once.
 
         Raises:
             WorkflowError: ``as_of`` is not a date.
@@ -63,10 +76,10 @@ class DayRun(LegalLadder, Moves, Owners):
                         self._run_student(as_of, record, plan)
                     except DataError as exc:
                         plan.rejected.append(exc)
-        self._advance(as_of, plan)
+        self._advance(as_of, plan, schools)
         return plan
 
-    def advance(self, now: dt.date) -> Plan:
+    def advance(self, now: dt.date, *, schools: Container[str | None] | None = None) -> Plan:
         """Move missed follow-ups to follow_up_due; flag those past the grace period overdue.
 
         An active intervention whose follow-up date passed without a check-in moves to
@@ -76,20 +89,25 @@ class DayRun(LegalLadder, Moves, Owners):
         in a state of the rule set's lifecycle that is neither its initial state nor a
         ``started`` one (a district's ``on_hold``): its follow-ups wait until it leaves it.
         Every open intervention without an owner is listed in ``plan.unassigned`` (until
-        someone takes it).
+        someone takes it). With ``schools``, only the open interventions of those schools are
+        looked at (as :meth:`run`'s).
 
         Raises:
             WorkflowError: ``now`` is not a date.
         """
         plan = Plan(as_date(now, "now"))
-        self._advance(now, plan)
+        self._advance(now, plan, schools)
         return plan
 
-    def _advance(self, now: dt.date, plan: Plan) -> None:
+    def _advance(
+        self, now: dt.date, plan: Plan, schools: Container[str | None] | None = None
+    ) -> None:
         lifecycle = self.lifecycle
         listed = {u.intervention_id for u in plan.unassigned}
         waiting: set[str] = set()
         for iv in self.repository.open_interventions():
+            if schools is not None and iv.school_id not in schools:
+                continue
             if iv.owner is None:
                 waiting.add(iv.id)
                 if iv.id not in listed:

@@ -82,6 +82,47 @@ def test_an_id_another_writer_took_first_fails_the_batch_as_a_conflict(postgres:
         assert [iv.student_id for iv in mine.for_student("s2")] == ["s2"]
 
 
+def test_reserved_ids_let_two_batches_add_interventions_at_once(postgres: Store) -> None:
+    # Two writers in open batches at once, as two partitions of a day are: numbering on from
+    # the largest stored id, both would take iv-0000001 and the second commit would conflict.
+    with (
+        postgres.open(reserved_ids=True) as one,
+        postgres.open(reserved_ids=True) as two,
+        one.batch(),
+    ):
+        with two.batch():
+            theirs = [two.new_id() for _ in range(3)]
+            for n, iid in enumerate(theirs):
+                two.add(_iv(iid, f"b{n}"))
+        mine = [one.new_id() for _ in range(3)]
+        for n, iid in enumerate(mine):
+            one.add(_iv(iid, f"a{n}"))
+    assert not set(mine) & set(theirs)
+    with postgres.open() as repo:
+        stored = {iv.id for s in ("a0", "a1", "a2", "b0", "b1", "b2") for iv in repo.for_student(s)}
+        assert stored == set(mine) | set(theirs)
+        # and a writer numbering the default way goes on after every one of them
+        after = repo.new_id()
+    assert after > max(mine + theirs)
+
+
+def test_without_reserved_ids_two_batches_at_once_take_the_same_ids(postgres: Store) -> None:
+    # What reserved_ids is for: the default numbering gives both writers the same ids.
+    with (
+        postgres.open() as one,
+        postgres.open() as two,
+        pytest.raises(ConflictError),
+        one.batch(),
+    ):
+        mine = one.new_id()
+        one.add(_iv(mine, "a0"))
+        with two.batch():
+            theirs = two.new_id()
+            two.add(_iv(theirs, "b0"))
+        assert mine == theirs
+        one.events("a0")  # the insert is sent: the other writer committed that id first
+
+
 def test_adding_one_id_twice_in_a_batch_is_refused_at_once(store: Store) -> None:
     with store.open() as repo:
         with repo.batch():

@@ -114,8 +114,10 @@ class ChainStore:
         schema: str | None = None,
         busy_timeout: float = 60.0,
         now: dt.datetime | None = None,
+        reserved_ids: bool = False,
     ) -> None:
         self.url = store_url(target)
+        self._reserved_ids = reserved_ids
         self.path = (
             os.fspath(target)
             if not isinstance(target, sa.URL) and not is_url(target)

@@ -82,6 +82,12 @@ class SqlRepository(ChainStore):
         busy_timeout: SQLite only: seconds a writer waits for another process's write to end
             before giving up with a :class:`~tierflow.errors.ConflictError`.
         now: The clock for migration timestamps (default: the system clock in UTC).
+        reserved_ids: PostgreSQL only: inside a batch, take intervention ids from numbers the
+            server hands out (the sequence that numbers event rows), so that writers running
+            at once never take the same id (ids then grow, but are not consecutive nor the same
+            from one run to the next). Default: each id is the next after the largest stored,
+            so a run gives the same ids whether batched or not, but two writers adding
+            interventions at once take the same ids, and one runs its batch again.
 
     Raises:
         StoreError: The database cannot be opened or migrated (its schema is newer than this
@@ -154,15 +160,24 @@ class SqlRepository(ChainStore):
     # --- the Repository protocol -------------------------------------------------------------
 
     def new_id(self) -> str:
-        """A fresh intervention id (numbering goes on from the largest stored).
+        """A fresh intervention id.
 
-        Numbers are handed out by this process and caught up with the store at the start of
-        each batch; an id another process took meanwhile is refused by ``add`` with a
-        :class:`~tierflow.errors.ConflictError` (and :meth:`run_batch` runs the batch again
-        with fresh numbers).
+        Numbering goes on from the largest stored id. Numbers are handed out by this process
+        and caught up with the store at the start of each batch; an id another process took
+        meanwhile is refused by ``add`` with a :class:`~tierflow.errors.ConflictError` (and
+        :meth:`run_batch` runs the batch again with fresh numbers). With ``reserved_ids``, on
+        PostgreSQL inside a batch: a number reserved from the server's sequence (the one that
+        numbers event rows), unique among every writer at once.
         """
-        number, self._next_id = self._next_id, self._next_id + 1
-        iid = f"iv-{number:07d}"
+        if self._deferring and self._reserved_ids:
+            # On PostgreSQL, inside a batch: a number reserved from the server's sequence of
+            # event rows, which no other writer can be given. Numbering on from the largest
+            # stored id, two writers running at once (a day split over workers) took the same
+            # ids and one of them had to run its whole batch again.
+            iid = f"iv-{self._next_row():07d}"
+        else:
+            number, self._next_id = self._next_id, self._next_id + 1
+            iid = f"iv-{number:07d}"
         if self._deferring:
             self._fresh.add(iid)  # add need not look it up: see add
         return iid

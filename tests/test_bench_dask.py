@@ -43,3 +43,30 @@ def test_workers_that_disagree_are_a_mismatch(
     monkeypatch.setattr(bench, "outcomes", two_workers_lose_a_student)
     assert bench.main(["--quick"]) == 1
     assert "MISMATCH" in capsys.readouterr().out
+
+
+def test_the_day_benchmark_runs_small_and_the_stores_agree(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _load().main(["--day", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "the three stores agree" in out and "2 workers / 1 worker" in out
+
+
+def test_a_day_whose_stores_differ_is_a_mismatch(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = _load()
+    real = bench.store_records
+    calls: list[str] = []
+
+    def the_last_store_lost_an_event(url: str) -> Any:
+        kinds, ivs = real(url)
+        calls.append(url)
+        if len(calls) == 3:
+            kinds["opened"] -= 1
+        return kinds, ivs
+
+    monkeypatch.setattr(bench, "store_records", the_last_store_lost_an_event)
+    assert bench.main(["--day", "--quick"]) == 1
+    assert "MISMATCH" in capsys.readouterr().out

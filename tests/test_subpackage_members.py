@@ -225,7 +225,14 @@ EXPECTED: dict[str, set[str]] = {
         "parse_month_day",
         "ruleset_json_schema",
     },
-    "scale": {"PartitionResult", "ScaledRun", "evaluate_partitioned"},
+    "scale": {
+        "DayPartition",
+        "PartitionResult",
+        "ScaledDay",
+        "ScaledRun",
+        "evaluate_partitioned",
+        "run_day_partitioned",
+    },
     "server": {
         "SCOPES",
         "Masker",

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +26,6 @@ from tierflow.pipeline import evaluate_facts_file  # noqa: E402
 from tierflow.scale import evaluate_partitioned  # noqa: E402
 
 AS_OF = dt.date(2025, 11, 3)
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        distributed.Client(cluster, timeout=60) as c,
-    ):
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,17 @@ from tierflow.errors import DataError, DataReport, TierflowError
 from tierflow.evaluate import CompiledRuleset, load_ruleset
 from tierflow.pipeline import evaluate_facts_file
 
-__all__ = ["PartitionResult", "ScaledRun", "evaluate_partitioned"]
+__all__ = [
+    "PartitionResult",
+    "Reject",
+    "ScaledRun",
+    "add_to_report",
+    "evaluate_partitioned",
+    "ruleset_on_worker",
+    "worker_address",
+]
 
-_Reject = tuple[str, str, str | None, str | None, str | None]
+Reject = tuple[str, str, str | None, str | None, str | None]
 """A reject as it crosses the wire: code, reason, source, student id, field."""
 
 
@@ -34,7 +42,7 @@ class PartitionResult:
 
     path: str
     decisions: list[dict[str, Any]]
-    rejects: list[_Reject]
+    rejects: list[Reject]
     read: int
     accepted: int
     worker: str = ""
@@ -62,7 +70,12 @@ _COMPILED: dict[tuple[str, str], CompiledRuleset] = {}
 """A worker's rule sets, compiled once a process: (source, content hash) -> rule set."""
 
 
-def _ruleset(source: str, content_hash: str, roots: tuple[str, ...]) -> CompiledRuleset:
+def ruleset_on_worker(source: str, content_hash: str, roots: tuple[str, ...]) -> CompiledRuleset:
+    """The rule set compiled on this worker once, checked against the driver's content hash.
+
+    Raises:
+        TierflowError: This worker compiled another version of the file.
+    """
     key = (source, content_hash)
     found = _COMPILED.get(key)
     if found is None:
@@ -80,20 +93,24 @@ def _decide(
     path: str, source: str, content_hash: str, roots: tuple[str, ...], as_of: dt.date
 ) -> PartitionResult:
     """One partition, on a worker."""
-    ruleset = _ruleset(source, content_hash, roots)
+    ruleset = ruleset_on_worker(source, content_hash, roots)
     report = DataReport()
     decisions = [
         {"source": record.source, "decision": decision.to_dict()}
         for record, decision in evaluate_facts_file(ruleset, path, as_of=as_of, report=report)
     ]
     rejects = [(e.code, e.reason, e.source, e.student_id, e.field) for e in report.rejects]
+    return PartitionResult(path, decisions, rejects, report.read, report.accepted, worker_address())
+
+
+def worker_address() -> str:
+    """The Dask worker running this task ("" outside one: a test, a local scheduler)."""
     try:
         from distributed import get_worker
 
-        worker = str(get_worker().address)
-    except (ImportError, ValueError):  # run outside a worker (a test, a local scheduler)
-        worker = ""
-    return PartitionResult(path, decisions, rejects, report.read, report.accepted, worker)
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return ""
 
 
 def evaluate_partitioned(
@@ -140,10 +157,13 @@ def evaluate_partitioned(
     results: list[PartitionResult] = client.gather(futures)
     run = ScaledRun(results)
     for part in results:
-        run.report.read += part.read
-        run.report.accepted += part.accepted
-        for code, reason, where, student, name in part.rejects:
-            run.report.rejects.append(
-                DataError(code, reason, student_id=student, source=where, field=name)
-            )
+        add_to_report(run.report, part.read, part.accepted, part.rejects)
     return run
+
+
+def add_to_report(report: DataReport, read: int, accepted: int, rejects: list[Reject]) -> None:
+    """Count a partition's records in ``report``, its rejects made errors again."""
+    report.read += read
+    report.accepted += accepted
+    for code, reason, where, student, name in rejects:
+        report.rejects.append(DataError(code, reason, student_id=student, source=where, field=name))

@@ -18,8 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierflow.errors import DataError, DataReport
-from tierflow.scale._evaluate import Reject, add_to_report, ruleset_on_worker, worker_address
+from tierflow.errors import DataReport
+from tierflow.scale._evaluate import (
+    Reject,
+    add_to_report,
+    ruleset_on_worker,
+    wire_rejects,
+    worker_address,
+)
 
 __all__ = ["DayPartition", "ScaledDay", "run_day_partitioned"]
 
@@ -105,6 +111,7 @@ def _run_partition(
 ) -> DayPartition:
     """One partition's day on a worker (``path`` ""; ``named``: the last task's exclusions)."""
     from tierflow.ingest import read_calendars, read_facts
+    from tierflow.runner import _report_rejects as report_rejects
     from tierflow.runner import read_staff
     from tierflow.store import SqlRepository
     from tierflow.workflow import Engine, Plan, Roster
@@ -142,17 +149,13 @@ def _run_partition(
         plan = repo.run_batch(work)
     finally:
         repo.close()
-    refused = 0
-    for exc in plan.rejected:
-        sid = exc.student_id if isinstance(exc, DataError) else None
-        where = sources.get(sid or "", f"student {sid}") if sid is not None else path
-        located = exc if isinstance(exc, DataError) else DataError("facts.invalid", str(exc))
-        report.reject(located.with_source(f"{where} (on {on})"))
-        refused += 1
+    before = report.rejected
+    report_rejects(plan, report, set(), sources)  # located as tierflow run --facts does
+    refused = report.rejected - before
     kept = len(facts) - refused
     report.read += kept
     report.accepted += kept
-    rejects = [(e.code, e.reason, e.source, e.student_id, e.field) for e in report.rejects]
+    rejects = wire_rejects(report)
     shown = tuple(sorted(schools, key=str)) if isinstance(schools, frozenset) else ()
     return DayPartition(
         path,

@@ -20,6 +20,7 @@ __all__ = [
     "add_to_report",
     "evaluate_partitioned",
     "ruleset_on_worker",
+    "wire_rejects",
     "worker_address",
 ]
 
@@ -99,7 +100,7 @@ def _decide(
         {"source": record.source, "decision": decision.to_dict()}
         for record, decision in evaluate_facts_file(ruleset, path, as_of=as_of, report=report)
     ]
-    rejects = [(e.code, e.reason, e.source, e.student_id, e.field) for e in report.rejects]
+    rejects = wire_rejects(report)
     return PartitionResult(path, decisions, rejects, report.read, report.accepted, worker_address())
 
 
@@ -159,6 +160,11 @@ def evaluate_partitioned(
     for part in results:
         add_to_report(run.report, part.read, part.accepted, part.rejects)
     return run
+
+
+def wire_rejects(report: DataReport) -> list[Reject]:
+    """A worker's rejects as they cross the wire (:func:`add_to_report` makes them errors again)."""
+    return [(e.code, e.reason, e.source, e.student_id, e.field) for e in report.rejects]
 
 
 def add_to_report(report: DataReport, read: int, accepted: int, rejects: list[Reject]) -> None:

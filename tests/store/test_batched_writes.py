@@ -115,12 +115,15 @@ def test_without_reserved_ids_two_batches_at_once_take_the_same_ids(postgres: St
         one.batch(),
     ):
         mine = one.new_id()
-        one.add(_iv(mine, "a0"))
         with two.batch():
             theirs = two.new_id()
             two.add(_iv(theirs, "b0"))
         assert mine == theirs
-        one.events("a0")  # the insert is sent: the other writer committed that id first
+        # The other writer committed that id first: sending this insert fails the batch. (Had
+        # this insert been sent first, the other writer's would have waited on this
+        # uncommitted one, in this same thread, for ever.)
+        one.add(_iv(mine, "a0"))
+        one.events("a0")
 
 
 def test_adding_one_id_twice_in_a_batch_is_refused_at_once(store: Store) -> None:

@@ -203,7 +203,11 @@ class DayRun(LegalLadder, Moves, Owners):
                     as_of,
                     decision.student_id,
                     "decision",
-                    why=f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
+                    # One string per distinct tier and rules, not one per student and run.
+                    why=self._share(
+                        ("why", decision.tier, decision.rules),
+                        f"{decision.tier}; rules fired: {', '.join(decision.rules) or 'none'}",
+                    ),
                     ruleset=self.ruleset.ref,
                     facts=snapshot,
                     detail=self._share(

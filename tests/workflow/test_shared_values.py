@@ -42,3 +42,10 @@ def test_equal_decisions_share_one_text() -> None:
     )
     assert [e.why for e in first] == [e.why for e in second] == ["tier2; rules fired: none"]
     assert first[0].why is second[0].why
+
+
+def test_interventions_of_one_school_share_its_id() -> None:
+    engine = run_two_students()
+    ivs = engine.interventions("s1") + engine.interventions("s2")
+    assert len(ivs) == 4 and {iv.school_id for iv in ivs} == {"lincoln"}
+    assert all(iv.school_id is ivs[0].school_id for iv in ivs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -67,9 +68,13 @@ def as_date(value: Any, name: str) -> dt.date:
 
 
 def school_of(facts: Mapping[str, Any]) -> str | None:
-    """The school the facts name, as text (None if they name none)."""
+    """The school the facts name, as text (None if they name none).
+
+    One string per school (interned): a host's reader makes a new one for every student, and
+    each intervention keeps the one it was opened with.
+    """
     school = facts.get("school_id")
-    return None if school is None else str(school)
+    return None if school is None else sys.intern(str(school))
 
 
 class Core:

@@ -10,7 +10,7 @@ from typing import Any
 
 from tierflow.errors import DataError, WorkflowError, suggest
 from tierflow.evaluate import Decision
-from tierflow.workflow._core import Recall, as_date
+from tierflow.workflow._core import Recall, as_date, school_of
 from tierflow.workflow._findings import provenance, with_barriers
 from tierflow.workflow._legal import LegalLadder
 from tierflow.workflow._moves import Moves
@@ -460,8 +460,7 @@ class DayRun(LegalLadder, Moves, Owners):
         """
         spec = self.ruleset.interventions[catalogue_id]
         sid = str(facts.get("student_id"))
-        school = facts.get("school_id")
-        school_id = None if school is None else str(school)
+        school_id = school_of(facts)
         days = self._days(school_id)
         owner = self.roster.assign(school_id, spec.owner)
         iv = Intervention(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from tierflow.workflow._core import Core, Recall
+from tierflow.workflow._core import Core, Recall, school_of
 from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowEvent
 
 __all__ = ["Moves"]
@@ -107,8 +107,7 @@ class Moves(Core):
         whether anything was recorded.
         """
         rules = self.ruleset.spec.transfers
-        school = facts.get("school_id")
-        new_school = None if school is None else str(school)
+        new_school = school_of(facts)
         if not open_ivs:
             return False
         if facts.get("enrolled") is False:

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
+from tierflow.evaluate import RulesetRef
 from tierflow.workflow._records import CheckIn, Intervention, WorkflowEvent
 from tierflow.workflow._summary import (
     CaseSummary,
@@ -164,6 +165,13 @@ class Repository(Protocol):
 
 _FIELDS = operator.attrgetter(*Intervention.__slots__)
 _new_tuple = tuple.__new__
+_ROW = 5
+"""Items a stored event takes in its student's list: seq, intervention id, facts, detail, shape."""
+_SHAPES = 10_000
+"""Distinct event shapes remembered for sharing; past it, sharing starts afresh."""
+
+Shape = tuple[dt.date, str, str | None, str | None, str | None, str, str, RulesetRef | None]
+"""What many events have in common: date, kind, trigger, states, who, why and rule set."""
 
 
 def _write(stored: Intervention, values: tuple[Any, ...]) -> None:
@@ -179,10 +187,15 @@ class InMemoryRepository:
     """Keeps everything in dictionaries: for tests, embedding, and the benchmarks.
 
     Interventions are indexed by id and by student; events are kept per student (the whole
-    history a timeline shows). The interventions it returns are its own objects, shared with
-    every caller (which keeps a district's records in memory once): change a copy
-    (:func:`dataclasses.replace`) and :meth:`save` it, as the engine does, and the stored
-    object takes the change in place, so every reference to it sees it.
+    history a timeline shows), compactly: a district's million events are mostly alike (one
+    day, one kind, one reason, one rule set), so each is five items in its student's flat list
+    (its number, intervention id, facts, detail and a shared :data:`Shape` of the rest) and is
+    made a :class:`WorkflowEvent` again, equal to the one appended, when it is read.
+
+    The interventions it returns are its own objects, shared with every caller (which keeps a
+    district's records in memory once): change a copy (:func:`dataclasses.replace`) and
+    :meth:`save` it, as the engine does, and the stored object takes the change in place, so
+    every reference to it sees it.
 
     A :meth:`unit` is atomic as a database transaction is: each write inside it notes how to
     undo itself, and an exception leaving the unit undoes them all, newest first (a unit inside
@@ -194,7 +207,10 @@ class InMemoryRepository:
         self._by_id: dict[str, Intervention] = {}
         self._by_student: dict[str, list[Intervention]] = {}
         self._open: dict[str, Intervention] = {}
-        self._events: dict[str, list[WorkflowEvent]] = {}
+        self._events: dict[str, list[Any]] = {}
+        """Per student, ``_ROW`` items an event: seq, intervention id, facts, detail, shape."""
+        self._shapes: dict[tuple[Any, ...], Shape] = {}
+        """Shared shapes by their key (the rule set by identity: its hash is Python code)."""
         self._check_ins: dict[str, list[CheckIn]] = {}
         self._issued: dict[str, dict[str, dt.date]] = {}
         self._next_id = 1
@@ -291,16 +307,31 @@ class InMemoryRepository:
         self._next_seq = seq + 1
         # The numbered copy, made by one C call: NamedTuple._replace runs Python (_make, a map
         # over the fields) for every event, about a fifth of a transition.
-        stored = _new_tuple(type(event), (seq, *event[1:]))
-        mine = self._events.setdefault(event.student_id, [])
-        mine.append(stored)
+        stored = _new_tuple(WorkflowEvent, (seq, *event[1:]))
+        _, at, sid, kind, iid, trigger, before, after, who, why, ruleset, facts, detail = event
+        shapes = self._shapes
+        key = (at, kind, trigger, before, after, who, why, id(ruleset))
+        try:
+            shape = shapes.get(key)
+            if shape is None:
+                if len(shapes) >= _SHAPES:
+                    shapes.clear()
+                # The shape holds the rule set, so its id is not reused while the key is kept.
+                shape = shapes[key] = (at, kind, trigger, before, after, who, why, ruleset)
+        except TypeError:  # an unhashable value where a text belongs: kept, not shared
+            shape = (at, kind, trigger, before, after, who, why, ruleset)
+        mine = self._events.get(sid)
+        if mine is None:
+            mine = self._events[sid] = []
+        mine += (seq, iid, facts, detail, shape)
         if self._marks:
-            self._journal.append((_undo_event, self, stored, mine))
+            self._journal.append((_undo_event, self, sid, mine, seq))
         return stored
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
         """A student's events in order."""
-        return list(self._events.get(student_id, ()))
+        mine = self._events.get(student_id)
+        return [] if mine is None else _read(student_id, mine)
 
     def add_check_in(self, check_in: CheckIn) -> None:
         """Store a check-in."""
@@ -350,7 +381,7 @@ class InMemoryRepository:
         """The ``legal_*`` events of these students, each student's in order."""
         out: dict[str, list[WorkflowEvent]] = {}
         for sid in dict.fromkeys(student_ids):
-            mine = [e for e in self._events.get(sid, ()) if e.kind.startswith("legal_")]
+            mine = _read(sid, self._events.get(sid, ()), "legal_")
             if mine:
                 out[sid] = mine
         return out
@@ -362,7 +393,7 @@ class InMemoryRepository:
         wanted = sorted(self._events) if student_ids is None else dict.fromkeys(student_ids)
         out: dict[str, list[WorkflowEvent]] = {}
         for sid in wanted:
-            mine = [e for e in self._events.get(sid, ()) if e.kind.startswith("notice_")]
+            mine = _read(sid, self._events.get(sid, ()), "notice_")
             if mine:
                 out[sid] = mine
         return out
@@ -379,7 +410,7 @@ class InMemoryRepository:
         kinds = frozenset(kinds)
         out: dict[str, list[EventSummary]] = {}
         for sid in wanted:
-            mine = [summarize(e) for e in self._events.get(sid, ()) if e.kind in kinds]
+            mine = [summarize(e) for e in _read(sid, self._events.get(sid, ()), kinds=kinds)]
             if firsts:
                 mine = first_transitions(mine)
             if mine:
@@ -410,9 +441,11 @@ def _undo_save(repo: InMemoryRepository, stored: Intervention, values: tuple[Any
     repo._place(stored)
 
 
-def _undo_event(repo: InMemoryRepository, event: WorkflowEvent, mine: list[WorkflowEvent]) -> None:
-    _undo_last(repo._events, event.student_id, mine)
-    repo._next_seq = event.seq
+def _undo_event(repo: InMemoryRepository, student_id: str, mine: list[Any], seq: int) -> None:
+    del mine[-_ROW:]  # later writes were undone first: the event's row is the last
+    if not mine:
+        del repo._events[student_id]
+    repo._next_seq = seq
 
 
 def _undo_last(index: dict[str, list[Any]], key: str, mine: list[Any]) -> None:
@@ -432,6 +465,40 @@ def _undo_issued(
     del mine[step]
     if not mine:
         del index[student_id]
+
+
+def _read(
+    student_id: str,
+    rows: Sequence[Any],
+    prefix: str | None = None,
+    kinds: Collection[str] | None = None,
+) -> list[WorkflowEvent]:
+    """The events of a student's flat rows, in order.
+
+    Only the kinds starting with ``prefix``, or among ``kinds``, when given.
+    """
+    items = iter(rows)
+    events = []
+    for seq, iid, facts, detail, shape in zip(items, items, items, items, items, strict=True):
+        at, kind, trig, before, after, who, why, ref = shape
+        if (prefix is None or kind.startswith(prefix)) and (kinds is None or kind in kinds):
+            event = (
+                seq,
+                at,
+                student_id,
+                kind,
+                iid,
+                trig,
+                before,
+                after,
+                who,
+                why,
+                ref,
+                facts,
+                detail,
+            )
+            events.append(_new_tuple(WorkflowEvent, event))
+    return events
 
 
 class _Unit:

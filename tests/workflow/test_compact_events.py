@@ -1,0 +1,97 @@
+"""The in-memory store keeps events compactly and gives back what was appended.
+
+Events are held as rows of shared parts and made :class:`WorkflowEvent` again on every read;
+these tests hold the store to the events they built themselves, field by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+import pytest
+
+from tierflow.evaluate import RulesetRef
+from tierflow.workflow import InMemoryRepository, WorkflowEvent
+
+D = dt.date(2025, 10, 6)
+REF = RulesetRef("mtss", "General MTSS", "2025.1", "ab" * 32)
+OTHER = RulesetRef("ca", "California", "2025.1", "cd" * 32)
+
+
+def events() -> list[WorkflowEvent]:
+    """Every field used, some shared between events and some not."""
+    facts = {"student_id": "s1", "days_absent": 3}
+    return [
+        WorkflowEvent(0, D, "s1", "decision", why="tier2", ruleset=REF, facts=facts),
+        WorkflowEvent(0, D, "s1", "opened", "iv-1", None, None, "assigned", "tierflow", "t2", REF),
+        WorkflowEvent(0, D, "s2", "opened", "iv-2", None, None, "assigned", "tierflow", "t2", REF),
+        WorkflowEvent(
+            0, D, "s1", "transition", "iv-1", "start", "assigned", "active", "ms-lee", "", REF
+        ),
+        WorkflowEvent(0, D, "s1", "legal_due", why="t2", ruleset=OTHER, detail={"step": "not1"}),
+        WorkflowEvent(0, D + dt.timedelta(days=1), "s1", "notice_rendered", detail={"n": 1}),
+        WorkflowEvent(0, dt.datetime(2025, 10, 6, 9, 30), "s1", "note", why="tier2"),
+        WorkflowEvent(0, D, "s1", "note", why=cast(Any, ["not", "hashable"])),
+    ]
+
+
+def numbered(given: list[WorkflowEvent], first: int = 1) -> list[WorkflowEvent]:
+    return [ev._replace(seq=first + i) for i, ev in enumerate(given)]
+
+
+def test_events_read_back_equal_the_events_appended_field_by_field() -> None:
+    repo = InMemoryRepository()
+    given = events()
+    returned = [repo.append(ev) for ev in given]
+    expected = numbered(given)
+    assert returned == expected
+    mine = [ev for ev in expected if ev.student_id == "s1"]
+    assert repo.events("s1") == mine
+    assert repo.events("s2") == [expected[2]]
+    assert repo.events("nobody") == []
+    for got, want in zip(repo.events("s1"), mine, strict=True):
+        assert type(got) is WorkflowEvent
+        assert tuple(map(type, got)) == tuple(map(type, want))  # a datetime stays a datetime
+        assert got.facts is want.facts and got.detail is want.detail  # as given, not copied
+        assert got.ruleset is want.ruleset
+
+
+def test_the_filtered_reads_see_the_same_events() -> None:
+    repo = InMemoryRepository()
+    expected = [repo.append(ev) for ev in events()]
+    assert repo.legal_events(["s1", "s2"]) == {"s1": [expected[4]]}
+    assert repo.notice_events() == {"s1": [expected[5]]}
+    summaries = repo.summaries({"opened", "transition"})
+    assert {sid: [s.seq for s in rows] for sid, rows in summaries.items()} == {
+        "s1": [2, 4],
+        "s2": [3],
+    }
+
+
+def test_alike_events_share_their_common_part() -> None:
+    repo = InMemoryRepository()
+    given = events()
+    for ev in given:
+        repo.append(ev)
+    rows = repo._events
+    # s1's opening (the second row) and s2's (the first) differ only in student and id.
+    assert rows["s1"][5 + 4] is rows["s2"][4]
+    # A date and a datetime of the same day are not alike; nor are two rule sets.
+    assert rows["s1"][4] is not rows["s1"][6 * 5 + 4]
+    assert len({id(rows["s1"][i]) for i in range(4, len(rows["s1"]), 5)}) == 7
+
+
+def test_an_undone_unit_leaves_the_events_and_their_numbers_as_they_were() -> None:
+    repo = InMemoryRepository()
+    first, *rest = events()
+    repo.append(first)
+    before = {sid: list(rows) for sid, rows in repo._events.items()}
+    with pytest.raises(ZeroDivisionError), repo.unit():
+        for ev in rest:
+            repo.append(ev)
+        assert len(repo.events("s1")) == len(rest)
+        raise ZeroDivisionError
+    assert repo._events == before and repo.students() == ["s1"]
+    assert repo.events("s1") == numbered([first])
+    assert repo.append(rest[1]) == numbered([rest[1]], first=2)[0]  # numbered where it left off

@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from tierflow.evaluate import RulesetRef
-from tierflow.workflow import InMemoryRepository, WorkflowEvent
+from tierflow.workflow import InMemoryRepository, Intervention, WorkflowEvent
 
 D = dt.date(2025, 10, 6)
 REF = RulesetRef("mtss", "General MTSS", "2025.1", "ab" * 32)
@@ -34,6 +34,12 @@ def events() -> list[WorkflowEvent]:
         WorkflowEvent(0, dt.datetime(2025, 10, 6, 9, 30), "s1", "note", why="tier2"),
         WorkflowEvent(0, D, "s1", "note", why=cast(Any, ["not", "hashable"])),
     ]
+
+
+def rows(repo: InMemoryRepository, student_id: str) -> list[Any]:
+    """The items holding a student's events (after the count and their interventions)."""
+    mine = repo._students[student_id]
+    return mine[mine[0] + 1 :]
 
 
 def numbered(given: list[WorkflowEvent], first: int = 1) -> list[WorkflowEvent]:
@@ -74,24 +80,66 @@ def test_alike_events_share_their_common_part() -> None:
     given = events()
     for ev in given:
         repo.append(ev)
-    rows = repo._events
+    first, second = rows(repo, "s1"), rows(repo, "s2")
     # s1's opening (the second row) and s2's (the first) differ only in student and id.
-    assert rows["s1"][5 + 4] is rows["s2"][4]
+    assert first[5 + 4] is second[4]
     # A date and a datetime of the same day are not alike; nor are two rule sets.
-    assert rows["s1"][4] is not rows["s1"][6 * 5 + 4]
-    assert len({id(rows["s1"][i]) for i in range(4, len(rows["s1"]), 5)}) == 7
+    assert first[4] is not first[6 * 5 + 4]
+    assert len({id(first[i]) for i in range(4, len(first), 5)}) == 7
 
 
 def test_an_undone_unit_leaves_the_events_and_their_numbers_as_they_were() -> None:
     repo = InMemoryRepository()
     first, *rest = events()
     repo.append(first)
-    before = {sid: list(rows) for sid, rows in repo._events.items()}
+    before = {sid: list(mine) for sid, mine in repo._students.items()}
     with pytest.raises(ZeroDivisionError), repo.unit():
         for ev in rest:
             repo.append(ev)
         assert len(repo.events("s1")) == len(rest)
         raise ZeroDivisionError
-    assert repo._events == before and repo.students() == ["s1"]
+    assert repo._students == before and repo.students() == ["s1"]
     assert repo.events("s1") == numbered([first])
     assert repo.append(rest[1]) == numbered([rest[1]], first=2)[0]  # numbered where it left off
+
+
+def intervention(repo: InMemoryRepository, student_id: str) -> Intervention:
+    return Intervention(
+        repo.new_id(),
+        student_id,
+        "lincoln",
+        "weekly-checkin",
+        2,
+        "mentor",
+        "ms-lee",
+        "assigned",
+        D,
+        None,
+        None,
+        None,
+    )
+
+
+def test_interventions_and_events_interleaved_stay_apart_and_undo_in_order() -> None:
+    repo = InMemoryRepository()
+    decision, opened, *_ = events()
+    repo.append(decision)
+    first = intervention(repo, "s1")
+    repo.add(first)
+    repo.append(opened)
+    with pytest.raises(ZeroDivisionError), repo.unit():
+        second = intervention(repo, "s1")
+        repo.add(second)
+        repo.append(decision)
+        third = intervention(repo, "s1")
+        repo.add(third)
+        other = intervention(repo, "s2")
+        repo.add(other)
+        assert repo.for_student("s1") == [first, second, third]
+        assert [e.seq for e in repo.events("s1")] == [1, 2, 3]
+        assert repo.students() == ["s1", "s2"]
+        raise ZeroDivisionError
+    assert repo.for_student("s1") == [first] and repo.for_student("s2") == []
+    assert repo.events("s1") == numbered([decision, opened])
+    assert repo.students() == ["s1"]
+    assert [iv.id for iv in repo.open_interventions()] == [first.id]

@@ -11,6 +11,7 @@ import datetime as dt
 import operator
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from itertools import islice
 from typing import Any, Protocol
 
 from tierflow.errors import StoreError, UnknownInterventionError
@@ -186,11 +187,12 @@ def _write(stored: Intervention, values: tuple[Any, ...]) -> None:
 class InMemoryRepository:
     """Keeps everything in dictionaries: for tests, embedding, and the benchmarks.
 
-    Interventions are indexed by id and by student; events are kept per student (the whole
-    history a timeline shows), compactly: a district's million events are mostly alike (one
-    day, one kind, one reason, one rule set), so each is five items in its student's flat list
-    (its number, intervention id, facts, detail and a shared :data:`Shape` of the rest) and is
-    made a :class:`WorkflowEvent` again, equal to the one appended, when it is read.
+    Interventions are indexed by id; a student's interventions and events (the whole history
+    a timeline shows) share one flat list: how many interventions, the interventions, then
+    the events, compactly. A district's million events are mostly alike (one day, one kind,
+    one reason, one rule set), so each is five items of the list (its number, intervention
+    id, facts, detail and a shared :data:`Shape` of the rest) and is made a
+    :class:`WorkflowEvent` again, equal to the one appended, when it is read.
 
     The interventions it returns are its own objects, shared with every caller (which keeps a
     district's records in memory once): change a copy (:func:`dataclasses.replace`) and
@@ -205,10 +207,12 @@ class InMemoryRepository:
 
     def __init__(self) -> None:
         self._by_id: dict[str, Intervention] = {}
-        self._by_student: dict[str, list[Intervention]] = {}
         self._open: dict[str, Intervention] = {}
-        self._events: dict[str, list[Any]] = {}
-        """Per student, ``_ROW`` items an event: seq, intervention id, facts, detail, shape."""
+        self._students: dict[str, list[Any]] = {}
+        """Per student: n, their n interventions, then ``_ROW`` items an event (seq,
+        intervention id, facts, detail, shape). One list, not two, a student: a district has
+        half a million, and a list and a dictionary entry cost more than the student's own
+        interventions' places in it."""
         self._shapes: dict[tuple[Any, ...], Shape] = {}
         """Shared shapes by their key (the rule set by identity: its hash is Python code)."""
         self._check_ins: dict[str, list[CheckIn]] = {}
@@ -247,8 +251,13 @@ class InMemoryRepository:
         if iid in self._by_id:
             raise StoreError(f"intervention {iid} already exists")
         self._by_id[iid] = intervention
-        mine = self._by_student.setdefault(intervention.student_id, [])
-        mine.append(intervention)
+        sid = intervention.student_id
+        mine = self._students.get(sid)
+        if mine is None:
+            mine = self._students[sid] = [0]
+        n = mine[0] + 1
+        mine.insert(n, intervention)  # after the student's other interventions, before events
+        mine[0] = n
         if intervention.ended_on is None:
             self._open[iid] = intervention
         if self._marks:
@@ -295,7 +304,8 @@ class InMemoryRepository:
 
     def for_student(self, student_id: str) -> list[Intervention]:
         """Every intervention of a student, oldest first."""
-        return list(self._by_student.get(student_id, ()))
+        mine = self._students.get(student_id)
+        return [] if mine is None else mine[1 : mine[0] + 1]
 
     def open_interventions(self) -> Iterator[Intervention]:
         """Every open intervention."""
@@ -320,9 +330,9 @@ class InMemoryRepository:
                 shape = shapes[key] = (at, kind, trigger, before, after, who, why, ruleset)
         except TypeError:  # an unhashable value where a text belongs: kept, not shared
             shape = (at, kind, trigger, before, after, who, why, ruleset)
-        mine = self._events.get(sid)
+        mine = self._students.get(sid)
         if mine is None:
-            mine = self._events[sid] = []
+            mine = self._students[sid] = [0]
         mine += (seq, iid, facts, detail, shape)
         if self._marks:
             self._journal.append((_undo_event, self, sid, mine, seq))
@@ -330,8 +340,7 @@ class InMemoryRepository:
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
         """A student's events in order."""
-        mine = self._events.get(student_id)
-        return [] if mine is None else _read(student_id, mine)
+        return _read(student_id, self._students.get(student_id))
 
     def add_check_in(self, check_in: CheckIn) -> None:
         """Store a check-in."""
@@ -357,7 +366,7 @@ class InMemoryRepository:
 
     def students(self) -> list[str]:
         """Every student with a record (an intervention, an event or a legal step), sorted."""
-        return sorted(self._by_student.keys() | self._events.keys() | self._issued.keys())
+        return sorted(self._students.keys() | self._issued.keys())
 
     def work_items(
         self,
@@ -381,7 +390,7 @@ class InMemoryRepository:
         """The ``legal_*`` events of these students, each student's in order."""
         out: dict[str, list[WorkflowEvent]] = {}
         for sid in dict.fromkeys(student_ids):
-            mine = _read(sid, self._events.get(sid, ()), "legal_")
+            mine = _read(sid, self._students.get(sid), "legal_")
             if mine:
                 out[sid] = mine
         return out
@@ -390,10 +399,10 @@ class InMemoryRepository:
         self, student_ids: Iterable[str] | None = None
     ) -> dict[str, list[WorkflowEvent]]:
         """The ``notice_*`` events of these students (None: every student), each in order."""
-        wanted = sorted(self._events) if student_ids is None else dict.fromkeys(student_ids)
+        wanted = sorted(self._students) if student_ids is None else dict.fromkeys(student_ids)
         out: dict[str, list[WorkflowEvent]] = {}
         for sid in wanted:
-            mine = _read(sid, self._events.get(sid, ()), "notice_")
+            mine = _read(sid, self._students.get(sid), "notice_")
             if mine:
                 out[sid] = mine
         return out
@@ -406,11 +415,11 @@ class InMemoryRepository:
         firsts: bool = False,
     ) -> dict[str, list[EventSummary]]:
         """Summaries of these students' events of these kinds (see :meth:`Repository.summaries`)."""
-        wanted = sorted(self._events) if student_ids is None else dict.fromkeys(student_ids)
+        wanted = sorted(self._students) if student_ids is None else dict.fromkeys(student_ids)
         kinds = frozenset(kinds)
         out: dict[str, list[EventSummary]] = {}
         for sid in wanted:
-            mine = [summarize(e) for e in _read(sid, self._events.get(sid, ()), kinds=kinds)]
+            mine = [summarize(e) for e in _read(sid, self._students.get(sid), kinds=kinds)]
             if firsts:
                 mine = first_transitions(mine)
             if mine:
@@ -430,9 +439,13 @@ def _undo_id(repo: InMemoryRepository, n: int) -> None:
     repo._next_id = n
 
 
-def _undo_add(repo: InMemoryRepository, added: Intervention, mine: list[Intervention]) -> None:
+def _undo_add(repo: InMemoryRepository, added: Intervention, mine: list[Any]) -> None:
     del repo._by_id[added.id]
-    _undo_last(repo._by_student, added.student_id, mine)  # later writes were undone first
+    n = mine[0]
+    del mine[n]  # later writes were undone first: it is the student's newest intervention
+    mine[0] = n - 1
+    if len(mine) == 1:
+        del repo._students[added.student_id]
     repo._open.pop(added.id, None)
 
 
@@ -443,8 +456,8 @@ def _undo_save(repo: InMemoryRepository, stored: Intervention, values: tuple[Any
 
 def _undo_event(repo: InMemoryRepository, student_id: str, mine: list[Any], seq: int) -> None:
     del mine[-_ROW:]  # later writes were undone first: the event's row is the last
-    if not mine:
-        del repo._events[student_id]
+    if len(mine) == 1:
+        del repo._students[student_id]
     repo._next_seq = seq
 
 
@@ -469,15 +482,17 @@ def _undo_issued(
 
 def _read(
     student_id: str,
-    rows: Sequence[Any],
+    mine: list[Any] | None,
     prefix: str | None = None,
     kinds: Collection[str] | None = None,
 ) -> list[WorkflowEvent]:
-    """The events of a student's flat rows, in order.
+    """The events of a student's list (see ``InMemoryRepository._students``), in order.
 
     Only the kinds starting with ``prefix``, or among ``kinds``, when given.
     """
-    items = iter(rows)
+    if mine is None:
+        return []
+    items = islice(mine, mine[0] + 1, None)
     events = []
     for seq, iid, facts, detail, shape in zip(items, items, items, items, items, strict=True):
         at, kind, trig, before, after, who, why, ref = shape

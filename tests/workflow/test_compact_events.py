@@ -7,6 +7,7 @@ these tests hold the store to the events they built themselves, field by field.
 from __future__ import annotations
 
 import datetime as dt
+from types import MappingProxyType
 from typing import Any, cast
 
 import pytest
@@ -59,8 +60,43 @@ def test_events_read_back_equal_the_events_appended_field_by_field() -> None:
     for got, want in zip(repo.events("s1"), mine, strict=True):
         assert type(got) is WorkflowEvent
         assert tuple(map(type, got)) == tuple(map(type, want))  # a datetime stays a datetime
-        assert got.facts is want.facts and got.detail is want.detail  # as given, not copied
-        assert got.ruleset is want.ruleset
+        assert got.detail is want.detail and got.ruleset is want.ruleset  # as given
+        if want.facts is not None:  # a dict made again: the same keys in order, same values
+            assert list(got.facts.items()) == list(want.facts.items())
+            assert all(g is w for g, w in zip(got.facts.values(), want.facts.values(), strict=True))
+
+
+def test_a_dict_of_facts_is_kept_as_it_was_when_appended() -> None:
+    repo = InMemoryRepository()
+    facts: dict[Any, Any] = {"student_id": "s1", "days_absent": 3}
+    repo.append(WorkflowEvent(0, D, "s1", "decision", facts=facts))
+    repo.append(WorkflowEvent(0, D, "s1", "opened", "iv-1", facts=facts))
+    facts["days_absent"] = 4  # changed, then appended again: the last event sees the change
+    repo.append(WorkflowEvent(0, D, "s1", "opened", "iv-2", facts=facts))
+    assert [e.facts for e in repo.events("s1")] == [
+        {"student_id": "s1", "days_absent": 3},
+        {"student_id": "s1", "days_absent": 3},
+        {"student_id": "s1", "days_absent": 4},
+    ]
+    one, two, _ = (e.facts for e in repo.events("s1"))
+    assert type(one) is dict and one is not two  # every read makes its own dict
+    one["days_absent"] = 99  # and changing it changes nothing stored
+    assert repo.events("s1")[0].facts == {"student_id": "s1", "days_absent": 3}
+    # The first two shared one packed snapshot; the changed one has its own.
+    held = rows(repo, "s1")[2::5]
+    assert held[0] is held[1] and held[1] is not held[2]
+
+
+def test_packed_facts_keep_their_key_types_and_other_mappings_are_kept_as_given() -> None:
+    repo = InMemoryRepository()
+    proxy = MappingProxyType({"a": 1})
+    repo.append(WorkflowEvent(0, D, "s1", "note", facts={1: "x", 2.5: None}))
+    repo.append(WorkflowEvent(0, D, "s1", "note", facts={True: "x", 2.5: None}))
+    repo.append(WorkflowEvent(0, D, "s1", "note", facts=proxy))
+    first, second, third = (e.facts for e in repo.events("s1"))
+    assert first is not None and second is not None
+    assert [type(k) for k in first] == [int, float] and [type(k) for k in second] == [bool, float]
+    assert third is proxy
 
 
 def test_the_filtered_reads_see_the_same_events() -> None:

@@ -175,6 +175,16 @@ Shape = tuple[dt.date, str, str | None, str | None, str | None, str, str, Rulese
 """What many events have in common: date, kind, trigger, states, who, why and rule set."""
 
 
+class _Packed(tuple[Any, ...]):
+    """A plain dict of facts as one tuple: its keys (a tuple shared by alike facts), its values.
+
+    A dict of a few facts takes three times the memory; :func:`_read` makes it a dict again,
+    equal to the one appended (the same keys, in order, and the same value objects).
+    """
+
+    __slots__ = ()
+
+
 def _write(stored: Intervention, values: tuple[Any, ...]) -> None:
     """Give ``stored`` these field values, in place (every reference to it sees them).
 
@@ -192,7 +202,9 @@ class InMemoryRepository:
     the events, compactly. A district's million events are mostly alike (one day, one kind,
     one reason, one rule set), so each is five items of the list (its number, intervention
     id, facts, detail and a shared :data:`Shape` of the rest) and is made a
-    :class:`WorkflowEvent` again, equal to the one appended, when it is read.
+    :class:`WorkflowEvent` again, equal to the one appended, when it is read. Facts given as a
+    plain dict are kept packed (:class:`_Packed`) and read as a new dict each time, as a
+    database's are: changing the dict after appending it changes nothing stored.
 
     The interventions it returns are its own objects, shared with every caller (which keeps a
     district's records in memory once): change a copy (:func:`dataclasses.replace`) and
@@ -215,6 +227,10 @@ class InMemoryRepository:
         interventions' places in it."""
         self._shapes: dict[tuple[Any, ...], Shape] = {}
         """Shared shapes by their key (the rule set by identity: its hash is Python code)."""
+        self._keys: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        """Shared keys of packed facts."""
+        self._packed: _Packed | None = None
+        """The facts packed last: a student's decision and openings share one snapshot."""
         self._check_ins: dict[str, list[CheckIn]] = {}
         self._issued: dict[str, dict[str, dt.date]] = {}
         self._next_id = 1
@@ -330,13 +346,36 @@ class InMemoryRepository:
                 shape = shapes[key] = (at, kind, trigger, before, after, who, why, ruleset)
         except TypeError:  # an unhashable value where a text belongs: kept, not shared
             shape = (at, kind, trigger, before, after, who, why, ruleset)
+        held = self._pack(facts) if type(facts) is dict else facts
         mine = self._students.get(sid)
         if mine is None:
             mine = self._students[sid] = [0]
-        mine += (seq, iid, facts, detail, shape)
+        mine += (seq, iid, held, detail, shape)
         if self._marks:
             self._journal.append((_undo_event, self, sid, mine, seq))
         return stored
+
+    def _pack(self, facts: dict[Any, Any]) -> _Packed:
+        """``facts`` as a :class:`_Packed` tuple, the one packed last if it holds the same."""
+        keys = tuple(facts)
+        values = tuple(facts.values())
+        last = self._packed
+        if (
+            last is not None
+            and len(last) == len(values) + 1
+            and all(map(operator.is_, values, islice(last, 1, None)))
+            and last[0] == keys
+            and all(map(operator.is_, map(type, last[0]), map(type, keys)))
+        ):
+            return last
+        shared = self._keys.get(keys)
+        # Equal keys of other types (1 and True) are not the same keys: those are not shared.
+        if shared is None or not all(map(operator.is_, map(type, shared), map(type, keys))):
+            if len(self._keys) >= _SHAPES:
+                self._keys.clear()
+            shared = self._keys[keys] = keys
+        packed = self._packed = _new_tuple(_Packed, (shared, *values))
+        return packed
 
     def events(self, student_id: str) -> list[WorkflowEvent]:
         """A student's events in order."""
@@ -496,6 +535,8 @@ def _read(
     events = []
     for seq, iid, facts, detail, shape in zip(items, items, items, items, items, strict=True):
         at, kind, trig, before, after, who, why, ref = shape
+        if type(facts) is _Packed:
+            facts = dict(zip(facts[0], islice(facts, 1, None), strict=True))
         if (prefix is None or kind.startswith(prefix)) and (kinds is None or kind in kinds):
             event = (
                 seq,

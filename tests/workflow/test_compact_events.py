@@ -78,9 +78,10 @@ def test_a_dict_of_facts_is_kept_as_it_was_when_appended() -> None:
         {"student_id": "s1", "days_absent": 3},
         {"student_id": "s1", "days_absent": 4},
     ]
-    one, two, _ = (e.facts for e in repo.events("s1"))
-    assert type(one) is dict and one is not two  # every read makes its own dict
-    one["days_absent"] = 99  # and changing it changes nothing stored
+    one, two, three = (e.facts for e in repo.events("s1"))
+    assert type(one) is dict and one is two and two is not three  # as they were appended
+    assert repo.events("s1")[0].facts is not one  # but every read makes its own dicts
+    one["days_absent"] = 99  # and changing one changes nothing stored
     assert repo.events("s1")[0].facts == {"student_id": "s1", "days_absent": 3}
     # The first two shared one packed snapshot; the changed one has its own.
     held = rows(repo, "s1")[2::5]

@@ -357,17 +357,18 @@ class InMemoryRepository:
 
     def _pack(self, facts: dict[Any, Any]) -> _Packed:
         """``facts`` as a :class:`_Packed` tuple, the one packed last if it holds the same."""
-        keys = tuple(facts)
-        values = tuple(facts.values())
         last = self._packed
+        # The same key and value objects (a student's decision, then its openings): not a new
+        # tuple. Equal is not enough: 1 == True, and a dict changed in between is not the same.
         if (
             last is not None
-            and len(last) == len(values) + 1
-            and all(map(operator.is_, values, islice(last, 1, None)))
-            and last[0] == keys
-            and all(map(operator.is_, map(type, last[0]), map(type, keys)))
+            and len(last) == len(facts) + 1
+            and all(map(operator.is_, facts, last[0]))
+            and all(map(operator.is_, facts.values(), islice(last, 1, None)))
         ):
             return last
+        keys = tuple(facts)
+        values = tuple(facts.values())
         shared = self._keys.get(keys)
         # Equal keys of other types (1 and True) are not the same keys: those are not shared.
         if shared is None or not all(map(operator.is_, map(type, shared), map(type, keys))):
@@ -533,11 +534,19 @@ def _read(
         return []
     items = islice(mine, mine[0] + 1, None)
     events = []
-    for seq, iid, facts, detail, shape in zip(items, items, items, items, items, strict=True):
+    packed = made = None
+    every = prefix is None and kinds is None
+    # One iterator five times: each row's five items in turn (a multiple of five: not strict).
+    for seq, iid, facts, detail, shape in zip(items, items, items, items, items):  # noqa: B905
         at, kind, trig, before, after, who, why, ref = shape
         if type(facts) is _Packed:
-            facts = dict(zip(facts[0], islice(facts, 1, None), strict=True))
-        if (prefix is None or kind.startswith(prefix)) and (kinds is None or kind in kinds):
+            # Events that shared a dict when appended share one again (not one dict each).
+            if facts is not packed:
+                packed, made = facts, dict(zip(facts[0], facts[1:], strict=True))
+            facts = made
+        if every or (
+            (prefix is None or kind.startswith(prefix)) and (kinds is None or kind in kinds)
+        ):
             event = (
                 seq,
                 at,

@@ -100,6 +100,9 @@ class Core:
     """Whether the store's open caseloads were counted into :attr:`roster` yet."""
     _pending: list[WorkflowEvent] | None
     """Events recorded in the open unit, for the hooks once it is kept (None: no unit)."""
+    _following: tuple[str, list[WorkflowEvent]] | None
+    """The student a run is deciding, and the events recorded for them since their timeline
+    was read (see :meth:`_catch_up`); None between students."""
 
     @property
     def roster(self) -> Roster:
@@ -180,6 +183,9 @@ class Core:
 
     def _record(self, event: WorkflowEvent) -> WorkflowEvent:
         stored = self.repository.append(event)
+        following = self._following
+        if following is not None and following[0] == stored.student_id:
+            following[1].append(stored)
         if self._pending is not None and self._hooks:
             self._pending.append(stored)
         else:
@@ -243,32 +249,49 @@ class Core:
     def _recall(self, student_id: str) -> Recall:
         recall = Recall()
         for ev in self.repository.events(student_id):
-            if ev.kind == "decision" and ev.detail is not None:
-                d = ev.detail
-                recall.decision = (d["tier"], list(d["interventions"]), list(d["legal"]))
-                recall.decisions.append((ev.at, recall.decision[1]))
-            elif ev.kind == "conference" and ev.detail is not None:
-                # Conferences recorded before outcomes existed were held.
-                entry = {"kind": ev.detail["kind"], "held_on": ev.at}
-                for key in ("outcome", "method", "note"):
-                    if ev.detail.get(key) not in (None, "held"):  # held is the default
-                        entry[key] = ev.detail[key]
-                recall.conferences.append(entry)
-            elif ev.kind == "legal_due" and ev.detail is not None:
-                recall.reported.setdefault(ev.detail["step"], ev.at)
-            elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
-                recall.reported.pop(ev.detail["step"], None)
-            elif ev.kind == "transition":
-                recall.support.see(ev, self.lifecycle)
-                if ev.detail is not None and ev.detail.get("rollover") == "restart":
-                    recall.restarted.add(str(ev.intervention_id))
-            elif ev.kind == "rollover" and ev.detail is not None:
-                recall.rolled.add(int(ev.detail["year"]))
-            elif ev.kind == "left" and ev.detail is not None:
-                recall.held.update(ev.detail["interventions"])
-            elif ev.kind == "barrier" and ev.detail is not None:
-                recall.barriers.setdefault(ev.detail["cause"], ev)
+            self._see(recall, ev)
         return recall
+
+    def _catch_up(self, recall: Recall) -> Recall:
+        """``recall`` with the events recorded for the student since it was read.
+
+        What reading the timeline again would give (a timeline is read in the order it was
+        recorded), without reading and making again every event of it.
+        """
+        following = self._following
+        assert following is not None  # inside a run's student
+        for ev in following[1]:
+            self._see(recall, ev)
+        following[1].clear()
+        return recall
+
+    def _see(self, recall: Recall, ev: WorkflowEvent) -> None:
+        """Take one event of the timeline into ``recall``."""
+        if ev.kind == "decision" and ev.detail is not None:
+            d = ev.detail
+            recall.decision = (d["tier"], list(d["interventions"]), list(d["legal"]))
+            recall.decisions.append((ev.at, recall.decision[1]))
+        elif ev.kind == "conference" and ev.detail is not None:
+            # Conferences recorded before outcomes existed were held.
+            entry = {"kind": ev.detail["kind"], "held_on": ev.at}
+            for key in ("outcome", "method", "note"):
+                if ev.detail.get(key) not in (None, "held"):  # held is the default
+                    entry[key] = ev.detail[key]
+            recall.conferences.append(entry)
+        elif ev.kind == "legal_due" and ev.detail is not None:
+            recall.reported.setdefault(ev.detail["step"], ev.at)
+        elif ev.kind in ("legal_issued", "legal_withdrawn") and ev.detail is not None:
+            recall.reported.pop(ev.detail["step"], None)
+        elif ev.kind == "transition":
+            recall.support.see(ev, self.lifecycle)
+            if ev.detail is not None and ev.detail.get("rollover") == "restart":
+                recall.restarted.add(str(ev.intervention_id))
+        elif ev.kind == "rollover" and ev.detail is not None:
+            recall.rolled.add(int(ev.detail["year"]))
+        elif ev.kind == "left" and ev.detail is not None:
+            recall.held.update(ev.detail["interventions"])
+        elif ev.kind == "barrier" and ev.detail is not None:
+            recall.barriers.setdefault(ev.detail["cause"], ev)
 
     # --- transitions ---------------------------------------------------------------------------
 

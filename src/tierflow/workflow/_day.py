@@ -152,13 +152,22 @@ class DayRun(LegalLadder, Moves, Owners):
     def _run_student(self, as_of: dt.date, raw: Mapping[str, Any], plan: Plan) -> None:
         sid = str(raw.get("student_id"))
         recall = self._recall(sid)
+        self._following = (sid, [])
+        try:
+            self._decide_student(as_of, sid, raw, recall, plan)
+        finally:
+            self._following = None
+
+    def _decide_student(
+        self, as_of: dt.date, sid: str, raw: Mapping[str, Any], recall: Recall, plan: Plan
+    ) -> None:
         open_ivs = [iv for iv in self.repository.for_student(sid) if iv.ended_on is None]
         if open_ivs or recall.reported:
             snapshot = self._snapshot(raw)
             if self._rollover(as_of, sid, recall, snapshot, plan, open_ivs) | self._moved(
                 as_of, sid, raw, snapshot, plan, recall, open_ivs
             ):
-                recall = self._recall(sid)  # what the year's start or the move recorded counts
+                recall = self._catch_up(recall)  # what the year's start or the move recorded
         if recall.barriers:  # causes staff recorded are facts the rules see
             raw = with_barriers(raw, recall.barriers, as_of)
         facts = self._with_history(raw, recall, as_of)
@@ -181,7 +190,7 @@ class DayRun(LegalLadder, Moves, Owners):
         if plan.changes() != changes:
             # What this run documented (an intervention tried, one ended) is history the legal
             # ladder reads: decide again so a second run the same day finds nothing new.
-            recall = self._recall(sid)  # what this run recorded (a withdrawal) counts now
+            recall = self._catch_up(recall)  # what this run recorded (a withdrawal) counts now
             facts = self._with_history(raw, recall, as_of)
             decision = self.ruleset.evaluate(facts, as_of=as_of)
             self._record_decision(as_of, decision, snapshot, last)

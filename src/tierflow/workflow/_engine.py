@@ -86,6 +86,7 @@ class Engine(DayRun, StaffActions, LifecycleActions, Findings, Notices):
         self.default_review_days = default_review_days
         self._hooks = []
         self._pending = None
+        self._following = None
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache = {}
         self._shared = {}

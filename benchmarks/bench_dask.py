@@ -80,7 +80,7 @@ def outcomes(decisions: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def timed(workers: int, ruleset: str, paths: list[Path]) -> tuple[float, list[tuple[Any, ...]]]:
     with (
         LocalCluster(
-            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0"
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -211,7 +211,7 @@ def day_on_cluster(
     """Seconds, and batches tried again because another writer got there first."""
     with (
         LocalCluster(
-            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0"
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -99,15 +99,29 @@ class DayRun(LegalLadder, Moves, Owners):
         self._advance(now, plan, schools)
         return plan
 
+    def _open_at(self, schools: Container[str | None] | None) -> Iterable[Intervention]:
+        """The open interventions of ``schools`` (None: every school), each school's oldest first.
+
+        A set of school ids is read school by school from the store's index (a partition of a
+        district's day reads its own schools' cases, not every open case of the district);
+        anything else (a school id None among them, or every school but some) by one scan.
+        """
+        if isinstance(schools, (set, frozenset)) and all(isinstance(s, str) for s in schools):
+            return [
+                iv for school in sorted(schools) for iv in self.repository.work_items(school=school)
+            ]
+        every = self.repository.open_interventions()
+        if schools is None:
+            return every
+        return [iv for iv in every if iv.school_id in schools]
+
     def _advance(
         self, now: dt.date, plan: Plan, schools: Container[str | None] | None = None
     ) -> None:
         lifecycle = self.lifecycle
         listed = {u.intervention_id for u in plan.unassigned}
         waiting: set[str] = set()
-        for iv in self.repository.open_interventions():
-            if schools is not None and iv.school_id not in schools:
-                continue
+        for iv in self._open_at(schools):
             if iv.owner is None:
                 waiting.add(iv.id)
                 if iv.id not in listed:

@@ -94,6 +94,10 @@ class SqlRepository(ChainStore):
             tierflow, the server is unreachable, the driver is not installed...).
     """
 
+    indexed_queries = True
+    """:meth:`work_items` reads by indexed columns: an engine counts a school's staff's
+    caseloads one owner at a time, not by reading every open case (``Core._school_roster``)."""
+
     # --- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:

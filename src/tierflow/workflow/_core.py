@@ -97,7 +97,11 @@ class Core:
     _shared: dict[Any, Any]
     _roster: Roster
     _counted: bool
-    """Whether the store's open caseloads were counted into :attr:`roster` yet."""
+    """Whether the store's open caseloads were counted into :attr:`roster` yet, every owner's."""
+    _counted_staff: set[str]
+    """Staff whose open caseload was counted before every owner's was (see _school_roster)."""
+    _counted_schools: set[str]
+    """Schools whose staff's caseloads were counted so (``""``: staff without a school)."""
     _pending: list[WorkflowEvent] | None
     """Events recorded in the open unit, for the hooks once it is kept (None: no unit)."""
     _following: tuple[str, list[WorkflowEvent]] | None
@@ -113,8 +117,11 @@ class Core:
         engine is built: building an engine reads nothing.
         """
         if not self._counted:
+            done = self._counted_staff
             load = Counter(
-                iv.owner for iv in self.repository.open_interventions() if iv.owner is not None
+                iv.owner
+                for iv in self.repository.open_interventions()
+                if iv.owner is not None and iv.owner not in done
             )
             self._roster.load.update(load)
             self._counted = True
@@ -123,6 +130,39 @@ class Core:
     @roster.setter
     def roster(self, roster: Roster) -> None:
         self._roster, self._counted = roster, False  # the store's caseloads count against it
+        self._counted_staff, self._counted_schools = set(), set()
+
+    def _school_roster(self, school_id: str | None) -> Roster:
+        """The roster, with at least the caseloads of ``school_id``'s staff counted.
+
+        What a run opens, moves or frees at a school needs only that school's staff's
+        caseloads: each is read from the store's owner index (every open case they own, at any
+        school), not from a scan of every open case of the district. A partition of a day
+        (:func:`tierflow.scale.run_day_partitioned`) so reads its own schools' staff only. A
+        staff member's load changes only once it has been counted (see :meth:`_release`); the
+        rest are counted from the store when :attr:`roster` is first read.
+        """
+        roster = self._roster
+        school = school_id or ""
+        if self._counted or school in self._counted_schools:
+            return roster
+        if not getattr(self.repository, "indexed_queries", True):
+            return self.roster  # every owner's at once: a query would scan them all anyway
+        done = self._counted_staff
+        for member in roster.staff.values():
+            if member.school_id == school and member.id not in done:
+                roster.load[member.id] += len(self.repository.work_items(owner=member.id))
+                done.add(member.id)
+        self._counted_schools.add(school)
+        return roster
+
+    def _release(self, owner: str | None) -> None:
+        """A case of ``owner`` ends (before it is saved): one fewer, if their load was counted.
+
+        Not counted yet, their count is read later from the store, without this case.
+        """
+        if owner is not None and (self._counted or owner in self._counted_staff):
+            self._roster.release(owner)
 
     def _unit(self) -> AbstractContextManager[None]:
         """One operation as one unit of the store: its changes and events kept together.
@@ -315,9 +355,8 @@ class Core:
         before = iv.state
         if target in self.lifecycle.terminal:
             changes["ended_on"] = on
-            # Before the save: on an engine's first use, the roster counts the store's open
-            # interventions, and this one must be among them to be released.
-            self.roster.release(iv.owner)
+            # Before the save: a count of the owner's cases read after it would not hold it.
+            self._release(iv.owner)
         self._save(iv, state=target, **changes)
         # Every field given: the tuple is made by one C call, not NamedTuple's Python __new__.
         return self._record(

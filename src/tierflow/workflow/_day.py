@@ -126,7 +126,9 @@ class DayRun(LegalLadder, Moves, Owners):
                 waiting.add(iv.id)
                 if iv.id not in listed:
                     # Unowned until someone takes it: every plan says so, not only the opening's.
-                    why = self.roster.why_unassigned(iv.school_id, iv.owner_role)
+                    why = self._school_roster(iv.school_id).why_unassigned(
+                        iv.school_id, iv.owner_role
+                    )
                     plan.unassigned.append(
                         Unassigned(iv.student_id, iv.id, iv.owner_role, iv.school_id, why)
                     )
@@ -485,7 +487,7 @@ class DayRun(LegalLadder, Moves, Owners):
         sid = str(facts.get("student_id"))
         school_id = school_of(facts)
         days = self._days(school_id)
-        owner = self.roster.assign(school_id, spec.owner)
+        owner = self._school_roster(school_id).assign(school_id, spec.owner)
         iv = Intervention(
             self.repository.new_id(),
             sid,
@@ -530,7 +532,7 @@ class DayRun(LegalLadder, Moves, Owners):
             )
         )
         if owner is None:
-            why = self.roster.why_unassigned(school_id, spec.owner)
+            why = self._school_roster(school_id).why_unassigned(school_id, spec.owner)
             plan.unassigned.append(Unassigned(sid, iv.id, spec.owner, school_id, why))
             self._track_unowned(iv)
         return iv

@@ -79,6 +79,7 @@ class Engine(DayRun, StaffActions, LifecycleActions, Findings, Notices):
         self.repository = repository if repository is not None else InMemoryRepository()
         self._roster = roster if roster is not None else Roster()
         self._counted = False  # the store's caseloads are read on first use (see roster)
+        self._counted_staff, self._counted_schools = set(), set()
         self.calendars = dict(calendars or {})
         self.lifecycle = ruleset.lifecycle
         self.grace_days = grace_days
@@ -90,4 +91,5 @@ class Engine(DayRun, StaffActions, LifecycleActions, Findings, Notices):
         self._levels = {t.id: t.level for t in ruleset.tiers}
         self._days_cache = {}
         self._shared = {}
-        self._unowned = None  # read from the store when a place first frees
+        self._unowned = {}  # a school's read from the store when a place there first frees
+        self._unowned_read, self._unowned_all = set(), False

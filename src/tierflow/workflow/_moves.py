@@ -147,8 +147,9 @@ class Moves(Core):
             before_owner, before_school = iv.owner, iv.school_id
             owner = before_owner
             if rules.cases == "reassign":
-                self.roster.release(before_owner)
-                owner = self.roster.assign(new_school, iv.owner_role)
+                roster = self._school_roster(new_school)  # counted while the case is the old
+                self._release(before_owner)  # owner's: a count after the move would miss it
+                owner = roster.assign(new_school, iv.owner_role)
             self._save(iv, school_id=new_school, owner=owner)
             who = owner or "nobody (unassigned)"
             self._record(
@@ -177,7 +178,7 @@ class Moves(Core):
             )
             plan.transferred.append(iv)
             if owner is None:
-                why = self.roster.why_unassigned(new_school, iv.owner_role)
+                why = self._school_roster(new_school).why_unassigned(new_school, iv.owner_role)
                 plan.unassigned.append(Unassigned(sid, iv.id, iv.owner_role, new_school, why))
             moved = True
         return moved

@@ -30,14 +30,19 @@ def _key(iv: Intervention) -> _Key:
 class Owners(Core):
     """The engine's owner changes: by hand (with a reason) and when a place frees."""
 
-    _unowned: dict[_Key, list[tuple[dt.date, str]]] | None
-    """Open interventions without an owner by school and role, oldest first (None: not read).
+    _unowned: dict[_Key, list[tuple[dt.date, str]]]
+    """Open interventions without an owner by school and role, oldest first.
 
-    A heap of ``(opened_on, id)`` per school and role, read from the store when a place first
-    frees, then added to as cases open or are given back without an owner. An entry found
-    owned, ended or gone when offered a place is dropped then (a unit undone may leave one
-    behind), so a freed place costs a heap pop, not a scan of the district.
+    A heap of ``(opened_on, id)`` per school and role, read for a school from the store when a
+    place there first frees (:attr:`_unowned_read`), then added to as cases open or are given
+    back without an owner. An entry found owned, ended or gone when offered a place is dropped
+    then (a unit undone may leave one behind), so a freed place costs a heap pop, not a scan
+    of the district.
     """
+    _unowned_read: set[str]
+    """Schools whose unowned cases were read into :attr:`_unowned` (``""``: no school)."""
+    _unowned_all: bool
+    """Whether every school's were (a store whose queries scan everything reads all at once)."""
 
     def assign(
         self,
@@ -151,20 +156,31 @@ class Owners(Core):
         return stored
 
     def _track_unowned(self, iv: Intervention) -> None:
-        """Note an open intervention without an owner (once the index has been read)."""
-        if self._unowned is not None and iv.owner is None:
+        """Note an open intervention without an owner (once its school's were read)."""
+        if iv.owner is None and (self._unowned_all or (iv.school_id or "") in self._unowned_read):
             heapq.heappush(self._unowned.setdefault(_key(iv), []), (iv.opened_on, iv.id))
 
     def _offer(
         self, key: _Key, on: dt.date, freed: str, declined: Mapping[str, str] | None = None
     ) -> None:
         """Offer free places of ``key``'s role and school to its unowned cases, oldest first."""
-        if self._unowned is None:
-            self._unowned = {}
-            for open_iv in self.repository.open_interventions():
+        school = key[0]
+        if not self._unowned_all and school not in self._unowned_read:
+            self._unowned_read.add(school)
+            if not getattr(self.repository, "indexed_queries", True):
+                # A query would scan every open case: read them all, every school's, once.
+                self._unowned_all = True
+                unowned = list(self.repository.open_interventions())
+            elif school:  # from the store's school and owner columns
+                unowned = self.repository.work_items(school=school, unassigned=True)
+            else:
+                unowned = [
+                    iv for iv in self.repository.work_items(unassigned=True) if not iv.school_id
+                ]
+            for open_iv in unowned:
                 self._track_unowned(open_iv)
         waiting = self._unowned.get(key)
-        roster = self.roster
+        roster = self._school_roster(school or None)
         declined = declined or {}
         passed = []  # cases only their former owner had room for: they wait on
         while waiting and any(roster.has_room(m.id) for m in roster.candidates(*key)):

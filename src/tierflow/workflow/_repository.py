@@ -217,6 +217,10 @@ class InMemoryRepository:
     be restored: that change was never the store's to undo.
     """
 
+    indexed_queries = False
+    """Its queries (:meth:`work_items`) scan every open case: an engine counting caseloads
+    reads them all at once, not one staff member's at a time (see ``Core._school_roster``)."""
+
     def __init__(self) -> None:
         self._by_id: dict[str, Intervention] = {}
         self._open: dict[str, Intervention] = {}

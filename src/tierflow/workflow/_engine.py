@@ -49,7 +49,9 @@ class Engine(DayRun, StaffActions, LifecycleActions, Findings, Notices):
         repository: Where records live (default: in memory).
         roster: Staff by school and role, with caseload limits (default: nobody; every
             opening is reported unassigned). The store's open interventions are counted
-            against their owners when the roster is first used.
+            against their owners when first needed: on a database store, a school's staff's
+            when a run first opens, moves or frees a case at that school; every owner's when
+            :attr:`roster` is read.
         calendars: School calendars by school id (follow-ups and reviews land on school days;
             Monday to Friday for a school without one).
         grace_days: School days after a missed follow-up before it is flagged overdue.

@@ -25,8 +25,8 @@ and student id; the rest of the batch goes on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO, Any
 
 from tierflow.attendance import FactsBuilder
 from tierflow.errors import DataError, DataReport
@@ -55,16 +55,25 @@ def evaluate_records(
     Yields:
         Each record that evaluated, with its decision, in input order.
     """
-    for record in records:
-        try:
-            decision = ruleset.evaluate(record.facts, as_of=as_of)
-        except DataError as exc:
-            sid = record.facts.get("student_id")
-            student = None if sid is None else str(sid)
-            report.reject(exc.with_source(record.source, student=student))
-            continue
-        report.accept()
-        yield record, decision
+    # One loop for the batch (CompiledRuleset._decide_all): it takes a record's facts, then
+    # yields that record's decision or rejects it before it takes the next, so the record
+    # last handed over is the one decided.
+    current: FactsRecord | None = None
+
+    def facts() -> Iterator[Mapping[str, Any]]:
+        nonlocal current
+        for current in records:
+            yield current.facts
+
+    def reject(exc: DataError, number: int) -> None:
+        assert current is not None
+        sid = current.facts.get("student_id") if isinstance(current.facts, Mapping) else None
+        student = None if sid is None else str(sid)
+        report.reject(exc.with_source(current.source, student=student))
+
+    for decision in ruleset._decide_all(facts(), as_of=as_of, reject=reject, accept=report.accept):
+        assert current is not None
+        yield current, decision
 
 
 def evaluate_facts_file(

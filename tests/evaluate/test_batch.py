@@ -8,6 +8,7 @@ record, shows as a difference.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tierflow
+from tierflow.ingest import FactsRecord
+from tierflow.pipeline import evaluate_records
 from tierflow.testing import AS_OF, rule_sets
 from tierflow.testing import student_facts as _student_facts
 
@@ -115,3 +118,36 @@ def test_students_without_history_share_their_legal_actions() -> None:
     ]
     assert first.legal_actions is second.legal_actions
     assert (first.student_id, second.student_id) == ("a", "b")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=_records())
+def test_the_loop_in_python_decides_as_the_generated_one(records: list[Any]) -> None:
+    """A program without a generated batch loop falls back to one in Python: the same books."""
+    rs = copy.copy(LOADED["ca"])
+    rs._batch = None
+    _check(rs, records, AS_OF)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=_records())
+def test_evaluate_records_pairs_each_decision_with_its_record(records: list[Any]) -> None:
+    """The pipeline's loop hands over one record at a time: a decision never meets the wrong
+    source, and a reject names its own file line and student."""
+    rs = LOADED["ca"]
+    located = [FactsRecord(f"roster.jsonl:{i + 3}", f) for i, f in enumerate(records)]
+    want = [_reference(rs, f, AS_OF) for f in records]
+    report = tierflow.DataReport()
+    got = [
+        (r.source, d.to_dict())
+        for r, d in evaluate_records(rs, iter(located), as_of=AS_OF, report=report)
+    ]
+    assert got == [
+        (r.source, w) for r, w in zip(located, want, strict=True) if not isinstance(w, tuple)
+    ]
+    failing = [(r, w[1]) for r, w in zip(located, want, strict=True) if isinstance(w, tuple)]
+    assert [(x.source, x.code) for x in report.rejects] == [(r.source, c) for r, c in failing]
+    assert [x.student_id for x in report.rejects] == [
+        str(r.facts["student_id"]) if isinstance(r.facts, Mapping) else None for r, _ in failing
+    ]
+    assert (report.read, report.accepted) == (len(records), len(got))

@@ -58,8 +58,10 @@ DECLARED_TYPES: dict[str, Type] = {
 
 BatchEvaluator = Callable[..., Iterator[Any]]
 """The generated batch loop: ``(records, as_of, decision, outcomes, outcome_of, legal, failed,
-ruleset, DataError) -> decisions``; the same reads and conditions as the :data:`Evaluator`, run
-for each record in one frame (see :func:`~tierflow.compile._generate.generate`)."""
+ruleset, DataError, reject, accept) -> decisions``; the same reads and conditions as the
+:data:`Evaluator`, run for each record in one frame (see
+:func:`~tierflow.compile._generate.generate`). ``reject(error, number)`` takes a record that
+failed (None: raise it) and ``accept()`` counts one kept (or None)."""
 
 Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, int, int, int, str]]
 """The generated function: ``(facts, as_of) -> (tier, rule bits, legal bits, exempt bits,

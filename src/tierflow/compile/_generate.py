@@ -301,22 +301,35 @@ def generate_all(c: Compilation, module_name: str) -> tuple[Evaluator, str, Batc
     ns.update(binds)
     readable = _compile_into(ns, "\n".join(lines) + "\n", f"<tierflow {shown} #{number}>", notes)
     fn: Evaluator = ns["_evaluate"]
+    # With _reject (a batch with a report), a record that fails is handed to it with its
+    # number and the loop goes on; each kept record is counted with _accept. Without, the
+    # first failure is raised.
     batch_lines = [
         "def _evaluate_batch(records, as_of, _decision, _outcomes, _outcome_of, _legal, _failed,"
-        f" _ruleset, _DataError, {bound}):",
+        f" _ruleset, _DataError, _reject, _accept, {bound}):",
+        "    _at = 0",
         "    for f in records:",
+        "        _at += 1",
         "        try:",
-        *(f"        {line}" for line in lines[1:-1]),
-        "        except _DataError:",
-        "            raise",
-        "        except Exception as _exc:  # _failed raises the DataError it stands for, or it",
-        "            _failed(f, as_of, _exc)",
-        "            raise",
-        "        _outcome = _outcomes[t].get(r)",
-        "        if _outcome is None:",
-        "            _outcome = _outcome_of(t, r)",
-        f"        yield _decision({student}, as_of, _outcome, _legal(l, x, f) if l else (),"
-        " _ruleset, f)",
+        "            try:",
+        *(f"            {line}" for line in lines[1:-1]),
+        "            except _DataError:",
+        "                raise",
+        "            except Exception as _exc:  # _failed raises the DataError it stands for, or",
+        "                _failed(f, as_of, _exc)",
+        "                raise",
+        "            _outcome = _outcomes[t].get(r)",
+        "            if _outcome is None:",
+        "                _outcome = _outcome_of(t, r)",
+        "            _actions = _legal(l, x, f) if l else ()",
+        "        except _DataError as _exc:",
+        "            if _reject is None:",
+        "                raise",
+        "            _reject(_exc, _at)",
+        "            continue",
+        "        if _accept is not None:",
+        "            _accept()",
+        f"        yield _decision({student}, as_of, _outcome, _actions, _ruleset, f)",
     ]
     source = "\n".join(batch_lines) + "\n"
     _compile_into(ns, source, f"<tierflow {shown} #{number} batch>", notes)

@@ -169,8 +169,36 @@ class CompiledRuleset:
                 rejected there (its ``source`` names the record number when the error does not
                 name one) and the stream goes on; otherwise the first failure is raised.
         """
+        if report is None:
+            return self._decide_all(records, as_of=as_of)
+
+        def reject(exc: DataError, number: int) -> None:
+            report.reject(exc.with_source(f"record {number}"))
+
+        return self._decide_all(records, as_of=as_of, reject=reject, accept=report.accept)
+
+    def _decide_all(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        as_of: dt.date,
+        reject: Callable[[DataError, int], None] | None = None,
+        accept: Callable[[], None] | None = None,
+    ) -> Iterator[Decision]:
+        """The batch loop under :meth:`evaluate_many` and the pipeline's, with their books.
+
+        Records are taken one at a time, and each record's decision is yielded before the
+        next record is taken (a host may note which record it handed over last).
+
+        Args:
+            records: Facts, one per student.
+            as_of: The date the facts describe.
+            reject: Called with a record's :class:`~tierflow.errors.DataError` and its number
+                (from 1) when it fails; the stream goes on. None: the failure is raised.
+            accept: Called once for each record decided, before its decision is yielded.
+        """
         legal = self._batch_legal(as_of)
-        if report is None and self._batch is not None:
+        if self._batch is not None:
             # The generated loop: the evaluator's body run for each record in one frame.
             return self._batch(
                 records,
@@ -182,8 +210,10 @@ class CompiledRuleset:
                 self._failed,
                 self,
                 DataError,
+                reject,
+                accept,
             )
-        return self._reporting(records, as_of, legal, report)
+        return self._reporting(records, as_of, legal, reject, accept)
 
     def _batch_legal(
         self, as_of: dt.date
@@ -211,13 +241,14 @@ class CompiledRuleset:
         records: Iterable[Mapping[str, Any]],
         as_of: dt.date,
         legal: Callable[[int, int, Mapping[str, Any]], tuple[LegalAction, ...]],
-        report: DataReport | None,
+        reject: Callable[[DataError, int], None] | None,
+        accept: Callable[[], None] | None,
     ) -> Iterator[Decision]:
-        """The batch loop in Python, each record's failure rejected in ``report`` (if given)."""
+        """The batch loop in Python, for a program generated without one."""
         fn, by_tier, outcome_of, failed = self._fn, self._by_tier, self._outcome, self._failed
-        index = 0
+        number = 0
         for facts in records:
-            index += 1
+            number += 1
             try:
                 try:
                     t, r, legal_bits, exempt_bits, student = fn(facts, as_of)
@@ -228,12 +259,12 @@ class CompiledRuleset:
                 outcome = by_tier[t].get(r) or outcome_of(t, r)
                 actions = legal(legal_bits, exempt_bits, facts) if legal_bits else ()
             except DataError as exc:
-                if report is None:
+                if reject is None:
                     raise
-                report.reject(exc.with_source(f"record {index}"))
+                reject(exc, number)
                 continue
-            if report is not None:
-                report.accept()
+            if accept is not None:
+                accept()
             yield Decision(student, as_of, outcome, actions, self, facts)
 
     def _decision(

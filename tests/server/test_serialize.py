@@ -8,6 +8,7 @@ rule set, with and without masking, for student ids and sources that JSON must e
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -60,3 +61,20 @@ def test_two_students_with_one_outcome_share_its_json_but_not_their_ids() -> Non
     }
     masked = json.loads(DecisionLines(MASKER).line("a", one))
     assert masked["decision"]["student_id"] == MASKER.pseudonym("s1")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_one_writer_for_many_rule_sets_and_dates(data: Any) -> None:
+    """The per-outcome and per-date pieces never leak from one rule set or date to the next
+    (a server's writer outlives a rule set swap; a host may pass decisions of several dates)."""
+    lines = DecisionLines(None)
+    reloaded = tierflow.load_ruleset("ca")  # the same outcomes, other objects
+    choices = [*RULESETS.values(), reloaded]
+    for _ in range(6):
+        ruleset = data.draw(st.sampled_from(choices))
+        as_of = AS_OF + dt.timedelta(days=data.draw(st.integers(-3, 3)))
+        facts = data.draw(student_facts(as_of=as_of))
+        decision = ruleset.evaluate(facts, as_of=as_of)
+        expected = json.dumps({"source": "s", "decision": decision.to_dict()}) + "\n"
+        assert lines.line("s", decision) == expected

@@ -220,8 +220,10 @@ def _batch_lines(
         told = len(report.rejects)
 
     try:
+        rejects = report.rejects
         for record, decision in evaluate_records(ruleset, records, as_of=as_of, report=report):
-            drain()
+            if len(rejects) != told:
+                drain()
             if explain:
                 item: dict[str, Any] = {"source": record.source, "decision": decision.to_dict()}
                 item["explanation"] = decision.explain().to_dict()

@@ -55,6 +55,11 @@ class DecisionLines:
         self._actions: dict[LegalAction, str] = {}
         self._legal: dict[tuple[LegalAction, ...], str] = {}
         self._legal_by_id: dict[int, tuple[Any, str]] = {}
+        # A decision's shared outcome (its tier, rules and interventions, of one rule set) to
+        # its head: one lookup a line where most students share a handful of outcomes.
+        self._by_outcome: dict[int, tuple[Any, str]] = {}
+        self._date: Any = None
+        self._date_text = ""
 
     def _json(self, value: Any) -> str:
         return json.dumps(value if self._masker is None else self._masker.mask(value))
@@ -114,8 +119,18 @@ class DecisionLines:
         sid = decision.student_id
         if self._masker is not None:
             sid = self._masker.pseudonym(sid)
+        if decision.as_of != self._date:  # one date a batch: written once
+            self._date = decision.as_of
+            self._date_text = f'"as_of": "{decision.as_of.isoformat()}", '
+        outcome = decision._outcome
+        entry = self._by_outcome.get(id(outcome))
+        if entry is None or entry[0] is not outcome:
+            if len(self._by_outcome) >= _MOST:
+                self._by_outcome.clear()
+            entry = self._by_outcome[id(outcome)] = (outcome, self._head(decision))
+        actions = decision.legal_actions
         return (
             f'{{"source": {_quoted(source)}, "decision": {{"student_id": {_quoted(sid)}, '
-            f'"as_of": "{decision.as_of.isoformat()}", {self._head(decision)}'
-            f"{self._legal_actions(decision.legal_actions)}}}\n"
+            f"{self._date_text}{entry[1]}"
+            f"{self._legal_actions(actions) if actions else '[]}'}}}\n"
         )

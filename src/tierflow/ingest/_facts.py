@@ -262,13 +262,21 @@ def _read_jsonl(
     problems: Mapping[int, tuple[str, str]] | None = None,
 ) -> Iterator[FactsRecord | DataError]:
     decoder = SafeJson()
+    decode = decoder.decode
     numbers = _number_names(kinds)
     spoilt = problems if problems is not None else {}
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         source = f"{name}:{number}"
-        value = json_record(line, source, decoder, spoilt.get(number))
+        value: Any
+        if spoilt and number in spoilt:
+            value = json_record(line, source, decoder, spoilt[number])
+        else:
+            try:
+                value = decode(line)
+            except JsonProblem:  # decoded again, to be named
+                value = json_record(line, source, decoder)
         if isinstance(value, DataError):
             yield value
         elif not isinstance(value, dict):

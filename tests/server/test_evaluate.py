@@ -6,14 +6,22 @@ Tier 3 from 20%, the chronic-plan rule from 10%, once 10 days are enrolled).
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
+import tierflow
 from server.served import Served, auth, serving, tokens_file
+from tierflow.ingest import read_facts
+from tierflow.ingest._text import TextLines
+from tierflow.pipeline import evaluate_records
 from tierflow.server import ServerConfig
+from tierflow.server._evaluate import _Lines
 
 DAY = "2025-11-03"
 TIER2 = {"student_id": "s1", "days_enrolled": 60, "days_absent": 7}  # 7/60 = 11.7%
@@ -204,3 +212,91 @@ def test_the_decision_log_has_hash_digest_outcome_and_masked_ids(
     assert entry["facts_digest"].startswith("sha256:") and len(entry["facts_digest"]) == 71
     assert entry["latency_ms"] >= 0
     assert "s2" not in log.read_text()
+
+
+def test_a_batch_split_anywhere_reads_as_the_file_would(
+    open_server: Served, tmp_path: Path
+) -> None:
+    """Chunks cut inside a line and inside a character, CRLF ends, a blank line, a byte that
+    is not UTF-8: the server's records, sources and reject codes are the file reader's."""
+    body = (
+        b"\xef\xbb\xbf"  # a byte order mark: dropped at the start
+        b'{"student_id": "\xc3\xa9l\xc3\xa8ve", "days_enrolled": 60, "days_absent": 7}\r\n'
+        b'{"student_id": "s4", "days_enrolled": 60, "days_absent": 2}\r'  # a lone CR ends it
+        b"\r\n"
+        b'{"student_id": "s\xff", "days_enrolled": 60, "days_absent": 13}\n'
+        b'{"student_id": "s3", "days_enrolled": 60, "days_absent": 1}'
+    )
+    path = tmp_path / "request.jsonl"
+    path.write_bytes(body)
+    report = tierflow.DataReport()
+    ruleset = tierflow.load_ruleset("mtss")
+    as_of = dt.date.fromisoformat(DAY)
+    expected = [
+        (r.source, d.student_id, d.tier)
+        for r, d in evaluate_records(
+            ruleset, read_facts(path, report=report), as_of=as_of, report=report
+        )
+    ]
+    expected_rejects = [(x.source, x.code) for x in report.rejects]
+    assert expected_rejects and len(expected) == 3  # the bad byte's line, and three decided
+    inside = (body.index(b"\xa9"), body.index(b"\r\n") + 1, body.index(b"\r\r") + 1)
+    for cut in sorted({*range(1, len(body), 5), *inside}):  # inside "é", CRLF, the lone CR
+        chunks = [body[:cut], body[cut:]]
+        with open_server.client() as c:
+            r = c.post(f"/v1/evaluate/batch?as_of={DAY}", content=iter(chunks), headers=NDJSON)
+        lines = _lines(r.text)
+        got = [
+            (x["source"], x["decision"]["student_id"], x["decision"]["tier"])
+            for x in lines
+            if "decision" in x
+        ]
+        rejects = [(x["source"], x["error"]["code"]) for x in lines if "error" in x]
+        assert (got, rejects) == (
+            [(f"request.jsonl:{s.split(':')[1]}", sid, tier) for s, sid, tier in expected],
+            [(f"request.jsonl:{s.split(':')[1]}", code) for s, code in expected_rejects],
+        ), cut
+
+
+SPOILT_BODY = (
+    b"\xef\xbb\xbf"  # a byte order mark: dropped at the start
+    b'{"student_id": "\xc3\xa9l\xc3\xa8ve", "days_enrolled": 60, "days_absent": 7}\r\n'
+    b'{"id": "s4"}\r'  # a lone CR ends a line
+    b"\r\n\n"
+    b'{"student_id": "s\xff"}\n'  # not UTF-8
+    b"\xef\xbb\xbf{}\n"  # a byte order mark inside: kept
+    b'{"id": "s5"}\r{"id": "s6"}\n'  # a lone CR after the first chunk's lines
+    b'{"student_id": "s3"}'
+)
+
+
+def _lines_of(chunks: list[bytes]) -> tuple[list[str], dict[int, tuple[str, str]]]:
+    """The server's lines of a body arriving in ``chunks``, and the problems it found."""
+
+    class Arriving:
+        def stream(self) -> AsyncIterator[bytes]:
+            async def pieces() -> AsyncIterator[bytes]:
+                for chunk in chunks:
+                    yield chunk
+
+            return pieces()
+
+    async def read() -> tuple[list[str], dict[int, tuple[str, str]]]:
+        lines = _Lines(Arriving())  # type: ignore[arg-type]
+        return await anyio.to_thread.run_sync(lambda: (list(lines), lines.problems))
+
+    return anyio.run(read)
+
+
+@pytest.mark.parametrize("cut", range(1, len(SPOILT_BODY)))
+def test_a_body_cut_anywhere_has_the_file_readers_lines(cut: int) -> None:
+    """Cut anywhere (in a character, between CR and LF), in two or three chunks: the same
+    lines and the same spoilt line numbers as TextLines reading the whole body as a file."""
+    reader = TextLines(io.BytesIO(SPOILT_BODY))
+    want = [line.rstrip("\r\n") for line in reader]
+    assert len(want) == 9 and set(reader.problems) == {5}
+    body = SPOILT_BODY
+    for chunks in ([body[:cut], body[cut:]], [body[: cut // 2], body[cut // 2 : cut], body[cut:]]):
+        got, problems = _lines_of([c for c in chunks if c])
+        assert [line.rstrip("\r\n") for line in got] == want, chunks
+        assert problems == reader.problems, chunks

@@ -335,7 +335,7 @@ def _facts(
             yield from _read_json(text.removeprefix("\ufeff"), name, kinds)
             return
         lines: Iterable[str] = stream if binary is None else TextLines(binary)  # type: ignore[assignment]
-        problems = lines.problems if isinstance(lines, TextLines) else None
+        problems = getattr(lines, "problems", None)  # TextLines, or a stream that checks alike
         if suffix == ".csv":
             yield from _read_csv(lines, name, kinds, problems)
         else:

@@ -41,22 +41,27 @@ class TextLines:
     {2: ('ingest.invalid_encoding', 'the line is not UTF-8 text: byte 0xff at byte 1 of the line')}
     """
 
-    def __init__(self, raw: IO[bytes], *, max_bytes: int = MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, raw: IO[bytes], *, max_bytes: int = MAX_LINE_BYTES, start: bool = True
+    ) -> None:
         """Wrap ``raw`` (read from its current position).
 
         Args:
             raw: A binary stream.
             max_bytes: The longest line kept whole.
+            start: ``raw`` starts where the file does (a byte order mark there is dropped);
+                False for a piece from the middle of one.
         """
         self._raw = raw
         self._max = max_bytes
+        self._start = start
         self.problems: dict[int, tuple[str, str]] = {}
 
     def __iter__(self) -> Iterator[str]:
         """Yield each line as text, with its line end."""
         raw, limit = self._raw, self._max
         number = 0
-        first = True
+        first = self._start
         while True:
             data = raw.readline(limit + 1)
             if not data:

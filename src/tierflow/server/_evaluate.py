@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from tierflow.errors import DataError, DataReport, TierflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import read_facts
+from tierflow.ingest._text import _BOM, MAX_LINE_BYTES, TextLines
 from tierflow.pipeline import evaluate_records
 from tierflow.server._deps import needs, request_id, server_state, shown
 from tierflow.server._errors import ServeError, status_and_body
@@ -103,14 +104,24 @@ class _Lines:
     """The lines of a request body as it arrives, for a reader running in a worker thread.
 
     Each chunk is fetched from the event loop (``anyio.from_thread``), so the body is read
-    only as fast as the records are decided.
+    only as fast as the records are decided. The lines are the file reader's
+    (:class:`~tierflow.ingest._text.TextLines`: a line that is not UTF-8 or is too long is
+    named in :attr:`problems` for the reader to reject, a lone carriage return ends a line, a
+    byte order mark at the start is dropped). A chunk's whole lines that are none of that are
+    decoded at once and split (a newline byte is never inside a UTF-8 character).
+
+    Attributes:
+        problems: Line number (1-based) to ``(code, message)`` for each spoilt line.
+        chunks: Chunks read so far.
     """
 
     def __init__(self, request: Request) -> None:
         self._chunks = request.stream()
         self._pending = b""
-        self._lines: list[bytes] = []
+        self._lines: list[str] = []
         self._done = False
+        self._number = 0  # lines handed over or queued
+        self.problems: dict[int, tuple[str, str]] = {}
         self.chunks = 0
 
     async def _next_chunk(self) -> bytes | None:
@@ -131,13 +142,42 @@ class _Lines:
             if chunk is None:
                 self._done = True
                 if self._pending:
-                    self._lines.append(self._pending)
+                    self._queue(self._pending)
                     self._pending = b""
                 continue
-            parts = (self._pending + chunk).split(b"\n")
-            self._pending = parts.pop()
-            self._lines.extend(reversed(parts))
-        return self._lines.pop().decode("utf-8", errors="surrogateescape") + "\n"
+            data = self._pending + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                self._queue(data[:cut])
+            self._pending = data[cut:]
+        return self._lines.pop()
+
+    def _queue(self, block: bytes) -> None:
+        """Queue the lines of ``block`` (whole lines, or the body's last)."""
+        start = self._number == 0
+        if (
+            len(block) <= MAX_LINE_BYTES
+            and block.count(b"\r") == block.count(b"\r\n")
+            and not (start and block.startswith(_BOM))
+        ):
+            try:
+                lines = block.decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                pass
+            else:
+                if block.endswith(b"\n"):
+                    lines.pop()  # what follows the last newline is the next chunk's
+                self._number += len(lines)
+                lines.reverse()
+                self._lines = lines
+                return
+        reader = TextLines(io.BytesIO(block), start=start)
+        lines = list(reader)
+        for number, problem in reader.problems.items():
+            self.problems[self._number + number] = problem
+        self._number += len(lines)
+        lines.reverse()
+        self._lines = lines
 
 
 class _Stream(StreamingResponse):

@@ -18,7 +18,7 @@ import pytest
 import tierflow
 from server.served import Served, auth, serving, tokens_file
 from tierflow.ingest import read_facts
-from tierflow.ingest._text import TextLines
+from tierflow.ingest._text import MAX_LINE_BYTES, TextLines
 from tierflow.pipeline import evaluate_records
 from tierflow.server import ServerConfig
 from tierflow.server._evaluate import _Lines
@@ -300,3 +300,29 @@ def test_a_body_cut_anywhere_has_the_file_readers_lines(cut: int) -> None:
         got, problems = _lines_of([c for c in chunks if c])
         assert [line.rstrip("\r\n") for line in got] == want, chunks
         assert problems == reader.problems, chunks
+
+
+def test_a_line_too_long_is_cut_as_a_file_reader_cuts_it_and_never_held_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 3 MiB line in 64 KiB chunks: the file reader's lines and its ingest.too_long, while
+    at most the line limit and a chunk of it are held (joining every chunk to the held text,
+    as before, copied a long line once a chunk: a line of 200 MiB took 110 s to answer)."""
+    long_line = b'{"student_id": "long", "pad": "' + b"x" * (3 * MAX_LINE_BYTES) + b'"}\n'
+    body = b'{"student_id": "a"}\n' + long_line + b'{"student_id": "b"}\n'
+    reader = TextLines(io.BytesIO(body))
+    want = [line.rstrip("\r\n") for line in reader]
+    assert [code for code, _ in reader.problems.values()] == ["ingest.too_long"]
+    held: list[int] = []
+    hold = _Lines._hold
+
+    def watched(self: _Lines, piece: bytes) -> None:
+        hold(self, piece)
+        held.append(self._held)
+
+    monkeypatch.setattr(_Lines, "_hold", watched)
+    step = 64 * 1024
+    got, problems = _lines_of([body[i : i + step] for i in range(0, len(body), step)])
+    assert [line.rstrip("\r\n") for line in got] == want
+    assert problems == reader.problems
+    assert held and max(held) <= MAX_LINE_BYTES + step

@@ -117,7 +117,11 @@ class _Lines:
 
     def __init__(self, request: Request) -> None:
         self._chunks = request.stream()
-        self._pending = b""
+        # The body's last line so far, in the pieces it came in: joined once its end comes,
+        # and never more than MAX_LINE_BYTES and a chunk (the rest of a longer line is
+        # skipped, as the file reader skips it, and it is rejected as too long).
+        self._pending: list[bytes] = []
+        self._held = 0
         self._lines: list[str] = []
         self._done = False
         self._number = 0  # lines handed over or queued
@@ -142,15 +146,30 @@ class _Lines:
             if chunk is None:
                 self._done = True
                 if self._pending:
-                    self._queue(self._pending)
-                    self._pending = b""
+                    self._queue(self._take(b""))
                 continue
-            data = self._pending + chunk
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                self._queue(data[:cut])
-            self._pending = data[cut:]
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:
+                self._hold(chunk)
+                continue
+            self._queue(self._take(chunk[:cut]))
+            self._hold(chunk[cut:])
         return self._lines.pop()
+
+    def _hold(self, piece: bytes) -> None:
+        """Keep ``piece`` of the last line, unless that line is already too long to keep."""
+        if piece and self._held <= MAX_LINE_BYTES:
+            self._pending.append(piece)
+            self._held += len(piece)
+
+    def _take(self, rest: bytes) -> bytes:
+        """The last line held, then ``rest`` (whole lines); nothing is held after."""
+        if not self._pending:
+            return rest
+        self._pending.append(rest)
+        block = b"".join(self._pending)
+        self._pending, self._held = [], 0
+        return block
 
     def _queue(self, block: bytes) -> None:
         """Queue the lines of ``block`` (whole lines, or the body's last)."""

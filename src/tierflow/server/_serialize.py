@@ -49,14 +49,13 @@ class DecisionLines:
 
     def __init__(self, masker: Masker | None) -> None:
         self._masker = masker
-        # Keyed by id(), holding the object itself so that an id is never reused while kept.
-        self._heads: dict[tuple[int, str, tuple[str, ...], int], tuple[Any, Any, str]] = {}
         self._items: dict[AssignedIntervention, str] = {}
         self._actions: dict[LegalAction, str] = {}
         self._legal: dict[tuple[LegalAction, ...], str] = {}
         self._legal_by_id: dict[int, tuple[Any, str]] = {}
         # A decision's shared outcome (its tier, rules and interventions, of one rule set) to
-        # its head: one lookup a line where most students share a handful of outcomes.
+        # its head: one lookup a line where most students share a handful of outcomes. Keyed
+        # by id(), holding the outcome itself so that an id is never reused while kept.
         self._by_outcome: dict[int, tuple[Any, str]] = {}
         self._date: Any = None
         self._date_text = ""
@@ -81,22 +80,15 @@ class DecisionLines:
         return text
 
     def _head(self, decision: Decision) -> str:
-        """``"ruleset": ..., "interventions": [...], "legal_actions": ``, per outcome."""
-        ref, ivs = decision.ruleset, decision.interventions
-        key = (id(ref), decision.tier, decision.rules, id(ivs))
-        entry = self._heads.get(key)
-        if entry is None or entry[0] is not ref or entry[1] is not ivs:
-            text = (
-                f'"ruleset": {self._json(asdict(ref))}, "tier": {self._json(decision.tier)}, '
-                f'"tier_level": {self._json(decision.tier_level)}, '
-                f'"rules": {self._json(list(decision.rules))}, "interventions": ['
-                + ", ".join(self._intervention(i) for i in ivs)
-                + '], "legal_actions": '
-            )
-            if len(self._heads) >= _MOST:
-                self._heads.clear()
-            entry = self._heads[key] = (ref, ivs, text)
-        return entry[2]
+        """``"ruleset": ..., "interventions": [...], "legal_actions": ``, of an outcome."""
+        return (
+            f'"ruleset": {self._json(asdict(decision.ruleset))}, '
+            f'"tier": {self._json(decision.tier)}, '
+            f'"tier_level": {self._json(decision.tier_level)}, '
+            f'"rules": {self._json(list(decision.rules))}, "interventions": ['
+            + ", ".join(self._intervention(i) for i in decision.interventions)
+            + '], "legal_actions": '
+        )
 
     def _legal_actions(self, actions: tuple[LegalAction, ...]) -> str:
         """``[...]}``: the legal steps and the decision's end, per distinct tuple."""

@@ -146,7 +146,7 @@ class Core:
         school = school_id or ""
         if self._counted or school in self._counted_schools:
             return roster
-        if not getattr(self.repository, "indexed_queries", True):
+        if not self._indexed():
             return self.roster  # every owner's at once: a query would scan them all anyway
         done = self._counted_staff
         for member in roster.staff.values():
@@ -155,6 +155,10 @@ class Core:
                 done.add(member.id)
         self._counted_schools.add(school)
         return roster
+
+    def _indexed(self) -> bool:
+        """Whether the store's queries read by index (a store that does not say is taken to)."""
+        return bool(getattr(self.repository, "indexed_queries", True))
 
     def _release(self, owner: str | None) -> None:
         """A case of ``owner`` ends (before it is saved): one fewer, if their load was counted.

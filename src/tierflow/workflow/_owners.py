@@ -167,7 +167,7 @@ class Owners(Core):
         school = key[0]
         if not self._unowned_all and school not in self._unowned_read:
             self._unowned_read.add(school)
-            if not getattr(self.repository, "indexed_queries", True):
+            if not self._indexed():
                 # A query would scan every open case: read them all, every school's, once.
                 self._unowned_all = True
                 unowned = list(self.repository.open_interventions())

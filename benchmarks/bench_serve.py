@@ -147,7 +147,7 @@ def parsed_in_process(ruleset: tierflow.CompiledRuleset, body: bytes) -> str:
     """The lines from the JSON Lines text, as the server reads it, in this process."""
     kinds = {n: decl.type for n, decl in ruleset.spec.facts.extra.items()}
     report = DataReport()
-    stream = io.StringIO(body.decode())
+    stream = io.TextIOWrapper(io.BytesIO(body))  # read as bytes, as the server reads it
     records = read_facts("request.jsonl", stream=stream, extra_kinds=kinds, report=report)
     lines = DecisionLines(None)
     return "".join(

@@ -18,10 +18,10 @@ import pytest
 import tierflow
 from server.served import Served, auth, serving, tokens_file
 from tierflow.ingest import read_facts
-from tierflow.ingest._text import MAX_LINE_BYTES, TextLines
+from tierflow.ingest._text import MAX_LINE_BYTES, LineBlocks, TextLines
 from tierflow.pipeline import evaluate_records
 from tierflow.server import ServerConfig
-from tierflow.server._evaluate import _Lines
+from tierflow.server._evaluate import _arriving
 
 DAY = "2025-11-03"
 TIER2 = {"student_id": "s1", "days_enrolled": 60, "days_absent": 7}  # 7/60 = 11.7%
@@ -282,7 +282,7 @@ def _lines_of(chunks: list[bytes]) -> tuple[list[str], dict[int, tuple[str, str]
             return pieces()
 
     async def read() -> tuple[list[str], dict[int, tuple[str, str]]]:
-        lines = _Lines(Arriving())  # type: ignore[arg-type]
+        lines = _arriving(Arriving())  # type: ignore[arg-type]
         return await anyio.to_thread.run_sync(lambda: (list(lines), lines.problems))
 
     return anyio.run(read)
@@ -314,13 +314,13 @@ def test_a_line_too_long_is_cut_as_a_file_reader_cuts_it_and_never_held_whole(
     want = [line.rstrip("\r\n") for line in reader]
     assert [code for code, _ in reader.problems.values()] == ["ingest.too_long"]
     held: list[int] = []
-    hold = _Lines._hold
+    hold = LineBlocks._hold
 
-    def watched(self: _Lines, piece: bytes) -> None:
+    def watched(self: LineBlocks, piece: bytes) -> None:
         hold(self, piece)
         held.append(self._held)
 
-    monkeypatch.setattr(_Lines, "_hold", watched)
+    monkeypatch.setattr(LineBlocks, "_hold", watched)
     step = 64 * 1024
     got, problems = _lines_of([body[i : i + step] for i in range(0, len(body), step)])
     assert [line.rstrip("\r\n") for line in got] == want

@@ -4,8 +4,9 @@ Each record comes with its source (``file:line``) so a bad one is reported where
 are converted by the fact's type: numbers, lists separated by ``;``, and JSON for nested values
 (``history``, ``attendance_log``). An empty cell is a missing fact.
 
-Files are read as bytes and checked line by line (:class:`~tierflow.ingest._text.TextLines`),
-and JSON goes through :class:`~tierflow.ingest._json.SafeJson`, so a record that is not UTF-8,
+Files are read as bytes and checked line by line (:class:`~tierflow.ingest._text.TextLines`,
+or for JSON Lines :class:`~tierflow.ingest._text.LineBlocks`: blocks of the same lines), and
+JSON goes through :class:`~tierflow.ingest._json.SafeJson`, so a record that is not UTF-8,
 too long, too deeply nested, or holds a number no fact can have, is one reject and the rest of
 the file is read.
 """
@@ -26,7 +27,7 @@ from tierflow.facts._model import FACTS, GRADE_RANGE, MAX_NUMBER, grade_level, n
 from tierflow.ingest._csv import csv_rows
 from tierflow.ingest._json import JsonProblem, SafeJson
 from tierflow.ingest._reported import reported
-from tierflow.ingest._text import TextLines
+from tierflow.ingest._text import LineBlocks, TextLines
 from tierflow.ingest._values import not_an_object
 
 __all__ = ["FactsRecord", "json_line_problem", "read_facts", "read_facts_text"]
@@ -256,40 +257,70 @@ def json_record(
 
 
 def _read_jsonl(
-    lines: Iterable[str],
+    lines: Iterable[str] | LineBlocks,
     name: str,
     kinds: Mapping[str, str],
     problems: Mapping[int, tuple[str, str]] | None = None,
 ) -> Iterator[FactsRecord | DataError]:
     decoder = SafeJson()
-    decode = decoder.decode
     numbers = _number_names(kinds)
     spoilt = problems if problems is not None else {}
-    for number, line in enumerate(lines, start=1):
-        if not line or line.isspace():
+    pieces = lines.blocks() if isinstance(lines, LineBlocks) else (lines,)
+    number = 0
+    for piece in pieces:
+        if isinstance(piece, bytes):  # whole good lines: screened together
+            for raw, value in decoder.decode_lines(piece):
+                number += 1
+                if value.__class__ is dict:
+                    yield FactsRecord(f"{name}:{number}", value)
+                    continue
+                # MISS, or JSON that is not an object: the line's text is read as one
+                item = _jsonl_line(raw.decode("utf-8"), f"{name}:{number}", decoder, numbers)
+                if item is not None:
+                    yield item
             continue
-        source = f"{name}:{number}"
-        value: Any
-        if spoilt and number in spoilt:
-            value = json_record(line, source, decoder, spoilt[number])
-        else:
-            try:
-                value = decode(line)
-            except JsonProblem:  # decoded again, to be named
-                value = json_record(line, source, decoder)
+        for line in piece:
+            number += 1
+            if not line or line.isspace():
+                continue
+            source = f"{name}:{number}"
+            if spoilt and number in spoilt:  # rejected, naming the student when it can
+                yield json_record(line, source, decoder, spoilt[number])
+                continue
+            item = _jsonl_line(line, source, decoder, numbers)
+            if item is not None:
+                yield item
+
+
+def _jsonl_line(
+    line: str, source: str, decoder: SafeJson, numbers: frozenset[str]
+) -> FactsRecord | DataError | None:
+    """The record of one good line of JSON Lines (None for a blank line)."""
+    if not line or line.isspace():
+        return None
+    try:
+        value = decoder.decode(line)
+    except JsonProblem:  # decoded again, to be named
+        value = json_record(line, source, decoder)
         if isinstance(value, DataError):
-            yield value
-        elif not isinstance(value, dict):
-            yield DataError(
-                "ingest.not_an_object",
-                f"expected a JSON object, got {type(value).__name__}",
-                source=source,
-            )
-        elif decoder.large:
-            decoder.large = False
-            yield _bad_number(value, numbers, source) or FactsRecord(source, value)
-        else:
-            yield FactsRecord(source, value)
+            return value
+    return _jsonl_value(value, source, decoder, numbers)
+
+
+def _jsonl_value(
+    value: Any, source: str, decoder: SafeJson, numbers: frozenset[str]
+) -> FactsRecord | DataError:
+    """The record of a line's decoded value: a JSON object with its numbers in range."""
+    if not isinstance(value, dict):
+        return DataError(
+            "ingest.not_an_object",
+            f"expected a JSON object, got {type(value).__name__}",
+            source=source,
+        )
+    if decoder.large:
+        decoder.large = False
+        return _bad_number(value, numbers, source) or FactsRecord(source, value)
+    return FactsRecord(source, value)
 
 
 def read_facts(
@@ -334,12 +365,15 @@ def _facts(
                 text = stream.read() if stream is not None else ""
             yield from _read_json(text.removeprefix("\ufeff"), name, kinds)
             return
-        lines: Iterable[str] = stream if binary is None else TextLines(binary)  # type: ignore[assignment]
-        problems = getattr(lines, "problems", None)  # TextLines, or a stream that checks alike
+        lines: Any = stream  # a text stream, or one that checks alike (a LineBlocks)
         if suffix == ".csv":
-            yield from _read_csv(lines, name, kinds, problems)
-        else:
-            yield from _read_jsonl(lines, name, kinds, problems)
+            if binary is not None:
+                lines = TextLines(binary)
+            yield from _read_csv(lines, name, kinds, getattr(lines, "problems", None))
+        else:  # JSON Lines: in blocks of whole lines, each decoded at once when it can be
+            if binary is not None:
+                lines = LineBlocks.of_stream(binary)
+            yield from _read_jsonl(lines, name, kinds, getattr(lines, "problems", None))
     finally:
         if stream is None and binary is not None:
             binary.close()

@@ -28,7 +28,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import Any
 
 from tierflow.errors import TierflowError
@@ -39,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover - the `fast` extra is not installed
     _orjson = None  # type: ignore[assignment]
 
-__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "JsonProblem", "SafeJson"]
+__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MISS", "JsonProblem", "SafeJson"]
 
 MAX_DEPTH = 64
 """The deepest nesting of arrays and objects a JSON value may have."""
@@ -73,6 +73,8 @@ def _screen_table() -> bytes:
 _SCREEN = _screen_table()
 _DIGIT_RUN = b"0" * len(str(MAX_NUMBER))
 _MISS: Any = object()
+MISS: Any = _MISS
+"""What :meth:`SafeJson.decode_lines` gives for a line the exact way must decode."""
 
 
 def _screened(text: str) -> Any:
@@ -266,6 +268,49 @@ days_absent: NaN is not a number JSON allows
         refused = bool(self._refused)
         self._refused.clear()
         return value, refused, "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
+
+    def decode_lines(self, block: bytes) -> Iterator[tuple[bytes, Any]]:
+        """Yield each line of ``block`` (UTF-8 lines) with its value decoded the fast way.
+
+        Each line is screened as :meth:`decode` screens a text, the block's screen made at
+        once, and decoded by orjson when it passes. A line that does not pass, or that orjson
+        refuses (a blank line, a line that is not JSON), comes with :data:`MISS`: its text is
+        for :meth:`decode`, which decodes it the exact way or names what is wrong and where.
+        Without orjson (or with ``fast=False``) every line comes with :data:`MISS`. A line is
+        decoded only when it is taken, so a block's records are not all held at once.
+
+        Args:
+            block: Whole lines, valid UTF-8 (a last line without its newline is a line).
+
+        Yields:
+            Each line, without its newline, and its value (or :data:`MISS`).
+        """
+        lines = block.split(b"\n")
+        if block.endswith(b"\n"):
+            lines.pop()
+        if not self._fast:
+            yield from zip(lines, repeat(_MISS))
+            return
+        loads = _orjson.loads
+        screen = block.translate(_SCREEN)
+        numbers_pass = _DIGIT_RUN not in screen and b"0e" not in screen
+        screens = screen.split(b"\n")  # line by line, as the lines are
+        if numbers_pass and max(map(bytes.count, screens, repeat(b"[")), default=0) <= MAX_DEPTH:
+            for line in lines:
+                try:
+                    yield line, loads(line)
+                except _orjson.JSONDecodeError:  # not JSON (or blank): the exact way's
+                    yield line, _MISS
+            return
+        for line, seen in zip(lines, screens, strict=False):
+            risky = not numbers_pass and (_DIGIT_RUN in seen or b"0e" in seen)
+            if risky or seen.count(b"[") > MAX_DEPTH:
+                yield line, _MISS
+                continue
+            try:
+                yield line, loads(line)
+            except _orjson.JSONDecodeError:
+                yield line, _MISS
 
     def decode(self, text: str) -> Any:
         """Decode one JSON text.

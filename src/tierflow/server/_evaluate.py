@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 from tierflow.errors import DataError, DataReport, TierflowError
 from tierflow.evaluate import CompiledRuleset
 from tierflow.ingest import read_facts
-from tierflow.ingest._text import _BOM, MAX_LINE_BYTES, TextLines
+from tierflow.ingest._text import LineBlocks
 from tierflow.pipeline import evaluate_records
 from tierflow.server._deps import needs, request_id, server_state, shown
 from tierflow.server._errors import ServeError, status_and_body
@@ -100,103 +100,29 @@ async def evaluate_one(
     return result
 
 
-class _Lines:
+def _arriving(request: Request) -> LineBlocks:
     """The lines of a request body as it arrives, for a reader running in a worker thread.
 
-    Each chunk is fetched from the event loop (``anyio.from_thread``), so the body is read
-    only as fast as the records are decided. The lines are the file reader's
-    (:class:`~tierflow.ingest._text.TextLines`: a line that is not UTF-8 or is too long is
-    named in :attr:`problems` for the reader to reject, a lone carriage return ends a line, a
-    byte order mark at the start is dropped). A chunk's whole lines that are none of that are
-    decoded at once and split (a newline byte is never inside a UTF-8 character).
-
-    Attributes:
-        problems: Line number (1-based) to ``(code, message)`` for each spoilt line.
-        chunks: Chunks read so far.
+    Each chunk is fetched from the event loop (``anyio.from_thread``) when the reader wants
+    more lines, so the body is read only as fast as the records are decided. The lines are
+    the file reader's (:class:`~tierflow.ingest._text.LineBlocks`: a line that is not UTF-8
+    or is too long is rejected, a lone carriage return ends a line, a byte order mark at the
+    start is dropped).
     """
+    body = request.stream()
 
-    def __init__(self, request: Request) -> None:
-        self._chunks = request.stream()
-        # The body's last line so far, in the pieces it came in: joined once its end comes,
-        # and never more than MAX_LINE_BYTES and a chunk (the rest of a longer line is
-        # skipped, as the file reader skips it, and it is rejected as too long).
-        self._pending: list[bytes] = []
-        self._held = 0
-        self._lines: list[str] = []
-        self._done = False
-        self._number = 0  # lines handed over or queued
-        self.problems: dict[int, tuple[str, str]] = {}
-        self.chunks = 0
-
-    async def _next_chunk(self) -> bytes | None:
+    async def next_chunk() -> bytes | None:
         try:
-            return await self._chunks.__anext__()
+            return await body.__anext__()
         except StopAsyncIteration:
             return None
 
-    def __iter__(self) -> Iterator[str]:
-        return self
+    def chunks() -> Iterator[bytes]:
+        while (chunk := anyio.from_thread.run(next_chunk)) is not None:
+            if chunk:
+                yield chunk
 
-    def __next__(self) -> str:
-        while not self._lines:
-            if self._done:
-                raise StopIteration
-            chunk = anyio.from_thread.run(self._next_chunk)
-            self.chunks += 1
-            if chunk is None:
-                self._done = True
-                if self._pending:
-                    self._queue(self._take(b""))
-                continue
-            cut = chunk.rfind(b"\n") + 1
-            if not cut:
-                self._hold(chunk)
-                continue
-            self._queue(self._take(chunk[:cut]))
-            self._hold(chunk[cut:])
-        return self._lines.pop()
-
-    def _hold(self, piece: bytes) -> None:
-        """Keep ``piece`` of the last line, unless that line is already too long to keep."""
-        if piece and self._held <= MAX_LINE_BYTES:
-            self._pending.append(piece)
-            self._held += len(piece)
-
-    def _take(self, rest: bytes) -> bytes:
-        """The last line held, then ``rest`` (whole lines); nothing is held after."""
-        if not self._pending:
-            return rest
-        self._pending.append(rest)
-        block = b"".join(self._pending)
-        self._pending, self._held = [], 0
-        return block
-
-    def _queue(self, block: bytes) -> None:
-        """Queue the lines of ``block`` (whole lines, or the body's last)."""
-        start = self._number == 0
-        if (
-            len(block) <= MAX_LINE_BYTES
-            and block.count(b"\r") == block.count(b"\r\n")
-            and not (start and block.startswith(_BOM))
-        ):
-            try:
-                lines = block.decode("utf-8").split("\n")
-            except UnicodeDecodeError:
-                pass
-            else:
-                if block.endswith(b"\n"):
-                    lines.pop()  # what follows the last newline is the next chunk's
-                self._number += len(lines)
-                lines.reverse()
-                self._lines = lines
-                return
-        reader = TextLines(io.BytesIO(block), start=start)
-        lines = list(reader)
-        for number, problem in reader.problems.items():
-            self.problems[self._number + number] = problem
-        self._number += len(lines)
-        lines.reverse()
-        self._lines = lines
+    return LineBlocks(chunks())
 
 
 class _Stream(StreamingResponse):
@@ -356,7 +282,7 @@ async def evaluate_batch(
         text = (await request.body()).decode("utf-8", errors="surrogateescape")
         stream, name = io.StringIO(text), "request" + ".json"  # the suffix names the format
     elif media in _JSON_LINES:
-        stream, name = _Lines(request), "request" + ".jsonl"
+        stream, name = _arriving(request), "request" + ".jsonl"
     else:
         raise ServeError(
             "serve.unsupported_media",

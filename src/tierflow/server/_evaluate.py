@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -126,37 +127,54 @@ def _arriving(request: Request) -> LineBlocks:
 
 
 class _Stream(StreamingResponse):
-    """A streamed response that leaves the request's body to the endpoint, and never stalls it.
+    """A streamed response made in one worker thread, that leaves the request's body to it.
 
-    Starlette's own listens for a disconnect on ``receive`` while it streams (under ASGI spec
-    versions before 2.4, uvicorn's included), which would take the body's chunks from the
-    reader; here the reader owns ``receive``.
+    Starlette's own response runs a synchronous iterator one item at a time in the thread pool
+    (a hop to a thread and back for every block), and listens for a disconnect on ``receive``
+    while it streams (under ASGI spec versions before 2.4, uvicorn's included), which would take
+    the body's chunks from the reader. Here the whole answer is made by one call in a worker
+    thread, which hands each block to the event loop as it is made, and the reader owns
+    ``receive``: a batch of 20,000 students made 80 hops to the thread pool, and the event loop
+    spent about 1 µs a student on them.
 
     Most HTTP clients send the whole body before they read the answer. Sending each block as
     it is made would then stop at the first full socket buffer: the server waits for the
     client to read, the client for the server to read, and neither does (a batch of 20,000
-    students did). So the blocks are made by one task and sent by another, through a queue:
-    the body is read on while the answer waits. A client that reads as it sends keeps the
-    queue short (constant memory); one that does not makes the server hold the answer until
-    it reads, no more than the answer to a body ``--max-batch`` allows.
+    students did). So the blocks go to the sender through a queue: the body is read on while
+    the answer waits. A client that reads as it sends keeps the queue short (constant memory);
+    one that does not makes the server hold the answer until it reads, no more than the answer
+    to a body ``--max-batch`` allows. When the client goes away, the maker stops at its next
+    block.
     """
+
+    def __init__(self, blocks: Iterator[bytes], **kwargs: Any) -> None:
+        """Stream ``blocks`` (made in a worker thread); ``kwargs`` as StreamingResponse's."""
+        super().__init__(iter(()), **kwargs)
+        self._blocks = blocks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.stream_response(send)
 
     async def stream_response(self, send: Send) -> None:
-        blocks: asyncio.Queue[bytes | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        stop = threading.Event()
 
-        async def make() -> None:
+        def make() -> None:  # in a worker thread: every block, in one hop
+            made = self._blocks
             try:
-                async for chunk in self.body_iterator:
-                    if isinstance(chunk, str):
-                        chunk = chunk.encode(self.charset)
-                    blocks.put_nowait(bytes(chunk))
+                for block in made:
+                    loop.call_soon_threadsafe(queue.put_nowait, block)
+                    if stop.is_set():
+                        return
             finally:
-                blocks.put_nowait(None)
+                close = getattr(made, "close", None)
+                if close is not None:
+                    close()
 
-        maker = asyncio.ensure_future(make())
+        maker = asyncio.ensure_future(anyio.to_thread.run_sync(make))
+        # Put after the blocks: a thread's call_soon_threadsafe calls run in their order.
+        maker.add_done_callback(lambda _: queue.put_nowait(None))
         try:
             await send(
                 {
@@ -165,12 +183,13 @@ class _Stream(StreamingResponse):
                     "headers": self.raw_headers,
                 }
             )
-            while (block := await blocks.get()) is not None:
+            while (block := await queue.get()) is not None:
                 await send({"type": "http.response.body", "body": block, "more_body": True})
             await maker  # its error, if it failed, is the request's
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             if not maker.done():  # the client went away: stop reading and deciding
+                stop.set()
                 maker.cancel()
 
 

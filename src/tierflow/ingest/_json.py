@@ -72,6 +72,26 @@ def _screen_table() -> bytes:
 # decoder would refuse or flag, and is not too deep. NaN and infinities orjson refuses itself.
 _SCREEN = _screen_table()
 _DIGIT_RUN = b"0" * len(str(MAX_NUMBER))
+# A \u escape is inside a string, never part of a number, yet "\u00e9" (é, as json.dumps
+# writes it by default) screens as "\u00e0": its "0e" is not an exponent. Escapes are taken
+# out of a screen that shows a "0e" or a run, and it is looked at again (taking out what lies
+# inside strings hides no number; a backslash outside one is not JSON, refused by orjson).
+_ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
+
+
+def _numbers_risky(screen: bytes) -> bool:
+    r"""Whether a screen may hold an exponent or a run of 16 digits (outside \u escapes)."""
+    if _DIGIT_RUN not in screen and b"0e" not in screen:
+        return False
+    if b"\\u" not in screen:
+        return True
+    screen = screen.replace(b"\\u00", b"\\uXX")  # Latin-1 letters, the most written: quick
+    if _DIGIT_RUN not in screen and b"0e" not in screen:
+        return False
+    screen = _ESCAPE.sub(b"", screen)
+    return _DIGIT_RUN in screen or b"0e" in screen
+
+
 _MISS: Any = object()
 MISS: Any = _MISS
 """What :meth:`SafeJson.decode_lines` gives for a line the exact way must decode."""
@@ -88,7 +108,7 @@ def _screened(text: str) -> Any:
     except UnicodeEncodeError:  # a lone surrogate: the exact way names where
         return _MISS
     screen = data.translate(_SCREEN)
-    if _DIGIT_RUN in screen or b"0e" in screen or screen.count(b"[") > MAX_DEPTH:
+    if screen.count(b"[") > MAX_DEPTH or _numbers_risky(screen):
         return _MISS
     try:
         return _orjson.loads(data)
@@ -293,7 +313,7 @@ days_absent: NaN is not a number JSON allows
             return
         loads = _orjson.loads
         screen = block.translate(_SCREEN)
-        numbers_pass = _DIGIT_RUN not in screen and b"0e" not in screen
+        numbers_pass = not _numbers_risky(screen)
         screens = screen.split(b"\n")  # line by line, as the lines are
         if numbers_pass and max(map(bytes.count, screens, repeat(b"[")), default=0) <= MAX_DEPTH:
             for line in lines:
@@ -303,8 +323,7 @@ days_absent: NaN is not a number JSON allows
                     yield line, _MISS
             return
         for line, seen in zip(lines, screens, strict=False):
-            risky = not numbers_pass and (_DIGIT_RUN in seen or b"0e" in seen)
-            if risky or seen.count(b"[") > MAX_DEPTH:
+            if seen.count(b"[") > MAX_DEPTH or (not numbers_pass and _numbers_risky(seen)):
                 yield line, _MISS
                 continue
             try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tierflow
+from tierflow._sample import generate_facts
 from tierflow.server._privacy import Masker
 from tierflow.server._serialize import DecisionLines
 from tierflow.testing import AS_OF, student_facts
@@ -78,3 +81,36 @@ def test_one_writer_for_many_rule_sets_and_dates(data: Any) -> None:
         decision = ruleset.evaluate(facts, as_of=as_of)
         expected = json.dumps({"source": "s", "decision": decision.to_dict()}) + "\n"
         assert lines.line("s", decision) == expected
+
+
+def test_one_writer_shared_by_batches_in_threads() -> None:
+    """A server's batches share one writer: four threads, each its own date and rule set,
+    switching as often as the interpreter can, each line still json.dumps of its decision
+    (a writer that kept "the batch's date" in one field wrote one thread's date into
+    another's lines)."""
+    work = []
+    for i, name in enumerate(["mtss", "ca", "mtss", "ca"]):
+        as_of = AS_OF + dt.timedelta(days=i)
+        facts = list(generate_facts(300, seed=i))
+        work.append(list(RULESETS[name].evaluate_many(facts, as_of=as_of)))
+    lines = DecisionLines(None)
+    wrong: list[str] = []
+
+    def write(decisions: list[Any]) -> None:
+        for _ in range(5):
+            for d in decisions:
+                got = lines.line("s", d)
+                if got != json.dumps({"source": "s", "decision": d.to_dict()}) + "\n":
+                    wrong.append(got)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=write, args=(d,)) for d in work]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert wrong == []

@@ -34,7 +34,6 @@ from tierflow.ingest._text import LineBlocks
 from tierflow.pipeline import evaluate_records
 from tierflow.server._deps import needs, request_id, server_state, shown
 from tierflow.server._errors import ServeError, status_and_body
-from tierflow.server._serialize import DecisionLines
 from tierflow.server._state import ServerState
 from tierflow.server._tokens import Principal
 
@@ -208,7 +207,7 @@ def _batch_lines(
     report = DataReport()
     records = read_facts(name, stream=stream, extra_kinds=kinds, report=report)
     personal = who.has("personal")
-    lines = DecisionLines(None if personal else state.masker)
+    lines = state.lines[personal]
     log = state.decision_log
     out: list[str] = []
     logged: list[str] = []

@@ -21,6 +21,7 @@ from tierflow.server._errors import ServeError
 from tierflow.server._observe import DecisionLog, Metrics
 from tierflow.server._privacy import Masker
 from tierflow.server._rulesets import Rulesets
+from tierflow.server._serialize import DecisionLines
 from tierflow.server._tokens import Tokens, read_tokens
 from tierflow.store import SqlRepository, is_url
 from tierflow.workflow import Roster
@@ -132,6 +133,9 @@ class ServerState:
         self.rulesets = Rulesets(load_ruleset(s, extends_roots=roots) for s in config.rulesets)
         self.tokens = Tokens(None) if config.tokens is None else read_tokens(config.tokens)
         self.masker = Masker(config.mask_key)
+        # A batch's lines, for callers with the personal scope and for the others: shared by
+        # every batch, so outcomes written once are written for all (see DecisionLines).
+        self.lines = {True: DecisionLines(None), False: DecisionLines(self.masker)}
         self.metrics = Metrics()
         self.staff_report = DataReport()
         self.roster = (

@@ -92,6 +92,11 @@ def _numbers_risky(screen: bytes) -> bool:
     return _DIGIT_RUN in screen or b"0e" in screen
 
 
+def _refused_by_screen(screen: bytes) -> bool:
+    """Whether a text with this screen must go the exact way (too deep, or risky numbers)."""
+    return screen.count(b"[") > MAX_DEPTH or _numbers_risky(screen)
+
+
 _MISS: Any = object()
 MISS: Any = _MISS
 """What :meth:`SafeJson.decode_lines` gives for a line the exact way must decode."""
@@ -108,7 +113,7 @@ def _screened(text: str) -> Any:
     except UnicodeEncodeError:  # a lone surrogate: the exact way names where
         return _MISS
     screen = data.translate(_SCREEN)
-    if screen.count(b"[") > MAX_DEPTH or _numbers_risky(screen):
+    if _refused_by_screen(screen):
         return _MISS
     try:
         return _orjson.loads(data)
@@ -313,22 +318,22 @@ days_absent: NaN is not a number JSON allows
             return
         loads = _orjson.loads
         screen = block.translate(_SCREEN)
-        numbers_pass = not _numbers_risky(screen)
         screens = screen.split(b"\n")  # line by line, as the lines are
-        if numbers_pass and max(map(bytes.count, screens, repeat(b"[")), default=0) <= MAX_DEPTH:
-            for line in lines:
-                try:
-                    yield line, loads(line)
-                except _orjson.JSONDecodeError:  # not JSON (or blank): the exact way's
-                    yield line, _MISS
-            return
-        for line, seen in zip(lines, screens, strict=False):
-            if seen.count(b"[") > MAX_DEPTH or (not numbers_pass and _numbers_risky(seen)):
+        refused: Iterator[bool]
+        if (
+            not _numbers_risky(screen)
+            and max(map(bytes.count, screens, repeat(b"[")), default=0) <= MAX_DEPTH
+        ):
+            refused = repeat(False)  # the whole block passes: no line is looked at again
+        else:
+            refused = map(_refused_by_screen, screens)
+        for line, exact in zip(lines, refused, strict=False):  # screens: one more if "\n"-ended
+            if exact:
                 yield line, _MISS
                 continue
             try:
                 yield line, loads(line)
-            except _orjson.JSONDecodeError:
+            except _orjson.JSONDecodeError:  # not JSON (or blank): the exact way's
                 yield line, _MISS
 
     def decode(self, text: str) -> Any:

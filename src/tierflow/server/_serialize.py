@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from tierflow.evaluate import AssignedIntervention, Decision, LegalAction
 from tierflow.evaluate._decision import intervention_dict, legal_dict
@@ -38,6 +38,16 @@ _quoted = json.encoder.encode_basestring_ascii  # what json.dumps(text) runs, mi
 
 _MOST = 4096
 """Entries kept at most in each cache; past it that cache starts again (a bound on memory)."""
+
+_V = TypeVar("_V")
+
+
+def _keep(cache: dict[Any, _V], key: Any, value: _V) -> _V:
+    """Put ``value`` in ``cache`` under ``key`` (emptying a full cache first); return it."""
+    if len(cache) >= _MOST:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 class DecisionLines:
@@ -72,17 +82,13 @@ class DecisionLines:
     def _intervention(self, item: AssignedIntervention) -> str:
         text = self._items.get(item)  # by value: each outcome has its own objects
         if text is None:
-            if len(self._items) >= _MOST:
-                self._items.clear()
-            text = self._items[item] = self._json(intervention_dict(item))
+            text = _keep(self._items, item, self._json(intervention_dict(item)))
         return text
 
     def _action(self, action: LegalAction) -> str:
         text = self._actions.get(action)  # by value: a student's history makes new ones
         if text is None:
-            if len(self._actions) >= _MOST:
-                self._actions.clear()
-            text = self._actions[action] = self._json(legal_dict(action))
+            text = _keep(self._actions, action, self._json(legal_dict(action)))
         return text
 
     def _head(self, decision: Decision) -> str:
@@ -103,13 +109,8 @@ class DecisionLines:
             return entry[1]
         text = self._legal.get(actions)
         if text is None:
-            text = "[" + ", ".join(self._action(a) for a in actions) + "]}"
-            if len(self._legal) >= _MOST:
-                self._legal.clear()
-            self._legal[actions] = text
-        if len(self._legal_by_id) >= _MOST:
-            self._legal_by_id.clear()
-        self._legal_by_id[id(actions)] = (actions, text)
+            text = _keep(self._legal, actions, "[" + ", ".join(map(self._action, actions)) + "]}")
+        _keep(self._legal_by_id, id(actions), (actions, text))
         return text
 
     def line(self, source: str, decision: Decision) -> str:
@@ -119,15 +120,11 @@ class DecisionLines:
             sid = self._masker.pseudonym(sid)
         date = self._dates.get(decision.as_of)
         if date is None:  # usually one date a batch: written once
-            if len(self._dates) >= _MOST:
-                self._dates.clear()
-            date = self._dates[decision.as_of] = f'"as_of": "{decision.as_of.isoformat()}", '
+            date = _keep(self._dates, decision.as_of, f'"as_of": "{decision.as_of.isoformat()}", ')
         outcome = decision._outcome
         entry = self._by_outcome.get(id(outcome))
         if entry is None or entry[0] is not outcome:
-            if len(self._by_outcome) >= _MOST:
-                self._by_outcome.clear()
-            entry = self._by_outcome[id(outcome)] = (outcome, self._head(decision))
+            entry = _keep(self._by_outcome, id(outcome), (outcome, self._head(decision)))
         actions = decision.legal_actions
         return (
             f'{{"source": {_quoted(source)}, "decision": {{"student_id": {_quoted(sid)}, '

@@ -81,6 +81,38 @@ def test_a_stale_version_is_a_store_error_naming_the_versions(repo: Repository) 
     assert repo.get(iv.id).state == "active"
 
 
+def test_an_update_keeps_only_the_fields_given_counts_the_version_and_closes_it(
+    repo: Repository,
+) -> None:
+    iv = make(repo)
+    repo.add(iv)
+    mine = repo.get(iv.id)
+    repo.update(mine, {"state": "closed", "ended_on": D})
+    expected = dataclasses.replace(iv, state="closed", ended_on=D, version=2)
+    assert mine == expected
+    assert repo.get(iv.id) == expected
+    assert list(repo.open_interventions()) == []
+    repo.update(mine, {"owner": None})
+    assert repo.get(iv.id) == dataclasses.replace(expected, owner=None, version=3)
+
+
+def test_an_update_of_a_stale_copy_is_refused_and_changes_nothing(repo: Repository) -> None:
+    iv = make(repo)
+    repo.add(iv)
+    stale = dataclasses.replace(repo.get(iv.id))
+    repo.update(repo.get(iv.id), {"state": "active"})
+    with pytest.raises(StoreError, match=rf"{iv.id}.*version 2, .*expected (version )?1"):
+        repo.update(stale, {"state": "closed", "ended_on": D})
+    assert (stale.state, stale.ended_on, stale.version) == ("assigned", None, 1)
+    assert (repo.get(iv.id).state, repo.get(iv.id).version) == ("active", 2)
+    assert [o.id for o in repo.open_interventions()] == [iv.id]
+
+
+def test_updating_an_unknown_intervention_is_a_store_error(repo: Repository) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        repo.update(make(repo), {"state": "active"})
+
+
 def test_saving_an_unknown_intervention_is_a_store_error(repo: Repository) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         repo.save(make(repo), 1)

@@ -105,6 +105,9 @@ def test_an_exception_inside_a_unit_leaves_the_store_as_it_was(repo: Repository)
         repo.add(second)
         closed = dataclasses.replace(first, state="closed", ended_on=D, version=2)
         repo.save(closed, 1)
+        reread = repo.get(first.id)
+        repo.update(reread, {"owner": None, "overdue": True})
+        assert (reread.owner, reread.overdue, reread.version) == (None, True, 3)
         repo.append(WorkflowEvent(0, D, "s2", "opened", second.id, why="inside"))
         repo.add_check_in(CheckIn(first.id, D, "ms-lee", True, "meeting", "", None))
         repo.record_issued("s2", "not1", D)
@@ -147,6 +150,20 @@ def test_memory_save_writes_a_copy_into_the_object_every_caller_holds() -> None:
     with pytest.raises(StoreError, match="version 2, expected 1"):
         repo.save(dataclasses.replace(held, state="closed"), 1)
     assert held.state == "active"
+
+
+def test_memory_update_changes_the_object_every_caller_holds_and_undoes_in_a_unit() -> None:
+    repo = InMemoryRepository()
+    held = make(repo)
+    repo.add(held)
+    fields = dataclasses.astuple(held)
+    with pytest.raises(Boom), repo.unit():
+        repo.update(held, {"state": "closed", "ended_on": D})
+        assert (held.state, held.ended_on, held.version) == ("closed", D, 2)
+        assert list(repo.open_interventions()) == []
+        raise Boom
+    assert dataclasses.astuple(held) == fields
+    assert list(repo.open_interventions()) == [held]
 
 
 def test_a_failed_staff_action_keeps_nothing(
@@ -210,6 +227,7 @@ def test_the_protocol_declares_what_the_engine_and_reports_call() -> None:
         "add",
         "get",
         "save",
+        "update",
         "for_student",
         "open_interventions",
         "append",

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import operator
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -283,6 +283,22 @@ class SqlRepository(ChainStore):
                 iid,
                 {"op": "save", "id": iid, "expected_version": expected_version, "changes": changes},
             )
+
+    def update(self, intervention: Intervention, changes: Mapping[str, Any]) -> None:
+        """Store these fields changed, its version counted up: :meth:`save` of a changed copy.
+
+        ``intervention`` takes the changes once the store has them (a refused save leaves it
+        as it was).
+
+        Raises:
+            StoreError: As :meth:`save`.
+        """
+        version = intervention.version
+        changed = dataclasses.replace(intervention, **changes, version=version + 1)
+        self.save(changed, version)
+        for name, value in changes.items():
+            setattr(intervention, name, value)
+        intervention.version = version + 1
 
     def for_student(self, student_id: str) -> list[Intervention]:
         """Every intervention of a student, oldest first.

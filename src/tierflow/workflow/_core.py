@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -26,7 +25,6 @@ __all__ = ["Core", "Hook", "Recall", "as_date", "school_of"]
 
 Hook = Callable[[WorkflowEvent], None]
 """A host's subscriber: called with each event after it is recorded."""
-_FIELDS = operator.attrgetter(*Intervention.__slots__)
 _BULKY = frozenset({"history", "attendance_log", "school_days", "provenance"})
 _new_tuple = tuple.__new__
 
@@ -230,10 +228,11 @@ class Core:
         following = self._following
         if following is not None and following[0] == stored.student_id:
             following[1].append(stored)
-        if self._pending is not None and self._hooks:
-            self._pending.append(stored)
-        else:
-            self._notify(stored)
+        if self._hooks:
+            if self._pending is not None:
+                self._pending.append(stored)
+            else:
+                self._notify(stored)
         return stored
 
     def _withdraw_step(
@@ -355,15 +354,21 @@ class Core:
         ``facts`` is the snapshot of the facts that justified it (None for a person's action);
         ``changes`` are other fields saved with the new state (a check-in's next follow-up).
         """
-        target = self._check(iv, trigger)
         before = iv.state
+        target = self.lifecycle.target(trigger, before)
+        if target is None:
+            self._check(iv, trigger)  # raises
+        ended = None
         if target in self.lifecycle.terminal:
+            if iv.ended_on is None:
+                ended = iv.owner
             changes["ended_on"] = on
             # Before the save: a count of the owner's cases read after it would not hold it.
             self._release(iv.owner)
-        self._save(iv, state=target, **changes)
+        changes["state"] = target
+        self.repository.update(iv, changes)
         # Every field given: the tuple is made by one C call, not NamedTuple's Python __new__.
-        return self._record(
+        stored = self._record(
             _new_tuple(
                 WorkflowEvent,
                 (
@@ -383,22 +388,20 @@ class Core:
                 ),
             )
         )
+        if ended is not None:
+            self._ended(iv, ended, on)
+        return stored
+
+    def _ended(self, iv: Intervention, owner: str, on: dt.date) -> None:
+        """``iv``, of ``owner``, has just ended (its event recorded): nothing more here."""
 
     def _save(self, iv: Intervention, **changes: Any) -> None:
-        """Save ``iv`` with ``changes`` and its version counted up, then change ``iv`` too.
+        """Save ``changes`` to ``iv`` with its version counted up; ``iv`` takes them too.
 
-        The store is given a changed copy: a save it refuses, or a unit it undoes, leaves the
-        records as they were, and the in-memory store can note what it replaces before it does.
+        The store is given only the fields that change: one it refuses, or a unit it undoes,
+        leaves the records as they were.
         """
-        version = iv.version
-        changed = Intervention(*_FIELDS(iv))
-        for name, value in changes.items():
-            setattr(changed, name, value)
-        changed.version = version + 1
-        self.repository.save(changed, version)
-        for name, value in changes.items():
-            setattr(iv, name, value)
-        iv.version = version + 1
+        self.repository.update(iv, changes)
 
     def _check(self, iv: Intervention, trigger: str) -> str:
         """The state ``trigger`` leads ``iv`` to, or raise :class:`IllegalTransitionError`."""

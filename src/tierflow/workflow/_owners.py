@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections.abc import Mapping
-from typing import Any
 
 from tierflow.errors import UnknownInterventionError, WorkflowError, suggest
 from tierflow.workflow._core import Core, as_date
@@ -137,33 +136,19 @@ class Owners(Core):
 
     # --- inside the engine ----------------------------------------------------------------------
 
-    def _fire(
-        self,
-        iv: Intervention,
-        trigger: str,
-        on: dt.date,
-        who: str,
-        why: str,
-        facts: Mapping[str, Any] | None = None,
-        detail: Mapping[str, Any] | None = None,
-        **changes: Any,
-    ) -> WorkflowEvent:
-        """As :meth:`Core._fire`; a case that ends offers its owner's place to unowned ones."""
-        owner, ending = iv.owner, iv.ended_on is None
-        stored = super()._fire(iv, trigger, on, who, why, facts, detail, **changes)
-        if ending and owner is not None and iv.ended_on is not None:
-            self._offer(_key(iv), on, f"{iv.id} of {owner} ended ({iv.state})")
-        return stored
+    def _ended(self, iv: Intervention, owner: str, on: dt.date) -> None:
+        """A case that ends offers its owner's place to unowned ones (if any wait)."""
+        key = _key(iv)
+        if self._waiting(key):
+            self._offer(key, on, f"{iv.id} of {owner} ended ({iv.state})")
 
     def _track_unowned(self, iv: Intervention) -> None:
         """Note an open intervention without an owner (once its school's were read)."""
         if iv.owner is None and (self._unowned_all or (iv.school_id or "") in self._unowned_read):
             heapq.heappush(self._unowned.setdefault(_key(iv), []), (iv.opened_on, iv.id))
 
-    def _offer(
-        self, key: _Key, on: dt.date, freed: str, declined: Mapping[str, str] | None = None
-    ) -> None:
-        """Offer free places of ``key``'s role and school to its unowned cases, oldest first."""
+    def _waiting(self, key: _Key) -> list[tuple[dt.date, str]] | None:
+        """The unowned cases of ``key``'s role and school, as a heap (read on first need)."""
         school = key[0]
         if not self._unowned_all and school not in self._unowned_read:
             self._unowned_read.add(school)
@@ -179,7 +164,16 @@ class Owners(Core):
                 ]
             for open_iv in unowned:
                 self._track_unowned(open_iv)
-        waiting = self._unowned.get(key)
+        return self._unowned.get(key)
+
+    def _offer(
+        self, key: _Key, on: dt.date, freed: str, declined: Mapping[str, str] | None = None
+    ) -> None:
+        """Offer free places of ``key``'s role and school to its unowned cases, oldest first."""
+        waiting = self._waiting(key)
+        if not waiting:
+            return
+        school = key[0]
         roster = self._school_roster(school or None)
         declined = declined or {}
         passed = []  # cases only their former owner had room for: they wait on

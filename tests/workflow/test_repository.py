@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,6 +165,25 @@ def test_memory_update_changes_the_object_every_caller_holds_and_undoes_in_a_uni
         raise Boom
     assert dataclasses.astuple(held) == fields
     assert list(repo.open_interventions()) == [held]
+
+
+def test_memory_check_ins_leave_nothing_the_collector_tracks_and_read_back_in_order() -> None:
+    repo = InMemoryRepository()
+    held = make(repo)
+    repo.add(held)
+    values = [
+        (held.id, D + dt.timedelta(days=n), "ms-lee", n % 2 == 0, "call", f"n{n}", None)
+        for n in range(300)
+    ]
+    gc.collect()
+    before = len(gc.get_objects())
+    for row in values:
+        repo.add_check_in(CheckIn(*row))  # as the engine does: a new one each time
+    gc.collect()
+    # A list an intervention and a named tuple a check-in were tracked for ever: 301 more.
+    assert len(gc.get_objects()) - before < 30
+    assert repo.check_ins(held.id) == [CheckIn(*row) for row in values]
+    assert all(type(c) is CheckIn for c in repo.check_ins(held.id))
 
 
 def test_a_failed_staff_action_keeps_nothing(

@@ -19,6 +19,8 @@ from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowE
 from tierflow.workflow._schedule import next_follow_up
 from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY
 
+_new_tuple = tuple.__new__
+
 __all__ = ["DayRun"]
 
 _PREFETCH = 500
@@ -119,6 +121,8 @@ class DayRun(LegalLadder, Moves, Owners):
         self, now: dt.date, plan: Plan, schools: Container[str | None] | None = None
     ) -> None:
         lifecycle = self.lifecycle
+        target, grace = lifecycle.target, self.grace_days
+        whys: dict[dt.date, tuple[str, str]] = {}  # the events' reasons, one per follow-up date
         listed = {u.intervention_id for u in plan.unassigned}
         waiting: set[str] = set()
         for iv in self._open_at(schools):
@@ -136,28 +140,41 @@ class DayRun(LegalLadder, Moves, Owners):
                 continue
             if iv.state != lifecycle.initial and iv.state not in lifecycle.started:
                 continue  # paused in a district state (on hold): due again once resumed
-            with self._unit():  # the change and its event together
-                if self.lifecycle.target("follow_up_due", iv.state) is not None:
-                    self._fire(
-                        iv,
-                        "follow_up_due",
-                        now,
-                        "tierflow",
-                        f"follow-up of {iv.next_follow_up} has no check-in",
-                    )
-                late = self._days(iv.school_id).add(iv.next_follow_up, self.grace_days)
-                if now > late and not iv.overdue:
+            due_on = iv.next_follow_up
+            late = self._days(iv.school_id).add(due_on, grace) < now and not iv.overdue
+            texts = whys.get(due_on)
+            if texts is None:
+                texts = whys[due_on] = (
+                    f"follow-up of {due_on} has no check-in",
+                    f"follow-up of {due_on} is more than {grace} school days late",
+                )
+            with self._unit():  # the change, the flag and their events together
+                if target("follow_up_due", iv.state) is not None:
+                    if late:  # flagged by the same save
+                        self._fire(iv, "follow_up_due", now, "tierflow", texts[0], overdue=True)
+                    else:
+                        self._fire(iv, "follow_up_due", now, "tierflow", texts[0])
+                elif late:
                     self._save(iv, overdue=True)
+                if late:
                     self._record(
-                        WorkflowEvent(
-                            0,
-                            now,
-                            iv.student_id,
-                            "overdue",
-                            iv.id,
-                            who="tierflow",
-                            why=f"follow-up of {iv.next_follow_up} is more than {self.grace_days} "
-                            "school days late",
+                        _new_tuple(
+                            WorkflowEvent,
+                            (
+                                0,
+                                now,
+                                iv.student_id,
+                                "overdue",
+                                iv.id,
+                                None,
+                                None,
+                                None,
+                                "tierflow",
+                                texts[1],
+                                None,
+                                None,
+                                None,
+                            ),
                         )
                     )
             plan.due.append(iv)

@@ -244,7 +244,7 @@ class InMemoryRepository:
         """Shared keys of packed facts."""
         self._packed: _Packed | None = None
         """The facts packed last: a student's decision and openings share one snapshot."""
-        self._check_ins: dict[str, list[CheckIn]] = {}
+        self._check_ins: dict[str, tuple[tuple[Any, ...], ...]] = {}
         self._issued: dict[str, dict[str, dt.date]] = {}
         self._next_id = 1
         self._next_seq = 1
@@ -428,15 +428,23 @@ class InMemoryRepository:
         return _read(student_id, self._students.get(student_id))
 
     def add_check_in(self, check_in: CheckIn) -> None:
-        """Store a check-in."""
-        mine = self._check_ins.setdefault(check_in.intervention_id, [])
-        mine.append(check_in)
+        """Store a check-in.
+
+        An intervention's check-ins are kept as a plain tuple of plain tuples, made
+        :class:`CheckIn` again when read: the garbage collector stops tracking plain tuples of
+        dates and text, where a list and a named tuple a check-in stayed tracked for ever (a
+        full collection during a district's check-ins took a sixth of their time).
+        """
+        iid = check_in.intervention_id
+        index = self._check_ins
+        before = index.get(iid)
+        index[iid] = (*before, tuple(check_in)) if before is not None else (tuple(check_in),)
         if self._marks:
-            self._journal.append((_undo_last, self._check_ins, check_in.intervention_id, mine))
+            self._journal.append((_undo_check_in, index, iid, before))
 
     def check_ins(self, intervention_id: str) -> list[CheckIn]:
         """An intervention's check-ins in order."""
-        return list(self._check_ins.get(intervention_id, ()))
+        return [_new_tuple(CheckIn, row) for row in self._check_ins.get(intervention_id, ())]
 
     def issued(self, student_id: str) -> dict[str, dt.date]:
         """Legal steps issued to a student, with their dates."""
@@ -546,11 +554,16 @@ def _undo_event(repo: InMemoryRepository, student_id: str, mine: list[Any], seq:
     repo._next_seq = seq
 
 
-def _undo_last(index: dict[str, list[Any]], key: str, mine: list[Any]) -> None:
-    """Take the newest entry off ``mine`` (``index[key]``), and the key if nothing is left."""
-    mine.pop()
-    if not mine:
+def _undo_check_in(
+    index: dict[str, tuple[tuple[Any, ...], ...]],
+    key: str,
+    before: tuple[tuple[Any, ...], ...] | None,
+) -> None:
+    """Put back ``key``'s check-ins as they were (none: the key goes)."""
+    if before is None:
         del index[key]
+    else:
+        index[key] = before
 
 
 def _undo_issued(
@@ -618,21 +631,23 @@ class _Unit:
     engine opens a unit per change, and an object per unit would cost a third of the change.
     """
 
-    __slots__ = ("_repo",)
+    __slots__ = ("_journal", "_marks")
 
     def __init__(self, repo: InMemoryRepository) -> None:
-        self._repo = repo
+        # The store's own lists (changed in place, never replaced): no lookup through it.
+        self._journal = repo._journal
+        self._marks = repo._marks
 
     def __enter__(self) -> None:
-        self._repo._marks.append(len(self._repo._journal))
+        self._marks.append(len(self._journal))
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        repo = self._repo
-        mark = repo._marks.pop()
-        journal = repo._journal
+        marks = self._marks
+        mark = marks.pop()
+        journal = self._journal
         if exc_type is not None:
             while len(journal) > mark:
                 entry = journal.pop()
                 entry[0](*entry[1:])
-        if not repo._marks:
+        if not marks:
             journal.clear()  # the outermost unit ended: its writes are kept

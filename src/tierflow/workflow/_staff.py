@@ -16,6 +16,7 @@ __all__ = ["StaffActions"]
 
 _ID = re.compile(r"[a-z][a-z0-9_-]*")  # spec.ID_PATTERN, used with fullmatch: no final newline
 _ID_MAX = 64  # as the rule set's ids (spec.Id), so a required conference kind can be one
+_new_tuple = tuple.__new__
 _VERDICT = {True: "; goal met this period", False: "; goal not met this period", None: ""}
 
 
@@ -81,8 +82,10 @@ class StaffActions(Core):
             )
         with self._unit():
             self._check(iv, "check_in")
-            self.repository.add_check_in(
-                CheckIn(intervention_id, on, by, goal_met, contact_type, note, outcome)
+            self.repository.add_check_in(  # one C call, not NamedTuple's Python __new__
+                _new_tuple(
+                    CheckIn, (intervention_id, on, by, goal_met, contact_type, note, outcome)
+                )
             )
             spec = self.ruleset.interventions.get(iv.intervention)
             follow_up = next_follow_up(spec.cadence if spec else None, on, self._days(iv.school_id))

@@ -32,6 +32,7 @@ def test_the_benchmark_runs_and_engine_and_baseline_agree(
     assert "speed: 1,600 transitions, final states and event counts equal to the baseline" in out
     assert "(median of 1 rounds, process CPU time)" in out
     assert "transitions.Machine" in out
+    assert "by hand, same records" in out
 
 
 def test_a_baseline_that_disagrees_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,5 +40,29 @@ def test_a_baseline_that_disagrees_fails_the_run(monkeypatch: pytest.MonkeyPatch
     wrong = dict(bench.BASE_TABLE)
     wrong[("close", "active")] = "met_goal"
     monkeypatch.setattr(bench, "BASE_TABLE", wrong)
+    with pytest.raises(SystemExit, match="MISMATCH"):
+        bench.speed(50)
+
+
+def test_a_guarded_baseline_that_keeps_less_than_the_engine_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bench = _load()
+    event = bench.GuardedBaseline._event
+
+    def no_overdue_event(self: object, case: object, on: object, kind: str, *rest: object) -> None:
+        if kind != "overdue":
+            event(self, case, on, kind, *rest)
+
+    monkeypatch.setattr(bench.GuardedBaseline, "_event", no_overdue_event)
+    with pytest.raises(SystemExit, match="MISMATCH"):
+        bench.speed(50)
+
+
+def test_a_guarded_baseline_with_another_cadence_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bench = _load()
+    monkeypatch.setitem(bench.CADENCE, "family-call", bench.CADENCE["weekly-checkin"])
     with pytest.raises(SystemExit, match="MISMATCH"):
         bench.speed(50)

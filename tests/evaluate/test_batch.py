@@ -120,6 +120,35 @@ def test_students_without_history_share_their_legal_actions() -> None:
     assert (first.student_id, second.student_id) == ("a", "b")
 
 
+def test_students_with_a_history_and_the_same_legal_outcome_share_one_tuple() -> None:
+    rs = LOADED["ca"]
+
+    def student(sid: str, not1_on: str) -> dict[str, Any]:
+        return {
+            "student_id": sid,
+            "days_enrolled": 40,
+            "days_absent": 8,
+            "days_unexcused": 7,
+            "history": {"legal_steps": [{"step": "not1", "issued_on": not1_on}]},
+        }
+
+    a, b, c = student("a", "2025-09-29"), student("b", "2025-09-30"), student("c", "2026-01-30")
+    first, second, third = rs.evaluate_many([a, b, c], as_of=AS_OF)
+    # NOT1 issued, seven truancies: NOT2 is next, and ca.yaml requires a supportive tier 2
+    # intervention tried first (none here: blocked); c's NOT1 went out three days before
+    # AS_OF, so c also waits for the 10 days after it.
+    assert AS_OF == dt.date(2026, 2, 2)
+    assert [(x.step, x.status, len(x.missing)) for x in first.legal_actions] == [
+        ("not2", "blocked", 1)
+    ]
+    assert [(x.step, x.status, len(x.missing)) for x in third.legal_actions] == [
+        ("not2", "blocked", 2)
+    ]
+    assert first.legal_actions is second.legal_actions
+    for decision, facts in zip((first, second, third), (a, b, c), strict=True):
+        assert decision.to_dict() == rs.reference_evaluate(facts, as_of=AS_OF).to_dict()
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=_records())
 def test_the_loop_in_python_decides_as_the_generated_one(records: list[Any]) -> None:

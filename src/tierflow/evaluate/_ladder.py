@@ -37,6 +37,9 @@ from tierflow.spec._models import RulesetSpec
 
 __all__ = ["Ladder", "LegalPlan"]
 
+_SHARED = 10_000
+"""Distinct blocked actions, and tuples of actions, remembered for sharing; then afresh."""
+
 
 class Ladder:
     """The legal ladder of one rule set, checked the fast way.
@@ -53,6 +56,11 @@ class Ladder:
         )
         self.years = SchoolYears(spec.school_year.starts)
         self.unsupportive = frozenset(iv.id for iv in spec.interventions if not iv.supportive)
+        self._blocked: dict[tuple[int, tuple[str, ...]], LegalAction] = {}
+        """Blocked actions by (step, what is missing): one object for the students alike."""
+        self._shared: dict[tuple[int, ...], tuple[LegalAction, ...]] = {}
+        """Tuples of actions by their actions' ids (each kept alive by :attr:`_blocked` or a
+        plan): one tuple for the students alike."""
 
     def actions(
         self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
@@ -74,7 +82,7 @@ class Ladder:
         )
         history: History | HistoryView = EMPTY_HISTORY_VIEW  # read only if evidence is needed
         out = []
-        for plan in self.plans:
+        for index, plan in enumerate(self.plans):
             if not bits:
                 break
             bit = bits & 1
@@ -91,12 +99,38 @@ class Ladder:
                 if plan.reads_history and history is EMPTY_HISTORY_VIEW:
                     history = history_view(facts, steps)
                 missing = plan.missing(history, issued, as_of, self.unsupportive, since)
-                out.append(
-                    LegalAction(plan.id, plan.label, "blocked", missing, plan.cites)
-                    if missing
-                    else plan.due
-                )
-        return tuple(out)
+                out.append(self._blocked_by(index, plan, missing) if missing else plan.due)
+        return self._share(out)
+
+    def _blocked_by(self, index: int, plan: LegalPlan, missing: tuple[str, ...]) -> LegalAction:
+        """Step ``index`` blocked for want of ``missing``: one shared object each."""
+        key = (index, missing)
+        found = self._blocked.get(key)
+        if found is None:
+            if len(self._blocked) >= _SHARED:
+                self._blocked.clear()  # the tuples sharing them must not outlive them
+                self._shared.clear()
+            found = self._blocked[key] = LegalAction(
+                plan.id, plan.label, "blocked", missing, plan.cites
+            )
+        return found
+
+    def _share(self, actions: list[LegalAction]) -> tuple[LegalAction, ...]:
+        """``actions`` as a tuple, the same one for every student with the same actions.
+
+        A batch that keeps its decisions keeps one tuple per kind of legal outcome, not one a
+        student: each would be an object the garbage collector tracks for as long as it is
+        kept (a fifth of ``ca``'s students have a history, and each made one).
+        """
+        if not actions:
+            return ()
+        key = tuple(map(id, actions))  # shared objects: the ids are stable while kept
+        found = self._shared.get(key)
+        if found is None:
+            if len(self._shared) >= _SHARED:
+                self._shared.clear()
+            found = self._shared[key] = tuple(actions)
+        return found
 
     def missing(
         self,

@@ -137,7 +137,7 @@ def test_students_with_a_history_and_the_same_legal_outcome_share_one_tuple() ->
     # NOT1 issued, seven truancies: NOT2 is next, and ca.yaml requires a supportive tier 2
     # intervention tried first (none here: blocked); c's NOT1 went out three days before
     # AS_OF, so c also waits for the 10 days after it.
-    assert AS_OF == dt.date(2026, 2, 2)
+    assert dt.date(2026, 2, 2) == AS_OF
     assert [(x.step, x.status, len(x.missing)) for x in first.legal_actions] == [
         ("not2", "blocked", 1)
     ]

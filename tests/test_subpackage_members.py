@@ -295,6 +295,8 @@ EXPECTED: dict[str, set[str]] = {
         "Lifecycle",
         "Plan",
         "Repository",
+        "UPDATABLE",
+        "check_update",
         "Roster",
         "SchoolDays",
         "StaffMember",

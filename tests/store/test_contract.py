@@ -108,6 +108,31 @@ def test_an_update_of_a_stale_copy_is_refused_and_changes_nothing(repo: Reposito
     assert [o.id for o in repo.open_interventions()] == [iv.id]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "iv-0000099"},
+        {"student_id": "s2"},
+        {"version": 7},
+        {"state": "active", "colour": "red"},
+        {"__class__": object},
+    ],
+)
+def test_an_update_of_a_key_the_version_or_no_field_is_refused_and_changes_nothing(
+    repo: Repository, changes: dict[str, object]
+) -> None:
+    iv = make(repo)
+    repo.add(iv)
+    before = dataclasses.astuple(iv)  # the memory store's object is iv itself
+    mine = repo.get(iv.id)
+    with pytest.raises(StoreError, match=r"an update cannot change '"):
+        repo.update(mine, changes)
+    assert dataclasses.astuple(mine) == before
+    assert dataclasses.astuple(repo.get(iv.id)) == before
+    assert [dataclasses.astuple(i) for i in repo.for_student("s1")] == [before]
+    assert repo.for_student("s2") == []
+
+
 def test_updating_an_unknown_intervention_is_a_store_error(repo: Repository) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         repo.update(make(repo), {"state": "active"})

@@ -45,6 +45,7 @@ from tierflow.workflow import (
     EventSummary,
     Intervention,
     WorkflowEvent,
+    check_update,
     summarize,
 )
 
@@ -291,8 +292,10 @@ class SqlRepository(ChainStore):
         as it was).
 
         Raises:
-            StoreError: As :meth:`save`.
+            StoreError: As :meth:`save`; or a name in ``changes`` is not a field it may change
+                (:func:`~tierflow.workflow.check_update`).
         """
+        check_update(changes)
         version = intervention.version
         changed = dataclasses.replace(intervention, **changes, version=version + 1)
         self.save(changed, version)

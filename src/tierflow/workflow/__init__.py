@@ -44,7 +44,12 @@ from tierflow.workflow._records import (
     Unassigned,
     WorkflowEvent,
 )
-from tierflow.workflow._repository import InMemoryRepository, Repository
+from tierflow.workflow._repository import (
+    UPDATABLE,
+    InMemoryRepository,
+    Repository,
+    check_update,
+)
 from tierflow.workflow._roster import Roster
 from tierflow.workflow._schedule import SchoolDays, next_follow_up
 from tierflow.workflow._summary import CaseSummary, EventSummary, first_transitions, summarize
@@ -60,6 +65,7 @@ __all__ = [
     "OPEN_STATES",
     "STATES",
     "TERMINAL_STATES",
+    "UPDATABLE",
     "CaseSummary",
     "CheckIn",
     "Engine",
@@ -82,6 +88,7 @@ __all__ = [
     "Tried",
     "Unassigned",
     "WorkflowEvent",
+    "check_update",
     "first_transitions",
     "next_follow_up",
     "read_notices",

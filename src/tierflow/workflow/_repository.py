@@ -25,7 +25,7 @@ from tierflow.workflow._summary import (
     summarize,
 )
 
-__all__ = ["InMemoryRepository", "Repository"]
+__all__ = ["UPDATABLE", "InMemoryRepository", "Repository", "check_update"]
 
 
 class Repository(Protocol):
@@ -56,7 +56,8 @@ class Repository(Protocol):
 
         What the engine calls for every transition: only the fields that change are given.
         A store that refuses (``StoreError``; a ``ConflictError`` when its stored version is
-        not ``intervention.version``) changes nothing, ``intervention`` included.
+        not ``intervention.version``) changes nothing, ``intervention`` included. Only the
+        fields :data:`UPDATABLE` may be given: not ``id``, ``student_id`` or ``version``.
         """
         ...
 
@@ -182,6 +183,21 @@ _SHAPES = 10_000
 
 Shape = tuple[dt.date, str, str | None, str | None, str | None, str, str, RulesetRef | None]
 """What many events have in common: date, kind, trigger, states, who, why and rule set."""
+
+UPDATABLE = frozenset(Intervention.__slots__) - {"id", "student_id", "version"}
+"""The fields :meth:`Repository.update` may change: not the keys a store files it under, and
+not the version, which the store counts."""
+
+
+def check_update(changes: Mapping[str, Any]) -> None:
+    """Refuse an update naming a field it may not change: what a store's ``update`` does first.
+
+    Raises:
+        StoreError: A name in ``changes`` is not one of :data:`UPDATABLE`.
+    """
+    if not changes.keys() <= UPDATABLE:
+        bad = ", ".join(sorted(map(repr, set(changes) - UPDATABLE)))
+        raise StoreError(f"an update cannot change {bad}: only {', '.join(sorted(UPDATABLE))}")
 
 
 class _Packed(tuple[Any, ...]):
@@ -332,9 +348,12 @@ class InMemoryRepository:
         of every field (one C call).
 
         Raises:
-            StoreError: It does not exist, or ``intervention`` is a copy whose version is not
-                the stored one (someone changed it first); nothing changes.
+            StoreError: A name in ``changes`` is not a field :data:`UPDATABLE`, it does not
+                exist, or ``intervention`` is a copy whose version is not the stored one
+                (someone changed it first); nothing changes.
         """
+        if not changes.keys() <= UPDATABLE:  # the check's cheap half, inline: every transition
+            check_update(changes)
         stored = self._by_id.get(intervention.id)
         if stored is None:
             raise StoreError(f"intervention {intervention.id} does not exist")

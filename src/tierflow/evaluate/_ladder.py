@@ -59,8 +59,8 @@ class Ladder:
         self._blocked: dict[tuple[int, tuple[str, ...]], LegalAction] = {}
         """Blocked actions by (step, what is missing): one object for the students alike."""
         self._shared: dict[tuple[int, ...], tuple[LegalAction, ...]] = {}
-        """Tuples of actions by their actions' ids (each kept alive by :attr:`_blocked` or a
-        plan): one tuple for the students alike."""
+        """Tuples of actions by their actions' ids: one tuple for the students alike. Each
+        tuple holds its actions, so the ids in its key stay theirs while it is kept."""
 
     def actions(
         self, bits: int, exempt: int, facts: Mapping[str, Any], as_of: dt.date
@@ -108,8 +108,8 @@ class Ladder:
         found = self._blocked.get(key)
         if found is None:
             if len(self._blocked) >= _SHARED:
-                self._blocked.clear()  # the tuples sharing them must not outlive them
-                self._shared.clear()
+                self._blocked.clear()
+                self._shared.clear()  # its tuples would keep the dropped actions alive
             found = self._blocked[key] = LegalAction(
                 plan.id, plan.label, "blocked", missing, plan.cites
             )
@@ -124,7 +124,7 @@ class Ladder:
         """
         if not actions:
             return ()
-        key = tuple(map(id, actions))  # shared objects: the ids are stable while kept
+        key = tuple(map(id, actions))  # alive in ``actions`` now, and in the tuple once kept
         found = self._shared.get(key)
         if found is None:
             if len(self._shared) >= _SHARED:

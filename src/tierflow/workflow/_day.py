@@ -19,9 +19,9 @@ from tierflow.workflow._records import Intervention, Plan, Unassigned, WorkflowE
 from tierflow.workflow._schedule import next_follow_up
 from tierflow.workflow._tried import WITHDRAWN, WITHDRAWN_WHY
 
-_new_tuple = tuple.__new__
-
 __all__ = ["DayRun"]
+
+_new_tuple = tuple.__new__
 
 _PREFETCH = 500
 """Students a run hands the store at a time (``Repository.prefetch``): a bound on memory."""
